@@ -1,0 +1,213 @@
+/* vit-forward.c — the fp32 forward pass of a timm ViT/DeiT, the reference every faster variant
+ * is judged against. Plain and readable on purpose: Linear layers go through cblas_sgemm, the
+ * rest is simple loops. Every buffer comes from vit_fp32_state, allocated once per session. */
+#include "vit-impl.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Building blocks shared by the variants */
+
+/* y = (x - mean) / sqrt(var + eps) * w + b, per row; eps = 1e-6 as timm's ViT. Two-pass
+ * variance in double: rows are short (D <= a few thousand) and this keeps it exact enough. */
+void vit_layernorm(const float *x, const float *w, const float *b, float *y, int32_t rows,
+                   int32_t dim)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * dim;
+        float *yr = y + (size_t)r * dim;
+        double mean = 0.0;
+        for (int32_t i = 0; i < dim; i++)
+            mean += xr[i];
+        mean /= dim;
+        double var = 0.0;
+        for (int32_t i = 0; i < dim; i++) {
+            double d = xr[i] - mean;
+            var += d * d;
+        }
+        var /= dim;
+        float inv = (float)(1.0 / sqrt(var + 1e-6));
+        float m = (float)mean;
+        for (int32_t i = 0; i < dim; i++)
+            yr[i] = (xr[i] - m) * inv * w[i] + b[i];
+    }
+}
+
+/* Exact GELU, as nn.GELU(): 0.5 x (1 + erf(x / sqrt(2))). */
+void vit_gelu_inplace(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
+/* Row-wise softmax of scale * x. */
+void vit_softmax_rows(float *x, int32_t rows, int32_t cols, float scale)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        float *xr = x + (size_t)r * cols;
+        float max = xr[0];
+        for (int32_t i = 1; i < cols; i++)
+            max = xr[i] > max ? xr[i] : max;
+        float sum = 0.0f;
+        for (int32_t i = 0; i < cols; i++) {
+            xr[i] = expf((xr[i] - max) * scale);
+            sum += xr[i];
+        }
+        float inv = 1.0f / sum;
+        for (int32_t i = 0; i < cols; i++)
+            xr[i] *= inv;
+    }
+}
+
+/* input (C, S, S) -> patches (NP, C*P*P): row p = patch (gy, gx), columns in the conv weight's
+ * (c, ky, kx) order, so the patch conv becomes patches @ W^T. */
+void vit_im2col_patches(const float *input, int32_t C, int32_t img, int32_t P, float *patches)
+{
+    int32_t G = img / P;
+    size_t cols = (size_t)C * P * P;
+    for (int32_t gy = 0; gy < G; gy++)
+        for (int32_t gx = 0; gx < G; gx++) {
+            float *row = patches + ((size_t)gy * G + gx) * cols;
+            for (int32_t c = 0; c < C; c++)
+                for (int32_t ky = 0; ky < P; ky++) {
+                    const float *src = input + ((size_t)c * img + (size_t)gy * P + ky) * img +
+                                       (size_t)gx * P;
+                    memcpy(row + ((size_t)c * P + ky) * P, src, (size_t)P * sizeof(float));
+                }
+        }
+}
+
+/* x = [cls, (dist,) patch_out] + pos_embed */
+void vit_embed_tokens(const vit_model *m, const float *patch_out, float *x)
+{
+    const vit_model_info *i = &m->info;
+    int32_t D = i->embed_dim, prefix = 1 + i->distilled;
+    memcpy(x, m->w.cls_token, (size_t)D * sizeof(float));
+    if (i->distilled)
+        memcpy(x + D, m->w.dist_token, (size_t)D * sizeof(float));
+    memcpy(x + (size_t)prefix * D, patch_out, (size_t)i->num_patches * D * sizeof(float));
+    size_t n = (size_t)i->num_tokens * D;
+    for (size_t k = 0; k < n; k++)
+        x[k] += m->w.pos_embed[k];
+}
+
+/* y (M, N) = x (M, K) @ W^T (K, N) + b;  W stored (N, K) as nn.Linear. beta = 1 accumulates
+ * into y (the residual add for free). */
+static void linear(const float *x, const float *W, const float *b, float *y, int32_t M, int32_t N,
+                   int32_t K, float beta)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, W, K, beta, y, N);
+    for (int32_t r = 0; r < M; r++) {
+        float *yr = y + (size_t)r * N;
+        for (int32_t c = 0; c < N; c++)
+            yr[c] += b[c];
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Run state */
+
+vit_status vit_fp32_state_new(const vit_model *m, vit_fp32_state *s, vit_error *err)
+{
+    memset(s, 0, sizeof *s);
+    const vit_model_info *i = &m->info;
+    s->T = i->num_tokens;
+    s->D = i->embed_dim;
+    s->H = i->mlp_hidden;
+    s->heads = i->num_heads;
+    s->hd = i->embed_dim / i->num_heads;
+    size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H;
+    size_t cpp = (size_t)i->in_chans * i->patch_size * i->patch_size;
+    s->x = vit_alloc(T * D * sizeof(float));
+    s->xn = vit_alloc(T * D * sizeof(float));
+    s->qkv = vit_alloc(T * 3 * D * sizeof(float));
+    s->att = vit_alloc((size_t)s->heads * T * T * sizeof(float));
+    s->ctx = vit_alloc(T * D * sizeof(float));
+    s->hid = vit_alloc(T * H * sizeof(float));
+    s->patches = vit_alloc((size_t)i->num_patches * cpp * sizeof(float));
+    s->logits2 = vit_alloc((size_t)i->num_classes * sizeof(float));
+    if (!s->x || !s->xn || !s->qkv || !s->att || !s->ctx || !s->hid || !s->patches || !s->logits2) {
+        vit_fp32_state_free(s);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the fp32 run state");
+    }
+    return VIT_OK;
+}
+
+void vit_fp32_state_free(vit_fp32_state *s)
+{
+    vit_free(s->x);
+    vit_free(s->xn);
+    vit_free(s->qkv);
+    vit_free(s->att);
+    vit_free(s->ctx);
+    vit_free(s->hid);
+    vit_free(s->patches);
+    vit_free(s->logits2);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The forward pass */
+
+/* Multi-head self-attention on qkv (T, 3D) -> ctx (T, D), one head at a time, reading q, k, v
+ * in place through strides (no transposing copies). */
+static void attention(vit_fp32_state *s)
+{
+    int32_t T = s->T, D = s->D, hd = s->hd;
+    float scale = 1.0f / sqrtf((float)hd);
+    for (int32_t h = 0; h < s->heads; h++) {
+        const float *q = s->qkv + (size_t)h * hd;
+        const float *k = s->qkv + D + (size_t)h * hd;
+        const float *v = s->qkv + 2 * (size_t)D + (size_t)h * hd;
+        float *att = s->att + (size_t)h * T * T;
+        // att (T, T) = q (T, hd) @ k^T (hd, T)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, 1.0f, q, 3 * D, k, 3 * D,
+                    0.0f, att, T);
+        // att = softmax(att * hd^-0.5) per row
+        vit_softmax_rows(att, T, T, scale);
+        // ctx[:, h] (T, hd) = att (T, T) @ v (T, hd)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1.0f, att, T, v, 3 * D,
+                    0.0f, s->ctx + (size_t)h * hd, D);
+    }
+}
+
+void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits)
+{
+    const vit_model_info *i = &m->info;
+    int32_t T = s->T, D = s->D, H = s->H, NP = i->num_patches, K = i->num_classes;
+    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
+
+    // patch embedding: conv P×P stride P == patches (NP, C*P*P) @ W^T + b -> (NP, D)
+    vit_im2col_patches(input, i->in_chans, i->img_size, i->patch_size, s->patches);
+    linear(s->patches, m->w.patch_w, m->w.patch_b, s->ctx, NP, D, cpp, 0.0f);
+    // x (T, D) = [cls, (dist,) patches] + pos_embed
+    vit_embed_tokens(m, s->ctx, s->x);
+
+    for (int32_t l = 0; l < i->depth; l++) {
+        const vit_block_weights *b = &m->w.blocks[l];
+        // x = x + proj(attn(norm1(x)))
+        vit_layernorm(s->x, b->norm1_w, b->norm1_b, s->xn, T, D);
+        linear(s->xn, b->qkv_w, b->qkv_b, s->qkv, T, 3 * D, D, 0.0f);
+        attention(s);
+        linear(s->ctx, b->proj_w, b->proj_b, s->x, T, D, D, 1.0f);
+        // x = x + fc2(gelu(fc1(norm2(x))))
+        vit_layernorm(s->x, b->norm2_w, b->norm2_b, s->xn, T, D);
+        linear(s->xn, b->fc1_w, b->fc1_b, s->hid, T, H, D, 0.0f);
+        vit_gelu_inplace(s->hid, (size_t)T * H);
+        linear(s->hid, b->fc2_w, b->fc2_b, s->x, T, D, H, 1.0f);
+    }
+
+    // final norm on the class token(s) only: the head reads nothing else
+    int32_t prefix = 1 + i->distilled;
+    vit_layernorm(s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix, D);
+    // logits = head(x[0]); distilled: (head(x[0]) + head_dist(x[1])) / 2
+    linear(s->xn, m->w.head_w, m->w.head_b, logits, 1, K, D, 0.0f);
+    if (i->distilled) {
+        linear(s->xn + D, m->w.head_dist_w, m->w.head_dist_b, s->logits2, 1, K, D, 0.0f);
+        for (int32_t c = 0; c < K; c++)
+            logits[c] = 0.5f * (logits[c] + s->logits2[c]);
+    }
+}

@@ -1,0 +1,110 @@
+/* vit-impl.h — libvit internals shared between the engine's files. Not installed; the app and
+ * the CLI include only vit.h. */
+#ifndef VIT_IMPL_H
+#define VIT_IMPL_H
+
+#include "vit.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors and logging (vit.c) */
+
+/* Fill err (may be NULL) with status and a printf-style message; returns status. */
+vit_status vit_fail(vit_error *err, vit_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void vit_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last path component, for messages ("dir/model.safetensors" -> "model.safetensors"). */
+const char *vit_basename(const char *path);
+
+/* Overflow-checked size arithmetic: return false on overflow. */
+static inline bool vit_mul_size(size_t a, size_t b, size_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+
+/* 64-byte aligned allocation (cache lines and AVX-512 loads); NULL on failure. */
+void *vit_alloc(size_t bytes);
+void vit_free(void *p);
+
+/* ---------------------------------------------------------------------------------------------
+ * The model: weights as in timm's state dict, all fp32 after load. */
+
+typedef struct {
+    float *norm1_w, *norm1_b; /* (D) */
+    float *qkv_w;             /* (3D, D)  rows: q for all heads, then k, then v */
+    float *qkv_b;             /* (3D) */
+    float *proj_w;            /* (D, D) */
+    float *proj_b;            /* (D) */
+    float *norm2_w, *norm2_b; /* (D) */
+    float *fc1_w;             /* (H, D)  H = mlp hidden */
+    float *fc1_b;             /* (H) */
+    float *fc2_w;             /* (D, H) */
+    float *fc2_b;             /* (D) */
+} vit_block_weights;
+
+typedef struct {
+    float *patch_w;           /* (D, C*P*P)  conv weight (D, C, P, P) flattened */
+    float *patch_b;           /* (D) */
+    float *cls_token;         /* (D) */
+    float *dist_token;        /* (D), NULL unless distilled */
+    float *pos_embed;         /* (T, D)  T = num_tokens */
+    vit_block_weights *blocks;/* (depth) */
+    float *norm_w, *norm_b;   /* (D) */
+    float *head_w;            /* (K, D) */
+    float *head_b;            /* (K) */
+    float *head_dist_w;       /* (K, D), NULL unless distilled */
+    float *head_dist_b;       /* (K) */
+} vit_weights;
+
+struct vit_quant_model; /* int8 weights, vit-quant.h */
+
+struct vit_model {
+    vit_model_info info;
+    vit_weights w;
+    float *arena;         /* every fp32 tensor above points into this one allocation */
+    size_t arena_floats;
+    char **labels;        /* (num_classes) or NULL */
+    int32_t num_labels;
+    char *label_storage;  /* the strings labels[] point into */
+
+    /* Quantized weights, made on first use by an int8 session (or loaded from a .vitq).
+     * Guarded by qlock so sessions on several threads can share one model. */
+    pthread_mutex_t qlock;
+    struct vit_quant_model *q[2]; /* [per_channel] */
+};
+
+/* Fill a model's info from its weight shapes (vit-model.c). */
+vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err);
+vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * The fp32 forward pass (vit-forward.c): run state allocated once per session. */
+
+typedef struct {
+    int32_t T, D, H, heads, hd; /* tokens, dim, mlp hidden, heads, head dim */
+    float *x;      /* (T, D)   residual stream */
+    float *xn;     /* (T, D)   normalized input of a sublayer */
+    float *qkv;    /* (T, 3D) */
+    float *att;    /* (heads, T, T) scores, then probabilities */
+    float *ctx;    /* (T, D)   attention output before proj */
+    float *hid;    /* (T, H)   mlp hidden */
+    float *patches;/* (NP, C*P*P) im2col of the input */
+    float *logits2;/* (K)      head_dist output */
+} vit_fp32_state;
+
+vit_status vit_fp32_state_new(const vit_model *m, vit_fp32_state *s, vit_error *err);
+void vit_fp32_state_free(vit_fp32_state *s);
+void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits);
+
+/* Shared fp32 building blocks (vit-forward.c), used by every variant. */
+void vit_layernorm(const float *x, const float *w, const float *b, float *y, int32_t rows,
+                   int32_t dim);
+void vit_gelu_inplace(float *x, size_t n);
+void vit_im2col_patches(const float *input, int32_t C, int32_t img, int32_t P, float *patches);
+void vit_embed_tokens(const vit_model *m, const float *patch_out, float *x);
+void vit_softmax_rows(float *x, int32_t rows, int32_t cols, float scale);
+
+#endif /* VIT_IMPL_H */

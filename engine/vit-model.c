@@ -1,0 +1,752 @@
+/* vit-model.c — loading a timm ViT/DeiT: tensors from safetensors, the architecture from their
+ * shapes (and config.json when present), preprocessing settings, class labels. */
+#include "vit-safetensors.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define VIT_CONFIG_MAX_BYTES (4u << 20)
+#define VIT_LABELS_MAX_BYTES (16u << 20)
+
+/* ---------------------------------------------------------------------------------------------
+ * Small file helpers */
+
+/* Read a whole small file; *out is NUL-terminated. Returns VIT_ERR_IO with errno kept when the
+ * file does not exist, so callers can tell "absent" from "broken". */
+static vit_status read_small_file(const char *path, size_t limit, char **out, size_t *len,
+                                  vit_error *err)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", vit_basename(path), strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", vit_basename(path));
+    if ((uint64_t)sb.st_size > limit)
+        return vit_fail(err, VIT_ERR_LIMIT, "%s: file is %lld bytes; the limit is %zu",
+                        vit_basename(path), (long long)sb.st_size, limit);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", vit_basename(path), strerror(errno));
+    char *buf = malloc((size_t)sb.st_size + 1);
+    if (!buf) {
+        fclose(f);
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", vit_basename(path));
+    }
+    size_t n = fread(buf, 1, (size_t)sb.st_size, f);
+    fclose(f);
+    if (n != (size_t)sb.st_size) {
+        free(buf);
+        return vit_fail(err, VIT_ERR_IO, "%s: read error", vit_basename(path));
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return VIT_OK;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* dir of `path` + "/" + leaf, into buf. */
+static void sibling_path(const char *path, const char *leaf, char *buf, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(buf, size, "%s", leaf);
+    else
+        snprintf(buf, size, "%.*s/%s", (int)(slash - path), path, leaf);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Labels */
+
+vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err)
+{
+    size_t total = 0;
+    for (int32_t i = 0; i < n; i++)
+        total += strlen(names[i]) + 1;
+    char *store = malloc(total ? total : 1);
+    char **labels = calloc((size_t)(n ? n : 1), sizeof *labels);
+    if (!store || !labels) {
+        free(store);
+        free(labels);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for labels");
+    }
+    char *p = store;
+    for (int32_t i = 0; i < n; i++) {
+        size_t l = strlen(names[i]);
+        memcpy(p, names[i], l + 1);
+        labels[i] = p;
+        p += l + 1;
+    }
+    free(m->labels);
+    free(m->label_storage);
+    m->labels = labels;
+    m->label_storage = store;
+    m->num_labels = n;
+    return VIT_OK;
+}
+
+/* One label per line; blank trailing lines ignored; the count must equal num_classes. */
+static vit_status labels_from_text(vit_model *m, char *text, const char *fname, vit_error *err)
+{
+    int32_t want = m->info.num_classes;
+    const char **names = calloc((size_t)want, sizeof *names);
+    if (!names)
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
+    int32_t n = 0;
+    char *line = text;
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        size_t l = strlen(line);
+        if (l && line[l - 1] == '\r')
+            line[--l] = '\0';
+        if (n < want)
+            names[n] = line;
+        n++;
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    while (n > 0 && n <= want && names[n - 1][0] == '\0')
+        n--;
+    if (n > want) { /* tolerate trailing empty lines beyond the count */
+        n = want;
+    }
+    vit_status st;
+    if (n != want)
+        st = vit_fail(err, VIT_ERR_SHAPE, "%s: has %d labels but the model has %d classes", fname, n,
+                      want);
+    else
+        st = vit_model_alloc_labels(m, names, n, err);
+    free(names);
+    return st;
+}
+
+vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error *err)
+{
+    char *text;
+    size_t len;
+    vit_status st = read_small_file(path, VIT_LABELS_MAX_BYTES, &text, &len, err);
+    if (st != VIT_OK)
+        return st;
+    if (memchr(text, '\0', len)) {
+        free(text);
+        return vit_fail(err, VIT_ERR_FORMAT, "%s: not a text file", vit_basename(path));
+    }
+    st = labels_from_text(m, text, vit_basename(path), err);
+    free(text);
+    return st;
+}
+
+vit_status vit_model_load_labels(vit_model *m, const char *path, vit_error *err)
+{
+    if (!m || !path)
+        return vit_fail(err, VIT_ERR_ARG, "no model or path given");
+    return vit_model_read_labels_file(m, path, err);
+}
+
+vit_status vit_model_set_labels(vit_model *m, const char *text, vit_error *err)
+{
+    if (!m || !text)
+        return vit_fail(err, VIT_ERR_ARG, "no model or labels given");
+    char *copy = strdup(text);
+    if (!copy)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory");
+    vit_status st = labels_from_text(m, copy, "labels", err);
+    free(copy);
+    return st;
+}
+
+/* A JSON array of strings with num_classes entries -> labels. */
+static vit_status labels_from_json_array(vit_model *m, const vit_json *arr, const char *fname,
+                                         const char *what, vit_error *err)
+{
+    if (arr->type != VIT_JSON_ARRAY)
+        return vit_fail(err, VIT_ERR_FORMAT, "%s: %s is not a list", fname, what);
+    if (arr->count != m->info.num_classes)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: %s has %d names but the model has %d classes",
+                        fname, what, arr->count, m->info.num_classes);
+    const char **names = calloc((size_t)(arr->count ? arr->count : 1), sizeof *names);
+    if (!names)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory");
+    int32_t i = 0;
+    for (const vit_json *c = arr->child; c; c = c->next, i++) {
+        if (c->type != VIT_JSON_STRING) {
+            free(names);
+            return vit_fail(err, VIT_ERR_FORMAT, "%s: %s entry %d is not a string", fname, what, i);
+        }
+        names[i] = c->string;
+    }
+    vit_status st = vit_model_alloc_labels(m, names, i, err);
+    free(names);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Architecture from shapes */
+
+typedef struct {
+    const char *name;
+    float **dst;
+    int32_t rank;
+    int64_t shape[4];
+} tensor_spec;
+
+static void shape_str(const int64_t *shape, int32_t rank, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    if (rank == 0)
+        snprintf(buf, size, "a scalar");
+    for (int32_t i = 0; i < rank && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, i ? "×%lld" : "%lld", (long long)shape[i]);
+}
+
+static const vit_st_tensor *need(const vit_st_file *st, const char *name, const char *fname,
+                                 vit_error *err)
+{
+    const vit_st_tensor *t = vit_st_find(st, name);
+    if (!t)
+        vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, name);
+    return t;
+}
+
+/* Works out D, C, P, depth, tokens, hidden, classes from the tensors alone. */
+static vit_status infer_shapes(const vit_st_file *st, const char *fname, vit_model_info *info,
+                               vit_error *err)
+{
+    const vit_st_tensor *pw = need(st, "patch_embed.proj.weight", fname, err);
+    if (!pw)
+        return VIT_ERR_SHAPE;
+    if (pw->rank != 4 || pw->shape[2] != pw->shape[3] || pw->shape[0] < 1 || pw->shape[1] < 1 ||
+        pw->shape[2] < 1 || pw->shape[0] > 65536 || pw->shape[1] > 16 || pw->shape[2] > 1024) {
+        char s[96];
+        shape_str(pw->shape, pw->rank, s, sizeof s);
+        return vit_fail(err, VIT_ERR_SHAPE,
+                        "%s: tensor patch_embed.proj.weight has shape %s, expected a conv weight "
+                        "(dim, channels, patch, patch)",
+                        fname, s);
+    }
+    info->embed_dim = (int32_t)pw->shape[0];
+    info->in_chans = (int32_t)pw->shape[1];
+    info->patch_size = (int32_t)pw->shape[2];
+
+    const vit_st_tensor *pos = need(st, "pos_embed", fname, err);
+    if (!pos)
+        return VIT_ERR_SHAPE;
+    info->distilled = vit_st_find(st, "dist_token") != NULL;
+    int32_t prefix = 1 + info->distilled;
+    if (pos->rank != 3 || pos->shape[0] != 1 || pos->shape[2] != info->embed_dim ||
+        pos->shape[1] <= prefix || pos->shape[1] > 1 + 65536) {
+        char s[96];
+        shape_str(pos->shape, pos->rank, s, sizeof s);
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor pos_embed has shape %s, expected 1×T×%d",
+                        fname, s, info->embed_dim);
+    }
+    info->num_tokens = (int32_t)pos->shape[1];
+    info->num_patches = info->num_tokens - prefix;
+    int32_t grid = (int32_t)lrint(sqrt((double)info->num_patches));
+    if (grid * grid != info->num_patches)
+        return vit_fail(err, VIT_ERR_SHAPE,
+                        "%s: pos_embed has %d patch positions, which is not a square grid", fname,
+                        info->num_patches);
+    info->img_size = grid * info->patch_size;
+
+    int32_t depth = 0;
+    char key[96];
+    for (;;) {
+        snprintf(key, sizeof key, "blocks.%d.norm1.weight", depth);
+        if (!vit_st_find(st, key))
+            break;
+        depth++;
+    }
+    if (depth == 0)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor blocks.0.norm1.weight (no blocks)",
+                        fname);
+    info->depth = depth;
+
+    const vit_st_tensor *fc1 = need(st, "blocks.0.mlp.fc1.weight", fname, err);
+    if (!fc1)
+        return VIT_ERR_SHAPE;
+    if (fc1->rank != 2 || fc1->shape[0] < 1 || fc1->shape[0] > 1 << 20)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor blocks.0.mlp.fc1.weight is not a matrix",
+                        fname);
+    info->mlp_hidden = (int32_t)fc1->shape[0];
+
+    const vit_st_tensor *head = need(st, "head.weight", fname, err);
+    if (!head)
+        return VIT_ERR_SHAPE;
+    if (head->rank != 2 || head->shape[0] < 1 || head->shape[0] > 1 << 20)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor head.weight is not a matrix", fname);
+    info->num_classes = (int32_t)head->shape[0];
+    return VIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * config.json (timm hub format) */
+
+static vit_status apply_config(const vit_json *cfg, const char *cname, vit_model_info *info,
+                               int *heads_from_config, vit_error *err)
+{
+    if (cfg->type != VIT_JSON_OBJECT)
+        return vit_fail(err, VIT_ERR_FORMAT, "%s: not a JSON object", cname);
+    const char *arch = vit_json_string(cfg, "architecture");
+    if (arch)
+        snprintf(info->name, sizeof info->name, "%s", arch);
+
+    const vit_json *nc = vit_json_get(cfg, "num_classes");
+    if (nc && (!vit_json_is_int(nc, 1, 1 << 20) || (int32_t)nc->number != info->num_classes))
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: num_classes is %g but head.weight has %d rows",
+                        cname, nc->number, info->num_classes);
+
+    const vit_json *margs = vit_json_get(cfg, "model_args");
+    if (margs) {
+        const vit_json *h = vit_json_get(margs, "num_heads");
+        if (h) {
+            if (!vit_json_is_int(h, 1, 4096))
+                return vit_fail(err, VIT_ERR_FORMAT, "%s: model_args.num_heads is not a positive integer",
+                                cname);
+            info->num_heads = (int32_t)h->number;
+            *heads_from_config = 1;
+        }
+    }
+
+    const vit_json *pc = vit_json_get(cfg, "pretrained_cfg");
+    const vit_json *src = pc ? pc : cfg; /* some configs put these at the top level */
+    const vit_json *isz = vit_json_get(src, "input_size");
+    if (isz) {
+        if (isz->type != VIT_JSON_ARRAY || isz->count != 3 || !vit_json_is_int(isz->child, 1, 16) ||
+            !vit_json_is_int(isz->child->next, 1, 16384) ||
+            !vit_json_is_int(isz->child->next->next, 1, 16384))
+            return vit_fail(err, VIT_ERR_FORMAT, "%s: input_size is not [channels, height, width]",
+                            cname);
+        int32_t c = (int32_t)isz->child->number, h = (int32_t)isz->child->next->number,
+                w = (int32_t)isz->child->next->next->number;
+        if (c != info->in_chans)
+            return vit_fail(err, VIT_ERR_SHAPE,
+                            "%s: input_size says %d channels but patch_embed.proj.weight takes %d",
+                            cname, c, info->in_chans);
+        if (h != info->img_size || w != info->img_size)
+            return vit_fail(err, VIT_ERR_SHAPE,
+                            "%s: input_size says %d×%d but pos_embed fits %d×%d images (a model for "
+                            "another resolution?)",
+                            cname, h, w, info->img_size, info->img_size);
+    }
+    double crop_pct = vit_json_number(src, "crop_pct", 0.875);
+    if (!(crop_pct > 0.05 && crop_pct <= 4.0))
+        return vit_fail(err, VIT_ERR_FORMAT, "%s: crop_pct %g is out of range", cname, crop_pct);
+    /* timm: scale_size = math.floor(img_size / crop_pct) */
+    info->pre.resize_size = (int32_t)floor((double)info->img_size / crop_pct);
+    const char *interp = vit_json_string(src, "interpolation");
+    if (interp) {
+        if (strcmp(interp, "bicubic") == 0)
+            info->pre.interp = VIT_INTERP_BICUBIC;
+        else if (strcmp(interp, "bilinear") == 0)
+            info->pre.interp = VIT_INTERP_BILINEAR;
+        else if (strcmp(interp, "nearest") == 0)
+            info->pre.interp = VIT_INTERP_NEAREST;
+        else
+            return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: interpolation '%.32s' is not supported",
+                            cname, interp);
+    }
+    const char *names[2] = {"mean", "std"};
+    float *dst[2] = {info->pre.mean, info->pre.std};
+    for (int k = 0; k < 2; k++) {
+        const vit_json *a = vit_json_get(src, names[k]);
+        if (!a)
+            continue;
+        if (a->type != VIT_JSON_ARRAY || (a->count != info->in_chans && a->count != 1 && a->count != 3))
+            return vit_fail(err, VIT_ERR_FORMAT, "%s: %s must list one value per channel", cname,
+                            names[k]);
+        int i = 0;
+        for (const vit_json *v = a->child; v; v = v->next, i++) {
+            if (v->type != VIT_JSON_NUMBER || !isfinite(v->number) ||
+                (k == 1 && !(v->number > 0)))
+                return vit_fail(err, VIT_ERR_FORMAT, "%s: %s[%d] is not a valid number", cname,
+                                names[k], i);
+            dst[k][i] = (float)v->number;
+        }
+        for (; i < 3; i++)
+            dst[k][i] = dst[k][a->count - 1];
+    }
+    return VIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Building the model */
+
+static size_t model_floats(const vit_model_info *i)
+{
+    size_t D = (size_t)i->embed_dim, H = (size_t)i->mlp_hidden, K = (size_t)i->num_classes;
+    size_t CPP = (size_t)i->in_chans * (size_t)i->patch_size * (size_t)i->patch_size;
+    size_t per_block = 4 * D + 3 * D * D + 3 * D + D * D + D + H * D + H + D * H + D;
+    size_t n = D * CPP + D + D + (size_t)i->num_tokens * D + per_block * (size_t)i->depth + 2 * D +
+               K * D + K;
+    if (i->distilled)
+        n += D + K * D + K;
+    return n;
+}
+
+static int64_t count_params(const vit_model_info *i)
+{
+    return (int64_t)model_floats(i);
+}
+
+/* Carve the arena into the weight pointers, in one place so sizes cannot drift apart. */
+static void assign_pointers(vit_model *m)
+{
+    const vit_model_info *i = &m->info;
+    size_t D = (size_t)i->embed_dim, H = (size_t)i->mlp_hidden, K = (size_t)i->num_classes;
+    size_t CPP = (size_t)i->in_chans * (size_t)i->patch_size * (size_t)i->patch_size;
+    float *p = m->arena;
+#define TAKE(ptr, n) (ptr = p, p += (n))
+    TAKE(m->w.patch_w, D * CPP);
+    TAKE(m->w.patch_b, D);
+    TAKE(m->w.cls_token, D);
+    if (i->distilled)
+        TAKE(m->w.dist_token, D);
+    TAKE(m->w.pos_embed, (size_t)i->num_tokens * D);
+    for (int32_t l = 0; l < i->depth; l++) {
+        vit_block_weights *b = &m->w.blocks[l];
+        TAKE(b->norm1_w, D);
+        TAKE(b->norm1_b, D);
+        TAKE(b->qkv_w, 3 * D * D);
+        TAKE(b->qkv_b, 3 * D);
+        TAKE(b->proj_w, D * D);
+        TAKE(b->proj_b, D);
+        TAKE(b->norm2_w, D);
+        TAKE(b->norm2_b, D);
+        TAKE(b->fc1_w, H * D);
+        TAKE(b->fc1_b, H);
+        TAKE(b->fc2_w, D * H);
+        TAKE(b->fc2_b, D);
+    }
+    TAKE(m->w.norm_w, D);
+    TAKE(m->w.norm_b, D);
+    TAKE(m->w.head_w, K * D);
+    TAKE(m->w.head_b, K);
+    if (i->distilled) {
+        TAKE(m->w.head_dist_w, K * D);
+        TAKE(m->w.head_dist_b, K);
+    }
+#undef TAKE
+}
+
+#define MAX_SPECS 16
+static int add_spec(tensor_spec *specs, int n, const char *name, float **dst, int32_t rank,
+                    int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    specs[n] = (tensor_spec){name, dst, rank, {a, b, c, d}};
+    return n + 1;
+}
+
+/* Copy one expected tensor into place, checking its shape and values. */
+static vit_status load_tensor(const vit_st_file *st, const tensor_spec *sp, const char *fname,
+                              unsigned char *used, vit_error *err)
+{
+    const vit_st_tensor *t = vit_st_find(st, sp->name);
+    if (!t)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, sp->name);
+    int ok = t->rank == sp->rank;
+    for (int32_t i = 0; ok && i < sp->rank; i++)
+        ok = t->shape[i] == sp->shape[i];
+    if (!ok) {
+        char have[96], want[96];
+        shape_str(t->shape, t->rank, have, sizeof have);
+        shape_str(sp->shape, sp->rank, want, sizeof want);
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor %s has shape %s, expected %s", fname,
+                        sp->name, have, want);
+    }
+    vit_st_to_f32(t, *sp->dst);
+    const float *v = *sp->dst;
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!isfinite(v[i]))
+            return vit_fail(err, VIT_ERR_FORMAT,
+                            "%s: tensor %s contains NaN or infinite values (at element %lld)", fname,
+                            sp->name, (long long)i);
+    used[t - st->tensors] = 1;
+    return VIT_OK;
+}
+
+static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *fname,
+                               vit_error *err)
+{
+    const vit_model_info *i = &m->info;
+    int64_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes, P = i->patch_size;
+    unsigned char *used = calloc((size_t)(st->count ? st->count : 1), 1);
+    if (!used)
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
+    tensor_spec sp[MAX_SPECS];
+    char names[MAX_SPECS][64];
+    vit_status s = VIT_OK;
+    int n = 0;
+    n = add_spec(sp, n, "patch_embed.proj.weight", &m->w.patch_w, 4, D, i->in_chans, P, P);
+    n = add_spec(sp, n, "patch_embed.proj.bias", &m->w.patch_b, 1, D, 0, 0, 0);
+    n = add_spec(sp, n, "cls_token", &m->w.cls_token, 3, 1, 1, D, 0);
+    if (i->distilled)
+        n = add_spec(sp, n, "dist_token", &m->w.dist_token, 3, 1, 1, D, 0);
+    n = add_spec(sp, n, "pos_embed", &m->w.pos_embed, 3, 1, i->num_tokens, D, 0);
+    n = add_spec(sp, n, "norm.weight", &m->w.norm_w, 1, D, 0, 0, 0);
+    n = add_spec(sp, n, "norm.bias", &m->w.norm_b, 1, D, 0, 0, 0);
+    n = add_spec(sp, n, "head.weight", &m->w.head_w, 2, K, D, 0, 0);
+    n = add_spec(sp, n, "head.bias", &m->w.head_b, 1, K, 0, 0, 0);
+    if (i->distilled) {
+        n = add_spec(sp, n, "head_dist.weight", &m->w.head_dist_w, 2, K, D, 0, 0);
+        n = add_spec(sp, n, "head_dist.bias", &m->w.head_dist_b, 1, K, 0, 0, 0);
+    }
+    for (int k = 0; k < n && s == VIT_OK; k++)
+        s = load_tensor(st, &sp[k], fname, used, err);
+
+    for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
+        vit_block_weights *b = &m->w.blocks[l];
+        struct {
+            const char *leaf;
+            float **dst;
+            int32_t rank;
+            int64_t r, c;
+        } bl[] = {
+            {"norm1.weight", &b->norm1_w, 1, D, 0},   {"norm1.bias", &b->norm1_b, 1, D, 0},
+            {"attn.qkv.weight", &b->qkv_w, 2, 3 * D, D}, {"attn.qkv.bias", &b->qkv_b, 1, 3 * D, 0},
+            {"attn.proj.weight", &b->proj_w, 2, D, D},  {"attn.proj.bias", &b->proj_b, 1, D, 0},
+            {"norm2.weight", &b->norm2_w, 1, D, 0},   {"norm2.bias", &b->norm2_b, 1, D, 0},
+            {"mlp.fc1.weight", &b->fc1_w, 2, H, D},   {"mlp.fc1.bias", &b->fc1_b, 1, H, 0},
+            {"mlp.fc2.weight", &b->fc2_w, 2, D, H},   {"mlp.fc2.bias", &b->fc2_b, 1, D, 0},
+        };
+        for (size_t k = 0; k < sizeof bl / sizeof bl[0] && s == VIT_OK; k++) {
+            snprintf(names[0], sizeof names[0], "blocks.%d.%s", l, bl[k].leaf);
+            tensor_spec t = {names[0], bl[k].dst, bl[k].rank, {bl[k].r, bl[k].c, 0, 0}};
+            s = load_tensor(st, &t, fname, used, err);
+        }
+    }
+    for (int32_t k = 0; k < st->count && s == VIT_OK; k++)
+        if (!used[k])
+            s = vit_fail(err, VIT_ERR_SHAPE, "%s: unexpected tensor %s (not part of a DeiT/ViT)",
+                         fname, st->tensors[k].name);
+    free(used);
+    return s;
+}
+
+vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *config,
+                                      const char *name, const char *config_name, vit_model **out,
+                                      vit_error *err)
+{
+    *out = NULL;
+    const char *fname = vit_basename(name);
+    vit_model_info info;
+    memset(&info, 0, sizeof info);
+    info.pre = vit_preprocess_cfg_default();
+    vit_status s = infer_shapes(st, fname, &info, err);
+    if (s != VIT_OK)
+        return s;
+    info.pre.image_size = info.img_size;
+    info.pre.channels = info.in_chans;
+    /* Without a config: the tutorial's Resize(256)/CenterCrop(224) ratio, at the model's size. */
+    info.pre.resize_size = (int32_t)floor((double)info.img_size / 0.875);
+    if (info.in_chans == 1) {
+        /* gray models without a config: a neutral normalization */
+        info.pre.mean[0] = info.pre.mean[1] = info.pre.mean[2] = 0.5f;
+        info.pre.std[0] = info.pre.std[1] = info.pre.std[2] = 0.5f;
+    } else if (info.in_chans != 3) {
+        return vit_fail(err, VIT_ERR_UNSUPPORTED,
+                        "%s: the model takes %d input channels; only 1 (gray) and 3 (RGB) are "
+                        "supported",
+                        fname, info.in_chans);
+    }
+    int heads_from_config = 0;
+    if (config) {
+        s = apply_config(config, config_name ? config_name : "config.json", &info,
+                         &heads_from_config, err);
+        if (s != VIT_OK)
+            return s;
+    }
+    if (!heads_from_config) {
+        /* every DeiT/ViT in timm uses 64-wide heads */
+        if (info.embed_dim % 64 != 0)
+            return vit_fail(err, VIT_ERR_SHAPE,
+                            "%s: embed dim %d is not a multiple of 64, so the head count cannot be "
+                            "inferred; give it in config.json as model_args.num_heads",
+                            fname, info.embed_dim);
+        info.num_heads = info.embed_dim / 64;
+    }
+    if (info.embed_dim % info.num_heads != 0)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: embed dim %d does not split into %d heads", fname,
+                        info.embed_dim, info.num_heads);
+    if (!info.name[0])
+        snprintf(info.name, sizeof info.name, "vit_d%d_l%d_p%d_%d%s", info.embed_dim, info.depth,
+                 info.patch_size, info.img_size, info.distilled ? "_distilled" : "");
+    info.num_params = count_params(&info);
+    info.file_bytes = (int64_t)st->size;
+    info.format = VIT_FORMAT_SAFETENSORS;
+
+    vit_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
+    pthread_mutex_init(&m->qlock, NULL);
+    m->info = info;
+    m->arena_floats = model_floats(&info);
+    size_t bytes;
+    m->w.blocks = calloc((size_t)info.depth, sizeof *m->w.blocks);
+    if (!vit_mul_size(m->arena_floats, sizeof(float), &bytes) || !m->w.blocks ||
+        !(m->arena = vit_alloc(bytes))) {
+        size_t want = m->arena_floats;
+        vit_model_free(m);
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for %zu weights", fname, want);
+    }
+    assign_pointers(m);
+    s = load_weights(m, st, fname, err);
+    if (s == VIT_OK && config) {
+        const vit_json *ln = vit_json_get(config, "label_names");
+        if (ln)
+            s = labels_from_json_array(m, ln, config_name ? config_name : "config.json",
+                                       "label_names", err);
+    }
+    if (s == VIT_OK && !m->labels && st->metadata) {
+        const char *lj = vit_json_string(st->metadata, "labels");
+        if (lj) {
+            char jerr[128];
+            vit_json *arr = vit_json_parse(lj, strlen(lj), jerr, sizeof jerr);
+            if (!arr)
+                s = vit_fail(err, VIT_ERR_FORMAT, "%s: __metadata__ labels is not a JSON list (%s)",
+                             fname, jerr);
+            else
+                s = labels_from_json_array(m, arr, fname, "__metadata__ labels", err);
+            vit_json_free(arr);
+        }
+    }
+    if (s != VIT_OK) {
+        vit_model_free(m);
+        return s;
+    }
+    *out = m;
+    return VIT_OK;
+}
+
+static vit_status parse_config_text(const char *text, size_t len, const char *cname,
+                                    vit_json **out, vit_error *err)
+{
+    char jerr[160];
+    *out = vit_json_parse(text, len, jerr, sizeof jerr);
+    if (!*out)
+        return vit_fail(err, VIT_ERR_FORMAT, "%s: not valid JSON (%s)", cname, jerr);
+    return VIT_OK;
+}
+
+vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
+{
+    if (!out)
+        return vit_fail(err, VIT_ERR_ARG, "no output pointer given");
+    *out = NULL;
+    if (!path)
+        return vit_fail(err, VIT_ERR_ARG, "no model path given");
+
+    vit_st_file st;
+    vit_status s = vit_st_open(path, &st, err);
+    if (s != VIT_OK)
+        return s;
+
+    char cpath[4096];
+    sibling_path(path, "config.json", cpath, sizeof cpath);
+    vit_json *config = NULL;
+    if (file_exists(cpath)) {
+        char *text;
+        size_t len;
+        s = read_small_file(cpath, VIT_CONFIG_MAX_BYTES, &text, &len, err);
+        if (s == VIT_OK) {
+            s = parse_config_text(text, len, "config.json", &config, err);
+            free(text);
+        }
+        if (s != VIT_OK) {
+            vit_st_close(&st);
+            return s;
+        }
+    }
+    vit_model *m = NULL;
+    s = vit_model_from_safetensors(&st, config, path, "config.json", &m, err);
+    vit_json_free(config);
+    vit_st_close(&st);
+    if (s != VIT_OK)
+        return s;
+
+    char lpath[4096];
+    sibling_path(path, "labels.txt", lpath, sizeof lpath);
+    if (file_exists(lpath)) {
+        s = vit_model_read_labels_file(m, lpath, err);
+        if (s != VIT_OK) {
+            vit_model_free(m);
+            return s;
+        }
+    }
+    *out = m;
+    return VIT_OK;
+}
+
+vit_status vit_model_load_memory(const void *data, size_t size, const char *config_json,
+                                 const char *name, vit_model **out, vit_error *err)
+{
+    if (!out)
+        return vit_fail(err, VIT_ERR_ARG, "no output pointer given");
+    *out = NULL;
+    if (!data)
+        return vit_fail(err, VIT_ERR_ARG, "no model data given");
+    if (!name)
+        name = "model";
+    vit_st_file st;
+    vit_status s = vit_st_parse(data, size, name, &st, err);
+    if (s != VIT_OK)
+        return s;
+    vit_json *config = NULL;
+    if (config_json) {
+        s = parse_config_text(config_json, strlen(config_json), "config.json", &config, err);
+        if (s != VIT_OK) {
+            vit_st_close(&st);
+            return s;
+        }
+    }
+    s = vit_model_from_safetensors(&st, config, name, "config.json", out, err);
+    vit_json_free(config);
+    vit_st_close(&st);
+    return s;
+}
+
+void vit_model_free_quant(vit_model *m); /* vit-session.c */
+
+void vit_model_free(vit_model *m)
+{
+    if (!m)
+        return;
+    vit_model_free_quant(m);
+    pthread_mutex_destroy(&m->qlock);
+    vit_free(m->arena);
+    free(m->w.blocks);
+    free(m->labels);
+    free(m->label_storage);
+    free(m);
+}
+
+const vit_model_info *vit_model_get_info(const vit_model *m)
+{
+    return m ? &m->info : NULL;
+}
+
+const char *vit_model_label(const vit_model *m, int32_t index)
+{
+    if (!m || !m->labels || index < 0 || index >= m->num_labels)
+        return NULL;
+    return m->labels[index];
+}
+
+int32_t vit_model_num_labels(const vit_model *m)
+{
+    return m ? m->num_labels : 0;
+}

@@ -1,0 +1,56 @@
+/* vit-safetensors.h — reading the safetensors format: an 8-byte little-endian header length,
+ * a JSON header naming each tensor's dtype, shape and byte range, then the raw data. */
+#ifndef VIT_SAFETENSORS_H
+#define VIT_SAFETENSORS_H
+
+#include "vit-impl.h"
+#include "vit-json.h"
+
+/* Limits checked before anything is allocated from the file's own numbers. */
+#define VIT_ST_MAX_HEADER (100u << 20) /* 100 MB, as the safetensors reference implementation */
+#define VIT_ST_MAX_TENSORS 65536
+#define VIT_ST_MAX_RANK 8
+
+typedef enum { VIT_DT_F32 = 0, VIT_DT_F16, VIT_DT_BF16 } vit_dtype;
+
+typedef struct {
+    const char *name;  /* points into the parsed header */
+    vit_dtype dtype;
+    int32_t rank;
+    int64_t shape[VIT_ST_MAX_RANK];
+    int64_t numel;
+    const uint8_t *data; /* into the file's bytes */
+    uint64_t begin, end; /* byte range within the data section */
+} vit_st_tensor;
+
+typedef struct {
+    vit_json *header;       /* parsed JSON (owns the names) */
+    const vit_json *metadata; /* "__metadata__" object or NULL */
+    vit_st_tensor *tensors;
+    int32_t count;
+    const uint8_t *base;    /* whole file */
+    size_t size;
+    void *mapping;          /* non-NULL when we mmap'ed it */
+    size_t mapping_size;
+} vit_st_file;
+
+/* Parse and validate a safetensors image in memory (not copied; must outlive the result).
+ * `name` is used in messages. Checks: header length within the file and the limit, valid JSON,
+ * each entry's dtype / shape / offsets, sizes that agree, no overlaps, no duplicate names. */
+vit_status vit_st_parse(const uint8_t *data, size_t size, const char *name, vit_st_file *out,
+                        vit_error *err);
+/* mmap a file and parse it. */
+vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err);
+void vit_st_close(vit_st_file *f);
+
+const vit_st_tensor *vit_st_find(const vit_st_file *f, const char *name);
+/* Convert a tensor's data to fp32 (F16/BF16 widened). dst holds numel floats. */
+void vit_st_to_f32(const vit_st_tensor *t, float *dst);
+const char *vit_dtype_name(vit_dtype dt);
+
+/* Build a model from a parsed safetensors file and an optional parsed config.json (vit-model.c). */
+vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *config,
+                                      const char *name, const char *config_name, vit_model **out,
+                                      vit_error *err);
+
+#endif /* VIT_SAFETENSORS_H */

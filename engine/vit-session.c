@@ -1,0 +1,165 @@
+/* vit-session.c — sessions: the plan (variant, threads, kernel) and every buffer for running one
+ * model, made once at vit_session_new so that a forward pass never allocates. */
+#include "vit-impl.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct vit_session {
+    const vit_model *model;
+    vit_session_opts opts;
+    int32_t threads;
+    vit_fp32_state fp32;
+    float *input;  /* (C, S, S) preprocessed image */
+    float *logits; /* (K) */
+    float *probs;  /* (K) */
+};
+
+vit_session_opts vit_session_opts_default(void)
+{
+    vit_session_opts o = {.variant = VIT_VARIANT_FP32, .threads = 0, .per_channel = 0};
+    return o;
+}
+
+static int32_t online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 1024 ? (int32_t)n : 1;
+}
+
+void vit_model_free_quant(vit_model *m)
+{
+    (void)m; /* the int8 weights arrive with the int8 variant */
+}
+
+int vit_model_supports(const vit_model *m, vit_variant v)
+{
+    return m && v == VIT_VARIANT_FP32;
+}
+
+vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts, vit_session **out,
+                           vit_error *err)
+{
+    if (!out)
+        return vit_fail(err, VIT_ERR_ARG, "no output pointer given");
+    *out = NULL;
+    if (!model)
+        return vit_fail(err, VIT_ERR_ARG, "no model given");
+    vit_session_opts o = opts ? *opts : vit_session_opts_default();
+    if (o.variant < 0 || o.variant >= VIT_VARIANT_COUNT)
+        return vit_fail(err, VIT_ERR_ARG, "unknown variant %d", (int)o.variant);
+    if (o.threads < 0 || o.threads > 1024)
+        return vit_fail(err, VIT_ERR_ARG, "thread count %d is out of range", o.threads);
+    if (!vit_model_supports(model, o.variant))
+        return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the %s variant is not available for this model",
+                        model->info.name, vit_variant_name(o.variant));
+
+    vit_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for a session");
+    s->model = model;
+    s->opts = o;
+    s->threads = o.threads ? o.threads : online_cpus();
+    const vit_model_info *i = &model->info;
+    size_t in = (size_t)i->in_chans * i->img_size * i->img_size;
+    s->input = vit_alloc(in * sizeof(float));
+    s->logits = vit_alloc((size_t)i->num_classes * sizeof(float));
+    s->probs = vit_alloc((size_t)i->num_classes * sizeof(float));
+    vit_status st = VIT_OK;
+    if (!s->input || !s->logits || !s->probs)
+        st = vit_fail(err, VIT_ERR_NOMEM, "out of memory for session buffers");
+    if (st == VIT_OK)
+        st = vit_fp32_state_new(model, &s->fp32, err);
+    if (st != VIT_OK) {
+        vit_session_free(s);
+        return st;
+    }
+    *out = s;
+    return VIT_OK;
+}
+
+void vit_session_free(vit_session *s)
+{
+    if (!s)
+        return;
+    vit_fp32_state_free(&s->fp32);
+    vit_free(s->input);
+    vit_free(s->logits);
+    vit_free(s->probs);
+    free(s);
+}
+
+const vit_model *vit_session_model(const vit_session *s)
+{
+    return s ? s->model : NULL;
+}
+
+vit_variant vit_session_variant(const vit_session *s)
+{
+    return s ? s->opts.variant : VIT_VARIANT_FP32;
+}
+
+const char *vit_session_kernel(const vit_session *s)
+{
+    (void)s;
+    return "openblas";
+}
+
+int32_t vit_session_threads(const vit_session *s)
+{
+    return s ? s->threads : 0;
+}
+
+vit_status vit_session_run(vit_session *s, const float *input, float *logits, vit_error *err)
+{
+    if (!s || !input || !logits)
+        return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
+    /* OpenBLAS' thread count is process-wide: set it for this session before each run */
+    openblas_set_num_threads(s->threads);
+    vit_forward_fp32(s->model, &s->fp32, input, logits);
+    return VIT_OK;
+}
+
+vit_status vit_session_classify(vit_session *s, const vit_image *image, int32_t k,
+                                vit_prediction *out, vit_error *err)
+{
+    if (!s || !image || !out)
+        return vit_fail(err, VIT_ERR_ARG, "vit_session_classify: NULL argument");
+    memset(out, 0, sizeof *out);
+    const vit_model_info *i = &s->model->info;
+    if (k < 1)
+        k = 1;
+    if (k > VIT_TOPK_MAX)
+        k = VIT_TOPK_MAX;
+    if (k > i->num_classes)
+        k = i->num_classes;
+    double t0 = vit_now_ms();
+    vit_status st = vit_preprocess(image, &i->pre, s->input, err);
+    if (st != VIT_OK)
+        return st;
+    double t1 = vit_now_ms();
+    st = vit_session_run(s, s->input, s->logits, err);
+    if (st != VIT_OK)
+        return st;
+    double t2 = vit_now_ms();
+    vit_softmax(s->logits, s->probs, i->num_classes);
+    out->k = k;
+    vit_topk(s->probs, i->num_classes, k, out->index);
+    for (int32_t j = 0; j < k; j++)
+        out->prob[j] = s->probs[out->index[j]];
+    out->timing.preprocess_ms = t1 - t0;
+    out->timing.forward_ms = t2 - t1;
+    return VIT_OK;
+}
+
+const float *vit_session_logits(const vit_session *s)
+{
+    return s ? s->logits : NULL;
+}
+
+const float *vit_session_probs(const vit_session *s)
+{
+    return s ? s->probs : NULL;
+}

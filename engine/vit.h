@@ -1,0 +1,260 @@
+/* vit.h — libvit, the ViT Lens inference engine: the one public header.
+ *
+ * Plain C11. Depends on libc, libm, pthreads, OpenBLAS, libpng and libjpeg only.
+ *
+ * Basic usage (load → plan → run):
+ *
+ *     vit_error err;
+ *     vit_model *model = NULL;
+ *     if (vit_model_load("deit_tiny/model.safetensors", &model, &err) != VIT_OK) {
+ *         fprintf(stderr, "%s\n", err.msg);     // names the file and the problem
+ *         return 1;
+ *     }
+ *     vit_session_opts opts = vit_session_opts_default();
+ *     opts.variant = VIT_VARIANT_FP32;
+ *     vit_session *s = NULL;
+ *     vit_session_new(model, &opts, &s, &err);     // every buffer allocated here, once
+ *
+ *     vit_image img;
+ *     vit_image_load("wolf.png", &img, &err);      // PNG or JPEG → RGB8, EXIF applied
+ *     vit_prediction pred;
+ *     vit_session_classify(s, &img, 5, &pred, &err);
+ *     printf("%s %.3f (%.1f ms)\n", vit_model_label(model, pred.index[0]), pred.prob[0],
+ *            pred.timing.forward_ms);
+ *
+ *     vit_image_free(&img);
+ *     vit_session_free(s);
+ *     vit_model_free(model);
+ *
+ * Conventions: every fallible call returns vit_status (VIT_OK == 0, errors negative) and, when
+ * given a vit_error, fills it with one line naming the file and the problem. The engine never
+ * prints and never exits. A failed call leaves its outputs NULL / zeroed and nothing allocated.
+ * A vit_model is immutable after load and may be shared by sessions on several threads; a
+ * vit_session is used by one thread at a time.
+ */
+#ifndef VIT_H
+#define VIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VIT_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------------------------------------
+ * Status and errors */
+
+typedef enum {
+    VIT_OK = 0,
+    VIT_ERR_IO = -1,          /* cannot open / read / write a file */
+    VIT_ERR_FORMAT = -2,      /* the file is malformed (truncated, bad header, bad JSON, ...) */
+    VIT_ERR_UNSUPPORTED = -3, /* well-formed but not supported (dtype, image type, version) */
+    VIT_ERR_SHAPE = -4,       /* tensors missing, extra, or of shapes that do not fit */
+    VIT_ERR_LIMIT = -5,       /* over a size limit (image dimensions, header size, ...) */
+    VIT_ERR_NOMEM = -6,       /* allocation failed */
+    VIT_ERR_ARG = -7,         /* the caller passed something invalid */
+    VIT_ERR_CPU = -8,         /* the CPU lacks an instruction set the request needs */
+} vit_status;
+
+const char *vit_status_str(vit_status status);
+
+#define VIT_ERROR_MSG_MAX 512
+typedef struct {
+    vit_status status;
+    char msg[VIT_ERROR_MSG_MAX]; /* "model.safetensors: tensor blocks.3.mlp.fc1.weight has shape ..." */
+} vit_error;
+
+/* Optional logging (debug facts such as the kernel chosen); default: silent. */
+typedef void (*vit_log_fn)(int level, const char *msg, void *user);
+void vit_log_set(vit_log_fn fn, void *user);
+
+/* ---------------------------------------------------------------------------------------------
+ * Images */
+
+/* Limits enforced before any pixel buffer is allocated. */
+#define VIT_IMAGE_MAX_SIDE 16384
+#define VIT_IMAGE_MAX_PIXELS 100000000LL
+
+typedef enum {
+    VIT_PIXEL_RGB8 = 0, /* 3 bytes R,G,B */
+    VIT_PIXEL_RGBA8,    /* 4 bytes R,G,B,A (alpha ignored, as PIL's convert("RGB")) */
+    VIT_PIXEL_RGBX8,    /* 4 bytes R,G,B,x */
+    VIT_PIXEL_BGRA8,    /* 4 bytes B,G,R,A (alpha ignored) */
+    VIT_PIXEL_BGRX8,    /* 4 bytes B,G,R,x */
+    VIT_PIXEL_GRAY8,    /* 1 byte luma */
+} vit_pixel_format;
+
+typedef struct {
+    int32_t width, height;
+    int32_t stride; /* bytes per row, >= width * bytes-per-pixel */
+    vit_pixel_format format;
+    uint8_t *data; /* owned when produced by vit_image_load / vit_image_new */
+} vit_image;
+
+/* Decode a PNG or JPEG file into RGB8, the way PIL's Image.open(...).convert("RGB") does:
+ * alpha dropped, gray replicated, palette expanded, 16-bit reduced to 8, EXIF orientation of
+ * JPEGs applied (as PIL's ImageOps.exif_transpose). */
+vit_status vit_image_load(const char *path, vit_image *out, vit_error *err);
+vit_status vit_image_load_memory(const void *data, size_t size, const char *name, vit_image *out,
+                                 vit_error *err);
+/* An owned, zeroed image of the given size and format. */
+vit_status vit_image_new(int32_t width, int32_t height, vit_pixel_format format, vit_image *out,
+                         vit_error *err);
+void vit_image_free(vit_image *img);
+int vit_pixel_format_bytes(vit_pixel_format format);
+
+/* Save RGB8 or GRAY8 as PNG (for snapshots, charts and tests). */
+vit_status vit_image_save_png(const vit_image *img, const char *path, vit_error *err);
+
+typedef enum {
+    VIT_INTERP_BICUBIC = 0, /* PIL BICUBIC, a = -0.5, antialiased */
+    VIT_INTERP_BILINEAR,    /* PIL BILINEAR, antialiased */
+    VIT_INTERP_NEAREST,
+} vit_interp;
+
+typedef struct {
+    int32_t image_size;  /* square crop fed to the model, e.g. 224 */
+    int32_t resize_size; /* the shorter side is resized to this first, e.g. 256 or 248 */
+    int32_t channels;    /* 3 = RGB; 1 = luma as PIL's convert("L") */
+    vit_interp interp;
+    float mean[3], std[3];
+} vit_preprocess_cfg;
+
+/* The tutorial's pipeline: Resize(256, bicubic), CenterCrop(224), ImageNet mean/std. */
+vit_preprocess_cfg vit_preprocess_cfg_default(void);
+
+/* Stage 1: convert to RGB8 (or GRAY8 when cfg->channels == 1), resize the shorter side to
+ * cfg->resize_size with PIL's rounding, center-crop to cfg->image_size (torchvision's offsets;
+ * zero padding if smaller). `out` receives a new owned image. Exposed for tests and the UI. */
+vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *cfg, vit_image *out,
+                                 vit_error *err);
+
+/* Stages 1+2: the model input, (channels, image_size, image_size) floats, [0,1] then
+ * normalized with mean/std. `out` holds channels*image_size*image_size floats. */
+vit_status vit_preprocess(const vit_image *in, const vit_preprocess_cfg *cfg, float *out,
+                          vit_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Models */
+
+typedef struct vit_model vit_model;
+
+typedef enum {
+    VIT_VARIANT_FP32 = 0,
+    VIT_VARIANT_INT8,
+    VIT_VARIANT_OPTIMIZED,
+    VIT_VARIANT_COUNT,
+} vit_variant;
+
+const char *vit_variant_name(vit_variant v); /* "fp32", "int8", "optimized" */
+/* Parse "fp32" / "int8" / "optimized"; returns VIT_ERR_ARG for anything else. */
+vit_status vit_variant_parse(const char *name, vit_variant *out);
+
+typedef enum {
+    VIT_FORMAT_SAFETENSORS = 0, /* timm model.safetensors (+ config.json beside it) */
+    VIT_FORMAT_VITQ,            /* our int8 file */
+    VIT_FORMAT_VITL,            /* our lite (optimized, mmap-able) file */
+} vit_file_format;
+
+typedef struct {
+    int32_t img_size;    /* input side, e.g. 224 */
+    int32_t patch_size;  /* e.g. 16 */
+    int32_t in_chans;    /* 3, or 1 for gray models */
+    int32_t embed_dim;   /* D */
+    int32_t depth;       /* number of blocks */
+    int32_t num_heads;   /* D / head_dim */
+    int32_t mlp_hidden;  /* fc1 width, 4D for DeiT */
+    int32_t num_classes; /* head rows */
+    int32_t distilled;   /* 1 when a dist_token and head_dist exist */
+    int32_t num_patches; /* (img_size / patch_size)^2 */
+    int32_t num_tokens;  /* num_patches + 1 (+1 distilled) */
+    int64_t num_params;
+    int64_t file_bytes;
+    vit_file_format format;
+    char name[128];         /* config.json architecture, or a name made from the shapes */
+    vit_preprocess_cfg pre; /* from config.json, or the tutorial's default */
+} vit_model_info;
+
+/* Load a model: `.safetensors` (timm layout; config.json and labels.txt beside it are read when
+ * present), `.vitq` (int8) or `.vitl` (lite). The kind is told by the file's magic, not its name. */
+vit_status vit_model_load(const char *path, vit_model **out, vit_error *err);
+/* Load a safetensors model from memory (an embedded model); config_json may be NULL. */
+vit_status vit_model_load_memory(const void *safetensors, size_t size, const char *config_json,
+                                 const char *name, vit_model **out, vit_error *err);
+void vit_model_free(vit_model *model);
+const vit_model_info *vit_model_get_info(const vit_model *model);
+/* The class name of `index`, or NULL when the model has no labels for it. */
+const char *vit_model_label(const vit_model *model, int32_t index);
+/* Number of labels the model carries (0 when none). */
+int32_t vit_model_num_labels(const vit_model *model);
+/* Replace the model's labels from a text file (one per line) or text; the count must equal
+ * num_classes. Call before sharing the model between threads. */
+vit_status vit_model_load_labels(vit_model *model, const char *path, vit_error *err);
+vit_status vit_model_set_labels(vit_model *model, const char *text, vit_error *err);
+/* 1 if a session of this variant can be made from this model. */
+int vit_model_supports(const vit_model *model, vit_variant v);
+
+/* ---------------------------------------------------------------------------------------------
+ * Sessions: the plan and buffers for running one model with one variant */
+
+typedef struct vit_session vit_session;
+
+typedef struct {
+    vit_variant variant;
+    int32_t threads;     /* 0 = all cores */
+    int32_t per_channel; /* int8: per-output-channel weight scales instead of per-tensor */
+} vit_session_opts;
+
+vit_session_opts vit_session_opts_default(void);
+
+vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts, vit_session **out,
+                           vit_error *err);
+void vit_session_free(vit_session *session);
+const vit_model *vit_session_model(const vit_session *session);
+vit_variant vit_session_variant(const vit_session *session);
+int32_t vit_session_threads(const vit_session *session);
+/* The CPU kernel in use, e.g. "openblas", "avx512-vnni", "avx2", "scalar". */
+const char *vit_session_kernel(const vit_session *session);
+
+typedef struct {
+    double decode_ms;     /* filled by callers that decode (vit_image_load is timed by them) */
+    double preprocess_ms; /* resize, crop, normalize */
+    double forward_ms;    /* the transformer */
+} vit_timing;
+
+/* Run the forward pass on a preprocessed input (in_chans, img_size, img_size) and write
+ * num_classes logits. */
+vit_status vit_session_run(vit_session *session, const float *input, float *logits,
+                           vit_error *err);
+
+#define VIT_TOPK_MAX 16
+typedef struct {
+    int32_t k;
+    int32_t index[VIT_TOPK_MAX];
+    float prob[VIT_TOPK_MAX];
+    vit_timing timing;
+} vit_prediction;
+
+/* Preprocess with the model's config, run, softmax, top-k (k <= VIT_TOPK_MAX). */
+vit_status vit_session_classify(vit_session *session, const vit_image *image, int32_t k,
+                                vit_prediction *out, vit_error *err);
+/* The last logits / probabilities of vit_session_classify (num_classes floats, owned by it). */
+const float *vit_session_logits(const vit_session *session);
+const float *vit_session_probs(const vit_session *session);
+
+/* ---------------------------------------------------------------------------------------------
+ * Small helpers */
+
+void vit_softmax(const float *logits, float *probs, int32_t n);
+/* Indices of the k largest values, largest first (ties: lower index first). */
+void vit_topk(const float *values, int32_t n, int32_t k, int32_t *index);
+/* Monotonic clock in milliseconds. */
+double vit_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VIT_H */
