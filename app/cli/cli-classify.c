@@ -1,0 +1,136 @@
+/* cli-classify.c — `vitlens-cli classify`: top-k labels and timings for each image. */
+#include "cli-common.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fputs("Usage: " CLI_PROG " classify [--model PATH] [--variant fp32|int8|optimized] [--top K]\n"
+          "                            [--threads N] [--json] IMAGE...\n"
+          "Prints the top-K classes of each PNG or JPEG image with the time of each stage.\n"
+          "Without --model, the embedded default model is used.\n",
+          f);
+}
+
+static void print_human(const char *image, const vit_model *m, const vit_session *s,
+                        const vit_prediction *p)
+{
+    const vit_model_info *info = vit_model_get_info(m);
+    printf("%s  (%s, %s, %d thread%s, %s)\n", image, info->name,
+           vit_variant_name(vit_session_variant(s)), vit_session_threads(s),
+           vit_session_threads(s) == 1 ? "" : "s", vit_session_kernel(s));
+    char buf[32];
+    for (int32_t j = 0; j < p->k; j++)
+        printf("  %d  %6.2f%%  %4d  %s\n", j + 1, 100.0 * p->prob[j], p->index[j],
+               cli_label(m, p->index[j], buf, sizeof buf));
+    printf("  decode %.2f ms · preprocess %.2f ms · forward %.2f ms\n", p->timing.decode_ms,
+           p->timing.preprocess_ms, p->timing.forward_ms);
+}
+
+static void print_json(const char *image, const char *model_name, const vit_model *m,
+                       const vit_session *s, const vit_prediction *p)
+{
+    char buf[32];
+    fputs("{\"image\": ", stdout);
+    cli_json_string(stdout, image);
+    fputs(", \"model\": ", stdout);
+    cli_json_string(stdout, model_name);
+    printf(", \"arch\": ");
+    cli_json_string(stdout, vit_model_get_info(m)->name);
+    printf(", \"variant\": \"%s\", \"threads\": %d, \"kernel\": \"%s\", \"top\": [",
+           vit_variant_name(vit_session_variant(s)), vit_session_threads(s), vit_session_kernel(s));
+    for (int32_t j = 0; j < p->k; j++) {
+        printf("%s{\"index\": %d, \"label\": ", j ? ", " : "", p->index[j]);
+        cli_json_string(stdout, cli_label(m, p->index[j], buf, sizeof buf));
+        printf(", \"prob\": %.6g}", p->prob[j]);
+    }
+    printf("], \"ms\": {\"decode\": %.3f, \"preprocess\": %.3f, \"forward\": %.3f}}\n",
+           p->timing.decode_ms, p->timing.preprocess_ms, p->timing.forward_ms);
+}
+
+int cli_classify(int argc, char **argv)
+{
+    const char *model_path = NULL;
+    vit_session_opts opts = vit_session_opts_default();
+    int32_t top = 5;
+    int json = 0;
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'}, {"variant", required_argument, NULL, 'v'},
+        {"top", required_argument, NULL, 'k'},   {"threads", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},        {"per-channel", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:v:k:t:jch", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'v':
+            if (vit_variant_parse(optarg, &opts.variant) != VIT_OK) {
+                cli_error("unknown variant '%s' (known: fp32, int8, optimized)", optarg);
+                return 2;
+            }
+            break;
+        case 'k':
+            if (!cli_parse_int("--top", optarg, 1, VIT_TOPK_MAX, &top))
+                return 2;
+            break;
+        case 't':
+            if (!cli_parse_int("--threads", optarg, 1, 256, &opts.threads))
+                return 2;
+            break;
+        case 'j': json = 1; break;
+        case 'c': opts.per_channel = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        cli_error("classify: no image given");
+        usage(stderr);
+        return 2;
+    }
+
+    vit_model *model = cli_load_model(model_path);
+    if (!model)
+        return 1;
+    vit_error err = {0};
+    vit_session *session = NULL;
+    if (vit_session_new(model, &opts, &session, &err) != VIT_OK) {
+        cli_error("%s", err.msg);
+        vit_model_free(model);
+        return 1;
+    }
+
+    int failures = 0;
+    for (int a = optind; a < argc; a++) {
+        const char *path = argv[a];
+        vit_image img = {0};
+        double t0 = vit_now_ms();
+        if (vit_image_load(path, &img, &err) != VIT_OK) {
+            cli_error("%s", err.msg);
+            failures++;
+            continue;
+        }
+        double decode_ms = vit_now_ms() - t0;
+        vit_prediction pred;
+        if (vit_session_classify(session, &img, top, &pred, &err) != VIT_OK) {
+            cli_error("%s: %s", path, err.msg);
+            failures++;
+            vit_image_free(&img);
+            continue;
+        }
+        pred.timing.decode_ms = decode_ms;
+        if (json)
+            print_json(path, cli_model_display_name(model_path), model, session, &pred);
+        else
+            print_human(path, model, session, &pred);
+        fflush(stdout);
+        vit_image_free(&img);
+    }
+    vit_session_free(session);
+    vit_model_free(model);
+    return failures ? 1 : 0;
+}

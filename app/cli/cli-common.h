@@ -1,0 +1,41 @@
+/* cli-common.h — what the vitlens-cli subcommands share: option parsing, model loading (a path
+ * or the embedded default), JSON output helpers. */
+#ifndef VITLENS_CLI_COMMON_H
+#define VITLENS_CLI_COMMON_H
+
+#include "vit.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CLI_PROG "vitlens-cli"
+
+/* Print "vitlens-cli: <msg>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a positive integer option value in [lo, hi]; prints an error and returns false on junk. */
+bool cli_parse_int(const char *opt, const char *value, long lo, long hi, int32_t *out);
+
+/* Load --model PATH, or the embedded default model when path is NULL. A 1000-class model with
+ * no labels of its own gets the ImageNet class names. Prints the error and returns NULL. */
+vit_model *cli_load_model(const char *path);
+/* The model's name for output: the path given, or the embedded model's name. */
+const char *cli_model_display_name(const char *path);
+
+/* Split "fp32,int8" into variants; returns the count or -1 after printing an error. */
+int cli_parse_variants(const char *list, vit_variant *out, int max);
+
+/* Write s as a JSON string literal (with quotes). */
+void cli_json_string(FILE *f, const char *s);
+
+/* "269" when the model has no label for index. */
+const char *cli_label(const vit_model *m, int32_t index, char *buf, size_t size);
+
+/* Subcommands */
+int cli_classify(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_stream(int argc, char **argv);
+
+#endif

@@ -1,0 +1,48 @@
+/* vitlens-cli.c — the command-line front end of ViT Lens: dispatches to the subcommands. */
+#include "cli-common.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fputs("Usage: " CLI_PROG " COMMAND [OPTIONS]\n"
+          "\n"
+          "Commands:\n"
+          "  classify   top-K classes and timings for images\n"
+          "  bench      forward-pass times of the variants, interleaved (the tutorial's table)\n"
+          "  eval       accuracy of the variants on a labelled data set\n"
+          "  export     write an int8 (.vitq) or lite (.vitl) model file\n"
+          "  stream     classify frames from a camera, video or GStreamer pipeline\n"
+          "\n"
+          "Run '" CLI_PROG " COMMAND --help' for a command's options.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf(CLI_PROG " %s\n", VIT_VERSION_STRING);
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } commands[] = {
+        {"classify", cli_classify},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    cli_error("unknown command '%s'", cmd);
+    usage(stderr);
+    return 2;
+}

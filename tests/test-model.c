@@ -1,0 +1,493 @@
+/* test-model.c — model loading and the fp32 forward pass:
+ *   golden logits from PyTorch (tools/make_model_fixtures.py) for every fixture model,
+ *   every loader error with its message, and a fuzz-style pass over damaged files. */
+#include "../engine/vit-json.h"
+#include "../engine/vit-safetensors.h"
+#include "test-util.h"
+
+#include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *fixtures;
+
+/* ---------------------------------------------------------------------------------------------
+ * A safetensors writer for synthetic models (the bad files are mutations of these) */
+
+typedef struct {
+    char name[64];
+    char dtype[8];
+    int rank;
+    int64_t shape[4];
+    size_t nbytes;
+    unsigned char *data;
+} tt;
+
+typedef struct {
+    tt t[64];
+    int n;
+    char extra_header[256]; /* spliced in before the closing brace (metadata etc.) */
+} tt_list;
+
+static uint32_t rng = 12345;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return ((rng >> 8) / 16777216.0f - 0.5f) * 0.2f;
+}
+
+static tt *add(tt_list *l, const char *name, int rank, int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    tt *t = &l->t[l->n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    strcpy(t->dtype, "F32");
+    t->rank = rank;
+    int64_t s[4] = {a, b, c, d}, n = 1;
+    for (int i = 0; i < rank; i++) {
+        t->shape[i] = s[i];
+        n *= s[i];
+    }
+    t->nbytes = (size_t)n * 4;
+    t->data = malloc(t->nbytes ? t->nbytes : 1);
+    float *f = (float *)t->data;
+    for (int64_t i = 0; i < n; i++)
+        f[i] = frand() + (strstr(name, "norm") && strstr(name, "weight") ? 1.0f : 0.0f);
+    return t;
+}
+
+/* D=64, patch 8, img 16 (4 patches), depth 2, hidden 128, 3 classes, 3 channels. */
+static void synth_model(tt_list *l, int distilled)
+{
+    memset(l, 0, sizeof *l);
+    int D = 64, H = 128, K = 3, T = 4 + 1 + distilled;
+    add(l, "patch_embed.proj.weight", 4, D, 3, 8, 8);
+    add(l, "patch_embed.proj.bias", 1, D, 0, 0, 0);
+    add(l, "cls_token", 3, 1, 1, D, 0);
+    if (distilled)
+        add(l, "dist_token", 3, 1, 1, D, 0);
+    add(l, "pos_embed", 3, 1, T, D, 0);
+    for (int b = 0; b < 2; b++) {
+        char k[64];
+#define BL(leaf, rank, r, c)                                                                       \
+    snprintf(k, sizeof k, "blocks.%d.%s", b, leaf);                                                \
+    add(l, k, rank, r, c, 0, 0)
+        BL("norm1.weight", 1, D, 0);
+        BL("norm1.bias", 1, D, 0);
+        BL("attn.qkv.weight", 2, 3 * D, D);
+        BL("attn.qkv.bias", 1, 3 * D, 0);
+        BL("attn.proj.weight", 2, D, D);
+        BL("attn.proj.bias", 1, D, 0);
+        BL("norm2.weight", 1, D, 0);
+        BL("norm2.bias", 1, D, 0);
+        BL("mlp.fc1.weight", 2, H, D);
+        BL("mlp.fc1.bias", 1, H, 0);
+        BL("mlp.fc2.weight", 2, D, H);
+        BL("mlp.fc2.bias", 1, D, 0);
+#undef BL
+    }
+    add(l, "norm.weight", 1, D, 0, 0, 0);
+    add(l, "norm.bias", 1, D, 0, 0, 0);
+    add(l, "head.weight", 2, K, D, 0, 0);
+    add(l, "head.bias", 1, K, 0, 0, 0);
+    if (distilled) {
+        add(l, "head_dist.weight", 2, K, D, 0, 0);
+        add(l, "head_dist.bias", 1, K, 0, 0, 0);
+    }
+}
+
+static void free_list(tt_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->t[i].data);
+    l->n = 0;
+}
+
+static tt *find(tt_list *l, const char *name)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->t[i].name, name) == 0)
+            return &l->t[i];
+    return NULL;
+}
+
+static void drop(tt_list *l, const char *name)
+{
+    tt *t = find(l, name);
+    free(t->data);
+    *t = l->t[--l->n];
+}
+
+/* Serialize; offsets_override (if >= 0) replaces the begin of tensor `which`. */
+static unsigned char *serialize(const tt_list *l, size_t *size, int which, long long begin_override,
+                                long long end_override)
+{
+    char *h = malloc(1 << 16);
+    size_t o = 0, off = 0;
+    o += (size_t)sprintf(h + o, "{");
+    for (int i = 0; i < l->n; i++) {
+        const tt *t = &l->t[i];
+        o += (size_t)sprintf(h + o, "%s\"%s\": {\"dtype\": \"%s\", \"shape\": [", i ? ", " : "",
+                             t->name, t->dtype);
+        for (int r = 0; r < t->rank; r++)
+            o += (size_t)sprintf(h + o, "%s%lld", r ? ", " : "", (long long)t->shape[r]);
+        long long b = (long long)off, e = (long long)(off + t->nbytes);
+        if (i == which) {
+            if (begin_override >= 0)
+                b = begin_override;
+            if (end_override >= 0)
+                e = end_override;
+        }
+        o += (size_t)sprintf(h + o, "], \"data_offsets\": [%lld, %lld]}", b, e);
+        off += t->nbytes;
+    }
+    o += (size_t)sprintf(h + o, "%s}", l->extra_header);
+    while (o % 8)
+        h[o++] = ' ';
+    *size = 8 + o + off;
+    unsigned char *buf = malloc(*size);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)((uint64_t)o >> (8 * i));
+    memcpy(buf + 8, h, o);
+    size_t p = 8 + o;
+    for (int i = 0; i < l->n; i++) {
+        memcpy(buf + p, l->t[i].data, l->t[i].nbytes);
+        p += l->t[i].nbytes;
+    }
+    free(h);
+    return buf;
+}
+
+/* Load from memory and check the status and that the message contains `want`. */
+static void expect_error(const unsigned char *buf, size_t size, const char *config,
+                         vit_status want_status, const char *want, const char *check)
+{
+    vit_error err = {0};
+    vit_model *m = NULL;
+    vit_status s = vit_model_load_memory(buf, size, config, "bad.safetensors", &m, &err);
+    test_check(s == want_status && m == NULL && strstr(err.msg, want) != NULL,
+               "%s: status %d (want %d), message \"%s\"", check, s, want_status, err.msg);
+    vit_model_free(m);
+}
+
+static void test_synthetic_errors(void)
+{
+    tt_list l;
+    size_t size;
+    unsigned char *buf;
+    vit_error err = {0};
+    vit_model *m = NULL;
+
+    synth_model(&l, 0);
+    buf = serialize(&l, &size, -1, -1, -1);
+    vit_status s = vit_model_load_memory(buf, size, NULL, "good.safetensors", &m, &err);
+    const vit_model_info *info = m ? vit_model_get_info(m) : NULL;
+    test_check(s == VIT_OK && info && info->embed_dim == 64 && info->depth == 2 &&
+                   info->patch_size == 8 && info->img_size == 16 && info->num_heads == 1 &&
+                   info->mlp_hidden == 128 && info->num_classes == 3 && !info->distilled &&
+                   info->pre.image_size == 16 && info->pre.resize_size == 18,
+               "/model/infer/shapes-without-config (%s)", err.msg);
+    vit_model_free(m);
+    m = NULL;
+
+    /* fuzz-style: every truncation of the header and of the data is refused cleanly */
+    int bad = 0;
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | buf[i];
+    for (size_t cut = 0; cut < size; cut += (cut < 8 + hlen + 64 ? 1 : 97)) {
+        unsigned char *copy = malloc(cut ? cut : 1);
+        memcpy(copy, buf, cut);
+        if (vit_model_load_memory(copy, cut, NULL, "cut.safetensors", &m, &err) == VIT_OK ||
+            m != NULL || !strstr(err.msg, "cut.safetensors"))
+            bad++;
+        vit_model_free(m);
+        m = NULL;
+        free(copy);
+    }
+    test_check(bad == 0, "/model/fuzz/truncate-every-header-byte (%d accepted)", bad);
+
+    /* flip bytes in the header: either a clean error or a model that still loads */
+    int crashes_would_show_under_asan = 0;
+    uint32_t r = 99;
+    for (int k = 0; k < 3000; k++) {
+        unsigned char *copy = malloc(size);
+        memcpy(copy, buf, size);
+        for (int f = 0; f < 1 + k % 3; f++) {
+            r = r * 1103515245u + 12345u;
+            size_t at = (r >> 4) % (8 + hlen);
+            r = r * 1103515245u + 12345u;
+            copy[at] ^= (unsigned char)(1u << ((r >> 8) % 8));
+        }
+        s = vit_model_load_memory(copy, size, NULL, "flip.safetensors", &m, &err);
+        if (s != VIT_OK && (m != NULL || !err.msg[0]))
+            crashes_would_show_under_asan++;
+        vit_model_free(m);
+        m = NULL;
+        free(copy);
+    }
+    test_check(crashes_would_show_under_asan == 0, "/model/fuzz/flip-header-bytes");
+    free(buf);
+
+    /* header length past the end of the file */
+    buf = serialize(&l, &size, -1, -1, -1);
+    buf[0] = 0xff;
+    buf[1] = 0xff;
+    buf[2] = 0x0f;
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "past the end of the file", "/model/error/header-length");
+    buf[7] = 0x7f;
+    expect_error(buf, size, NULL, VIT_ERR_LIMIT, "over the 100 MB limit", "/model/error/header-limit");
+    free(buf);
+
+    /* overlapping offsets: tensor 1 starts inside tensor 0 */
+    buf = serialize(&l, &size, 1, 4, 4 + (long long)l.t[1].nbytes);
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "overlap", "/model/error/overlapping-offsets");
+    free(buf);
+    /* out-of-range offsets */
+    buf = serialize(&l, &size, 3, 1LL << 40, (1LL << 40) + (long long)l.t[3].nbytes);
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "past the end of the data", "/model/error/offsets-out-of-range");
+    free(buf);
+    /* end before begin */
+    buf = serialize(&l, &size, 2, 64, 0);
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "end before they begin", "/model/error/offsets-reversed");
+    free(buf);
+    /* size that disagrees with the shape */
+    buf = serialize(&l, &size, 2, -1, (long long)(l.t[0].nbytes + l.t[1].nbytes + 4));
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "need 256 bytes but data_offsets give 4",
+                 "/model/error/offsets-vs-shape");
+    free(buf);
+
+    /* unsupported dtype */
+    strcpy(find(&l, "head.bias")->dtype, "I64");
+    find(&l, "head.bias")->shape[0] = 3;
+    find(&l, "head.bias")->nbytes = 24;
+    find(&l, "head.bias")->data = realloc(find(&l, "head.bias")->data, 24);
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size, NULL, VIT_ERR_UNSUPPORTED, "tensor head.bias has dtype I64; only F32, F16 and BF16",
+                 "/model/error/dtype-unsupported");
+    free(buf);
+    strcpy(find(&l, "head.bias")->dtype, "Q4");
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "unknown dtype 'Q4'", "/model/error/dtype-unknown");
+    free(buf);
+    free_list(&l);
+
+    /* missing tensor */
+    synth_model(&l, 0);
+    drop(&l, "blocks.1.attn.qkv.bias");
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size, NULL, VIT_ERR_SHAPE, "bad.safetensors: missing tensor blocks.1.attn.qkv.bias",
+                 "/model/error/missing-tensor");
+    free(buf);
+    free_list(&l);
+
+    /* extra tensor */
+    synth_model(&l, 0);
+    add(&l, "fc_norm.weight", 1, 64, 0, 0, 0);
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size, NULL, VIT_ERR_SHAPE, "unexpected tensor fc_norm.weight", "/model/error/extra-tensor");
+    free(buf);
+    free_list(&l);
+
+    /* a shape that does not fit the others */
+    synth_model(&l, 0);
+    tt *fc1 = find(&l, "blocks.1.mlp.fc1.weight");
+    fc1->shape[0] = 96;
+    fc1->nbytes = 96 * 64 * 4;
+    fc1->data = realloc(fc1->data, fc1->nbytes);
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size, NULL, VIT_ERR_SHAPE,
+                 "tensor blocks.1.mlp.fc1.weight has shape 96×64, expected 128×64",
+                 "/model/error/wrong-shape");
+    free(buf);
+    free_list(&l);
+
+    /* NaN in a weight */
+    synth_model(&l, 0);
+    ((float *)find(&l, "blocks.0.attn.proj.weight")->data)[7] = NAN;
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "blocks.0.attn.proj.weight contains NaN",
+                 "/model/error/nan-weight");
+    free(buf);
+    free_list(&l);
+
+    /* duplicate names */
+    synth_model(&l, 0);
+    snprintf(l.t[1].name, sizeof l.t[1].name, "%s", l.t[0].name);
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size, NULL, VIT_ERR_FORMAT, "appears twice", "/model/error/duplicate-name");
+    free(buf);
+    free_list(&l);
+
+    /* config that disagrees with the weights: a 384 px config on a 16 px model */
+    synth_model(&l, 1);
+    buf = serialize(&l, &size, -1, -1, -1);
+    expect_error(buf, size,
+                 "{\"architecture\": \"x\", \"pretrained_cfg\": {\"input_size\": [3, 384, 384]}}",
+                 VIT_ERR_SHAPE, "input_size says 384×384 but pos_embed fits 16×16",
+                 "/model/error/config-resolution");
+    expect_error(buf, size, "{\"num_classes\": 1000}", VIT_ERR_SHAPE,
+                 "num_classes is 1000 but head.weight has 3 rows", "/model/error/config-classes");
+    expect_error(buf, size, "{\"label_names\": [\"a\", \"b\"]}", VIT_ERR_SHAPE,
+                 "label_names has 2 names but the model has 3 classes", "/model/error/config-labels");
+    expect_error(buf, size, "{\"pretrained_cfg\": {\"mean\": [0.5, 0.5]}}", VIT_ERR_FORMAT,
+                 "mean must list one value per channel", "/model/error/config-mean");
+    expect_error(buf, size, "{\"architecture\": ", VIT_ERR_FORMAT, "config.json: not valid JSON",
+                 "/model/error/config-json");
+    /* a valid config: distilled, labels from label_names, crop_pct from it */
+    s = vit_model_load_memory(buf, size,
+                              "{\"architecture\": \"deit_test\", \"label_names\": [\"a\", \"b\", \"c\"],"
+                              " \"pretrained_cfg\": {\"input_size\": [3, 16, 16], \"crop_pct\": 0.9,"
+                              " \"interpolation\": \"bilinear\", \"mean\": [0.5, 0.5, 0.5],"
+                              " \"std\": [0.25, 0.25, 0.25]}}",
+                              "good.safetensors", &m, &err);
+    info = m ? vit_model_get_info(m) : NULL;
+    test_check(s == VIT_OK && info->distilled && info->pre.resize_size == 17 &&
+                   info->pre.interp == VIT_INTERP_BILINEAR && info->pre.std[2] == 0.25f &&
+                   strcmp(info->name, "deit_test") == 0 && strcmp(vit_model_label(m, 2), "c") == 0,
+               "/model/config/applied (%s)", err.msg);
+    test_check(m && vit_model_set_labels(m, "x\ny\n", &err) == VIT_ERR_SHAPE &&
+                   strcmp(vit_model_label(m, 0), "a") == 0,
+               "/model/labels/wrong-count-keeps-old (%s)", err.msg);
+    vit_model_free(m);
+    m = NULL;
+    free(buf);
+    free_list(&l);
+
+    /* file-level errors */
+    s = vit_model_load("/nonexistent/model.safetensors", &m, &err);
+    test_check(s == VIT_ERR_IO && strstr(err.msg, "model.safetensors: cannot open"), "/model/error/missing-file (%s)", err.msg);
+    s = vit_model_load("/tmp", &m, &err);
+    test_check(s == VIT_ERR_IO && strstr(err.msg, "not a regular file"), "/model/error/directory (%s)", err.msg);
+    char tmp[] = "/tmp/vitlens-empty-XXXXXX";
+    int fd = mkstemp(tmp);
+    close(fd);
+    s = vit_model_load(tmp, &m, &err);
+    test_check(s == VIT_ERR_FORMAT && strstr(err.msg, "file is empty"), "/model/error/empty-file (%s)", err.msg);
+    test_write_file(tmp, "<html>not a model</html>", 24);
+    s = vit_model_load(tmp, &m, &err);
+    test_check(s != VIT_OK && m == NULL, "/model/error/not-a-model (%s)", err.msg);
+    unlink(tmp);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Golden logits from PyTorch */
+
+static float *read_f32(const char *path, size_t want)
+{
+    size_t size;
+    float *f = test_read_file(path, &size);
+    if (f && size != want * sizeof(float)) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static void test_golden(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/cases.json", fixtures);
+    size_t size;
+    char *text = test_read_file(path, &size);
+    test_check(text != NULL, "/model/golden/cases.json present");
+    if (!text)
+        return;
+    char jerr[128];
+    vit_json *cases = vit_json_parse(text, size, jerr, sizeof jerr);
+    const vit_json *models = vit_json_get(cases, "models");
+    const vit_json *images = vit_json_get(cases, "images");
+    int count = 0;
+    for (const vit_json *c = models ? models->child : NULL; c; c = c->next, count++) {
+        const char *dir = vit_json_string(c, "dir");
+        snprintf(path, sizeof path, "%s/models/%s/model.safetensors", fixtures, dir);
+        vit_error err = {0};
+        vit_model *m = NULL;
+        vit_status s = vit_model_load(path, &m, &err);
+        test_check(s == VIT_OK, "/model/golden/%s/load (%s)", c->key, err.msg);
+        if (s != VIT_OK)
+            continue;
+        const vit_model_info *info = vit_model_get_info(m);
+        int32_t K = info->num_classes;
+        test_check(info->embed_dim == (int)vit_json_number(c, "embed_dim", -1) &&
+                       info->depth == (int)vit_json_number(c, "depth", -1) &&
+                       info->num_heads == (int)vit_json_number(c, "num_heads", -1) &&
+                       info->patch_size == (int)vit_json_number(c, "patch_size", -1) &&
+                       info->img_size == (int)vit_json_number(c, "img_size", -1) &&
+                       info->num_params == (int64_t)vit_json_number(c, "num_params", -1),
+                   "/model/golden/%s/architecture", c->key);
+        const vit_json *pre = vit_json_get(c, "preprocess");
+        test_check(pre && info->pre.resize_size == (int)vit_json_number(pre, "resize_size", -1) &&
+                       info->pre.image_size == (int)vit_json_number(pre, "crop", -1) &&
+                       info->pre.channels == (int)vit_json_number(pre, "channels", -1),
+                   "/model/golden/%s/preprocess-config (resize %d crop %d)", c->key,
+                   info->pre.resize_size, info->pre.image_size);
+
+        size_t in_n = (size_t)info->in_chans * info->img_size * info->img_size;
+        float *logits = calloc((size_t)K, sizeof(float));
+        for (int threads = 1; threads <= 2; threads++) {
+            vit_session_opts o = vit_session_opts_default();
+            o.threads = threads;
+            vit_session *ses = NULL;
+            s = vit_session_new(m, &o, &ses, &err);
+            test_check(s == VIT_OK, "/model/golden/%s/session-%dt (%s)", c->key, threads, err.msg);
+            if (s != VIT_OK)
+                continue;
+            /* the random input, then each image's torchvision-preprocessed input */
+            for (const vit_json *img = NULL;;) {
+                char in_path[1024], lg_path[1024], stem[128] = "input";
+                if (img) {
+                    const char *leaf = strrchr(img->string, '/');
+                    snprintf(stem, sizeof stem, "%s", leaf ? leaf + 1 : img->string);
+                    char *dot = strrchr(stem, '.');
+                    if (dot)
+                        *dot = 0;
+                    snprintf(in_path, sizeof in_path, "%s/models/%s/%s.input.f32", fixtures, dir, stem);
+                    snprintf(lg_path, sizeof lg_path, "%s/models/%s/%s.logits.f32", fixtures, dir, stem);
+                } else {
+                    snprintf(in_path, sizeof in_path, "%s/models/%s/input.f32", fixtures, dir);
+                    snprintf(lg_path, sizeof lg_path, "%s/models/%s/logits.f32", fixtures, dir);
+                }
+                float *input = read_f32(in_path, in_n), *want = read_f32(lg_path, (size_t)K);
+                if (input && want) {
+                    vit_session_run(ses, input, logits, &err);
+                    float maxd = 0;
+                    for (int32_t k = 0; k < K; k++)
+                        maxd = fmaxf(maxd, fabsf(logits[k] - want[k]));
+                    int32_t a[5], b[5], k5 = K < 5 ? K : 5, same = 1;
+                    vit_topk(logits, K, k5, a);
+                    vit_topk(want, K, k5, b);
+                    for (int j = 0; j < k5; j++)
+                        same &= a[j] == b[j];
+                    test_check(maxd <= VIT_TOL_FP32 && same,
+                               "/model/golden/%s/%s/%dt max|Δlogit| %.2e (tol %.0e), top-%d %s",
+                               c->key, stem, threads, maxd, VIT_TOL_FP32, k5,
+                               same ? "identical" : "DIFFERENT");
+                }
+                free(input);
+                free(want);
+                img = img ? img->next : (images ? images->child : NULL);
+                if (!img)
+                    break;
+            }
+            vit_session_free(ses);
+        }
+        free(logits);
+        vit_model_free(m);
+    }
+    test_check(count >= 5, "/model/golden/count %d models", count);
+    vit_json_free(cases);
+    free(text);
+}
+
+int main(int argc, char **argv)
+{
+    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
+    if (!fixtures) {
+        fprintf(stderr, "usage: test-model FIXTURES_DIR\n");
+        return 2;
+    }
+    test_synthetic_errors();
+    test_golden();
+    return test_done();
+}
