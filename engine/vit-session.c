@@ -1,6 +1,6 @@
 /* vit-session.c — sessions: the plan (variant, threads, kernel) and every buffer for running one
  * model, made once at vit_session_new so that a forward pass never allocates. */
-#include "vit-impl.h"
+#include "vit-int8.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -11,7 +11,9 @@ struct vit_session {
     const vit_model *model;
     vit_session_opts opts;
     int32_t threads;
-    vit_fp32_state fp32;
+    vit_fp32_state fp32;             /* VIT_VARIANT_FP32 */
+    vit_int8_state int8;             /* VIT_VARIANT_INT8 */
+    const vit_quant_model *qmodel;   /* shared, owned by the model */
     float *input;  /* (C, S, S) preprocessed image */
     float *logits; /* (K) */
     float *probs;  /* (K) */
@@ -31,12 +33,36 @@ static int32_t online_cpus(void)
 
 void vit_model_free_quant(vit_model *m)
 {
-    (void)m; /* the int8 weights arrive with the int8 variant */
+    for (int i = 0; i < 2; i++) {
+        vit_quant_model_free(m->q[i]);
+        m->q[i] = NULL;
+    }
 }
 
 int vit_model_supports(const vit_model *m, vit_variant v)
 {
-    return m && v == VIT_VARIANT_FP32;
+    if (!m)
+        return 0;
+    switch (v) {
+    case VIT_VARIANT_FP32: return m->arena != NULL;
+    case VIT_VARIANT_INT8: return m->arena != NULL || m->q[0] || m->q[1];
+    default: return 0;
+    }
+}
+
+/* The model's int8 weights, quantized and packed on first use. The model is otherwise
+ * immutable, so this is the one place that needs its lock. */
+static vit_status get_quant_model(const vit_model *cm, int per_channel,
+                                  const vit_quant_model **out, vit_error *err)
+{
+    vit_model *m = (vit_model *)cm;
+    vit_status st = VIT_OK;
+    pthread_mutex_lock(&m->qlock);
+    if (!m->q[per_channel])
+        st = vit_quant_model_build(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
+    *out = m->q[per_channel];
+    pthread_mutex_unlock(&m->qlock);
+    return st;
 }
 
 vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts, vit_session **out,
@@ -70,8 +96,13 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
     vit_status st = VIT_OK;
     if (!s->input || !s->logits || !s->probs)
         st = vit_fail(err, VIT_ERR_NOMEM, "out of memory for session buffers");
-    if (st == VIT_OK)
+    if (st == VIT_OK && o.variant == VIT_VARIANT_FP32)
         st = vit_fp32_state_new(model, &s->fp32, err);
+    if (st == VIT_OK && o.variant == VIT_VARIANT_INT8) {
+        st = get_quant_model(model, o.per_channel ? 1 : 0, &s->qmodel, err);
+        if (st == VIT_OK)
+            st = vit_int8_state_new(model, s->threads, &s->int8, err);
+    }
     if (st != VIT_OK) {
         vit_session_free(s);
         return st;
@@ -85,6 +116,7 @@ void vit_session_free(vit_session *s)
     if (!s)
         return;
     vit_fp32_state_free(&s->fp32);
+    vit_int8_state_free(&s->int8);
     vit_free(s->input);
     vit_free(s->logits);
     vit_free(s->probs);
@@ -103,7 +135,8 @@ vit_variant vit_session_variant(const vit_session *s)
 
 const char *vit_session_kernel(const vit_session *s)
 {
-    (void)s;
+    if (s && s->qmodel)
+        return vit_kernel_name(s->qmodel->kernel);
     return "openblas";
 }
 
@@ -116,9 +149,21 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
 {
     if (!s || !input || !logits)
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
-    /* OpenBLAS' thread count is process-wide: set it for this session before each run */
-    openblas_set_num_threads(s->threads);
-    vit_forward_fp32(s->model, &s->fp32, input, logits);
+    switch (s->opts.variant) {
+    case VIT_VARIANT_FP32:
+        /* OpenBLAS' thread count is process-wide: set it for this session before each run */
+        openblas_set_num_threads(s->threads);
+        vit_forward_fp32(s->model, &s->fp32, input, logits);
+        break;
+    case VIT_VARIANT_INT8:
+        /* our pool splits the work; OpenBLAS runs single-threaded inside each attention head */
+        openblas_set_num_threads(1);
+        vit_forward_int8(s->model, s->qmodel, &s->int8, input, logits);
+        break;
+    default:
+        return vit_fail(err, VIT_ERR_UNSUPPORTED, "variant %s is not available",
+                        vit_variant_name(s->opts.variant));
+    }
     return VIT_OK;
 }
 

@@ -1,0 +1,263 @@
+/* cli-bench.c — `vitlens-cli bench`: the tutorial's comparison table on our engine.
+ * Variants run interleaved (fp32, int8, fp32, int8, ...) so that machine noise falls on every row
+ * alike; we report medians and spreads, never a single run. */
+#include "cli-common.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_VARIANTS 8
+#define MAX_IMAGES 64
+
+typedef struct {
+    vit_variant variant;
+    vit_session *session;
+    double *ms;         /* (runs) */
+    int32_t top1_agree; /* images whose top-1 equals fp32's */
+    int32_t images;
+    float max_logit_err; /* against fp32 on the same inputs */
+    double create_ms;
+} bench_row;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of a sorted array. */
+static double percentile(const double *sorted, int n, double p)
+{
+    int idx = (int)ceil(p / 100.0 * n) - 1;
+    if (idx < 0)
+        idx = 0;
+    if (idx >= n)
+        idx = n - 1;
+    return sorted[idx];
+}
+
+static void usage(FILE *f)
+{
+    fputs("Usage: " CLI_PROG " bench [--model PATH] [--variants fp32,int8,...] [--threads N]\n"
+          "                         [--runs N] [--warmup N] [--image IMG]... [--json | --csv]\n"
+          "Times the forward pass of each variant, interleaved, and prints median, min and p90\n"
+          "in ms, the reduction against fp32, file size, and top-1 agreement with fp32.\n",
+          f);
+}
+
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return path && stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+int cli_bench(int argc, char **argv)
+{
+    const char *model_path = NULL;
+    const char *variants_arg = "fp32";
+    const char *images[MAX_IMAGES];
+    int n_images = 0;
+    int32_t threads = 0, runs = 20, warmup = 3;
+    int json = 0, csv = 0, per_channel = 0;
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},  {"variants", required_argument, NULL, 'v'},
+        {"threads", required_argument, NULL, 't'}, {"runs", required_argument, NULL, 'r'},
+        {"warmup", required_argument, NULL, 'w'}, {"image", required_argument, NULL, 'i'},
+        {"json", no_argument, NULL, 'j'},         {"csv", no_argument, NULL, 'c'},
+        {"per-channel", no_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcph", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'v': variants_arg = optarg; break;
+        case 't':
+            if (!cli_parse_int("--threads", optarg, 1, 256, &threads))
+                return 2;
+            break;
+        case 'r':
+            if (!cli_parse_int("--runs", optarg, 1, 100000, &runs))
+                return 2;
+            break;
+        case 'w':
+            if (!cli_parse_int("--warmup", optarg, 0, 100000, &warmup))
+                return 2;
+            break;
+        case 'i':
+            if (n_images == MAX_IMAGES) {
+                cli_error("at most %d --image", MAX_IMAGES);
+                return 2;
+            }
+            images[n_images++] = optarg;
+            break;
+        case 'j': json = 1; break;
+        case 'c': csv = 1; break;
+        case 'p': per_channel = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        cli_error("bench: unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    vit_variant vars[MAX_VARIANTS];
+    int nv = cli_parse_variants(variants_arg, vars, MAX_VARIANTS);
+    if (nv < 0)
+        return 2;
+
+    vit_model *model = cli_load_model(model_path);
+    if (!model)
+        return 1;
+    const vit_model_info *info = vit_model_get_info(model);
+    size_t in_n = (size_t)info->in_chans * info->img_size * info->img_size;
+    int n_inputs = n_images ? n_images : 1;
+    float *inputs = malloc(in_n * (size_t)n_inputs * sizeof(float));
+    float *logits = malloc((size_t)info->num_classes * sizeof(float));
+    float *ref_logits = calloc((size_t)info->num_classes * (size_t)n_inputs, sizeof(float));
+    bench_row rows[MAX_VARIANTS + 1];
+    memset(rows, 0, sizeof rows);
+    int status = 0, nrows = 0;
+    vit_error err = {0};
+
+    /* inputs: the images, preprocessed with the model's config; else a fixed pseudo-random one */
+    if (n_images == 0) {
+        uint32_t r = 42;
+        for (size_t k = 0; k < in_n; k++) {
+            r = r * 1664525u + 1013904223u;
+            inputs[k] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 4.0f;
+        }
+    }
+    for (int k = 0; k < n_images; k++) {
+        vit_image img = {0};
+        if (vit_image_load(images[k], &img, &err) != VIT_OK ||
+            vit_preprocess(&img, &info->pre, inputs + (size_t)k * in_n, &err) != VIT_OK) {
+            cli_error("%s", err.msg);
+            vit_image_free(&img);
+            status = 1;
+            goto out;
+        }
+        vit_image_free(&img);
+    }
+
+    /* fp32 is always row 0: the reference for reduction and agreement */
+    nrows = 0;
+    rows[nrows++].variant = VIT_VARIANT_FP32;
+    for (int v = 0; v < nv; v++)
+        if (vars[v] != VIT_VARIANT_FP32)
+            rows[nrows++].variant = vars[v];
+    int show_fp32 = 0;
+    for (int v = 0; v < nv; v++)
+        show_fp32 |= vars[v] == VIT_VARIANT_FP32;
+
+    for (int r = 0; r < nrows; r++) {
+        vit_session_opts o = vit_session_opts_default();
+        o.variant = rows[r].variant;
+        o.threads = threads;
+        o.per_channel = per_channel;
+        double t0 = vit_now_ms();
+        if (vit_session_new(model, &o, &rows[r].session, &err) != VIT_OK) {
+            cli_error("%s", err.msg);
+            status = 1;
+            goto out;
+        }
+        rows[r].create_ms = vit_now_ms() - t0;
+        rows[r].ms = calloc((size_t)runs, sizeof(double));
+    }
+
+    /* agreement with fp32 on every input */
+    for (int k = 0; k < n_inputs; k++) {
+        float *ref = ref_logits + (size_t)k * info->num_classes;
+        vit_session_run(rows[0].session, inputs + (size_t)k * in_n, ref, &err);
+        int32_t ref_top;
+        vit_topk(ref, info->num_classes, 1, &ref_top);
+        for (int r = 0; r < nrows; r++) {
+            vit_session_run(rows[r].session, inputs + (size_t)k * in_n, logits, &err);
+            int32_t top;
+            vit_topk(logits, info->num_classes, 1, &top);
+            rows[r].top1_agree += top == ref_top;
+            rows[r].images++;
+            for (int32_t j = 0; j < info->num_classes; j++)
+                rows[r].max_logit_err = fmaxf(rows[r].max_logit_err, fabsf(logits[j] - ref[j]));
+        }
+    }
+
+    /* warm-up, then interleaved timed runs */
+    for (int w = 0; w < warmup; w++)
+        for (int r = 0; r < nrows; r++)
+            vit_session_run(rows[r].session, inputs, logits, &err);
+    for (int i = 0; i < runs; i++)
+        for (int r0 = 0; r0 < nrows; r0++) {
+            int r = (r0 + i) % nrows; /* rotate the order too */
+            const float *in = inputs + (size_t)(i % n_inputs) * in_n;
+            double t0 = vit_now_ms();
+            vit_session_run(rows[r].session, in, logits, &err);
+            rows[r].ms[i] = vit_now_ms() - t0;
+        }
+
+    long long fsize = model_path ? file_size(model_path) : (long long)info->file_bytes;
+    double ref_median = 0;
+    if (!json && !csv)
+        printf("%s · %d thread%s · %d runs (+%d warm-up) · %s\n", info->name,
+               vit_session_threads(rows[0].session),
+               vit_session_threads(rows[0].session) == 1 ? "" : "s", runs, warmup,
+               n_images ? "images given" : "a fixed random input");
+    if (csv)
+        printf("variant,median_ms,min_ms,p90_ms,reduction_pct,runs,threads,file_bytes,"
+               "size_reduction_pct,top1_agree,max_logit_err,kernel\n");
+    else if (!json)
+        printf("%-10s %10s %9s %9s %10s %12s %9s %10s %12s  %s\n", "variant", "median ms", "min ms",
+               "p90 ms", "reduction", "file size", "size red.", "top-1 agr.", "max|Δlogit|",
+               "kernel");
+    for (int r = 0; r < nrows; r++) {
+        qsort(rows[r].ms, (size_t)runs, sizeof(double), cmp_double);
+        double med = runs % 2 ? rows[r].ms[runs / 2]
+                              : 0.5 * (rows[r].ms[runs / 2 - 1] + rows[r].ms[runs / 2]);
+        if (r == 0)
+            ref_median = med;
+        if (r == 0 && !show_fp32)
+            continue;
+        double reduction = 100.0 * (1.0 - med / ref_median);
+        long long vsize = fsize; /* in-memory variants share the file; exports report their own */
+        double size_red = 0.0;
+        double agree = rows[r].images ? (double)rows[r].top1_agree / rows[r].images : 0.0;
+        const char *kernel = vit_session_kernel(rows[r].session);
+        const char *vname = vit_variant_name(rows[r].variant);
+        if (json) {
+            printf("{\"variant\": \"%s\", \"model\": ", vname);
+            cli_json_string(stdout, info->name);
+            printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, \"reduction_pct\": %.2f,"
+                   " \"runs\": %d, \"threads\": %d, \"file_bytes\": %lld, \"top1_agree\": %.4f,"
+                   " \"max_logit_err\": %.6g, \"kernel\": \"%s\", \"session_ms\": %.2f}\n",
+                   med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction, runs,
+                   vit_session_threads(rows[r].session), vsize, agree, rows[r].max_logit_err,
+                   kernel, rows[r].create_ms);
+        } else if (csv) {
+            printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s\n", vname, med, rows[r].ms[0],
+                   percentile(rows[r].ms, runs, 90), reduction, runs,
+                   vit_session_threads(rows[r].session), vsize, size_red, agree,
+                   rows[r].max_logit_err, kernel);
+        } else {
+            printf("%-10s %10.2f %9.2f %9.2f %9.1f%% %9.1f MB %8.1f%% %5d/%-4d %12.2e  %s\n", vname,
+                   med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction,
+                   (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images,
+                   rows[r].max_logit_err, kernel);
+        }
+    }
+
+out:
+    for (int r = 0; r < nrows; r++) {
+        vit_session_free(rows[r].session);
+        free(rows[r].ms);
+    }
+    free(inputs);
+    free(logits);
+    free(ref_logits);
+    vit_model_free(model);
+    return status;
+}

@@ -1,0 +1,240 @@
+/* vit-forward-int8.c — the int8 variant: PyTorch's quantize_dynamic(model, {nn.Linear}, qint8),
+ * done natively. Every Linear (qkv, proj, fc1, fc2, head, head_dist) runs as u8 x s8 -> s32
+ * through vit_qlinear (vit-quant.c); the patch embedding (a Conv2d), LayerNorm, the attention
+ * matmuls, softmax and GELU stay fp32, as in PyTorch. The data flow is the fp32 pass's.
+ *
+ * Where we differ from PyTorch, and why:
+ *   - activations use torch's x86 range (reduce_range: 0..127, VIT_ACT_QMAX_TORCH) by default so
+ *     results track torch's fbgemm/onednn engines; our kernels are exact over the full u8 range,
+ *     so the optimized variant may use 0..255 for one more bit of precision.
+ *   - rounding: torch rounds x * (1/scale) with nearbyint; so do we. The dequantizing epilogue is
+ *     one fmaf; torch's onednn path rounds in a different order, so logits differ in the last
+ *     bits (the tests state the tolerance against torch's own quantized model).
+ * Threads: the session's vit_pool splits each GEMM over output columns, and the attention over
+ * heads (OpenBLAS limited to one thread inside each head, so the two pools never fight). */
+#include "vit-int8.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Quantized weights */
+
+void vit_quant_model_free(vit_quant_model *q)
+{
+    if (!q)
+        return;
+    if (q->layers)
+        for (int32_t i = 0; i < q->num_layers; i++)
+            vit_qlinear_free(&q->layers[i]);
+    free(q->layers);
+    free(q);
+}
+
+vit_status vit_quant_model_build(const vit_model *m, int per_channel, vit_kernel kernel,
+                                 vit_quant_model **out, vit_error *err)
+{
+    *out = NULL;
+    const vit_model_info *i = &m->info;
+    int32_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes;
+    vit_quant_model *q = calloc(1, sizeof *q);
+    if (!q)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for int8 weights");
+    q->per_channel = per_channel;
+    q->kernel = kernel;
+    q->num_layers = 4 * i->depth + 1 + i->distilled;
+    q->layers = calloc((size_t)q->num_layers, sizeof *q->layers);
+    if (!q->layers) {
+        free(q);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for int8 weights");
+    }
+    vit_status s = VIT_OK;
+    for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
+        const vit_block_weights *b = &m->w.blocks[l];
+        vit_qlinear *ql = &q->layers[4 * l];
+        s = vit_qlinear_init(&ql[0], b->qkv_w, b->qkv_b, 3 * D, D, per_channel, kernel, err);
+        if (s == VIT_OK)
+            s = vit_qlinear_init(&ql[1], b->proj_w, b->proj_b, D, D, per_channel, kernel, err);
+        if (s == VIT_OK)
+            s = vit_qlinear_init(&ql[2], b->fc1_w, b->fc1_b, H, D, per_channel, kernel, err);
+        if (s == VIT_OK)
+            s = vit_qlinear_init(&ql[3], b->fc2_w, b->fc2_b, D, H, per_channel, kernel, err);
+    }
+    if (s == VIT_OK)
+        s = vit_qlinear_init(&q->layers[4 * i->depth], m->w.head_w, m->w.head_b, K, D, per_channel,
+                             kernel, err);
+    if (s == VIT_OK && i->distilled)
+        s = vit_qlinear_init(&q->layers[4 * i->depth + 1], m->w.head_dist_w, m->w.head_dist_b, K,
+                             D, per_channel, kernel, err);
+    if (s != VIT_OK) {
+        vit_quant_model_free(q);
+        return s;
+    }
+    *out = q;
+    return VIT_OK;
+}
+
+size_t vit_quant_model_bytes(const vit_quant_model *q)
+{
+    size_t n = 0;
+    for (int32_t l = 0; l < q->num_layers; l++) {
+        const vit_qlinear *ql = &q->layers[l];
+        n += (size_t)ql->n * (size_t)ql->k + (size_t)ql->n * 3 * sizeof(float);
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Run state */
+
+vit_status vit_int8_state_new(const vit_model *m, int32_t threads, vit_int8_state *s,
+                              vit_error *err)
+{
+    memset(s, 0, sizeof *s);
+    vit_status st = vit_fp32_state_new(m, &s->f, err);
+    if (st != VIT_OK)
+        return st;
+    const vit_model_info *i = &m->info;
+    int32_t kmax = i->embed_dim > i->mlp_hidden ? i->embed_dim : i->mlp_hidden;
+    s->scratch = vit_alloc(vit_qlinear_scratch_bytes(i->num_tokens, kmax));
+    s->tmp = vit_alloc((size_t)i->num_tokens * i->embed_dim * sizeof(float));
+    if (!s->scratch || !s->tmp) {
+        vit_int8_state_free(s);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the int8 run state");
+    }
+    st = vit_pool_new(threads, &s->pool, err);
+    if (st != VIT_OK) {
+        vit_int8_state_free(s);
+        return st;
+    }
+    return VIT_OK;
+}
+
+void vit_int8_state_free(vit_int8_state *s)
+{
+    vit_fp32_state_free(&s->f);
+    vit_free(s->scratch);
+    vit_free(s->tmp);
+    vit_pool_free(s->pool);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Parallel fp32 pieces */
+
+typedef struct {
+    const float *x, *w, *b;
+    float *y;
+    int32_t dim;
+} ln_job;
+
+static void ln_rows(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const ln_job *j = ctx;
+    vit_layernorm(j->x + begin * j->dim, j->w, j->b, j->y + begin * j->dim, (int32_t)(end - begin),
+                  j->dim);
+}
+
+static void layernorm_par(vit_pool *pool, const float *x, const float *w, const float *b, float *y,
+                          int32_t rows, int32_t dim)
+{
+    ln_job j = {x, w, b, y, dim};
+    vit_pool_run(pool, rows, 8, ln_rows, &j);
+}
+
+typedef struct {
+    float *x;
+    const float *add;
+} span_job;
+
+static void gelu_span(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    span_job *j = ctx;
+    vit_gelu_inplace(j->x + begin, (size_t)(end - begin));
+}
+
+static void add_span(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    span_job *j = ctx;
+    for (int64_t k = begin; k < end; k++)
+        j->x[k] += j->add[k];
+}
+
+typedef struct {
+    vit_fp32_state *s;
+} att_job;
+
+/* One head: scores, softmax, weighted sum — the fp32 pass's math, a head per chunk. */
+static void attention_heads(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    vit_fp32_state *s = ((att_job *)ctx)->s;
+    int32_t T = s->T, D = s->D, hd = s->hd;
+    float scale = 1.0f / sqrtf((float)hd);
+    for (int64_t h = begin; h < end; h++) {
+        const float *q = s->qkv + h * hd;
+        const float *k = s->qkv + D + h * hd;
+        const float *v = s->qkv + 2 * (size_t)D + h * hd;
+        float *att = s->att + (size_t)h * T * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, 1.0f, q, 3 * D, k, 3 * D,
+                    0.0f, att, T);
+        vit_softmax_rows(att, T, T, scale);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1.0f, att, T, v, 3 * D,
+                    0.0f, s->ctx + h * hd, D);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The forward pass */
+
+void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_state *st,
+                      const float *input, float *logits)
+{
+    const vit_model_info *i = &m->info;
+    vit_fp32_state *s = &st->f;
+    vit_pool *pool = st->pool;
+    int32_t T = s->T, D = s->D, H = s->H, NP = i->num_patches, K = i->num_classes;
+    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
+    size_t TD = (size_t)T * D;
+
+    // patch embedding in fp32 (a Conv2d: quantize_dynamic leaves it alone)
+    vit_im2col_patches(input, i->in_chans, i->img_size, i->patch_size, s->patches);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, NP, D, cpp, 1.0f, s->patches, cpp,
+                m->w.patch_w, cpp, 0.0f, s->ctx, D);
+    for (int32_t p = 0; p < NP; p++)
+        for (int32_t c = 0; c < D; c++)
+            s->ctx[(size_t)p * D + c] += m->w.patch_b[c];
+    vit_embed_tokens(m, s->ctx, s->x);
+
+    for (int32_t l = 0; l < i->depth; l++) {
+        const vit_block_weights *b = &m->w.blocks[l];
+        const vit_qlinear *ql = &q->layers[4 * l];
+        // x = x + proj(attn(norm1(x)))            (qkv and proj in int8)
+        layernorm_par(pool, s->x, b->norm1_w, b->norm1_b, s->xn, T, D);
+        vit_qlinear_forward(&ql[0], s->xn, T, s->qkv, st->scratch, pool);
+        att_job aj = {s};
+        vit_pool_run(pool, s->heads, 1, attention_heads, &aj);
+        vit_qlinear_forward(&ql[1], s->ctx, T, st->tmp, st->scratch, pool);
+        span_job add = {s->x, st->tmp};
+        vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
+        // x = x + fc2(gelu(fc1(norm2(x))))        (fc1 and fc2 in int8)
+        layernorm_par(pool, s->x, b->norm2_w, b->norm2_b, s->xn, T, D);
+        vit_qlinear_forward(&ql[2], s->xn, T, s->hid, st->scratch, pool);
+        span_job g = {s->hid, NULL};
+        vit_pool_run(pool, (int64_t)T * H, 4096, gelu_span, &g);
+        vit_qlinear_forward(&ql[3], s->hid, T, st->tmp, st->scratch, pool);
+        vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
+    }
+
+    int32_t prefix = 1 + i->distilled;
+    vit_layernorm(s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix, D);
+    // heads in int8 too: each is its own dynamically quantized Linear, as in torch
+    vit_qlinear_forward(&q->layers[4 * i->depth], s->xn, 1, logits, st->scratch, NULL);
+    if (i->distilled) {
+        vit_qlinear_forward(&q->layers[4 * i->depth + 1], s->xn + D, 1, s->logits2, st->scratch,
+                            NULL);
+        for (int32_t c = 0; c < K; c++)
+            logits[c] = 0.5f * (logits[c] + s->logits2[c]);
+    }
+}

@@ -1,0 +1,152 @@
+/* test-int8.c — the int8 variant against PyTorch's own quantize_dynamic model (onednn engine,
+ * tests/fixtures/models/quant) and against our fp32 pass, under every kernel this CPU has:
+ * the kernels must agree with each other bit for bit, end to end. */
+#include "../engine/vit-json.h"
+#include "../engine/vit-quant.h"
+#include "test-util.h"
+
+#include <math.h>
+
+/* Our int8 logits vs torch's onednn quantize_dynamic logits on the same model and input. The
+ * recipes agree (7-bit activations, symmetric per-tensor weights) but rounding order differs,
+ * so an activation may land one step apart on another CPU (measured here: 2.4e-7). */
+#define VIT_TOL_INT8_VS_TORCH 1e-3f
+
+static const char *fixtures;
+
+static float *read_f32(const char *path, size_t n)
+{
+    size_t size;
+    float *f = test_read_file(path, &size);
+    if (f && size != n * sizeof(float)) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+static float max_abs_diff(const float *a, const float *b, int32_t n)
+{
+    float d = 0;
+    for (int32_t i = 0; i < n; i++)
+        d = fmaxf(d, fabsf(a[i] - b[i]));
+    return d;
+}
+
+static int same_topk(const float *a, const float *b, int32_t n, int32_t k)
+{
+    int32_t ia[16], ib[16];
+    if (k > n)
+        k = n;
+    vit_topk(a, n, k, ia);
+    vit_topk(b, n, k, ib);
+    for (int32_t j = 0; j < k; j++)
+        if (ia[j] != ib[j])
+            return 0;
+    return 1;
+}
+
+/* Run one model's input through a fresh model (so the int8 weights are packed for the kernel
+ * named in VIT_KERNEL) at the given thread count. */
+static int run_int8(const char *model_path, const float *input, float *logits, int threads,
+                    int per_channel, const char **kernel_used)
+{
+    vit_error err = {0};
+    vit_model *m = NULL;
+    if (vit_model_load(model_path, &m, &err) != VIT_OK)
+        return 0;
+    vit_session_opts o = vit_session_opts_default();
+    o.variant = VIT_VARIANT_INT8;
+    o.threads = threads;
+    o.per_channel = per_channel;
+    vit_session *s = NULL;
+    int ok = vit_session_new(m, &o, &s, &err) == VIT_OK &&
+             vit_session_run(s, input, logits, &err) == VIT_OK;
+    static char kname[32];
+    snprintf(kname, sizeof kname, "%s", s ? vit_session_kernel(s) : "?");
+    *kernel_used = kname;
+    vit_session_free(s);
+    vit_model_free(m);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
+    if (!fixtures)
+        return 2;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/cases.json", fixtures);
+    size_t size;
+    char *text = test_read_file(path, &size);
+    char jerr[128];
+    vit_json *cases = text ? vit_json_parse(text, size, jerr, sizeof jerr) : NULL;
+    test_check(cases != NULL, "/int8/cases.json");
+    const vit_json *models = vit_json_get(cases, "models");
+    int compared = 0;
+    for (const vit_json *c = models ? models->child : NULL; c; c = c->next) {
+        const vit_json *quant = vit_json_get(c, "quant");
+        if (!quant)
+            continue;
+        const char *dir = vit_json_string(c, "dir");
+        int32_t K = (int32_t)vit_json_number(c, "num_classes", 0);
+        int32_t C = (int32_t)vit_json_number(c, "in_chans", 0), S = (int32_t)vit_json_number(c, "img_size", 0);
+        char mpath[1024];
+        snprintf(mpath, sizeof mpath, "%s/models/%s/model.safetensors", fixtures, dir);
+        snprintf(path, sizeof path, "%s/models/%s/input.f32", fixtures, dir);
+        float *input = read_f32(path, (size_t)C * S * S);
+        snprintf(path, sizeof path, "%s/models/%s/logits.f32", fixtures, dir);
+        float *fp32 = read_f32(path, (size_t)K);
+        const char *onednn_file = vit_json_string(vit_json_get(quant, "onednn"), "file");
+        snprintf(path, sizeof path, "%s/models/%s", fixtures, onednn_file ? onednn_file : "");
+        float *torch = read_f32(path, (size_t)K);
+        double torch_err = vit_json_number(vit_json_get(quant, "onednn"), "max_abs_diff_vs_fp32", 0);
+        test_check(input && fp32 && torch, "/int8/%s/fixtures-present", c->key);
+        if (!input || !fp32 || !torch)
+            continue;
+
+        float *ref = calloc((size_t)K, sizeof(float)), *got = calloc((size_t)K, sizeof(float));
+        const char *kname;
+        /* the scalar kernel is the reference */
+        setenv("VIT_KERNEL", "scalar", 1);
+        int ok = run_int8(mpath, input, ref, 1, 0, &kname);
+        test_check(ok && strcmp(kname, "scalar") == 0, "/int8/%s/scalar/runs (kernel %s)", c->key, kname);
+        float d_torch = max_abs_diff(ref, torch, K), d_fp32 = max_abs_diff(ref, fp32, K);
+        test_check(d_torch <= VIT_TOL_INT8_VS_TORCH && same_topk(ref, torch, K, 5),
+                   "/int8/%s/vs-torch-onednn max|Δlogit| %.2e (tol %.0e), top-5 %s", c->key,
+                   d_torch, VIT_TOL_INT8_VS_TORCH, same_topk(ref, torch, K, 5) ? "identical" : "DIFFERENT");
+        test_check(d_fp32 <= 1.5 * torch_err + 1e-3,
+                   "/int8/%s/vs-fp32 max|Δlogit| %.3f, torch's own int8: %.3f", c->key, d_fp32, torch_err);
+        compared++;
+
+        for (vit_kernel k = VIT_KERNEL_SCALAR; k < VIT_KERNEL_COUNT; k++) {
+            if (!vit_kernel_supported(k)) {
+                printf("note /int8/%s/%s not supported by this CPU: not run\n", c->key, vit_kernel_name(k));
+                continue;
+            }
+            setenv("VIT_KERNEL", vit_kernel_name(k), 1);
+            for (int threads = 1; threads <= 3; threads++) {
+                ok = run_int8(mpath, input, got, threads, 0, &kname);
+                test_check(ok && strcmp(kname, vit_kernel_name(k)) == 0 &&
+                               memcmp(got, ref, (size_t)K * sizeof(float)) == 0,
+                           "/int8/%s/%s/%dt bit-identical to scalar 1t (max|Δ| %.1e)", c->key,
+                           vit_kernel_name(k), threads, max_abs_diff(got, ref, K));
+            }
+            /* per-channel weight scales: at least as close to fp32 as per-tensor */
+            ok = run_int8(mpath, input, got, 2, 1, &kname);
+            test_check(ok && max_abs_diff(got, fp32, K) <= d_fp32 * 1.25f + 1e-3f,
+                       "/int8/%s/%s/per-channel max|Δlogit| vs fp32 %.3f (per-tensor %.3f)", c->key,
+                       vit_kernel_name(k), max_abs_diff(got, fp32, K), d_fp32);
+        }
+        unsetenv("VIT_KERNEL");
+        free(ref);
+        free(got);
+        free(input);
+        free(fp32);
+        free(torch);
+    }
+    test_check(compared >= 2, "/int8/compared %d models with torch", compared);
+    vit_json_free(cases);
+    free(text);
+    return test_done();
+}
