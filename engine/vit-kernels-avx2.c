@@ -1,0 +1,296 @@
+/* vit-kernels-avx2.c — AVX2 kernels: u8·s8→s32 GEMM, min/max and activation quantization.
+ * Built with -mavx2 -mfma -mf16c and entered only when vit_kernel_supported(VIT_KERNEL_AVX2);
+ * each function matches its _ref in vit-quant.c bit for bit.
+ *
+ * GEMM: B is packed (vit-quant.c) in panels of 24 columns; for every group of 4 k a panel holds
+ * 3 ymm of 8 columns x 4 bytes. The micro-kernel keeps a 4-row x 24-column int32 tile in 12
+ * ymm accumulators and broadcasts 4 bytes of an A row against each B vector:
+ *     vpmaddubsw (u8*s8 pairs -> int16), vpmaddwd with ones (pairs -> int32), vpaddd.
+ * vpmaddubsw saturates: a pair a0*b0 + a1*b1 can reach 2*255*(-128) = -65280. Two cases:
+ *  - rows whose bytes are all <= 127 (every row under torch's reduce_range, act_qmax = 127):
+ *    |a0*b0 + a1*b1| <= 2*127*128 = 32512, no saturation: the fast path above.
+ *  - other rows: a = (a & 0x7f) + (a & 0x80). Pairs of (a & 0x7f)*b lie in [-32512, 32258] and
+ *    pairs of (a & 0x80)*b = 128*(h0*b0 + h1*b1) in [-32768, 32512]: both exact in int16, each
+ *    widened by its own vpmaddwd. Twice the work, used only for the row blocks that need it
+ *    (checked per call on A, a pass of m*k bytes).
+ * Either way the sums are exact int32, as in the reference. */
+#include "vit-quant.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#define MR 4
+#define MR_EXACT 2
+#define NV VIT_AVX2_PANEL /* ymm vectors per tile */
+#define VC VIT_AVX2_VEC   /* columns per vector */
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE int32_t load_u32(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+typedef struct {
+    const uint8_t *a;
+    size_t lda;
+    const int8_t *b;
+    size_t bstride;
+    int32_t kg, ktail;
+    int32_t col;
+    __m256i mask[NV]; /* lanes to write: sign bit set */
+    int32_t *c;
+    size_t ldc;
+    const vit_qepilogue *ep;
+} tile_args;
+
+static ALWAYS_INLINE void tile_step(const int mr, const int nv, const int exact, __m256i acc[][NV],
+                                    const uint8_t *a, size_t lda, const int8_t *b, int32_t tail)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < mr; i++) {
+        int32_t v;
+        if (tail) {
+            v = 0;
+            memcpy(&v, a + i * lda, (size_t)tail);
+        } else {
+            v = load_u32(a + i * lda);
+        }
+        __m256i av = _mm256_set1_epi32(v);
+        if (!exact) {
+            for (int j = 0; j < nv; j++) {
+                __m256i p = _mm256_maddubs_epi16(av, _mm256_load_si256((const __m256i *)(b + j * 32)));
+                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(p, ones));
+            }
+        } else {
+            __m256i alo = _mm256_and_si256(av, _mm256_set1_epi8(0x7f));
+            __m256i ahi = _mm256_and_si256(av, _mm256_set1_epi8((char)0x80));
+            for (int j = 0; j < nv; j++) {
+                __m256i bv = _mm256_load_si256((const __m256i *)(b + j * 32));
+                __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(alo, bv), ones);
+                __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(ahi, bv), ones);
+                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_add_epi32(plo, phi));
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void tile(const int mr, const int nv, const int exact, const tile_args *t)
+{
+    __m256i acc[MR][NV];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nv; j++)
+            acc[i][j] = _mm256_setzero_si256();
+    const uint8_t *a = t->a;
+    const int8_t *b = t->b;
+    for (int32_t g = t->kg; g > 0; g--) {
+        tile_step(mr, nv, exact, acc, a, t->lda, b, 0);
+        a += 4;
+        b += t->bstride;
+    }
+    if (t->ktail)
+        tile_step(mr, nv, exact, acc, a, t->lda, b, t->ktail);
+
+    const vit_qepilogue *ep = t->ep;
+    if (!ep) {
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nv; j++)
+                _mm256_maskstore_epi32(t->c + i * t->ldc + t->col + j * VC, t->mask[j], acc[i][j]);
+        return;
+    }
+    __m256 cs[NV], bias[NV];
+    __m256i off[NV];
+    const __m256 as = _mm256_set1_ps(ep->a_scale);
+    const __m256i zp = _mm256_set1_epi32(ep->a_zp);
+    for (int j = 0; j < nv; j++) {
+        int32_t col = t->col + j * VC;
+        cs[j] = _mm256_mul_ps(as, _mm256_maskload_ps(ep->w_scale + col, t->mask[j]));
+        off[j] = _mm256_mullo_epi32(zp, _mm256_maskload_epi32(ep->row_sum + col, t->mask[j]));
+        bias[j] = _mm256_maskload_ps(ep->bias + col, t->mask[j]);
+    }
+    for (int i = 0; i < mr; i++) {
+        float *y = ep->y + (size_t)i * (size_t)ep->ldy + t->col;
+        for (int j = 0; j < nv; j++) {
+            __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[i][j], off[j]));
+            _mm256_maskstore_ps(y + j * VC, t->mask[j], _mm256_fmadd_ps(v, cs[j], bias[j]));
+        }
+    }
+}
+
+typedef void (*tile_fn)(const tile_args *t);
+
+#define TILE(mr, nv, ex, name)                                                                 \
+    static void name(const tile_args *t) { tile(mr, nv, ex, t); }
+#define TILES(mr)                                                                              \
+    TILE(mr, 1, 0, tile_##mr##x1) TILE(mr, 2, 0, tile_##mr##x2) TILE(mr, 3, 0, tile_##mr##x3)
+TILES(1) TILES(2) TILES(3) TILES(4)
+TILE(1, 1, 1, tilex_1x1) TILE(1, 2, 1, tilex_1x2) TILE(1, 3, 1, tilex_1x3)
+TILE(2, 1, 1, tilex_2x1) TILE(2, 2, 1, tilex_2x2) TILE(2, 3, 1, tilex_2x3)
+static const tile_fn tiles[MR + 1][NV] = {
+    {0},
+    {tile_1x1, tile_1x2, tile_1x3},
+    {tile_2x1, tile_2x2, tile_2x3},
+    {tile_3x1, tile_3x2, tile_3x3},
+    {tile_4x1, tile_4x2, tile_4x3},
+};
+static const tile_fn tiles_exact[MR_EXACT + 1][NV] = {
+    {0},
+    {tilex_1x1, tilex_1x2, tilex_1x3},
+    {tilex_2x1, tilex_2x2, tilex_2x3},
+};
+
+static __m256i lane_mask(int32_t vec_col, int32_t n0, int32_t n1)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i col = _mm256_add_epi32(lane, _mm256_set1_epi32(vec_col));
+    __m256i ge = _mm256_cmpgt_epi32(col, _mm256_set1_epi32(n0 - 1));
+    __m256i lt = _mm256_cmpgt_epi32(_mm256_set1_epi32(n1), col);
+    return _mm256_and_si256(ge, lt);
+}
+
+/* 1 when a byte of rows [0, rows) is above 127. */
+static int rows_need_exact(const uint8_t *a, size_t lda, int32_t rows, int32_t k)
+{
+    for (int32_t i = 0; i < rows; i++) {
+        const uint8_t *r = a + (size_t)i * lda;
+        __m256i acc = _mm256_setzero_si256();
+        int32_t kk = 0;
+        for (; kk + 32 <= k; kk += 32)
+            acc = _mm256_or_si256(acc, _mm256_loadu_si256((const __m256i *)(r + kk)));
+        if (_mm256_movemask_epi8(acc))
+            return 1;
+        for (; kk < k; kk++)
+            if (r[kk] & 0x80)
+                return 1;
+    }
+    return 0;
+}
+
+/* Row blocks per pass: their exact/fast flags are kept on the stack. */
+#define BLOCKS_PER_PASS 64
+
+void vit_gemm_u8s8s32_avx2(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
+                           int32_t n0, int32_t n1, int32_t *c, int32_t ldc, const vit_qepilogue *ep)
+{
+    const int32_t n = b->n, k = b->k, pw = VC * NV;
+    const int32_t kgroups = (k + 3) / 4;
+    const int8_t *packed = b->packed;
+    tile_args t = {
+        .lda = (size_t)lda,
+        .kg = k / 4,
+        .ktail = k % 4,
+        .ldc = (size_t)ldc,
+    };
+    for (int32_t r0 = 0; r0 < m; r0 += MR * BLOCKS_PER_PASS) {
+        int32_t rend = m - r0 < MR * BLOCKS_PER_PASS ? m : r0 + MR * BLOCKS_PER_PASS;
+        unsigned char exact[BLOCKS_PER_PASS];
+        for (int32_t i = r0; i < rend; i += MR) {
+            int32_t mr = rend - i < MR ? rend - i : MR;
+            exact[(i - r0) / MR] =
+                (unsigned char)rows_need_exact(a + (size_t)i * (size_t)lda, (size_t)lda, mr, k);
+        }
+        for (int32_t col = n0 - n0 % VC; col < n1;) {
+            int32_t pstart = col - col % pw;
+            int32_t wv = (n - pstart + VC - 1) / VC;
+            if (wv > NV)
+                wv = NV;
+            int32_t vfirst = (col - pstart) / VC;
+            int32_t vend = (n1 - pstart + VC - 1) / VC;
+            if (vend > wv)
+                vend = wv;
+            int32_t nv = vend - vfirst;
+            t.b = packed + vit_pack_panel_offset(pstart, VC, NV, kgroups) + (size_t)vfirst * 32;
+            t.bstride = (size_t)wv * 32;
+            t.col = col;
+            for (int j = 0; j < NV; j++)
+                t.mask[j] = lane_mask(col + j * VC, n0, n1);
+            for (int32_t i = r0; i < rend; i += MR) {
+                int32_t mr = rend - i < MR ? rend - i : MR;
+                int ex = exact[(i - r0) / MR];
+                /* the exact path works in tiles of MR_EXACT rows (register pressure) */
+                for (int32_t s = 0; s < mr; s += ex ? MR_EXACT : MR) {
+                    int32_t sr = ex ? (mr - s < MR_EXACT ? mr - s : MR_EXACT) : mr;
+                    int32_t row = i + s;
+                    t.a = a + (size_t)row * (size_t)lda;
+                    vit_qepilogue e;
+                    if (ep) {
+                        e = *ep;
+                        e.y = ep->y + (size_t)row * (size_t)ep->ldy;
+                        t.ep = &e;
+                    } else {
+                        t.ep = NULL;
+                        t.c = c + (size_t)row * (size_t)ldc;
+                    }
+                    (ex ? tiles_exact[sr][nv - 1] : tiles[sr][nv - 1])(&t);
+                }
+            }
+            col = pstart + vend * VC;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * min/max and quantization */
+
+void vit_minmax_f32_avx2(const float *x, size_t count, float *min, float *max)
+{
+    /* _mm256_min_ps(v, acc) returns acc when v is NaN: NaNs skipped, as in the _ref */
+    __m256 mn0 = _mm256_set1_ps(INFINITY), mn1 = mn0, mx0 = _mm256_set1_ps(-INFINITY), mx1 = mx0;
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+        mn0 = _mm256_min_ps(v0, mn0);
+        mx0 = _mm256_max_ps(v0, mx0);
+        mn1 = _mm256_min_ps(v1, mn1);
+        mx1 = _mm256_max_ps(v1, mx1);
+    }
+    mn0 = _mm256_min_ps(mn0, mn1);
+    mx0 = _mm256_max_ps(mx0, mx1);
+    float lo[8], hi[8];
+    _mm256_storeu_ps(lo, mn0);
+    _mm256_storeu_ps(hi, mx0);
+    float mn = INFINITY, mx = -INFINITY;
+    for (int j = 0; j < 8; j++) {
+        mn = lo[j] < mn ? lo[j] : mn;
+        mx = hi[j] > mx ? hi[j] : mx;
+    }
+    for (; i < count; i++) {
+        if (x[i] < mn)
+            mn = x[i];
+        if (x[i] > mx)
+            mx = x[i];
+    }
+    *min = mn;
+    *max = mx;
+}
+
+void vit_quantize_u8_avx2(const float *x, size_t count, float inv_scale, int32_t zp, uint8_t *out)
+{
+    const __m256 inv = _mm256_set1_ps(inv_scale), lo = _mm256_set1_ps((float)-zp),
+                 hi = _mm256_set1_ps((float)(255 - zp));
+    const __m256i z = _mm256_set1_epi32(zp);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m256i q[4];
+        for (int j = 0; j < 4; j++) {
+            __m256 t = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * j), inv);
+            t = _mm256_min_ps(_mm256_max_ps(t, lo), hi);
+            q[j] = _mm256_add_epi32(_mm256_cvtps_epi32(t), z);
+        }
+        /* packs interleave 128-bit lanes; the permute puts the bytes back in order */
+        __m256i w01 = _mm256_packus_epi32(q[0], q[1]), w23 = _mm256_packus_epi32(q[2], q[3]);
+        __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w01, w23), order);
+        _mm256_storeu_si256((__m256i *)(out + i), bytes);
+    }
+    float flo = (float)-zp, fhi = (float)(255 - zp);
+    for (; i < count; i++) {
+        float t = x[i] * inv_scale;
+        t = t > flo ? t : flo;
+        t = t < fhi ? t : fhi;
+        out[i] = (uint8_t)(lrintf(t) + zp);
+    }
+}
