@@ -347,7 +347,7 @@ static void test_weights(void)
     /* torch: scale = max|w| / 127.5, q = nearbyint(w * (1/scale)) clamped to [-128, 127];
      * -1.0 gives -127 (-127.49999 in float), as in torch */
     float w[6] = {-1.0f, 0.5f, 0.25f, 1.0f / 255.0f, 0.0f, 0.99f};
-    float scale[1];
+    float scale[2];
     int8_t q[6];
     vit_quantize_weights_s8(w, 1, 6, 0, scale, q);
     check(scale[0] == 1.0f / 127.5f && q[0] == -127 && q[1] == 64 && q[2] == 32 && q[3] == 0 &&
