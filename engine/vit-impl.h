@@ -65,6 +65,7 @@ struct vit_model {
     vit_model_info info;
     vit_weights w;
     float *arena;         /* every fp32 tensor above points into this one allocation */
+    int32_t has_fp32_linears; /* 0 for .vitq models: their Linear weights exist only in int8 */
     size_t arena_floats;
     char **labels;        /* (num_classes) or NULL */
     int32_t num_labels;
@@ -79,6 +80,12 @@ struct vit_model {
 /* Fill a model's info from its weight shapes (vit-model.c). */
 vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err);
 vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error *err);
+
+/* .vitq files (vit-file.c) */
+uint32_t vit_crc32(const void *data, size_t n);
+int vit_file_is_vitq(const uint8_t *data, size_t size);
+vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path, vit_model **out,
+                               vit_error *err);
 
 /* ---------------------------------------------------------------------------------------------
  * The fp32 forward pass (vit-forward.c): run state allocated once per session. */

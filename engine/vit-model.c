@@ -1,5 +1,6 @@
 /* vit-model.c — loading a timm ViT/DeiT: tensors from safetensors, the architecture from their
  * shapes (and config.json when present), preprocessing settings, class labels. */
+#include "vit-int8.h"
 #include "vit-safetensors.h"
 
 #include <errno.h>
@@ -348,6 +349,14 @@ static vit_status apply_config(const vit_json *cfg, const char *cname, vit_model
         return vit_fail(err, VIT_ERR_FORMAT, "%s: crop_pct %g is out of range", cname, crop_pct);
     /* timm: scale_size = math.floor(img_size / crop_pct) */
     info->pre.resize_size = (int32_t)floor((double)info->img_size / crop_pct);
+    /* our own files store the exact size, which a float crop_pct cannot always round-trip */
+    const vit_json *rs = vit_json_get(src, "vitlens_resize_size");
+    if (rs) {
+        if (!vit_json_is_int(rs, 1, 65536))
+            return vit_fail(err, VIT_ERR_FORMAT, "%s: vitlens_resize_size is not a positive integer",
+                            cname);
+        info->pre.resize_size = (int32_t)rs->number;
+    }
     const char *interp = vit_json_string(src, "interpolation");
     if (interp) {
         if (strcmp(interp, "bicubic") == 0)
@@ -386,31 +395,34 @@ static vit_status apply_config(const vit_json *cfg, const char *cname, vit_model
 /* ---------------------------------------------------------------------------------------------
  * Building the model */
 
-static size_t model_floats(const vit_model_info *i)
+/* Floats in the arena; with_linears = 0 leaves out the Linear weight matrices (int8 models). */
+static size_t model_floats(const vit_model_info *i, int with_linears)
 {
     size_t D = (size_t)i->embed_dim, H = (size_t)i->mlp_hidden, K = (size_t)i->num_classes;
     size_t CPP = (size_t)i->in_chans * (size_t)i->patch_size * (size_t)i->patch_size;
-    size_t per_block = 4 * D + 3 * D * D + 3 * D + D * D + D + H * D + H + D * H + D;
+    size_t L = with_linears ? 1 : 0;
+    size_t per_block = 4 * D + L * 3 * D * D + 3 * D + L * D * D + D + L * H * D + H + L * D * H + D;
     size_t n = D * CPP + D + D + (size_t)i->num_tokens * D + per_block * (size_t)i->depth + 2 * D +
-               K * D + K;
+               L * K * D + K;
     if (i->distilled)
-        n += D + K * D + K;
+        n += D + L * K * D + K;
     return n;
 }
 
 static int64_t count_params(const vit_model_info *i)
 {
-    return (int64_t)model_floats(i);
+    return (int64_t)model_floats(i, 1);
 }
 
 /* Carve the arena into the weight pointers, in one place so sizes cannot drift apart. */
-static void assign_pointers(vit_model *m)
+static void assign_pointers(vit_model *m, int with_linears)
 {
+    size_t L = with_linears ? 1 : 0;
     const vit_model_info *i = &m->info;
     size_t D = (size_t)i->embed_dim, H = (size_t)i->mlp_hidden, K = (size_t)i->num_classes;
     size_t CPP = (size_t)i->in_chans * (size_t)i->patch_size * (size_t)i->patch_size;
     float *p = m->arena;
-#define TAKE(ptr, n) (ptr = p, p += (n))
+#define TAKE(ptr, n) (ptr = ((n) != 0) ? p : NULL, p += (n))
     TAKE(m->w.patch_w, D * CPP);
     TAKE(m->w.patch_b, D);
     TAKE(m->w.cls_token, D);
@@ -421,23 +433,23 @@ static void assign_pointers(vit_model *m)
         vit_block_weights *b = &m->w.blocks[l];
         TAKE(b->norm1_w, D);
         TAKE(b->norm1_b, D);
-        TAKE(b->qkv_w, 3 * D * D);
+        TAKE(b->qkv_w, L * 3 * D * D);
         TAKE(b->qkv_b, 3 * D);
-        TAKE(b->proj_w, D * D);
+        TAKE(b->proj_w, L * D * D);
         TAKE(b->proj_b, D);
         TAKE(b->norm2_w, D);
         TAKE(b->norm2_b, D);
-        TAKE(b->fc1_w, H * D);
+        TAKE(b->fc1_w, L * H * D);
         TAKE(b->fc1_b, H);
-        TAKE(b->fc2_w, D * H);
+        TAKE(b->fc2_w, L * D * H);
         TAKE(b->fc2_b, D);
     }
     TAKE(m->w.norm_w, D);
     TAKE(m->w.norm_b, D);
-    TAKE(m->w.head_w, K * D);
+    TAKE(m->w.head_w, L * K * D);
     TAKE(m->w.head_b, K);
     if (i->distilled) {
-        TAKE(m->w.head_dist_w, K * D);
+        TAKE(m->w.head_dist_w, L * K * D);
         TAKE(m->w.head_dist_b, K);
     }
 #undef TAKE
@@ -458,6 +470,10 @@ static vit_status load_tensor(const vit_st_file *st, const tensor_spec *sp, cons
     const vit_st_tensor *t = vit_st_find(st, sp->name);
     if (!t)
         return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, sp->name);
+    if (t->dtype == VIT_DT_I8)
+        return vit_fail(err, VIT_ERR_UNSUPPORTED,
+                        "%s: tensor %s has dtype I8; only F32, F16 and BF16 are supported", fname,
+                        sp->name);
     int ok = t->rank == sp->rank;
     for (int32_t i = 0; ok && i < sp->rank; i++)
         ok = t->shape[i] == sp->shape[i];
@@ -479,8 +495,93 @@ static vit_status load_tensor(const vit_st_file *st, const tensor_spec *sp, cons
     return VIT_OK;
 }
 
+/* One int8 Linear of a .vitq file: "<prefix>.weight" I8 (n, k) and "<prefix>.weight_scale" F32
+ * (n) or (1); the bias was loaded into the arena as an ordinary fp32 tensor. */
+static vit_status load_qlinear(const vit_st_file *st, const char *prefix, int32_t n, int32_t k,
+                               int per_channel, const float *bias, vit_kernel kern, vit_qlinear *ql,
+                               const char *fname, unsigned char *used, vit_error *err)
+{
+    char wn[96], sn[96];
+    snprintf(wn, sizeof wn, "%s.weight", prefix);
+    snprintf(sn, sizeof sn, "%s.weight_scale", prefix);
+    const vit_st_tensor *w = vit_st_find(st, wn), *sc = vit_st_find(st, sn);
+    if (!w)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, wn);
+    if (!sc)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, sn);
+    int64_t ns = per_channel ? n : 1;
+    if (w->dtype != VIT_DT_I8 || w->rank != 2 || w->shape[0] != n || w->shape[1] != k)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor %s is not I8 of shape %d×%d", fname, wn, n,
+                        k);
+    if (sc->dtype != VIT_DT_F32 || sc->rank != 1 || sc->shape[0] != ns)
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor %s is not F32 of shape %lld", fname, sn,
+                        (long long)ns);
+    float *scale = malloc((size_t)ns * sizeof(float));
+    if (!scale)
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
+    vit_st_to_f32(sc, scale);
+    vit_status s = VIT_OK;
+    for (int64_t j = 0; j < ns && s == VIT_OK; j++)
+        if (!isfinite(scale[j]) || !(scale[j] > 0))
+            s = vit_fail(err, VIT_ERR_FORMAT, "%s: tensor %s has a scale that is not a positive number",
+                         fname, sn);
+    if (s == VIT_OK)
+        s = vit_qlinear_init_quantized(ql, (const int8_t *)w->data, scale, bias, n, k, per_channel,
+                                       kern, err);
+    free(scale);
+    used[w - st->tensors] = 1;
+    used[sc - st->tensors] = 1;
+    return s;
+}
+
+static vit_status load_quant_layers(vit_model *m, const vit_st_file *st, const char *fname,
+                                    int per_channel, unsigned char *used, vit_error *err)
+{
+    const vit_model_info *i = &m->info;
+    int32_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes;
+    vit_quant_model *q = calloc(1, sizeof *q);
+    if (!q)
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
+    q->per_channel = per_channel;
+    q->kernel = vit_kernel_select();
+    q->num_layers = 4 * i->depth + 1 + i->distilled;
+    q->layers = calloc((size_t)q->num_layers, sizeof *q->layers);
+    if (!q->layers) {
+        free(q);
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
+    }
+    m->q[per_channel] = q; /* freed with the model, also on failure below */
+    vit_status s = VIT_OK;
+    char prefix[64];
+    for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
+        const vit_block_weights *b = &m->w.blocks[l];
+        struct {
+            const char *leaf;
+            int32_t n, k;
+            const float *bias;
+        } L[4] = {{"attn.qkv", 3 * D, D, b->qkv_b},
+                  {"attn.proj", D, D, b->proj_b},
+                  {"mlp.fc1", H, D, b->fc1_b},
+                  {"mlp.fc2", D, H, b->fc2_b}};
+        for (int j = 0; j < 4 && s == VIT_OK; j++) {
+            snprintf(prefix, sizeof prefix, "blocks.%d.%s", l, L[j].leaf);
+            s = load_qlinear(st, prefix, L[j].n, L[j].k, per_channel, L[j].bias, q->kernel,
+                             &q->layers[4 * l + j], fname, used, err);
+        }
+    }
+    if (s == VIT_OK)
+        s = load_qlinear(st, "head", K, D, per_channel, m->w.head_b, q->kernel,
+                         &q->layers[4 * i->depth], fname, used, err);
+    if (s == VIT_OK && i->distilled)
+        s = load_qlinear(st, "head_dist", K, D, per_channel, m->w.head_dist_b, q->kernel,
+                         &q->layers[4 * i->depth + 1], fname, used, err);
+    return s;
+}
+
+/* per_channel: -1 for a float model; 0 / 1 for a .vitq whose Linears are int8 with per-tensor /
+ * per-channel scales. */
 static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *fname,
-                               vit_error *err)
+                               int per_channel, vit_error *err)
 {
     const vit_model_info *i = &m->info;
     int64_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes, P = i->patch_size;
@@ -506,7 +607,8 @@ static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *
         n = add_spec(sp, n, "head_dist.bias", &m->w.head_dist_b, 1, K, 0, 0, 0);
     }
     for (int k = 0; k < n && s == VIT_OK; k++)
-        s = load_tensor(st, &sp[k], fname, used, err);
+        if (*sp[k].dst) /* NULL: an int8 Linear weight, loaded by load_quant_layers */
+            s = load_tensor(st, &sp[k], fname, used, err);
 
     for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
         vit_block_weights *b = &m->w.blocks[l];
@@ -526,9 +628,12 @@ static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *
         for (size_t k = 0; k < sizeof bl / sizeof bl[0] && s == VIT_OK; k++) {
             snprintf(names[0], sizeof names[0], "blocks.%d.%s", l, bl[k].leaf);
             tensor_spec t = {names[0], bl[k].dst, bl[k].rank, {bl[k].r, bl[k].c, 0, 0}};
-            s = load_tensor(st, &t, fname, used, err);
+            if (*t.dst)
+                s = load_tensor(st, &t, fname, used, err);
         }
     }
+    if (s == VIT_OK && per_channel >= 0)
+        s = load_quant_layers(m, st, fname, per_channel, used, err);
     for (int32_t k = 0; k < st->count && s == VIT_OK; k++)
         if (!used[k])
             s = vit_fail(err, VIT_ERR_SHAPE, "%s: unexpected tensor %s (not part of a DeiT/ViT)",
@@ -538,8 +643,8 @@ static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *
 }
 
 vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *config,
-                                      const char *name, const char *config_name, vit_model **out,
-                                      vit_error *err)
+                                      const char *name, const char *config_name, int per_channel,
+                                      vit_model **out, vit_error *err)
 {
     *out = NULL;
     const char *fname = vit_basename(name);
@@ -594,7 +699,8 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
     pthread_mutex_init(&m->qlock, NULL);
     m->info = info;
-    m->arena_floats = model_floats(&info);
+    m->has_fp32_linears = per_channel < 0;
+    m->arena_floats = model_floats(&info, m->has_fp32_linears);
     size_t bytes;
     m->w.blocks = calloc((size_t)info.depth, sizeof *m->w.blocks);
     if (!vit_mul_size(m->arena_floats, sizeof(float), &bytes) || !m->w.blocks ||
@@ -603,8 +709,8 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
         vit_model_free(m);
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for %zu weights", fname, want);
     }
-    assign_pointers(m);
-    s = load_weights(m, st, fname, err);
+    assign_pointers(m, m->has_fp32_linears);
+    s = load_weights(m, st, fname, per_channel, err);
     if (s == VIT_OK && config) {
         const vit_json *ln = vit_json_get(config, "label_names");
         if (ln)
@@ -650,6 +756,24 @@ vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
     if (!path)
         return vit_fail(err, VIT_ERR_ARG, "no model path given");
 
+    /* the kind of file is told by its first bytes */
+    unsigned char magic[4] = {0};
+    FILE *mf = fopen(path, "rb");
+    if (mf) {
+        if (fread(magic, 1, 4, mf) != 4)
+            memset(magic, 0, 4);
+        fclose(mf);
+    }
+    if (vit_file_is_vitq(magic, 4)) {
+        vit_st_file map; /* used only for its mmap: parsing starts after the .vitq prelude */
+        vit_status s = vit_map_file(path, &map, err);
+        if (s != VIT_OK)
+            return s;
+        s = vit_model_from_vitq(map.base, map.size, path, out, err);
+        vit_st_close(&map);
+        return s;
+    }
+
     vit_st_file st;
     vit_status s = vit_st_open(path, &st, err);
     if (s != VIT_OK)
@@ -672,7 +796,7 @@ vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
         }
     }
     vit_model *m = NULL;
-    s = vit_model_from_safetensors(&st, config, path, "config.json", &m, err);
+    s = vit_model_from_safetensors(&st, config, path, "config.json", -1, &m, err);
     vit_json_free(config);
     vit_st_close(&st);
     if (s != VIT_OK)
@@ -713,7 +837,7 @@ vit_status vit_model_load_memory(const void *data, size_t size, const char *conf
             return s;
         }
     }
-    s = vit_model_from_safetensors(&st, config, name, "config.json", out, err);
+    s = vit_model_from_safetensors(&st, config, name, "config.json", -1, out, err);
     vit_json_free(config);
     vit_st_close(&st);
     return s;

@@ -17,17 +17,18 @@ const char *vit_dtype_name(vit_dtype dt)
     case VIT_DT_F32: return "F32";
     case VIT_DT_F16: return "F16";
     case VIT_DT_BF16: return "BF16";
+    case VIT_DT_I8: return "I8";
     }
     return "?";
 }
 
 static int dtype_size(vit_dtype dt)
 {
-    return dt == VIT_DT_F32 ? 4 : 2;
+    return dt == VIT_DT_F32 ? 4 : dt == VIT_DT_I8 ? 1 : 2;
 }
 
 /* Every dtype the safetensors spec names, so an unsupported one gets a precise message. */
-static const char *const known_dtypes[] = {"BOOL", "U8",  "I8",  "I16", "U16", "I32", "U32",
+static const char *const known_dtypes[] = {"BOOL", "U8",  "I16", "U16", "I32", "U32",
                                            "I64",  "U64", "F64", "F8_E4M3", "F8_E5M2", NULL};
 
 static int cmp_begin(const void *a, const void *b)
@@ -58,6 +59,8 @@ static vit_status parse_entry(const vit_json *e, const char *fname, uint64_t dat
         t->dtype = VIT_DT_F16;
     else if (strcmp(dt, "BF16") == 0)
         t->dtype = VIT_DT_BF16;
+    else if (strcmp(dt, "I8") == 0)
+        t->dtype = VIT_DT_I8;
     else {
         for (int i = 0; known_dtypes[i]; i++)
             if (strcmp(dt, known_dtypes[i]) == 0)
@@ -215,7 +218,7 @@ vit_status vit_st_parse(const uint8_t *data, size_t size, const char *name, vit_
     return VIT_OK;
 }
 
-vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err)
+vit_status vit_map_file(const char *path, vit_st_file *out, vit_error *err)
 {
     memset(out, 0, sizeof *out);
     const char *fname = vit_basename(path);
@@ -237,13 +240,26 @@ vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err)
     close(fd);
     if (map == MAP_FAILED)
         return vit_fail(err, VIT_ERR_IO, "%s: cannot map the file: %s", fname, strerror(saved));
-    vit_status st = vit_st_parse(map, size, path, out, err);
-    if (st != VIT_OK) {
-        munmap(map, size);
-        return st;
-    }
+    out->base = map;
+    out->size = size;
     out->mapping = map;
     out->mapping_size = size;
+    return VIT_OK;
+}
+
+vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err)
+{
+    vit_st_file map;
+    vit_status st = vit_map_file(path, &map, err);
+    if (st != VIT_OK)
+        return st;
+    st = vit_st_parse(map.base, map.size, path, out, err);
+    if (st != VIT_OK) {
+        vit_st_close(&map);
+        return st;
+    }
+    out->mapping = map.mapping;
+    out->mapping_size = map.mapping_size;
     return VIT_OK;
 }
 
@@ -310,6 +326,10 @@ void vit_st_to_f32(const vit_st_tensor *t, float *dst)
             uint32_t bits = (uint32_t)(p[2 * i] | (p[2 * i + 1] << 8)) << 16;
             memcpy(&dst[i], &bits, 4);
         }
+        break;
+    case VIT_DT_I8:
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (float)(int8_t)p[i];
         break;
     }
 }

@@ -11,7 +11,8 @@
 #define VIT_ST_MAX_TENSORS 65536
 #define VIT_ST_MAX_RANK 8
 
-typedef enum { VIT_DT_F32 = 0, VIT_DT_F16, VIT_DT_BF16 } vit_dtype;
+/* I8 appears only in our .vitq files; vit-model.c refuses it in plain safetensors models. */
+typedef enum { VIT_DT_F32 = 0, VIT_DT_F16, VIT_DT_BF16, VIT_DT_I8 } vit_dtype;
 
 typedef struct {
     const char *name;  /* points into the parsed header */
@@ -39,18 +40,22 @@ typedef struct {
  * each entry's dtype / shape / offsets, sizes that agree, no overlaps, no duplicate names. */
 vit_status vit_st_parse(const uint8_t *data, size_t size, const char *name, vit_st_file *out,
                         vit_error *err);
+/* mmap a whole regular, non-empty file (read-only) into f->base / f->size; vit_st_close unmaps. */
+vit_status vit_map_file(const char *path, vit_st_file *f, vit_error *err);
 /* mmap a file and parse it. */
 vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err);
 void vit_st_close(vit_st_file *f);
 
 const vit_st_tensor *vit_st_find(const vit_st_file *f, const char *name);
-/* Convert a tensor's data to fp32 (F16/BF16 widened). dst holds numel floats. */
+/* Convert a float tensor's data to fp32 (F16/BF16 widened). dst holds numel floats. */
 void vit_st_to_f32(const vit_st_tensor *t, float *dst);
 const char *vit_dtype_name(vit_dtype dt);
 
-/* Build a model from a parsed safetensors file and an optional parsed config.json (vit-model.c). */
+/* Build a model from a parsed safetensors file and an optional parsed config.json (vit-model.c).
+ * per_channel: -1 for float weights; 0 / 1 for a .vitq's int8 Linears (per-tensor / per-channel
+ * scales). */
 vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *config,
-                                      const char *name, const char *config_name, vit_model **out,
-                                      vit_error *err);
+                                      const char *name, const char *config_name, int per_channel,
+                                      vit_model **out, vit_error *err);
 
 #endif /* VIT_SAFETENSORS_H */

@@ -44,8 +44,8 @@ int vit_model_supports(const vit_model *m, vit_variant v)
     if (!m)
         return 0;
     switch (v) {
-    case VIT_VARIANT_FP32: return m->arena != NULL;
-    case VIT_VARIANT_INT8: return m->arena != NULL || m->q[0] || m->q[1];
+    case VIT_VARIANT_FP32: return m->has_fp32_linears;
+    case VIT_VARIANT_INT8: return m->has_fp32_linears || m->q[0] || m->q[1];
     default: return 0;
     }
 }
@@ -58,6 +58,8 @@ static vit_status get_quant_model(const vit_model *cm, int per_channel,
     vit_model *m = (vit_model *)cm;
     vit_status st = VIT_OK;
     pthread_mutex_lock(&m->qlock);
+    if (!m->q[per_channel] && m->q[!per_channel] && !m->has_fp32_linears)
+        per_channel = !per_channel; /* a .vitq has one kind of scales: use what it has */
     if (!m->q[per_channel])
         st = vit_quant_model_build(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
     *out = m->q[per_channel];

@@ -123,7 +123,8 @@ typedef struct {
     float mean[3], std[3];
 } vit_preprocess_cfg;
 
-/* The tutorial's pipeline: Resize(256, bicubic), CenterCrop(224), ImageNet mean/std. */
+/* The tutorial's pipeline: Resize(256, bicubic), CenterCrop(224), ImageNet mean/std. (A model
+ * without config.json uses the same ratio at its own size: resize floor(img / 0.875), crop img.) */
 vit_preprocess_cfg vit_preprocess_cfg_default(void);
 
 /* Stage 1: convert to RGB8 (or GRAY8 when cfg->channels == 1), resize the shorter side to
@@ -179,7 +180,7 @@ typedef struct {
 } vit_model_info;
 
 /* Load a model: `.safetensors` (timm layout; config.json and labels.txt beside it are read when
- * present), `.vitq` (int8) or `.vitl` (lite). The kind is told by the file's magic, not its name. */
+ * present) or `.vitq` (int8). The kind is told by the file's magic, not its name. */
 vit_status vit_model_load(const char *path, vit_model **out, vit_error *err);
 /* Load a safetensors model from memory (an embedded model); config_json may be NULL. */
 vit_status vit_model_load_memory(const void *safetensors, size_t size, const char *config_json,
@@ -194,6 +195,11 @@ int32_t vit_model_num_labels(const vit_model *model);
  * num_classes. Call before sharing the model between threads. */
 vit_status vit_model_load_labels(vit_model *model, const char *path, vit_error *err);
 vit_status vit_model_set_labels(vit_model *model, const char *text, vit_error *err);
+/* Write the model's int8 form as a .vitq file (int8 Linear weights + scales, fp32 for the rest,
+ * config and labels inside; format in engine/vit-file.c). Written to a temporary file and
+ * renamed, so a failure leaves no partial file. */
+vit_status vit_model_export_vitq(const vit_model *model, int per_channel, const char *path,
+                                 vit_error *err);
 /* 1 if a session of this variant can be made from this model. */
 int vit_model_supports(const vit_model *model, vit_variant v);
 

@@ -6,6 +6,7 @@
 #include "test-util.h"
 
 #include <math.h>
+#include <unistd.h>
 
 /* Our int8 logits vs torch's onednn quantize_dynamic logits on the same model and input. The
  * recipes agree (7-bit activations, symmetric per-tensor weights) but rounding order differs,
@@ -70,6 +71,93 @@ static int run_int8(const char *model_path, const float *input, float *logits, i
     return ok;
 }
 
+/* .vitq: export, reload, same logits bit for bit; damaged files refused with a message. */
+static void test_vitq(const char *model_path, const char *key, int per_channel)
+{
+    vit_error err = {0};
+    vit_model *m = NULL, *q = NULL;
+    if (vit_model_load(model_path, &m, &err) != VIT_OK) {
+        test_check(0, "/vitq/%s/load (%s)", key, err.msg);
+        return;
+    }
+    const vit_model_info *mi = vit_model_get_info(m);
+    char out[] = "/tmp/vitlens-test-XXXXXX.vitq";
+    int fd = mkstemps(out, 5);
+    close(fd);
+    vit_status s = vit_model_export_vitq(m, per_channel, out, &err);
+    test_check(s == VIT_OK, "/vitq/%s/%s/export (%s)", key, per_channel ? "per-channel" : "per-tensor", err.msg);
+    s = vit_model_load(out, &q, &err);
+    test_check(s == VIT_OK, "/vitq/%s/%s/reload (%s)", key, per_channel ? "per-channel" : "per-tensor", err.msg);
+    if (s == VIT_OK) {
+        const vit_model_info *qi = vit_model_get_info(q);
+        test_check(qi->format == VIT_FORMAT_VITQ && qi->embed_dim == mi->embed_dim &&
+                       qi->num_heads == mi->num_heads && qi->distilled == mi->distilled &&
+                       qi->pre.resize_size == mi->pre.resize_size && qi->pre.interp == mi->pre.interp &&
+                       qi->pre.mean[0] == mi->pre.mean[0] && qi->pre.std[2] == mi->pre.std[2] &&
+                       strcmp(qi->name, mi->name) == 0 && qi->num_params == mi->num_params,
+                   "/vitq/%s/info-round-trip", key);
+        test_check(!vit_model_supports(q, VIT_VARIANT_FP32) && vit_model_supports(q, VIT_VARIANT_INT8),
+                   "/vitq/%s/variants (int8 only)", key);
+        size_t in_n = (size_t)mi->in_chans * mi->img_size * mi->img_size;
+        float *input = malloc(in_n * sizeof(float));
+        for (size_t k = 0; k < in_n; k++)
+            input[k] = (float)((k * 7919) % 1000) / 250.0f - 2.0f;
+        float *a = calloc((size_t)mi->num_classes, sizeof(float));
+        float *b = calloc((size_t)mi->num_classes, sizeof(float));
+        vit_session_opts o = vit_session_opts_default();
+        o.variant = VIT_VARIANT_INT8;
+        o.per_channel = per_channel;
+        o.threads = 2;
+        vit_session *sa = NULL, *sb = NULL;
+        vit_session_new(m, &o, &sa, &err);
+        vit_session_new(q, &o, &sb, &err);
+        int ok = sa && sb && vit_session_run(sa, input, a, &err) == VIT_OK &&
+                 vit_session_run(sb, input, b, &err) == VIT_OK;
+        test_check(ok && memcmp(a, b, (size_t)mi->num_classes * sizeof(float)) == 0,
+                   "/vitq/%s/%s/logits-identical-to-in-memory-int8", key,
+                   per_channel ? "per-channel" : "per-tensor");
+        vit_session_free(sa);
+        vit_session_free(sb);
+        free(a);
+        free(b);
+        free(input);
+    }
+    vit_model_free(q);
+    q = NULL;
+
+    /* damage: truncations, a flipped header byte, a future version, a foreign prelude */
+    size_t size;
+    unsigned char *data = test_read_file(out, &size);
+    int accepted = 0, unnamed = 0;
+    for (size_t cut = 0; data && cut < size; cut += cut < 4096 ? 1 : 4099) {
+        test_write_file(out, data, cut);
+        if (vit_model_load(out, &q, &err) == VIT_OK)
+            accepted++;
+        else if (!strstr(err.msg, "vitlens-test-"))
+            unnamed++;
+        vit_model_free(q);
+        q = NULL;
+    }
+    test_check(accepted == 0 && unnamed == 0, "/vitq/%s/truncated-everywhere (%d accepted, %d unnamed)",
+               key, accepted, unnamed);
+    if (data) {
+        data[40] ^= 0x20;
+        test_write_file(out, data, size);
+        s = vit_model_load(out, &q, &err);
+        test_check(s == VIT_ERR_FORMAT && strstr(err.msg, "checksum mismatch"),
+                   "/vitq/%s/damaged-header (%s)", key, err.msg);
+        data[40] ^= 0x20;
+        data[4] = 99;
+        test_write_file(out, data, size);
+        s = vit_model_load(out, &q, &err);
+        test_check(s == VIT_ERR_UNSUPPORTED && strstr(err.msg, "version 99 was written by a newer ViT Lens"),
+                   "/vitq/%s/future-version (%s)", key, err.msg);
+    }
+    free(data);
+    unlink(out);
+    vit_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
@@ -115,6 +203,8 @@ int main(int argc, char **argv)
         test_check(d_torch <= VIT_TOL_INT8_VS_TORCH && same_topk(ref, torch, K, 5),
                    "/int8/%s/vs-torch-onednn max|Δlogit| %.2e (tol %.0e), top-5 %s", c->key,
                    d_torch, VIT_TOL_INT8_VS_TORCH, same_topk(ref, torch, K, 5) ? "identical" : "DIFFERENT");
+        test_vitq(mpath, c->key, 0);
+        test_vitq(mpath, c->key, 1);
         test_check(d_fp32 <= 1.5 * torch_err + 1e-3,
                    "/int8/%s/vs-fp32 max|Δlogit| %.3f, torch's own int8: %.3f", c->key, d_fp32, torch_err);
         compared++;

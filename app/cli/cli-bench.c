@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_VARIANTS 8
 #define MAX_IMAGES 64
@@ -20,6 +21,7 @@ typedef struct {
     int32_t images;
     float max_logit_err; /* against fp32 on the same inputs */
     double create_ms;
+    long long file_bytes;
 } bench_row;
 
 static int cmp_double(const void *a, const void *b)
@@ -145,15 +147,33 @@ int cli_bench(int argc, char **argv)
         vit_image_free(&img);
     }
 
-    /* fp32 is always row 0: the reference for reduction and agreement */
+    /* fp32 is row 0, the reference for reduction and agreement, whenever the model has it (an
+     * int8 .vitq file has no fp32 weights: then the first variant asked for is the reference) */
+    int have_fp32 = vit_model_supports(model, VIT_VARIANT_FP32);
     nrows = 0;
-    rows[nrows++].variant = VIT_VARIANT_FP32;
+    if (have_fp32)
+        rows[nrows++].variant = VIT_VARIANT_FP32;
     for (int v = 0; v < nv; v++)
-        if (vars[v] != VIT_VARIANT_FP32)
+        if (vars[v] != VIT_VARIANT_FP32 || !have_fp32)
             rows[nrows++].variant = vars[v];
-    int show_fp32 = 0;
+    int show_fp32 = !have_fp32;
     for (int v = 0; v < nv; v++)
         show_fp32 |= vars[v] == VIT_VARIANT_FP32;
+    /* each variant's file: the model's own, or what `export` writes (measured by writing it) */
+    long long fsize = model_path ? file_size(model_path) : (long long)info->file_bytes;
+    for (int r = 0; r < nrows; r++) {
+        rows[r].file_bytes = fsize;
+        if (rows[r].variant == VIT_VARIANT_INT8 && have_fp32) {
+            char tmp[] = "/tmp/vitlens-bench-XXXXXX";
+            int fd = mkstemp(tmp);
+            if (fd >= 0) {
+                close(fd);
+                if (vit_model_export_vitq(model, per_channel, tmp, &err) == VIT_OK)
+                    rows[r].file_bytes = file_size(tmp);
+                unlink(tmp);
+            }
+        }
+    }
 
     for (int r = 0; r < nrows; r++) {
         vit_session_opts o = vit_session_opts_default();
@@ -200,7 +220,6 @@ int cli_bench(int argc, char **argv)
             rows[r].ms[i] = vit_now_ms() - t0;
         }
 
-    long long fsize = model_path ? file_size(model_path) : (long long)info->file_bytes;
     double ref_median = 0;
     if (!json && !csv)
         printf("%s · %d thread%s · %d runs (+%d warm-up) · %s\n", info->name,
@@ -223,8 +242,8 @@ int cli_bench(int argc, char **argv)
         if (r == 0 && !show_fp32)
             continue;
         double reduction = 100.0 * (1.0 - med / ref_median);
-        long long vsize = fsize; /* in-memory variants share the file; exports report their own */
-        double size_red = 0.0;
+        long long vsize = rows[r].file_bytes;
+        double size_red = 100.0 * (1.0 - (double)vsize / (double)rows[0].file_bytes);
         double agree = rows[r].images ? (double)rows[r].top1_agree / rows[r].images : 0.0;
         const char *kernel = vit_session_kernel(rows[r].session);
         const char *vname = vit_variant_name(rows[r].variant);

@@ -1,0 +1,72 @@
+/* cli-export.c — `vitlens-cli export`: write a model's int8 form as a .vitq file. */
+#include "cli-common.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(FILE *f)
+{
+    fputs("Usage: " CLI_PROG " export --variant int8 [--model IN] [--per-channel] -o OUT.vitq\n"
+          "Writes the int8-quantized model (int8 Linear weights and scales, fp32 for the rest,\n"
+          "config and labels inside) to OUT. Without --model, the embedded model is exported.\n",
+          f);
+}
+
+int cli_export(int argc, char **argv)
+{
+    const char *model_path = NULL, *out_path = NULL;
+    vit_variant variant = VIT_VARIANT_INT8;
+    int per_channel = 0;
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'}, {"variant", required_argument, NULL, 'v'},
+        {"output", required_argument, NULL, 'o'}, {"per-channel", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:v:o:ch", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'v':
+            if (vit_variant_parse(optarg, &variant) != VIT_OK) {
+                cli_error("unknown variant '%s'", optarg);
+                return 2;
+            }
+            break;
+        case 'o': out_path = optarg; break;
+        case 'c': per_channel = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!out_path || optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (variant != VIT_VARIANT_INT8) {
+        cli_error("export: only --variant int8 (.vitq) is available in this version");
+        return 2;
+    }
+    vit_model *model = cli_load_model(model_path);
+    if (!model)
+        return 1;
+    vit_error err = {0};
+    double t0 = vit_now_ms();
+    vit_status s = vit_model_export_vitq(model, per_channel, out_path, &err);
+    double ms = vit_now_ms() - t0;
+    if (s != VIT_OK) {
+        cli_error("%s", err.msg);
+        vit_model_free(model);
+        return 1;
+    }
+    struct stat sb;
+    long long out_bytes = stat(out_path, &sb) == 0 ? (long long)sb.st_size : -1;
+    long long in_bytes = vit_model_get_info(model)->file_bytes;
+    printf("wrote %s: %.2f MB, %.1f%% of %s (%.2f MB), %s scales, in %.0f ms\n", out_path,
+           out_bytes / 1e6, in_bytes > 0 ? 100.0 * out_bytes / in_bytes : 0.0,
+           cli_model_display_name(model_path), in_bytes / 1e6,
+           per_channel ? "per-channel" : "per-tensor", ms);
+    vit_model_free(model);
+    return 0;
+}
