@@ -40,6 +40,7 @@ int main(int argc, char **argv)
         {"classify", cli_classify},
         {"bench", cli_bench},
         {"export", cli_export},
+        {"eval", cli_eval},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0)

@@ -1,0 +1,311 @@
+/* cli-dataset.c — reading labelled image sets for `vitlens-cli eval`. */
+#include "cli-dataset.h"
+
+#include "cli-common.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#define IDX_MAX_BYTES (1u << 30) /* refuse anything claiming over 1 GiB */
+
+int cli_idx_read(const char *path, int32_t *dims, int32_t *ndims, uint8_t **data, size_t *size,
+                 char *err, size_t errlen)
+{
+    *data = NULL;
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", name);
+        return -1;
+    }
+    gzFile f = gzopen(path, "rb"); /* reads plain files too */
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
+        return -1;
+    }
+    unsigned char head[4];
+    if (gzread(f, head, 4) != 4 || head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] < 1 ||
+        head[3] > 4) {
+        snprintf(err, errlen, "%s: not an IDX file of unsigned bytes", name);
+        gzclose(f);
+        return -1;
+    }
+    *ndims = head[3];
+    uint64_t total = 1;
+    for (int i = 0; i < *ndims; i++) {
+        unsigned char d[4];
+        if (gzread(f, d, 4) != 4) {
+            snprintf(err, errlen, "%s: truncated IDX header", name);
+            gzclose(f);
+            return -1;
+        }
+        dims[i] = (int32_t)((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]);
+        if (dims[i] <= 0 || dims[i] > (1 << 28)) {
+            snprintf(err, errlen, "%s: IDX dimension %d is %d", name, i, dims[i]);
+            gzclose(f);
+            return -1;
+        }
+        total *= (uint64_t)dims[i];
+        if (total > IDX_MAX_BYTES) {
+            snprintf(err, errlen, "%s: IDX data would be over 1 GiB", name);
+            gzclose(f);
+            return -1;
+        }
+    }
+    *data = malloc(total ? total : 1);
+    if (!*data) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        gzclose(f);
+        return -1;
+    }
+    size_t got = 0;
+    while (got < total) {
+        int n = gzread(f, *data + got, (unsigned)(total - got > (1u << 30) ? (1u << 30) : total - got));
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    gzclose(f);
+    if (got != total) {
+        snprintf(err, errlen, "%s: truncated: %zu of %llu data bytes", name, got,
+                 (unsigned long long)total);
+        free(*data);
+        *data = NULL;
+        return -1;
+    }
+    *size = got;
+    return 0;
+}
+
+static int open_idx_set(const char *dir, const vit_model *model, cli_dataset *ds)
+{
+    char ip[4096], lp[4096], err[512];
+    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", dir);
+    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    int32_t idims[4], ldims[4], ind, lnd;
+    uint8_t *labels8 = NULL;
+    size_t isz, lsz;
+    if (cli_idx_read(ip, idims, &ind, &ds->pixels, &isz, err, sizeof err) != 0 ||
+        cli_idx_read(lp, ldims, &lnd, &labels8, &lsz, err, sizeof err) != 0) {
+        cli_error("fashion-mnist: %s", err);
+        free(ds->pixels);
+        ds->pixels = NULL;
+        return -1;
+    }
+    if (ind != 3 || lnd != 1 || idims[0] != ldims[0]) {
+        cli_error("fashion-mnist: %s and %s do not match (shapes)", ip, lp);
+        free(ds->pixels);
+        free(labels8);
+        ds->pixels = NULL;
+        return -1;
+    }
+    ds->count = idims[0];
+    ds->rows = idims[1];
+    ds->cols = idims[2];
+    ds->labels = malloc((size_t)ds->count * sizeof(int32_t));
+    int32_t maxl = 0;
+    for (int32_t i = 0; i < ds->count; i++) {
+        ds->labels[i] = labels8[i];
+        maxl = labels8[i] > maxl ? labels8[i] : maxl;
+    }
+    free(labels8);
+    ds->num_classes = maxl + 1;
+    if (ds->num_classes > vit_model_get_info(model)->num_classes) {
+        cli_error("fashion-mnist: the data set has %d classes but the model only %d",
+                  ds->num_classes, vit_model_get_info(model)->num_classes);
+        return -1;
+    }
+    snprintf(ds->name, sizeof ds->name, "fashion-mnist test (%s)", dir);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * ImageNet-style folders: DIR/<class>/<image>, <class> an index, a WordNet id listed in a mapping
+ * file (DIR/mapping.txt or DIR/LOC_synset_mapping.txt: line i names class i's wnid first), or one
+ * of the model's class names. */
+
+static int is_image_name(const char *n)
+{
+    const char *dot = strrchr(n, '.');
+    if (!dot)
+        return 0;
+    return !strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int32_t class_of(const char *folder, char **wnids, int32_t nw, const vit_model *model)
+{
+    char *end;
+    long v = strtol(folder, &end, 10);
+    if (*folder && !*end && v >= 0 && v < vit_model_get_info(model)->num_classes)
+        return (int32_t)v;
+    for (int32_t i = 0; i < nw; i++)
+        if (strcmp(wnids[i], folder) == 0)
+            return i;
+    for (int32_t i = 0; i < vit_model_get_info(model)->num_classes; i++) {
+        const char *l = vit_model_label(model, i);
+        if (l && strcasecmp(l, folder) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static int open_folder_set(const char *dir, const vit_model *model, cli_dataset *ds)
+{
+    char **wnids = NULL;
+    int32_t nw = 0;
+    const char *maps[] = {"mapping.txt", "LOC_synset_mapping.txt"};
+    for (int k = 0; k < 2 && !nw; k++) {
+        char mp[4096];
+        snprintf(mp, sizeof mp, "%s/%s", dir, maps[k]);
+        FILE *f = fopen(mp, "r");
+        if (!f)
+            continue;
+        char line[1024];
+        while (fgets(line, sizeof line, f)) {
+            char *p = line;
+            while (*p && !isspace((unsigned char)*p))
+                p++;
+            *p = 0;
+            if (!line[0])
+                continue;
+            wnids = realloc(wnids, (size_t)(nw + 1) * sizeof *wnids);
+            wnids[nw++] = strdup(line);
+        }
+        fclose(f);
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        cli_error("imagefolder: %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char **classes = NULL;
+    int32_t nc = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[4096];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            classes = realloc(classes, (size_t)(nc + 1) * sizeof *classes);
+            classes[nc++] = strdup(e->d_name);
+        }
+    }
+    closedir(d);
+    qsort(classes, (size_t)nc, sizeof *classes, cmp_str);
+    int status = 0;
+    int32_t cap = 0;
+    for (int32_t c = 0; c < nc && !status; c++) {
+        int32_t cls = class_of(classes[c], wnids, nw, model);
+        if (cls < 0) {
+            cli_error("imagefolder: folder '%s' is not a class index, a WordNet id from a mapping "
+                      "file, or a class name of the model",
+                      classes[c]);
+            status = -1;
+            break;
+        }
+        char cp[4096];
+        snprintf(cp, sizeof cp, "%s/%s", dir, classes[c]);
+        DIR *cd = opendir(cp);
+        if (!cd)
+            continue;
+        char **files = NULL;
+        int32_t nf = 0;
+        while ((e = readdir(cd)))
+            if (e->d_name[0] != '.' && is_image_name(e->d_name)) {
+                files = realloc(files, (size_t)(nf + 1) * sizeof *files);
+                files[nf++] = strdup(e->d_name);
+            }
+        closedir(cd);
+        qsort(files, (size_t)nf, sizeof *files, cmp_str);
+        for (int32_t k = 0; k < nf; k++) {
+            if (ds->count == cap) {
+                cap = cap ? 2 * cap : 256;
+                ds->paths = realloc(ds->paths, (size_t)cap * sizeof *ds->paths);
+                ds->labels = realloc(ds->labels, (size_t)cap * sizeof *ds->labels);
+            }
+            size_t l = strlen(cp) + strlen(files[k]) + 2;
+            ds->paths[ds->count] = malloc(l);
+            snprintf(ds->paths[ds->count], l, "%s/%s", cp, files[k]);
+            ds->labels[ds->count] = cls;
+            ds->count++;
+            if (cls + 1 > ds->num_classes)
+                ds->num_classes = cls + 1;
+            free(files[k]);
+        }
+        free(files);
+    }
+    for (int32_t c = 0; c < nc; c++)
+        free(classes[c]);
+    free(classes);
+    for (int32_t i = 0; i < nw; i++)
+        free(wnids[i]);
+    free(wnids);
+    if (!status && ds->count == 0) {
+        cli_error("imagefolder: %s has no PNG or JPEG images in class folders", dir);
+        status = -1;
+    }
+    snprintf(ds->name, sizeof ds->name, "imagefolder %s", dir);
+    return status;
+}
+
+int cli_dataset_open(const char *spec, const vit_model *model, cli_dataset *ds)
+{
+    memset(ds, 0, sizeof *ds);
+    int st;
+    if (strcmp(spec, "fashion-mnist") == 0)
+        st = open_idx_set("/usr/share/datasets/fashion-mnist", model, ds);
+    else if (strncmp(spec, "fashion-mnist:", 14) == 0)
+        st = open_idx_set(spec + 14, model, ds);
+    else if (strncmp(spec, "imagefolder:", 12) == 0)
+        st = open_folder_set(spec + 12, model, ds);
+    else {
+        cli_error("unknown data set '%s' (fashion-mnist[:DIR] or imagefolder:DIR)", spec);
+        return -1;
+    }
+    if (st)
+        cli_dataset_close(ds);
+    return st;
+}
+
+vit_status cli_dataset_image(const cli_dataset *ds, int32_t i, vit_image *img, int *owned,
+                             vit_error *err)
+{
+    if (ds->pixels) {
+        img->width = ds->cols;
+        img->height = ds->rows;
+        img->stride = ds->cols;
+        img->format = VIT_PIXEL_GRAY8;
+        img->data = ds->pixels + (size_t)i * ds->rows * ds->cols;
+        *owned = 0;
+        return VIT_OK;
+    }
+    *owned = 1;
+    return vit_image_load(ds->paths[i], img, err);
+}
+
+void cli_dataset_close(cli_dataset *ds)
+{
+    free(ds->pixels);
+    if (ds->paths)
+        for (int32_t i = 0; i < ds->count; i++)
+            free(ds->paths[i]);
+    free(ds->paths);
+    free(ds->labels);
+    memset(ds, 0, sizeof *ds);
+}

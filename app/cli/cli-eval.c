@@ -1,0 +1,267 @@
+/* cli-eval.c — `vitlens-cli eval`: accuracy of each variant on a labelled data set, agreement
+ * with fp32, time per image, per-class accuracy and the confusion matrix. */
+#include "cli-common.h"
+#include "cli-dataset.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_VARIANTS 8
+
+typedef struct {
+    vit_variant variant;
+    vit_session *session;
+    int64_t top1, top5, agree;
+    double ms;         /* preprocess + forward, summed */
+    int64_t *confusion;/* (C, C): [truth][predicted] */
+} eval_row;
+
+static void usage(FILE *f)
+{
+    fputs("Usage: " CLI_PROG " eval [--model PATH] [--variants fp32,int8,...] [--threads N]\n"
+          "                        [--dataset fashion-mnist[:DIR] | --dataset imagefolder:DIR]\n"
+          "                        [--limit N] [--json] [--confusion-png FILE]\n"
+          "Reports top-1 and top-5 accuracy, top-1 agreement with fp32, time per image,\n"
+          "per-class accuracy and the confusion matrix of each variant.\n",
+          f);
+}
+
+/* The confusion matrix as an image: a cell of 16 px per entry, gray level by row-normalised
+ * count (white = 0, black = all of the row), written through the engine's PNG writer. */
+static int write_confusion_png(const char *path, const int64_t *cm, int32_t C)
+{
+    const int cell = 16;
+    vit_image img;
+    vit_error err = {0};
+    if (vit_image_new(C * cell, C * cell, VIT_PIXEL_RGB8, &img, &err) != VIT_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    for (int32_t t = 0; t < C; t++) {
+        int64_t row = 0;
+        for (int32_t p = 0; p < C; p++)
+            row += cm[t * C + p];
+        for (int32_t p = 0; p < C; p++) {
+            double f = row ? (double)cm[t * C + p] / row : 0.0;
+            uint8_t v = (uint8_t)(255.0 - 255.0 * f + 0.5);
+            for (int y = 0; y < cell; y++)
+                for (int x = 0; x < cell; x++) {
+                    uint8_t *px = img.data + (size_t)(t * cell + y) * img.stride + (size_t)(p * cell + x) * 3;
+                    int border = x == 0 || y == 0;
+                    px[0] = border ? 200 : v;
+                    px[1] = border ? 200 : v;
+                    px[2] = border ? 200 : (t == p ? (uint8_t)(v / 2 + 127) : v);
+                }
+        }
+    }
+    int st = vit_image_save_png(&img, path, &err) == VIT_OK ? 0 : -1;
+    if (st)
+        cli_error("%s", err.msg);
+    vit_image_free(&img);
+    return st;
+}
+
+int cli_eval(int argc, char **argv)
+{
+    const char *model_path = NULL, *variants_arg = "fp32,int8", *spec = "fashion-mnist";
+    const char *png = NULL;
+    int32_t threads = 0, limit = 0;
+    int json = 0;
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},   {"variants", required_argument, NULL, 'v'},
+        {"threads", required_argument, NULL, 't'}, {"dataset", required_argument, NULL, 'd'},
+        {"limit", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
+        {"confusion-png", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:v:t:d:n:jp:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'v': variants_arg = optarg; break;
+        case 'd': spec = optarg; break;
+        case 'p': png = optarg; break;
+        case 't':
+            if (!cli_parse_int("--threads", optarg, 1, 256, &threads))
+                return 2;
+            break;
+        case 'n':
+            if (!cli_parse_int("--limit", optarg, 1, 100000000, &limit))
+                return 2;
+            break;
+        case 'j': json = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        cli_error("eval: unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    vit_variant vars[MAX_VARIANTS];
+    int nv = cli_parse_variants(variants_arg, vars, MAX_VARIANTS);
+    if (nv < 0)
+        return 2;
+    vit_model *model = cli_load_model(model_path);
+    if (!model)
+        return 1;
+    const vit_model_info *info = vit_model_get_info(model);
+    cli_dataset ds;
+    if (cli_dataset_open(spec, model, &ds) != 0) {
+        vit_model_free(model);
+        return 1;
+    }
+    int32_t n = limit && limit < ds.count ? limit : ds.count;
+    int32_t K = info->num_classes, C = ds.num_classes;
+
+    /* fp32 runs first whenever the model has it: it is what agreement is measured against */
+    eval_row rows[MAX_VARIANTS + 1];
+    memset(rows, 0, sizeof rows);
+    int have_fp32 = vit_model_supports(model, VIT_VARIANT_FP32), nrows = 0, status = 0;
+    if (have_fp32)
+        rows[nrows++].variant = VIT_VARIANT_FP32;
+    for (int v = 0; v < nv; v++)
+        if (vars[v] != VIT_VARIANT_FP32 || !have_fp32)
+            rows[nrows++].variant = vars[v];
+    int show_fp32 = !have_fp32;
+    for (int v = 0; v < nv; v++)
+        show_fp32 |= vars[v] == VIT_VARIANT_FP32;
+    vit_error err = {0};
+    for (int r = 0; r < nrows; r++) {
+        vit_session_opts o = vit_session_opts_default();
+        o.variant = rows[r].variant;
+        o.threads = threads;
+        if (vit_session_new(model, &o, &rows[r].session, &err) != VIT_OK) {
+            cli_error("%s", err.msg);
+            status = 1;
+            goto out;
+        }
+        rows[r].confusion = calloc((size_t)C * C, sizeof(int64_t));
+    }
+
+    int tty = isatty(STDERR_FILENO);
+    double t_start = vit_now_ms(), last = 0;
+    int32_t skipped = 0;
+    for (int32_t i = 0; i < n; i++) {
+        vit_image img;
+        int owned;
+        if (cli_dataset_image(&ds, i, &img, &owned, &err) != VIT_OK) {
+            cli_error("%s", err.msg);
+            skipped++;
+            continue;
+        }
+        int32_t truth = ds.labels[i], ref_top1 = -1;
+        for (int r = 0; r < nrows; r++) {
+            vit_prediction p;
+            if (vit_session_classify(rows[r].session, &img, 5, &p, &err) != VIT_OK) {
+                cli_error("%s", err.msg);
+                status = 1;
+                break;
+            }
+            rows[r].ms += p.timing.preprocess_ms + p.timing.forward_ms;
+            rows[r].top1 += p.index[0] == truth;
+            for (int32_t j = 0; j < p.k; j++)
+                rows[r].top5 += p.index[j] == truth;
+            if (r == 0)
+                ref_top1 = p.index[0];
+            rows[r].agree += p.index[0] == ref_top1;
+            if (p.index[0] < C)
+                rows[r].confusion[(size_t)truth * C + p.index[0]]++;
+        }
+        if (owned)
+            vit_image_free(&img);
+        double now = vit_now_ms();
+        if (tty && (now - last > 200 || i + 1 == n)) {
+            last = now;
+            fprintf(stderr, "\r%s: %d/%d images, %.0f s", ds.name, i + 1, n, (now - t_start) / 1e3);
+            if (i + 1 == n)
+                fputc('\n', stderr);
+        }
+        if (status)
+            break;
+    }
+    int32_t done = n - skipped;
+    if (done <= 0) {
+        cli_error("no image could be evaluated");
+        status = 1;
+        goto out;
+    }
+
+    char buf[32];
+    if (!json)
+        printf("%s · %s · %d images%s\n", info->name, ds.name, done,
+               skipped ? " (some skipped: see messages)" : "");
+    if (!json)
+        printf("%-10s %8s %8s %10s %12s  %s\n", "variant", "top-1", "top-5", "agree fp32",
+               "ms / image", "kernel");
+    for (int r = 0; r < nrows; r++) {
+        if (r == 0 && !show_fp32)
+            continue;
+        double t1 = (double)rows[r].top1 / done, t5 = (double)rows[r].top5 / done,
+               ag = (double)rows[r].agree / done, ms = rows[r].ms / done;
+        const char *vn = vit_variant_name(rows[r].variant);
+        if (json) {
+            printf("{\"variant\": \"%s\", \"model\": ", vn);
+            cli_json_string(stdout, info->name);
+            printf(", \"dataset\": ");
+            cli_json_string(stdout, ds.name);
+            printf(", \"images\": %d, \"top1\": %.6f, \"top5\": %.6f, \"agree_fp32\": %.6f, "
+                   "\"ms_per_image\": %.4f, \"kernel\": \"%s\", \"per_class_top1\": [",
+                   done, t1, t5, ag, ms, vit_session_kernel(rows[r].session));
+            for (int32_t t = 0; t < C; t++) {
+                int64_t row = 0;
+                for (int32_t p = 0; p < C; p++)
+                    row += rows[r].confusion[(size_t)t * C + p];
+                printf("%s%.6f", t ? ", " : "", row ? (double)rows[r].confusion[(size_t)t * C + t] / row : 0.0);
+            }
+            printf("], \"confusion\": [");
+            for (int32_t t = 0; t < C; t++) {
+                printf("%s[", t ? ", " : "");
+                for (int32_t p = 0; p < C; p++)
+                    printf("%s%lld", p ? ", " : "", (long long)rows[r].confusion[(size_t)t * C + p]);
+                printf("]");
+            }
+            printf("]}\n");
+        } else {
+            printf("%-10s %7.2f%% %7.2f%% %9.2f%% %12.3f  %s\n", vn, 100 * t1, 100 * t5, 100 * ag,
+                   ms, vit_session_kernel(rows[r].session));
+        }
+    }
+    if (!json && C <= 32) {
+        for (int r = 0; r < nrows; r++) {
+            if (r == 0 && !show_fp32)
+                continue;
+            printf("\n%s: per-class top-1 and confusion matrix (rows: truth, columns: predicted)\n",
+                   vit_variant_name(rows[r].variant));
+            for (int32_t t = 0; t < C; t++) {
+                int64_t row = 0;
+                for (int32_t p = 0; p < C; p++)
+                    row += rows[r].confusion[(size_t)t * C + p];
+                printf("  %-14.14s %6.2f%% |", cli_label(model, t, buf, sizeof buf),
+                       row ? 100.0 * rows[r].confusion[(size_t)t * C + t] / row : 0.0);
+                for (int32_t p = 0; p < C; p++)
+                    printf(" %5lld", (long long)rows[r].confusion[(size_t)t * C + p]);
+                printf("\n");
+            }
+        }
+    }
+    (void)K;
+    if (png) {
+        /* the first variant asked for */
+        int r = show_fp32 ? 0 : (nrows > 1 ? 1 : 0);
+        if (write_confusion_png(png, rows[r].confusion, C) != 0)
+            status = 1;
+    }
+
+out:
+    for (int r = 0; r < nrows; r++) {
+        vit_session_free(rows[r].session);
+        free(rows[r].confusion);
+    }
+    cli_dataset_close(&ds);
+    vit_model_free(model);
+    return status;
+}
