@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#define MR 4
+#define MR VIT_AVX2_MR
 #define MR_EXACT 2
 #define NV VIT_AVX2_PANEL /* ymm vectors per tile */
 #define VC VIT_AVX2_VEC   /* columns per vector */

@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#define MR 6
+#define MR VIT_AVX512_MR
 #define NV VIT_AVX512_PANEL /* zmm vectors per tile */
 #define VC VIT_AVX512_VEC   /* columns per vector */
 

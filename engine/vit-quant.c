@@ -29,19 +29,20 @@ typedef struct {
     vit_minmax_fn minmax;
     vit_quantize_fn quantize;
     int32_t vec, panel; /* packed layout; 0 = reads q directly */
+    int32_t mr;         /* rows per micro-tile: the row granularity of the parallel split */
 } vit_kernel_ops;
 
 static const vit_kernel_ops kernel_ops[VIT_KERNEL_COUNT] = {
     [VIT_KERNEL_SCALAR] = {"scalar", vit_gemm_u8s8s32_ref, vit_minmax_f32_ref,
-                           vit_quantize_u8_ref, 0, 0},
+                           vit_quantize_u8_ref, 0, 0, 8},
 #if defined(VIT_HAVE_X86_SIMD)
     [VIT_KERNEL_AVX2] = {"avx2", vit_gemm_u8s8s32_avx2, vit_minmax_f32_avx2,
-                         vit_quantize_u8_avx2, VIT_AVX2_VEC, VIT_AVX2_PANEL},
+                         vit_quantize_u8_avx2, VIT_AVX2_VEC, VIT_AVX2_PANEL, VIT_AVX2_MR},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", vit_gemm_u8s8s32_avx512, vit_minmax_f32_avx512,
-                                vit_quantize_u8_avx512, VIT_AVX512_VEC, VIT_AVX512_PANEL},
+                                vit_quantize_u8_avx512, VIT_AVX512_VEC, VIT_AVX512_PANEL, VIT_AVX512_MR},
 #else
-    [VIT_KERNEL_AVX2] = {"avx2", NULL, NULL, NULL, 0, 0},
-    [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", NULL, NULL, NULL, 0, 0},
+    [VIT_KERNEL_AVX2] = {"avx2", NULL, NULL, NULL, 0, 0, 0},
+    [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", NULL, NULL, NULL, 0, 0, 0},
 #endif
 };
 
@@ -445,7 +446,7 @@ typedef struct {
     int32_t lda;
     float inv_scale;
     int32_t zp;
-    int32_t unit; /* columns per GEMM work item */
+    int64_t panel_cols, block_rows, row_blocks; /* the GEMM's work grid, see fwd_gemm */
     vit_qepilogue ep;
     float mn[VIT_POOL_MAX_THREADS], mx[VIT_POOL_MAX_THREADS];
 } fwd_ctx;
@@ -470,30 +471,57 @@ static void fwd_quantize(void *p, int64_t begin, int64_t end, int32_t thread)
                          f->a + (size_t)i * (size_t)f->lda);
 }
 
+/* The GEMM is split over a grid of micro-tiles: row blocks of the kernel's MR rows x column
+ * panels of its panel width, numbered panel by panel (item = panel * row_blocks + block). A
+ * chunk of items is then a run of row blocks through one panel after another, so every tile is
+ * a full-width one and B is still streamed one panel at a time, and two threads split even a
+ * 3-panel layer (N = 192) evenly, which a split over columns alone cannot. */
+static void gemm_rows(const fwd_ctx *f, int32_t r0, int32_t r1, int32_t c0, int32_t c1)
+{
+    if (r1 <= r0 || c1 <= c0)
+        return;
+    vit_qepilogue ep = f->ep;
+    ep.y += (size_t)r0 * (size_t)ep.ldy;
+    f->ops->gemm(r1 - r0, f->a + (size_t)r0 * (size_t)f->lda, f->lda, f->ql, c0, c1, NULL, 0, &ep);
+}
+
 static void fwd_gemm(void *p, int64_t begin, int64_t end, int32_t thread)
 {
     (void)thread;
-    fwd_ctx *f = p;
-    int32_t n0 = (int32_t)(begin * f->unit);
-    int64_t n1 = end * f->unit;
-    if (n1 > f->ql->n)
-        n1 = f->ql->n;
-    f->ops->gemm(f->m, f->a, f->lda, f->ql, n0, (int32_t)n1, NULL, 0, &f->ep);
+    const fwd_ctx *f = p;
+    const int64_t blocks = f->row_blocks;
+    const int32_t n = f->ql->n, m = f->m;
+#define PANEL_COL(pn) ((int32_t)((pn)*f->panel_cols < n ? (pn)*f->panel_cols : n))
+#define BLOCK_ROW(b) ((int32_t)((b)*f->block_rows < m ? (b)*f->block_rows : m))
+    int64_t p0 = begin / blocks, b0 = begin % blocks;
+    int64_t p1 = end / blocks, b1 = end % blocks;
+    if (p0 == p1) { /* within one panel */
+        gemm_rows(f, BLOCK_ROW(b0), BLOCK_ROW(b1), PANEL_COL(p0), PANEL_COL(p0 + 1));
+        return;
+    }
+    /* the rest of the first panel, whole panels, the start of the last */
+    gemm_rows(f, BLOCK_ROW(b0), m, PANEL_COL(p0), PANEL_COL(p0 + 1));
+    gemm_rows(f, 0, m, PANEL_COL(p0 + 1), PANEL_COL(p1));
+    gemm_rows(f, 0, BLOCK_ROW(b1), PANEL_COL(p1), PANEL_COL(p1 + 1));
+#undef PANEL_COL
+#undef BLOCK_ROW
 }
 
 /* Work per chunk below which a second thread costs more than it gives (wake-up ~ µs). */
-#define ELEMS_GRAIN 32768
+#define ELEMS_GRAIN 65536
 #define MACS_GRAIN 1000000
 
 static void gemm_parallel(fwd_ctx *f, struct vit_pool *pool)
 {
     const vit_qlinear *ql = f->ql;
-    /* columns per work item: the kernel's vector width, so chunk edges fall on vectors */
-    f->unit = f->ops->vec > 0 ? f->ops->vec : 8;
-    int64_t units = (ql->n + f->unit - 1) / f->unit;
-    int64_t per_unit = (int64_t)f->m * ql->k * f->unit;
-    int64_t grain = per_unit >= MACS_GRAIN ? 1 : MACS_GRAIN / (per_unit > 0 ? per_unit : 1);
-    vit_pool_run(pool, units, grain, fwd_gemm, f);
+    f->panel_cols = f->ops->vec > 0 ? f->ops->vec * f->ops->panel : 16;
+    f->block_rows = f->ops->mr;
+    f->row_blocks = (f->m + f->block_rows - 1) / f->block_rows;
+    int64_t panels = (ql->n + f->panel_cols - 1) / f->panel_cols;
+    int64_t rows = f->m < f->block_rows ? f->m : f->block_rows;
+    int64_t per_item = rows * f->panel_cols * (int64_t)ql->k;
+    int64_t grain = per_item >= MACS_GRAIN ? 1 : MACS_GRAIN / per_item;
+    vit_pool_run(pool, panels * f->row_blocks, grain, fwd_gemm, f);
 }
 
 void vit_qlinear_forward_u8(const vit_qlinear *ql, const uint8_t *a, int32_t lda, vit_qparams qp,

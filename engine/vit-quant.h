@@ -176,11 +176,13 @@ void vit_quantize_u8_avx512(const float *x, size_t count, float inv_scale, int32
                             uint8_t *out);
 #endif
 
-/* Packed-layout constants of the SIMD kernels. */
+/* Packed-layout and micro-tile constants of the SIMD kernels. */
 #define VIT_AVX512_VEC 16  /* int32 columns per zmm */
 #define VIT_AVX512_PANEL 4 /* zmm column vectors per micro-tile: 64 columns */
+#define VIT_AVX512_MR 6    /* rows per micro-tile (6 x 4 zmm accumulators) */
 #define VIT_AVX2_VEC 8     /* int32 columns per ymm */
 #define VIT_AVX2_PANEL 3   /* ymm column vectors per micro-tile: 24 columns */
+#define VIT_AVX2_MR 4      /* rows per micro-tile (4 x 3 ymm accumulators) */
 
 /* Byte offset of column `col`'s panel in a packed matrix of kgroups groups of 4 k. */
 static inline size_t vit_pack_panel_offset(int32_t col, int32_t vec, int32_t panel,
