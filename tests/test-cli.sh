@@ -1,0 +1,90 @@
+#!/bin/sh
+# test-cli.sh — vitlens-cli as a user runs it: classify (same top-5 as PyTorch + torchvision on the
+# fixture images), JSON output, bad input, bench, export and eval. Needs jq.
+# Usage: test-cli.sh CLI FIXTURES_DIR
+set -u
+CLI=$1
+FX=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+checks=0
+check() { # check NAME CONDITION-EXIT-STATUS
+    checks=$((checks + 1))
+    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+
+# 1. classify on the fixture images: the whole path image file -> top-5 equals PyTorch's
+for model in tiny-p16 gray-p4; do
+    for img in grad-45x37 blobs-20x50; do
+        want=$(jq -c "[.models[\"$model\"].images[] | select(.image == \"images/$img.png\") | .top5[]]" "$FX/models/cases.json")
+        got=$("$CLI" classify --json --model "$FX/models/$model/model.safetensors" "$FX/models/images/$img.png" | jq -c '[.top[].index]')
+        [ "$got" = "$want" ]
+        check "/cli/classify/$model/$img top-5 $got = PyTorch $want" $?
+    done
+done
+
+# 2. JSON fields and timings
+line=$("$CLI" classify --json --top 3 --model "$FX/models/tiny-p16/model.safetensors" "$FX/models/images/grad-45x37.png")
+echo "$line" | jq -e '(.top | length) == 3 and .variant == "fp32" and (.ms.decode >= 0) and (.ms.preprocess >= 0) and (.ms.forward > 0) and (.image | endswith("grad-45x37.png")) and (.top[0].prob > 0)' >/dev/null
+check "/cli/classify/json-fields" $?
+
+# 3. bad input: a message naming the file, non-zero status, the other images still classified
+printf 'not an image at all' > "$TMP/notes.png"
+out=$("$CLI" classify --json --model "$FX/models/tiny-p16/model.safetensors" "$TMP/notes.png" "$FX/models/images/grad-45x37.png" 2>"$TMP/err")
+status=$?
+[ $status -eq 1 ] && grep -q "notes.png: not a PNG or JPEG image" "$TMP/err" && [ "$(echo "$out" | jq -s length)" -eq 1 ]
+check "/cli/classify/bad-image-keeps-going ($(cat "$TMP/err"))" $?
+"$CLI" classify --model "$TMP/missing.safetensors" "$FX/models/images/grad-45x37.png" 2>"$TMP/err"
+[ $? -eq 1 ] && grep -q "missing.safetensors: cannot open" "$TMP/err"
+check "/cli/classify/missing-model ($(cat "$TMP/err"))" $?
+"$CLI" classify --top 99 --model "$FX/models/tiny-p16/model.safetensors" x.png 2>"$TMP/err"
+[ $? -eq 2 ] && grep -q -- "--top" "$TMP/err"
+check "/cli/classify/bad-option ($(cat "$TMP/err"))" $?
+"$CLI" classify --variant fast --model "$FX/models/tiny-p16/model.safetensors" x.png 2>"$TMP/err"
+[ $? -eq 2 ] && grep -q "unknown variant 'fast'" "$TMP/err"
+check "/cli/classify/bad-variant" $?
+
+# 4. bench: one JSON object per variant, with the documented fields
+"$CLI" bench --json --runs 5 --warmup 1 --variants fp32,int8 --model "$FX/models/tiny-p8-distilled/model.safetensors" > "$TMP/bench.json"
+jq -e -s 'length == 2 and .[0].variant == "fp32" and .[1].variant == "int8" and all(.[]; .median_ms > 0 and .min_ms <= .median_ms and .p90_ms >= .median_ms and .runs == 5 and .threads >= 1 and .file_bytes > 0 and .top1_agree >= 0 and (.kernel | length) > 0) and .[1].file_bytes < .[0].file_bytes' "$TMP/bench.json" >/dev/null
+check "/cli/bench/json" $?
+"$CLI" bench --csv --runs 3 --warmup 0 --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench.csv"
+[ "$(head -1 "$TMP/bench.csv" | cut -d, -f1-4)" = "variant,median_ms,min_ms,p90_ms" ] && [ "$(wc -l < "$TMP/bench.csv")" -eq 2 ]
+check "/cli/bench/csv" $?
+
+# 5. export int8 -> .vitq, then classify with it
+"$CLI" export --variant int8 --model "$FX/models/tiny-p16/model.safetensors" -o "$TMP/m.vitq" >/dev/null
+check "/cli/export/vitq" $?
+a=$("$CLI" classify --json --variant int8 --model "$FX/models/tiny-p16/model.safetensors" "$FX/models/images/grad-45x37.png" | jq -c '[.top[] | [.index, .prob]]')
+b=$("$CLI" classify --json --variant int8 --model "$TMP/m.vitq" "$FX/models/images/grad-45x37.png" | jq -c '[.top[] | [.index, .prob]]')
+[ -n "$a" ] && [ "$a" = "$b" ]
+check "/cli/export/vitq-same-int8-result" $?
+"$CLI" classify --variant fp32 --model "$TMP/m.vitq" "$FX/models/images/grad-45x37.png" 2>"$TMP/err"
+[ $? -eq 1 ] && grep -q "fp32 variant is not available" "$TMP/err"
+check "/cli/export/vitq-has-no-fp32 ($(cat "$TMP/err"))" $?
+
+# 6. eval on Fashion-MNIST (Debian's dataset-fashion-mnist) with a gray fixture model
+if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+    "$CLI" eval --json --limit 300 --variants fp32,int8 --model "$FX/models/gray-p4/model.safetensors" \
+        --confusion-png "$TMP/cm.png" > "$TMP/eval.json"
+    jq -e -s 'length == 2 and all(.[]; .images == 300 and .top1 >= 0 and .top5 >= .top1 and .agree_fp32 > 0.5 and .ms_per_image > 0 and (.confusion | length) == 10) and .[0].agree_fp32 == 1' "$TMP/eval.json" >/dev/null
+    check "/cli/eval/fashion-mnist-json" $?
+    [ "$(head -c 8 "$TMP/cm.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]
+    check "/cli/eval/confusion-png" $?
+else
+    echo "skip /cli/eval: dataset-fashion-mnist is not installed"
+fi
+mkdir -p "$TMP/set/3" "$TMP/set/7"
+cp "$FX/models/images/grad-45x37.png" "$TMP/set/3/a.png"
+cp "$FX/models/images/blobs-20x50.png" "$TMP/set/7/b.png"
+"$CLI" eval --json --variants fp32 --dataset "imagefolder:$TMP/set" --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/eval2.json"
+jq -e '.images == 2 and .variant == "fp32"' "$TMP/eval2.json" >/dev/null
+check "/cli/eval/imagefolder" $?
+mkdir -p "$TMP/set/zebra"
+"$CLI" eval --variants fp32 --dataset "imagefolder:$TMP/set" --model "$FX/models/tiny-p16/model.safetensors" 2>"$TMP/err" >/dev/null
+[ $? -eq 1 ] && grep -q "folder 'zebra'" "$TMP/err"
+check "/cli/eval/imagefolder-unknown-class" $?
+
+echo "$((checks - fails)) passed, $fails failed"
+[ $fails -eq 0 ]
