@@ -51,6 +51,16 @@ const char *vit_kernel_name(vit_kernel k)
     return (unsigned)k < VIT_KERNEL_COUNT ? kernel_ops[k].name : "unknown";
 }
 
+vit_minmax_fn vit_kernel_minmax_fn(vit_kernel k)
+{
+    return (unsigned)k < VIT_KERNEL_COUNT ? kernel_ops[k].minmax : NULL;
+}
+
+vit_quantize_fn vit_kernel_quantize_fn(vit_kernel k)
+{
+    return (unsigned)k < VIT_KERNEL_COUNT ? kernel_ops[k].quantize : NULL;
+}
+
 vit_status vit_kernel_parse(const char *name, vit_kernel *out)
 {
     for (int k = 0; k < VIT_KERNEL_COUNT; k++) {

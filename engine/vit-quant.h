@@ -155,6 +155,11 @@ typedef void (*vit_minmax_fn)(const float *x, size_t count, float *min, float *m
 typedef void (*vit_quantize_fn)(const float *x, size_t count, float inv_scale, int32_t zp,
                                 uint8_t *out);
 
+/* A kernel's own passes (NULL when that kernel is not built in), for tests and benchmarks: the
+ * callers need not know which SIMD files this build has. */
+vit_minmax_fn vit_kernel_minmax_fn(vit_kernel k);
+vit_quantize_fn vit_kernel_quantize_fn(vit_kernel k);
+
 void vit_gemm_u8s8s32_ref(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
                           int32_t n0, int32_t n1, int32_t *c, int32_t ldc, const vit_qepilogue *ep);
 void vit_minmax_f32_ref(const float *x, size_t count, float *min, float *max);
