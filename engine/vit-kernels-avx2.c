@@ -47,77 +47,128 @@ typedef struct {
     const vit_qepilogue *ep;
 } tile_args;
 
-static ALWAYS_INLINE void tile_step(const int mr, const int nv, const int exact, __m256i acc[][NV],
-                                    const uint8_t *a, size_t lda, const int8_t *b, int32_t tail)
+/* acc += pairs of pairs of a (u8) * b (s8): vpmaddubsw, vpmaddwd with ones, vpaddd, with B
+ * from memory and a single temporary. Written as one asm block: from the intrinsics GCC 12
+ * schedules all the vpmaddubsw of a row first, needs more than the 16 ymm and spills. */
+static ALWAYS_INLINE __m256i madd_step(__m256i acc, __m256i a, const __m256i *b, __m256i ones)
 {
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (int i = 0; i < mr; i++) {
-        int32_t v;
-        if (tail) {
-            v = 0;
-            memcpy(&v, a + i * lda, (size_t)tail);
-        } else {
-            v = load_u32(a + i * lda);
-        }
-        __m256i av = _mm256_set1_epi32(v);
-        if (!exact) {
-            for (int j = 0; j < nv; j++) {
-                __m256i p = _mm256_maddubs_epi16(av, _mm256_load_si256((const __m256i *)(b + j * 32)));
-                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(p, ones));
-            }
-        } else {
-            __m256i alo = _mm256_and_si256(av, _mm256_set1_epi8(0x7f));
-            __m256i ahi = _mm256_and_si256(av, _mm256_set1_epi8((char)0x80));
-            for (int j = 0; j < nv; j++) {
-                __m256i bv = _mm256_load_si256((const __m256i *)(b + j * 32));
-                __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(alo, bv), ones);
-                __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(ahi, bv), ones);
-                acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_add_epi32(plo, phi));
-            }
-        }
+    __m256i t;
+    __asm__("vpmaddubsw %[b], %[a], %[t]\n\t"
+            "vpmaddwd %[ones], %[t], %[t]\n\t"
+            "vpaddd %[t], %[acc], %[acc]"
+            : [acc] "+x"(acc), [t] "=&x"(t)
+            : [a] "x"(a), [b] "m"(*b), [ones] "x"(ones));
+    return acc;
+}
+
+/* acc += a (u8) . b (s8) for rows whose bytes are all <= 127 (no saturation, see the top) */
+#define FAST(acc, av, j) acc = madd_step(acc, av, (const __m256i *)(b + (j)*32), ones)
+/* the exact split for any bytes: (a & 0x7f) and (a & 0x80), each product pair exact in int16 */
+#define EXACT(acc, lo, hi, j)                                                                  \
+    do {                                                                                       \
+        const __m256i bv_ = _mm256_load_si256((const __m256i *)(b + (j)*32));                  \
+        __m256i plo_ = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, bv_), ones);                 \
+        __m256i phi_ = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, bv_), ones);                 \
+        acc = _mm256_add_epi32(acc, _mm256_add_epi32(plo_, phi_));                             \
+    } while (0)
+#define STEP_ROW(i)                                                                            \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            int32_t v_;                                                                        \
+            if (tail) {                                                                        \
+                v_ = 0;                                                                        \
+                memcpy(&v_, a + (i)*lda, (size_t)tail);                                        \
+            } else {                                                                           \
+                v_ = load_u32(a + (i)*lda);                                                    \
+            }                                                                                  \
+            const __m256i av_ = _mm256_set1_epi32(v_);                                         \
+            if (!exact) {                                                                      \
+                FAST(c##i##0, av_, 0);                                                         \
+                if (nv > 1)                                                                    \
+                    FAST(c##i##1, av_, 1);                                                     \
+                if (nv > 2)                                                                    \
+                    FAST(c##i##2, av_, 2);                                                     \
+            } else {                                                                           \
+                const __m256i lo_ = _mm256_and_si256(av_, _mm256_set1_epi8(0x7f));             \
+                const __m256i hi_ = _mm256_and_si256(av_, _mm256_set1_epi8((char)0x80));       \
+                EXACT(c##i##0, lo_, hi_, 0);                                                   \
+                if (nv > 1)                                                                    \
+                    EXACT(c##i##1, lo_, hi_, 1);                                               \
+                if (nv > 2)                                                                    \
+                    EXACT(c##i##2, lo_, hi_, 2);                                               \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+#define STEP(tail_bytes)                                                                       \
+    do {                                                                                       \
+        const int32_t tail = (tail_bytes);                                                     \
+        STEP_ROW(0);                                                                           \
+        STEP_ROW(1);                                                                           \
+        STEP_ROW(2);                                                                           \
+        STEP_ROW(3);                                                                           \
+    } while (0)
+
+static ALWAYS_INLINE void store_vec(const int i, const int j, const tile_args *t, __m256i acc,
+                                    const __m256 *cs, const __m256i *off, const __m256 *bias)
+{
+    const int32_t col = t->col + j * VC;
+    if (!t->ep) {
+        _mm256_maskstore_epi32(t->c + i * t->ldc + col, t->mask[j], acc);
+    } else {
+        /* y = fma((float)(acc - zp * row_sum), a_scale * w_scale, bias): the _ref's operations */
+        __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, off[j]));
+        _mm256_maskstore_ps(t->ep->y + (size_t)i * (size_t)t->ep->ldy + col, t->mask[j],
+                            _mm256_fmadd_ps(v, cs[j], bias[j]));
     }
 }
 
+/* One mr x (nv*8) tile, mr and nv constants per instantiation. Named accumulators, not an
+ * array: GCC keeps an array of vectors in memory and stores it on every step. */
 static ALWAYS_INLINE void tile(const int mr, const int nv, const int exact, const tile_args *t)
 {
-    __m256i acc[MR][NV];
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nv; j++)
-            acc[i][j] = _mm256_setzero_si256();
+    const __m256i z = _mm256_setzero_si256();
+    __m256i c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
+    __m256i c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+    const __m256i ones = _mm256_set1_epi16(1);
     const uint8_t *a = t->a;
     const int8_t *b = t->b;
+    const size_t lda = t->lda;
     for (int32_t g = t->kg; g > 0; g--) {
-        tile_step(mr, nv, exact, acc, a, t->lda, b, 0);
+        STEP(0);
         a += 4;
         b += t->bstride;
     }
     if (t->ktail)
-        tile_step(mr, nv, exact, acc, a, t->lda, b, t->ktail);
+        STEP(t->ktail);
 
-    const vit_qepilogue *ep = t->ep;
-    if (!ep) {
-        for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nv; j++)
-                _mm256_maskstore_epi32(t->c + i * t->ldc + t->col + j * VC, t->mask[j], acc[i][j]);
-        return;
-    }
-    __m256 cs[NV], bias[NV];
-    __m256i off[NV];
-    const __m256 as = _mm256_set1_ps(ep->a_scale);
-    const __m256i zp = _mm256_set1_epi32(ep->a_zp);
-    for (int j = 0; j < nv; j++) {
-        int32_t col = t->col + j * VC;
-        cs[j] = _mm256_mul_ps(as, _mm256_maskload_ps(ep->w_scale + col, t->mask[j]));
-        off[j] = _mm256_mullo_epi32(zp, _mm256_maskload_epi32(ep->row_sum + col, t->mask[j]));
-        bias[j] = _mm256_maskload_ps(ep->bias + col, t->mask[j]);
-    }
-    for (int i = 0; i < mr; i++) {
-        float *y = ep->y + (size_t)i * (size_t)ep->ldy + t->col;
+    __m256 cs[NV] = {0}, bias[NV] = {0};
+    __m256i off[NV] = {0};
+    if (t->ep) {
+        const vit_qepilogue *ep = t->ep;
+        const __m256 as = _mm256_set1_ps(ep->a_scale);
+        const __m256i zp = _mm256_set1_epi32(ep->a_zp);
         for (int j = 0; j < nv; j++) {
-            __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[i][j], off[j]));
-            _mm256_maskstore_ps(y + j * VC, t->mask[j], _mm256_fmadd_ps(v, cs[j], bias[j]));
+            int32_t col = t->col + j * VC;
+            cs[j] = _mm256_mul_ps(as, _mm256_maskload_ps(ep->w_scale + col, t->mask[j]));
+            off[j] = _mm256_mullo_epi32(zp, _mm256_maskload_epi32(ep->row_sum + col, t->mask[j]));
+            bias[j] = _mm256_maskload_ps(ep->bias + col, t->mask[j]);
         }
     }
+#define STORE_ROW(i)                                                                           \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            store_vec(i, 0, t, c##i##0, cs, off, bias);                                        \
+            if (nv > 1)                                                                        \
+                store_vec(i, 1, t, c##i##1, cs, off, bias);                                    \
+            if (nv > 2)                                                                        \
+                store_vec(i, 2, t, c##i##2, cs, off, bias);                                    \
+        }                                                                                      \
+    } while (0)
+    STORE_ROW(0);
+    STORE_ROW(1);
+    STORE_ROW(2);
+    STORE_ROW(3);
+#undef STORE_ROW
 }
 
 typedef void (*tile_fn)(const tile_args *t);
