@@ -521,8 +521,9 @@ static void test_torch_golden(void)
         for (int i = 0; i < GOLDEN_M * GOLDEN_N; i++)
             worst = fmax(worst, fabs((double)y[i] - ty[i]));
         int same_q = memcmp(ql.q, pc ? golden_q_pc : golden_q, sizeof golden_q) == 0;
-        check(same_q && worst <= 1e-5, "/quant/torch-golden/%s max |y - torch| %.3g, weights %s",
-              pc ? "per-channel" : "per-tensor", worst, same_q ? "equal" : "DIFFER");
+        check(same_q && worst <= 1e-5, "/quant/torch-golden/%s/%s max |y - torch| %.3g, weights %s",
+              vit_kernel_name(ql.kernel), pc ? "per-channel" : "per-tensor", worst,
+              same_q ? "equal" : "DIFFER");
         vit_free(scratch);
         vit_qlinear_free(&ql);
     }
@@ -531,9 +532,24 @@ static void test_torch_golden(void)
 /* ---------------------------------------------------------------------------------------------
  * Selection and errors */
 
+static int log_count;
+static void count_log(int level, const char *msg, void *user)
+{
+    (void)level;
+    (void)user;
+    (void)msg;
+    log_count++;
+}
+
 static void test_select(void)
 {
     check(vit_kernel_supported(VIT_KERNEL_SCALAR), "/quant/kernel/scalar-supported");
+    /* the best kernel without an override; an outer VIT_KERNEL is put back at the end */
+    const char *outer = getenv("VIT_KERNEL");
+    char saved[64] = "";
+    if (outer)
+        snprintf(saved, sizeof saved, "%s", outer);
+    unsetenv("VIT_KERNEL");
     vit_kernel best = vit_kernel_select();
     printf("# best kernel here: %s\n", vit_kernel_name(best));
     for (int k = 0; k < VIT_KERNEL_COUNT; k++) {
@@ -550,8 +566,14 @@ static void test_select(void)
                   vit_kernel_name((vit_kernel)k), vit_kernel_name(got));
     }
     setenv("VIT_KERNEL", "no-such-kernel", 1);
-    check(vit_kernel_select() == best, "/quant/kernel/env-override-unknown");
-    unsetenv("VIT_KERNEL");
+    log_count = 0;
+    vit_log_set(count_log, NULL);
+    check(vit_kernel_select() == best && log_count == 1, "/quant/kernel/env-override-unknown-warns");
+    vit_log_set(NULL, NULL);
+    if (outer)
+        setenv("VIT_KERNEL", saved, 1);
+    else
+        unsetenv("VIT_KERNEL");
 
     vit_qlinear ql;
     vit_error err;
