@@ -281,7 +281,7 @@ void vit_quantize_u8_avx512(const float *x, size_t count, float inv_scale, int32
                             uint8_t *out)
 {
     /* max(t, lo) then min(t, hi), NaN -> lo, then cvtps2dq (round half to even, the default
-     * MXCSR mode, as lrintf in the _ref), + zp, and truncate to bytes (already in 0..255) */
+     * MXCSR mode, as round_even in the _ref), + zp, and truncate to bytes (already in 0..255) */
     const __m512 inv = _mm512_set1_ps(inv_scale), lo = _mm512_set1_ps((float)-zp),
                  hi = _mm512_set1_ps((float)(255 - zp));
     const __m512i z = _mm512_set1_epi32(zp);
