@@ -187,8 +187,21 @@ static void png_on_info(png_structp png, png_infop info)
      *    compositing, as convert("RGB") does; gray is replicated. No gamma is applied. */
     if (depth == 16)
         png_set_strip_16(png);
-    if (ctype == PNG_COLOR_TYPE_PALETTE)
+    if (ctype == PNG_COLOR_TYPE_PALETTE) {
+        /* Indices past the end of a short PLTE: libpng gives black, PIL's palette (which
+         * starts as a gray ramp) gives (i, i, i). Extend the palette the PIL way. */
+        png_colorp pal = NULL;
+        int n = 0;
+        const int full_n = 1 << (depth < 8 ? depth : 8);
+        if (png_get_PLTE(png, info, &pal, &n) == PNG_INFO_PLTE && n >= 0 && n < full_n) {
+            png_color full[256];
+            memcpy(full, pal, sizeof *full * (size_t)n);
+            for (int i = n; i < full_n; i++)
+                full[i].red = full[i].green = full[i].blue = (png_byte)i;
+            png_set_PLTE(png, info, full, full_n);
+        }
         png_set_palette_to_rgb(png);
+    }
     if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8)
         png_set_expand_gray_1_2_4_to_8(png);
     if ((ctype & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS))
@@ -397,51 +410,53 @@ static int exif_orientation(const uint8_t *app1, size_t len)
     return orientation;
 }
 
-/* ImageOps.exif_transpose on an RGB8 image: 2 FLIP_LEFT_RIGHT, 3 ROTATE_180, 4 FLIP_TOP_BOTTOM,
- * 5 TRANSPOSE, 6 ROTATE_270 (clockwise 90), 7 TRANSVERSE, 8 ROTATE_90 (counter-clockwise). */
-static vit_status apply_orientation(vit_image *img, int orientation, const char *name,
-                                    vit_error *err)
-{
-    if (orientation < 2 || orientation > 8)
-        return VIT_OK;
-    const int64_t W = img->width, H = img->height, S = img->stride;
-    const bool swap = orientation >= 5;
-    const int32_t ow = (int32_t)(swap ? H : W), oh = (int32_t)(swap ? W : H);
-    /* Output pixel (x, y) reads input byte offset base + x * dx + y * dy. */
+/* ImageOps.exif_transpose, applied while decoding: decoded pixel (x, y) of a W×H image goes to
+ * byte base + x * dx + y * dy of the output (row stride `os`, the width being H for 5..8).
+ * 2 FLIP_LEFT_RIGHT, 3 ROTATE_180, 4 FLIP_TOP_BOTTOM, 5 TRANSPOSE, 6 ROTATE_270 (clockwise 90),
+ * 7 TRANSVERSE, 8 ROTATE_90 (counter-clockwise 90). */
+typedef struct {
     int64_t base, dx, dy;
+} placement;
+
+static placement orientation_placement(int orientation, int64_t W, int64_t H)
+{
+    const int64_t os = (orientation >= 5 ? H : W) * 3;
     switch (orientation) {
-    case 2: base = (W - 1) * 3; dx = -3; dy = S; break;             /* (W-1-x, y) */
-    case 3: base = (H - 1) * S + (W - 1) * 3; dx = -3; dy = -S; break; /* (W-1-x, H-1-y) */
-    case 4: base = (H - 1) * S; dx = 3; dy = -S; break;              /* (x, H-1-y) */
-    case 5: base = 0; dx = S; dy = 3; break;                          /* (y, x) */
-    case 6: base = (H - 1) * S; dx = -S; dy = 3; break;               /* (y, H-1-x) */
-    case 7: base = (H - 1) * S + (W - 1) * 3; dx = -S; dy = -3; break; /* (W-1-y, H-1-x) */
-    default: base = (W - 1) * 3; dx = S; dy = -3; break;              /* 8: (W-1-y, x) */
+    case 2: return (placement){(W - 1) * 3, -3, os};                 /* (W-1-x, y) */
+    case 3: return (placement){(H - 1) * os + (W - 1) * 3, -3, -os}; /* (W-1-x, H-1-y) */
+    case 4: return (placement){(H - 1) * os, 3, -os};                /* (x, H-1-y) */
+    case 5: return (placement){0, os, 3};                            /* (y, x) */
+    case 6: return (placement){(H - 1) * 3, os, -3};                 /* (H-1-y, x) */
+    case 7: return (placement){(W - 1) * os + (H - 1) * 3, -os, -3}; /* (H-1-y, W-1-x) */
+    case 8: return (placement){(W - 1) * os, -os, 3};                /* (y, W-1-x) */
+    default: return (placement){0, 3, os};                           /* as decoded */
     }
-    vit_image out;
-    vit_status st = image_alloc(ow, oh, VIT_PIXEL_RGB8, name, &out, err);
-    if (st != VIT_OK)
-        return st;
-    /* Tiles keep both the reads and the writes of a rotation inside the cache. */
-    enum { TILE = 64 };
-    for (int32_t ty = 0; ty < oh; ty += TILE) {
-        int32_t ye = ty + TILE < oh ? ty + TILE : oh;
-        for (int32_t tx = 0; tx < ow; tx += TILE) {
-            int32_t xe = tx + TILE < ow ? tx + TILE : ow;
-            for (int32_t y = ty; y < ye; y++) {
-                uint8_t *d = out.data + (size_t)y * out.stride + (size_t)tx * 3;
-                const uint8_t *s = img->data + base + (int64_t)tx * dx + (int64_t)y * dy;
-                for (int32_t x = tx; x < xe; x++, d += 3, s += dx) {
-                    d[0] = s[0];
-                    d[1] = s[1];
-                    d[2] = s[2];
-                }
+}
+
+/* Place rows [y0, y0 + n) of RGB8 `band` (n, W, 3) into `out`. */
+static void place_band(const uint8_t *band, int32_t n, int32_t y0, int32_t W, placement p,
+                       uint8_t *out)
+{
+    if (p.dx == 3 || p.dx == -3) {
+        for (int32_t r = 0; r < n; r++) {
+            const uint8_t *s = band + (size_t)r * W * 3;
+            uint8_t *d = out + p.base + (int64_t)(y0 + r) * p.dy;
+            if (p.dx == 3) {
+                memcpy(d, s, (size_t)W * 3);
+            } else {
+                for (int32_t x = 0; x < W; x++, d -= 3)
+                    memcpy(d, s + 3 * x, 3);
             }
         }
+        return;
     }
-    vit_image_free(img);
-    *img = out;
-    return VIT_OK;
+    /* Rotations and transpositions: a band of rows becomes a band of columns; along x the
+     * band's n pixels land side by side in one output row. */
+    for (int32_t x = 0; x < W; x++) {
+        uint8_t *d = out + p.base + (int64_t)x * p.dx + (int64_t)y0 * p.dy;
+        for (int32_t r = 0; r < n; r++, d += p.dy)
+            memcpy(d, band + ((size_t)r * W + x) * 3, 3);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -458,9 +473,15 @@ typedef struct {
     int msg_code;
     char msg[JMSG_LENGTH_MAX];
     jmp_buf jmp;
-    uint8_t *pixels; /* (height, width, 3) the result */
-    uint8_t *row;    /* (width * components) one decoded row before conversion */
+    int orientation; /* EXIF, 0 or 1 for none */
+    uint8_t *pixels; /* (height, width, 3) the result, oriented */
+    uint8_t *band;   /* (JPEG_BAND, width, components) decoded rows */
+    uint8_t *rgb;    /* (JPEG_BAND, width, 3) the band as RGB, when it is not already */
 } jpeg_ctx;
+
+/* Rows decoded per step when they must be converted or moved: enough to fill cache lines of
+ * a rotated output, small enough to stay in cache. */
+#define JPEG_BAND 16
 
 /* libjpeg's default error_exit calls exit(); ours returns to jpeg_decode_inner. */
 static void jpeg_on_error(j_common_ptr cinfo)
@@ -515,7 +536,7 @@ static void jpeg_src_term(j_decompress_ptr d)
 }
 
 static vit_status jpeg_decode_inner(jpeg_ctx *c, const uint8_t *data, size_t size,
-                                    vit_image *out, int *orientation, vit_error *err)
+                                    vit_image *out, vit_error *err)
 {
     c->d.err = jpeg_std_error(&c->jerr);
     c->jerr.error_exit = jpeg_on_error;
@@ -573,11 +594,10 @@ static vit_status jpeg_decode_inner(jpeg_ctx *c, const uint8_t *data, size_t siz
                         comps);
 
     /* PIL takes the first APP1 starting with "Exif\0". */
-    *orientation = 0;
     for (jpeg_saved_marker_ptr m = c->d.marker_list; m; m = m->next) {
         if (m->marker == JPEG_APP0 + 1 && m->data_length >= 5 &&
             memcmp(m->data, "Exif\0", 5) == 0) {
-            *orientation = exif_orientation(m->data, m->data_length);
+            c->orientation = exif_orientation(m->data, m->data_length);
             break;
         }
     }
@@ -587,42 +607,63 @@ static vit_status jpeg_decode_inner(jpeg_ctx *c, const uint8_t *data, size_t siz
     if (c->d.output_components != comps || w != c->d.image_width || h != c->d.image_height)
         return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: unexpected JPEG output layout", c->name);
     c->pixels = vit_alloc((size_t)w * h * 3);
-    c->row = comps == 3 ? NULL : malloc((size_t)w * comps);
-    if (!c->pixels || (comps != 3 && !c->row))
+    /* RGB as decoded goes straight into place; everything else through the band. */
+    const bool direct = comps == 3 && c->orientation <= 1;
+    if (!direct) {
+        c->band = malloc((size_t)JPEG_BAND * w * comps);
+        c->rgb = comps == 3 ? c->band : malloc((size_t)JPEG_BAND * w * 3);
+    }
+    if (!c->pixels || (!direct && (!c->band || !c->rgb)))
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for a %u×%u image", c->name,
                         (unsigned)w, (unsigned)h);
+    const placement place = orientation_placement(c->orientation, w, h);
     while (c->d.output_scanline < h) {
-        uint8_t *dst = c->pixels + (size_t)c->d.output_scanline * w * 3;
-        JSAMPROW row = comps == 3 ? dst : c->row;
-        if (jpeg_read_scanlines(&c->d, &row, 1) != 1)
-            return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated JPEG file", c->name);
+        const uint32_t y0 = c->d.output_scanline;
+        /* Our source never suspends (it fails at the end of the data), so 0 rows would be a
+         * libjpeg surprise; fail rather than spin. */
+        if (direct) {
+            JSAMPROW row = c->pixels + (size_t)y0 * w * 3;
+            if (jpeg_read_scanlines(&c->d, &row, 1) != 1)
+                return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated JPEG file", c->name);
+            continue;
+        }
+        JSAMPROW rows[JPEG_BAND];
+        const uint32_t n = h - y0 < JPEG_BAND ? h - y0 : JPEG_BAND;
+        for (uint32_t r = 0; r < n; r++)
+            rows[r] = c->band + (size_t)r * w * comps;
+        for (uint32_t got = 0, k; got < n; got += k)
+            if ((k = jpeg_read_scanlines(&c->d, rows + got, n - got)) == 0)
+                return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated JPEG file", c->name);
+        const size_t count = (size_t)n * w;
         if (comps == 1) {
-            for (uint32_t x = 0; x < w; x++)
-                dst[3 * x] = dst[3 * x + 1] = dst[3 * x + 2] = c->row[x];
+            for (size_t i = 0; i < count; i++)
+                c->rgb[3 * i] = c->rgb[3 * i + 1] = c->rgb[3 * i + 2] = c->band[i];
         } else if (comps == 4) {
             /* PIL reads every 4-component JPEG as Adobe-inverted CMYK ("CMYK;I") and converts
              * with Convert.c's cmyk2rgb: nk = 255 - k, out = nk - muldiv255(v, nk). The
              * inversion makes nk the stored K byte and v = 255 - stored byte. */
-            for (uint32_t x = 0; x < w; x++) {
-                const uint8_t *p = c->row + 4 * x;
-                int nk = p[3];
+            for (size_t i = 0; i < count; i++) {
+                const uint8_t *p = c->band + 4 * i;
+                const int nk = p[3];
                 for (int ch = 0; ch < 3; ch++) {
                     int t = (255 - p[ch]) * nk + 128;
                     int v = nk - (((t >> 8) + t) >> 8);
-                    dst[3 * x + ch] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                    c->rgb[3 * i + ch] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
                 }
             }
         }
+        place_band(c->rgb, (int32_t)n, (int32_t)y0, (int32_t)w, place, c->pixels);
     }
     /* Read on to EOI as PIL does: an error there (a corrupt marker after the scan) fails the
      * image in PIL too. Running out of data there does not: PIL's decoder simply suspends
      * once every row is out, so a missing EOI after complete data is accepted. */
     c->finishing = true;
     jpeg_finish_decompress(&c->d);
-done:
-    out->width = (int32_t)c->d.output_width;
-    out->height = (int32_t)c->d.output_height;
-    out->stride = (int32_t)c->d.output_width * 3;
+done:;
+    const bool swap = c->orientation >= 5;
+    out->width = (int32_t)(swap ? c->d.output_height : c->d.output_width);
+    out->height = (int32_t)(swap ? c->d.output_width : c->d.output_height);
+    out->stride = out->width * 3;
     out->format = VIT_PIXEL_RGB8;
     out->data = c->pixels;
     c->pixels = NULL;
@@ -636,18 +677,14 @@ static vit_status jpeg_decode(const uint8_t *data, size_t size, const char *name
     if (!c)
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", name);
     c->name = name;
-    int orientation = 0;
-    vit_status st = jpeg_decode_inner(c, data, size, out, &orientation, err);
+    vit_status st = jpeg_decode_inner(c, data, size, out, err);
     if (c->created)
         jpeg_destroy_decompress(&c->d);
     vit_free(c->pixels);
-    free(c->row);
+    if (c->rgb != c->band)
+        free(c->rgb);
+    free(c->band);
     free(c);
-    if (st == VIT_OK) {
-        st = apply_orientation(out, orientation, name, err);
-        if (st != VIT_OK)
-            vit_image_free(out);
-    }
     return st;
 }
 
