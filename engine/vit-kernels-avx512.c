@@ -55,7 +55,7 @@ typedef struct {
  * vectors in registers (it spilled every accumulator on each step), but it does keep scalars,
  * and drops the code of the rows/vectors an instantiation does not have. */
 #define ACC_ROW(i) __m512i c##i##0, c##i##1, c##i##2, c##i##3
-#define ZERO_ROW(i) c##i##0 = c##i##1 = c##i##2 = c##i##3 = _mm512_setzero_si512()
+#define INIT_ROW(i) c##i##0 = init0, c##i##1 = init1, c##i##2 = init2, c##i##3 = init3
 #define DP_ROW(i, av)                                                                          \
     do {                                                                                       \
         if (mr > i) {                                                                          \
@@ -88,17 +88,16 @@ static ALWAYS_INLINE __m512i bcast_tail(const uint8_t *p, int32_t bytes)
     return _mm512_set1_epi32(v);
 }
 
-static ALWAYS_INLINE void store_vec(const int mr, const int i, const int j, const tile_args *t,
-                                    __m512i acc, const __m512 *cs, const __m512i *off,
-                                    const __m512 *bias)
+static ALWAYS_INLINE void store_vec(const int i, const int j, const tile_args *t, __m512i acc,
+                                    const __m512 *cs, const __m512 *bias)
 {
-    (void)mr;
     const int32_t col = t->col + j * VC;
     if (!t->ep) {
         _mm512_mask_storeu_epi32(t->c + i * t->ldc + col, t->mask[j], acc);
     } else {
-        /* y = fma((float)(acc - zp * row_sum), a_scale * w_scale, bias): the _ref's operations */
-        __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, off[j]));
+        /* y = fma((float)(acc - zp * row_sum), a_scale * w_scale, bias), the _ref's operations;
+         * acc already holds acc - zp * row_sum */
+        __m512 v = _mm512_cvtepi32_ps(acc);
         _mm512_mask_storeu_ps(t->ep->y + (size_t)i * (size_t)t->ep->ldy + col, t->mask[j],
                               _mm512_fmadd_ps(v, cs[j], bias[j]));
     }
@@ -112,12 +111,26 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const tile_args *t)
     ACC_ROW(3);
     ACC_ROW(4);
     ACC_ROW(5);
-    ZERO_ROW(0);
-    ZERO_ROW(1);
-    ZERO_ROW(2);
-    ZERO_ROW(3);
-    ZERO_ROW(4);
-    ZERO_ROW(5);
+    /* With the epilogue the sums start at -zp * row_sum[j] instead of 0 (the same int32 result
+     * as subtracting it at the end, one instruction less per output vector). */
+    __m512i init0 = _mm512_setzero_si512(), init1 = init0, init2 = init0, init3 = init0;
+    if (t->ep) {
+        const __m512i nzp = _mm512_set1_epi32(-t->ep->a_zp);
+        const int32_t *rs = t->ep->row_sum + t->col;
+        init0 = _mm512_mullo_epi32(nzp, _mm512_maskz_loadu_epi32(t->mask[0], rs));
+        if (nv > 1)
+            init1 = _mm512_mullo_epi32(nzp, _mm512_maskz_loadu_epi32(t->mask[1], rs + VC));
+        if (nv > 2)
+            init2 = _mm512_mullo_epi32(nzp, _mm512_maskz_loadu_epi32(t->mask[2], rs + 2 * VC));
+        if (nv > 3)
+            init3 = _mm512_mullo_epi32(nzp, _mm512_maskz_loadu_epi32(t->mask[3], rs + 3 * VC));
+    }
+    INIT_ROW(0);
+    INIT_ROW(1);
+    INIT_ROW(2);
+    INIT_ROW(3);
+    INIT_ROW(4);
+    INIT_ROW(5);
     __m512i b0, b1 = _mm512_setzero_si512(), b2 = b1, b3 = b1;
 
     const uint8_t *a = t->a;
@@ -146,29 +159,27 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const tile_args *t)
         DP_ROW(5, bcast_tail(a + 5 * lda, kt));
     }
 
+    /* loaded here, not before the loop: the loop needs 29 of the 32 zmm */
     __m512 cs[NV] = {0}, bias[NV] = {0};
-    __m512i off[NV] = {0};
     if (t->ep) {
         const vit_qepilogue *ep = t->ep;
         const __m512 as = _mm512_set1_ps(ep->a_scale);
-        const __m512i zp = _mm512_set1_epi32(ep->a_zp);
         for (int j = 0; j < nv; j++) {
             int32_t col = t->col + j * VC;
             cs[j] = _mm512_mul_ps(as, _mm512_maskz_loadu_ps(t->mask[j], ep->w_scale + col));
-            off[j] = _mm512_mullo_epi32(zp, _mm512_maskz_loadu_epi32(t->mask[j], ep->row_sum + col));
             bias[j] = _mm512_maskz_loadu_ps(t->mask[j], ep->bias + col);
         }
     }
 #define STORE_ROW(i)                                                                           \
     do {                                                                                       \
         if (mr > i) {                                                                          \
-            store_vec(mr, i, 0, t, c##i##0, cs, off, bias);                                    \
+            store_vec(i, 0, t, c##i##0, cs, bias);                                    \
             if (nv > 1)                                                                        \
-                store_vec(mr, i, 1, t, c##i##1, cs, off, bias);                                \
+                store_vec(i, 1, t, c##i##1, cs, bias);                                \
             if (nv > 2)                                                                        \
-                store_vec(mr, i, 2, t, c##i##2, cs, off, bias);                                \
+                store_vec(i, 2, t, c##i##2, cs, bias);                                \
             if (nv > 3)                                                                        \
-                store_vec(mr, i, 3, t, c##i##3, cs, off, bias);                                \
+                store_vec(i, 3, t, c##i##3, cs, bias);                                \
         }                                                                                      \
     } while (0)
     STORE_ROW(0);
