@@ -115,7 +115,9 @@ void vit_quantize_u8(const float *x, size_t count, vit_qparams qp, uint8_t *out)
 void vit_dequantize_u8(const uint8_t *q, size_t count, vit_qparams qp, float *out);
 
 /* y (m, n) = dequant(quant(x) (m, k) · q^T) + bias. x and y are row-major, contiguous.
- * scratch: vit_qlinear_scratch_bytes(m, k) bytes (any alignment). pool may be NULL. */
+ * scratch: vit_qlinear_scratch_bytes(m, k) bytes (any alignment). pool may be NULL. The layer
+ * is only read, so one vit_qlinear may serve several threads at once, each with its own
+ * scratch and output. The result does not depend on the pool or its thread count. */
 size_t vit_qlinear_scratch_bytes(int32_t m, int32_t k);
 void vit_qlinear_forward(const vit_qlinear *ql, const float *x, int32_t m, float *y, void *scratch,
                          struct vit_pool *pool);

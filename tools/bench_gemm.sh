@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench_gemm.sh — build tools/bench_gemm.c by hand (it is not part of the meson build) and run
 # it: int8 GEMM kernels vs OpenBLAS sgemm and oneDNN u8s8s32 on the DeiT Linear shapes.
-# Usage: tools/bench_gemm.sh [bench_gemm options: -m M -reps R -full -scalar -shape K N]
+# Usage: tools/bench_gemm.sh [bench_gemm options: -m M -reps R -best -full -scalar -shape K N]
 # oneDNN is used when its header is installed (Debian: libdnnl-dev); otherwise that column is
 # left out. Needs OpenBLAS (libopenblas-dev). The machine may be shared: run a few times.
 set -eu
