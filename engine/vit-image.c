@@ -8,7 +8,7 @@
  *     x = Normalize(mean, std)(ToTensor()(CenterCrop(crop)(Resize(size, interp)(img))))
  *
  * Each step below names the PIL / torchvision code it reproduces; where we deliberately differ
- * (16-bit gray PNGs) the comment says so.
+ * (16-bit gray PNGs, PNG IDAT CRCs) the comment says so.
  */
 #include "vit-impl.h"
 
@@ -124,6 +124,157 @@ static vit_status check_image(const vit_image *img, const char *what, vit_error 
         return vit_fail(err, VIT_ERR_ARG, "%s: stride %d is less than a row of %d pixels", what,
                         img->stride, img->width);
     return VIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * EXIF orientation: a TIFF block (in a JPEG's APP1 after "Exif\0\0", or a PNG's eXIf chunk),
+ * IFD0 tag 0x0112. Everything is bounds checked; a malformed block means "no orientation" (PIL
+ * would sometimes raise instead). */
+
+static uint32_t exif_u16(const uint8_t *p, bool be)
+{
+    return be ? (uint32_t)p[0] << 8 | p[1] : (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t exif_u32(const uint8_t *p, bool be)
+{
+    return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+              : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* Orientation 2..8 from an EXIF TIFF block, or 0 for none. Read the way PIL 9.4 reads it
+ * (Image.Exif / TiffImagePlugin.ImageFileDirectory_v2.load), so that the same files turn:
+ *  - IFD0 entries are read in order until one does not fit; an entry whose out-of-line data
+ *    lies outside the block ends the walk too (PIL's read raises and keeps what it had);
+ *  - entries of unknown type or with count 0 are skipped; a repeated tag replaces the earlier;
+ *  - Orientation (0x0112) takes the first value; integer, rational and float values equal to
+ *    2..8 match PIL's dict lookup, BYTE/ASCII/UNDEFINED ones never do (bytes or str in PIL).
+ * Where PIL raises instead (a header that is not TIFF), we simply ignore the block. */
+static int exif_orientation(const uint8_t *t, size_t n)
+{
+    if (n < 8)
+        return 0;
+    bool be;
+    if (memcmp(t, "II\x2a\0", 4) == 0 || memcmp(t, "II\0\x2a", 4) == 0)
+        be = false;
+    else if (memcmp(t, "MM\0\x2a", 4) == 0 || memcmp(t, "MM\x2a\0", 4) == 0)
+        be = true;
+    else
+        return 0;
+    const size_t ifd = exif_u32(t + 4, be);
+    if (ifd > n || n - ifd < 2)
+        return 0;
+    const uint32_t count = exif_u16(t + ifd, be);
+    /* Bytes per value of each TIFF type PIL knows (0: unknown, the entry is skipped). */
+    static const uint8_t unit[17] = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4, 0, 0, 8};
+    int orientation = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        const size_t e = ifd + 2 + (size_t)i * 12;
+        if (e > n || n - e < 12)
+            break;
+        const uint32_t tag = exif_u16(t + e, be), type = exif_u16(t + e + 2, be);
+        const uint64_t cnt = exif_u32(t + e + 4, be);
+        if (type > 16 || unit[type] == 0)
+            continue;
+        const uint64_t size = cnt * unit[type];
+        size_t at = e + 8;
+        if (size > 4) {
+            at = exif_u32(t + e + 8, be);
+            if (at > n || n - at < size)
+                break;
+        }
+        if (size == 0 || tag != 0x0112)
+            continue;
+        const uint8_t *v = t + at;
+        int64_t value = 0;
+        switch (type) {
+        case 3: value = exif_u16(v, be); break;                       /* SHORT */
+        case 4: case 13: value = exif_u32(v, be); break;              /* LONG, IFD */
+        case 6: value = (int8_t)v[0]; break;                          /* SBYTE */
+        case 8: value = (int16_t)exif_u16(v, be); break;              /* SSHORT */
+        case 9: value = (int32_t)exif_u32(v, be); break;              /* SLONG */
+        case 16: value = be ? (int64_t)exif_u32(v + 4, be) | (int64_t)exif_u32(v, be) << 32
+                            : (int64_t)exif_u32(v, be) | (int64_t)exif_u32(v + 4, be) << 32;
+            break;                                                    /* LONG8 */
+        case 5: case 10: {                                            /* (S)RATIONAL */
+            int64_t num = type == 5 ? (int64_t)exif_u32(v, be) : (int32_t)exif_u32(v, be);
+            int64_t den = type == 5 ? (int64_t)exif_u32(v + 4, be) : (int32_t)exif_u32(v + 4, be);
+            value = den != 0 && num % den == 0 ? num / den : 0;
+            break;
+        }
+        case 11: {                                                    /* FLOAT */
+            uint32_t bits = exif_u32(v, be);
+            float f;
+            memcpy(&f, &bits, 4);
+            value = f >= 2 && f <= 8 && f == (float)(int)f ? (int)f : 0;
+            break;
+        }
+        case 12: {                                                    /* DOUBLE */
+            uint64_t bits = be ? (uint64_t)exif_u32(v, be) << 32 | exif_u32(v + 4, be)
+                               : (uint64_t)exif_u32(v + 4, be) << 32 | exif_u32(v, be);
+            double f;
+            memcpy(&f, &bits, 8);
+            value = f >= 2 && f <= 8 && f == (double)(int)f ? (int)f : 0;
+            break;
+        }
+        default: value = 0; break; /* BYTE, ASCII, UNDEFINED: bytes or str in PIL */
+        }
+        orientation = value >= 2 && value <= 8 ? (int)value : 0;
+    }
+    return orientation;
+}
+
+/* ImageOps.exif_transpose, applied while decoding: decoded pixel (x, y) of a W×H image goes to
+ * byte base + x * dx + y * dy of the output (row stride `os`, the width being H for 5..8).
+ * 2 FLIP_LEFT_RIGHT, 3 ROTATE_180, 4 FLIP_TOP_BOTTOM, 5 TRANSPOSE, 6 ROTATE_270 (clockwise 90),
+ * 7 TRANSVERSE, 8 ROTATE_90 (counter-clockwise 90). */
+typedef struct {
+    int64_t base, dx, dy;
+} placement;
+
+static placement orientation_placement(int orientation, int64_t W, int64_t H)
+{
+    const int64_t os = (orientation >= 5 ? H : W) * 3;
+    switch (orientation) {
+    case 2: return (placement){(W - 1) * 3, -3, os};                 /* (W-1-x, y) */
+    case 3: return (placement){(H - 1) * os + (W - 1) * 3, -3, -os}; /* (W-1-x, H-1-y) */
+    case 4: return (placement){(H - 1) * os, 3, -os};                /* (x, H-1-y) */
+    case 5: return (placement){0, os, 3};                            /* (y, x) */
+    case 6: return (placement){(H - 1) * 3, os, -3};                 /* (H-1-y, x) */
+    case 7: return (placement){(W - 1) * os + (H - 1) * 3, -os, -3}; /* (H-1-y, W-1-x) */
+    case 8: return (placement){(W - 1) * os, -os, 3};                /* (y, W-1-x) */
+    default: return (placement){0, 3, os};                           /* as decoded */
+    }
+}
+
+/* Rows decoded (or moved) per step when they must be converted or placed: enough to fill
+ * cache lines of a rotated output, few enough to stay in cache. */
+#define JPEG_BAND 16
+
+/* Place rows [y0, y0 + n) of RGB8 `band` (n, W, 3) into `out`. */
+static void place_band(const uint8_t *band, int32_t n, int32_t y0, int32_t W, placement p,
+                       uint8_t *out)
+{
+    if (p.dx == 3 || p.dx == -3) {
+        for (int32_t r = 0; r < n; r++) {
+            const uint8_t *s = band + (size_t)r * W * 3;
+            uint8_t *d = out + p.base + (int64_t)(y0 + r) * p.dy;
+            if (p.dx == 3) {
+                memcpy(d, s, (size_t)W * 3);
+            } else {
+                for (int32_t x = 0; x < W; x++, d -= 3)
+                    memcpy(d, s + 3 * x, 3);
+            }
+        }
+        return;
+    }
+    /* Rotations and transpositions: a band of rows becomes a band of columns; along x the
+     * band's n pixels land side by side in one output row. */
+    for (int32_t x = 0; x < W; x++) {
+        uint8_t *d = out + p.base + (int64_t)x * p.dx + (int64_t)y0 * p.dy;
+        for (int32_t r = 0; r < n; r++, d += p.dy)
+            memcpy(d, band + ((size_t)r * W + x) * 3, 3);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -248,6 +399,29 @@ static bool png_rows_complete(png_ctx *c)
     return png_get_current_row_number(c->png) >= c->height;
 }
 
+/* ImageOps.exif_transpose applies a PNG's eXIf chunk too, before or after the image data
+ * (PIL reads the chunks after IDAT when asked for EXIF; the last eXIf wins). libpng's
+ * progressive reader does not keep eXIf, so we walk the chunks ourselves. */
+static int png_exif_orientation(const uint8_t *data, size_t size)
+{
+    const uint8_t *exif = NULL;
+    size_t exif_len = 0;
+    for (size_t pos = 8; pos <= size && size - pos >= 12;) {
+        const uint8_t *p = data + pos;
+        const size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (len > size - pos - 12)
+            break;
+        if (memcmp(p + 4, "eXIf", 4) == 0) {
+            exif = p + 8;
+            exif_len = len;
+        } else if (memcmp(p + 4, "IEND", 4) == 0) {
+            break;
+        }
+        pos += 12 + len;
+    }
+    return exif ? exif_orientation(exif, exif_len) : 0;
+}
+
 static vit_status png_decode_inner(png_ctx *c, const uint8_t *data, size_t size, vit_image *out,
                                    vit_error *err)
 {
@@ -277,13 +451,36 @@ static vit_status png_decode_inner(png_ctx *c, const uint8_t *data, size_t size,
         return vit_fail(err, VIT_ERR_FORMAT, "%s: corrupt PNG: %s", c->name, c->msg);
     }
     /* PIL refuses a PNG whose chunks before the image data have a bad CRC, ancillary or not;
-     * libpng by default only warns for ancillary chunks. */
+     * libpng by default only warns for ancillary chunks. One deliberate difference: libpng
+     * also checks IDAT CRCs, which PIL skips, so an IDAT damaged before the last row is
+     * refused here where PIL may decode damaged pixels. */
     png_set_crc_action(c->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
     png_set_progressive_read_fn(c->png, c, png_on_info, png_on_row, NULL);
     png_process_data(c->png, c->info, (png_bytep)data, size);
     if (!png_rows_complete(c))
         return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated PNG file", c->name);
-done:
+done:;
+    const int orientation = png_exif_orientation(data, size);
+    if (orientation >= 2) {
+        const bool swap = orientation >= 5;
+        uint8_t *rotated = vit_alloc((size_t)c->width * c->height * 3);
+        if (!rotated)
+            return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for a %u×%u image", c->name,
+                            (unsigned)c->width, (unsigned)c->height);
+        const placement place = orientation_placement(orientation, c->width, c->height);
+        for (uint32_t y0 = 0; y0 < c->height; y0 += JPEG_BAND) {
+            const uint32_t n = c->height - y0 < JPEG_BAND ? c->height - y0 : JPEG_BAND;
+            place_band(c->pixels + (size_t)y0 * c->width * 3, (int32_t)n, (int32_t)y0,
+                       (int32_t)c->width, place, rotated);
+        }
+        vit_free(c->pixels);
+        c->pixels = rotated;
+        if (swap) {
+            uint32_t t = c->width;
+            c->width = c->height;
+            c->height = t;
+        }
+    }
     out->width = (int32_t)c->width;
     out->height = (int32_t)c->height;
     out->stride = (int32_t)c->width * 3;
@@ -310,156 +507,6 @@ static vit_status png_decode(const uint8_t *data, size_t size, const char *name,
 }
 
 /* ---------------------------------------------------------------------------------------------
- * EXIF orientation: APP1 "Exif\0\0" + a TIFF header, IFD0 tag 0x0112. Everything is bounds
- * checked; a malformed block means "no orientation" (PIL would sometimes raise instead). */
-
-static uint32_t exif_u16(const uint8_t *p, bool be)
-{
-    return be ? (uint32_t)p[0] << 8 | p[1] : (uint32_t)p[1] << 8 | p[0];
-}
-
-static uint32_t exif_u32(const uint8_t *p, bool be)
-{
-    return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
-              : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
-/* Orientation 2..8 from an APP1 payload, or 0 for none. Read the way PIL 9.4 reads it
- * (Image.Exif / TiffImagePlugin.ImageFileDirectory_v2.load), so that the same files turn:
- *  - IFD0 entries are read in order until one does not fit; an entry whose out-of-line data
- *    lies outside the block ends the walk too (PIL's read raises and keeps what it had);
- *  - entries of unknown type or with count 0 are skipped; a repeated tag replaces the earlier;
- *  - Orientation (0x0112) takes the first value; integer, rational and float values equal to
- *    2..8 match PIL's dict lookup, BYTE/ASCII/UNDEFINED ones never do (bytes or str in PIL).
- * Where PIL raises instead (a header that is not TIFF), we simply ignore the block. */
-static int exif_orientation(const uint8_t *app1, size_t len)
-{
-    if (len < 6 || memcmp(app1, "Exif\0\0", 6) != 0)
-        return 0;
-    const uint8_t *t = app1 + 6;
-    const size_t n = len - 6;
-    if (n < 8)
-        return 0;
-    bool be;
-    if (memcmp(t, "II\x2a\0", 4) == 0 || memcmp(t, "II\0\x2a", 4) == 0)
-        be = false;
-    else if (memcmp(t, "MM\0\x2a", 4) == 0 || memcmp(t, "MM\x2a\0", 4) == 0)
-        be = true;
-    else
-        return 0;
-    const size_t ifd = exif_u32(t + 4, be);
-    if (ifd > n || n - ifd < 2)
-        return 0;
-    const uint32_t count = exif_u16(t + ifd, be);
-    /* Bytes per value of each TIFF type PIL knows (0: unknown, the entry is skipped). */
-    static const uint8_t unit[17] = {0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4, 0, 0, 8};
-    int orientation = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        const size_t e = ifd + 2 + (size_t)i * 12;
-        if (e > n || n - e < 12)
-            break;
-        const uint32_t tag = exif_u16(t + e, be), type = exif_u16(t + e + 2, be);
-        const uint64_t cnt = exif_u32(t + e + 4, be);
-        if (type > 16 || unit[type] == 0)
-            continue;
-        const uint64_t size = cnt * unit[type];
-        size_t at = e + 8;
-        if (size > 4) {
-            at = exif_u32(t + e + 8, be);
-            if (at > n || n - at < size)
-                break;
-        }
-        if (size == 0 || tag != 0x0112)
-            continue;
-        const uint8_t *v = t + at;
-        int64_t value = 0;
-        switch (type) {
-        case 3: value = exif_u16(v, be); break;                       /* SHORT */
-        case 4: case 13: value = exif_u32(v, be); break;              /* LONG, IFD */
-        case 6: value = (int8_t)v[0]; break;                          /* SBYTE */
-        case 8: value = (int16_t)exif_u16(v, be); break;              /* SSHORT */
-        case 9: value = (int32_t)exif_u32(v, be); break;              /* SLONG */
-        case 16: value = be ? (int64_t)exif_u32(v + 4, be) | (int64_t)exif_u32(v, be) << 32
-                            : (int64_t)exif_u32(v, be) | (int64_t)exif_u32(v + 4, be) << 32;
-            break;                                                    /* LONG8 */
-        case 5: case 10: {                                            /* (S)RATIONAL */
-            int64_t num = type == 5 ? (int64_t)exif_u32(v, be) : (int32_t)exif_u32(v, be);
-            int64_t den = type == 5 ? (int64_t)exif_u32(v + 4, be) : (int32_t)exif_u32(v + 4, be);
-            value = den != 0 && num % den == 0 ? num / den : 0;
-            break;
-        }
-        case 11: {                                                    /* FLOAT */
-            uint32_t bits = exif_u32(v, be);
-            float f;
-            memcpy(&f, &bits, 4);
-            value = f >= 2 && f <= 8 && f == (float)(int)f ? (int)f : 0;
-            break;
-        }
-        case 12: {                                                    /* DOUBLE */
-            uint64_t bits = be ? (uint64_t)exif_u32(v, be) << 32 | exif_u32(v + 4, be)
-                               : (uint64_t)exif_u32(v + 4, be) << 32 | exif_u32(v, be);
-            double f;
-            memcpy(&f, &bits, 8);
-            value = f >= 2 && f <= 8 && f == (double)(int)f ? (int)f : 0;
-            break;
-        }
-        default: value = 0; break; /* BYTE, ASCII, UNDEFINED: bytes or str in PIL */
-        }
-        orientation = value >= 2 && value <= 8 ? (int)value : 0;
-    }
-    return orientation;
-}
-
-/* ImageOps.exif_transpose, applied while decoding: decoded pixel (x, y) of a W×H image goes to
- * byte base + x * dx + y * dy of the output (row stride `os`, the width being H for 5..8).
- * 2 FLIP_LEFT_RIGHT, 3 ROTATE_180, 4 FLIP_TOP_BOTTOM, 5 TRANSPOSE, 6 ROTATE_270 (clockwise 90),
- * 7 TRANSVERSE, 8 ROTATE_90 (counter-clockwise 90). */
-typedef struct {
-    int64_t base, dx, dy;
-} placement;
-
-static placement orientation_placement(int orientation, int64_t W, int64_t H)
-{
-    const int64_t os = (orientation >= 5 ? H : W) * 3;
-    switch (orientation) {
-    case 2: return (placement){(W - 1) * 3, -3, os};                 /* (W-1-x, y) */
-    case 3: return (placement){(H - 1) * os + (W - 1) * 3, -3, -os}; /* (W-1-x, H-1-y) */
-    case 4: return (placement){(H - 1) * os, 3, -os};                /* (x, H-1-y) */
-    case 5: return (placement){0, os, 3};                            /* (y, x) */
-    case 6: return (placement){(H - 1) * 3, os, -3};                 /* (H-1-y, x) */
-    case 7: return (placement){(W - 1) * os + (H - 1) * 3, -os, -3}; /* (H-1-y, W-1-x) */
-    case 8: return (placement){(W - 1) * os, -os, 3};                /* (y, W-1-x) */
-    default: return (placement){0, 3, os};                           /* as decoded */
-    }
-}
-
-/* Place rows [y0, y0 + n) of RGB8 `band` (n, W, 3) into `out`. */
-static void place_band(const uint8_t *band, int32_t n, int32_t y0, int32_t W, placement p,
-                       uint8_t *out)
-{
-    if (p.dx == 3 || p.dx == -3) {
-        for (int32_t r = 0; r < n; r++) {
-            const uint8_t *s = band + (size_t)r * W * 3;
-            uint8_t *d = out + p.base + (int64_t)(y0 + r) * p.dy;
-            if (p.dx == 3) {
-                memcpy(d, s, (size_t)W * 3);
-            } else {
-                for (int32_t x = 0; x < W; x++, d -= 3)
-                    memcpy(d, s + 3 * x, 3);
-            }
-        }
-        return;
-    }
-    /* Rotations and transpositions: a band of rows becomes a band of columns; along x the
-     * band's n pixels land side by side in one output row. */
-    for (int32_t x = 0; x < W; x++) {
-        uint8_t *d = out + p.base + (int64_t)x * p.dx + (int64_t)y0 * p.dy;
-        for (int32_t r = 0; r < n; r++, d += p.dy)
-            memcpy(d, band + ((size_t)r * W + x) * 3, 3);
-    }
-}
-
-/* ---------------------------------------------------------------------------------------------
  * JPEG decoding (libjpeg-turbo, the library PIL itself uses, with the same default settings:
  * islow DCT, fancy upsampling — so the pixels are identical). */
 
@@ -479,9 +526,6 @@ typedef struct {
     uint8_t *rgb;    /* (JPEG_BAND, width, 3) the band as RGB, when it is not already */
 } jpeg_ctx;
 
-/* Rows decoded per step when they must be converted or moved: enough to fill cache lines of
- * a rotated output, small enough to stay in cache. */
-#define JPEG_BAND 16
 
 /* libjpeg's default error_exit calls exit(); ours returns to jpeg_decode_inner. */
 static void jpeg_on_error(j_common_ptr cinfo)
@@ -593,11 +637,13 @@ static vit_status jpeg_decode_inner(jpeg_ctx *c, const uint8_t *data, size_t siz
         return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: JPEG with %d color components", c->name,
                         comps);
 
-    /* PIL takes the first APP1 starting with "Exif\0". */
+    /* PIL takes the first APP1 starting with "Exif\0", and reads a TIFF block after
+     * "Exif\0\0" (when the sixth byte is not 0 it raises; we ignore the block). */
     for (jpeg_saved_marker_ptr m = c->d.marker_list; m; m = m->next) {
         if (m->marker == JPEG_APP0 + 1 && m->data_length >= 5 &&
             memcmp(m->data, "Exif\0", 5) == 0) {
-            c->orientation = exif_orientation(m->data, m->data_length);
+            if (m->data_length >= 6 && m->data[5] == 0)
+                c->orientation = exif_orientation(m->data + 6, m->data_length - 6);
             break;
         }
     }
@@ -1334,6 +1380,9 @@ static vit_status check_cfg(const vit_preprocess_cfg *cfg, vit_error *err)
         cfg->resize_size > VIT_IMAGE_MAX_SIDE)
         return vit_fail(err, VIT_ERR_ARG, "preprocess: sizes resize %d / crop %d out of range",
                         cfg->resize_size, cfg->image_size);
+    if ((int64_t)cfg->image_size * cfg->image_size > VIT_IMAGE_MAX_PIXELS)
+        return vit_fail(err, VIT_ERR_LIMIT, "preprocess: a %d×%d crop is over the %lld megapixel "
+                        "limit", cfg->image_size, cfg->image_size, VIT_IMAGE_MAX_PIXELS / 1000000);
     if (cfg->interp != VIT_INTERP_BICUBIC && cfg->interp != VIT_INTERP_BILINEAR &&
         cfg->interp != VIT_INTERP_NEAREST)
         return vit_fail(err, VIT_ERR_ARG, "preprocess: unknown interpolation %d",

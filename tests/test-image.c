@@ -273,7 +273,7 @@ static bool record_input(const char *file, bool external, vit_image *img)
     uint8_t *raw = read_all(rpath, &n);
     if (!raw)
         return false;
-    /* The size is in the name: stem_WxH.ext */
+    /* The size is in the name: stem_WxH.ext (as stored, before any EXIF orientation). */
     int w = 0, h = 0;
     const char *us = strrchr(file, '_');
     if (!us || sscanf(us + 1, "%dx%d", &w, &h) != 2) {

@@ -139,8 +139,10 @@ def _pack_rows(samples, bit_depth):
 ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
 
 
-def write_png(path, samples, color_type, bit_depth, palette=None, trns=None, interlace=False):
-    """samples: (h, w) or (h, w, channels) array of sample values (palette indices for type 3)."""
+def write_png(path, samples, color_type, bit_depth, palette=None, trns=None, interlace=False,
+              exif=None, exif_after_idat=False):
+    """samples: (h, w) or (h, w, channels) array of sample values (palette indices for type 3);
+    exif: a TIFF block for an eXIf chunk, before the image data or after it."""
     s = samples if samples.ndim == 3 else samples[..., None]
     h, w, ch = s.shape
     bpp = max(1, ch * bit_depth // 8)
@@ -160,10 +162,14 @@ def write_png(path, samples, color_type, bit_depth, palette=None, trns=None, int
     if trns is not None:
         data += _chunk(b"tRNS", trns)
     data += _chunk(b"tEXt", b"Comment\0vit-lens fixture")
+    if exif is not None and not exif_after_idat:
+        data += _chunk(b"eXIf", exif)
     # Split the image data over several IDAT chunks, as encoders do for large images.
     comp = zlib.compress(raw, 9)
     for k in range(0, len(comp), 700):
         data += _chunk(b"IDAT", comp[k:k + 700])
+    if exif is not None and exif_after_idat:
+        data += _chunk(b"eXIf", exif)
     data += _chunk(b"IEND", b"")
     with open(path, "wb") as f:
         f.write(data)
@@ -213,6 +219,10 @@ def main():
     pal16 = rng.randint(0, 256, (16, 3))
     png("palette4_trns_44x44.png", scene(44, 44, 1) >> 4, 3, 4, palette=pal16,
         trns=bytes(range(0, 160, 10)))
+    # eXIf orientation (PIL's exif_transpose applies it to PNGs too), before and after IDAT.
+    png("png_exif6_23x15.png", scene(23, 15), 2, 8, exif=exif_orientation(6, False)[6:])
+    png("png_exif3_after_19x11.png", scene(19, 11), 2, 8, exif=exif_orientation(3, True)[6:],
+        exif_after_idat=True)
     # A PLTE shorter than the indices used: PIL fills the missing entries with (i, i, i).
     png("palette_short_26x14.png", rng.randint(0, 256, (14, 26)), 3, 8, palette=pal[:5])
     png("rgba_57x41.png", np.dstack([scene(57, 41), scene(57, 41, 1)]), 6, 8)
@@ -254,7 +264,7 @@ def main():
         jpeg(f"jpeg_exif{o}_75x51.jpg", Image.fromarray(scene(75, 51)), quality=90,
              exif=exif_orientation(o, be))
     # The other orientations: decode checks only (small).
-    decode_only = {"palette_short_26x14.png"}
+    decode_only = {"palette_short_26x14.png", "png_exif3_after_19x11.png"}
     for o, be in ((2, True), (4, False), (5, True), (7, False)):
         jpeg(f"jpeg_exif{o}_27x19.jpg", Image.fromarray(scene(27, 19)), quality=90,
              exif=exif_orientation(o, be))
