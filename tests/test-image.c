@@ -661,11 +661,13 @@ static void check_corrupt(const char *file, int variants)
     free(data);
 }
 
-/* Rewrite the SOF size of a JPEG in memory. */
-static bool jpeg_set_size(uint8_t *d, size_t n, unsigned w, unsigned h)
+/* Rewrite the SOF size (and sample precision, when precision != 0) of a JPEG in memory. */
+static bool jpeg_set_size(uint8_t *d, size_t n, unsigned w, unsigned h, unsigned precision)
 {
     for (size_t i = 2; i + 9 < n; i++) {
         if (d[i] == 0xFF && (d[i + 1] == 0xC0 || d[i + 1] == 0xC2)) {
+            if (precision)
+                d[i + 4] = (uint8_t)precision;
             d[i + 5] = (uint8_t)(h >> 8), d[i + 6] = (uint8_t)h;
             d[i + 7] = (uint8_t)(w >> 8), d[i + 8] = (uint8_t)w;
             return true;
@@ -778,10 +780,15 @@ static void check_bad_input(void)
             char name[128];
             snprintf(name, sizeof name, "/image/limit/%s", sizes[k].name);
             snprintf(tpath, sizeof tpath, "%s/%s.jpg", tmpdir, sizes[k].name);
-            jpeg_set_size(d, n, sizes[k].w, sizes[k].h);
+            jpeg_set_size(d, n, sizes[k].w, sizes[k].h, 0);
             write_all(tpath, d, n);
             expect_status(name, tpath, sizes[k].st, sizes[k].needle);
         }
+        /* 12-bit samples: well-formed, but neither libjpeg-turbo's 8-bit API nor PIL reads them. */
+        jpeg_set_size(d, n, 240, 180, 12);
+        tmp_path(tpath, sizeof tpath, "twelve-bit.jpg");
+        write_all(tpath, d, n);
+        expect_status("/image/bad/jpeg-12-bit", tpath, VIT_ERR_UNSUPPORTED, "precision 12");
         free(d);
     }
 
