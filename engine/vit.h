@@ -95,8 +95,9 @@ typedef struct {
 } vit_image;
 
 /* Decode a PNG or JPEG file into RGB8, the way PIL's Image.open(...).convert("RGB") does:
- * alpha dropped, gray replicated, palette expanded, 16-bit reduced to 8, EXIF orientation of
- * JPEGs applied (as PIL's ImageOps.exif_transpose). */
+ * alpha dropped, gray replicated, palette expanded, 16-bit reduced to 8, EXIF orientation
+ * (JPEG APP1 and PNG eXIf) applied as PIL's ImageOps.exif_transpose. One deliberate difference:
+ * 16-bit gray keeps the high byte (PIL would clip every value to 255). */
 vit_status vit_image_load(const char *path, vit_image *out, vit_error *err);
 vit_status vit_image_load_memory(const void *data, size_t size, const char *name, vit_image *out,
                                  vit_error *err);
@@ -106,7 +107,7 @@ vit_status vit_image_new(int32_t width, int32_t height, vit_pixel_format format,
 void vit_image_free(vit_image *img);
 int vit_pixel_format_bytes(vit_pixel_format format);
 
-/* Save RGB8 or GRAY8 as PNG (for snapshots, charts and tests). */
+/* Save RGB8, GRAY8 or RGBA8 (BGRA8 → RGBA, RGBX8/BGRX8 → RGB) as PNG (snapshots, charts, tests). */
 vit_status vit_image_save_png(const vit_image *img, const char *path, vit_error *err);
 
 typedef enum {
