@@ -169,8 +169,9 @@ vit_status vit_pool_new(int32_t threads, struct vit_pool **out, vit_error *err)
             int rc = pthread_create(&wk->tid, NULL, worker_main, wk);
             if (rc != 0) {
                 vit_pool_free(pool);
-                return vit_fail(err, VIT_ERR_NOMEM, "thread pool: cannot create thread %d of %d: %s",
-                                (int)i + 2, (int)threads, strerror(rc));
+                return vit_fail(err, VIT_ERR_NOMEM,
+                                "thread pool: cannot create thread %d of %d: %s", (int)i + 2,
+                                (int)threads, strerror(rc));
             }
             pool->started++;
         }

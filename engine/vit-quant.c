@@ -33,13 +33,14 @@ typedef struct {
 } vit_kernel_ops;
 
 static const vit_kernel_ops kernel_ops[VIT_KERNEL_COUNT] = {
-    [VIT_KERNEL_SCALAR] = {"scalar", vit_gemm_u8s8s32_ref, vit_minmax_f32_ref,
-                           vit_quantize_u8_ref, 0, 0, 8},
+    [VIT_KERNEL_SCALAR] = {"scalar", vit_gemm_u8s8s32_ref, vit_minmax_f32_ref, vit_quantize_u8_ref,
+                           0, 0, 8},
 #if defined(VIT_HAVE_X86_SIMD)
-    [VIT_KERNEL_AVX2] = {"avx2", vit_gemm_u8s8s32_avx2, vit_minmax_f32_avx2,
-                         vit_quantize_u8_avx2, VIT_AVX2_VEC, VIT_AVX2_PANEL, VIT_AVX2_MR},
+    [VIT_KERNEL_AVX2] = {"avx2", vit_gemm_u8s8s32_avx2, vit_minmax_f32_avx2, vit_quantize_u8_avx2,
+                         VIT_AVX2_VEC, VIT_AVX2_PANEL, VIT_AVX2_MR},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", vit_gemm_u8s8s32_avx512, vit_minmax_f32_avx512,
-                                vit_quantize_u8_avx512, VIT_AVX512_VEC, VIT_AVX512_PANEL, VIT_AVX512_MR},
+                                vit_quantize_u8_avx512, VIT_AVX512_VEC, VIT_AVX512_PANEL,
+                                VIT_AVX512_MR},
 #else
     [VIT_KERNEL_AVX2] = {"avx2", NULL, NULL, NULL, 0, 0, 0},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", NULL, NULL, NULL, 0, 0, 0},

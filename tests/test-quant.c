@@ -197,8 +197,9 @@ static void test_gemm(void)
             vit_qlinear ql;
             vit_qlinear_init_quantized(&ql, q, &sc, NULL, n, k, 0, kern, NULL);
             vit_gemm_u8s8s32(kern, m, k, a, k, &ql, out, n, 0, n);
-            check(memcmp(out, ref, (size_t)m * n * 4) == 0, "/quant/gemm/%s/bit-exact-mixed-rows %dx%dx%d",
-                  vit_kernel_name(kern), (int)m, (int)k, (int)n);
+            check(memcmp(out, ref, (size_t)m * n * 4) == 0,
+                  "/quant/gemm/%s/bit-exact-mixed-rows %dx%dx%d", vit_kernel_name(kern), (int)m,
+                  (int)k, (int)n);
             vit_qlinear_free(&ql);
         }
         vit_qlinear_free(&qr);

@@ -83,7 +83,8 @@ static void time_pair(bench_fn fa, void *ca, bench_fn fb, void *cb, double *ta, 
     double t1 = vit_now_ms();
     fb(cb);
     double t2 = vit_now_ms();
-    int ia = t1 - t0 > 0 ? (int)(2.0 / (t1 - t0)) + 1 : 1000, ib = t2 - t1 > 0 ? (int)(2.0 / (t2 - t1)) + 1 : 1000;
+    int ia = t1 - t0 > 0 ? (int)(2.0 / (t1 - t0)) + 1 : 1000,
+        ib = t2 - t1 > 0 ? (int)(2.0 / (t2 - t1)) + 1 : 1000;
     ia = ia > 1000 ? 1000 : ia;
     ib = ib > 1000 ? 1000 : ib;
     double a[64], b[64];
