@@ -13,6 +13,12 @@
  * Errors and logging (vit.c) */
 
 /* Fill err (may be NULL) with status and a printf-style message; returns status. */
+/* Log levels for vit_log (the host's callback decides what to show). */
+#define VIT_LOG_ERROR 0
+#define VIT_LOG_WARN 1
+#define VIT_LOG_INFO 2
+#define VIT_LOG_DEBUG 3
+
 vit_status vit_fail(vit_error *err, vit_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void vit_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
