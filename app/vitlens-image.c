@@ -1,0 +1,301 @@
+/* vitlens-image.c — a decoded image: the engine's RGB8 pixels and the texture that shows them
+ *
+ * Copyright 2024 The ViT Lens authors
+ * SPDX-License-Identifier: MIT
+ *
+ * A VitlensImage is immutable once made, so the worker thread may read its pixels while the
+ * main thread paints its texture. Both share one buffer: the GBytes below owns the engine's
+ * allocation and frees it with vit_image_free() when the last of them lets go.
+ */
+#define G_LOG_DOMAIN "vitlens-image"
+
+#include "vitlens-config.h"
+
+#include <glib/gi18n.h>
+
+#include "vitlens-error.h"
+#include "vitlens-image.h"
+
+struct _VitlensImage
+{
+  GObject     parent_instance;
+
+  char       *name;
+  GFile      *file;     /* NULL for pasted images */
+  vit_image   pixels;   /* RGB8; .data points into @bytes */
+  GBytes     *bytes;
+  GdkTexture *texture;
+  double      decode_ms;
+};
+
+G_DEFINE_FINAL_TYPE (VitlensImage, vitlens_image, G_TYPE_OBJECT)
+
+static void
+vitlens_image_finalize (GObject *object)
+{
+  VitlensImage *self = (VitlensImage *)object;
+
+  g_clear_object (&self->texture);
+  g_clear_pointer (&self->bytes, g_bytes_unref);
+  g_clear_object (&self->file);
+  g_clear_pointer (&self->name, g_free);
+
+  G_OBJECT_CLASS (vitlens_image_parent_class)->finalize (object);
+}
+
+static void
+vitlens_image_class_init (VitlensImageClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = vitlens_image_finalize;
+}
+
+static void
+vitlens_image_init (VitlensImage *self)
+{
+}
+
+static void
+free_vit_image (gpointer data)
+{
+  vit_image *img = data;
+
+  vit_image_free (img);
+  g_free (img);
+}
+
+/* Takes ownership of @img (an RGB8 image from the engine). */
+static VitlensImage *
+vitlens_image_new_take (vit_image  *img,
+                        const char *name,
+                        GFile      *file,
+                        double      decode_ms)
+{
+  VitlensImage *self = g_object_new (VITLENS_TYPE_IMAGE, NULL);
+  vit_image *owned = g_memdup2 (img, sizeof *img);
+  gsize size = (gsize)img->stride * (gsize)img->height;
+
+  self->name = g_strdup (name);
+  self->file = file ? g_object_ref (file) : NULL;
+  self->pixels = *img;
+  self->decode_ms = decode_ms;
+  self->bytes = g_bytes_new_with_free_func (img->data, size, free_vit_image, owned);
+  /* GdkMemoryTexture is a plain data object: fine to make off the main thread. */
+  self->texture = gdk_memory_texture_new (img->width, img->height, GDK_MEMORY_R8G8B8,
+                                          self->bytes, img->stride);
+  memset (img, 0, sizeof *img);
+
+  return self;
+}
+
+VitlensImage *
+vitlens_image_new_from_bytes (GBytes     *bytes,
+                              const char *name,
+                              GError    **error)
+{
+  vit_error err = { 0 };
+  vit_image img = { 0 };
+  gsize size = 0;
+  const void *data;
+  double t0;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  data = g_bytes_get_data (bytes, &size);
+  t0 = vit_now_ms ();
+  if (vit_image_load_memory (data ? data : "", size, name, &img, &err) != VIT_OK)
+    {
+      vitlens_set_error_from_vit (error, &err);
+      return NULL;
+    }
+
+  return vitlens_image_new_take (&img, name, NULL, vit_now_ms () - t0);
+}
+
+VitlensImage *
+vitlens_image_new_from_file (GFile        *file,
+                             GCancellable *cancellable,
+                             GError      **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *basename = NULL;
+  vit_error err = { 0 };
+  vit_image img = { 0 };
+  double t0;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  basename = g_file_get_basename (file);
+  path = g_file_get_path (file);
+  t0 = vit_now_ms ();
+
+  if (path != NULL)
+    {
+      if (vit_image_load (path, &img, &err) != VIT_OK)
+        {
+          vitlens_set_error_from_vit (error, &err);
+          return NULL;
+        }
+    }
+  else
+    {
+      /* Not a local file (a URI from a portal or another machine): read it through GIO. */
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, &local_error))
+        {
+          g_set_error (error, VITLENS_ERROR, VITLENS_ERROR_IO,
+                       /* Translators: %s is a file name, then the reason */
+                       _("%s: cannot read: %s"), basename, local_error->message);
+          return NULL;
+        }
+      if (vit_image_load_memory (contents, length, basename, &img, &err) != VIT_OK)
+        {
+          vitlens_set_error_from_vit (error, &err);
+          return NULL;
+        }
+    }
+
+  return vitlens_image_new_take (&img, basename, file, vit_now_ms () - t0);
+}
+
+typedef struct
+{
+  GFile  *file;
+  GBytes *bytes;
+  char   *name;
+} LoadData;
+
+static void
+load_data_free (gpointer data)
+{
+  LoadData *ld = data;
+
+  g_clear_object (&ld->file);
+  g_clear_pointer (&ld->bytes, g_bytes_unref);
+  g_free (ld->name);
+  g_free (ld);
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  LoadData *ld = task_data;
+  GError *error = NULL;
+  VitlensImage *image;
+
+  if (ld->file != NULL)
+    image = vitlens_image_new_from_file (ld->file, cancellable, &error);
+  else
+    image = vitlens_image_new_from_bytes (ld->bytes, ld->name, &error);
+
+  if (image != NULL)
+    g_task_return_pointer (task, image, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+start_load (LoadData           *ld,
+            GCancellable       *cancellable,
+            GAsyncReadyCallback callback,
+            gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, vitlens_image_load_async);
+  g_task_set_task_data (task, ld, load_data_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+void
+vitlens_image_load_async (GFile              *file,
+                          GCancellable       *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer            user_data)
+{
+  LoadData *ld = g_new0 (LoadData, 1);
+
+  g_return_if_fail (G_IS_FILE (file));
+
+  ld->file = g_object_ref (file);
+  start_load (ld, cancellable, callback, user_data);
+}
+
+void
+vitlens_image_load_bytes_async (GBytes             *bytes,
+                                const char         *name,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
+{
+  LoadData *ld = g_new0 (LoadData, 1);
+
+  g_return_if_fail (bytes != NULL);
+
+  ld->bytes = g_bytes_ref (bytes);
+  ld->name = g_strdup (name);
+  start_load (ld, cancellable, callback, user_data);
+}
+
+VitlensImage *
+vitlens_image_load_finish (GAsyncResult *result,
+                           GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const char *
+vitlens_image_get_name (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), NULL);
+  return self->name;
+}
+
+GFile *
+vitlens_image_get_file (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), NULL);
+  return self->file;
+}
+
+GdkTexture *
+vitlens_image_get_texture (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), NULL);
+  return self->texture;
+}
+
+const vit_image *
+vitlens_image_get_pixels (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), NULL);
+  return &self->pixels;
+}
+
+int
+vitlens_image_get_width (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), 0);
+  return self->pixels.width;
+}
+
+int
+vitlens_image_get_height (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), 0);
+  return self->pixels.height;
+}
+
+double
+vitlens_image_get_decode_ms (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), 0);
+  return self->decode_ms;
+}

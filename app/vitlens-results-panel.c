@@ -1,0 +1,373 @@
+/* vitlens-results-panel.c — top-K predictions, timings and model facts
+ *
+ * Copyright 2024 The ViT Lens authors
+ * SPDX-License-Identifier: MIT
+ */
+#define G_LOG_DOMAIN "vitlens-results-panel"
+
+#include "vitlens-config.h"
+
+#include <glib/gi18n.h>
+
+#include "vitlens-results-panel.h"
+
+typedef struct
+{
+  GtkWidget *grid;
+  GtkWidget *name;
+  GtkWidget *percent;
+  GtkWidget *bar;
+} PredictionRow;
+
+/* The model facts, one grid row each; @key names them for vitlens_results_panel_get_fact(). */
+typedef enum
+{
+  FACT_NAME,
+  FACT_ARCHITECTURE,
+  FACT_PARAMETERS,
+  FACT_FILE_SIZE,
+  FACT_INPUT,
+  FACT_CLASSES,
+  FACT_VARIANT,
+  FACT_THREADS,
+  FACT_KERNEL,
+  N_FACTS
+} Fact;
+
+static const struct
+{
+  const char *key;
+  const char *title;
+} fact_titles[N_FACTS] = {
+  [FACT_NAME] = { "name", N_("Name") },
+  [FACT_ARCHITECTURE] = { "architecture", N_("Architecture") },
+  [FACT_PARAMETERS] = { "parameters", N_("Parameters") },
+  [FACT_FILE_SIZE] = { "file-size", N_("File size") },
+  [FACT_INPUT] = { "input", N_("Input") },
+  [FACT_CLASSES] = { "classes", N_("Classes") },
+  [FACT_VARIANT] = { "variant", N_("Variant") },
+  [FACT_THREADS] = { "threads", N_("Threads") },
+  [FACT_KERNEL] = { "kernel", N_("Kernel") },
+};
+
+struct _VitlensResultsPanel
+{
+  GtkBox         parent_instance;
+
+  /* template widgets */
+  GtkStack      *predictions_stack;
+  GtkBox        *rows_box;
+  GtkLabel      *decode_label;
+  GtkLabel      *preprocess_label;
+  GtkLabel      *forward_label;
+  GtkLabel      *median_label;
+  GtkGrid       *model_grid;
+
+  PredictionRow  rows[VIT_TOPK_MAX];
+  guint          n_rows;       /* rows made so far */
+  guint          n_visible;
+  GtkLabel      *facts[N_FACTS];
+};
+
+G_DEFINE_FINAL_TYPE (VitlensResultsPanel, vitlens_results_panel, GTK_TYPE_BOX)
+
+static const char *dash = "—";
+
+static char *
+format_ms (double ms)
+{
+  /* Translators: a duration in milliseconds */
+  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
+}
+
+static char *
+format_count (gint64 n)
+{
+  if (n >= 1000000)
+    /* Translators: a number of parameters in millions, e.g. "5.7 M" */
+    return g_strdup_printf (_("%.1f M"), n / 1e6);
+  if (n >= 1000)
+    /* Translators: a number of parameters in thousands, e.g. "150.3 K" */
+    return g_strdup_printf (_("%.1f K"), n / 1e3);
+  return g_strdup_printf ("%" G_GINT64_FORMAT, n);
+}
+
+static void
+set_label_ms (GtkLabel *label,
+              double    ms)
+{
+  g_autofree char *text = format_ms (ms);
+
+  gtk_label_set_label (label, text);
+}
+
+static void
+set_fact (VitlensResultsPanel *self,
+          Fact                 fact,
+          const char          *text)
+{
+  gtk_label_set_label (self->facts[fact], text ? text : dash);
+}
+
+static void
+set_fact_take (VitlensResultsPanel *self,
+               Fact                 fact,
+               char                *text)
+{
+  set_fact (self, fact, text);
+  g_free (text);
+}
+
+static void
+make_row (VitlensResultsPanel *self,
+          guint                i)
+{
+  PredictionRow *row = &self->rows[i];
+
+  row->grid = gtk_grid_new ();
+  gtk_grid_set_column_spacing (GTK_GRID (row->grid), 12);
+  gtk_grid_set_row_spacing (GTK_GRID (row->grid), 4);
+  gtk_widget_add_css_class (row->grid, "prediction-row");
+  if (i == 0)
+    gtk_widget_add_css_class (row->grid, "top-prediction");
+
+  row->name = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (row->name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (row->name), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (row->name, TRUE);
+  gtk_widget_add_css_class (row->name, "prediction-name");
+  gtk_grid_attach (GTK_GRID (row->grid), row->name, 0, 0, 1, 1);
+
+  row->percent = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (row->percent), 1);
+  gtk_widget_add_css_class (row->percent, "numeric");
+  gtk_widget_add_css_class (row->percent, "prediction-percent");
+  gtk_grid_attach (GTK_GRID (row->grid), row->percent, 1, 0, 1, 1);
+
+  row->bar = gtk_progress_bar_new ();
+  gtk_widget_add_css_class (row->bar, "prediction-bar");
+  gtk_grid_attach (GTK_GRID (row->grid), row->bar, 0, 1, 2, 1);
+
+  gtk_box_append (self->rows_box, row->grid);
+}
+
+static void
+update_row (VitlensResultsPanel     *self,
+            guint                    i,
+            const VitlensPrediction *prediction)
+{
+  PredictionRow *row = &self->rows[i];
+  g_autofree char *fallback = NULL;
+  g_autofree char *percent = NULL;
+  g_autofree char *description = NULL;
+  const char *name = prediction->label[i];
+
+  if (name == NULL)
+    /* Translators: shown for a class when the model has no names for its classes */
+    name = fallback = g_strdup_printf (_("Class %d"), prediction->index[i]);
+
+  percent = g_strdup_printf ("%.1f%%", 100.0 * prediction->prob[i]);
+  gtk_label_set_label (GTK_LABEL (row->name), name);
+  gtk_widget_set_tooltip_text (row->name, name);
+  gtk_label_set_label (GTK_LABEL (row->percent), percent);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (row->bar), CLAMP (prediction->prob[i], 0.0, 1.0));
+
+  /* Translators: read by screen readers for a result row: rank, class name, probability */
+  description = g_strdup_printf (_("%d. %s, %s"), i + 1, name, percent);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row->bar),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row->grid),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  -1);
+  gtk_widget_set_visible (row->grid, TRUE);
+}
+
+static void
+vitlens_results_panel_class_init (VitlensResultsPanelClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               APP_RESOURCE_PATH "/ui/vitlens-results-panel.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, predictions_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, rows_box);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, decode_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, preprocess_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, forward_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, median_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, model_grid);
+  gtk_widget_class_set_css_name (widget_class, "resultspanel");
+}
+
+static void
+vitlens_results_panel_init (VitlensResultsPanel *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  for (guint f = 0; f < N_FACTS; f++)
+    {
+      GtkWidget *key = gtk_label_new (_(fact_titles[f].title));
+      GtkWidget *value = gtk_label_new (dash);
+
+      gtk_label_set_xalign (GTK_LABEL (key), 0);
+      gtk_widget_set_valign (key, GTK_ALIGN_START);
+      gtk_widget_add_css_class (key, "dim-label");
+      gtk_label_set_xalign (GTK_LABEL (value), 1);
+      gtk_label_set_wrap (GTK_LABEL (value), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (value), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_justify (GTK_LABEL (value), GTK_JUSTIFY_RIGHT);
+      gtk_widget_set_hexpand (value, TRUE);
+      gtk_widget_set_halign (value, GTK_ALIGN_END);
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
+                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
+                                      -1);
+      gtk_grid_attach (self->model_grid, key, 0, f, 1, 1);
+      gtk_grid_attach (self->model_grid, value, 1, f, 1, 1);
+      self->facts[f] = GTK_LABEL (value);
+    }
+}
+
+GtkWidget *
+vitlens_results_panel_new (void)
+{
+  return g_object_new (VITLENS_TYPE_RESULTS_PANEL, NULL);
+}
+
+void
+vitlens_results_panel_set_model (VitlensResultsPanel     *self,
+                                 const VitlensModelFacts *facts)
+{
+  g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
+
+  if (facts == NULL)
+    {
+      for (guint f = 0; f < N_FACTS; f++)
+        set_fact (self, f, NULL);
+      return;
+    }
+
+  set_fact (self, FACT_NAME, facts->display_name);
+  set_fact (self, FACT_ARCHITECTURE, facts->architecture);
+  set_fact_take (self, FACT_PARAMETERS, format_count (facts->num_params));
+  set_fact_take (self, FACT_FILE_SIZE, facts->file_bytes > 0 ? g_format_size (facts->file_bytes) : NULL);
+  set_fact_take (self, FACT_INPUT,
+                 /* Translators: the model's input: side × side pixels, patch side, channels */
+                 g_strdup_printf (facts->in_chans == 1 ? _("%d×%d gray, %d px patches")
+                                                       : _("%d×%d RGB, %d px patches"),
+                                  facts->img_size, facts->img_size, facts->patch_size));
+  if (facts->num_labels > 0)
+    set_fact_take (self, FACT_CLASSES, g_strdup_printf ("%d", facts->num_classes));
+  else
+    /* Translators: the number of classes of a model that has no class names */
+    set_fact_take (self, FACT_CLASSES, g_strdup_printf (_("%d (unnamed)"), facts->num_classes));
+  set_fact (self, FACT_THREADS, NULL);
+  set_fact (self, FACT_KERNEL, NULL);
+}
+
+void
+vitlens_results_panel_set_variant (VitlensResultsPanel *self,
+                                   vit_variant          variant)
+{
+  g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
+
+  set_fact (self, FACT_VARIANT, vit_variant_name (variant));
+}
+
+void
+vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
+                                      const VitlensPrediction *prediction)
+{
+  g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
+
+  if (prediction == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->predictions_stack, "empty");
+      gtk_label_set_label (self->decode_label, dash);
+      gtk_label_set_label (self->preprocess_label, dash);
+      gtk_label_set_label (self->forward_label, dash);
+      gtk_label_set_label (self->median_label, dash);
+      set_fact (self, FACT_THREADS, NULL);
+      set_fact (self, FACT_KERNEL, NULL);
+      self->n_visible = 0;
+      return;
+    }
+
+  /* Same widgets, new numbers: a variant switch changes the values in place. */
+  while (self->n_rows < (guint)prediction->k)
+    make_row (self, self->n_rows++);
+  for (guint i = 0; i < self->n_rows; i++)
+    {
+      if (i < (guint)prediction->k)
+        update_row (self, i, prediction);
+      else
+        gtk_widget_set_visible (self->rows[i].grid, FALSE);
+    }
+  self->n_visible = prediction->k;
+  gtk_stack_set_visible_child_name (self->predictions_stack, "rows");
+
+  set_label_ms (self->decode_label, prediction->timing.decode_ms);
+  set_label_ms (self->preprocess_label, prediction->timing.preprocess_ms);
+  set_label_ms (self->forward_label, prediction->timing.forward_ms);
+  {
+    g_autofree char *ms = format_ms (prediction->median_forward_ms);
+    /* Translators: the median forward time, then over how many runs it was taken */
+    g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (%d run)", "%s (%d runs)",
+                                                          prediction->median_runs),
+                                             ms, prediction->median_runs);
+    gtk_label_set_label (self->median_label, text);
+  }
+
+  set_fact (self, FACT_VARIANT, vit_variant_name (prediction->variant));
+  set_fact_take (self, FACT_THREADS, g_strdup_printf ("%d", prediction->threads));
+  set_fact (self, FACT_KERNEL, prediction->kernel);
+}
+
+guint
+vitlens_results_panel_get_n_rows (VitlensResultsPanel *self)
+{
+  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), 0);
+
+  return self->n_visible;
+}
+
+const char *
+vitlens_results_panel_get_row_label (VitlensResultsPanel *self,
+                                     guint                row)
+{
+  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
+  g_return_val_if_fail (row < self->n_visible, NULL);
+
+  return gtk_label_get_label (GTK_LABEL (self->rows[row].name));
+}
+
+const char *
+vitlens_results_panel_get_row_percent (VitlensResultsPanel *self,
+                                       guint                row)
+{
+  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
+  g_return_val_if_fail (row < self->n_visible, NULL);
+
+  return gtk_label_get_label (GTK_LABEL (self->rows[row].percent));
+}
+
+const char *
+vitlens_results_panel_get_fact (VitlensResultsPanel *self,
+                                const char          *key)
+{
+  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
+
+  if (g_str_equal (key, "decode"))
+    return gtk_label_get_label (self->decode_label);
+  if (g_str_equal (key, "preprocess"))
+    return gtk_label_get_label (self->preprocess_label);
+  if (g_str_equal (key, "forward"))
+    return gtk_label_get_label (self->forward_label);
+  if (g_str_equal (key, "median"))
+    return gtk_label_get_label (self->median_label);
+  for (guint f = 0; f < N_FACTS; f++)
+    if (g_str_equal (key, fact_titles[f].key))
+      return gtk_label_get_label (self->facts[f]);
+
+  g_return_val_if_reached (NULL);
+}

@@ -1,0 +1,51 @@
+/* vitlens-window.h — the main window
+ *
+ * Copyright 2024 The ViT Lens authors
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "vitlens-application.h"
+#include "vitlens-image.h"
+#include "vitlens-results-panel.h"
+
+G_BEGIN_DECLS
+
+#define VITLENS_TYPE_WINDOW (vitlens_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (VitlensWindow, vitlens_window, VITLENS, WINDOW, GtkApplicationWindow)
+
+/* Loads the application's start-up model (see vitlens_application_get_startup_model()). */
+VitlensWindow       *vitlens_window_new                (VitlensApplication *application);
+
+/* Every way in ends here: drops, Open…, the command line and pasted files. Images are
+ * decoded off the main thread; model files (.safetensors, .vitq, .vitl) are loaded as the
+ * model. Several images make a strip of thumbnails. */
+void                 vitlens_window_open_files         (VitlensWindow      *self,
+                                                        GFile             **files,
+                                                        guint               n_files);
+/* A pasted image. */
+void                 vitlens_window_open_texture       (VitlensWindow      *self,
+                                                        GdkTexture         *texture);
+/* NULL: the built-in model. */
+void                 vitlens_window_load_model         (VitlensWindow      *self,
+                                                        GFile              *file);
+/* Show an error in the window's banner. */
+void                 vitlens_window_show_error         (VitlensWindow      *self,
+                                                        const char         *message);
+
+/* State, for tests. */
+gboolean             vitlens_window_get_busy           (VitlensWindow      *self);
+vit_variant          vitlens_window_get_variant        (VitlensWindow      *self);
+VitlensImage        *vitlens_window_get_image          (VitlensWindow      *self);
+const char          *vitlens_window_get_error_message  (VitlensWindow      *self);
+VitlensResultsPanel *vitlens_window_get_results_panel  (VitlensWindow      *self);
+GtkWidget           *vitlens_window_get_variant_button (VitlensWindow      *self,
+                                                        vit_variant         variant);
+GtkDropTarget       *vitlens_window_get_drop_target    (VitlensWindow      *self);
+const char          *vitlens_window_get_page           (VitlensWindow      *self);
+guint                vitlens_window_get_n_files        (VitlensWindow      *self);
+
+G_END_DECLS
