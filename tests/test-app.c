@@ -235,6 +235,40 @@ close_window (VitlensWindow *window)
   spin (50);
 }
 
+
+/* Render @widget (after its next frame) to VITLENS_TEST_OUTDIR/test-app-NAME.png, as GTK would
+ * paint it on screen; returns the path. */
+static char *
+render_widget (GtkWidget  *widget,
+               const char *name)
+{
+  const char *outdir = g_getenv ("VITLENS_TEST_OUTDIR");
+  g_autofree char *file = g_strdup_printf ("test-app-%s.png", name);
+  char *out = g_build_filename (outdir ? outdir : tmpdir, file, NULL);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  int w, h;
+
+  /* The widget's render node is only there right after a frame. */
+  spin (100);
+  gtk_test_widget_wait_for_draw (widget);
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_assert_true (gdk_texture_save_to_png (texture, out));
+  g_test_message ("%s rendered to %s (%d×%d)", G_OBJECT_TYPE_NAME (widget), out, w, h);
+
+  return out;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Tests */
 
@@ -272,6 +306,7 @@ test_no_model (void)
   g_assert_null (vitlens_window_get_error_message (window));
   for (int v = 0; v < VIT_VARIANT_COUNT && vitlens_data_model (&size) == NULL; v++)
     g_assert_false (gtk_widget_get_sensitive (vitlens_window_get_variant_button (window, v)));
+  g_free (render_widget (GTK_WIDGET (window), "no-model"));
 
   close_window (window);
 }
@@ -380,6 +415,7 @@ test_broken_image (void)
   wait_idle (window);
   g_assert_cmpstr (vitlens_window_get_error_message (window), ==, "dog.heic: not a PNG or JPEG image");
   g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "good.png");
+  g_free (render_widget (GTK_WIDGET (window), "error"));
   g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
   assert_labels (window, good, VIT_VARIANT_FP32);
 
@@ -468,6 +504,7 @@ test_several_files (void)
   wait_idle (window);
   g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "c.png");
   assert_labels (window, c, VIT_VARIANT_FP32);
+  g_free (render_widget (GTK_WIDGET (window), "several"));
 
   close_window (window);
 }
@@ -534,7 +571,7 @@ test_preferences (void)
 
   dialog = vitlens_preferences_dialog_new (settings, GTK_WINDOW (window));
   gtk_window_present (GTK_WINDOW (dialog));
-  gtk_test_widget_wait_for_draw (dialog);
+  g_free (render_widget (dialog, "preferences"));
 
   /* Changes apply at once: the image runs again with three results, then one thread. */
   g_settings_set_int (settings, "top-k", 3);
@@ -585,41 +622,21 @@ test_render_png (void)
 {
   VitlensWindow *window = new_window (model_path);
   g_autofree char *png = write_image ("render.png", 320, 240, 9);
-  const char *outdir = g_getenv ("VITLENS_TEST_OUTDIR");
-  g_autofree char *out = g_build_filename (outdir ? outdir : tmpdir, "test-app-window.png", NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *out = NULL;
   g_autoptr(GdkPixbuf) saved = NULL;
   g_autoptr(GError) error = NULL;
-  int w, h;
 
   drop_path (window, png);
   wait_idle (window);
   assert_labels (window, png, VIT_VARIANT_FP32);
 
-  /* The widget's render node is only there right after a frame. */
-  spin (100);
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  w = gtk_widget_get_width (GTK_WIDGET (window));
-  h = gtk_widget_get_height (GTK_WIDGET (window));
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, out));
-  g_test_message ("window rendered to %s (%d×%d)", out, w, h);
-
+  out = render_widget (GTK_WIDGET (window), "window");
   saved = gdk_pixbuf_new_from_file (out, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (gdk_pixbuf_get_width (saved), ==, w);
-  g_assert_cmpint (gdk_pixbuf_get_height (saved), ==, h);
-  g_assert_cmpint (w, >=, 760);
-  g_assert_cmpint (h, >=, 520);
+  g_assert_cmpint (gdk_pixbuf_get_width (saved), ==, gtk_widget_get_width (GTK_WIDGET (window)));
+  g_assert_cmpint (gdk_pixbuf_get_height (saved), ==, gtk_widget_get_height (GTK_WIDGET (window)));
+  g_assert_cmpint (gdk_pixbuf_get_width (saved), >=, 760);
+  g_assert_cmpint (gdk_pixbuf_get_height (saved), >=, 520);
 
   close_window (window);
 }
