@@ -54,6 +54,12 @@ thumbnail_thread (GTask        *task,
   g_autoptr(GdkPixbuf) oriented = NULL;
   GError *error = NULL;
 
+  /* Only regular files: reading a FIFO dropped by mistake would block this thread forever. */
+  if (g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable) != G_FILE_TYPE_REGULAR)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file");
+      return;
+    }
   stream = g_file_read (file, cancellable, &error);
   if (stream != NULL)
     pixbuf = gdk_pixbuf_new_from_stream_at_scale (G_INPUT_STREAM (stream),

@@ -193,6 +193,7 @@ set_image (VitlensWindow *self,
            VitlensImage  *image)
 {
   g_autofree char *caption = NULL;
+  g_autofree char *title = NULL;
 
   g_set_object (&self->image, image);
   gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture (image)));
@@ -202,6 +203,9 @@ set_image (VitlensWindow *self,
   caption = g_strdup_printf (_("%s · %d×%d"), vitlens_image_get_name (image),
                              vitlens_image_get_width (image), vitlens_image_get_height (image));
   gtk_label_set_label (self->image_caption, caption);
+  /* Translators: the window title: the image's name, then the application's */
+  title = g_strdup_printf (_("%s — ViT Lens"), vitlens_image_get_name (image));
+  gtk_window_set_title (GTK_WINDOW (self), title);
 
   update_page (self);
 }

@@ -8,7 +8,7 @@ po="$root/po/$lang.po"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-msgfmt --check --statistics -o "$tmp/$lang.mo" "$po" || exit 1
+msgfmt --check -o "$tmp/$lang.mo" "$po" || exit 1
 
 # The keywords and flags of meson's i18n.gettext(preset: 'glib').
 (cd "$root" && xgettext --package-name=vitlens --from-code=UTF-8 --add-comments \

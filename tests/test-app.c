@@ -641,6 +641,77 @@ test_render_png (void)
   close_window (window);
 }
 
+
+static void
+test_command_line (void)
+{
+  g_autofree char *png = write_image ("argv.png", 90, 60, 10);
+  g_autoptr(GFile) file = g_file_new_for_path (png);
+  GtkWindow *window;
+
+  /* `vitlens argv.png`: GApplication's open, into the active window or a new one. */
+  vitlens_application_set_startup_model (app, model_path);
+  g_application_open (G_APPLICATION (app), &file, 1, "");
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (VITLENS_IS_WINDOW (window));
+  wait_idle (VITLENS_WINDOW (window));
+  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (VITLENS_WINDOW (window))), ==, "argv.png");
+  g_assert_cmpstr (gtk_window_get_title (window), ==, "argv.png — ViT Lens");
+  assert_labels (VITLENS_WINDOW (window), png, VIT_VARIANT_FP32);
+
+  close_window (VITLENS_WINDOW (window));
+}
+
+static void
+test_accels (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  static const struct {
+    const char *action;
+    const char *accel;
+  } expected[] = {
+    { "win.open", "<Control>o" },
+    { "win.paste", "<Control>v" },
+    { "app.quit", "<Control>q" },
+    { "win.close", "<Control>w" },
+    { "win.fullscreen", "F11" },
+    { "win.variant::fp32", "<Alt>1" },
+    { "win.variant::int8", "<Alt>2" },
+    { "win.variant::optimized", "<Alt>3" },
+    { "win.open-model", "<Control><Shift>o" },
+    { "app.preferences", "<Control>comma" },
+    { "win.show-help-overlay", "<Control>question" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), expected[i].action);
+      g_autofree char *name = NULL;
+      g_autoptr(GVariant) target = NULL;
+      GActionGroup *group = g_str_has_prefix (expected[i].action, "app.") ? G_ACTION_GROUP (app)
+                                                                          : G_ACTION_GROUP (window);
+
+      guint key, expected_key;
+      GdkModifierType mods, expected_mods;
+
+      g_assert_nonnull (accels[0]);
+      g_assert_true (gtk_accelerator_parse (accels[0], &key, &mods));
+      g_assert_true (gtk_accelerator_parse (expected[i].accel, &expected_key, &expected_mods));
+      g_assert_cmpuint (key, ==, expected_key);
+      g_assert_cmpuint (mods, ==, expected_mods);
+      g_assert_true (g_action_parse_detailed_name (strchr (expected[i].action, '.') + 1, &name, &target, NULL));
+      g_assert_true (g_action_group_has_action (group, name));
+    }
+
+  /* F11 toggles fullscreen through the same action. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "fullscreen", NULL);
+  spin (200);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "fullscreen", NULL);
+  spin (200);
+
+  close_window (window);
+}
+
 static void
 remove_tmpdir (void)
 {
@@ -694,6 +765,8 @@ main (int   argc,
   g_test_add_func ("/app/window/destroy-while-busy", test_destroy_while_busy);
   g_test_add_func ("/app/window/render-png", test_render_png);
   g_test_add_func ("/app/preferences", test_preferences);
+  g_test_add_func ("/app/command-line", test_command_line);
+  g_test_add_func ("/app/accels", test_accels);
 
   rc = g_test_run ();
 
