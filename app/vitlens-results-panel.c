@@ -56,6 +56,7 @@ struct _VitlensResultsPanel
 
   /* template widgets */
   GtkStack      *predictions_stack;
+  GtkLabel      *placeholder_label;
   GtkBox        *rows_box;
   GtkLabel      *decode_label;
   GtkLabel      *preprocess_label;
@@ -107,6 +108,7 @@ set_fact (VitlensResultsPanel *self,
           const char          *text)
 {
   gtk_label_set_label (self->facts[fact], text ? text : dash);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->facts[fact]), text);
 }
 
 static void
@@ -191,6 +193,7 @@ vitlens_results_panel_class_init (VitlensResultsPanelClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                APP_RESOURCE_PATH "/ui/vitlens-results-panel.ui");
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, predictions_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, rows_box);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, decode_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, preprocess_label);
@@ -214,11 +217,9 @@ vitlens_results_panel_init (VitlensResultsPanel *self)
       gtk_widget_set_valign (key, GTK_ALIGN_START);
       gtk_widget_add_css_class (key, "dim-label");
       gtk_label_set_xalign (GTK_LABEL (value), 1);
-      gtk_label_set_wrap (GTK_LABEL (value), TRUE);
-      gtk_label_set_wrap_mode (GTK_LABEL (value), PANGO_WRAP_WORD_CHAR);
-      gtk_label_set_justify (GTK_LABEL (value), GTK_JUSTIFY_RIGHT);
+      /* Long architecture names lose their middle; the tooltip has all of it. */
+      gtk_label_set_ellipsize (GTK_LABEL (value), PANGO_ELLIPSIZE_MIDDLE);
       gtk_widget_set_hexpand (value, TRUE);
-      gtk_widget_set_halign (value, GTK_ALIGN_END);
       gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
                                       GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
                                       -1);
@@ -263,6 +264,15 @@ vitlens_results_panel_set_model (VitlensResultsPanel     *self,
     set_fact_take (self, FACT_CLASSES, g_strdup_printf (_("%d (unnamed)"), facts->num_classes));
   set_fact (self, FACT_THREADS, NULL);
   set_fact (self, FACT_KERNEL, NULL);
+}
+
+void
+vitlens_results_panel_set_placeholder (VitlensResultsPanel *self,
+                                       const char          *text)
+{
+  g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
+
+  gtk_label_set_label (self->placeholder_label, text);
 }
 
 void

@@ -22,6 +22,9 @@ void        vitlens_results_panel_set_model      (VitlensResultsPanel     *self,
 /* The variant selected, shown before its first result comes. */
 void        vitlens_results_panel_set_variant    (VitlensResultsPanel     *self,
                                                   vit_variant              variant);
+/* What is shown instead of results while there are none. */
+void        vitlens_results_panel_set_placeholder (VitlensResultsPanel    *self,
+                                                  const char              *text);
 /* NULL: back to the placeholder. The rows are kept and updated in place. */
 void        vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
                                                   const VitlensPrediction *prediction);

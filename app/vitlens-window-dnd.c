@@ -147,7 +147,7 @@ paste_texture_done (GObject      *object,
   if (texture == NULL)
     {
       g_debug ("Paste: %s", error ? error->message : "no texture");
-      vitlens_window_show_error (self, _("The clipboard holds no image and no image file"));
+      _vitlens_window_show_image_error (self, _("The clipboard holds no image and no image file"));
       return;
     }
   vitlens_window_open_texture (self, texture);

@@ -11,6 +11,14 @@
 
 G_BEGIN_DECLS
 
+/* What the error in the banner is about, so that success at one thing clears only its own. */
+typedef enum
+{
+  ERROR_FROM_OTHER,
+  ERROR_FROM_IMAGE,
+  ERROR_FROM_MODEL,
+} ErrorSource;
+
 struct _VitlensWindow
 {
   GtkApplicationWindow parent_instance;
@@ -52,10 +60,12 @@ struct _VitlensWindow
 
   guint                n_pending;          /* decodes, loads and classifications under way */
   guint                n_model_loads;
-  gboolean             startup_load;       /* the first load: fall back to the built-in model */
+  ErrorSource          error_source;
 };
 
 /* vitlens-window.c */
+void _vitlens_window_show_image_error (VitlensWindow *self,
+                                       const char    *message);
 void _vitlens_window_begin_busy (VitlensWindow *self);
 void _vitlens_window_end_busy   (VitlensWindow *self);
 

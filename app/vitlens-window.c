@@ -71,21 +71,46 @@ _vitlens_window_end_busy (VitlensWindow *self)
     }
 }
 
+static void
+show_error_from (VitlensWindow *self,
+                 ErrorSource    source,
+                 const char    *message)
+{
+  g_debug ("Error shown: %s", message);
+  self->error_source = source;
+  gtk_label_set_label (self->banner_label, message);
+  gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+}
+
 void
 vitlens_window_show_error (VitlensWindow *self,
                            const char    *message)
 {
   g_return_if_fail (VITLENS_IS_WINDOW (self));
 
-  g_debug ("Error shown: %s", message);
-  gtk_label_set_label (self->banner_label, message);
-  gtk_revealer_set_reveal_child (self->banner_revealer, TRUE);
+  show_error_from (self, ERROR_FROM_OTHER, message);
+}
+
+void
+_vitlens_window_show_image_error (VitlensWindow *self,
+                                  const char    *message)
+{
+  show_error_from (self, ERROR_FROM_IMAGE, message);
 }
 
 static void
 hide_error (VitlensWindow *self)
 {
   gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
+}
+
+/* A good image clears an error about an image, not one about the model. */
+static void
+hide_error_from (VitlensWindow *self,
+                 ErrorSource    source)
+{
+  if (self->error_source == source)
+    hide_error (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -95,6 +120,24 @@ static gboolean
 has_model (VitlensWindow *self)
 {
   return vitlens_classifier_get_model (self->classifier) != NULL;
+}
+
+/* What the results panel says while it has no results. */
+static void
+update_placeholder (VitlensWindow *self)
+{
+  const char *text;
+
+  if (self->n_model_loads > 0)
+    text = _("Loading the model…");
+  else if (!has_model (self))
+    text = _("No model is loaded. Open one from the model menu to classify images.");
+  else if (self->image == NULL)
+    text = _("Open an image to see what the model recognizes in it.");
+  else
+    text = _("Classifying…");
+
+  vitlens_results_panel_set_placeholder (self->results_panel, text);
 }
 
 static void
@@ -117,6 +160,7 @@ update_page (VitlensWindow *self)
     gtk_spinner_stop (self->loading_spinner);
 
   gtk_stack_set_visible_child_name (self->image_stack, page);
+  update_placeholder (self);
 }
 
 static void
@@ -229,7 +273,7 @@ classify_done (GObject      *object,
     return;
   if (error != NULL)
     {
-      vitlens_window_show_error (self, error->message);
+      show_error_from (self, ERROR_FROM_IMAGE, error->message);
       return;
     }
 
@@ -277,12 +321,12 @@ decode_done (GObject      *object,
   if (error != NULL)
     {
       /* The previous image, model and results stay. */
-      vitlens_window_show_error (self, error->message);
+      show_error_from (self, ERROR_FROM_IMAGE, error->message);
       vitlens_image_strip_set_selected (self->strip, self->shown_index);
       return;
     }
 
-  hide_error (self);
+  hide_error_from (self, ERROR_FROM_IMAGE);
   self->shown_index = vitlens_image_strip_get_selected (self->strip);
   set_image (self, image);
   classify_current (self);
@@ -352,12 +396,12 @@ decode_bytes_done (GObject      *object,
     return;
   if (error != NULL)
     {
-      vitlens_window_show_error (self, error->message);
+      show_error_from (self, ERROR_FROM_IMAGE, error->message);
       return;
     }
 
   /* A pasted image stands alone. */
-  hide_error (self);
+  hide_error_from (self, ERROR_FROM_IMAGE);
   g_ptr_array_set_size (self->files, 0);
   vitlens_image_strip_set_files (self->strip, NULL, 0);
   gtk_revealer_set_reveal_child (self->strip_revealer, FALSE);
@@ -403,6 +447,8 @@ typedef struct
 {
   VitlensWindow *self;
   GFile         *file;
+  gboolean       startup;  /* the window's first model */
+  gboolean       fallback; /* the built-in model, after the startup model failed */
 } LoadData;
 
 static void
@@ -466,6 +512,11 @@ remember_model (VitlensWindow *self,
   g_settings_set_strv (self->settings, "recent-models", (const char * const *)updated);
 }
 
+static void load_model_full (VitlensWindow *self,
+                             GFile         *file,
+                             gboolean       startup,
+                             gboolean       fallback);
+
 static void
 model_done (GObject      *object,
             GAsyncResult *result,
@@ -475,7 +526,6 @@ model_done (GObject      *object,
   VitlensWindow *self = data->self;
   g_autoptr(GError) error = NULL;
   const VitlensModelFacts *facts;
-  gboolean startup = self->startup_load;
   vit_variant preferred;
 
   vitlens_classifier_load_model_finish (VITLENS_CLASSIFIER (object), result, &error);
@@ -485,7 +535,6 @@ model_done (GObject      *object,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  self->startup_load = FALSE;
   update_model_label (self);
   update_page (self);
 
@@ -494,14 +543,14 @@ model_done (GObject      *object,
       if (g_error_matches (error, VITLENS_ERROR, VITLENS_ERROR_NO_MODEL))
         {
           /* No built-in model in this build: the "No Model Loaded" page says what to do. */
-          if (has_model (self))
-            vitlens_window_show_error (self, error->message);
+          if (!data->startup && !data->fallback)
+            show_error_from (self, ERROR_FROM_MODEL, error->message);
           return;
         }
-      vitlens_window_show_error (self, error->message);
+      show_error_from (self, ERROR_FROM_MODEL, error->message);
       /* The model of the last session is gone or broken: start with the built-in one. */
-      if (startup && data->file != NULL && !has_model (self))
-        vitlens_window_load_model (self, NULL);
+      if (data->startup && data->file != NULL && !has_model (self))
+        load_model_full (self, NULL, TRUE, TRUE);
       return;
     }
 
@@ -509,19 +558,20 @@ model_done (GObject      *object,
   g_debug ("Model %s loaded: %s, %" G_GINT64_FORMAT " parameters",
            facts->display_name, facts->architecture, facts->num_params);
 
-  if (!startup)
-    hide_error (self);
-  remember_model (self, data->file);
+  /* After a fallback, the error about the model that failed stays up. */
+  if (!data->fallback)
+    hide_error_from (self, ERROR_FROM_MODEL);
+  if (!data->fallback)
+    remember_model (self, data->file);
   vitlens_results_panel_set_model (self->results_panel, facts);
 
   /* The variant: the preferred one at start; later the one selected if the new model has it,
-   * else the preferred one, else fp32. */
+   * else the preferred one, else the first the model has (a .vitq file has only int8). */
   preferred = g_settings_get_enum (self->settings, "default-variant");
-  if (startup && facts->supports[preferred])
+  if (data->startup && facts->supports[preferred])
     self->variant = preferred;
   else if (!facts->supports[self->variant])
     {
-      /* A .vitq file, say, has int8 and nothing else. */
       self->variant = preferred;
       for (int v = 0; v < VIT_VARIANT_COUNT && !facts->supports[self->variant]; v++)
         self->variant = v;
@@ -531,21 +581,22 @@ model_done (GObject      *object,
   /* The old results were another model's. */
   g_clear_pointer (&self->prediction, vitlens_prediction_free);
   vitlens_results_panel_set_prediction (self->results_panel, NULL);
+  update_placeholder (self);
   classify_current (self);
 }
 
-void
-vitlens_window_load_model (VitlensWindow *self,
-                           GFile         *file)
+static void
+load_model_full (VitlensWindow *self,
+                 GFile         *file,
+                 gboolean       startup,
+                 gboolean       fallback)
 {
-  LoadData *data;
+  LoadData *data = g_new0 (LoadData, 1);
 
-  g_return_if_fail (VITLENS_IS_WINDOW (self));
-  g_return_if_fail (file == NULL || G_IS_FILE (file));
-
-  data = g_new0 (LoadData, 1);
   data->self = g_object_ref (self);
   data->file = file ? g_object_ref (file) : NULL;
+  data->startup = startup;
+  data->fallback = fallback;
 
   _vitlens_window_begin_busy (self);
   self->n_model_loads++;
@@ -553,6 +604,16 @@ vitlens_window_load_model (VitlensWindow *self,
   update_page (self);
   vitlens_classifier_load_model_async (self->classifier, file, self->cancellable,
                                        model_done, data);
+}
+
+void
+vitlens_window_load_model (VitlensWindow *self,
+                           GFile         *file)
+{
+  g_return_if_fail (VITLENS_IS_WINDOW (self));
+  g_return_if_fail (file == NULL || G_IS_FILE (file));
+
+  load_model_full (self, file, FALSE, FALSE);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -782,9 +843,8 @@ vitlens_window_setup (VitlensWindow      *self,
                            G_CALLBACK (rebuild_recent_models), self, G_CONNECT_SWAPPED);
   rebuild_recent_models (self);
 
-  self->startup_load = TRUE;
   startup_model = vitlens_application_get_startup_model (app);
-  vitlens_window_load_model (self, startup_model);
+  load_model_full (self, startup_model, TRUE, FALSE);
 }
 
 static void

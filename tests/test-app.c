@@ -312,6 +312,46 @@ test_no_model (void)
 }
 
 static void
+test_bad_startup_model (void)
+{
+  g_autofree char *bad = write_bytes ("gone.vitl", "VITL", 4);
+  g_autofree char *png = write_image ("after-bad-model.png", 40, 30, 11);
+  VitlensWindow *window = new_window (bad);
+  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  g_autofree char *message = NULL;
+  size_t size = 0;
+
+  /* `vitlens --model gone.vitl`: the error says so, and the built-in model (if this build
+   * has one) takes over. */
+  g_assert_nonnull (vitlens_window_get_error_message (window));
+  message = g_strdup (vitlens_window_get_error_message (window));
+  g_test_message ("bad startup model: %s", message);
+  g_assert_true (g_str_has_prefix (message, "gone.vitl"));
+  if (vitlens_data_model (&size) == NULL)
+    g_assert_cmpstr (vitlens_window_get_page (window), ==, "no-model");
+
+  /* An image that decodes does not hide an error about the model. */
+  drop_path (window, png);
+  wait_idle (window);
+  g_assert_cmpstr (vitlens_window_get_error_message (window), ==, message);
+  g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
+  if (vitlens_data_model (&size) == NULL)
+    g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+
+  /* A model that loads does, and classifies the image shown. */
+  {
+    g_autoptr(GFile) good = g_file_new_for_path (model_path);
+
+    vitlens_window_load_model (window, good);
+    wait_idle (window);
+    g_assert_null (vitlens_window_get_error_message (window));
+    assert_labels (window, png, VIT_VARIANT_FP32);
+  }
+
+  close_window (window);
+}
+
+static void
 test_drop_classify (void)
 {
   VitlensWindow *window = new_window (model_path);
@@ -756,6 +796,7 @@ main (int   argc,
 
   g_test_add_func ("/app/window/startup-model", test_startup_model);
   g_test_add_func ("/app/window/no-model", test_no_model);
+  g_test_add_func ("/app/window/bad-startup-model", test_bad_startup_model);
   g_test_add_func ("/app/window/drop-classify", test_drop_classify);
   g_test_add_func ("/app/window/variants", test_variants);
   g_test_add_func ("/app/window/broken-image", test_broken_image);
