@@ -63,6 +63,58 @@ free_vit_image (gpointer data)
   g_free (img);
 }
 
+/* vit_image_load() promises RGB8, and the texture is made for that; should another layout
+ * ever come back, convert it here rather than show garbage. Takes @img, returns RGB8. */
+static gboolean
+ensure_rgb8 (vit_image  *img,
+             const char *name,
+             GError    **error)
+{
+  vit_error err = { 0 };
+  vit_image rgb = { 0 };
+  int bpp = vit_pixel_format_bytes (img->format);
+
+  if (img->format == VIT_PIXEL_RGB8)
+    return TRUE;
+
+  if (bpp <= 0 || vit_image_new (img->width, img->height, VIT_PIXEL_RGB8, &rgb, &err) != VIT_OK)
+    {
+      vit_image_free (img);
+      if (bpp <= 0)
+        g_set_error (error, VITLENS_ERROR, VITLENS_ERROR_UNSUPPORTED, "%s: unknown pixel layout", name);
+      else
+        vitlens_set_error_from_vit (error, &err);
+      return FALSE;
+    }
+
+  for (int y = 0; y < img->height; y++)
+    {
+      const guint8 *in = img->data + (gsize)y * img->stride;
+      guint8 *out = rgb.data + (gsize)y * rgb.stride;
+
+      for (int x = 0; x < img->width; x++, in += bpp, out += 3)
+        {
+          switch (img->format)
+            {
+            case VIT_PIXEL_GRAY8:
+              out[0] = out[1] = out[2] = in[0];
+              break;
+            case VIT_PIXEL_BGRA8:
+            case VIT_PIXEL_BGRX8:
+              out[0] = in[2], out[1] = in[1], out[2] = in[0];
+              break;
+            default: /* RGBA8, RGBX8 */
+              out[0] = in[0], out[1] = in[1], out[2] = in[2];
+              break;
+            }
+        }
+    }
+
+  vit_image_free (img);
+  *img = rgb;
+  return TRUE;
+}
+
 /* Takes ownership of @img (an RGB8 image from the engine). */
 static VitlensImage *
 vitlens_image_new_take (vit_image  *img,
@@ -70,10 +122,14 @@ vitlens_image_new_take (vit_image  *img,
                         GFile      *file,
                         double      decode_ms)
 {
-  VitlensImage *self = g_object_new (VITLENS_TYPE_IMAGE, NULL);
-  vit_image *owned = g_memdup2 (img, sizeof *img);
+  VitlensImage *self;
+  vit_image *owned;
   gsize size = (gsize)img->stride * (gsize)img->height;
 
+  g_assert (img->format == VIT_PIXEL_RGB8);
+
+  self = g_object_new (VITLENS_TYPE_IMAGE, NULL);
+  owned = g_memdup2 (img, sizeof *img);
   self->name = g_strdup (name);
   self->file = file ? g_object_ref (file) : NULL;
   self->pixels = *img;
@@ -108,6 +164,8 @@ vitlens_image_new_from_bytes (GBytes     *bytes,
       return NULL;
     }
 
+  if (!ensure_rgb8 (&img, name, error))
+    return NULL;
   return vitlens_image_new_take (&img, name, NULL, vit_now_ms () - t0);
 }
 
@@ -157,6 +215,8 @@ vitlens_image_new_from_file (GFile        *file,
         }
     }
 
+  if (!ensure_rgb8 (&img, basename, error))
+    return NULL;
   return vitlens_image_new_take (&img, basename, file, vit_now_ms () - t0);
 }
 

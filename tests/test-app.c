@@ -473,6 +473,22 @@ test_broken_image (void)
   g_assert_true (g_str_has_prefix (vitlens_window_get_error_message (window), "missing.png: "));
   g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "good.png");
 
+  /* A folder and an empty file. */
+  {
+    g_autofree char *empty = write_bytes ("empty.jpg", "", 0);
+    const char *what[] = { tmpdir, empty };
+
+    for (guint i = 0; i < G_N_ELEMENTS (what); i++)
+      {
+        drop_path (window, what[i]);
+        wait_idle (window);
+        g_test_message ("%s", vitlens_window_get_error_message (window));
+        g_assert_nonnull (vitlens_window_get_error_message (window));
+        g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "good.png");
+        g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, 0), ==, first_label);
+      }
+  }
+
   /* A good image again clears the banner. */
   drop_path (window, good);
   wait_idle (window);
