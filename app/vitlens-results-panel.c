@@ -77,6 +77,9 @@ static const char *dash = "—";
 static char *
 format_ms (double ms)
 {
+  if (ms >= 1000)
+    /* Translators: a duration in seconds */
+    return g_strdup_printf (_("%.2f s"), ms / 1000);
   /* Translators: a duration in milliseconds */
   return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
 }
@@ -253,9 +256,9 @@ vitlens_results_panel_set_model (VitlensResultsPanel     *self,
   set_fact_take (self, FACT_PARAMETERS, format_count (facts->num_params));
   set_fact_take (self, FACT_FILE_SIZE, facts->file_bytes > 0 ? g_format_size (facts->file_bytes) : NULL);
   set_fact_take (self, FACT_INPUT,
-                 /* Translators: the model's input: side × side pixels, patch side, channels */
-                 g_strdup_printf (facts->in_chans == 1 ? _("%d×%d gray, %d px patches")
-                                                       : _("%d×%d RGB, %d px patches"),
+                 /* Translators: the model's input: side × side pixels, colour, patch side */
+                 g_strdup_printf (facts->in_chans == 1 ? _("%d×%d gray, patch %d")
+                                                       : _("%d×%d RGB, patch %d"),
                                   facts->img_size, facts->img_size, facts->patch_size));
   if (facts->num_labels > 0)
     set_fact_take (self, FACT_CLASSES, g_strdup_printf ("%d", facts->num_classes));
