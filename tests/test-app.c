@@ -438,7 +438,7 @@ test_broken_image (void)
   VitlensWindow *window = new_window (model_path);
   VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
   g_autofree char *good = write_image ("good.png", 50, 50, 3);
-  g_autofree char *heic = write_bytes ("dog.heic", "ftypheic not really", 19);
+  g_autofree char *heic = write_bytes ("dog.heic", "ftypheic not really", strlen ("ftypheic not really"));
   g_autofree char *missing = test_path ("missing.png");
   g_autofree char *first_label = NULL;
   g_autofree char *truncated = NULL;
@@ -503,7 +503,8 @@ test_broken_model (void)
   VitlensWindow *window = new_window (model_path);
   VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
   g_autofree char *good = write_image ("model-test.png", 70, 40, 4);
-  g_autofree char *broken = write_bytes ("broken.safetensors", "\x10\0\0\0\0\0\0\0{\"a\": nonsense", 24);
+  static const char broken_bytes[] = "\x10\0\0\0\0\0\0\0{\"a\": nonsense";
+  g_autofree char *broken = write_bytes ("broken.safetensors", broken_bytes, sizeof broken_bytes - 1);
   g_autofree char *empty = write_bytes ("empty.vitq", "", 0);
   g_autoptr(GFile) broken_file = g_file_new_for_path (broken);
   const char *message;
