@@ -222,6 +222,11 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
     const vit_quant_model *q = m->q[per_channel];
     if (!q && !m->has_fp32_linears)
         q = m->q[!per_channel];
+    if (!q && !m->has_fp32_linears) /* a lite (.vitl) model: only packed weights */
+        return vit_fail(err, VIT_ERR_UNSUPPORTED,
+                        "%s: a lite model cannot be written as .vitq; export from its "
+                        ".safetensors or .vitq",
+                        vit_basename(path));
     if (!q) {
         vit_status s = vit_quant_model_build(m, per_channel, VIT_KERNEL_SCALAR, &owned, err);
         if (s != VIT_OK)

@@ -1,6 +1,7 @@
 /* vit-model.c — loading a timm ViT/DeiT: tensors from safetensors, the architecture from their
  * shapes (and config.json when present), preprocessing settings, class labels. */
 #include "vit-int8.h"
+#include "vit-opt.h"
 #include "vit-safetensors.h"
 
 #include <errno.h>
@@ -764,6 +765,8 @@ vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
             memset(magic, 0, 4);
         fclose(mf);
     }
+    if (vit_file_is_vitl(magic, 4))
+        return vit_model_load_vitl(path, out, err); /* lite: mmap'ed, see vit-lite.c */
     if (vit_file_is_vitq(magic, 4)) {
         vit_st_file map; /* used only for its mmap: parsing starts after the .vitq prelude */
         vit_status s = vit_map_file(path, &map, err);

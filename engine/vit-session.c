@@ -1,6 +1,7 @@
 /* vit-session.c — sessions: the plan (variant, threads, kernel) and every buffer for running one
  * model, made once at vit_session_new so that a forward pass never allocates. */
 #include "vit-int8.h"
+#include "vit-opt.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@ struct vit_session {
     vit_fp32_state fp32;             /* VIT_VARIANT_FP32 */
     vit_int8_state int8;             /* VIT_VARIANT_INT8 */
     const vit_quant_model *qmodel;   /* shared, owned by the model */
+    vit_opt_state opt;               /* VIT_VARIANT_OPTIMIZED: plan and arena */
+    vit_opt_weights opt_own;         /* its weights when made for this session */
+    const vit_opt_weights *optw;     /* opt_own or a lite file's */
     float *input;  /* (C, S, S) preprocessed image */
     float *logits; /* (K) */
     float *probs;  /* (K) */
@@ -33,6 +37,7 @@ static int32_t online_cpus(void)
 
 void vit_model_free_quant(vit_model *m)
 {
+    vit_lite_release(m);
     for (int i = 0; i < 2; i++) {
         vit_quant_model_free(m->q[i]);
         m->q[i] = NULL;
@@ -46,6 +51,8 @@ int vit_model_supports(const vit_model *m, vit_variant v)
     switch (v) {
     case VIT_VARIANT_FP32: return m->has_fp32_linears;
     case VIT_VARIANT_INT8: return m->has_fp32_linears || m->q[0] || m->q[1];
+    case VIT_VARIANT_OPTIMIZED:
+        return m->has_fp32_linears || m->q[0] || m->q[1] || vit_lite_weights(m) != NULL;
     default: return 0;
     }
 }
@@ -64,6 +71,33 @@ static vit_status get_quant_model(const vit_model *cm, int per_channel,
         st = vit_quant_model_build(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
     *out = m->q[per_channel];
     pthread_mutex_unlock(&m->qlock);
+    return st;
+}
+
+/* The optimized variant's weights (a lite file's, or the model's int8 layers plus the patch
+ * Linear) and its plan. A lite file packed for a kernel other than the one selected here is
+ * repacked from its int8 weights (vit_lite_weights_repack). */
+static vit_status opt_session_new(vit_session *s, vit_error *err)
+{
+    const vit_model *m = s->model;
+    vit_status st = VIT_OK;
+    const vit_opt_weights *lw = vit_lite_weights(m);
+    if (lw) {
+        vit_kernel want = vit_kernel_select();
+        if (lw->kernel == want) {
+            s->optw = lw;
+        } else {
+            st = vit_lite_weights_repack(m, want, &s->opt_own, err);
+            s->optw = &s->opt_own;
+        }
+    } else {
+        st = get_quant_model(m, s->opts.per_channel ? 1 : 0, &s->qmodel, err);
+        if (st == VIT_OK)
+            st = vit_opt_weights_from_model(m, s->qmodel, &s->opt_own, err);
+        s->optw = &s->opt_own;
+    }
+    if (st == VIT_OK)
+        st = vit_opt_state_new(m, vit_opt_ops_for(s->optw->kernel), s->threads, &s->opt, err);
     return st;
 }
 
@@ -105,6 +139,8 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
         if (st == VIT_OK)
             st = vit_int8_state_new(model, s->threads, &s->int8, err);
     }
+    if (st == VIT_OK && o.variant == VIT_VARIANT_OPTIMIZED)
+        st = opt_session_new(s, err);
     if (st != VIT_OK) {
         vit_session_free(s);
         return st;
@@ -119,6 +155,8 @@ void vit_session_free(vit_session *s)
         return;
     vit_fp32_state_free(&s->fp32);
     vit_int8_state_free(&s->int8);
+    vit_opt_state_free(&s->opt);
+    vit_opt_weights_free(&s->opt_own);
     vit_free(s->input);
     vit_free(s->logits);
     vit_free(s->probs);
@@ -137,6 +175,8 @@ vit_variant vit_session_variant(const vit_session *s)
 
 const char *vit_session_kernel(const vit_session *s)
 {
+    if (s && s->opt.ops)
+        return s->opt.ops->name;
     if (s && s->qmodel)
         return vit_kernel_name(s->qmodel->kernel);
     return "openblas";
@@ -161,6 +201,10 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
         /* our pool splits the work; OpenBLAS runs single-threaded inside each attention head */
         openblas_set_num_threads(1);
         vit_forward_int8(s->model, s->qmodel, &s->int8, input, logits);
+        break;
+    case VIT_VARIANT_OPTIMIZED:
+        /* our pool does everything; OpenBLAS is not used */
+        vit_forward_opt(s->model, s->optw, &s->opt, input, logits);
         break;
     default:
         return vit_fail(err, VIT_ERR_UNSUPPORTED, "variant %s is not available",

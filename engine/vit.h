@@ -181,7 +181,8 @@ typedef struct {
 } vit_model_info;
 
 /* Load a model: `.safetensors` (timm layout; config.json and labels.txt beside it are read when
- * present) or `.vitq` (int8). The kind is told by the file's magic, not its name. */
+ * present), `.vitq` (int8) or `.vitl` (lite, mmap'ed). The kind is told by the file's magic,
+ * not its name. */
 vit_status vit_model_load(const char *path, vit_model **out, vit_error *err);
 /* Load a safetensors model from memory (an embedded model); config_json may be NULL. */
 vit_status vit_model_load_memory(const void *safetensors, size_t size, const char *config_json,
@@ -200,6 +201,14 @@ vit_status vit_model_set_labels(vit_model *model, const char *text, vit_error *e
  * config and labels inside; format in engine/vit-file.c). Written to a temporary file and
  * renamed, so a failure leaves no partial file. */
 vit_status vit_model_export_vitq(const vit_model *model, int per_channel, const char *path,
+                                 vit_error *err);
+/* Write the model as a lite file (.vitl) for the optimized variant: int8 weights prepacked for
+ * this CPU's kernel (vit_session_kernel's name; VIT_KERNEL overrides), 64-byte aligned, with a
+ * versioned, checksummed header and tensor table (format in engine/vit-lite.c). Loading one
+ * with vit_model_load is an mmap and checks, no copies; a file packed for a kernel the CPU
+ * lacks is repacked when a session is made. Lite models run the optimized variant only.
+ * Written to a temporary file and renamed. */
+vit_status vit_model_export_vitl(const vit_model *model, int per_channel, const char *path,
                                  vit_error *err);
 /* 1 if a session of this variant can be made from this model. */
 int vit_model_supports(const vit_model *model, vit_variant v);

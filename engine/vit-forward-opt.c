@@ -1,0 +1,407 @@
+/* vit-forward-opt.c — the optimized variant: the int8 model (every Linear u8 x s8 -> s32 with the
+ * int8 variant's weights) with per-token activation quantization fused into the ops that
+ * produce the activations, fused GEMM epilogues, an L1-resident fp32 attention, and one arena
+ * made at session creation. See vit-opt.h for the semantics and the kernels.
+ *
+ * One block, as data flows (x is the fp32 residual stream, a the u8 input of the next GEMM):
+ *     a  = quant_rows(LN1(x))                        ln_quant
+ *     q, k^T, v = dequant(a @ Wqkv^T) + b            GEMM, QKV epilogue (q scaled by hd^-0.5)
+ *     ctx = softmax(q k^T) v, per head               attention
+ *     a  = quant_rows(ctx)                           quant_rows
+ *     x += dequant(a @ Wproj^T) + b                  GEMM, ADD epilogue
+ *     a  = quant_rows(LN2(x))                        ln_quant
+ *     hid = gelu(dequant(a @ Wfc1^T) + b)            GEMM, GELU epilogue
+ *     a  = quant_rows(hid)                           quant_rows
+ *     x += dequant(a @ Wfc2^T) + b                   GEMM, ADD epilogue
+ * Every step is split over the session's pool (GEMMs over a grid of 6-row x 64-column tiles,
+ * attention over (head, 6-row block) items, the row-wise steps over rows), and every output
+ * element is computed by one thread in a fixed order: results do not depend on the threads. */
+#include "vit-int8.h"
+#include "vit-opt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Kernel table */
+
+static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
+    [VIT_KERNEL_SCALAR] = {"scalar", VIT_KERNEL_SCALAR, VIT_ACT_QMAX_FULL, vit_opt_gemm_ref,
+                           vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref},
+#if defined(VIT_HAVE_X86_SIMD)
+    /* the AVX2 GEMM is twice as fast on 7-bit inputs (see vit-kernels-avx2.c) */
+    [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_tiled_avx2,
+                         vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2},
+    [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
+                                vit_opt_gemm_avx512, vit_ln_quant_avx512, vit_quant_rows_avx512,
+                                vit_attention_avx512},
+#endif
+};
+
+const vit_opt_ops *vit_opt_ops_for(vit_kernel k)
+{
+    if ((unsigned)k >= VIT_KERNEL_COUNT || !opt_ops[k].gemm)
+        return &opt_ops[VIT_KERNEL_SCALAR];
+    return &opt_ops[k];
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Weights */
+
+void vit_opt_weights_free(vit_opt_weights *w)
+{
+    if (!w)
+        return;
+    if (w->own_layers)
+        for (int32_t l = 0; l < w->num_layers; l++)
+            vit_qlinear_free(&w->own_layers[l]);
+    free(w->own_layers);
+    vit_qlinear_free(&w->own_patch);
+    vit_free(w->own_qkv);
+    memset(w, 0, sizeof *w);
+}
+
+vit_status vit_opt_weights_fold_qkv(const vit_model *m, vit_opt_weights *w, vit_error *err)
+{
+    const vit_model_info *i = &m->info;
+    const int32_t D = i->embed_dim, depth = i->depth, n = 3 * D;
+    const float qs = 1.0f / sqrtf((float)(D / i->num_heads));
+    w->own_qkv = vit_alloc((size_t)2 * depth * n * sizeof(float));
+    if (!w->own_qkv)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the optimized weights");
+    float *sc = w->own_qkv, *bi = w->own_qkv + (size_t)depth * n;
+    for (int32_t l = 0; l < depth; l++) {
+        const vit_qlinear *ql = &w->layers[4 * l];
+        for (int32_t j = 0; j < n; j++) {
+            // softmax(q k^T / sqrt(hd)): the q rows of W and b carry the 1/sqrt(hd)
+            float f = j < D ? qs : 1.0f;
+            sc[(size_t)l * n + j] = ql->scale[j] * f;
+            bi[(size_t)l * n + j] = ql->bias[j] * f;
+        }
+    }
+    w->qkv_scale = sc;
+    w->qkv_bias = bi;
+    return VIT_OK;
+}
+
+vit_status vit_opt_weights_from_model(const vit_model *m, const struct vit_quant_model *q,
+                                      vit_opt_weights *w, vit_error *err)
+{
+    memset(w, 0, sizeof *w);
+    const vit_model_info *i = &m->info;
+    w->kernel = q->kernel;
+    w->per_channel = q->per_channel;
+    w->num_layers = q->num_layers;
+    w->layers = q->layers;
+    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
+    vit_status s = vit_qlinear_init(&w->own_patch, m->w.patch_w, m->w.patch_b, i->embed_dim, cpp,
+                                    q->per_channel, q->kernel, err);
+    if (s != VIT_OK)
+        return s;
+    w->patch = &w->own_patch;
+    s = vit_opt_weights_fold_qkv(m, w, err);
+    if (s != VIT_OK)
+        vit_opt_weights_free(w);
+    return s;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Plan: one arena, carved once */
+
+static size_t round64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t threads,
+                             vit_opt_state *s, vit_error *err)
+{
+    memset(s, 0, sizeof *s);
+    const vit_model_info *i = &m->info;
+    s->ops = ops;
+    s->T = i->num_tokens;
+    s->D = i->embed_dim;
+    s->H = i->mlp_hidden;
+    s->heads = i->num_heads;
+    s->hd = i->embed_dim / i->num_heads;
+    s->tpad = (s->T + 15) & ~15;
+    s->NP = i->num_patches;
+    s->cpp = i->in_chans * i->patch_size * i->patch_size;
+    s->K = i->num_classes;
+    s->prefix = 1 + i->distilled;
+    int32_t kmax = s->D > s->H ? s->D : s->H;
+    kmax = kmax > s->cpp ? kmax : s->cpp;
+    s->lda = (int32_t)round64((size_t)kmax);
+
+    vit_status st = vit_pool_new(threads, &s->pool, err);
+    if (st != VIT_OK)
+        return st;
+    s->threads = vit_pool_threads(s->pool);
+
+    const size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H, F = sizeof(float);
+    /* per thread: attention scores (6 x tpad), a LayerNorm row (kmax), a GEMM int32 tile */
+    s->scratch_stride = round64(VIT_OPT_ATT_ROWS * (size_t)s->tpad * F) +
+                        round64((size_t)kmax * F) + round64(VIT_OPT_GEMM_SCRATCH);
+    struct {
+        void **p;
+        size_t bytes;
+    } parts[] = {
+        {(void **)&s->x, T * D * F},
+        {(void **)&s->a, T * (size_t)s->lda},
+        {(void **)&s->a_scale, T * F},
+        {(void **)&s->a_zp, T * sizeof(int32_t)},
+        {(void **)&s->q, T * D * F},
+        {(void **)&s->kt, D * (size_t)s->tpad * F},
+        {(void **)&s->v, T * D * F},
+        {(void **)&s->ctx, T * D * F},
+        {(void **)&s->hid, T * H * F},
+        {(void **)&s->patches, (size_t)s->NP * (size_t)s->cpp * F},
+        {(void **)&s->logits2, (size_t)s->K * F},
+        {(void **)&s->scratch, (size_t)s->threads * s->scratch_stride},
+    };
+    size_t total = 0;
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+        total += round64(parts[k].bytes);
+    s->arena = vit_alloc(total);
+    if (!s->arena) {
+        vit_opt_state_free(s);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the optimized run state (%zu bytes)",
+                        total);
+    }
+    /* zeroed once: the k^T padding columns (keys T .. tpad) are read as zeros by the scores */
+    memset(s->arena, 0, total);
+    s->arena_bytes = total;
+    uint8_t *p = s->arena;
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        *parts[k].p = p;
+        p += round64(parts[k].bytes);
+    }
+    return VIT_OK;
+}
+
+void vit_opt_state_free(vit_opt_state *s)
+{
+    vit_pool_free(s->pool);
+    vit_free(s->arena);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Parallel steps */
+
+static float *scores_buf(const vit_opt_state *s, int32_t thread)
+{
+    return (float *)(s->scratch + (size_t)thread * s->scratch_stride);
+}
+
+static float *row_buf(const vit_opt_state *s, int32_t thread)
+{
+    return (float *)(s->scratch + (size_t)thread * s->scratch_stride +
+                     round64(VIT_OPT_ATT_ROWS * (size_t)s->tpad * sizeof(float)));
+}
+
+static void *tile_buf(const vit_opt_state *s, int32_t thread)
+{
+    return s->scratch + (size_t)thread * s->scratch_stride + s->scratch_stride -
+           round64(VIT_OPT_GEMM_SCRATCH);
+}
+
+typedef struct {
+    const vit_opt_state *s;
+    const float *x;   /* ln: (rows, D); quant: (rows, ldx) */
+    int32_t ldx, dim;
+    const float *w, *b; /* LayerNorm weights, NULL for plain quantization */
+} rows_job;
+
+static void rows_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const rows_job *j = ctx;
+    const vit_opt_state *s = j->s;
+    if (j->w)
+        s->ops->ln_quant(j->x, j->dim, (int32_t)begin, (int32_t)end, j->w, j->b, s->ops->qmax,
+                         s->a, s->lda, s->a_scale, s->a_zp, row_buf(s, thread));
+    else
+        s->ops->quant_rows(j->x, j->ldx, j->dim, (int32_t)begin, (int32_t)end, s->ops->qmax, s->a,
+                           s->lda, s->a_scale, s->a_zp);
+}
+
+/* a, a_scale, a_zp (rows [0, rows)) = quant_rows(LN(x)) or quant_rows(x) */
+static void quantize_rows(vit_opt_state *s, const float *x, int32_t ldx, int32_t dim, int32_t rows,
+                          const float *w, const float *b)
+{
+    rows_job j = {s, x, ldx, dim, w, b};
+    int64_t grain = (16384 + dim - 1) / dim; /* ~16k elements per chunk at least */
+    vit_pool_run(s->pool, rows, grain, rows_chunk, &j);
+}
+
+typedef struct {
+    const vit_opt_state *s;
+    const vit_qlinear *ql;
+    vit_oepilogue ep;
+    int32_t m;
+    int64_t row_blocks;
+} gemm_job;
+
+/* Items are (panel, row block) tiles numbered panel by panel, as in vit-quant.c: a chunk is a
+ * run of row blocks through consecutive panels, so B streams one panel at a time. */
+static void gemm_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const gemm_job *g = ctx;
+    const vit_opt_state *s = g->s;
+    const int32_t n = g->ql->n, m = g->m;
+    const int64_t blocks = g->row_blocks;
+    void *scratch = tile_buf(s, thread);
+#define PCOL(pn) ((int32_t)((pn)*VIT_OPT_PW < n ? (pn)*VIT_OPT_PW : n))
+#define BROW(bk) ((int32_t)((bk)*VIT_OPT_MR < m ? (bk)*VIT_OPT_MR : m))
+    for (int64_t it = begin; it < end;) {
+        int64_t pn = it / blocks, b0 = it % blocks;
+        int64_t b1 = end - pn * blocks < blocks ? end - pn * blocks : blocks;
+        s->ops->gemm(BROW(b0), BROW(b1), s->a, s->lda, g->ql, PCOL(pn), PCOL(pn + 1), &g->ep,
+                     scratch);
+        it = pn * blocks + b1;
+    }
+#undef PCOL
+#undef BROW
+}
+
+#define MACS_GRAIN 1000000
+
+static void gemm(vit_opt_state *s, const vit_qlinear *ql, int32_t m, const vit_oepilogue *ep)
+{
+    gemm_job g = {s, ql, *ep, m, (m + VIT_OPT_MR - 1) / VIT_OPT_MR};
+    int64_t panels = (ql->n + VIT_OPT_PW - 1) / VIT_OPT_PW;
+    int64_t per_item = (int64_t)(m < VIT_OPT_MR ? m : VIT_OPT_MR) * VIT_OPT_PW * ql->k;
+    int64_t grain = per_item >= MACS_GRAIN ? 1 : MACS_GRAIN / per_item;
+    vit_pool_run(s->pool, panels * g.row_blocks, grain, gemm_chunk, &g);
+}
+
+static vit_oepilogue epilogue(const vit_opt_state *s, const vit_qlinear *ql, vit_oep_mode mode,
+                              float *y, int32_t ldy)
+{
+    return (vit_oepilogue){.mode = mode,
+                           .a_scale = s->a_scale,
+                           .a_zp = s->a_zp,
+                           .w_scale = ql->scale,
+                           .row_sum = ql->row_sum,
+                           .bias = ql->bias,
+                           .y = y,
+                           .ldy = ldy};
+}
+
+typedef struct {
+    const vit_opt_state *s;
+    int64_t blocks; /* row blocks per head */
+} att_job;
+
+static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const att_job *j = ctx;
+    const vit_opt_state *s = j->s;
+    float *sbuf = scores_buf(s, thread);
+    for (int64_t it = begin; it < end;) {
+        int32_t h = (int32_t)(it / j->blocks);
+        int64_t b0 = it % j->blocks;
+        int64_t b1 = end - (int64_t)h * j->blocks < j->blocks ? end - (int64_t)h * j->blocks
+                                                               : j->blocks;
+        int32_t i0 = (int32_t)(b0 * VIT_OPT_ATT_ROWS);
+        int32_t i1 = (int32_t)(b1 * VIT_OPT_ATT_ROWS < s->T ? b1 * VIT_OPT_ATT_ROWS : s->T);
+        s->ops->attention(s->q, s->kt, s->v, s->ctx, s->T, s->tpad, s->D, s->hd, h, i0, i1,
+                          sbuf);
+        it = (int64_t)h * j->blocks + b1;
+    }
+}
+
+#define TIC(s) double t0_ = (s)->prof ? vit_now_ms() : 0
+#define TOC(s, field)                                                                          \
+    do {                                                                                       \
+        if ((s)->prof) {                                                                       \
+            double t1_ = vit_now_ms();                                                         \
+            (s)->field += t1_ - t0_;                                                           \
+            t0_ = t1_;                                                                         \
+        }                                                                                      \
+    } while (0)
+
+/* ---------------------------------------------------------------------------------------------
+ * The forward pass */
+
+void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state *s,
+                     const float *input, float *logits)
+{
+    const vit_model_info *i = &m->info;
+    const int32_t T = s->T, D = s->D, H = s->H, NP = s->NP, prefix = s->prefix;
+    TIC(s);
+
+    // patch embedding: x[prefix:] = quant_rows(im2col(input)) @ Wpatch^T + b + pos_embed
+    vit_im2col_patches(input, i->in_chans, i->img_size, i->patch_size, s->patches);
+    for (int32_t t = 0; t < prefix; t++) {
+        const float *tok = t == 0 ? m->w.cls_token : m->w.dist_token;
+        for (int32_t c = 0; c < D; c++)
+            s->x[(size_t)t * D + c] = tok[c] + m->w.pos_embed[(size_t)t * D + c];
+    }
+    memcpy(s->x + (size_t)prefix * D, m->w.pos_embed + (size_t)prefix * D,
+           (size_t)NP * D * sizeof(float));
+    TOC(s, t_other);
+    quantize_rows(s, s->patches, s->cpp, s->cpp, NP, NULL, NULL);
+    TOC(s, t_ln);
+    vit_oepilogue ep = epilogue(s, w->patch, VIT_OEP_ADD, s->x + (size_t)prefix * D, D);
+    gemm(s, w->patch, NP, &ep);
+    TOC(s, t_gemm);
+
+    const int64_t att_blocks = (T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS;
+    for (int32_t l = 0; l < i->depth; l++) {
+        const vit_block_weights *b = &m->w.blocks[l];
+        const vit_qlinear *ql = &w->layers[4 * l];
+        // a = quant_rows(LN1(x)); q, k^T, v = a @ Wqkv^T + b
+        quantize_rows(s, s->x, D, D, T, b->norm1_w, b->norm1_b);
+        TOC(s, t_ln);
+        ep = epilogue(s, &ql[0], VIT_OEP_QKV, NULL, 0);
+        ep.w_scale = w->qkv_scale + (size_t)l * 3 * D;
+        ep.bias = w->qkv_bias + (size_t)l * 3 * D;
+        ep.q = s->q;
+        ep.kt = s->kt;
+        ep.v = s->v;
+        ep.dim = D;
+        ep.hd = s->hd;
+        ep.tpad = s->tpad;
+        gemm(s, &ql[0], T, &ep);
+        TOC(s, t_gemm);
+        // ctx = softmax(q k^T) v per head
+        att_job aj = {s, att_blocks};
+        vit_pool_run(s->pool, s->heads * att_blocks, 1, att_chunk, &aj);
+        TOC(s, t_att);
+        // x += quant_rows(ctx) @ Wproj^T + b
+        quantize_rows(s, s->ctx, D, D, T, NULL, NULL);
+        TOC(s, t_ln);
+        ep = epilogue(s, &ql[1], VIT_OEP_ADD, s->x, D);
+        gemm(s, &ql[1], T, &ep);
+        TOC(s, t_gemm);
+        // hid = gelu(quant_rows(LN2(x)) @ Wfc1^T + b)
+        quantize_rows(s, s->x, D, D, T, b->norm2_w, b->norm2_b);
+        TOC(s, t_ln);
+        ep = epilogue(s, &ql[2], VIT_OEP_GELU, s->hid, H);
+        gemm(s, &ql[2], T, &ep);
+        TOC(s, t_gemm);
+        // x += quant_rows(hid) @ Wfc2^T + b
+        quantize_rows(s, s->hid, H, H, T, NULL, NULL);
+        TOC(s, t_ln);
+        ep = epilogue(s, &ql[3], VIT_OEP_ADD, s->x, D);
+        gemm(s, &ql[3], T, &ep);
+        TOC(s, t_gemm);
+    }
+
+    // the class token(s): final norm, then head (and head_dist, averaged)
+    s->ops->ln_quant(s->x, D, 0, prefix, m->w.norm_w, m->w.norm_b, s->ops->qmax, s->a, s->lda,
+                     s->a_scale, s->a_zp, row_buf(s, 0));
+    const vit_qlinear *head = &w->layers[4 * i->depth];
+    ep = epilogue(s, head, VIT_OEP_STORE, logits, 0);
+    s->ops->gemm(0, 1, s->a, s->lda, head, 0, head->n, &ep, tile_buf(s, 0));
+    if (i->distilled) {
+        const vit_qlinear *hd = &w->layers[4 * i->depth + 1];
+        ep = epilogue(s, hd, VIT_OEP_STORE, s->logits2, 0); /* row 1, ldy 0: logits2 */
+        s->ops->gemm(1, 2, s->a, s->lda, hd, 0, hd->n, &ep, tile_buf(s, 0));
+        for (int32_t c = 0; c < s->K; c++)
+            logits[c] = 0.5f * (logits[c] + s->logits2[c]);
+    }
+    TOC(s, t_other);
+}

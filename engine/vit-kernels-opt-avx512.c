@@ -1,0 +1,630 @@
+/* vit-kernels-opt-avx512.c — the optimized variant's AVX-512 kernels: the u8·s8→s32 GEMM with
+ * its fused per-row dequantizing epilogues, LayerNorm + per-row quantization, attention, and the
+ * vectorized GELU and exp. Built with the same -m flags as vit-kernels-avx512.c and entered only
+ * when vit_kernel_supported(VIT_KERNEL_AVX512_VNNI). Each matches its _ref in
+ * vit-kernels-opt-ref.c: the GEMM epilogues, GELU and exp bit for bit (same operations in the
+ * same order), LayerNorm and attention to float rounding (their sums run in 16 lanes).
+ *
+ * GEMM: the packed layout and the 6 x 64 micro-tile of vit-kernels-avx512.c (24 zmm
+ * accumulators, vpdpbusd), with the sums started at -a_zp[row] * row_sum[col] (per-row zero
+ * points) and an epilogue that dequantizes with a_scale[row] * w_scale[col], adds the bias and
+ * stores, adds into the residual stream, applies GELU, or writes q / k^T / v.
+ *
+ * Attention, per head and block of 6 query rows: s (6 x T) = q k^T with 24 zmm accumulators per
+ * 64 keys (k^T rows are contiguous over keys: the qkv epilogue wrote them so), softmax on the
+ * rows of s while they are in L1, then ctx (6 x hd) = p v with 24 accumulators, scaled by
+ * 1 / sum at the store. */
+#include "vit-opt.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#define MR VIT_OPT_MR
+#define NV VIT_AVX512_PANEL
+#define VC VIT_AVX512_VEC
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE int32_t load_u32(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static ALWAYS_INLINE __m512i dpbusd(__m512i acc, __m512i a, __m512i b)
+{
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Fast math (the _ref's sequences) */
+
+static ALWAYS_INLINE __m512 erf512(__m512 x)
+{
+    x = _mm512_max_ps(x, _mm512_set1_ps(-4.0f));
+    x = _mm512_min_ps(x, _mm512_set1_ps(4.0f));
+    const __m512 x2 = _mm512_mul_ps(x, x);
+    __m512 p = _mm512_set1_ps(-2.72614225801306e-10f);
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(2.77068142495902e-08f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.10102402082508e-06f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-5.69250639462346e-05f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-7.34990630326855e-04f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.95459980854025e-03f));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-1.60960333262415e-02f));
+    p = _mm512_mul_ps(p, x);
+    __m512 q = _mm512_set1_ps(-1.45660718464996e-05f);
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-2.13374055278905e-04f));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.68282697438203e-03f));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-7.37332916720468e-03f));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.42647390514189e-02f));
+    return _mm512_div_ps(p, q);
+}
+
+static ALWAYS_INLINE __m512 gelu512(__m512 x)
+{
+    const __m512 h = _mm512_mul_ps(_mm512_set1_ps(0.5f), x);
+    return _mm512_fmadd_ps(h, erf512(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f))), h);
+}
+
+static ALWAYS_INLINE __m512 exp512(__m512 x)
+{
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-0.693359375f), x);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    const __m512i bits = _mm512_slli_epi32(
+        _mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+
+void vit_gelu_avx512(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, gelu512(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        __mmask16 mk = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, mk, gelu512(_mm512_maskz_loadu_ps(mk, x + i)));
+    }
+}
+
+void vit_exp_avx512(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, exp512(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        __mmask16 mk = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, mk, exp512(_mm512_maskz_loadu_ps(mk, x + i)));
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * GEMM with the fused epilogues */
+
+typedef struct {
+    const uint8_t *a; /* row `row` of A, k = 0 */
+    size_t lda;
+    const int8_t *b;
+    size_t bstride;
+    int32_t kg, ktail;
+    int32_t col;        /* column of lane 0 of vector 0 */
+    int32_t row;        /* absolute row of the tile's row 0 */
+    __mmask16 mask[NV]; /* columns of each vector to write */
+    const vit_oepilogue *ep;
+} tile_args;
+
+#define ACC_ROW(i) __m512i c##i##0, c##i##1, c##i##2, c##i##3
+#define INIT_ROW(i)                                                                            \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            const __m512i nzp_ = _mm512_set1_epi32(-ep->a_zp[t->row + i]);                     \
+            c##i##0 = _mm512_mullo_epi32(nzp_, rs0);                                           \
+            c##i##1 = nv > 1 ? _mm512_mullo_epi32(nzp_, rs1) : rs1;                            \
+            c##i##2 = nv > 2 ? _mm512_mullo_epi32(nzp_, rs2) : rs2;                            \
+            c##i##3 = nv > 3 ? _mm512_mullo_epi32(nzp_, rs3) : rs3;                            \
+        } else {                                                                               \
+            c##i##0 = c##i##1 = c##i##2 = c##i##3 = _mm512_setzero_si512();                    \
+        }                                                                                      \
+    } while (0)
+#define DP_ROW(i, av)                                                                          \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            const __m512i a_ = (av);                                                           \
+            c##i##0 = dpbusd(c##i##0, a_, b0);                                                 \
+            if (nv > 1)                                                                        \
+                c##i##1 = dpbusd(c##i##1, a_, b1);                                             \
+            if (nv > 2)                                                                        \
+                c##i##2 = dpbusd(c##i##2, a_, b2);                                             \
+            if (nv > 3)                                                                        \
+                c##i##3 = dpbusd(c##i##3, a_, b3);                                             \
+        }                                                                                      \
+    } while (0)
+#define LOAD_B(ptr)                                                                            \
+    do {                                                                                       \
+        b0 = _mm512_load_si512((const void *)(ptr));                                           \
+        if (nv > 1)                                                                            \
+            b1 = _mm512_load_si512((const void *)((ptr) + 64));                                \
+        if (nv > 2)                                                                            \
+            b2 = _mm512_load_si512((const void *)((ptr) + 128));                               \
+        if (nv > 3)                                                                            \
+            b3 = _mm512_load_si512((const void *)((ptr) + 192));                               \
+    } while (0)
+#define BCAST(i) _mm512_set1_epi32(load_u32(a + (i)*lda))
+
+static ALWAYS_INLINE __m512i bcast_tail(const uint8_t *p, int32_t bytes)
+{
+    int32_t v = 0;
+    memcpy(&v, p, (size_t)bytes);
+    return _mm512_set1_epi32(v);
+}
+
+/* Write one dequantized vector (row i of the tile, vector j) where the mode says. */
+static ALWAYS_INLINE void put_vec(const tile_args *t, int i, int j, __m512 val)
+{
+    const vit_oepilogue *ep = t->ep;
+    const int32_t row = t->row + i, col = t->col + j * VC;
+    const __mmask16 mk = t->mask[j];
+    switch (ep->mode) {
+    case VIT_OEP_STORE:
+    case VIT_OEP_GELU: /* GELU is applied over the stored tile afterwards */
+        _mm512_mask_storeu_ps(ep->y + (size_t)row * ep->ldy + col, mk, val);
+        break;
+    case VIT_OEP_ADD: {
+        float *y = ep->y + (size_t)row * ep->ldy + col;
+        _mm512_mask_storeu_ps(y, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, y), val));
+        break;
+    }
+    case VIT_OEP_QKV: {
+        const int32_t D = ep->dim;
+        if (col < D) {
+            _mm512_mask_storeu_ps(ep->q + (size_t)row * D + col, mk, val);
+        } else if (col < 2 * D) {
+            /* k^T: lane l goes to kt[(col - D + l) * tpad + row] */
+            const __m512i idx = _mm512_mullo_epi32(
+                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                _mm512_set1_epi32(ep->tpad));
+            _mm512_mask_i32scatter_ps(ep->kt + (size_t)(col - D) * ep->tpad + row, mk, idx, val,
+                                      4);
+        } else {
+            _mm512_mask_storeu_ps(ep->v + (size_t)row * D + (col - 2 * D), mk, val);
+        }
+        break;
+    }
+    }
+}
+
+static ALWAYS_INLINE void tile(const int mr, const int nv, const tile_args *t)
+{
+    const vit_oepilogue *ep = t->ep;
+    ACC_ROW(0);
+    ACC_ROW(1);
+    ACC_ROW(2);
+    ACC_ROW(3);
+    ACC_ROW(4);
+    ACC_ROW(5);
+    {
+        /* the sums start at -a_zp[row] * row_sum[col]: acc - zp * row_sum exactly, in int32 */
+        const int32_t *rs = ep->row_sum + t->col;
+        const __m512i rs0 = _mm512_maskz_loadu_epi32(t->mask[0], rs);
+        const __m512i rs1 = nv > 1 ? _mm512_maskz_loadu_epi32(t->mask[1], rs + VC)
+                                   : _mm512_setzero_si512();
+        const __m512i rs2 = nv > 2 ? _mm512_maskz_loadu_epi32(t->mask[2], rs + 2 * VC)
+                                   : _mm512_setzero_si512();
+        const __m512i rs3 = nv > 3 ? _mm512_maskz_loadu_epi32(t->mask[3], rs + 3 * VC)
+                                   : _mm512_setzero_si512();
+        INIT_ROW(0);
+        INIT_ROW(1);
+        INIT_ROW(2);
+        INIT_ROW(3);
+        INIT_ROW(4);
+        INIT_ROW(5);
+    }
+    __m512i b0, b1 = _mm512_setzero_si512(), b2 = b1, b3 = b1;
+    const uint8_t *a = t->a;
+    const int8_t *b = t->b;
+    const size_t lda = t->lda, bstride = t->bstride;
+    for (int32_t g = t->kg; g > 0; g--) {
+        LOAD_B(b);
+        DP_ROW(0, BCAST(0));
+        DP_ROW(1, BCAST(1));
+        DP_ROW(2, BCAST(2));
+        DP_ROW(3, BCAST(3));
+        DP_ROW(4, BCAST(4));
+        DP_ROW(5, BCAST(5));
+        a += 4;
+        b += bstride;
+    }
+    if (t->ktail) {
+        const int32_t kt = t->ktail;
+        LOAD_B(b);
+        DP_ROW(0, bcast_tail(a, kt));
+        DP_ROW(1, bcast_tail(a + lda, kt));
+        DP_ROW(2, bcast_tail(a + 2 * lda, kt));
+        DP_ROW(3, bcast_tail(a + 3 * lda, kt));
+        DP_ROW(4, bcast_tail(a + 4 * lda, kt));
+        DP_ROW(5, bcast_tail(a + 5 * lda, kt));
+    }
+
+    /* epilogue: val = fma((float)acc, a_scale[row] * w_scale[col], bias[col]) */
+    __m512 ws[NV], bias[NV];
+    for (int j = 0; j < nv; j++) {
+        ws[j] = _mm512_maskz_loadu_ps(t->mask[j], ep->w_scale + t->col + j * VC);
+        bias[j] = _mm512_maskz_loadu_ps(t->mask[j], ep->bias + t->col + j * VC);
+    }
+#define PUT_ROW(i)                                                                             \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            const __m512 as_ = _mm512_set1_ps(ep->a_scale[t->row + i]);                        \
+            put_vec(t, i, 0,                                                                   \
+                    _mm512_fmadd_ps(_mm512_cvtepi32_ps(c##i##0), _mm512_mul_ps(as_, ws[0]),    \
+                                    bias[0]));                                                 \
+            if (nv > 1)                                                                        \
+                put_vec(t, i, 1,                                                               \
+                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(c##i##1),                           \
+                                        _mm512_mul_ps(as_, ws[1]), bias[1]));                  \
+            if (nv > 2)                                                                        \
+                put_vec(t, i, 2,                                                               \
+                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(c##i##2),                           \
+                                        _mm512_mul_ps(as_, ws[2]), bias[2]));                  \
+            if (nv > 3)                                                                        \
+                put_vec(t, i, 3,                                                               \
+                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(c##i##3),                           \
+                                        _mm512_mul_ps(as_, ws[3]), bias[3]));                  \
+        }                                                                                      \
+    } while (0)
+    PUT_ROW(0);
+    PUT_ROW(1);
+    PUT_ROW(2);
+    PUT_ROW(3);
+    PUT_ROW(4);
+    PUT_ROW(5);
+#undef PUT_ROW
+    if (ep->mode == VIT_OEP_GELU) {
+        /* the tile is in L1: GELU in place, a vector at a time */
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nv; j++) {
+                float *y = ep->y + (size_t)(t->row + i) * ep->ldy + t->col + j * VC;
+                _mm512_mask_storeu_ps(y, t->mask[j],
+                                      gelu512(_mm512_maskz_loadu_ps(t->mask[j], y)));
+            }
+    }
+}
+
+typedef void (*tile_fn)(const tile_args *t);
+#define TILE(mr, nv)                                                                           \
+    static void tile_##mr##x##nv(const tile_args *t) { tile(mr, nv, t); }
+#define TILES(mr) TILE(mr, 1) TILE(mr, 2) TILE(mr, 3) TILE(mr, 4)
+TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6)
+#define TROW(mr) {tile_##mr##x1, tile_##mr##x2, tile_##mr##x3, tile_##mr##x4}
+static const tile_fn tiles[MR + 1][NV] = {
+    {0}, TROW(1), TROW(2), TROW(3), TROW(4), TROW(5), TROW(6),
+};
+
+static __mmask16 lane_mask(int32_t vec_col, int32_t n0, int32_t n1)
+{
+    int32_t lo = n0 > vec_col ? n0 - vec_col : 0;
+    int32_t hi = n1 - vec_col < VC ? n1 - vec_col : VC;
+    if (hi <= lo)
+        return 0;
+    return (__mmask16)((((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1));
+}
+
+void vit_opt_gemm_avx512(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                         const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                         void *scratch)
+{
+    if (ep->mode == VIT_OEP_QKV && ep->dim % VC != 0) {
+        /* a vector would straddle q, k and v: the generic path writes element by element */
+        vit_opt_gemm_tiled_ref(r0, r1, a, lda, b, n0, n1, ep, scratch);
+        return;
+    }
+    const int32_t n = b->n, k = b->k, pw = VC * NV;
+    const int32_t kgroups = (k + 3) / 4;
+    const int8_t *packed = b->packed;
+    tile_args t = {.lda = (size_t)lda, .kg = k / 4, .ktail = k % 4, .ep = ep};
+    for (int32_t col = n0 - n0 % VC; col < n1;) {
+        int32_t pstart = col - col % pw;
+        int32_t wv = (n - pstart + VC - 1) / VC;
+        if (wv > NV)
+            wv = NV;
+        int32_t vfirst = (col - pstart) / VC;
+        int32_t vend = (n1 - pstart + VC - 1) / VC;
+        if (vend > wv)
+            vend = wv;
+        int32_t nv = vend - vfirst;
+        t.b = packed + vit_pack_panel_offset(pstart, VC, NV, kgroups) + (size_t)vfirst * 64;
+        t.bstride = (size_t)wv * 64;
+        t.col = col;
+        for (int j = 0; j < NV; j++)
+            t.mask[j] = j < nv ? lane_mask(col + j * VC, n0, n1) : 0;
+        for (int32_t i = r0; i < r1; i += MR) {
+            int32_t mr = r1 - i < MR ? r1 - i : MR;
+            t.a = a + (size_t)i * (size_t)lda;
+            t.row = i;
+            tiles[mr][nv - 1](&t);
+        }
+        col = pstart + vend * VC;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * LayerNorm + per-row quantization, per-row quantization */
+
+static void quant_row(const float *y, int32_t dim, int32_t qmax, uint8_t *out, float *scale,
+                      int32_t *zp)
+{
+    float mn, mx;
+    vit_minmax_f32_avx512(y, (size_t)dim, &mn, &mx);
+    vit_qparams qp = vit_qparams_from_range_u8(mn, mx, qmax);
+    *scale = qp.scale;
+    *zp = qp.zero_point;
+    vit_quantize_u8_avx512(y, (size_t)dim, 1.0f / qp.scale, qp.zero_point, out);
+}
+
+void vit_quant_rows_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                           int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp)
+{
+    for (int32_t i = r0; i < r1; i++)
+        quant_row(x + (size_t)i * ldx, dim, qmax, out + (size_t)i * ldo, &scale[i], &zp[i]);
+}
+
+void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
+                         const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
+                         int32_t *zp, float *tmp)
+{
+    for (int32_t i = r0; i < r1; i++) {
+        const float *xr = x + (size_t)i * dim;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+        int32_t k = 0;
+        for (; k + 32 <= dim; k += 32) {
+            s0 = _mm512_add_ps(s0, _mm512_loadu_ps(xr + k));
+            s1 = _mm512_add_ps(s1, _mm512_loadu_ps(xr + k + 16));
+        }
+        for (; k < dim; k += 16) {
+            __mmask16 mk = dim - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - k)) - 1);
+            s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(mk, xr + k));
+        }
+        const float mean = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)dim;
+        const __m512 mv = _mm512_set1_ps(mean);
+        s0 = _mm512_setzero_ps();
+        s1 = s0;
+        for (k = 0; k + 32 <= dim; k += 32) {
+            __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(xr + k), mv);
+            __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(xr + k + 16), mv);
+            s0 = _mm512_fmadd_ps(d0, d0, s0);
+            s1 = _mm512_fmadd_ps(d1, d1, s1);
+        }
+        for (; k < dim; k += 16) {
+            __mmask16 mk = dim - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - k)) - 1);
+            __m512 d0 = _mm512_maskz_sub_ps(mk, _mm512_maskz_loadu_ps(mk, xr + k), mv);
+            s0 = _mm512_fmadd_ps(d0, d0, s0);
+        }
+        const float var = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)dim;
+        const __m512 inv = _mm512_set1_ps(1.0f / sqrtf(var + 1e-6f));
+        __m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
+        for (k = 0; k < dim; k += 16) {
+            __mmask16 mk = dim - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - k)) - 1);
+            __m512 y = _mm512_fmadd_ps(
+                _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, xr + k), mv), inv),
+                _mm512_maskz_loadu_ps(mk, w + k), _mm512_maskz_loadu_ps(mk, b + k));
+            _mm512_mask_storeu_ps(tmp + k, mk, y);
+            mn = _mm512_mask_min_ps(mn, mk, y, mn);
+            mx = _mm512_mask_max_ps(mx, mk, y, mx);
+        }
+        vit_qparams qp = vit_qparams_from_range_u8(_mm512_reduce_min_ps(mn),
+                                                   _mm512_reduce_max_ps(mx), qmax);
+        scale[i] = qp.scale;
+        zp[i] = qp.zero_point;
+        vit_quantize_u8_avx512(tmp, (size_t)dim, 1.0f / qp.scale, qp.zero_point,
+                               out + (size_t)i * ldo);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Attention */
+
+#define SACC_ROW(i) __m512 s##i##0, s##i##1, s##i##2, s##i##3
+#define SZERO_ROW(i) s##i##0 = s##i##1 = s##i##2 = s##i##3 = _mm512_setzero_ps()
+#define SFMA_ROW(i, c0, c1, c2, c3, src)                                                       \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            const __m512 x_ = _mm512_set1_ps(src);                                             \
+            s##i##0 = _mm512_fmadd_ps(x_, c0, s##i##0);                                        \
+            if (nv > 1)                                                                        \
+                s##i##1 = _mm512_fmadd_ps(x_, c1, s##i##1);                                    \
+            if (nv > 2)                                                                        \
+                s##i##2 = _mm512_fmadd_ps(x_, c2, s##i##2);                                    \
+            if (nv > 3)                                                                        \
+                s##i##3 = _mm512_fmadd_ps(x_, c3, s##i##3);                                    \
+        }                                                                                      \
+    } while (0)
+#define SSTORE_ROW(i, base, ld, scl)                                                           \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            float *p_ = (base) + (size_t)(i) * (ld);                                           \
+            const __m512 f_ = (scl);                                                           \
+            _mm512_storeu_ps(p_, _mm512_mul_ps(s##i##0, f_));                                  \
+            if (nv > 1)                                                                        \
+                _mm512_storeu_ps(p_ + 16, _mm512_mul_ps(s##i##1, f_));                         \
+            if (nv > 2)                                                                        \
+                _mm512_storeu_ps(p_ + 32, _mm512_mul_ps(s##i##2, f_));                         \
+            if (nv > 3)                                                                        \
+                _mm512_storeu_ps(p_ + 48, _mm512_mul_ps(s##i##3, f_));                         \
+        }                                                                                      \
+    } while (0)
+
+/* s[r][j0 .. j0 + 16 nv) = q_r . k_j for mr rows: the k^T rows (over keys) are vectors, each q
+ * element a broadcast. */
+static ALWAYS_INLINE void scores_tile(const int mr, const int nv, const float *q, int32_t ldq,
+                                      const float *kt, int32_t tpad, int32_t hd, float *s)
+{
+    SACC_ROW(0);
+    SACC_ROW(1);
+    SACC_ROW(2);
+    SACC_ROW(3);
+    SACC_ROW(4);
+    SACC_ROW(5);
+    SZERO_ROW(0);
+    SZERO_ROW(1);
+    SZERO_ROW(2);
+    SZERO_ROW(3);
+    SZERO_ROW(4);
+    SZERO_ROW(5);
+    __m512 k0, k1 = _mm512_setzero_ps(), k2 = k1, k3 = k1;
+    for (int32_t d = 0; d < hd; d++) {
+        const float *kd = kt + (size_t)d * tpad;
+        k0 = _mm512_loadu_ps(kd);
+        if (nv > 1)
+            k1 = _mm512_loadu_ps(kd + 16);
+        if (nv > 2)
+            k2 = _mm512_loadu_ps(kd + 32);
+        if (nv > 3)
+            k3 = _mm512_loadu_ps(kd + 48);
+        SFMA_ROW(0, k0, k1, k2, k3, q[d]);
+        SFMA_ROW(1, k0, k1, k2, k3, q[ldq + d]);
+        SFMA_ROW(2, k0, k1, k2, k3, q[2 * ldq + d]);
+        SFMA_ROW(3, k0, k1, k2, k3, q[3 * ldq + d]);
+        SFMA_ROW(4, k0, k1, k2, k3, q[4 * ldq + d]);
+        SFMA_ROW(5, k0, k1, k2, k3, q[5 * ldq + d]);
+    }
+    const __m512 one = _mm512_set1_ps(1.0f);
+    SSTORE_ROW(0, s, tpad, one);
+    SSTORE_ROW(1, s, tpad, one);
+    SSTORE_ROW(2, s, tpad, one);
+    SSTORE_ROW(3, s, tpad, one);
+    SSTORE_ROW(4, s, tpad, one);
+    SSTORE_ROW(5, s, tpad, one);
+}
+
+/* ctx[r][0 .. 16 nv) = (sum_j p[r][j] v_j) * inv[r] for mr rows. */
+static ALWAYS_INLINE void pv_tile(const int mr, const int nv, const float *p, int32_t tpad,
+                                  const float *v, int32_t ldv, int32_t T, const float *inv,
+                                  float *ctx, int32_t ldc)
+{
+    SACC_ROW(0);
+    SACC_ROW(1);
+    SACC_ROW(2);
+    SACC_ROW(3);
+    SACC_ROW(4);
+    SACC_ROW(5);
+    SZERO_ROW(0);
+    SZERO_ROW(1);
+    SZERO_ROW(2);
+    SZERO_ROW(3);
+    SZERO_ROW(4);
+    SZERO_ROW(5);
+    __m512 v0, v1 = _mm512_setzero_ps(), v2 = v1, v3 = v1;
+    for (int32_t j = 0; j < T; j++) {
+        const float *vj = v + (size_t)j * ldv;
+        v0 = _mm512_loadu_ps(vj);
+        if (nv > 1)
+            v1 = _mm512_loadu_ps(vj + 16);
+        if (nv > 2)
+            v2 = _mm512_loadu_ps(vj + 32);
+        if (nv > 3)
+            v3 = _mm512_loadu_ps(vj + 48);
+        SFMA_ROW(0, v0, v1, v2, v3, p[j]);
+        SFMA_ROW(1, v0, v1, v2, v3, p[tpad + j]);
+        SFMA_ROW(2, v0, v1, v2, v3, p[2 * tpad + j]);
+        SFMA_ROW(3, v0, v1, v2, v3, p[3 * tpad + j]);
+        SFMA_ROW(4, v0, v1, v2, v3, p[4 * tpad + j]);
+        SFMA_ROW(5, v0, v1, v2, v3, p[5 * tpad + j]);
+    }
+    SSTORE_ROW(0, ctx, ldc, _mm512_set1_ps(inv[0]));
+    SSTORE_ROW(1, ctx, ldc, _mm512_set1_ps(inv[mr > 1 ? 1 : 0]));
+    SSTORE_ROW(2, ctx, ldc, _mm512_set1_ps(inv[mr > 2 ? 2 : 0]));
+    SSTORE_ROW(3, ctx, ldc, _mm512_set1_ps(inv[mr > 3 ? 3 : 0]));
+    SSTORE_ROW(4, ctx, ldc, _mm512_set1_ps(inv[mr > 4 ? 4 : 0]));
+    SSTORE_ROW(5, ctx, ldc, _mm512_set1_ps(inv[mr > 5 ? 5 : 0]));
+}
+
+typedef void (*scores_fn)(const float *q, int32_t ldq, const float *kt, int32_t tpad, int32_t hd,
+                          float *s);
+typedef void (*pv_fn)(const float *p, int32_t tpad, const float *v, int32_t ldv, int32_t T,
+                      const float *inv, float *ctx, int32_t ldc);
+#define STILE(mr, nv)                                                                          \
+    static void scores_##mr##x##nv(const float *q, int32_t ldq, const float *kt, int32_t tpad,   \
+                                   int32_t hd, float *s)                                       \
+    {                                                                                          \
+        scores_tile(mr, nv, q, ldq, kt, tpad, hd, s);                                          \
+    }                                                                                          \
+    static void pv_##mr##x##nv(const float *p, int32_t tpad, const float *v, int32_t ldv,       \
+                               int32_t T, const float *inv, float *ctx, int32_t ldc)           \
+    {                                                                                          \
+        pv_tile(mr, nv, p, tpad, v, ldv, T, inv, ctx, ldc);                                    \
+    }
+#define STILES(mr) STILE(mr, 1) STILE(mr, 2) STILE(mr, 3) STILE(mr, 4)
+STILES(1) STILES(2) STILES(3) STILES(4) STILES(5) STILES(6)
+#define SROW(mr) {scores_##mr##x1, scores_##mr##x2, scores_##mr##x3, scores_##mr##x4}
+#define PROW(mr) {pv_##mr##x1, pv_##mr##x2, pv_##mr##x3, pv_##mr##x4}
+static const scores_fn scores_tiles[MR + 1][NV] = {
+    {0}, SROW(1), SROW(2), SROW(3), SROW(4), SROW(5), SROW(6),
+};
+static const pv_fn pv_tiles[MR + 1][NV] = {
+    {0}, PROW(1), PROW(2), PROW(3), PROW(4), PROW(5), PROW(6),
+};
+
+void vit_attention_avx512(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
+                          int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0,
+                          int32_t i1, float *s)
+{
+    if (hd % 16 != 0 || tpad % 16 != 0) {
+        vit_attention_ref(q, kt, v, ctx, T, tpad, dim, hd, h, i0, i1, s);
+        return;
+    }
+    const float *kth = kt + (size_t)h * hd * tpad;
+    const float *vh = v + (size_t)h * hd;
+    for (int32_t i = i0; i < i1; i += MR) {
+        const int32_t mr = i1 - i < MR ? i1 - i : MR;
+        const float *qi = q + (size_t)i * dim + (size_t)h * hd;
+        // s (mr, tpad) = q_i (mr, hd) @ k^T (hd, tpad)
+        for (int32_t j = 0; j < tpad; j += 64) {
+            int32_t nv = (tpad - j) / 16 < NV ? (tpad - j) / 16 : NV;
+            scores_tiles[mr][nv - 1](qi, dim, kth + j, tpad, hd, s + j);
+        }
+        // p = exp(s - max) over the T real keys, sums
+        float inv[MR];
+        for (int32_t r = 0; r < mr; r++) {
+            float *sr = s + (size_t)r * tpad;
+            __m512 m = _mm512_set1_ps(-INFINITY);
+            int32_t j = 0;
+            for (; j + 16 <= T; j += 16)
+                m = _mm512_max_ps(_mm512_loadu_ps(sr + j), m);
+            const __mmask16 tail = (__mmask16)((1u << (T - j)) - 1);
+            if (tail)
+                m = _mm512_mask_max_ps(m, tail, _mm512_maskz_loadu_ps(tail, sr + j), m);
+            const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+            __m512 sum = _mm512_setzero_ps();
+            for (j = 0; j + 16 <= T; j += 16) {
+                __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
+                _mm512_storeu_ps(sr + j, e);
+                sum = _mm512_add_ps(sum, e);
+            }
+            if (tail) {
+                __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx));
+                _mm512_mask_storeu_ps(sr + j, tail, e);
+                sum = _mm512_mask_add_ps(sum, tail, sum, e);
+            }
+            inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+        }
+        // ctx_i[:, h] (mr, hd) = p (mr, T) @ v[:, h] (T, hd) / sum
+        float *ci = ctx + (size_t)i * dim + (size_t)h * hd;
+        for (int32_t d = 0; d < hd; d += 64) {
+            int32_t nv = (hd - d) / 16 < NV ? (hd - d) / 16 : NV;
+            pv_tiles[mr][nv - 1](s, tpad, vh + d, dim, T, inv, ci + d, dim);
+        }
+    }
+}

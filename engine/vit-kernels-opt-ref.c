@@ -1,0 +1,256 @@
+/* vit-kernels-opt-ref.c — the optimized variant's reference kernels: the definition of every op
+ * its SIMD kernels implement (fused GEMM epilogues, LayerNorm + per-row quantization, per-row
+ * quantization, attention, fast GELU and exp).
+ *
+ * Built twice: as plain C (names ending in _ref), and with -mavx2 -mfma and
+ * -DVIT_OPT_SUFFIX=_avx2 for the AVX2 path, where GCC vectorizes the inner loops. The loops are
+ * written so that vectorizing them needs no reassociation (the running sums are per output
+ * element, the reductions stay scalar), and the C standard mode keeps GCC from contracting
+ * a*b+c into fma on its own, so both builds compute the same floats. */
+#include "vit-opt.h"
+
+#include <math.h>
+#include <string.h>
+
+#ifndef VIT_OPT_SUFFIX
+#define VIT_OPT_SUFFIX _ref
+#endif
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define OPT(name) CAT(name, VIT_OPT_SUFFIX)
+
+/* ---------------------------------------------------------------------------------------------
+ * Fast math: one sequence of operations, shared with the AVX-512 kernels */
+
+/* erf(x) as a rational minimax fit on [-4, 4] (|erf(x)| rounds to 1 beyond): |err| < 4e-7. */
+static inline float erf_fast(float x)
+{
+    x = x > -4.0f ? x : -4.0f; /* NaN -> -4 */
+    x = x < 4.0f ? x : 4.0f;
+    float x2 = x * x;
+    float p = -2.72614225801306e-10f;
+    p = fmaf(p, x2, 2.77068142495902e-08f);
+    p = fmaf(p, x2, -2.10102402082508e-06f);
+    p = fmaf(p, x2, -5.69250639462346e-05f);
+    p = fmaf(p, x2, -7.34990630326855e-04f);
+    p = fmaf(p, x2, -2.95459980854025e-03f);
+    p = fmaf(p, x2, -1.60960333262415e-02f);
+    p = p * x;
+    float q = -1.45660718464996e-05f;
+    q = fmaf(q, x2, -2.13374055278905e-04f);
+    q = fmaf(q, x2, -1.68282697438203e-03f);
+    q = fmaf(q, x2, -7.37332916720468e-03f);
+    q = fmaf(q, x2, -1.42647390514189e-02f);
+    return p / q;
+}
+
+/* gelu(x) = 0.5 x (1 + erf(x / sqrt 2)) = h + h * erf(...), h = 0.5 x */
+static inline float gelu_fast(float x)
+{
+    float h = 0.5f * x;
+    return fmaf(h, erf_fast(x * 0.70710678118654752f), h);
+}
+
+/* exp(x): x = n ln2 + r (Cody-Waite, |r| <= ln2 / 2), exp(r) by a degree-6 Taylor polynomial,
+ * times 2^n built in the exponent bits; x clamped to [-87.3, 88] (so 2^n is a normal float;
+ * the softmax only ever passes x <= 0). */
+static inline float exp_fast(float x)
+{
+    x = x > -87.3f ? x : -87.3f;
+    x = x < 88.0f ? x : 88.0f;
+    float n = nearbyintf(x * 1.44269504088896341f);
+    float r = fmaf(n, -0.693359375f, x);
+    r = fmaf(n, 2.12194440e-4f, r);
+    float p = 1.0f / 720.0f;
+    p = fmaf(p, r, 1.0f / 120.0f);
+    p = fmaf(p, r, 1.0f / 24.0f);
+    p = fmaf(p, r, 1.0f / 6.0f);
+    p = fmaf(p, r, 0.5f);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float two_n;
+    memcpy(&two_n, &bits, sizeof two_n);
+    return p * two_n;
+}
+
+#if !defined(VIT_OPT_SIMD_BUILD)
+float vit_gelu_fast_ref(float x)
+{
+    return gelu_fast(x);
+}
+
+float vit_exp_fast_ref(float x)
+{
+    return exp_fast(x);
+}
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * GEMM epilogues */
+
+void OPT(vit_opt_epilogue)(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const int32_t *acc,
+                           int32_t ldacc, const vit_oepilogue *ep)
+{
+    const int32_t D = ep->dim;
+    const int32_t *restrict rs = ep->row_sum;
+    const float *restrict ws = ep->w_scale, *restrict bias = ep->bias;
+    for (int32_t i = r0; i < r1; i++) {
+        const int32_t *restrict ar = acc + (size_t)(i - r0) * (size_t)ldacc - n0;
+        const int32_t zp = ep->a_zp[i];
+        const float as = ep->a_scale[i];
+        float *restrict yr = ep->y ? ep->y + (size_t)i * (size_t)ep->ldy : NULL;
+        /* val(j) = fma((float)(acc - zp * row_sum), a_scale * w_scale, bias) */
+#define VAL(j) fmaf((float)(ar[j] - zp * rs[j]), as * ws[j], bias[j])
+        switch (ep->mode) {
+        case VIT_OEP_STORE:
+            for (int32_t j = n0; j < n1; j++)
+                yr[j] = VAL(j);
+            break;
+        case VIT_OEP_ADD:
+            for (int32_t j = n0; j < n1; j++)
+                yr[j] += VAL(j);
+            break;
+        case VIT_OEP_GELU:
+            for (int32_t j = n0; j < n1; j++)
+                yr[j] = gelu_fast(VAL(j));
+            break;
+        case VIT_OEP_QKV:
+            for (int32_t j = n0; j < n1; j++) {
+                float val = VAL(j);
+                if (j < D)
+                    ep->q[(size_t)i * D + j] = val;
+                else if (j < 2 * D)
+                    ep->kt[(size_t)(j - D) * ep->tpad + i] = val; /* kt (D, tpad) = k^T */
+                else
+                    ep->v[(size_t)i * D + (j - 2 * D)] = val;
+            }
+            break;
+        }
+#undef VAL
+    }
+}
+
+#if !defined(VIT_OPT_SIMD_BUILD)
+/* The definition: exact int32 sums from the unpacked weights, then the epilogue. */
+void vit_opt_gemm_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda, const vit_qlinear *b,
+                      int32_t n0, int32_t n1, const vit_oepilogue *ep, void *scratch)
+{
+    int32_t *acc = scratch; /* one row of at most VIT_OPT_PW columns at a time */
+    for (int32_t i = r0; i < r1; i++)
+        for (int32_t c0 = n0; c0 < n1; c0 += VIT_OPT_PW) {
+            int32_t c1 = c0 + VIT_OPT_PW < n1 ? c0 + VIT_OPT_PW : n1;
+            vit_gemm_u8s8s32_ref(1, a + (size_t)i * lda, lda, b, c0, c1, acc - c0, 0, NULL);
+            vit_opt_epilogue_ref(i, i + 1, c0, c1, acc, VIT_OPT_PW, ep);
+        }
+}
+#endif
+
+/* The generic path: b's own int32 kernel on tiles of at most 8 rows x 64 columns, then the
+ * epilogue while the tile is in L1. */
+void OPT(vit_opt_gemm_tiled)(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                             const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                             void *scratch)
+{
+    int32_t *acc = scratch;
+    for (int32_t c0 = n0; c0 < n1; c0 += VIT_OPT_PW) {
+        int32_t c1 = c0 + VIT_OPT_PW < n1 ? c0 + VIT_OPT_PW : n1;
+        for (int32_t i = r0; i < r1; i += 8) {
+            int32_t i1 = i + 8 < r1 ? i + 8 : r1;
+            vit_gemm_u8s8s32(b->kernel, i1 - i, b->k, a + (size_t)i * lda, lda, b, acc - c0,
+                             VIT_OPT_PW, c0, c1);
+            OPT(vit_opt_epilogue)(i, i1, c0, c1, acc, VIT_OPT_PW, ep);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Per-row quantization */
+
+static void quant_row(const float *restrict y, int32_t dim, int32_t qmax, uint8_t *out,
+                      float *scale, int32_t *zp)
+{
+    float mn = INFINITY, mx = -INFINITY;
+    for (int32_t k = 0; k < dim; k++) {
+        mn = y[k] < mn ? y[k] : mn;
+        mx = y[k] > mx ? y[k] : mx;
+    }
+    vit_qparams qp = vit_qparams_from_range_u8(mn, mx, qmax);
+    *scale = qp.scale;
+    *zp = qp.zero_point;
+    vit_quantize_u8_ref(y, (size_t)dim, 1.0f / qp.scale, qp.zero_point, out);
+}
+
+void OPT(vit_quant_rows)(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                         int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp)
+{
+    for (int32_t i = r0; i < r1; i++)
+        quant_row(x + (size_t)i * ldx, dim, qmax, out + (size_t)i * ldo, &scale[i], &zp[i]);
+}
+
+/* y = (x - mean) / sqrt(var + 1e-6) * w + b in float (two passes), then quant_row. */
+void OPT(vit_ln_quant)(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
+                       const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
+                       int32_t *zp, float *tmp)
+{
+    for (int32_t i = r0; i < r1; i++) {
+        const float *restrict xr = x + (size_t)i * dim;
+        float *restrict y = tmp;
+        float sum = 0.0f;
+        for (int32_t k = 0; k < dim; k++)
+            sum += xr[k];
+        float mean = sum / (float)dim;
+        float var = 0.0f;
+        for (int32_t k = 0; k < dim; k++) {
+            float d = xr[k] - mean;
+            var = fmaf(d, d, var);
+        }
+        float inv = 1.0f / sqrtf(var / (float)dim + 1e-6f);
+        for (int32_t k = 0; k < dim; k++)
+            y[k] = fmaf((xr[k] - mean) * inv, w[k], b[k]);
+        quant_row(y, dim, qmax, out + (size_t)i * ldo, &scale[i], &zp[i]);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Attention of one head for a block of query rows: s = q k^T (q pre-scaled), p = exp(s - max),
+ * ctx = (p v) / sum(p). The inner loops run over keys (for s) and over head dims (for ctx). */
+
+void OPT(vit_attention)(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
+                        int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
+                        float *s)
+{
+    const float *kth = kt + (size_t)h * hd * tpad;
+    for (int32_t i = i0; i < i1; i++) {
+        const float *qi = q + (size_t)i * dim + (size_t)h * hd;
+        float *restrict sr = s;
+        for (int32_t j = 0; j < T; j++)
+            sr[j] = 0.0f;
+        for (int32_t d = 0; d < hd; d++) {
+            const float *restrict kd = kth + (size_t)d * tpad;
+            const float qd = qi[d];
+            for (int32_t j = 0; j < T; j++)
+                sr[j] = fmaf(qd, kd[j], sr[j]);
+        }
+        float mx = -INFINITY;
+        for (int32_t j = 0; j < T; j++)
+            mx = sr[j] > mx ? sr[j] : mx;
+        for (int32_t j = 0; j < T; j++)
+            sr[j] = exp_fast(sr[j] - mx);
+        float sum = 0.0f;
+        for (int32_t j = 0; j < T; j++)
+            sum += sr[j];
+        float *restrict o = ctx + (size_t)i * dim + (size_t)h * hd;
+        for (int32_t d = 0; d < hd; d++)
+            o[d] = 0.0f;
+        for (int32_t j = 0; j < T; j++) {
+            const float *restrict vj = v + (size_t)j * dim + (size_t)h * hd;
+            const float pj = sr[j];
+            for (int32_t d = 0; d < hd; d++)
+                o[d] = fmaf(pj, vj[d], o[d]);
+        }
+        const float inv = 1.0f / sum;
+        for (int32_t d = 0; d < hd; d++)
+            o[d] *= inv;
+    }
+}

@@ -1,0 +1,227 @@
+/* vit-opt.h — the optimized variant (vit-forward-opt.c): its weights, its plan and run state, and
+ * the kernels it dispatches to (scalar references in vit-kernels-opt-ref.c, AVX-512 in
+ * vit-kernels-opt-avx512.c). Internal to libvit.
+ *
+ * What it computes: the int8 variant's model (every Linear as u8 x s8 -> s32 with the same
+ * weights), with three differences that make it both faster and closer to fp32:
+ *   - activations are quantized per token (one scale and zero point per row) over the whole u8
+ *     range (0..255; 0..127 on the AVX2 kernel, whose fast path needs 7-bit inputs), straight
+ *     from the LayerNorm / GELU / attention output that produces them;
+ *   - the patch embedding is one more int8 GEMM (per-row quantized im2col patches);
+ *   - attention runs in fp32 per (head, block of 6 query rows): scores, softmax and the weighted
+ *     sum of V stay in L1, reading q, k^T and v in the layout the qkv GEMM's epilogue wrote.
+ * Every GEMM ends in a fused epilogue: dequantize + bias, then store, add into the residual
+ * stream, apply GELU, or scatter into q / k^T / v.
+ *
+ * Determinism: every output element is computed by exactly one thread, in an order that does
+ * not depend on the split, so results are bit-identical for any thread count. Kernels differ
+ * from each other in the last bits (fp32 summation order in attention, LayerNorm).
+ */
+#ifndef VIT_OPT_H
+#define VIT_OPT_H
+
+#include "vit-impl.h"
+#include "vit-pool.h"
+#include "vit-quant.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Kernels */
+
+/* What a GEMM epilogue does with v = (acc - a_zp[i] * row_sum[j]) * (a_scale[i] * w_scale[j])
+ * + bias[j] (one cvt and one fma, as vit_qepilogue). */
+typedef enum {
+    VIT_OEP_STORE = 0, /* y[i][j] = v */
+    VIT_OEP_ADD,       /* y[i][j] += v   (the residual add) */
+    VIT_OEP_GELU,      /* y[i][j] = gelu(v) */
+    VIT_OEP_QKV,       /* column j of (q | k | v): q[i][j] = v, kt[h][d][i] = v, v[i][j-2D] = v */
+} vit_oep_mode;
+
+typedef struct {
+    vit_oep_mode mode;
+    const float *a_scale;   /* (m) per-row activation scales */
+    const int32_t *a_zp;    /* (m) per-row zero points */
+    const float *w_scale;   /* (n) */
+    const int32_t *row_sum; /* (n) */
+    const float *bias;      /* (n) */
+    float *y;               /* STORE / ADD / GELU: row 0, column 0 of the output */
+    int32_t ldy;
+    /* QKV: n == 3 * dim; q and v are (m, dim) row-major, kt is (heads, hd, tpad) */
+    float *q, *kt, *v;
+    int32_t dim, hd, tpad;
+} vit_oepilogue;
+
+/* Rows [r0, r1) x columns [n0, n1) of A (u8, row i at a + i * lda) times B^T, through the
+ * epilogue. Row indices are absolute: they index a, a_scale, a_zp, y and kt's columns. */
+typedef void (*vit_opt_gemm_fn)(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                                const vit_qlinear *b, int32_t n0, int32_t n1,
+                                const vit_oepilogue *ep, void *scratch);
+
+/* LayerNorm rows [r0, r1) of x (rows, dim) with w, b (eps 1e-6), then quantize each row to u8
+ * with its own parameters from its min and max (range widened to hold 0): out row i at
+ * out + i * ldo, scale[i], zp[i]. tmp: dim floats of scratch. */
+typedef void (*vit_ln_quant_fn)(const float *x, int32_t dim, int32_t r0, int32_t r1,
+                                const float *w, const float *b, int32_t qmax, uint8_t *out,
+                                int32_t ldo, float *scale, int32_t *zp, float *tmp);
+/* Quantize rows [r0, r1) of x (rows, dim, row stride ldx) the same way (no LayerNorm). */
+typedef void (*vit_quant_rows_fn)(const float *x, int32_t ldx, int32_t dim, int32_t r0,
+                                  int32_t r1, int32_t qmax, uint8_t *out, int32_t ldo,
+                                  float *scale, int32_t *zp);
+/* Attention of head h for query rows [i0, i1) (at most VIT_OPT_ATT_ROWS... any count):
+ * ctx[i][h*hd + d] = sum_j softmax_j(q_i . k_j) v[j][h*hd + d], q already scaled by hd^-0.5.
+ * q, v: (T, dim); kt: (heads, hd, tpad); ctx: (T, dim). s: scratch of VIT_OPT_ATT_ROWS * tpad
+ * floats. */
+typedef void (*vit_attention_fn)(const float *q, const float *kt, const float *v, float *ctx,
+                                 int32_t T, int32_t tpad, int32_t dim, int32_t hd, int32_t h,
+                                 int32_t i0, int32_t i1, float *s);
+
+#define VIT_OPT_ATT_ROWS 6 /* query rows per attention tile */
+#define VIT_OPT_MR 6       /* GEMM rows per micro-tile (the parallel split's row block) */
+#define VIT_OPT_PW 64      /* GEMM columns per panel (the parallel split's column block) */
+
+typedef struct {
+    const char *name;
+    vit_kernel gemm_kernel; /* the packing the GEMM reads */
+    int32_t qmax;           /* activation range: 255, or 127 where the kernel needs it */
+    vit_opt_gemm_fn gemm;
+    vit_ln_quant_fn ln_quant;
+    vit_quant_rows_fn quant_rows;
+    vit_attention_fn attention;
+} vit_opt_ops;
+
+/* The ops for a GEMM kernel (the fused AVX-512 ones, or the generic path: that kernel's
+ * int32 GEMM + the reference epilogue and fp32 parts). */
+const vit_opt_ops *vit_opt_ops_for(vit_kernel k);
+
+/* The references: the definition of each op. */
+void vit_opt_gemm_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda, const vit_qlinear *b,
+                      int32_t n0, int32_t n1, const vit_oepilogue *ep, void *scratch);
+/* Any kernel's int32 GEMM (b->kernel) on tiles of at most 8 x 64 into scratch, then the
+ * epilogue: the generic path (AVX2). */
+void vit_opt_gemm_tiled_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                            const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                            void *scratch);
+void vit_ln_quant_ref(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
+                      const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
+                      int32_t *zp, float *tmp);
+void vit_quant_rows_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                        int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
+void vit_attention_ref(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
+                       int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
+                       float *s);
+/* The epilogue on an int32 tile acc (rows [r0, r1), columns [n0, n1), acc[(i-r0)*ldacc + j-n0]). */
+void vit_opt_epilogue_ref(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const int32_t *acc,
+                          int32_t ldacc, const vit_oepilogue *ep);
+/* Scratch bytes a GEMM call needs (the generic path's int32 tile). */
+#define VIT_OPT_GEMM_SCRATCH (8 * VIT_OPT_PW * sizeof(int32_t))
+
+/* Fast exact-enough math (the same operation sequence in every kernel): erf with |err| < 4e-7
+ * (a rational minimax fit, as Eigen's), exp with rel. err < 2e-7 (Cody-Waite + degree-6). */
+float vit_gelu_fast_ref(float x);
+float vit_exp_fast_ref(float x);
+
+#if defined(VIT_HAVE_X86_SIMD)
+/* vit-kernels-opt-ref.c compiled again with -mavx2 -mfma: the same code, auto-vectorized. */
+void vit_opt_gemm_tiled_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                             const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                             void *scratch);
+void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
+                       const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
+                       int32_t *zp, float *tmp);
+void vit_quant_rows_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                         int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
+void vit_attention_avx2(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
+                        int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
+                        float *s);
+
+void vit_opt_gemm_avx512(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                         const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                         void *scratch);
+void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
+                         const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
+                         int32_t *zp, float *tmp);
+void vit_quant_rows_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                           int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
+void vit_attention_avx512(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
+                          int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0,
+                          int32_t i1, float *s);
+void vit_gelu_avx512(const float *x, float *y, size_t n);
+void vit_exp_avx512(const float *x, float *y, size_t n);
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Weights: every Linear int8 and packed for one kernel, plus the patch embedding as a Linear
+ * (D, C*P*P). Either borrowed (the model's int8 layers, a lite file's mapping) or owned. */
+
+typedef struct vit_opt_weights {
+    vit_kernel kernel;     /* what the packed layouts are for */
+    int32_t per_channel;
+    int32_t num_layers;    /* 4 * depth + 1 (+1 distilled) */
+    const vit_qlinear *layers; /* per block: qkv, proj, fc1, fc2; then head, (head_dist) */
+    const vit_qlinear *patch;  /* (D, C*P*P) */
+    /* qkv's scales and bias with the q rows pre-multiplied by hd^-0.5: (depth, 3D) each */
+    const float *qkv_scale, *qkv_bias;
+    /* owned storage (NULL when borrowed) */
+    vit_qlinear *own_layers;
+    vit_qlinear own_patch;
+    float *own_qkv; /* (2, depth, 3D) */
+} vit_opt_weights;
+
+/* Weights from the model's fp32 / .vitq tensors and its int8 layers (q, made for `kernel`):
+ * the patch Linear is quantized here, the layers are borrowed. */
+vit_status vit_opt_weights_from_model(const vit_model *m, const struct vit_quant_model *q,
+                                      vit_opt_weights *w, vit_error *err);
+/* The q-scaled qkv scale/bias arrays (own_qkv) for layers already in w. */
+vit_status vit_opt_weights_fold_qkv(const vit_model *m, vit_opt_weights *w, vit_error *err);
+void vit_opt_weights_free(vit_opt_weights *w);
+
+/* ---------------------------------------------------------------------------------------------
+ * Plan and run state: one arena, sized and carved at session creation. */
+
+typedef struct {
+    const vit_opt_ops *ops;
+    struct vit_pool *pool;
+    int32_t threads;
+    int32_t T, D, H, heads, hd, tpad, NP, cpp, K, prefix;
+    int32_t lda;        /* row stride of a: max(D, H, cpp) rounded up to 64 */
+    void *arena;        /* everything below points into it */
+    size_t arena_bytes;
+    float *x;           /* (T, D)   residual stream */
+    uint8_t *a;         /* (T, lda) the quantized input of the next GEMM */
+    float *a_scale;     /* (T)      its per-row scales */
+    int32_t *a_zp;      /* (T)      and zero points */
+    float *q;           /* (T, D)   queries, scaled by hd^-0.5 */
+    float *kt;          /* (heads, hd, tpad) keys, transposed per head */
+    float *v;           /* (T, D)   values */
+    float *ctx;         /* (T, D)   attention output */
+    float *hid;         /* (T, H)   GELU(fc1) */
+    float *patches;     /* (NP, cpp) im2col of the input */
+    float *logits2;     /* (K)      head_dist output */
+    uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
+    size_t scratch_stride;
+    /* per-op timing (ms, accumulated when prof is set) */
+    int32_t prof;
+    double t_gemm, t_att, t_ln, t_other;
+} vit_opt_state;
+
+vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t threads,
+                             vit_opt_state *s, vit_error *err);
+void vit_opt_state_free(vit_opt_state *s);
+void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state *s,
+                     const float *input, float *logits);
+
+/* ---------------------------------------------------------------------------------------------
+ * Lite files (vit-lite.c) */
+
+int vit_file_is_vitl(const uint8_t *data, size_t size);
+/* mmap and check a .vitl file; the model borrows the mapping (released by vit_model_free). */
+vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err);
+/* The lite weights of a model loaded from a .vitl, or NULL. */
+const vit_opt_weights *vit_lite_weights(const vit_model *m);
+/* Weights for `kernel` made from a lite model's packed int8 weights (unpacked, then packed
+ * again): the fallback for a file built for a kernel this CPU lacks. */
+vit_status vit_lite_weights_repack(const vit_model *m, vit_kernel kernel, vit_opt_weights *w,
+                                   vit_error *err);
+/* Release what a .vitl model holds (called by vit_model_free). */
+void vit_lite_release(vit_model *m);
+
+#endif /* VIT_OPT_H */
