@@ -1,0 +1,418 @@
+/* test-opt.c — the optimized variant: every kernel against its reference, the whole forward
+ * against the int8 and fp32 variants on the fixture models, bit-identical results for any
+ * thread count, every kernel this CPU has (forced through VIT_KERNEL), and no allocation during
+ * a forward pass (malloc and friends are wrapped by the linker: see tests/meson.build). */
+#include "../engine/vit-json.h"
+#include "../engine/vit-opt.h"
+#include "test-util.h"
+
+#include <math.h>
+#include <unistd.h>
+
+/* Logits of the optimized variant against the int8 variant's on the same model and input:
+ * both quantize the same int8 weights; the optimized one quantizes activations per token over
+ * 0..255 (int8: per tensor, 0..127) and the patch embedding too, so it sits at least as close
+ * to fp32 as int8 does, and about as far from int8 as int8 is from fp32. */
+#define VIT_TOL_OPT_VS_INT8_REL 1.5f /* x int8's own distance to fp32, + 0.02 */
+#define VIT_TOL_OPT_VS_FP32_REL 1.25f /* x int8's distance to fp32, + 0.01 */
+/* Kernels against each other, end to end: AVX2 quantizes activations to 0..127 (its fast path),
+ * the others to 0..255 (measured on the fixtures: up to 0.046); fp32 sums differ in order. */
+#define VIT_TOL_OPT_KERNELS 0.1f
+/* Attention and LayerNorm kernels against their references (relative to the output scale) */
+#define VIT_TOL_OPT_ATT 2e-5f
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocation counting: the linker sends libvit's calls here (-Wl,--wrap=...) */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+void *__real_aligned_alloc(size_t al, size_t n);
+int __real_posix_memalign(void **p, size_t al, size_t n);
+static long allocations;
+void *__wrap_malloc(size_t n)
+{
+    allocations++;
+    return __real_malloc(n);
+}
+void *__wrap_calloc(size_t a, size_t b)
+{
+    allocations++;
+    return __real_calloc(a, b);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    allocations++;
+    return __real_realloc(p, n);
+}
+void *__wrap_aligned_alloc(size_t al, size_t n)
+{
+    allocations++;
+    return __real_aligned_alloc(al, n);
+}
+int __wrap_posix_memalign(void **p, size_t al, size_t n)
+{
+    allocations++;
+    return __real_posix_memalign(p, al, n);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Helpers */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static uint32_t rnd(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (uint32_t)((rng * 2685821657736338717ULL) >> 32);
+}
+static float frand(float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(rnd() >> 8) / 16777216.0f;
+}
+
+static float max_abs_diff(const float *a, const float *b, size_t n)
+{
+    float d = 0;
+    for (size_t i = 0; i < n; i++)
+        d = fmaxf(d, fabsf(a[i] - b[i]));
+    return d;
+}
+
+static float max_abs(const float *a, size_t n)
+{
+    float d = 0;
+    for (size_t i = 0; i < n; i++)
+        d = fmaxf(d, fabsf(a[i]));
+    return d;
+}
+
+static float *read_f32(const char *path, size_t n)
+{
+    size_t size;
+    float *f = test_read_file(path, &size);
+    if (f && size != n * sizeof(float)) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Kernels against their references */
+
+static const char *mode_name[] = {"store", "add", "gelu", "qkv"};
+
+static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
+{
+    const vit_opt_ops *ops = vit_opt_ops_for(kern);
+    vit_error err = {0};
+    float *w = malloc((size_t)n * k * sizeof(float)), *bias = malloc((size_t)n * sizeof(float));
+    for (size_t i = 0; i < (size_t)n * k; i++)
+        w[i] = frand(-0.2f, 0.2f);
+    for (int32_t j = 0; j < n; j++)
+        bias[j] = frand(-1, 1);
+    vit_qlinear ql, qs;
+    vit_qlinear_init(&ql, w, bias, n, k, 1, kern, &err);
+    vit_qlinear_init(&qs, w, bias, n, k, 1, VIT_KERNEL_SCALAR, &err);
+    int32_t lda = (k + 63) & ~63;
+    uint8_t *a = calloc((size_t)m * lda, 1);
+    float *as = malloc((size_t)m * sizeof(float));
+    int32_t *az = malloc((size_t)m * sizeof(int32_t));
+    for (int32_t i = 0; i < m; i++) {
+        for (int32_t kk = 0; kk < k; kk++)
+            a[(size_t)i * lda + kk] = (uint8_t)(rnd() & 255);
+        as[i] = frand(0.001f, 0.05f);
+        az[i] = (int32_t)(rnd() % 256);
+    }
+    size_t ny = (size_t)m * n;
+    float *y0 = malloc(ny * sizeof(float)), *y1 = malloc(ny * sizeof(float));
+    int32_t tpad = (m + 15) & ~15;
+    float *q0 = calloc((size_t)3 * tpad * n, sizeof(float)), *q1 = calloc((size_t)3 * tpad * n, sizeof(float));
+    int32_t scratch[8 * VIT_OPT_PW];
+    for (int mode = VIT_OEP_STORE; mode <= VIT_OEP_QKV; mode++) {
+        if (mode == VIT_OEP_QKV && n % 3 != 0)
+            continue;
+        vit_oepilogue e0 = {.mode = mode, .a_scale = as, .a_zp = az, .w_scale = ql.scale,
+                            .row_sum = ql.row_sum, .bias = ql.bias, .y = y0, .ldy = n};
+        vit_oepilogue e1 = e0;
+        e1.y = y1;
+        if (mode == VIT_OEP_QKV) {
+            int32_t D = n / 3;
+            e0.q = q0, e0.kt = q0 + (size_t)tpad * n, e0.v = q0 + (size_t)2 * tpad * n;
+            e1.q = q1, e1.kt = q1 + (size_t)tpad * n, e1.v = q1 + (size_t)2 * tpad * n;
+            e0.dim = e1.dim = D;
+            e0.hd = e1.hd = 16;
+            e0.tpad = e1.tpad = tpad;
+        }
+        for (size_t i = 0; i < ny; i++)
+            y0[i] = y1[i] = frand(-1, 1);
+        vit_opt_gemm_ref(0, m, a, lda, &qs, 0, n, &e0, scratch);
+        /* the kernel in two pieces of rows and columns, as the pool splits it */
+        int32_t rm = m / 2, cn = (n / 2) & ~63;
+        ops->gemm(0, rm, a, lda, &ql, 0, cn, &e1, scratch);
+        ops->gemm(0, rm, a, lda, &ql, cn, n, &e1, scratch);
+        ops->gemm(rm, m, a, lda, &ql, 0, n, &e1, scratch);
+        int same = mode == VIT_OEP_QKV
+                       ? memcmp(q0, q1, (size_t)3 * tpad * n * sizeof(float)) == 0
+                       : memcmp(y0, y1, ny * sizeof(float)) == 0;
+        float d = mode == VIT_OEP_QKV ? max_abs_diff(q0, q1, (size_t)3 * tpad * n)
+                                      : max_abs_diff(y0, y1, ny);
+        test_check(same, "/opt/gemm/%s/%s %dx%dx%d bit-identical to the reference (max|Δ| %.1e)",
+                   ops->name, mode_name[mode], m, n, k, d);
+    }
+    vit_qlinear_free(&ql);
+    vit_qlinear_free(&qs);
+    free(w), free(bias), free(a), free(as), free(az), free(y0), free(y1), free(q0), free(q1);
+}
+
+static void test_rows(vit_kernel kern, int32_t rows, int32_t dim)
+{
+    const vit_opt_ops *ops = vit_opt_ops_for(kern);
+    float *x = malloc((size_t)rows * dim * sizeof(float));
+    float *w = malloc((size_t)dim * sizeof(float)), *b = malloc((size_t)dim * sizeof(float));
+    float *tmp = malloc((size_t)dim * sizeof(float));
+    for (size_t i = 0; i < (size_t)rows * dim; i++)
+        x[i] = frand(-3, 3) + (i % 97 == 0 ? 20.0f : 0.0f);
+    for (int32_t i = 0; i < dim; i++)
+        w[i] = frand(0.5f, 1.5f), b[i] = frand(-0.5f, 0.5f);
+    int32_t ld = (dim + 63) & ~63;
+    uint8_t *q0 = calloc((size_t)rows * ld, 1), *q1 = calloc((size_t)rows * ld, 1);
+    float s0[256], s1[256];
+    int32_t z0[256], z1[256];
+    /* plain quantization: the same bytes (min/max and rounding are exact in every kernel) */
+    vit_quant_rows_ref(x, dim, dim, 0, rows, ops->qmax, q0, ld, s0, z0);
+    ops->quant_rows(x, dim, dim, 0, rows, ops->qmax, q1, ld, s1, z1);
+    test_check(memcmp(q0, q1, (size_t)rows * ld) == 0 && memcmp(s0, s1, rows * 4) == 0 &&
+                   memcmp(z0, z1, rows * 4) == 0,
+               "/opt/quant-rows/%s %dx%d identical to the reference", ops->name, rows, dim);
+    /* LayerNorm + quantization: sums in another order, so a byte may be one step off */
+    vit_ln_quant_ref(x, dim, 0, rows, w, b, ops->qmax, q0, ld, s0, z0, tmp);
+    ops->ln_quant(x, dim, 0, rows, w, b, ops->qmax, q1, ld, s1, z1, tmp);
+    int worst = 0;
+    float srel = 0;
+    for (int32_t r = 0; r < rows; r++) {
+        srel = fmaxf(srel, fabsf(s0[r] - s1[r]) / s0[r]);
+        for (int32_t k = 0; k < dim; k++) {
+            int dq = abs((int)q0[(size_t)r * ld + k] - (int)q1[(size_t)r * ld + k]);
+            worst = dq > worst ? dq : worst;
+        }
+    }
+    test_check(worst <= 1 && srel < 1e-5f,
+               "/opt/ln-quant/%s %dx%d within one step of the reference (max %d, scale rel %.1e)",
+               ops->name, rows, dim, worst, srel);
+    /* and the reference against fp32 LayerNorm, dequantized: error <= half a step */
+    float *ln = malloc((size_t)rows * dim * sizeof(float));
+    vit_layernorm(x, w, b, ln, rows, dim);
+    float e = 0;
+    for (int32_t r = 0; r < rows; r++)
+        for (int32_t k = 0; k < dim; k++) {
+            float deq = ((int)q0[(size_t)r * ld + k] - z0[r]) * s0[r];
+            e = fmaxf(e, fabsf(deq - ln[(size_t)r * dim + k]) / s0[r]);
+        }
+    test_check(e <= 0.5f + 1e-3f, "/opt/ln-quant/ref %dx%d within half a step of fp32 LayerNorm (%.3f)",
+               rows, dim, e);
+    free(ln), free(x), free(w), free(b), free(tmp), free(q0), free(q1);
+}
+
+static void test_attention(vit_kernel kern, int32_t T, int32_t heads, int32_t hd)
+{
+    const vit_opt_ops *ops = vit_opt_ops_for(kern);
+    int32_t D = heads * hd, tpad = (T + 15) & ~15;
+    float *q = malloc((size_t)T * D * 4), *kt = calloc((size_t)D * tpad, 4), *v = malloc((size_t)T * D * 4);
+    float *c0 = malloc((size_t)T * D * 4), *c1 = malloc((size_t)T * D * 4), *cf = malloc((size_t)T * D * 4);
+    float *s = malloc((size_t)VIT_OPT_ATT_ROWS * tpad * 4), *p = malloc((size_t)T * 4);
+    for (size_t i = 0; i < (size_t)T * D; i++)
+        q[i] = frand(-1, 1), v[i] = frand(-2, 2);
+    for (int32_t d = 0; d < D; d++)
+        for (int32_t j = 0; j < T; j++)
+            kt[(size_t)d * tpad + j] = frand(-2, 2);
+    for (int32_t h = 0; h < heads; h++) {
+        vit_attention_ref(q, kt, v, c0, T, tpad, D, hd, h, 0, T, s);
+        ops->attention(q, kt, v, c1, T, tpad, D, hd, h, 0, T / 2, s);
+        ops->attention(q, kt, v, c1, T, tpad, D, hd, h, T / 2, T, s);
+    }
+    /* and in double, straight from the definition */
+    for (int32_t h = 0; h < heads; h++)
+        for (int32_t i = 0; i < T; i++) {
+            double mx = -1e30, sum = 0;
+            for (int32_t j = 0; j < T; j++) {
+                double sc = 0;
+                for (int32_t d = 0; d < hd; d++)
+                    sc += (double)q[(size_t)i * D + h * hd + d] * kt[(size_t)(h * hd + d) * tpad + j];
+                p[j] = (float)sc;
+                mx = sc > mx ? sc : mx;
+            }
+            double e[1024];
+            for (int32_t j = 0; j < T; j++)
+                sum += e[j] = exp(p[j] - mx);
+            for (int32_t d = 0; d < hd; d++) {
+                double o = 0;
+                for (int32_t j = 0; j < T; j++)
+                    o += e[j] * v[(size_t)j * D + h * hd + d];
+                cf[(size_t)i * D + h * hd + d] = (float)(o / sum);
+            }
+        }
+    float scale = max_abs(cf, (size_t)T * D);
+    float dk = max_abs_diff(c0, c1, (size_t)T * D) / scale, dr = max_abs_diff(c0, cf, (size_t)T * D) / scale;
+    test_check(dk <= VIT_TOL_OPT_ATT && dr <= VIT_TOL_OPT_ATT,
+               "/opt/attention/%s T=%d heads=%d hd=%d: vs ref %.1e, ref vs double %.1e (tol %.0e)",
+               ops->name, T, heads, hd, dk, dr, VIT_TOL_OPT_ATT);
+    free(q), free(kt), free(v), free(c0), free(c1), free(cf), free(s), free(p);
+}
+
+static void test_math(void)
+{
+    double eg = 0, ee = 0;
+    for (float x = -12.0f; x < 12.0f; x += 1.0e-3f) {
+        double g = 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+        eg = fmax(eg, fabs(vit_gelu_fast_ref(x) - g) / fmax(1.0, fabs(g)));
+    }
+    for (float x = -87.0f; x <= 0.0f; x += 1.0e-3f)
+        ee = fmax(ee, fabs(vit_exp_fast_ref(x) - exp((double)x)) / exp((double)x));
+    test_check(eg < 2e-6, "/opt/math/gelu within %.1e of exact erf GELU (tol 2e-6)", eg);
+    test_check(ee < 5e-7, "/opt/math/exp within %.1e relative (tol 5e-7)", ee);
+#if defined(VIT_HAVE_X86_SIMD)
+    if (vit_kernel_supported(VIT_KERNEL_AVX512_VNNI)) {
+        enum { N = 4099 };
+        static float x[N], y[N], g[N], e[N];
+        for (int i = 0; i < N; i++)
+            x[i] = frand(-20, 20);
+        vit_gelu_avx512(x, g, N);
+        for (int i = 0; i < N; i++)
+            y[i] = vit_gelu_fast_ref(x[i]);
+        int same = memcmp(g, y, sizeof g) == 0;
+        for (int i = 0; i < N; i++)
+            x[i] = frand(-90, 0), y[i] = vit_exp_fast_ref(x[i]);
+        vit_exp_avx512(x, e, N);
+        test_check(same && memcmp(e, y, sizeof e) == 0,
+                   "/opt/math/avx512 gelu and exp bit-identical to the reference");
+    }
+#endif
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The whole forward on the fixture models */
+
+static int run(const char *model_path, vit_variant v, int threads, const float *input,
+               float *logits, char *kernel, long *allocs)
+{
+    vit_error err = {0};
+    vit_model *m = NULL;
+    if (vit_model_load(model_path, &m, &err) != VIT_OK)
+        return 0;
+    vit_session_opts o = vit_session_opts_default();
+    o.variant = v;
+    o.threads = threads;
+    vit_session *s = NULL;
+    int ok = vit_session_new(m, &o, &s, &err) == VIT_OK;
+    if (ok) {
+        ok = vit_session_run(s, input, logits, &err) == VIT_OK; /* first run: pages, pool */
+        long before = allocations;
+        ok = ok && vit_session_run(s, input, logits, &err) == VIT_OK;
+        if (allocs)
+            *allocs = allocations - before;
+    }
+    if (kernel)
+        snprintf(kernel, 32, "%s", s ? vit_session_kernel(s) : "?");
+    vit_session_free(s);
+    vit_model_free(m);
+    return ok;
+}
+
+static void test_model(const char *fixtures, const vit_json *c)
+{
+    const char *dir = vit_json_string(c, "dir");
+    int32_t K = (int32_t)vit_json_number(c, "num_classes", 0);
+    int32_t C = (int32_t)vit_json_number(c, "in_chans", 0), S = (int32_t)vit_json_number(c, "img_size", 0);
+    char mpath[1024], path[1024];
+    snprintf(mpath, sizeof mpath, "%s/models/%s/model.safetensors", fixtures, dir);
+    snprintf(path, sizeof path, "%s/models/%s/input.f32", fixtures, dir);
+    float *input = read_f32(path, (size_t)C * S * S);
+    snprintf(path, sizeof path, "%s/models/%s/logits.f32", fixtures, dir);
+    float *fp32 = read_f32(path, (size_t)K);
+    test_check(input && fp32, "/opt/%s/fixtures-present", c->key);
+    if (!input || !fp32) {
+        free(input), free(fp32);
+        return;
+    }
+    float *i8 = calloc(K, 4), *ref = calloc(K, 4), *got = calloc(K, 4);
+    char kname[32];
+    long allocs = -1;
+    unsetenv("VIT_KERNEL");
+    int ok = run(mpath, VIT_VARIANT_INT8, 1, input, i8, NULL, NULL);
+    ok = ok && run(mpath, VIT_VARIANT_OPTIMIZED, 1, input, ref, kname, &allocs);
+    float d_i8 = max_abs_diff(i8, fp32, K), d_opt = max_abs_diff(ref, fp32, K),
+          d_oi = max_abs_diff(ref, i8, K);
+    int32_t t_f, t_o, t_i;
+    vit_topk(fp32, K, 1, &t_f);
+    vit_topk(ref, K, 1, &t_o);
+    vit_topk(i8, K, 1, &t_i);
+    test_check(ok && allocs == 0, "/opt/%s/no-allocation-in-forward (%ld)", c->key, allocs);
+    test_check(ok && d_opt <= VIT_TOL_OPT_VS_FP32_REL * d_i8 + 0.01f && t_o == t_f,
+               "/opt/%s/vs-fp32 max|Δlogit| %.4f (int8: %.4f), top-1 %s", c->key, d_opt, d_i8,
+               t_o == t_f ? "same" : "DIFFERENT");
+    test_check(ok && d_oi <= VIT_TOL_OPT_VS_INT8_REL * d_i8 + 0.02f && t_o == t_i,
+               "/opt/%s/vs-int8 max|Δlogit| %.4f, top-1 %s", c->key, d_oi,
+               t_o == t_i ? "same" : "DIFFERENT");
+
+    for (vit_kernel k = VIT_KERNEL_SCALAR; k < VIT_KERNEL_COUNT; k++) {
+        if (!vit_kernel_supported(k)) {
+            printf("note /opt/%s/%s not supported by this CPU: not run\n", c->key, vit_kernel_name(k));
+            continue;
+        }
+        setenv("VIT_KERNEL", vit_kernel_name(k), 1);
+        float *k1 = calloc(K, 4);
+        ok = run(mpath, VIT_VARIANT_OPTIMIZED, 1, input, k1, kname, NULL);
+        test_check(ok && strcmp(kname, vit_kernel_name(k)) == 0 &&
+                       max_abs_diff(k1, ref, K) <= VIT_TOL_OPT_KERNELS,
+                   "/opt/%s/%s runs, within %.2f of the default kernel (%.1e)", c->key,
+                   vit_kernel_name(k), VIT_TOL_OPT_KERNELS, max_abs_diff(k1, ref, K));
+        for (int threads = 2; threads <= 4; threads++) {
+            ok = run(mpath, VIT_VARIANT_OPTIMIZED, threads, input, got, kname, NULL);
+            test_check(ok && memcmp(got, k1, (size_t)K * 4) == 0,
+                       "/opt/%s/%s/%dt bit-identical to 1 thread", c->key, vit_kernel_name(k),
+                       threads);
+        }
+        free(k1);
+    }
+    unsetenv("VIT_KERNEL");
+    free(i8), free(ref), free(got), free(input), free(fp32);
+}
+
+int main(int argc, char **argv)
+{
+    const char *fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
+    if (!fixtures)
+        return 2;
+    test_math();
+    for (vit_kernel k = VIT_KERNEL_SCALAR; k < VIT_KERNEL_COUNT; k++) {
+        if (!vit_kernel_supported(k)) {
+            printf("note /opt/kernels/%s not supported by this CPU: not run\n", vit_kernel_name(k));
+            continue;
+        }
+        test_gemm(k, 197, 1152, 384);
+        test_gemm(k, 13, 96, 70); /* ragged: rows, columns and k not multiples of the tiles */
+        test_gemm(k, 1, 10, 64);
+        test_rows(k, 197, 384);
+        test_rows(k, 7, 50);
+        test_attention(k, 197, 3, 64);
+        test_attention(k, 51, 2, 32);
+        test_attention(k, 5, 1, 16);
+    }
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/cases.json", fixtures);
+    size_t size;
+    char *text = test_read_file(path, &size);
+    char jerr[128];
+    vit_json *cases = text ? vit_json_parse(text, size, jerr, sizeof jerr) : NULL;
+    test_check(cases != NULL, "/opt/cases.json");
+    const vit_json *models = vit_json_get(cases, "models");
+    for (const vit_json *c = models ? models->child : NULL; c; c = c->next)
+        test_model(fixtures, c);
+    vit_json_free(cases);
+    free(text);
+    return test_done();
+}
