@@ -3,6 +3,10 @@
  * alike; we report medians and spreads, never a single run. */
 #include "cli-common.h"
 
+#ifdef VITLENS_HAVE_CAIRO
+#include "vitlens-chart.h"
+#endif
+
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -44,7 +48,8 @@ static double percentile(const double *sorted, int n, double p)
 static void usage(FILE *f)
 {
     fputs("Usage: " CLI_PROG " bench [--model PATH] [--variants fp32,int8,...] [--threads N]\n"
-          "                         [--runs N] [--warmup N] [--image IMG]... [--json | --csv]\n"
+          "                         [--runs N] [--warmup N] [--image IMG]... [--json | --csv | --markdown]\n"
+          "                         [--plot FILE.png]\n"
           "Times the forward pass of each variant, interleaved, and prints median, min and p90\n"
           "in ms, the reduction against fp32, file size, and top-1 agreement with fp32.\n",
           f);
@@ -63,18 +68,20 @@ int cli_bench(int argc, char **argv)
     const char *images[MAX_IMAGES];
     int n_images = 0;
     int32_t threads = 0, runs = 20, warmup = 3;
-    int json = 0, csv = 0, per_channel = 0;
+    int json = 0, csv = 0, per_channel = 0, markdown = 0;
+    const char *plot = NULL;
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},  {"variants", required_argument, NULL, 'v'},
         {"threads", required_argument, NULL, 't'}, {"runs", required_argument, NULL, 'r'},
         {"warmup", required_argument, NULL, 'w'}, {"image", required_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},         {"csv", no_argument, NULL, 'c'},
         {"per-channel", no_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
+        {"markdown", no_argument, NULL, 'M'},     {"plot", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcph", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v': variants_arg = optarg; break;
@@ -100,6 +107,8 @@ int cli_bench(int argc, char **argv)
         case 'j': json = 1; break;
         case 'c': csv = 1; break;
         case 'p': per_channel = 1; break;
+        case 'M': markdown = 1; break;
+        case 'P': plot = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -221,7 +230,15 @@ int cli_bench(int argc, char **argv)
         }
 
     double ref_median = 0;
-    if (!json && !csv)
+    if (markdown)
+        printf("**%s** · %d thread%s · %d runs (+%d warm-up), interleaved · %s\n\n"
+               "| Model | Inference Time (median ms) | p10–p90 ms | Reduction | Size (MB) | Size "
+               "reduction | Top-1 agreement with fp32 | Kernel |\n"
+               "|---|---|---|---|---|---|---|---|\n",
+               info->name, vit_session_threads(rows[0].session),
+               vit_session_threads(rows[0].session) == 1 ? "" : "s", runs, warmup,
+               n_images ? "images given" : "a fixed random input");
+    else if (!json && !csv)
         printf("%s · %d thread%s · %d runs (+%d warm-up) · %s\n", info->name,
                vit_session_threads(rows[0].session),
                vit_session_threads(rows[0].session) == 1 ? "" : "s", runs, warmup,
@@ -229,7 +246,7 @@ int cli_bench(int argc, char **argv)
     if (csv)
         printf("variant,median_ms,min_ms,p90_ms,reduction_pct,runs,threads,file_bytes,"
                "size_reduction_pct,top1_agree,max_logit_err,kernel\n");
-    else if (!json)
+    else if (!json && !markdown)
         printf("%-10s %10s %9s %9s %10s %12s %9s %10s %12s  %s\n", "variant", "median ms", "min ms",
                "p90 ms", "reduction", "file size", "size red.", "top-1 agr.", "max|Δlogit|",
                "kernel");
@@ -261,12 +278,46 @@ int cli_bench(int argc, char **argv)
                    percentile(rows[r].ms, runs, 90), reduction, runs,
                    vit_session_threads(rows[r].session), vsize, size_red, agree,
                    rows[r].max_logit_err, kernel);
+        } else if (markdown) {
+            printf("| %s | %.2f | %.2f–%.2f | %.1f%% | %.1f | %.1f%% | %d/%d | %s |\n", vname, med,
+                   percentile(rows[r].ms, runs, 10), percentile(rows[r].ms, runs, 90), reduction,
+                   (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images, kernel);
         } else {
             printf("%-10s %10.2f %9.2f %9.2f %9.1f%% %9.1f MB %8.1f%% %5d/%-4d %12.2e  %s\n", vname,
                    med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction,
                    (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images,
                    rows[r].max_logit_err, kernel);
         }
+    }
+    if (plot) {
+#ifdef VITLENS_HAVE_CAIRO
+        /* the same chart as the app's Compare view, written without a display */
+        VitlensChart chart = {0};
+        char sub[128];
+        snprintf(sub, sizeof sub, "median forward time, p10–p90 whiskers · %d thread%s · %d runs",
+                 vit_session_threads(rows[0].session),
+                 vit_session_threads(rows[0].session) == 1 ? "" : "s", runs);
+        chart.title = info->name;
+        chart.subtitle = sub;
+        for (int r = 0; r < nrows && chart.n_rows < VITLENS_CHART_MAX_ROWS; r++) {
+            if (r == 0 && !show_fp32)
+                continue;
+            VitlensChartRow *cr = &chart.rows[chart.n_rows++];
+            cr->name = vit_variant_name(rows[r].variant);
+            cr->median_ms = runs % 2 ? rows[r].ms[runs / 2]
+                                     : 0.5 * (rows[r].ms[runs / 2 - 1] + rows[r].ms[runs / 2]);
+            cr->p10_ms = percentile(rows[r].ms, runs, 10);
+            cr->p90_ms = percentile(rows[r].ms, runs, 90);
+        }
+        char msg[512];
+        if (vitlens_chart_write_png(&chart, 720, 120 + 56 * chart.n_rows, plot, msg, sizeof msg)) {
+            cli_error("%s", msg);
+            status = 1;
+        }
+#else
+        cli_error("--plot: this build has no cairo");
+        status = 1;
+#endif
     }
 
 out:

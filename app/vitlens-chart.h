@@ -1,0 +1,34 @@
+/* vitlens-chart.h — the speed chart of the tutorial's comparison: one horizontal bar per variant
+ * (median forward time) with a p10–p90 whisker, labelled with the time and the reduction against
+ * the first row. Plain cairo, no GTK: the CLI writes it to PNG without a display (`bench --plot`)
+ * and the app's Compare view draws the same picture into a GtkDrawingArea. */
+#ifndef VITLENS_CHART_H
+#define VITLENS_CHART_H
+
+#include <cairo.h>
+#include <stddef.h>
+
+#define VITLENS_CHART_MAX_ROWS 8
+
+typedef struct {
+    const char *name; /* "fp32", "int8", ... */
+    double median_ms, p10_ms, p90_ms;
+} VitlensChartRow;
+
+typedef struct {
+    const char *title;    /* e.g. the model's name; may be NULL */
+    const char *subtitle; /* e.g. "2 threads · 30 runs"; may be NULL */
+    int n_rows;
+    VitlensChartRow rows[VITLENS_CHART_MAX_ROWS];
+    /* colours: text and bars, 0..1 RGB; dark = light-on-dark */
+    int dark;
+} VitlensChart;
+
+/* Draw into cr over (0, 0, width, height). */
+void vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double height);
+
+/* Render to a PNG file; returns 0 on success, else -1 with a message in errbuf. */
+int vitlens_chart_write_png (const VitlensChart *chart, int width, int height, const char *path,
+                             char *errbuf, size_t errlen);
+
+#endif
