@@ -53,6 +53,20 @@ check "/cli/bench/json" $?
 [ "$(head -1 "$TMP/bench.csv" | cut -d, -f1-4)" = "variant,median_ms,min_ms,p90_ms" ] && [ "$(wc -l < "$TMP/bench.csv")" -eq 2 ]
 check "/cli/bench/csv" $?
 
+md=$("$CLI" bench --markdown --runs 3 --warmup 0 --variants fp32,int8 --model "$FX/models/tiny-p16/model.safetensors" --plot "$TMP/chart.png")
+echo "$md" | grep -q '^| Model | Inference Time' && [ "$(echo "$md" | grep -c '^| \(fp32\|int8\) |')" -eq 2 ]
+check "/cli/bench/markdown" $?
+if [ -f "$TMP/chart.png" ]; then
+    # PNG signature, then IHDR width and height (big-endian) at bytes 16..23
+    sig=$(head -c 8 "$TMP/chart.png" | od -An -tx1 | tr -d ' \n')
+    w=$(od -An -tu1 -j16 -N4 "$TMP/chart.png" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+    h=$(od -An -tu1 -j20 -N4 "$TMP/chart.png" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+    [ "$sig" = "89504e470d0a1a0a" ] && [ "$w" -eq 720 ] && [ "$h" -eq 232 ]
+    check "/cli/bench/plot-png (${w}x${h})" $?
+else
+    check "/cli/bench/plot-png written" 1
+fi
+
 # 5. export int8 -> .vitq, then classify with it
 "$CLI" export --variant int8 --model "$FX/models/tiny-p16/model.safetensors" -o "$TMP/m.vitq" >/dev/null
 check "/cli/export/vitq" $?
