@@ -232,6 +232,36 @@ update_model_label (VitlensWindow *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_menu_button), tooltip);
 }
 
+/* Photos shrink to fit and never grow blurry; small images (a 28×28 digit, a 32×32 icon)
+ * grow by a whole factor to about SMALL_IMAGE_SIDE, so they can be seen at all. */
+#define SMALL_IMAGE_SIDE 320
+
+static void
+size_picture (VitlensWindow *self,
+              int            width,
+              int            height)
+{
+  int side = MAX (width, height);
+  GtkWidget *picture = GTK_WIDGET (self->picture);
+
+  if (side > 0 && side < SMALL_IMAGE_SIDE / 2)
+    {
+      int scale = SMALL_IMAGE_SIDE / side;
+
+      gtk_picture_set_content_fit (self->picture, GTK_CONTENT_FIT_CONTAIN);
+      gtk_widget_set_size_request (picture, width * scale, height * scale);
+      gtk_widget_set_halign (picture, GTK_ALIGN_CENTER);
+      gtk_widget_set_valign (picture, GTK_ALIGN_CENTER);
+    }
+  else
+    {
+      gtk_picture_set_content_fit (self->picture, GTK_CONTENT_FIT_SCALE_DOWN);
+      gtk_widget_set_size_request (picture, -1, -1);
+      gtk_widget_set_halign (picture, GTK_ALIGN_FILL);
+      gtk_widget_set_valign (picture, GTK_ALIGN_FILL);
+    }
+}
+
 static void
 set_image (VitlensWindow *self,
            VitlensImage  *image)
@@ -241,6 +271,7 @@ set_image (VitlensWindow *self,
 
   g_set_object (&self->image, image);
   gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture (image)));
+  size_picture (self, vitlens_image_get_width (image), vitlens_image_get_height (image));
   gtk_picture_set_alternative_text (self->picture, vitlens_image_get_name (image));
 
   /* Translators: below the image: file name, width × height in pixels */
