@@ -172,6 +172,9 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
     /* zeroed once: the k^T padding columns (keys T .. tpad) are read as zeros by the scores */
     memset(s->arena, 0, total);
     s->arena_bytes = total;
+    /* VIT_OPT_PROFILE=1: time each kind of step (logged at VIT_LOG_INFO when the state is freed) */
+    const char *prof = getenv("VIT_OPT_PROFILE");
+    s->prof = prof && *prof && *prof != '0';
     uint8_t *p = s->arena;
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         *parts[k].p = p;
@@ -182,6 +185,12 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
 
 void vit_opt_state_free(vit_opt_state *s)
 {
+    if (s->prof && s->runs > 0)
+        vit_log(VIT_LOG_INFO,
+                "optimized, %d threads, mean of %d runs: GEMMs %.3f ms, attention %.3f ms, "
+                "LayerNorm + quantization %.3f ms, other %.3f ms",
+                (int)s->threads, (int)s->runs, s->t_gemm / s->runs, s->t_att / s->runs,
+                s->t_ln / s->runs, s->t_other / s->runs);
     vit_pool_free(s->pool);
     vit_free(s->arena);
     memset(s, 0, sizeof *s);
@@ -330,6 +339,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
 {
     const vit_model_info *i = &m->info;
     const int32_t T = s->T, D = s->D, H = s->H, NP = s->NP, prefix = s->prefix;
+    s->runs++;
     TIC(s);
 
     // patch embedding: x[prefix:] = quant_rows(im2col(input)) @ Wpatch^T + b + pos_embed

@@ -199,7 +199,7 @@ typedef struct {
     uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
     size_t scratch_stride;
     /* per-op timing (ms, accumulated when prof is set) */
-    int32_t prof;
+    int32_t prof, runs;
     double t_gemm, t_att, t_ln, t_other;
 } vit_opt_state;
 

@@ -1,6 +1,11 @@
 /* cli-bench.c — `vitlens-cli bench`: the tutorial's comparison table on our engine.
  * Variants run interleaved (fp32, int8, fp32, int8, ...) so that machine noise falls on every row
- * alike; we report medians and spreads, never a single run. */
+ * alike; we report medians and spreads, never a single run.
+ *
+ * The `lite` row is an optimized session on the model's .vitl file (exported to a temporary file
+ * first) loaded by mmap. Load time (open -> first result) and peak RSS are measured for each row
+ * in a fresh process (this program run again with the hidden --measure-load option), so that one
+ * row's memory does not count in another's. */
 #include "cli-common.h"
 
 #ifdef VITLENS_HAVE_CAIRO
@@ -11,7 +16,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_VARIANTS 8
@@ -26,6 +33,9 @@ typedef struct {
     float max_logit_err; /* against fp32 on the same inputs */
     double create_ms;
     long long file_bytes;
+    int lite;       /* a session on the .vitl file (variant optimized) */
+    double load_ms; /* open -> first result, in a fresh process (-1: not measured) */
+    double rss_mb;  /* that process's peak resident set */
 } bench_row;
 
 static int cmp_double(const void *a, const void *b)
@@ -47,11 +57,13 @@ static double percentile(const double *sorted, int n, double p)
 
 static void usage(FILE *f)
 {
-    fputs("Usage: " CLI_PROG " bench [--model PATH] [--variants fp32,int8,...] [--threads N]\n"
-          "                         [--runs N] [--warmup N] [--image IMG]... [--json | --csv | --markdown]\n"
-          "                         [--plot FILE.png]\n"
+    fputs("Usage: " CLI_PROG " bench [--model PATH] [--variants fp32,int8,optimized,lite]\n"
+          "                         [--threads N] [--runs N] [--warmup N] [--image IMG]...\n"
+          "                         [--no-load] [--json | --csv | --markdown] [--plot FILE.png]\n"
           "Times the forward pass of each variant, interleaved, and prints median, min and p90\n"
-          "in ms, the reduction against fp32, file size, and top-1 agreement with fp32.\n",
+          "in ms, the reduction against fp32, file size, top-1 agreement with fp32, and the time\n"
+          "from opening the model to the first result and the peak RSS, each measured in a fresh\n"
+          "process (--no-load skips those). 'lite' is the optimized variant on the .vitl file.\n",
           f);
 }
 
@@ -61,6 +73,93 @@ static long long file_size(const char *path)
     return path && stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
 }
 
+static const char *row_name(const bench_row *r)
+{
+    return r->lite ? "lite" : vit_variant_name(r->variant);
+}
+
+/* `bench --measure-load VARIANT --model PATH --threads N`: in this fresh process, open the
+ * model, make a session, run it once; print "load_ms peak_rss_kb". */
+static int measure_load_child(const char *model_path, const char *variant, int32_t threads,
+                              int per_channel)
+{
+    vit_variant v;
+    if (vit_variant_parse(variant, &v) != VIT_OK)
+        return 2;
+    double t0 = vit_now_ms();
+    vit_model *model = cli_load_model(model_path);
+    if (!model)
+        return 1;
+    const vit_model_info *info = vit_model_get_info(model);
+    size_t in_n = (size_t)info->in_chans * info->img_size * info->img_size;
+    float *input = malloc(in_n * sizeof(float));
+    float *logits = malloc((size_t)info->num_classes * sizeof(float));
+    vit_session_opts o = vit_session_opts_default();
+    o.variant = v;
+    o.threads = threads;
+    o.per_channel = per_channel;
+    vit_session *s = NULL;
+    vit_error err = {0};
+    int status = 1;
+    if (input && logits && vit_session_new(model, &o, &s, &err) == VIT_OK) {
+        for (size_t k = 0; k < in_n; k++)
+            input[k] = (float)((k * 7919) % 1000) / 250.0f - 2.0f;
+        if (vit_session_run(s, input, logits, &err) == VIT_OK) {
+            double ms = vit_now_ms() - t0;
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            printf("%.3f %ld\n", ms, (long)ru.ru_maxrss);
+            status = 0;
+        }
+    }
+    if (status)
+        cli_error("%s", err.msg);
+    vit_session_free(s);
+    free(input);
+    free(logits);
+    vit_model_free(model);
+    return status;
+}
+
+/* Run this program again with --measure-load on `path` and read its answer. */
+static void measure_load(bench_row *row, const char *path, int32_t threads, int per_channel)
+{
+    row->load_ms = row->rss_mb = -1;
+    int fds[2];
+    if (!path || pipe(fds) != 0)
+        return;
+    char tbuf[16];
+    snprintf(tbuf, sizeof tbuf, "%d", (int)threads);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDOUT_FILENO);
+        char *args[] = {(char *)CLI_PROG, (char *)"bench", (char *)"--measure-load",
+                        (char *)vit_variant_name(row->variant), (char *)"--model", (char *)path,
+                        (char *)"--threads", tbuf, per_channel ? (char *)"--per-channel" : NULL,
+                        NULL};
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[128] = {0};
+    ssize_t got = 0, r;
+    while (pid > 0 && got < (ssize_t)sizeof buf - 1 &&
+           (r = read(fds[0], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+        got += r;
+    close(fds[0]);
+    int wst = 0;
+    if (pid > 0)
+        waitpid(pid, &wst, 0);
+    double ms;
+    long kb;
+    if (pid > 0 && WIFEXITED(wst) && WEXITSTATUS(wst) == 0 && sscanf(buf, "%lf %ld", &ms, &kb) == 2) {
+        row->load_ms = ms;
+        row->rss_mb = kb / 1024.0;
+    }
+}
+
 int cli_bench(int argc, char **argv)
 {
     const char *model_path = NULL;
@@ -68,7 +167,8 @@ int cli_bench(int argc, char **argv)
     const char *images[MAX_IMAGES];
     int n_images = 0;
     int32_t threads = 0, runs = 20, warmup = 3;
-    int json = 0, csv = 0, per_channel = 0, markdown = 0;
+    int json = 0, csv = 0, per_channel = 0, markdown = 0, no_load = 0;
+    const char *measure_variant = NULL;
     const char *plot = NULL;
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},  {"variants", required_argument, NULL, 'v'},
@@ -77,11 +177,12 @@ int cli_bench(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},         {"csv", no_argument, NULL, 'c'},
         {"per-channel", no_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
         {"markdown", no_argument, NULL, 'M'},     {"plot", required_argument, NULL, 'P'},
+        {"no-load", no_argument, NULL, 'N'},      {"measure-load", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:NL:", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v': variants_arg = optarg; break;
@@ -109,6 +210,8 @@ int cli_bench(int argc, char **argv)
         case 'p': per_channel = 1; break;
         case 'M': markdown = 1; break;
         case 'P': plot = optarg; break;
+        case 'N': no_load = 1; break;
+        case 'L': measure_variant = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -117,10 +220,28 @@ int cli_bench(int argc, char **argv)
         cli_error("bench: unexpected argument '%s'", argv[optind]);
         return 2;
     }
+    if (measure_variant)
+        return measure_load_child(model_path, measure_variant, threads, per_channel);
+    /* "lite" is not a variant of the engine but the optimized one on a .vitl: take it out */
+    char vlist[256] = "";
+    int want_lite = 0;
+    char *vcopy = strdup(variants_arg);
+    for (char *save = NULL, *tok = vcopy ? strtok_r(vcopy, ",", &save) : NULL; tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "lite") == 0)
+            want_lite = 1;
+        else if (strlen(vlist) + strlen(tok) + 2 < sizeof vlist)
+            snprintf(vlist + strlen(vlist), sizeof vlist - strlen(vlist), "%s%s",
+                     vlist[0] ? "," : "", tok);
+    }
+    free(vcopy);
     vit_variant vars[MAX_VARIANTS];
-    int nv = cli_parse_variants(variants_arg, vars, MAX_VARIANTS);
+    int nv = vlist[0] ? cli_parse_variants(vlist, vars, MAX_VARIANTS) : 0;
     if (nv < 0)
         return 2;
+    char lite_path[] = "/tmp/vitlens-bench-XXXXXX.vitl";
+    int have_lite_file = 0, lite_created = 0;
+    vit_model *lite_model = NULL;
 
     vit_model *model = cli_load_model(model_path);
     if (!model)
@@ -168,6 +289,32 @@ int cli_bench(int argc, char **argv)
     int show_fp32 = !have_fp32;
     for (int v = 0; v < nv; v++)
         show_fp32 |= vars[v] == VIT_VARIANT_FP32;
+    if (nrows == 0 && !want_lite) {
+        cli_error("bench: no variant to run");
+        status = 2;
+        goto out;
+    }
+    /* the lite file: this model written as .vitl (also the optimized row's file size) */
+    int need_vitl = want_lite;
+    for (int r = 0; r < nrows; r++)
+        need_vitl |= rows[r].variant == VIT_VARIANT_OPTIMIZED;
+    if (need_vitl) {
+        int fd = mkstemps(lite_path, 5);
+        if (fd >= 0) {
+            close(fd);
+            lite_created = 1;
+            have_lite_file = vit_model_export_vitl(model, per_channel, lite_path, &err) == VIT_OK;
+        }
+        if (want_lite && (!have_lite_file || vit_model_load(lite_path, &lite_model, &err) != VIT_OK)) {
+            cli_error("lite: %s", err.msg);
+            status = 1;
+            goto out;
+        }
+    }
+    if (want_lite) {
+        rows[nrows].variant = VIT_VARIANT_OPTIMIZED;
+        rows[nrows++].lite = 1;
+    }
     /* each variant's file: the model's own, or what `export` writes (measured by writing it) */
     long long fsize = model_path ? file_size(model_path) : (long long)info->file_bytes;
     for (int r = 0; r < nrows; r++) {
@@ -182,6 +329,15 @@ int cli_bench(int argc, char **argv)
                 unlink(tmp);
             }
         }
+        /* the optimized variant's file is the lite one (what `export --variant optimized` writes) */
+        if (rows[r].variant == VIT_VARIANT_OPTIMIZED && have_lite_file)
+            rows[r].file_bytes = file_size(lite_path);
+    }
+    /* open -> first result and peak RSS, each in a fresh process */
+    for (int r = 0; r < nrows; r++) {
+        rows[r].load_ms = rows[r].rss_mb = -1;
+        if (!no_load)
+            measure_load(&rows[r], rows[r].lite ? lite_path : model_path, threads, per_channel);
     }
 
     for (int r = 0; r < nrows; r++) {
@@ -190,7 +346,8 @@ int cli_bench(int argc, char **argv)
         o.threads = threads;
         o.per_channel = per_channel;
         double t0 = vit_now_ms();
-        if (vit_session_new(model, &o, &rows[r].session, &err) != VIT_OK) {
+        if (vit_session_new(rows[r].lite ? lite_model : model, &o, &rows[r].session, &err) !=
+            VIT_OK) {
             cli_error("%s", err.msg);
             status = 1;
             goto out;
@@ -233,8 +390,9 @@ int cli_bench(int argc, char **argv)
     if (markdown)
         printf("**%s** · %d thread%s · %d runs (+%d warm-up), interleaved · %s\n\n"
                "| Model | Inference Time (median ms) | p10–p90 ms | Reduction | Size (MB) | Size "
-               "reduction | Top-1 agreement with fp32 | Kernel |\n"
-               "|---|---|---|---|---|---|---|---|\n",
+               "reduction | Top-1 agreement with fp32 | Open → first result (ms) | Peak RSS (MB) "
+               "| Kernel |\n"
+               "|---|---|---|---|---|---|---|---|---|---|\n",
                info->name, vit_session_threads(rows[0].session),
                vit_session_threads(rows[0].session) == 1 ? "" : "s", runs, warmup,
                n_images ? "images given" : "a fixed random input");
@@ -245,11 +403,11 @@ int cli_bench(int argc, char **argv)
                n_images ? "images given" : "a fixed random input");
     if (csv)
         printf("variant,median_ms,min_ms,p90_ms,reduction_pct,runs,threads,file_bytes,"
-               "size_reduction_pct,top1_agree,max_logit_err,kernel\n");
+               "size_reduction_pct,top1_agree,max_logit_err,kernel,load_ms,peak_rss_mb\n");
     else if (!json && !markdown)
-        printf("%-10s %10s %9s %9s %10s %12s %9s %10s %12s  %s\n", "variant", "median ms", "min ms",
-               "p90 ms", "reduction", "file size", "size red.", "top-1 agr.", "max|Δlogit|",
-               "kernel");
+        printf("%-10s %10s %9s %9s %10s %12s %9s %10s %12s %9s %9s  %s\n", "variant", "median ms",
+               "min ms", "p90 ms", "reduction", "file size", "size red.", "top-1 agr.",
+               "max|Δlogit|", "load ms", "peak RSS", "kernel");
     for (int r = 0; r < nrows; r++) {
         qsort(rows[r].ms, (size_t)runs, sizeof(double), cmp_double);
         double med = runs % 2 ? rows[r].ms[runs / 2]
@@ -263,30 +421,38 @@ int cli_bench(int argc, char **argv)
         double size_red = 100.0 * (1.0 - (double)vsize / (double)rows[0].file_bytes);
         double agree = rows[r].images ? (double)rows[r].top1_agree / rows[r].images : 0.0;
         const char *kernel = vit_session_kernel(rows[r].session);
-        const char *vname = vit_variant_name(rows[r].variant);
+        const char *vname = row_name(&rows[r]);
+        char load_s[32] = "-", rss_s[32] = "-";
+        if (rows[r].load_ms >= 0) {
+            snprintf(load_s, sizeof load_s, "%.1f", rows[r].load_ms);
+            snprintf(rss_s, sizeof rss_s, "%.1f", rows[r].rss_mb);
+        }
         if (json) {
             printf("{\"variant\": \"%s\", \"model\": ", vname);
             cli_json_string(stdout, info->name);
             printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, \"reduction_pct\": %.2f,"
                    " \"runs\": %d, \"threads\": %d, \"file_bytes\": %lld, \"top1_agree\": %.4f,"
-                   " \"max_logit_err\": %.6g, \"kernel\": \"%s\", \"session_ms\": %.2f}\n",
+                   " \"max_logit_err\": %.6g, \"kernel\": \"%s\", \"session_ms\": %.2f,"
+                   " \"load_ms\": %.3f, \"peak_rss_mb\": %.2f}\n",
                    med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction, runs,
                    vit_session_threads(rows[r].session), vsize, agree, rows[r].max_logit_err,
-                   kernel, rows[r].create_ms);
+                   kernel, rows[r].create_ms, rows[r].load_ms, rows[r].rss_mb);
         } else if (csv) {
-            printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s\n", vname, med, rows[r].ms[0],
-                   percentile(rows[r].ms, runs, 90), reduction, runs,
+            printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f\n", vname, med,
+                   rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction, runs,
                    vit_session_threads(rows[r].session), vsize, size_red, agree,
-                   rows[r].max_logit_err, kernel);
+                   rows[r].max_logit_err, kernel, rows[r].load_ms, rows[r].rss_mb);
         } else if (markdown) {
-            printf("| %s | %.2f | %.2f–%.2f | %.1f%% | %.1f | %.1f%% | %d/%d | %s |\n", vname, med,
-                   percentile(rows[r].ms, runs, 10), percentile(rows[r].ms, runs, 90), reduction,
-                   (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images, kernel);
+            printf("| %s | %.2f | %.2f–%.2f | %.1f%% | %.1f | %.1f%% | %d/%d | %s | %s | %s |\n",
+                   vname, med, percentile(rows[r].ms, runs, 10), percentile(rows[r].ms, runs, 90),
+                   reduction, (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images,
+                   load_s, rss_s, kernel);
         } else {
-            printf("%-10s %10.2f %9.2f %9.2f %9.1f%% %9.1f MB %8.1f%% %5d/%-4d %12.2e  %s\n", vname,
-                   med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction,
+            printf("%-10s %10.2f %9.2f %9.2f %9.1f%% %9.1f MB %8.1f%% %5d/%-4d %12.2e %9s %6s MB"
+                   "  %s\n",
+                   vname, med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction,
                    (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images,
-                   rows[r].max_logit_err, kernel);
+                   rows[r].max_logit_err, load_s, rss_s, kernel);
         }
     }
     if (plot) {
@@ -303,7 +469,7 @@ int cli_bench(int argc, char **argv)
             if (r == 0 && !show_fp32)
                 continue;
             VitlensChartRow *cr = &chart.rows[chart.n_rows++];
-            cr->name = vit_variant_name(rows[r].variant);
+            cr->name = row_name(&rows[r]);
             cr->median_ms = runs % 2 ? rows[r].ms[runs / 2]
                                      : 0.5 * (rows[r].ms[runs / 2 - 1] + rows[r].ms[runs / 2]);
             cr->p10_ms = percentile(rows[r].ms, runs, 10);
@@ -329,5 +495,8 @@ out:
     free(logits);
     free(ref_logits);
     vit_model_free(model);
+    vit_model_free(lite_model);
+    if (lite_created)
+        unlink(lite_path);
     return status;
 }

@@ -1,4 +1,5 @@
-/* cli-export.c — `vitlens-cli export`: write a model's int8 form as a .vitq file. */
+/* cli-export.c — `vitlens-cli export`: write a model's int8 form as a .vitq file, or its
+ * optimized form as a lite .vitl file. */
 #include "cli-common.h"
 
 #include <getopt.h>
@@ -7,9 +8,12 @@
 
 static void usage(FILE *f)
 {
-    fputs("Usage: " CLI_PROG " export --variant int8 [--model IN] [--per-channel] -o OUT.vitq\n"
-          "Writes the int8-quantized model (int8 Linear weights and scales, fp32 for the rest,\n"
-          "config and labels inside) to OUT. Without --model, the embedded model is exported.\n",
+    fputs("Usage: " CLI_PROG " export --variant int8|optimized [--model IN] [--per-channel] -o OUT\n"
+          "int8: writes the int8-quantized model (int8 Linear weights and scales, fp32 for the\n"
+          "rest, config and labels inside) as a .vitq file.\n"
+          "optimized: writes a lite .vitl file, the optimized variant's weights prepacked for\n"
+          "this CPU's kernel (VIT_KERNEL=avx2|avx512-vnni|scalar picks another), loaded by mmap.\n"
+          "Without --model, the embedded model is exported.\n",
           f);
 }
 
@@ -44,8 +48,9 @@ int cli_export(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (variant != VIT_VARIANT_INT8) {
-        cli_error("export: only --variant int8 (.vitq) is available in this version");
+    if (variant != VIT_VARIANT_INT8 && variant != VIT_VARIANT_OPTIMIZED) {
+        cli_error("export: --variant int8 (.vitq) or optimized (.vitl); fp32 models are the "
+                  "safetensors themselves");
         return 2;
     }
     vit_model *model = cli_load_model(model_path);
@@ -53,7 +58,9 @@ int cli_export(int argc, char **argv)
         return 1;
     vit_error err = {0};
     double t0 = vit_now_ms();
-    vit_status s = vit_model_export_vitq(model, per_channel, out_path, &err);
+    vit_status s = variant == VIT_VARIANT_INT8
+                       ? vit_model_export_vitq(model, per_channel, out_path, &err)
+                       : vit_model_export_vitl(model, per_channel, out_path, &err);
     double ms = vit_now_ms() - t0;
     if (s != VIT_OK) {
         cli_error("%s", err.msg);
