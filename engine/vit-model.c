@@ -13,6 +13,10 @@
 
 #define VIT_CONFIG_MAX_BYTES (4u << 20)
 #define VIT_LABELS_MAX_BYTES (16u << 20)
+/* A session holds the attention scores of every head, (heads, T, T) floats: a few hundred kB
+ * of pos_embed can declare 65537 tokens and ask for tens of GB there, so models whose scores
+ * would pass this are refused at load time (DeiT-B at 384 px needs 16 MB). */
+#define VIT_ATTENTION_MAX_BYTES (4ull << 30)
 
 /* ---------------------------------------------------------------------------------------------
  * Small file helpers */
@@ -691,6 +695,14 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
     if (!info.name[0])
         snprintf(info.name, sizeof info.name, "vit_d%d_l%d_p%d_%d%s", info.embed_dim, info.depth,
                  info.patch_size, info.img_size, info.distilled ? "_distilled" : "");
+    uint64_t att_bytes = (uint64_t)info.num_heads * (uint64_t)info.num_tokens *
+                         (uint64_t)info.num_tokens * sizeof(float);
+    if (att_bytes > VIT_ATTENTION_MAX_BYTES)
+        return vit_fail(err, VIT_ERR_LIMIT,
+                        "%s: %d tokens and %d heads need %.1f GB of attention scores per image; "
+                        "the limit is %llu GB",
+                        fname, info.num_tokens, info.num_heads, (double)att_bytes / 1e9,
+                        VIT_ATTENTION_MAX_BYTES >> 30);
     info.num_params = count_params(&info);
     info.file_bytes = (int64_t)st->size;
     info.format = VIT_FORMAT_SAFETENSORS;
@@ -702,6 +714,18 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
     m->info = info;
     m->has_fp32_linears = per_channel < 0;
     m->arena_floats = model_floats(&info, m->has_fp32_linears);
+    /* Every arena float is read from a tensor of the file, at 2 bytes an element at least, and
+     * tensors never overlap: a file too small to hold them is refused before the arena is
+     * allocated. (Found by tests/test-limits.c: zero-width Linear weights such as [1048576, 0]
+     * let a 300 kB file ask for hundreds of GB here.) */
+    if (m->arena_floats > st->size / 2) {
+        size_t want = m->arena_floats;
+        vit_model_free(m);
+        return vit_fail(err, VIT_ERR_SHAPE,
+                        "%s: the tensor shapes need %zu weights, more than the file's %zu bytes "
+                        "can hold",
+                        fname, want, st->size);
+    }
     size_t bytes;
     m->w.blocks = calloc((size_t)info.depth, sizeof *m->w.blocks);
     if (!vit_mul_size(m->arena_floats, sizeof(float), &bytes) || !m->w.blocks ||

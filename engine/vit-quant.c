@@ -11,6 +11,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(VIT_HAVE_X86_SIMD)
+#include <cpuid.h>
+#endif
 
 /* Log levels used here (vit_log's level argument). */
 #ifndef VIT_LOG_WARN
@@ -73,6 +76,16 @@ vit_status vit_kernel_parse(const char *name, vit_kernel *out)
     return VIT_ERR_ARG;
 }
 
+#if defined(VIT_HAVE_X86_SIMD)
+/* F16C from CPUID leaf 1 (ECX bit 29): clang before 16 has no "f16c" for __builtin_cpu_supports
+ * and refused to compile this file (found building the fuzz harnesses with Debian's clang 14). */
+static int cpu_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+#endif
+
 int vit_kernel_supported(vit_kernel k)
 {
     switch (k) {
@@ -82,12 +95,12 @@ int vit_kernel_supported(vit_kernel k)
     /* __builtin_cpu_supports also checks that the OS saves the registers (XCR0). */
     case VIT_KERNEL_AVX2:
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+               cpu_has_f16c();
     case VIT_KERNEL_AVX512_VNNI:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+               cpu_has_f16c();
 #endif
     default:
         return 0;

@@ -61,6 +61,17 @@ int cli_idx_read(const char *path, int32_t *dims, int32_t *ndims, uint8_t **data
             return -1;
         }
     }
+    /* Refuse before allocating (found by tests/fuzz/fuzz-idx.c: a 20-byte file could make us
+     * allocate 1 GiB): the data cannot be longer than the rest of a plain file, nor than
+     * deflate's 1032:1 maximum ratio allows for a gzip file. */
+    uint64_t room = gzdirect(f) ? (uint64_t)sb.st_size - (uint64_t)(4 + 4 * *ndims)
+                                : (uint64_t)sb.st_size * 1032u;
+    if (total > room) {
+        snprintf(err, errlen, "%s: truncated: the header declares %llu data bytes, more than the "
+                 "file holds", name, (unsigned long long)total);
+        gzclose(f);
+        return -1;
+    }
     *data = malloc(total ? total : 1);
     if (!*data) {
         snprintf(err, errlen, "%s: out of memory", name);
