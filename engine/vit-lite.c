@@ -664,8 +664,17 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
         shape_ok = info.num_patches == g * g && info.num_tokens == g * g + 1 + info.distilled &&
                    (int64_t)info.in_chans * info.patch_size * info.patch_size <= VIT_QLINEAR_MAX_K;
     }
+    if (shape_ok) {
+        /* the int8 weights alone need depth * (4 D^2 + 2 D H) bytes: a file too small for them
+         * is refused before anything is sized from the header */
+        double need = (double)info.depth * (4.0 * info.embed_dim * info.embed_dim +
+                                            2.0 * info.embed_dim * info.mlp_hidden);
+        shape_ok = need <= (double)size;
+    }
     if (!shape_ok) {
-        st = vit_fail(err, VIT_ERR_FORMAT, "%s: .vitl header has an impossible model shape", fname);
+        st = vit_fail(err, VIT_ERR_FORMAT,
+                      "%s: .vitl header has an impossible model shape (or the file is truncated)",
+                      fname);
         goto fail;
     }
     info.pre = vit_preprocess_cfg_default();
@@ -677,8 +686,13 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
         info.pre.mean[c] = rdf(h + 104 + 4 * c);
         info.pre.std[c] = rdf(h + 116 + 4 * c);
     }
-    if (info.pre.resize_size < info.img_size || info.pre.resize_size > 65536 ||
-        (unsigned)info.pre.interp > VIT_INTERP_NEAREST || info.pre.channels != info.in_chans) {
+    int pre_ok = info.pre.resize_size >= info.img_size && info.pre.resize_size <= 65536 &&
+                 (unsigned)info.pre.interp <= VIT_INTERP_NEAREST &&
+                 info.pre.channels == info.in_chans;
+    for (int c = 0; c < 3; c++)
+        pre_ok = pre_ok && isfinite(info.pre.mean[c]) && info.pre.std[c] > 0.0f &&
+                 isfinite(info.pre.std[c]);
+    if (!pre_ok) {
         st = vit_fail(err, VIT_ERR_FORMAT, "%s: .vitl header has bad preprocessing settings",
                       fname);
         goto fail;
