@@ -19,6 +19,7 @@
 #include "vit-int8.h"
 #include "vit-opt.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +29,15 @@
 
 static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
     [VIT_KERNEL_SCALAR] = {"scalar", VIT_KERNEL_SCALAR, VIT_ACT_QMAX_FULL, vit_opt_gemm_ref,
-                           vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref},
+                           vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref},
 #if defined(VIT_HAVE_X86_SIMD)
     /* the AVX2 GEMM is twice as fast on 7-bit inputs (see vit-kernels-avx2.c) */
     [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_tiled_avx2,
-                         vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2},
+                         vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
+                         vit_gelu_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
                                 vit_opt_gemm_avx512, vit_ln_quant_avx512, vit_quant_rows_avx512,
-                                vit_attention_avx512},
+                                vit_attention_avx512, vit_gelu_avx512},
 #endif
 };
 
@@ -139,10 +141,27 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
         return st;
     s->threads = vit_pool_threads(s->pool);
 
+    const char *uf = getenv("VIT_OPT_UNFUSE");
+    if (uf) {
+        static const struct {
+            const char *name;
+            int32_t bit;
+        } names[] = {{"ln", VIT_OPT_UNFUSE_LN},         {"gelu", VIT_OPT_UNFUSE_GELU},
+                     {"add", VIT_OPT_UNFUSE_ADD},       {"attention", VIT_OPT_UNFUSE_ATT},
+                     {"patch", VIT_OPT_UNFUSE_PATCH},   {"all", 31}};
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (strstr(uf, names[k].name))
+                s->unfuse |= names[k].bit;
+        if (s->unfuse)
+            vit_log(VIT_LOG_INFO, "optimized: fusions off (VIT_OPT_UNFUSE=%s): 0x%x", uf,
+                    (unsigned)s->unfuse);
+    }
     const size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H, F = sizeof(float);
-    /* per thread: attention scores (6 x tpad), a LayerNorm row (kmax), a GEMM int32 tile */
-    s->scratch_stride = round64(VIT_OPT_ATT_ROWS * (size_t)s->tpad * F) +
-                        round64((size_t)kmax * F) + round64(VIT_OPT_GEMM_SCRATCH);
+    /* per thread: attention scores (6 x tpad, or T x tpad unfused), a LayerNorm row (kmax), a
+     * GEMM int32 tile */
+    size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? T : VIT_OPT_ATT_ROWS;
+    s->scratch_stride = round64(att_rows * (size_t)s->tpad * F) + round64((size_t)kmax * F) +
+                        round64(VIT_OPT_GEMM_SCRATCH);
     struct {
         void **p;
         size_t bytes;
@@ -206,8 +225,9 @@ static float *scores_buf(const vit_opt_state *s, int32_t thread)
 
 static float *row_buf(const vit_opt_state *s, int32_t thread)
 {
+    size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? (size_t)s->T : VIT_OPT_ATT_ROWS;
     return (float *)(s->scratch + (size_t)thread * s->scratch_stride +
-                     round64(VIT_OPT_ATT_ROWS * (size_t)s->tpad * sizeof(float)));
+                     round64(att_rows * (size_t)s->tpad * sizeof(float)));
 }
 
 static void *tile_buf(const vit_opt_state *s, int32_t thread)
@@ -321,6 +341,65 @@ static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
     }
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * The unfused steps (VIT_OPT_UNFUSE), for measuring what each fusion pays */
+
+typedef struct {
+    const vit_opt_state *s;
+    float *x;
+    const float *y, *w, *b;
+    int32_t dim;
+} unf_job;
+
+static void unf_ln(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const unf_job *j = ctx;
+    vit_layernorm(j->y + begin * j->dim, j->w, j->b, j->x + begin * j->dim, (int32_t)(end - begin),
+                  j->dim);
+}
+
+static void unf_gelu(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const unf_job *j = ctx;
+    j->s->ops->gelu(j->x + begin, j->x + begin, (size_t)(end - begin));
+}
+
+static void unf_add(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const unf_job *j = ctx;
+    for (int64_t k = begin; k < end; k++)
+        j->x[k] += j->y[k];
+}
+
+static void unf_att(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const vit_opt_state *s = ((const unf_job *)ctx)->s;
+    const int32_t T = s->T, D = s->D, hd = s->hd, tp = s->tpad;
+    float *S = scores_buf(s, thread);
+    for (int64_t h = begin; h < end; h++) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, T, hd, 1.0f, s->q + h * hd, D,
+                    s->kt + h * hd * tp, tp, 0.0f, S, tp);
+        for (int32_t i = 0; i < T; i++)
+            vit_softmax_rows(S + (size_t)i * tp, 1, T, 1.0f);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1.0f, S, tp,
+                    s->v + h * hd, D, 0.0f, s->ctx + h * hd, D);
+    }
+}
+
+/* a, a_scale, a_zp = quant_rows(LN(x)), in two passes (LN into s->q, then quantize) */
+static void ln_then_quant(vit_opt_state *s, const float *w, const float *b)
+{
+    unf_job j = {s, s->q, s->x, w, b, s->D};
+    vit_pool_run(s->pool, s->T, 8, unf_ln, &j);
+    quantize_rows(s, s->q, s->D, s->D, s->T, NULL, NULL);
+}
+
+static void add_into_x(vit_opt_state *s, const float *y)
+{
+    unf_job j = {s, s->x, y, NULL, NULL, 0};
+    vit_pool_run(s->pool, (int64_t)s->T * s->D, 4096, unf_add, &j);
+}
+
 #define TIC(s) double t0_ = (s)->prof ? vit_now_ms() : 0
 #define TOC(s, field)                                                                          \
     do {                                                                                       \
@@ -352,18 +431,33 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
     memcpy(s->x + (size_t)prefix * D, m->w.pos_embed + (size_t)prefix * D,
            (size_t)NP * D * sizeof(float));
     TOC(s, t_other);
-    quantize_rows(s, s->patches, s->cpp, s->cpp, NP, NULL, NULL);
-    TOC(s, t_ln);
-    vit_oepilogue ep = epilogue(s, w->patch, VIT_OEP_ADD, s->x + (size_t)prefix * D, D);
-    gemm(s, w->patch, NP, &ep);
-    TOC(s, t_gemm);
+    if ((s->unfuse & VIT_OPT_UNFUSE_PATCH) && m->w.patch_w) {
+        // unfused: x[prefix:] += patches @ Wpatch^T + b in fp32
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, NP, D, s->cpp, 1.0f, s->patches,
+                    s->cpp, m->w.patch_w, s->cpp, 0.0f, s->ctx, D);
+        for (int32_t p = 0; p < NP; p++)
+            for (int32_t c = 0; c < D; c++)
+                s->x[(size_t)(prefix + p) * D + c] += s->ctx[(size_t)p * D + c] + m->w.patch_b[c];
+        TOC(s, t_gemm);
+    } else {
+        quantize_rows(s, s->patches, s->cpp, s->cpp, NP, NULL, NULL);
+        TOC(s, t_ln);
+        vit_oepilogue ep = epilogue(s, w->patch, VIT_OEP_ADD, s->x + (size_t)prefix * D, D);
+        gemm(s, w->patch, NP, &ep);
+        TOC(s, t_gemm);
+    }
 
     const int64_t att_blocks = (T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS;
+    const int32_t uf = s->unfuse;
+    vit_oepilogue ep;
     for (int32_t l = 0; l < i->depth; l++) {
         const vit_block_weights *b = &m->w.blocks[l];
         const vit_qlinear *ql = &w->layers[4 * l];
         // a = quant_rows(LN1(x)); q, k^T, v = a @ Wqkv^T + b
-        quantize_rows(s, s->x, D, D, T, b->norm1_w, b->norm1_b);
+        if (uf & VIT_OPT_UNFUSE_LN)
+            ln_then_quant(s, b->norm1_w, b->norm1_b);
+        else
+            quantize_rows(s, s->x, D, D, T, b->norm1_w, b->norm1_b);
         TOC(s, t_ln);
         ep = epilogue(s, &ql[0], VIT_OEP_QKV, NULL, 0);
         ep.w_scale = w->qkv_scale + (size_t)l * 3 * D;
@@ -377,26 +471,53 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         gemm(s, &ql[0], T, &ep);
         TOC(s, t_gemm);
         // ctx = softmax(q k^T) v per head
-        att_job aj = {s, att_blocks};
-        vit_pool_run(s->pool, s->heads * att_blocks, 1, att_chunk, &aj);
+        if (uf & VIT_OPT_UNFUSE_ATT) {
+            unf_job uj = {s, NULL, NULL, NULL, NULL, 0};
+            vit_pool_run(s->pool, s->heads, 1, unf_att, &uj);
+        } else {
+            att_job aj = {s, att_blocks};
+            vit_pool_run(s->pool, s->heads * att_blocks, 1, att_chunk, &aj);
+        }
         TOC(s, t_att);
         // x += quant_rows(ctx) @ Wproj^T + b
         quantize_rows(s, s->ctx, D, D, T, NULL, NULL);
         TOC(s, t_ln);
-        ep = epilogue(s, &ql[1], VIT_OEP_ADD, s->x, D);
-        gemm(s, &ql[1], T, &ep);
+        if (uf & VIT_OPT_UNFUSE_ADD) {
+            ep = epilogue(s, &ql[1], VIT_OEP_STORE, s->q, D);
+            gemm(s, &ql[1], T, &ep);
+            add_into_x(s, s->q);
+        } else {
+            ep = epilogue(s, &ql[1], VIT_OEP_ADD, s->x, D);
+            gemm(s, &ql[1], T, &ep);
+        }
         TOC(s, t_gemm);
         // hid = gelu(quant_rows(LN2(x)) @ Wfc1^T + b)
-        quantize_rows(s, s->x, D, D, T, b->norm2_w, b->norm2_b);
+        if (uf & VIT_OPT_UNFUSE_LN)
+            ln_then_quant(s, b->norm2_w, b->norm2_b);
+        else
+            quantize_rows(s, s->x, D, D, T, b->norm2_w, b->norm2_b);
         TOC(s, t_ln);
-        ep = epilogue(s, &ql[2], VIT_OEP_GELU, s->hid, H);
-        gemm(s, &ql[2], T, &ep);
+        if (uf & VIT_OPT_UNFUSE_GELU) {
+            ep = epilogue(s, &ql[2], VIT_OEP_STORE, s->hid, H);
+            gemm(s, &ql[2], T, &ep);
+            unf_job gj = {s, s->hid, NULL, NULL, NULL, 0};
+            vit_pool_run(s->pool, (int64_t)T * H, 4096, unf_gelu, &gj);
+        } else {
+            ep = epilogue(s, &ql[2], VIT_OEP_GELU, s->hid, H);
+            gemm(s, &ql[2], T, &ep);
+        }
         TOC(s, t_gemm);
         // x += quant_rows(hid) @ Wfc2^T + b
         quantize_rows(s, s->hid, H, H, T, NULL, NULL);
         TOC(s, t_ln);
-        ep = epilogue(s, &ql[3], VIT_OEP_ADD, s->x, D);
-        gemm(s, &ql[3], T, &ep);
+        if (uf & VIT_OPT_UNFUSE_ADD) {
+            ep = epilogue(s, &ql[3], VIT_OEP_STORE, s->q, D);
+            gemm(s, &ql[3], T, &ep);
+            add_into_x(s, s->q);
+        } else {
+            ep = epilogue(s, &ql[3], VIT_OEP_ADD, s->x, D);
+            gemm(s, &ql[3], T, &ep);
+        }
         TOC(s, t_gemm);
     }
 

@@ -86,6 +86,12 @@ float vit_exp_fast_ref(float x)
 }
 #endif
 
+void OPT(vit_gelu)(const float *x, float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = gelu_fast(x[i]);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * GEMM epilogues */
 

@@ -78,6 +78,8 @@ typedef void (*vit_attention_fn)(const float *q, const float *kt, const float *v
 #define VIT_OPT_MR 6       /* GEMM rows per micro-tile (the parallel split's row block) */
 #define VIT_OPT_PW 64      /* GEMM columns per panel (the parallel split's column block) */
 
+typedef void (*vit_gelu_fn)(const float *x, float *y, size_t n);
+
 typedef struct {
     const char *name;
     vit_kernel gemm_kernel; /* the packing the GEMM reads */
@@ -86,6 +88,7 @@ typedef struct {
     vit_ln_quant_fn ln_quant;
     vit_quant_rows_fn quant_rows;
     vit_attention_fn attention;
+    vit_gelu_fn gelu; /* only for the unfused measurement path (VIT_OPT_UNFUSE=gelu) */
 } vit_opt_ops;
 
 /* The ops for a GEMM kernel (the fused AVX-512 ones, or the generic path: that kernel's
@@ -118,6 +121,7 @@ void vit_opt_epilogue_ref(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const 
  * (a rational minimax fit, as Eigen's), exp with rel. err < 2e-7 (Cody-Waite + degree-6). */
 float vit_gelu_fast_ref(float x);
 float vit_exp_fast_ref(float x);
+void vit_gelu_ref(const float *x, float *y, size_t n);
 
 #if defined(VIT_HAVE_X86_SIMD)
 /* vit-kernels-opt-ref.c compiled again with -mavx2 -mfma: the same code, auto-vectorized. */
@@ -129,6 +133,7 @@ void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, cons
                        int32_t *zp, float *tmp);
 void vit_quant_rows_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                          int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
+void vit_gelu_avx2(const float *x, float *y, size_t n);
 void vit_attention_avx2(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                         int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                         float *s);
@@ -177,6 +182,20 @@ void vit_opt_weights_free(vit_opt_weights *w);
 /* ---------------------------------------------------------------------------------------------
  * Plan and run state: one arena, sized and carved at session creation. */
 
+/* Fusions that VIT_OPT_UNFUSE=ln,gelu,add,attention,patch (or all) turns off, one by one, to
+ * measure what each pays (developer knob; the results stay within the test tolerances):
+ *   ln        LayerNorm to fp32, then a separate per-row quantization pass
+ *   gelu      fc1 stores fp32, then a separate GELU pass
+ *   add       proj / fc2 store fp32, then a separate residual-add pass
+ *   attention per head: scores by sgemm (OpenBLAS), softmax pass, sgemm with v (the int8
+ *             variant's way)
+ *   patch     the patch embedding in fp32 (sgemm) instead of int8 */
+#define VIT_OPT_UNFUSE_LN 1
+#define VIT_OPT_UNFUSE_GELU 2
+#define VIT_OPT_UNFUSE_ADD 4
+#define VIT_OPT_UNFUSE_ATT 8
+#define VIT_OPT_UNFUSE_PATCH 16
+
 typedef struct {
     const vit_opt_ops *ops;
     struct vit_pool *pool;
@@ -199,6 +218,7 @@ typedef struct {
     uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
     size_t scratch_stride;
     /* per-op timing (ms, accumulated when prof is set) */
+    int32_t unfuse;     /* VIT_OPT_UNFUSE_* bits */
     int32_t prof, runs;
     double t_gemm, t_att, t_ln, t_other;
 } vit_opt_state;

@@ -203,7 +203,9 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
         vit_forward_int8(s->model, s->qmodel, &s->int8, input, logits);
         break;
     case VIT_VARIANT_OPTIMIZED:
-        /* our pool does everything; OpenBLAS is not used */
+        /* our pool does everything (OpenBLAS only in the VIT_OPT_UNFUSE=attention measurement,
+         * one thread per head) */
+        openblas_set_num_threads(1);
         vit_forward_opt(s->model, s->optw, &s->opt, input, logits);
         break;
     default:
