@@ -395,11 +395,13 @@ int main(int argc, char **argv)
         test_gemm(k, 197, 1152, 384);
         test_gemm(k, 13, 96, 70); /* ragged: rows, columns and k not multiples of the tiles */
         test_gemm(k, 1, 10, 64);
+        test_gemm(k, 9, 120, 40); /* q | k | v of 40 columns: vectors straddle them */
         test_rows(k, 197, 384);
         test_rows(k, 7, 50);
         test_attention(k, 197, 3, 64);
         test_attention(k, 51, 2, 32);
         test_attention(k, 5, 1, 16);
+        test_attention(k, 20, 2, 24); /* a head size that is not a multiple of 16 */
     }
 
     char path[1024];
