@@ -41,6 +41,7 @@ int main(int argc, char **argv)
         {"bench", cli_bench},
         {"export", cli_export},
         {"eval", cli_eval},
+        {"stream", cli_stream},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0)
