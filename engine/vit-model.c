@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define VIT_CONFIG_MAX_BYTES (4u << 20)
 #define VIT_LABELS_MAX_BYTES (16u << 20)
@@ -783,11 +785,18 @@ vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
 
     /* the kind of file is told by its first bytes */
     unsigned char magic[4] = {0};
-    FILE *mf = fopen(path, "rb");
-    if (mf) {
-        if (fread(magic, 1, 4, mf) != 4)
+    /* Opened without blocking, and refused unless a regular file: opening a FIFO the plain way
+     * waits for a writer, forever (found by tests/test-bad-inputs.sh). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0) {
+        struct stat sb;
+        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            close(fd);
+            return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", vit_basename(path));
+        }
+        if (read(fd, magic, 4) != 4)
             memset(magic, 0, 4);
-        fclose(mf);
+        close(fd);
     }
     if (vit_file_is_vitl(magic, 4))
         return vit_model_load_vitl(path, out, err); /* lite: mmap'ed, see vit-lite.c */

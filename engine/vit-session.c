@@ -187,15 +187,24 @@ int32_t vit_session_threads(const vit_session *s)
     return s ? s->threads : 0;
 }
 
+static pthread_mutex_t fp32_blas_lock = PTHREAD_MUTEX_INITIALIZER;
+
 vit_status vit_session_run(vit_session *s, const float *input, float *logits, vit_error *err)
 {
     if (!s || !input || !logits)
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
     switch (s->opts.variant) {
     case VIT_VARIANT_FP32:
-        /* OpenBLAS' thread count is process-wide: set it for this session before each run */
+        /* OpenBLAS' thread count is process-wide: set it for this session before each run.
+         * Two fp32 runs at once would each compute with the other's count, and GEMMs split for
+         * 1 and for 2 threads round differently (logits up to 1e-6 apart; found by
+         * tests/test-reentrant.c), so fp32 runs take turns, and leave the count at 1, the one
+         * the int8 and optimized variants (which split the work in our pool) want. */
+        pthread_mutex_lock(&fp32_blas_lock);
         openblas_set_num_threads(s->threads);
         vit_forward_fp32(s->model, &s->fp32, input, logits);
+        openblas_set_num_threads(1);
+        pthread_mutex_unlock(&fp32_blas_lock);
         break;
     case VIT_VARIANT_INT8:
         /* our pool splits the work; OpenBLAS runs single-threaded inside each attention head */

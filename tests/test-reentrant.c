@@ -80,9 +80,14 @@ static int same(const config *c, const float *a, const float *b, int32_t n, floa
     *diff = 0;
     if (c->variant != VIT_VARIANT_FP32)
         return memcmp(a, b, (size_t)n * sizeof *a) == 0;
-    for (int32_t i = 0; i < n; i++)
-        *diff = fmaxf(*diff, fabsf(a[i] - b[i]));
-    return *diff <= VIT_TOL_FP32_REENTRANT;
+    int ok = 1;
+    for (int32_t i = 0; i < n; i++) {
+        float d = fabsf(a[i] - b[i]);
+        if (!(d <= VIT_TOL_FP32_REENTRANT)) /* NaN included */
+            ok = 0;
+        *diff = d > *diff || d != d ? d : *diff;
+    }
+    return ok;
 }
 
 static int setup(void)
@@ -194,16 +199,19 @@ static void *session_worker(void *arg)
             for (int j = 0; j < INPUTS; j++) {
                 float d = 0;
                 vit_status st = vit_session_run(s, f->input[j], logits, &err);
-                note(w, st == VIT_OK && same(&configs[c], logits, f->ref[c][j], f->k, &d),
-                     "%s %s pc%d t%d input %d: differs from the single-threaded run (%g)",
+                int ok = st == VIT_OK && same(&configs[c], logits, f->ref[c][j], f->k, &d);
+                note(w, ok, "%s %s pc%d t%d input %d: differs from the single-threaded run (%g; "
+                     "logit 0 %.9g vs %.9g; %s)",
                      model_names[idx / NCONFIGS], vit_variant_name(o.variant), o.per_channel,
-                     o.threads, j, (double)d);
+                     o.threads, j, (double)d, (double)logits[0], (double)f->ref[c][j][0],
+                     st == VIT_OK ? "ran" : err.msg);
             }
             vit_prediction pred;
             float d = 0;
             vit_status st = vit_session_classify(s, &image, 3, &pred, &err);
-            note(w, st == VIT_OK && same(&configs[c], vit_session_probs(s), f->ref_probs[c], f->k, &d),
-                 "%s %s classify: differs from the single-threaded run (%g)",
+            int ok = st == VIT_OK &&
+                     same(&configs[c], vit_session_probs(s), f->ref_probs[c], f->k, &d);
+            note(w, ok, "%s %s classify: differs from the single-threaded run (%g)",
                  model_names[idx / NCONFIGS], vit_variant_name(o.variant), (double)d);
             vit_session_free(s);
         }
@@ -260,8 +268,9 @@ static void *load_worker(void *arg)
                 continue;
             float d = 0;
             st = run_once(m, &configs[lc->config], f->input[0], logits, &err);
-            note(w, st == VIT_OK && same(&configs[lc->config], logits, f->ref[lc->config][0], f->k, &d),
-                 "%s: result differs from the reference (%g) %s", lc->path, (double)d, err.msg);
+            int ok = st == VIT_OK &&
+                     same(&configs[lc->config], logits, f->ref[lc->config][0], f->k, &d);
+            note(w, ok, "%s: result differs from the reference (%g) %s", lc->path, (double)d, err.msg);
             vit_model_free(m);
         }
     }
