@@ -90,13 +90,15 @@ static void
 add_device (VitlensCameraMonitor *self,
             GstDevice            *device)
 {
+  g_autofree char *name = NULL;
   guint position;
 
   if (g_ptr_array_find (self->devices, device, NULL))
     return;
   position = self->devices->len;
   g_ptr_array_add (self->devices, g_object_ref (device));
-  g_debug ("camera added: %s", gst_device_get_display_name (device));
+  name = gst_device_get_display_name (device);
+  g_debug ("camera added: %s", name);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 0, 1);
 }
 
