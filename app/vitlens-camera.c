@@ -196,8 +196,12 @@ clock_time_of (VitlensCamera *self,
   const GstSegment *segment;
   GstClockType clock_type = GST_CLOCK_TYPE_REALTIME;
   guint64 running_time;
+  GstState state;
 
-  if (!GST_BUFFER_PTS_IS_VALID (buffer) || GST_STATE (pipeline) != GST_STATE_PLAYING)
+  GST_OBJECT_LOCK (pipeline);
+  state = GST_STATE (pipeline);
+  GST_OBJECT_UNLOCK (pipeline);
+  if (!GST_BUFFER_PTS_IS_VALID (buffer) || state != GST_STATE_PLAYING)
     return -1;
   clock = gst_element_get_clock (pipeline);
   if (clock == NULL || !GST_IS_SYSTEM_CLOCK (clock))
