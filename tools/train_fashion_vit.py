@@ -372,12 +372,16 @@ def train_student(args, data, mean, std, teacher, state):
     spe = len(xtr) // bs
     warm = max(1, int(round(args.warmup_epochs * spe)))
     epochs = args.epochs  # None = decided after the first epoch from --budget-min
+    planned = epochs
     start, hist = 0, []
     if args.resume and os.path.exists(ck):
         c = torch.load(ck)
         model.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         start, hist, epochs = c["epoch"], c["hist"], c["epochs"]
+        planned = min(c.get("planned", args.max_epochs), args.max_epochs)
+        if args.epochs is not None:
+            epochs = args.epochs
         state["elapsed_before"] = c["elapsed"]
         log(f"student: resumed after epoch {start}, planned epochs {epochs}")
     ep = start
@@ -415,19 +419,29 @@ def train_student(args, data, mean, std, teacher, state):
             left = args.budget_min * 60 - elapsed(state) - args.reserve_min * 60
             epochs = max(ep, ep + int(left // dt))
             epochs = min(epochs, args.max_epochs)
+            planned = epochs
             log(f"student: first epoch took {dt:.0f}s, {elapsed(state) / 60:.1f} min elapsed "
                 f"-> planning {epochs} epochs for a {args.budget_min:.0f} min budget")
-        elif args.budget_min and not args.no_shrink and ep < epochs:
-            # machine slower than planned (shared cores)?  shrink the remaining epochs so the
-            # run ends near the hard limit; the cosine schedule then just jumps ahead.
+        elif args.budget_min and not args.no_shrink and ep < epochs and args.epochs is None:
+            # the cores are shared, so epoch times vary: re-plan from the mean of the last 3
+            # epochs.  Shrink the remaining epochs if the run would overrun budget+overrun;
+            # grow them again (never beyond the first plan) if the budget has room for >= 2
+            # more.  The cosine schedule is a function of step/total, so it simply jumps.
+            recent = [h["sec"] for h in hist[-2:]] + [dt]
+            t_ep = sum(recent) / len(recent)
+            left = elapsed(state) + args.reserve_min * 60
+            proj = left + (epochs - ep) * t_ep
             hard = (args.budget_min + args.overrun_min) * 60
-            proj = elapsed(state) + (epochs - ep) * dt + args.reserve_min * 60
+            fit = ep + int((args.budget_min * 60 - left) // t_ep)
+            new = epochs
             if proj > hard:
-                new = max(ep, ep + int((hard - elapsed(state) - args.reserve_min * 60) // dt))
-                if new < epochs:
-                    log(f"student: running late (projected {proj / 60:.0f} min) -> "
-                        f"epochs {epochs} -> {new}")
-                    epochs = new
+                new = max(ep, ep + int((hard - left) // t_ep))
+            elif fit >= epochs + 2:
+                new = min(fit, planned)
+            if new != epochs:
+                log(f"student: re-plan with {t_ep:.0f}s/epoch (projected {proj / 60:.0f} min) -> "
+                    f"epochs {epochs} -> {new}")
+                epochs = new
         hist.append({"epoch": ep, "lr_end": lr, "loss": sl / seen, "train_aug_acc": 100.0 * sc / seen,
                      "test_top1": acc, "test_top1_cls": acc_cls, "test_top1_dist": acc_dist,
                      "sec": dt})
@@ -435,7 +449,7 @@ def train_student(args, data, mean, std, teacher, state):
             f"{100.0 * sc / seen:.2f}% test top1 {acc:.2f}% (cls {acc_cls:.2f}%, "
             f"dist {acc_dist:.2f}%) ({dt:.0f}s, total {elapsed(state) / 60:.1f} min)")
         atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": ep,
-                     "epochs": epochs, "hist": hist, "elapsed": elapsed(state),
+                     "epochs": epochs, "planned": planned, "hist": hist, "elapsed": elapsed(state),
                      "args": vars(args)}, ck)
     return model, hist
 
