@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------------------------------------
  * Kernel table */
@@ -37,7 +38,8 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
                          vit_gelu_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
                                 vit_opt_gemm_avx512, vit_ln_quant_avx512, vit_quant_rows_avx512,
-                                vit_attention_avx512, vit_gelu_avx512},
+                                vit_attention_avx512, vit_gelu_avx512,
+                                vit_attention_bf16_avx512},
 #endif
 };
 
@@ -97,11 +99,15 @@ vit_status vit_opt_weights_from_model(const vit_model *m, const struct vit_quant
     w->num_layers = q->num_layers;
     w->layers = q->layers;
     int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
+    /* the patch embedding has no int8 counterpart in the int8 variant (a Conv2d there): its
+     * weights get one scale per output channel, which keeps it close to fp32 even for small
+     * patches (C*P*P = 16 for a 28x28 gray model with P = 4) */
     vit_status s = vit_qlinear_init(&w->own_patch, m->w.patch_w, m->w.patch_b, i->embed_dim, cpp,
-                                    q->per_channel, q->kernel, err);
+                                    1, q->kernel, err);
     if (s != VIT_OK)
         return s;
     w->patch = &w->own_patch;
+    w->patch_f32 = cpp <= VIT_OPT_PATCH_F32_MAX ? m->w.patch_w : NULL;
     s = vit_opt_weights_fold_qkv(m, w, err);
     if (s != VIT_OK)
         vit_opt_weights_free(w);
@@ -156,11 +162,19 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
             vit_log(VIT_LOG_INFO, "optimized: fusions off (VIT_OPT_UNFUSE=%s): 0x%x", uf,
                     (unsigned)s->unfuse);
     }
+    /* bf16 attention: AVX-512 BF16 on this CPU, head sizes it handles, not turned off by
+     * VIT_OPT_ATTENTION=fp32 (nor by VIT_OPT_UNFUSE=attention) */
+    const char *att = getenv("VIT_OPT_ATTENTION");
+    s->bf16 = ops->attention_bf16 && s->D % 16 == 0 && s->hd % 16 == 0 &&
+              !(s->unfuse & VIT_OPT_UNFUSE_ATT) && !(att && strcmp(att, "fp32") == 0);
+#if defined(VIT_HAVE_X86_SIMD)
+    s->bf16 = s->bf16 && __builtin_cpu_supports("avx512bf16");
+#endif
     const size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H, F = sizeof(float);
-    /* per thread: attention scores (6 x tpad, or T x tpad unfused), a LayerNorm row (kmax), a
-     * GEMM int32 tile */
+    /* per thread: attention scores (6 x tpad, + bf16 probabilities; or T x tpad unfused), a
+     * LayerNorm row (kmax), a GEMM int32 tile */
     size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? T : VIT_OPT_ATT_ROWS;
-    s->scratch_stride = round64(att_rows * (size_t)s->tpad * F) + round64((size_t)kmax * F) +
+    s->scratch_stride = round64(att_rows * (size_t)s->tpad * (F + 2)) + round64((size_t)kmax * F) +
                         round64(VIT_OPT_GEMM_SCRATCH);
     struct {
         void **p;
@@ -171,6 +185,9 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
         {(void **)&s->a_scale, T * F},
         {(void **)&s->a_zp, T * sizeof(int32_t)},
         {(void **)&s->q, T * D * F},
+        {(void **)&s->q16, T * D * 2},
+        {(void **)&s->k16, D * (size_t)s->tpad * 2},
+        {(void **)&s->v16, D * (size_t)s->tpad * 2},
         {(void **)&s->kt, D * (size_t)s->tpad * F},
         {(void **)&s->v, T * D * F},
         {(void **)&s->ctx, T * D * F},
@@ -193,7 +210,7 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
     s->arena_bytes = total;
     /* VIT_OPT_PROFILE=1: time each kind of step (logged at VIT_LOG_INFO when the state is freed) */
     const char *prof = getenv("VIT_OPT_PROFILE");
-    s->prof = prof && *prof && *prof != '0';
+    s->prof = prof && *prof && *prof != '0' ? (strcmp(prof, "cpu") == 0 ? 2 : 1) : 0;
     uint8_t *p = s->arena;
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         *parts[k].p = p;
@@ -227,7 +244,7 @@ static float *row_buf(const vit_opt_state *s, int32_t thread)
 {
     size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? (size_t)s->T : VIT_OPT_ATT_ROWS;
     return (float *)(s->scratch + (size_t)thread * s->scratch_stride +
-                     round64(att_rows * (size_t)s->tpad * sizeof(float)));
+                     round64(att_rows * (size_t)s->tpad * (sizeof(float) + 2)));
 }
 
 static void *tile_buf(const vit_opt_state *s, int32_t thread)
@@ -335,8 +352,12 @@ static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
                                                                : j->blocks;
         int32_t i0 = (int32_t)(b0 * VIT_OPT_ATT_ROWS);
         int32_t i1 = (int32_t)(b1 * VIT_OPT_ATT_ROWS < s->T ? b1 * VIT_OPT_ATT_ROWS : s->T);
-        s->ops->attention(s->q, s->kt, s->v, s->ctx, s->T, s->tpad, s->D, s->hd, h, i0, i1,
-                          sbuf);
+        if (s->bf16)
+            s->ops->attention_bf16(s->q16, s->k16, s->v16, s->ctx, s->T, s->tpad, s->D, s->hd, h,
+                                   i0, i1, sbuf);
+        else
+            s->ops->attention(s->q, s->kt, s->v, s->ctx, s->T, s->tpad, s->D, s->hd, h, i0, i1,
+                              sbuf);
         it = (int64_t)h * j->blocks + b1;
     }
 }
@@ -400,11 +421,22 @@ static void add_into_x(vit_opt_state *s, const float *y)
     vit_pool_run(s->pool, (int64_t)s->T * s->D, 4096, unf_add, &j);
 }
 
-#define TIC(s) double t0_ = (s)->prof ? vit_now_ms() : 0
+/* VIT_OPT_PROFILE=1: wall clock; =cpu: this thread's CPU time (1 thread on a busy machine) */
+static double prof_now(const vit_opt_state *s)
+{
+    if (s->prof == 2) {
+        struct timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+    }
+    return vit_now_ms();
+}
+
+#define TIC(s) double t0_ = (s)->prof ? prof_now(s) : 0
 #define TOC(s, field)                                                                          \
     do {                                                                                       \
         if ((s)->prof) {                                                                       \
-            double t1_ = vit_now_ms();                                                         \
+            double t1_ = prof_now(s);                                                          \
             (s)->field += t1_ - t0_;                                                           \
             t0_ = t1_;                                                                         \
         }                                                                                      \
@@ -431,10 +463,13 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
     memcpy(s->x + (size_t)prefix * D, m->w.pos_embed + (size_t)prefix * D,
            (size_t)NP * D * sizeof(float));
     TOC(s, t_other);
-    if ((s->unfuse & VIT_OPT_UNFUSE_PATCH) && m->w.patch_w) {
-        // unfused: x[prefix:] += patches @ Wpatch^T + b in fp32
+    const float *patch_f32 = w->patch_f32;
+    if (!patch_f32 && (s->unfuse & VIT_OPT_UNFUSE_PATCH))
+        patch_f32 = m->w.patch_w;
+    if (patch_f32) {
+        // small patches (or unfused): x[prefix:] += patches @ Wpatch^T + b in fp32
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, NP, D, s->cpp, 1.0f, s->patches,
-                    s->cpp, m->w.patch_w, s->cpp, 0.0f, s->ctx, D);
+                    s->cpp, patch_f32, s->cpp, 0.0f, s->ctx, D);
         for (int32_t p = 0; p < NP; p++)
             for (int32_t c = 0; c < D; c++)
                 s->x[(size_t)(prefix + p) * D + c] += s->ctx[(size_t)p * D + c] + m->w.patch_b[c];
@@ -468,6 +503,11 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         ep.dim = D;
         ep.hd = s->hd;
         ep.tpad = s->tpad;
+        ep.bf16 = s->bf16;
+        ep.rows = T;
+        ep.q16 = s->q16;
+        ep.k16 = s->k16;
+        ep.v16 = s->v16;
         gemm(s, &ql[0], T, &ep);
         TOC(s, t_gemm);
         // ctx = softmax(q k^T) v per head

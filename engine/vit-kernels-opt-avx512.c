@@ -189,6 +189,27 @@ static ALWAYS_INLINE void put_vec(const tile_args *t, int i, int j, __m512 val)
     }
     case VIT_OEP_QKV: {
         const int32_t D = ep->dim;
+        if (ep->bf16) {
+            if (col < D) {
+                const __m256i h16 = (__m256i)_mm512_cvtneps_pbh(val);
+                _mm256_mask_storeu_epi16(ep->q16 + (size_t)row * D + col, mk, h16);
+            } else if (col < 2 * D) {
+                /* k^T row pairs: dword m of the 16 bf16 is columns (c + 2m, c + 2m + 1), which
+                 * go to k16[(c / 2 + m) * tpad + row] (in dwords) */
+                const __m256i h16 = (__m256i)_mm512_cvtneps_pbh(val);
+                const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                                       _mm256_set1_epi32(ep->tpad));
+                __mmask8 m8 = 0;
+                for (int l = 0; l < 8; l++)
+                    m8 |= (__mmask8)(((mk >> (2 * l)) & 3) ? 1u << l : 0);
+                uint32_t *base = (uint32_t *)ep->k16 + (size_t)((col - D) / 2) * ep->tpad + row;
+                _mm256_mask_i32scatter_epi32(base, m8, idx, h16, 4);
+            } else {
+                /* fp32 staging: paired with the next row after the tile (tile_v_pairs) */
+                _mm512_mask_storeu_ps(ep->v + (size_t)row * D + (col - 2 * D), mk, val);
+            }
+            break;
+        }
         if (col < D) {
             _mm512_mask_storeu_ps(ep->q + (size_t)row * D + col, mk, val);
         } else if (col < 2 * D) {
@@ -203,6 +224,33 @@ static ALWAYS_INLINE void put_vec(const tile_args *t, int i, int j, __m512 val)
         }
         break;
     }
+    }
+}
+
+/* v16 for the bf16 attention: the tile's v rows (i, i + 1), from the fp32 staging, as pairs of
+ * bf16 per column; the last row of an odd count pairs with zeros (its probability is 0). */
+static void tile_v_pairs(const int mr, const int nv, const tile_args *t)
+{
+    static const uint16_t inter[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                       8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const vit_oepilogue *ep = t->ep;
+    const int32_t D = ep->dim, hd = ep->hd;
+    const __m512i perm = _mm512_loadu_si512(inter);
+    for (int j = 0; j < nv; j++) {
+        const int32_t col = t->col + j * VC;
+        if (col < 2 * D)
+            continue;
+        const int32_t c = col - 2 * D, h = c / hd, d0 = c % hd;
+        uint16_t *vb = ep->v16 + (size_t)h * (size_t)(ep->tpad / 2) * hd * 2;
+        for (int i = 0; i < mr; i += 2) {
+            const int32_t row = t->row + i;
+            const __m512 a = _mm512_loadu_ps(ep->v + (size_t)row * D + c);
+            const __m512 b =
+                i + 1 < mr ? _mm512_loadu_ps(ep->v + (size_t)(row + 1) * D + c) : _mm512_setzero_ps();
+            /* words 0..15 = bf16(a), 16..31 = bf16(b); interleaved: a0 b0 a1 b1 ... */
+            const __m512i ab = _mm512_permutexvar_epi16(perm, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+            _mm512_storeu_si512(vb + ((size_t)(row / 2) * hd + d0) * 2, ab);
+        }
     }
 }
 
@@ -292,6 +340,8 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const tile_args *t)
     PUT_ROW(4);
     PUT_ROW(5);
 #undef PUT_ROW
+    if (ep->mode == VIT_OEP_QKV && ep->bf16)
+        tile_v_pairs(mr, nv, t);
     if (ep->mode == VIT_OEP_GELU) {
         /* the tile is in L1: GELU in place, a vector at a time */
         for (int i = 0; i < mr; i++)
@@ -625,6 +675,191 @@ void vit_attention_avx512(const float *q, const float *kt, const float *v, float
         for (int32_t d = 0; d < hd; d += 64) {
             int32_t nv = (hd - d) / 16 < NV ? (hd - d) / 16 : NV;
             pv_tiles[mr][nv - 1](s, tpad, vh + d, dim, T, inv, ci + d, dim);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Attention in bf16: q k^T and p v by vdpbf16ps (two bf16 products added per fp32 lane), over
+ * pairs of head dims (scores) and pairs of keys (p v); softmax in fp32. */
+
+#define SDP_ROW(i, c0, c1, c2, c3, src)                                                        \
+    do {                                                                                       \
+        if (mr > i) {                                                                          \
+            const __m512bh x_ = (__m512bh)_mm512_set1_epi32(load_u32((const uint8_t *)(src))); \
+            s##i##0 = _mm512_dpbf16_ps(s##i##0, x_, (__m512bh)c0);                             \
+            if (nv > 1)                                                                        \
+                s##i##1 = _mm512_dpbf16_ps(s##i##1, x_, (__m512bh)c1);                         \
+            if (nv > 2)                                                                        \
+                s##i##2 = _mm512_dpbf16_ps(s##i##2, x_, (__m512bh)c2);                         \
+            if (nv > 3)                                                                        \
+                s##i##3 = _mm512_dpbf16_ps(s##i##3, x_, (__m512bh)c3);                         \
+        }                                                                                      \
+    } while (0)
+
+/* s[r][j0 .. j0 + 16 nv) = q_r . k_j: q16 at row 0 / the head's column 0; k16 at the head's
+ * pair row 0, key j0 (dword units: pair row p, key j at k16 + (p * tpad + j) * 2) */
+static ALWAYS_INLINE void scores_bf16_tile(const int mr, const int nv, const uint16_t *q,
+                                           int32_t ldq, const uint16_t *k, int32_t tpad,
+                                           int32_t hd, float *s)
+{
+    SACC_ROW(0);
+    SACC_ROW(1);
+    SACC_ROW(2);
+    SACC_ROW(3);
+    SACC_ROW(4);
+    SACC_ROW(5);
+    SZERO_ROW(0);
+    SZERO_ROW(1);
+    SZERO_ROW(2);
+    SZERO_ROW(3);
+    SZERO_ROW(4);
+    SZERO_ROW(5);
+    __m512i k0, k1 = _mm512_setzero_si512(), k2 = k1, k3 = k1;
+    for (int32_t dp = 0; dp < hd / 2; dp++) {
+        const uint16_t *kd = k + (size_t)dp * tpad * 2;
+        k0 = _mm512_loadu_si512(kd);
+        if (nv > 1)
+            k1 = _mm512_loadu_si512(kd + 32);
+        if (nv > 2)
+            k2 = _mm512_loadu_si512(kd + 64);
+        if (nv > 3)
+            k3 = _mm512_loadu_si512(kd + 96);
+        SDP_ROW(0, k0, k1, k2, k3, q + 2 * dp);
+        SDP_ROW(1, k0, k1, k2, k3, q + ldq + 2 * dp);
+        SDP_ROW(2, k0, k1, k2, k3, q + 2 * ldq + 2 * dp);
+        SDP_ROW(3, k0, k1, k2, k3, q + 3 * ldq + 2 * dp);
+        SDP_ROW(4, k0, k1, k2, k3, q + 4 * ldq + 2 * dp);
+        SDP_ROW(5, k0, k1, k2, k3, q + 5 * ldq + 2 * dp);
+    }
+    const __m512 one = _mm512_set1_ps(1.0f);
+    SSTORE_ROW(0, s, tpad, one);
+    SSTORE_ROW(1, s, tpad, one);
+    SSTORE_ROW(2, s, tpad, one);
+    SSTORE_ROW(3, s, tpad, one);
+    SSTORE_ROW(4, s, tpad, one);
+    SSTORE_ROW(5, s, tpad, one);
+}
+
+/* ctx[r][0 .. 16 nv) = (sum_j p[r][j] v_j) * inv[r]: p16 rows (bf16, stride tpad, zero past
+ * T), v16 at the head's pair 0, column d0 (pair p, dim d at v16 + (p * hd + d) * 2) */
+static ALWAYS_INLINE void pv_bf16_tile(const int mr, const int nv, const uint16_t *p,
+                                       int32_t tpad, const uint16_t *v, int32_t hd, int32_t pairs,
+                                       const float *inv, float *ctx, int32_t ldc)
+{
+    SACC_ROW(0);
+    SACC_ROW(1);
+    SACC_ROW(2);
+    SACC_ROW(3);
+    SACC_ROW(4);
+    SACC_ROW(5);
+    SZERO_ROW(0);
+    SZERO_ROW(1);
+    SZERO_ROW(2);
+    SZERO_ROW(3);
+    SZERO_ROW(4);
+    SZERO_ROW(5);
+    __m512i v0, v1 = _mm512_setzero_si512(), v2 = v1, v3 = v1;
+    for (int32_t jp = 0; jp < pairs; jp++) {
+        const uint16_t *vj = v + (size_t)jp * hd * 2;
+        v0 = _mm512_loadu_si512(vj);
+        if (nv > 1)
+            v1 = _mm512_loadu_si512(vj + 32);
+        if (nv > 2)
+            v2 = _mm512_loadu_si512(vj + 64);
+        if (nv > 3)
+            v3 = _mm512_loadu_si512(vj + 96);
+        SDP_ROW(0, v0, v1, v2, v3, p + 2 * jp);
+        SDP_ROW(1, v0, v1, v2, v3, p + tpad + 2 * jp);
+        SDP_ROW(2, v0, v1, v2, v3, p + 2 * tpad + 2 * jp);
+        SDP_ROW(3, v0, v1, v2, v3, p + 3 * tpad + 2 * jp);
+        SDP_ROW(4, v0, v1, v2, v3, p + 4 * tpad + 2 * jp);
+        SDP_ROW(5, v0, v1, v2, v3, p + 5 * tpad + 2 * jp);
+    }
+    SSTORE_ROW(0, ctx, ldc, _mm512_set1_ps(inv[0]));
+    SSTORE_ROW(1, ctx, ldc, _mm512_set1_ps(inv[mr > 1 ? 1 : 0]));
+    SSTORE_ROW(2, ctx, ldc, _mm512_set1_ps(inv[mr > 2 ? 2 : 0]));
+    SSTORE_ROW(3, ctx, ldc, _mm512_set1_ps(inv[mr > 3 ? 3 : 0]));
+    SSTORE_ROW(4, ctx, ldc, _mm512_set1_ps(inv[mr > 4 ? 4 : 0]));
+    SSTORE_ROW(5, ctx, ldc, _mm512_set1_ps(inv[mr > 5 ? 5 : 0]));
+}
+
+typedef void (*scores_bf16_fn)(const uint16_t *q, int32_t ldq, const uint16_t *k, int32_t tpad,
+                               int32_t hd, float *s);
+typedef void (*pv_bf16_fn)(const uint16_t *p, int32_t tpad, const uint16_t *v, int32_t hd,
+                           int32_t pairs, const float *inv, float *ctx, int32_t ldc);
+#define BTILE(mr, nv)                                                                          \
+    static void scores_bf16_##mr##x##nv(const uint16_t *q, int32_t ldq, const uint16_t *k,     \
+                                        int32_t tpad, int32_t hd, float *s)                    \
+    {                                                                                          \
+        scores_bf16_tile(mr, nv, q, ldq, k, tpad, hd, s);                                      \
+    }                                                                                          \
+    static void pv_bf16_##mr##x##nv(const uint16_t *p, int32_t tpad, const uint16_t *v,        \
+                                    int32_t hd, int32_t pairs, const float *inv, float *ctx,   \
+                                    int32_t ldc)                                               \
+    {                                                                                          \
+        pv_bf16_tile(mr, nv, p, tpad, v, hd, pairs, inv, ctx, ldc);                            \
+    }
+#define BTILES(mr) BTILE(mr, 1) BTILE(mr, 2) BTILE(mr, 3) BTILE(mr, 4)
+BTILES(1) BTILES(2) BTILES(3) BTILES(4) BTILES(5) BTILES(6)
+#define BSROW(mr)                                                                              \
+    {scores_bf16_##mr##x1, scores_bf16_##mr##x2, scores_bf16_##mr##x3, scores_bf16_##mr##x4}
+#define BPROW(mr) {pv_bf16_##mr##x1, pv_bf16_##mr##x2, pv_bf16_##mr##x3, pv_bf16_##mr##x4}
+static const scores_bf16_fn scores_bf16_tiles[MR + 1][NV] = {
+    {0}, BSROW(1), BSROW(2), BSROW(3), BSROW(4), BSROW(5), BSROW(6),
+};
+static const pv_bf16_fn pv_bf16_tiles[MR + 1][NV] = {
+    {0}, BPROW(1), BPROW(2), BPROW(3), BPROW(4), BPROW(5), BPROW(6),
+};
+
+void vit_attention_bf16_avx512(const uint16_t *q16, const uint16_t *k16, const uint16_t *v16,
+                               float *ctx, int32_t T, int32_t tpad, int32_t dim, int32_t hd,
+                               int32_t h, int32_t i0, int32_t i1, float *s)
+{
+    uint16_t *p16 = (uint16_t *)(s + (size_t)MR * tpad);
+    const uint16_t *kh = k16 + (size_t)h * (hd / 2) * tpad * 2;
+    const uint16_t *vh = v16 + (size_t)h * (tpad / 2) * hd * 2;
+    const int32_t pairs = (T + 1) / 2;
+    for (int32_t i = i0; i < i1; i += MR) {
+        const int32_t mr = i1 - i < MR ? i1 - i : MR;
+        const uint16_t *qi = q16 + (size_t)i * dim + (size_t)h * hd;
+        // s (mr, tpad) = q_i (mr, hd) @ k^T (hd, tpad)
+        for (int32_t j = 0; j < tpad; j += 64) {
+            int32_t nv = (tpad - j) / 16 < NV ? (tpad - j) / 16 : NV;
+            scores_bf16_tiles[mr][nv - 1](qi, dim, kh + (size_t)j * 2, tpad, hd, s + j);
+        }
+        // p = exp(s - max) over the T real keys (zero past T), in bf16; sums in fp32
+        float inv[MR];
+        for (int32_t r = 0; r < mr; r++) {
+            const float *sr = s + (size_t)r * tpad;
+            uint16_t *pr = p16 + (size_t)r * tpad;
+            __m512 m = _mm512_set1_ps(-INFINITY);
+            int32_t j = 0;
+            for (; j + 16 <= T; j += 16)
+                m = _mm512_max_ps(_mm512_loadu_ps(sr + j), m);
+            const __mmask16 tail = (__mmask16)((1u << (T - j)) - 1);
+            if (tail)
+                m = _mm512_mask_max_ps(m, tail, _mm512_maskz_loadu_ps(tail, sr + j), m);
+            const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+            __m512 sum = _mm512_setzero_ps();
+            for (j = 0; j + 16 <= T; j += 16) {
+                __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
+                _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
+                sum = _mm512_add_ps(sum, e);
+            }
+            if (j < tpad) {
+                __m512 e = _mm512_maskz_mov_ps(
+                    tail, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx)));
+                _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
+                sum = _mm512_add_ps(sum, e);
+            }
+            inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+        }
+        // ctx_i[:, h] (mr, hd) = p (mr, T) @ v[:, h] (T, hd) / sum
+        float *ci = ctx + (size_t)i * dim + (size_t)h * hd;
+        for (int32_t d = 0; d < hd; d += 64) {
+            int32_t nv = (hd - d) / 16 < NV ? (hd - d) / 16 : NV;
+            pv_bf16_tiles[mr][nv - 1](p16, tpad, vh + (size_t)d * 2, hd, pairs, inv, ci + d, dim);
         }
     }
 }

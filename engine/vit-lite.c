@@ -27,8 +27,10 @@
  *        …        data, each tensor at its 64-byte aligned offset
  *
  * Tensors: for each int8 Linear L (patch, blocks.N.{qkv,proj,fc1,fc2}, head, head_dist):
- * "L.w" the packed weights (the plain (n, k) rows for the scalar kernel), "L.scale" (n),
- * "L.rowsum" (n) int32, "L.bias" (n); "blocks.N.qkv.scale_q" and "blocks.N.qkv.bias_q" with the
+ * "L.w" the packed weights (the plain (n, k) rows for the scalar kernel), "L.scale" (n) (the
+ * patch Linear's per output channel always; the others' per the flags),
+ * "L.rowsum" (n) int32, "L.bias" (n); "patch.weight" fp32 (D, C*P*P) when the patch
+ * embedding runs in fp32 (C*P*P <= VIT_OPT_PATCH_F32_MAX); "blocks.N.qkv.scale_q" and "blocks.N.qkv.bias_q" with the
  * q rows times hd^-0.5; the LayerNorms, cls_token, dist_token, pos_embed under timm's names;
  * "name" and "labels" (newline-separated) as text.
  *
@@ -212,6 +214,9 @@ static void list_tensors(lite_list *l, const vit_model *m, const vit_opt_weights
     const uint32_t D = (uint32_t)i->embed_dim, T = (uint32_t)i->num_tokens;
     char n[64];
     add_linear(l, i, -1, w->patch);
+    if (w->patch_f32)
+        add(l, "patch.weight", DT_F32, D, (uint32_t)(i->in_chans * i->patch_size * i->patch_size),
+            w->patch_f32, (uint64_t)D * i->in_chans * i->patch_size * i->patch_size * 4);
     add(l, "cls_token", DT_F32, D, 1, m->w.cls_token, (uint64_t)D * 4);
     if (i->distilled)
         add(l, "dist_token", DT_F32, D, 1, m->w.dist_token, (uint64_t)D * 4);
@@ -743,8 +748,12 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
         st = vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
         goto fail;
     }
-    int ok = bind_linear(&r, &info, -1, D, cpp, kernel, vec, panel, per_channel, &lite->patch);
+    /* the patch Linear always has per-output-channel scales (vit_opt_weights_from_model) */
+    int ok = bind_linear(&r, &info, -1, D, cpp, kernel, vec, panel, 1, &lite->patch);
     m->w.patch_b = lite->patch.bias;
+    if (ok && cpp <= VIT_OPT_PATCH_F32_MAX) /* small patches run in fp32 (vit-opt.h) */
+        ok = (m->w.patch_w = (float *)want_f32(&r, "patch.weight", (uint32_t)D, (uint32_t)cpp)) != NULL;
+    lite->w.patch_f32 = m->w.patch_w;
     ok = ok && (m->w.cls_token = (float *)want_f32(&r, "cls_token", (uint32_t)D, 1));
     if (info.distilled)
         ok = ok && (m->w.dist_token = (float *)want_f32(&r, "dist_token", (uint32_t)D, 1));
@@ -907,6 +916,7 @@ vit_status vit_lite_weights_repack(const vit_model *m, vit_kernel kernel, vit_op
         s = repack_one(&lw->layers[l], kernel, &w->own_layers[l], err);
     w->layers = w->own_layers;
     w->patch = &w->own_patch;
+    w->patch_f32 = lw->patch_f32;
     if (s == VIT_OK) {
         size_t n = (size_t)2 * m->info.depth * 3 * m->info.embed_dim;
         w->own_qkv = vit_alloc(n * sizeof(float));

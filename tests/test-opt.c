@@ -7,6 +7,7 @@
 #include "test-util.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <unistd.h>
 
 /* Logits of the optimized variant against the int8 variant's on the same model and input:
@@ -262,6 +263,132 @@ static void test_attention(vit_kernel kern, int32_t T, int32_t heads, int32_t hd
     free(q), free(kt), free(v), free(c0), free(c1), free(cf), free(s), free(p);
 }
 
+/* bf16 with round-to-nearest-even, as vcvtneps2bf16 (normal numbers) */
+static uint16_t bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static float from_bf16(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* The qkv GEMM's bf16 epilogue: q16, k16 (k^T row pairs), v16 (v row pairs) are the fp32
+ * reference's values rounded to bf16, in their layouts, bit for bit. */
+static void test_gemm_bf16(int32_t m, int32_t D, int32_t hd, int32_t k)
+{
+    const int32_t n = 3 * D, tpad = (m + 15) & ~15;
+    vit_error err = {0};
+    float *w = malloc((size_t)n * k * 4), *bias = malloc((size_t)n * 4);
+    for (size_t i = 0; i < (size_t)n * k; i++)
+        w[i] = frand(-0.2f, 0.2f);
+    for (int32_t j = 0; j < n; j++)
+        bias[j] = frand(-1, 1);
+    vit_qlinear ql, qs;
+    vit_qlinear_init(&ql, w, bias, n, k, 0, VIT_KERNEL_AVX512_VNNI, &err);
+    vit_qlinear_init(&qs, w, bias, n, k, 0, VIT_KERNEL_SCALAR, &err);
+    int32_t lda = (k + 63) & ~63;
+    uint8_t *a = calloc((size_t)m * lda, 1);
+    float *as = malloc((size_t)m * 4);
+    int32_t *az = malloc((size_t)m * 4);
+    for (int32_t i = 0; i < m; i++) {
+        for (int32_t kk = 0; kk < k; kk++)
+            a[(size_t)i * lda + kk] = (uint8_t)(rnd() & 255);
+        as[i] = frand(0.001f, 0.05f);
+        az[i] = (int32_t)(rnd() % 256);
+    }
+    float *q = calloc((size_t)m * D, 4), *kt = calloc((size_t)D * tpad, 4), *v = calloc((size_t)m * D, 4);
+    float *vs = calloc((size_t)m * D, 4);
+    uint16_t *q16 = calloc((size_t)m * D, 2), *k16 = calloc((size_t)D * tpad, 2), *v16 = calloc((size_t)D * tpad, 2);
+    int32_t scratch[8 * VIT_OPT_PW];
+    vit_oepilogue e = {.mode = VIT_OEP_QKV, .a_scale = as, .a_zp = az, .w_scale = ql.scale,
+                       .row_sum = ql.row_sum, .bias = ql.bias, .q = q, .kt = kt, .v = v,
+                       .dim = D, .hd = hd, .tpad = tpad};
+    vit_opt_gemm_ref(0, m, a, lda, &qs, 0, n, &e, scratch);
+    vit_oepilogue eb = e;
+    eb.v = vs;
+    eb.bf16 = 1;
+    eb.rows = m;
+    eb.q16 = q16, eb.k16 = k16, eb.v16 = v16;
+    int32_t half = (m / 12) * 6; /* row blocks of 6, as the pool splits */
+    const vit_opt_ops *ops = vit_opt_ops_for(VIT_KERNEL_AVX512_VNNI);
+    ops->gemm(0, half, a, lda, &ql, 0, n, &eb, scratch);
+    ops->gemm(half, m, a, lda, &ql, 0, n / 2, &eb, scratch);
+    ops->gemm(half, m, a, lda, &ql, n / 2, n, &eb, scratch);
+    long bad = 0;
+    for (int32_t i = 0; i < m; i++)
+        for (int32_t c = 0; c < D; c++) {
+            int32_t h = c / hd, d = c % hd;
+            bad += q16[(size_t)i * D + c] != bf16(q[(size_t)i * D + c]);
+            bad += k16[((size_t)(c / 2) * tpad + i) * 2 + c % 2] != bf16(kt[(size_t)c * tpad + i]);
+            const uint16_t *vh = v16 + (size_t)h * (tpad / 2) * hd * 2;
+            bad += vh[((size_t)(i / 2) * hd + d) * 2 + i % 2] != bf16(v[(size_t)i * D + c]);
+            if (i == m - 1 && m % 2)
+                bad += vh[((size_t)(i / 2) * hd + d) * 2 + 1] != 0;
+        }
+    test_check(bad == 0, "/opt/gemm/avx512-vnni/qkv-bf16 %dx%dx%d q16, k16, v16 = bf16(reference) (%ld differ)",
+               m, n, k, bad);
+    vit_qlinear_free(&ql);
+    vit_qlinear_free(&qs);
+    free(w), free(bias), free(a), free(as), free(az), free(q), free(kt), free(v), free(vs);
+    free(q16), free(k16), free(v16);
+}
+
+/* bf16 attention against the double-precision definition on the same bf16 inputs: p is also
+ * rounded to bf16, so up to ~2^-8 of the output scale */
+#define VIT_TOL_OPT_ATT_BF16 6e-3f
+static void test_attention_bf16(int32_t T, int32_t heads, int32_t hd)
+{
+    int32_t D = heads * hd, tpad = (T + 15) & ~15;
+    uint16_t *q16 = calloc((size_t)T * D, 2), *k16 = calloc((size_t)D * tpad, 2), *v16 = calloc((size_t)D * tpad, 2);
+    float *q = malloc((size_t)T * D * 4), *kt = calloc((size_t)D * tpad, 4), *v = malloc((size_t)T * D * 4);
+    float *c0 = malloc((size_t)T * D * 4), *cf = malloc((size_t)T * D * 4);
+    float *s = malloc((size_t)VIT_OPT_ATT_ROWS * tpad * 6);
+    for (int32_t i = 0; i < T; i++)
+        for (int32_t c = 0; c < D; c++) {
+            int32_t h = c / hd, d = c % hd;
+            uint16_t qb = bf16(frand(-1, 1)), kb = bf16(frand(-2, 2)), vb = bf16(frand(-2, 2));
+            q16[(size_t)i * D + c] = qb, q[(size_t)i * D + c] = from_bf16(qb);
+            k16[((size_t)(c / 2) * tpad + i) * 2 + c % 2] = kb, kt[(size_t)c * tpad + i] = from_bf16(kb);
+            v16[(size_t)h * (tpad / 2) * hd * 2 + ((size_t)(i / 2) * hd + d) * 2 + i % 2] = vb;
+            v[(size_t)i * D + c] = from_bf16(vb);
+        }
+    for (int32_t h = 0; h < heads; h++) {
+        const vit_opt_ops *ops = vit_opt_ops_for(VIT_KERNEL_AVX512_VNNI);
+        ops->attention_bf16(q16, k16, v16, c0, T, tpad, D, hd, h, 0, T / 2 & ~1, s);
+        ops->attention_bf16(q16, k16, v16, c0, T, tpad, D, hd, h, T / 2 & ~1, T, s);
+        for (int32_t i = 0; i < T; i++) {
+            double mx = -1e30, sum = 0, e[1024];
+            for (int32_t j = 0; j < T; j++) {
+                double sc = 0;
+                for (int32_t d = 0; d < hd; d++)
+                    sc += (double)q[(size_t)i * D + h * hd + d] * kt[(size_t)(h * hd + d) * tpad + j];
+                e[j] = sc;
+                mx = sc > mx ? sc : mx;
+            }
+            for (int32_t j = 0; j < T; j++)
+                sum += e[j] = exp(e[j] - mx);
+            for (int32_t d = 0; d < hd; d++) {
+                double o = 0;
+                for (int32_t j = 0; j < T; j++)
+                    o += e[j] * v[(size_t)j * D + h * hd + d];
+                cf[(size_t)i * D + h * hd + d] = (float)(o / sum);
+            }
+        }
+    }
+    float d = max_abs_diff(c0, cf, (size_t)T * D) / max_abs(cf, (size_t)T * D);
+    test_check(d <= VIT_TOL_OPT_ATT_BF16, "/opt/attention/avx512-bf16 T=%d heads=%d hd=%d: vs double %.1e (tol %.0e)",
+               T, heads, hd, d, VIT_TOL_OPT_ATT_BF16);
+    free(q16), free(k16), free(v16), free(q), free(kt), free(v), free(c0), free(cf), free(s);
+}
+
 static void test_math(void)
 {
     double eg = 0, ee = 0;
@@ -387,6 +514,18 @@ int main(int argc, char **argv)
     if (!fixtures)
         return 2;
     test_math();
+    /* the bf16 attention: AVX-512 kernels only, on CPUs with AVX512_BF16 */
+    if (vit_kernel_supported(VIT_KERNEL_AVX512_VNNI) &&
+        vit_opt_ops_for(VIT_KERNEL_AVX512_VNNI)->attention_bf16 &&
+        __builtin_cpu_supports("avx512bf16")) {
+        test_gemm_bf16(197, 384, 64, 384);
+        test_gemm_bf16(51, 64, 32, 64);
+        test_attention_bf16(197, 3, 64);
+        test_attention_bf16(51, 2, 32);
+        test_attention_bf16(18, 1, 16);
+    } else {
+        printf("note /opt/bf16: this CPU has no AVX512_BF16: not run\n");
+    }
     for (vit_kernel k = VIT_KERNEL_SCALAR; k < VIT_KERNEL_COUNT; k++) {
         if (!vit_kernel_supported(k)) {
             printf("note /opt/kernels/%s not supported by this CPU: not run\n", vit_kernel_name(k));
