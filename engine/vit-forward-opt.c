@@ -6,7 +6,7 @@
  * One block, as data flows (x is the fp32 residual stream, a the u8 input of the next GEMM):
  *     a  = quant_rows(LN1(x))                        ln_quant
  *     q, k^T, v = dequant(a @ Wqkv^T) + b            GEMM, QKV epilogue (q scaled by hd^-0.5)
- *     ctx = softmax(q k^T) v, per head               attention
+ *     ctx = softmax(q k^T) v, per head               attention (fp32, or bf16 products)
  *     a  = quant_rows(ctx)                           quant_rows
  *     x += dequant(a @ Wproj^T) + b                  GEMM, ADD epilogue
  *     a  = quant_rows(LN2(x))                        ln_quant

@@ -11,14 +11,18 @@
  *     per output channel), except for small patches (C*P*P <= VIT_OPT_PATCH_F32_MAX, e.g. the
  *     28x28 gray model's 4x4), where it stays fp32: there it costs nothing and int8 costs accuracy
  *     (measured on the Fashion-MNIST model: max |logit - fp32| 0.074 int8, 0.054 fp32);
- *   - attention runs in fp32 per (head, block of 6 query rows): scores, softmax and the weighted
- *     sum of V stay in L1, reading q, k^T and v in the layout the qkv GEMM's epilogue wrote.
+ *   - attention runs per (head, block of 6 query rows): scores, softmax and the weighted sum of
+ *     V stay in L1, reading q, k^T and v in the layout the qkv GEMM's epilogue wrote; in bf16
+ *     (vdpbf16ps, fp32 sums and softmax) on CPUs with AVX512_BF16, in fp32 elsewhere or with
+ *     VIT_OPT_ATTENTION=fp32 (bf16 is 1.5x faster there and moved no top-1 on the Fashion-MNIST
+ *     test set; the tests bound it against the exact definition).
  * Every GEMM ends in a fused epilogue: dequantize + bias, then store, add into the residual
  * stream, apply GELU, or scatter into q / k^T / v.
  *
  * Determinism: every output element is computed by exactly one thread, in an order that does
  * not depend on the split, so results are bit-identical for any thread count. Kernels differ
- * from each other in the last bits (fp32 summation order in attention, LayerNorm).
+ * from each other in the last bits (fp32 summation order in attention, LayerNorm), and the
+ * AVX2 path by its 7-bit activations.
  */
 #ifndef VIT_OPT_H
 #define VIT_OPT_H
