@@ -60,10 +60,13 @@ static void usage(FILE *f)
     fputs("Usage: " CLI_PROG " bench [--model PATH] [--variants fp32,int8,optimized,lite]\n"
           "                         [--threads N] [--runs N] [--warmup N] [--image IMG]...\n"
           "                         [--no-load] [--json | --csv | --markdown] [--plot FILE.png]\n"
+          "                         [--verbose]\n"
           "Times the forward pass of each variant, interleaved, and prints median, min and p90\n"
           "in ms, the reduction against fp32, file size, top-1 agreement with fp32, and the time\n"
           "from opening the model to the first result and the peak RSS, each measured in a fresh\n"
-          "process (--no-load skips those). 'lite' is the optimized variant on the .vitl file.\n",
+          "process (--no-load skips those). 'lite' is the optimized variant on the .vitl file.\n"
+          "--verbose prints the engine's log; with VIT_OPT_PROFILE=1 in the environment that\n"
+          "includes the optimized variant's time per step (GEMMs, attention, LayerNorm, other).\n",
           f);
 }
 
@@ -71,6 +74,15 @@ static long long file_size(const char *path)
 {
     struct stat sb;
     return path && stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/* --verbose: the engine's log (the kernel chosen, and with VIT_OPT_PROFILE=1 the optimized
+ * variant's time per kind of step, written when its session is freed) on stderr */
+static void log_stderr(int level, const char *msg, void *user)
+{
+    (void)level;
+    (void)user;
+    fprintf(stderr, "%s\n", msg);
 }
 
 static const char *row_name(const bench_row *r)
@@ -178,11 +190,12 @@ int cli_bench(int argc, char **argv)
         {"per-channel", no_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
         {"markdown", no_argument, NULL, 'M'},     {"plot", required_argument, NULL, 'P'},
         {"no-load", no_argument, NULL, 'N'},      {"measure-load", required_argument, NULL, 'L'},
+        {"verbose", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:NL:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:NL:V", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v': variants_arg = optarg; break;
@@ -212,6 +225,7 @@ int cli_bench(int argc, char **argv)
         case 'P': plot = optarg; break;
         case 'N': no_load = 1; break;
         case 'L': measure_variant = optarg; break;
+        case 'V': vit_log_set(log_stderr, NULL); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
