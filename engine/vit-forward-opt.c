@@ -30,16 +30,17 @@
 
 static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
     [VIT_KERNEL_SCALAR] = {"scalar", VIT_KERNEL_SCALAR, VIT_ACT_QMAX_FULL, vit_opt_gemm_ref,
-                           vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref},
+                           vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref,
+                           NULL, vit_quant_rows_mm_ref},
 #if defined(VIT_HAVE_X86_SIMD)
     /* the AVX2 GEMM is twice as fast on 7-bit inputs (see vit-kernels-avx2.c) */
     [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_tiled_avx2,
                          vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
-                         vit_gelu_avx2},
+                         vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
                                 vit_opt_gemm_avx512, vit_ln_quant_avx512, vit_quant_rows_avx512,
                                 vit_attention_avx512, vit_gelu_avx512,
-                                vit_attention_bf16_avx512},
+                                vit_attention_bf16_avx512, vit_quant_rows_mm_avx512},
 #endif
 };
 
@@ -193,6 +194,7 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
         {(void **)&s->ctx, T * D * F},
         {(void **)&s->hid, T * H * F},
         {(void **)&s->patches, (size_t)s->NP * (size_t)s->cpp * F},
+        {(void **)&s->hid_mm, T * (size_t)((s->H + VIT_OPT_PW - 1) / VIT_OPT_PW) * 2 * F},
         {(void **)&s->logits2, (size_t)s->K * F},
         {(void **)&s->scratch, (size_t)s->threads * s->scratch_stride},
     };
@@ -258,6 +260,8 @@ typedef struct {
     const float *x;   /* ln: (rows, D); quant: (rows, ldx) */
     int32_t ldx, dim;
     const float *w, *b; /* LayerNorm weights, NULL for plain quantization */
+    const float *mm;    /* per-panel min/max partials (rows, panels, 2), or NULL */
+    int32_t panels;
 } rows_job;
 
 static void rows_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
@@ -267,6 +271,9 @@ static void rows_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
     if (j->w)
         s->ops->ln_quant(j->x, j->dim, (int32_t)begin, (int32_t)end, j->w, j->b, s->ops->qmax,
                          s->a, s->lda, s->a_scale, s->a_zp, row_buf(s, thread));
+    else if (j->mm)
+        s->ops->quant_rows_mm(j->x, j->ldx, j->dim, (int32_t)begin, (int32_t)end, s->ops->qmax,
+                              s->a, s->lda, s->a_scale, s->a_zp, j->mm, j->panels);
     else
         s->ops->quant_rows(j->x, j->ldx, j->dim, (int32_t)begin, (int32_t)end, s->ops->qmax, s->a,
                            s->lda, s->a_scale, s->a_zp);
@@ -276,8 +283,16 @@ static void rows_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 static void quantize_rows(vit_opt_state *s, const float *x, int32_t ldx, int32_t dim, int32_t rows,
                           const float *w, const float *b)
 {
-    rows_job j = {s, x, ldx, dim, w, b};
+    rows_job j = {s, x, ldx, dim, w, b, NULL, 0};
     int64_t grain = (16384 + dim - 1) / dim; /* ~16k elements per chunk at least */
+    vit_pool_run(s->pool, rows, grain, rows_chunk, &j);
+}
+
+/* a, a_scale, a_zp = quant_rows(hid), min and max from fc1's epilogue */
+static void quantize_rows_mm(vit_opt_state *s, const float *x, int32_t ld, int32_t rows)
+{
+    rows_job j = {s, x, ld, ld, NULL, NULL, s->hid_mm, (ld + VIT_OPT_PW - 1) / VIT_OPT_PW};
+    int64_t grain = (16384 + ld - 1) / ld;
     vit_pool_run(s->pool, rows, grain, rows_chunk, &j);
 }
 
@@ -544,11 +559,16 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
             vit_pool_run(s->pool, (int64_t)T * H, 4096, unf_gelu, &gj);
         } else {
             ep = epilogue(s, &ql[2], VIT_OEP_GELU, s->hid, H);
+            ep.row_mm = s->hid_mm; /* each row's min/max per panel, for the quantization */
+            ep.mm_ld = (H + VIT_OPT_PW - 1) / VIT_OPT_PW;
             gemm(s, &ql[2], T, &ep);
         }
         TOC(s, t_gemm);
         // x += quant_rows(hid) @ Wfc2^T + b
-        quantize_rows(s, s->hid, H, H, T, NULL, NULL);
+        if (uf & VIT_OPT_UNFUSE_GELU)
+            quantize_rows(s, s->hid, H, H, T, NULL, NULL);
+        else
+            quantize_rows_mm(s, s->hid, H, T);
         TOC(s, t_ln);
         if (uf & VIT_OPT_UNFUSE_ADD) {
             ep = epilogue(s, &ql[3], VIT_OEP_STORE, s->q, D);

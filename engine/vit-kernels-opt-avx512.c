@@ -343,13 +343,23 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const tile_args *t)
     if (ep->mode == VIT_OEP_QKV && ep->bf16)
         tile_v_pairs(mr, nv, t);
     if (ep->mode == VIT_OEP_GELU) {
-        /* the tile is in L1: GELU in place, a vector at a time */
-        for (int i = 0; i < mr; i++)
+        /* the tile is in L1: GELU in place, a vector at a time, and each row's min and max over
+         * the panel for the quantization that follows */
+        for (int i = 0; i < mr; i++) {
+            __m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
             for (int j = 0; j < nv; j++) {
                 float *y = ep->y + (size_t)(t->row + i) * ep->ldy + t->col + j * VC;
-                _mm512_mask_storeu_ps(y, t->mask[j],
-                                      gelu512(_mm512_maskz_loadu_ps(t->mask[j], y)));
+                const __m512 g = gelu512(_mm512_maskz_loadu_ps(t->mask[j], y));
+                _mm512_mask_storeu_ps(y, t->mask[j], g);
+                mn = _mm512_mask_min_ps(mn, t->mask[j], g, mn);
+                mx = _mm512_mask_max_ps(mx, t->mask[j], g, mx);
             }
+            if (ep->row_mm) {
+                float *mm = ep->row_mm + ((size_t)(t->row + i) * ep->mm_ld + t->col / VIT_OPT_PW) * 2;
+                mm[0] = _mm512_reduce_min_ps(mn);
+                mm[1] = _mm512_reduce_max_ps(mx);
+            }
+        }
     }
 }
 
@@ -422,6 +432,25 @@ static void quant_row(const float *y, int32_t dim, int32_t qmax, uint8_t *out, f
     *scale = qp.scale;
     *zp = qp.zero_point;
     vit_quantize_u8_avx512(y, (size_t)dim, 1.0f / qp.scale, qp.zero_point, out);
+}
+
+void vit_quant_rows_mm_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                              int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
+                              const float *mm, int32_t panels)
+{
+    for (int32_t i = r0; i < r1; i++) {
+        const float *m = mm + (size_t)i * panels * 2;
+        float mn = INFINITY, mx = -INFINITY;
+        for (int32_t p = 0; p < panels; p++) {
+            mn = m[2 * p] < mn ? m[2 * p] : mn;
+            mx = m[2 * p + 1] > mx ? m[2 * p + 1] : mx;
+        }
+        vit_qparams qp = vit_qparams_from_range_u8(mn, mx, qmax);
+        scale[i] = qp.scale;
+        zp[i] = qp.zero_point;
+        vit_quantize_u8_avx512(x + (size_t)i * ldx, (size_t)dim, 1.0f / qp.scale, qp.zero_point,
+                               out + (size_t)i * ldo);
+    }
 }
 
 void vit_quant_rows_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,

@@ -120,6 +120,19 @@ void OPT(vit_opt_epilogue)(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const
         case VIT_OEP_GELU:
             for (int32_t j = n0; j < n1; j++)
                 yr[j] = gelu_fast(VAL(j));
+            if (ep->row_mm) /* per-panel min and max (NaNs skipped, as vit_minmax_f32_ref) */
+                for (int32_t p0 = n0; p0 < n1; p0 = (p0 / VIT_OPT_PW + 1) * VIT_OPT_PW) {
+                    int32_t p1 = (p0 / VIT_OPT_PW + 1) * VIT_OPT_PW;
+                    p1 = p1 < n1 ? p1 : n1;
+                    float mn = INFINITY, mx = -INFINITY;
+                    for (int32_t j = p0; j < p1; j++) {
+                        mn = yr[j] < mn ? yr[j] : mn;
+                        mx = yr[j] > mx ? yr[j] : mx;
+                    }
+                    float *mm = ep->row_mm + ((size_t)i * ep->mm_ld + p0 / VIT_OPT_PW) * 2;
+                    mm[0] = mn;
+                    mm[1] = mx;
+                }
             break;
         case VIT_OEP_QKV:
             for (int32_t j = n0; j < n1; j++) {
@@ -185,6 +198,25 @@ static void quant_row(const float *restrict y, int32_t dim, int32_t qmax, uint8_
     *scale = qp.scale;
     *zp = qp.zero_point;
     vit_quantize_u8_ref(y, (size_t)dim, 1.0f / qp.scale, qp.zero_point, out);
+}
+
+void OPT(vit_quant_rows_mm)(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                            int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
+                            const float *mm, int32_t panels)
+{
+    for (int32_t i = r0; i < r1; i++) {
+        const float *m = mm + (size_t)i * panels * 2;
+        float mn = INFINITY, mx = -INFINITY;
+        for (int32_t p = 0; p < panels; p++) {
+            mn = m[2 * p] < mn ? m[2 * p] : mn;
+            mx = m[2 * p + 1] > mx ? m[2 * p + 1] : mx;
+        }
+        vit_qparams qp = vit_qparams_from_range_u8(mn, mx, qmax);
+        scale[i] = qp.scale;
+        zp[i] = qp.zero_point;
+        vit_quantize_u8_ref(x + (size_t)i * ldx, (size_t)dim, 1.0f / qp.scale, qp.zero_point,
+                            out + (size_t)i * ldo);
+    }
 }
 
 void OPT(vit_quant_rows)(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,

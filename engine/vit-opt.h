@@ -61,6 +61,11 @@ typedef struct {
      * r0 even and r1 even or == rows. */
     int32_t bf16, rows;
     uint16_t *q16, *k16, *v16;
+    /* GELU, when not NULL: each row's min and max over each 64-column panel of the output,
+     * at row_mm[(row * mm_ld + col / 64) * 2 + {0, 1}], so that the next quantization needs no
+     * min/max pass of its own (vit_quant_rows_mm_fn). Calls must cover whole panels. */
+    float *row_mm;
+    int32_t mm_ld;
 } vit_oepilogue;
 
 /* Rows [r0, r1) x columns [n0, n1) of A (u8, row i at a + i * lda) times B^T, through the
@@ -79,6 +84,11 @@ typedef void (*vit_ln_quant_fn)(const float *x, int32_t dim, int32_t r0, int32_t
 typedef void (*vit_quant_rows_fn)(const float *x, int32_t ldx, int32_t dim, int32_t r0,
                                   int32_t r1, int32_t qmax, uint8_t *out, int32_t ldo,
                                   float *scale, int32_t *zp);
+/* The same with each row's min and max from the GEMM epilogue's partials (vit_oepilogue.row_mm,
+ * `panels` per row): one pass over x instead of two. */
+typedef void (*vit_quant_rows_mm_fn)(const float *x, int32_t ldx, int32_t dim, int32_t r0,
+                                     int32_t r1, int32_t qmax, uint8_t *out, int32_t ldo,
+                                     float *scale, int32_t *zp, const float *mm, int32_t panels);
 /* Attention of head h for query rows [i0, i1) (at most VIT_OPT_ATT_ROWS... any count):
  * ctx[i][h*hd + d] = sum_j softmax_j(q_i . k_j) v[j][h*hd + d], q already scaled by hd^-0.5.
  * q, v: (T, dim); kt: (heads, hd, tpad); ctx: (T, dim). s: scratch of VIT_OPT_ATT_ROWS * tpad
@@ -112,6 +122,7 @@ typedef struct {
     vit_attention_fn attention;
     vit_gelu_fn gelu; /* only for the unfused measurement path (VIT_OPT_UNFUSE=gelu) */
     vit_attention_bf16_fn attention_bf16; /* NULL: fp32 attention only */
+    vit_quant_rows_mm_fn quant_rows_mm;
 } vit_opt_ops;
 
 /* The ops for a GEMM kernel (the fused AVX-512 ones, or the generic path: that kernel's
@@ -131,6 +142,9 @@ void vit_ln_quant_ref(const float *x, int32_t dim, int32_t r0, int32_t r1, const
                       int32_t *zp, float *tmp);
 void vit_quant_rows_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                         int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
+void vit_quant_rows_mm_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                           int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
+                           const float *mm, int32_t panels);
 void vit_attention_ref(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                        int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                        float *s);
@@ -157,6 +171,9 @@ void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, cons
 void vit_quant_rows_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                          int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
 void vit_gelu_avx2(const float *x, float *y, size_t n);
+void vit_quant_rows_mm_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                            int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
+                            const float *mm, int32_t panels);
 void vit_attention_avx2(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                         int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                         float *s);
@@ -169,6 +186,9 @@ void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, co
                          int32_t *zp, float *tmp);
 void vit_quant_rows_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                            int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
+void vit_quant_rows_mm_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+                              int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
+                              const float *mm, int32_t panels);
 void vit_attention_avx512(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                           int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0,
                           int32_t i1, float *s);
@@ -243,6 +263,7 @@ typedef struct {
     float *ctx;         /* (T, D)   attention output */
     float *hid;         /* (T, H)   GELU(fc1) */
     float *patches;     /* (NP, cpp) im2col of the input */
+    float *hid_mm;      /* (T, H / 64, 2) per-panel min and max of hid, from fc1's epilogue */
     float *logits2;     /* (K)      head_dist output */
     uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
     size_t scratch_stride;

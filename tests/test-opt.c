@@ -132,13 +132,18 @@ static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
     int32_t tpad = (m + 15) & ~15;
     float *q0 = calloc((size_t)3 * tpad * n, sizeof(float)), *q1 = calloc((size_t)3 * tpad * n, sizeof(float));
     int32_t scratch[8 * VIT_OPT_PW];
+    int32_t panels = (n + VIT_OPT_PW - 1) / VIT_OPT_PW;
+    float *mm0 = calloc((size_t)m * panels * 2, 4), *mm1 = calloc((size_t)m * panels * 2, 4);
     for (int mode = VIT_OEP_STORE; mode <= VIT_OEP_QKV; mode++) {
         if (mode == VIT_OEP_QKV && n % 3 != 0)
             continue;
         vit_oepilogue e0 = {.mode = mode, .a_scale = as, .a_zp = az, .w_scale = ql.scale,
                             .row_sum = ql.row_sum, .bias = ql.bias, .y = y0, .ldy = n};
+        if (mode == VIT_OEP_GELU)
+            e0.row_mm = mm0, e0.mm_ld = panels;
         vit_oepilogue e1 = e0;
         e1.y = y1;
+        e1.row_mm = mode == VIT_OEP_GELU ? mm1 : NULL;
         if (mode == VIT_OEP_QKV) {
             int32_t D = n / 3;
             e0.q = q0, e0.kt = q0 + (size_t)tpad * n, e0.v = q0 + (size_t)2 * tpad * n;
@@ -158,6 +163,8 @@ static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
         int same = mode == VIT_OEP_QKV
                        ? memcmp(q0, q1, (size_t)3 * tpad * n * sizeof(float)) == 0
                        : memcmp(y0, y1, ny * sizeof(float)) == 0;
+        if (mode == VIT_OEP_GELU) /* and the per-panel min/max partials */
+            same = same && memcmp(mm0, mm1, (size_t)m * panels * 2 * sizeof(float)) == 0;
         float d = mode == VIT_OEP_QKV ? max_abs_diff(q0, q1, (size_t)3 * tpad * n)
                                       : max_abs_diff(y0, y1, ny);
         test_check(same, "/opt/gemm/%s/%s %dx%dx%d bit-identical to the reference (max|Δ| %.1e)",
@@ -166,6 +173,7 @@ static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
     vit_qlinear_free(&ql);
     vit_qlinear_free(&qs);
     free(w), free(bias), free(a), free(as), free(az), free(y0), free(y1), free(q0), free(q1);
+    free(mm0), free(mm1);
 }
 
 static void test_rows(vit_kernel kern, int32_t rows, int32_t dim)
@@ -188,6 +196,26 @@ static void test_rows(vit_kernel kern, int32_t rows, int32_t dim)
     test_check(memcmp(q0, q1, (size_t)rows * ld) == 0 && memcmp(s0, s1, rows * 4) == 0 &&
                    memcmp(z0, z1, rows * 4) == 0,
                "/opt/quant-rows/%s %dx%d identical to the reference", ops->name, rows, dim);
+    /* the same with min and max from per-panel partials (as fc1's GELU epilogue leaves them) */
+    int32_t panels = (dim + VIT_OPT_PW - 1) / VIT_OPT_PW;
+    float *mm = malloc((size_t)rows * panels * 2 * sizeof(float));
+    for (int32_t r = 0; r < rows; r++)
+        for (int32_t p = 0; p < panels; p++) {
+            float mn = INFINITY, mx = -INFINITY;
+            for (int32_t k = p * VIT_OPT_PW; k < dim && k < (p + 1) * VIT_OPT_PW; k++) {
+                mn = fminf(mn, x[(size_t)r * dim + k]);
+                mx = fmaxf(mx, x[(size_t)r * dim + k]);
+            }
+            mm[((size_t)r * panels + p) * 2] = mn;
+            mm[((size_t)r * panels + p) * 2 + 1] = mx;
+        }
+    memset(q1, 0, (size_t)rows * ld);
+    ops->quant_rows_mm(x, dim, dim, 0, rows, ops->qmax, q1, ld, s1, z1, mm, panels);
+    test_check(memcmp(q0, q1, (size_t)rows * ld) == 0 && memcmp(s0, s1, rows * 4) == 0 &&
+                   memcmp(z0, z1, rows * 4) == 0,
+               "/opt/quant-rows-mm/%s %dx%d identical to the two-pass quantization", ops->name,
+               rows, dim);
+    free(mm);
     /* LayerNorm + quantization: sums in another order, so a byte may be one step off */
     vit_ln_quant_ref(x, dim, 0, rows, w, b, ops->qmax, q0, ld, s0, z0, tmp);
     ops->ln_quant(x, dim, 0, rows, w, b, ops->qmax, q1, ld, s1, z1, tmp);
