@@ -24,7 +24,7 @@ case "${1:-}" in
 --build-only) BUILD_ONLY=1; shift ;;
 [0-9]*) SECONDS_EACH=$1; shift ;;
 esac
-HARNESSES=${*:-"safetensors config vitq png jpeg idx labels"}
+HARNESSES=${*:-"safetensors config vitq vitl png jpeg idx labels"}
 B=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-1}
 

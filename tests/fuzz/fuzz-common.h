@@ -3,7 +3,7 @@
  *   - fuzz_synth_model(): a small, valid timm-layout safetensors file made in memory, for the
  *     harnesses that fuzz what comes with a model (config.json, labels);
  *   - fuzz_exercise_model(): what a user does with a model that loaded: read its info and
- *     labels, make fp32 / int8 sessions and run them once, so a fuzzed file that loads is also
+ *     labels, make a session of every variant it supports and run it once, so a fuzzed file that loads is also
  *     run (shape bugs would show there, not in the loader);
  *   - fuzz_cstring(): the input as a NUL-terminated string. */
 #ifndef VITLENS_FUZZ_COMMON_H
@@ -155,10 +155,10 @@ static void fuzz_exercise_model(vit_model *m)
         abort();
     for (size_t i = 0; i < in_n; i++)
         input[i] = (float)((i * 7) % 13) / 13.0f - 0.5f;
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < VIT_VARIANT_COUNT; v++) {
         vit_session_opts o = vit_session_opts_default();
-        o.variant = v ? VIT_VARIANT_INT8 : VIT_VARIANT_FP32;
-        o.threads = 1 + v; /* the int8 path through the pool with a worker */
+        o.variant = (vit_variant)v;
+        o.threads = v ? 2 : 1; /* int8 and optimized through the pool with a worker */
         if (!vit_model_supports(m, o.variant))
             continue;
         vit_session *s = NULL;
