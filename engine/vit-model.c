@@ -110,7 +110,10 @@ static vit_status labels_from_text(vit_model *m, char *text, const char *fname, 
     const char **names = calloc((size_t)want, sizeof *names);
     if (!names)
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
-    int32_t n = 0;
+    /* n counts the lines up to the last non-empty one: trailing empty lines are ignored, any
+     * other line beyond the count is an error (it used to be dropped, so a 1000-line file was
+     * taken for a 10-class model; found by tests/test-bad-inputs.sh). */
+    int32_t n = 0, lines = 0;
     char *line = text;
     while (*line) {
         char *nl = strchr(line, '\n');
@@ -119,17 +122,14 @@ static vit_status labels_from_text(vit_model *m, char *text, const char *fname, 
         size_t l = strlen(line);
         if (l && line[l - 1] == '\r')
             line[--l] = '\0';
-        if (n < want)
-            names[n] = line;
-        n++;
+        if (lines < want)
+            names[lines] = line;
+        lines++;
+        if (l)
+            n = lines;
         if (!nl)
             break;
         line = nl + 1;
-    }
-    while (n > 0 && n <= want && names[n - 1][0] == '\0')
-        n--;
-    if (n > want) { /* tolerate trailing empty lines beyond the count */
-        n = want;
     }
     vit_status st;
     if (n != want)

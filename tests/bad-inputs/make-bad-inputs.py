@@ -383,6 +383,9 @@ def main():
           config=json.dumps({"model_args": {"num_heads": 2}, "interpolation": "lanczos"}))
     model("labels-count.safetensors", "labels.txt: has 2 labels but the model has 3 classes",
           "labels.txt with one line too few", good, extra={"labels.txt": "cat\ndog\n"})
+    model("labels-too-many.safetensors", "labels.txt: has 5 labels but the model has 3 classes",
+          "labels.txt with two lines too many (they used to be dropped silently: fixed)", good,
+          extra={"labels.txt": "cat\ndog\nbird\nfish\nhorse\n\n"})
     model("labels-binary.safetensors", "labels.txt: not a text file",
           "labels.txt with a NUL byte", good, extra={"labels.txt": b"cat\ndog\0\nbird\n"})
     # zero-width Linear weights: a 98 kB file asking for 210 GB of weights

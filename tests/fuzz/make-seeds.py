@@ -106,7 +106,11 @@ def idx(dims, data):
 
 def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "app", "cli", "vitlens-cli")
-    shutil.rmtree(OUT, ignore_errors=True)
+    # regenerate the seeds, keep the regression inputs (regress-*)
+    for root, _, names in os.walk(OUT):
+        for n in names:
+            if not n.startswith("regress-"):
+                os.unlink(os.path.join(root, n))
 
     # ---- safetensors: tiny models (the harness adds a config with 2 heads, so D=8 loads)
     models = {
