@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifdef VITLENS_CHART_PANGO
+#include <pango/pangocairo.h>
+#endif
+
 /* Bar colours per row, in the GNOME palette (blue, green, orange, purple, red, ...). */
 static const double palette[][3] = {
   { 0.208, 0.518, 0.894 }, { 0.200, 0.820, 0.478 }, { 1.000, 0.471, 0.000 },
@@ -24,36 +28,210 @@ nice_max (double v)
   return n * e;
 }
 
+/* ---- text: Pango in the app (fallback fonts for any script), cairo's toy API in the CLI ----
+ * text_size() measures (width, and cap height for vertical centring); text_at() draws with the
+ * baseline at y, as the toy API's move_to + show_text does, so both place text alike. */
+
+static void
+text_size (cairo_t *cr, const char *text, double size, int bold, double *w, double *h)
+{
+#ifdef VITLENS_CHART_PANGO
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string ("Sans");
+  int pw, ph;
+
+  pango_font_description_set_absolute_size (font, size * PANGO_SCALE);
+  pango_font_description_set_weight (font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_layout_set_font_description (layout, font);
+  pango_layout_set_text (layout, text, -1);
+  pango_layout_get_pixel_size (layout, &pw, &ph);
+  *w = pw;
+  *h = size * 0.72; /* cap height, as the toy API's extents give for digits */
+  pango_font_description_free (font);
+  g_object_unref (layout);
+#else
+  cairo_text_extents_t te;
+
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
+                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, size);
+  cairo_text_extents (cr, text, &te);
+  *w = te.width;
+  *h = te.height;
+#endif
+}
+
+/* Draw @text with its baseline at (x, y). */
+static void
+text_at (cairo_t *cr, const char *text, double size, int bold, double x, double y)
+{
+#ifdef VITLENS_CHART_PANGO
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string ("Sans");
+
+  pango_font_description_set_absolute_size (font, size * PANGO_SCALE);
+  pango_font_description_set_weight (font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_layout_set_font_description (layout, font);
+  pango_layout_set_text (layout, text, -1);
+  cairo_move_to (cr, x, y - pango_layout_get_baseline (layout) / (double) PANGO_SCALE);
+  pango_cairo_show_layout (cr, layout);
+  pango_font_description_free (font);
+  g_object_unref (layout);
+#else
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL,
+                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, size);
+  cairo_move_to (cr, x, y);
+  cairo_show_text (cr, text);
+#endif
+}
+
+static int
+has_trace (const VitlensChart *chart)
+{
+  for (int i = 0; i < chart->n_rows; i++)
+    if (chart->rows[i].trace != NULL && chart->rows[i].n_trace > 1)
+      return 1;
+  return 0;
+}
+
+typedef struct {
+  double y;
+  int row;
+  char text[16];
+} TraceLabel;
+
+/* The latency traces over (left, top)–(right, bottom): one line per row in its bar's colour,
+ * the newest sample at the right edge, a 0..max axis on the left. */
+static void
+draw_traces (const VitlensChart *chart, cairo_t *cr, double fg, double left, double top,
+             double right, double bottom)
+{
+  int n_max = 0;
+  double vmax = 0;
+  char lab[32];
+  double tw, th;
+
+  for (int i = 0; i < chart->n_rows; i++)
+    {
+      const VitlensChartRow *r = &chart->rows[i];
+      for (int j = 0; r->trace && j < r->n_trace; j++)
+        vmax = fmax (vmax, r->trace[j]);
+      if (r->trace && r->n_trace > n_max)
+        n_max = r->n_trace;
+    }
+  vmax = nice_max (vmax * 1.05);
+
+  if (chart->trace_title)
+    {
+      cairo_set_source_rgba (cr, fg, fg, fg, 0.8);
+      text_at (cr, chart->trace_title, 12, 0, 14, top + 10);
+      top += 20;
+    }
+
+  /* frame and the 0 / half / max lines */
+  for (int k = 0; k <= 2; k++)
+    {
+      double y = bottom - (bottom - top) * k / 2.0;
+      cairo_set_source_rgba (cr, fg, fg, fg, k ? 0.12 : 0.4);
+      cairo_set_line_width (cr, 1);
+      cairo_move_to (cr, left, floor (y) + 0.5);
+      cairo_line_to (cr, right, floor (y) + 0.5);
+      cairo_stroke (cr);
+      snprintf (lab, sizeof lab, "%g ms", vmax * k / 2.0);
+      text_size (cr, lab, 11, 0, &tw, &th);
+      cairo_set_source_rgba (cr, fg, fg, fg, 0.7);
+      text_at (cr, lab, 11, 0, left - 8 - tw, y + th / 2);
+    }
+  if (n_max < 2)
+    return;
+
+  double dx = (right - left) / (n_max - 1);
+  /* the last values' labels: placed after the lines, apart from each other */
+  TraceLabel labels[VITLENS_CHART_MAX_ROWS];
+  int n_labels = 0;
+  for (int i = 0; i < chart->n_rows; i++)
+    {
+      const VitlensChartRow *r = &chart->rows[i];
+      const double *c = palette[i % (int) (sizeof palette / sizeof palette[0])];
+
+      if (r->trace == NULL || r->n_trace < 1)
+        continue;
+      cairo_set_source_rgb (cr, c[0], c[1], c[2]);
+      cairo_set_line_width (cr, 1.8);
+      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      for (int j = 0; j < r->n_trace; j++)
+        {
+          /* right-aligned: a row with fewer samples starts later */
+          double x = right - dx * (r->n_trace - 1 - j);
+          double y = bottom - (bottom - top) * fmin (fmax (r->trace[j], 0), vmax) / vmax;
+          if (j == 0)
+            cairo_move_to (cr, x, y);
+          else
+            cairo_line_to (cr, x, y);
+        }
+      cairo_stroke (cr);
+      /* the last value at the right end of its line */
+      {
+        double y = bottom - (bottom - top) * fmin (fmax (r->trace[r->n_trace - 1], 0), vmax) / vmax;
+        cairo_arc (cr, right, y, 2.5, 0, 2 * M_PI);
+        cairo_fill (cr);
+        labels[n_labels].y = y;
+        labels[n_labels].row = i;
+        snprintf (labels[n_labels].text, sizeof labels[n_labels].text, "%.0f", r->trace[r->n_trace - 1]);
+        n_labels++;
+      }
+    }
+
+  /* top to bottom, at least a line apart, and inside the panel */
+  const double gap = 12;
+  for (int a = 1; a < n_labels; a++)
+    for (int b = a; b > 0 && labels[b].y < labels[b - 1].y; b--)
+      {
+        TraceLabel t = labels[b];
+        labels[b] = labels[b - 1];
+        labels[b - 1] = t;
+      }
+  for (int a = 1; a < n_labels; a++)
+    labels[a].y = fmax (labels[a].y, labels[a - 1].y + gap);
+  if (n_labels > 0 && labels[n_labels - 1].y > bottom)
+    {
+      double shift = labels[n_labels - 1].y - bottom;
+      for (int a = 0; a < n_labels; a++)
+        labels[a].y -= shift;
+    }
+  for (int a = 0; a < n_labels; a++)
+    {
+      const double *c = palette[labels[a].row % (int) (sizeof palette / sizeof palette[0])];
+      text_size (cr, labels[a].text, 11, 0, &tw, &th);
+      cairo_set_source_rgb (cr, c[0], c[1], c[2]);
+      text_at (cr, labels[a].text, 11, 0, right + 6, labels[a].y + th / 2);
+    }
+}
+
 void
 vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double height)
 {
   double fg = chart->dark ? 0.92 : 0.13;
   double bg = chart->dark ? 0.14 : 1.0;
+  double tw, th;
   cairo_save (cr);
   cairo_set_source_rgb (cr, bg, bg, bg);
   cairo_paint (cr);
-  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 
   double top = 12;
   if (chart->title)
     {
-      cairo_set_font_size (cr, 15);
-      cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
       cairo_set_source_rgb (cr, fg, fg, fg);
-      cairo_move_to (cr, 14, top + 14);
-      cairo_show_text (cr, chart->title);
+      text_at (cr, chart->title, 15, 1, 14, top + 14);
       top += 22;
     }
   if (chart->subtitle)
     {
-      cairo_set_font_size (cr, 12);
-      cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
       cairo_set_source_rgba (cr, fg, fg, fg, 0.7);
-      cairo_move_to (cr, 14, top + 12);
-      cairo_show_text (cr, chart->subtitle);
+      text_at (cr, chart->subtitle, 12, 0, 14, top + 12);
       top += 20;
     }
-  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 
   int n = chart->n_rows;
   if (n <= 0)
@@ -61,19 +239,28 @@ vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double
       cairo_restore (cr);
       return;
     }
+
+  /* With traces, the bars take the upper part and the traces the rest. */
+  double bars_bottom = height;
+  if (has_trace (chart))
+    {
+      double trace_h = fmax (110, (height - top) * 0.45);
+      bars_bottom = height - trace_h;
+      draw_traces (chart, cr, fg, 96, bars_bottom + 4, width - 150, height - 14);
+    }
+
   double vmax = 0;
   for (int i = 0; i < n; i++)
     vmax = fmax (vmax, fmax (chart->rows[i].median_ms, chart->rows[i].p90_ms));
   vmax = nice_max (vmax * 1.05);
 
-  double left = 96, right = width - 150, bottom = height - 34;
+  double left = 96, right = width - 150, bottom = bars_bottom - 34;
   if (right < left + 40)
     right = left + 40;
   double row_h = (bottom - top - 8) / n;
   double bar_h = fmin (28.0, row_h * 0.6);
 
   /* grid and axis labels */
-  cairo_set_font_size (cr, 11);
   for (int k = 0; k <= 4; k++)
     {
       double x = left + (right - left) * k / 4.0;
@@ -84,16 +271,14 @@ vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double
       cairo_stroke (cr);
       char lab[32];
       snprintf (lab, sizeof lab, "%g", vmax * k / 4.0);
-      cairo_text_extents_t te;
-      cairo_text_extents (cr, lab, &te);
+      text_size (cr, lab, 11, 0, &tw, &th);
       cairo_set_source_rgba (cr, fg, fg, fg, 0.7);
-      cairo_move_to (cr, x - te.width / 2, bottom + 16);
-      cairo_show_text (cr, lab);
+      text_at (cr, lab, 11, 0, x - tw / 2, bottom + 16);
     }
-  cairo_move_to (cr, right + 28, bottom + 16);
-  cairo_show_text (cr, "ms");
+  text_at (cr, "ms", 11, 0, right + 28, bottom + 16);
 
-  double ref = chart->rows[0].median_ms;
+  int ref_row = chart->reference >= 0 && chart->reference < n ? chart->reference : 0;
+  double ref = chart->rows[ref_row].median_ms;
   for (int i = 0; i < n; i++)
     {
       const VitlensChartRow *r = &chart->rows[i];
@@ -122,24 +307,19 @@ vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double
         }
 
       /* name on the left, value and reduction on the right */
-      cairo_set_font_size (cr, 13);
-      cairo_text_extents_t te;
-      cairo_text_extents (cr, r->name, &te);
+      text_size (cr, r->name, 13, 0, &tw, &th);
       cairo_set_source_rgb (cr, fg, fg, fg);
-      cairo_move_to (cr, left - 10 - te.width, cy + te.height / 2 - 1);
-      cairo_show_text (cr, r->name);
+      text_at (cr, r->name, 13, 0, left - 10 - tw, cy + th / 2 - 1);
 
+      /* sub-millisecond times (tiny models) keep three digits */
       char val[64];
-      if (i == 0 || !(ref > 0))
-        snprintf (val, sizeof val, "%.1f ms", r->median_ms);
-      else
-        snprintf (val, sizeof val, "%.1f ms  %+.0f%%", r->median_ms,
-                  -100.0 * (1.0 - r->median_ms / ref));
-      cairo_set_font_size (cr, 12);
-      cairo_text_extents (cr, val, &te);
+      const char *fmt = r->median_ms < 1 ? "%.3f ms" : r->median_ms < 10 ? "%.2f ms" : "%.1f ms";
+      int len = snprintf (val, sizeof val, fmt, r->median_ms);
+      if (i != ref_row && ref > 0 && len > 0 && len < (int) sizeof val)
+        snprintf (val + len, sizeof val - len, "  %+.0f%%", -100.0 * (1.0 - r->median_ms / ref));
+      text_size (cr, val, 12, 0, &tw, &th);
       double vx = fmax (left + w, left + (right - left) * fmax (r->p90_ms, 0) / vmax) + 8;
-      cairo_move_to (cr, vx, cy + te.height / 2 - 1);
-      cairo_show_text (cr, val);
+      text_at (cr, val, 12, 0, vx, cy + th / 2 - 1);
     }
   cairo_restore (cr);
 }

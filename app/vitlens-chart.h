@@ -1,7 +1,9 @@
 /* vitlens-chart.h — the speed chart of the tutorial's comparison: one horizontal bar per variant
  * (median forward time) with a p10–p90 whisker, labelled with the time and the reduction against
- * the first row. Plain cairo, no GTK: the CLI writes it to PNG without a display (`bench --plot`)
- * and the app's Compare view draws the same picture into a GtkDrawingArea. */
+ * the first row; for streams, below it, a small rolling latency trace per variant. Plain cairo,
+ * no GTK: the CLI writes it to PNG without a display (`bench --plot`) and the app's Compare view
+ * draws the same picture into a GtkDrawingArea. Built with VITLENS_CHART_PANGO (the app), text
+ * goes through Pango, so that translated titles find their fonts; else cairo's toy text. */
 #ifndef VITLENS_CHART_H
 #define VITLENS_CHART_H
 
@@ -13,6 +15,9 @@
 typedef struct {
     const char *name; /* "fp32", "int8", ... */
     double median_ms, p10_ms, p90_ms;
+    /* optional: the latest latencies in ms, oldest first (streams); NULL/0: no trace */
+    const double *trace;
+    int n_trace;
 } VitlensChartRow;
 
 typedef struct {
@@ -22,6 +27,10 @@ typedef struct {
     VitlensChartRow rows[VITLENS_CHART_MAX_ROWS];
     /* colours: text and bars, 0..1 RGB; dark = light-on-dark */
     int dark;
+    /* the trace panel's heading, e.g. "Latency, last 60 frames"; drawn when a row has a trace */
+    const char *trace_title;
+    /* where the reduction is measured from: this row (default 0, the first) */
+    int reference;
 } VitlensChart;
 
 /* Draw into cr over (0, 0, width, height). */

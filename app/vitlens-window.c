@@ -10,7 +10,9 @@
  * cause), so a late answer never touches a window that is going away, and a stale one (for an
  * image or variant no longer shown) is dropped.
  *
- * Drag and drop, paste and the file choosers are in vitlens-window-dnd.c.
+ * Drag and drop, paste and the file choosers are in vitlens-window-dnd.c; compare mode (every
+ * variant side by side) in vitlens-window-compare.c; cameras, the test pattern and videos in
+ * vitlens-window-stream.c.
  */
 #define G_LOG_DOMAIN "vitlens-window"
 
@@ -34,7 +36,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void classify_current (VitlensWindow *self);
 static void on_files_changed (VitlensWindow *self);
 
 /* ---------------------------------------------------------------------------------------------
@@ -71,10 +72,10 @@ _vitlens_window_end_busy (VitlensWindow *self)
     }
 }
 
-static void
-show_error_from (VitlensWindow *self,
-                 ErrorSource    source,
-                 const char    *message)
+void
+_vitlens_window_show_error_from (VitlensWindow *self,
+                                 ErrorSource    source,
+                                 const char    *message)
 {
   g_debug ("Error shown: %s", message);
   self->error_source = source;
@@ -88,14 +89,14 @@ vitlens_window_show_error (VitlensWindow *self,
 {
   g_return_if_fail (VITLENS_IS_WINDOW (self));
 
-  show_error_from (self, ERROR_FROM_OTHER, message);
+  _vitlens_window_show_error_from (self, ERROR_FROM_OTHER, message);
 }
 
 void
 _vitlens_window_show_image_error (VitlensWindow *self,
                                   const char    *message)
 {
-  show_error_from (self, ERROR_FROM_IMAGE, message);
+  _vitlens_window_show_error_from (self, ERROR_FROM_IMAGE, message);
 }
 
 static void
@@ -105,13 +106,14 @@ hide_error (VitlensWindow *self)
 }
 
 /* A good image clears an error about an image, not one about the model. */
-static void
-hide_error_from (VitlensWindow *self,
-                 ErrorSource    source)
+void
+_vitlens_window_hide_error_from (VitlensWindow *self,
+                                 ErrorSource    source)
 {
   if (self->error_source == source)
     hide_error (self);
 }
+
 
 /* ---------------------------------------------------------------------------------------------
  * What is shown */
@@ -132,20 +134,32 @@ update_placeholder (VitlensWindow *self)
     text = _("Loading the model…");
   else if (!has_model (self))
     text = _("No model is loaded. Open one from the model menu to classify images.");
+  else if (self->source != SOURCE_IMAGE)
+    text = _("The results of each frame are shown over the video.");
   else if (self->image == NULL)
     text = _("Open an image to see what the model recognizes in it.");
   else
     text = _("Classifying…");
 
   vitlens_results_panel_set_placeholder (self->results_panel, text);
+
+  if (self->n_model_loads > 0)
+    text = _("Loading the model…");
+  else if (!has_model (self))
+    text = _("No model is loaded. Open one from the model menu to compare its variants.");
+  else
+    text = _("Open an image, or start the camera or a video, to run every variant on it.");
+  vitlens_compare_view_set_placeholder (self->compare_view, text);
 }
 
-static void
-update_page (VitlensWindow *self)
+void
+_vitlens_window_update_page (VitlensWindow *self)
 {
   const char *page;
 
-  if (self->image != NULL)
+  if (self->source != SOURCE_IMAGE)
+    page = "stream";
+  else if (self->image != NULL)
     page = "image";
   else if (self->n_model_loads > 0 && !has_model (self))
     page = "loading";
@@ -162,6 +176,7 @@ update_page (VitlensWindow *self)
   gtk_stack_set_visible_child_name (self->image_stack, page);
   update_placeholder (self);
 }
+
 
 static void
 update_variant_buttons (VitlensWindow *self)
@@ -188,24 +203,44 @@ update_variant_buttons (VitlensWindow *self)
       gtk_widget_set_sensitive (GTK_WIDGET (button), supported);
       gtk_widget_set_tooltip_text (GTK_WIDGET (button), tooltip);
       g_signal_handlers_block_matched (button, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-      gtk_toggle_button_set_active (button, v == (int)self->variant);
+      gtk_toggle_button_set_active (button, !self->compare && v == (int)self->variant);
       g_signal_handlers_unblock_matched (button, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
     }
+
+  /* Compare: every variant the model has, side by side. */
+  {
+    GtkToggleButton *button = self->variant_compare_button;
+
+    gtk_widget_set_sensitive (GTK_WIDGET (button), has_model (self));
+    gtk_widget_set_tooltip_text (GTK_WIDGET (button),
+                                 has_model (self) ? _("Run every variant side by side (Alt+4)")
+                                                  : _("Compare: open a model first"));
+    g_signal_handlers_block_matched (button, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
+    gtk_toggle_button_set_active (button, self->compare);
+    g_signal_handlers_unblock_matched (button, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
+  }
 }
 
+/* The single variant; @leave_compare: a person chose it, so compare mode ends (a model load
+ * keeps compare mode and only remembers the variant for later). */
 static void
 set_variant (VitlensWindow *self,
-             vit_variant    variant)
+             vit_variant    variant,
+             gboolean       leave_compare)
 {
-  gboolean changed = variant != self->variant;
+  gboolean changed = variant != self->variant || (self->compare && leave_compare);
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "variant");
 
   self->variant = variant;
-  g_action_group_change_action_state (G_ACTION_GROUP (self), "variant",
-                                      g_variant_new_string (vit_variant_name (variant)));
+  if (self->compare && leave_compare)
+    _vitlens_window_set_compare (self, FALSE);
+  g_simple_action_set_state (G_SIMPLE_ACTION (action),
+                             g_variant_new_string (self->compare ? "compare" : vit_variant_name (variant)));
   update_variant_buttons (self);
   vitlens_results_panel_set_variant (self->results_panel, variant);
+  _vitlens_window_stream_variant_changed (self);
   if (changed)
-    classify_current (self);
+    _vitlens_window_classify_current (self);
 }
 
 static void
@@ -282,7 +317,11 @@ set_image (VitlensWindow *self,
   title = g_strdup_printf (_("%s — ViT Lens"), vitlens_image_get_name (image));
   gtk_window_set_title (GTK_WINDOW (self), title);
 
-  update_page (self);
+  /* Opening an image is choosing images as the source. */
+  if (self->source != SOURCE_IMAGE)
+    _vitlens_window_set_source (self, SOURCE_IMAGE);
+  _vitlens_window_compare_update_source (self);
+  _vitlens_window_update_page (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -304,7 +343,7 @@ classify_done (GObject      *object,
     return;
   if (error != NULL)
     {
-      show_error_from (self, ERROR_FROM_IMAGE, error->message);
+      _vitlens_window_show_error_from (self, ERROR_FROM_IMAGE, error->message);
       return;
     }
 
@@ -317,11 +356,16 @@ classify_done (GObject      *object,
   self->prediction = g_steal_pointer (&prediction);
 }
 
-static void
-classify_current (VitlensWindow *self)
+void
+_vitlens_window_classify_current (VitlensWindow *self)
 {
-  if (self->image == NULL || !has_model (self))
+  if (self->image == NULL || !has_model (self) || self->source != SOURCE_IMAGE)
     return;
+  if (self->compare)
+    {
+      _vitlens_window_compare_image (self, FALSE);
+      return;
+    }
   if (!vitlens_classifier_supports (self->classifier, self->variant))
     return;
 
@@ -352,15 +396,15 @@ decode_done (GObject      *object,
   if (error != NULL)
     {
       /* The previous image, model and results stay. */
-      show_error_from (self, ERROR_FROM_IMAGE, error->message);
+      _vitlens_window_show_error_from (self, ERROR_FROM_IMAGE, error->message);
       vitlens_image_strip_set_selected (self->strip, self->shown_index);
       return;
     }
 
-  hide_error_from (self, ERROR_FROM_IMAGE);
+  _vitlens_window_hide_error_from (self, ERROR_FROM_IMAGE);
   self->shown_index = vitlens_image_strip_get_selected (self->strip);
   set_image (self, image);
-  classify_current (self);
+  _vitlens_window_classify_current (self);
 }
 
 static void
@@ -394,6 +438,8 @@ vitlens_window_open_files (VitlensWindow *self,
     {
       if (_vitlens_file_is_model (files[i]))
         vitlens_window_load_model (self, files[i]);
+      else if (_vitlens_file_is_video (files[i]))
+        vitlens_window_open_video (self, files[i]);
       else
         g_ptr_array_add (images, g_object_ref (files[i]));
     }
@@ -427,18 +473,18 @@ decode_bytes_done (GObject      *object,
     return;
   if (error != NULL)
     {
-      show_error_from (self, ERROR_FROM_IMAGE, error->message);
+      _vitlens_window_show_error_from (self, ERROR_FROM_IMAGE, error->message);
       return;
     }
 
   /* A pasted image stands alone. */
-  hide_error_from (self, ERROR_FROM_IMAGE);
+  _vitlens_window_hide_error_from (self, ERROR_FROM_IMAGE);
   g_ptr_array_set_size (self->files, 0);
   vitlens_image_strip_set_files (self->strip, NULL, 0);
   gtk_revealer_set_reveal_child (self->strip_revealer, FALSE);
   on_files_changed (self);
   set_image (self, image);
-  classify_current (self);
+  _vitlens_window_classify_current (self);
 }
 
 void
@@ -567,7 +613,7 @@ model_done (GObject      *object,
     return;
 
   update_model_label (self);
-  update_page (self);
+  _vitlens_window_update_page (self);
 
   if (error != NULL)
     {
@@ -575,10 +621,10 @@ model_done (GObject      *object,
         {
           /* No built-in model in this build: the "No Model Loaded" page says what to do. */
           if (!data->startup && !data->fallback)
-            show_error_from (self, ERROR_FROM_MODEL, error->message);
+            _vitlens_window_show_error_from (self, ERROR_FROM_MODEL, error->message);
           return;
         }
-      show_error_from (self, ERROR_FROM_MODEL, error->message);
+      _vitlens_window_show_error_from (self, ERROR_FROM_MODEL, error->message);
       /* The model of the last session is gone or broken: start with the built-in one. */
       if (data->startup && data->file != NULL && !has_model (self))
         load_model_full (self, NULL, TRUE, TRUE);
@@ -591,10 +637,12 @@ model_done (GObject      *object,
 
   /* After a fallback, the error about the model that failed stays up. */
   if (!data->fallback)
-    hide_error_from (self, ERROR_FROM_MODEL);
+    _vitlens_window_hide_error_from (self, ERROR_FROM_MODEL);
   if (!data->fallback)
     remember_model (self, data->file);
   vitlens_results_panel_set_model (self->results_panel, facts);
+  _vitlens_window_compare_model_changed (self);
+  _vitlens_window_stream_model_changed (self);
 
   /* The variant: the preferred one at start; later the one selected if the new model has it,
    * else the preferred one, else the first the model has (a .vitq file has only int8). */
@@ -607,13 +655,13 @@ model_done (GObject      *object,
       for (int v = 0; v < VIT_VARIANT_COUNT && !facts->supports[self->variant]; v++)
         self->variant = v;
     }
-  set_variant (self, self->variant);
+  set_variant (self, self->variant, FALSE);
 
   /* The old results were another model's. */
   g_clear_pointer (&self->prediction, vitlens_prediction_free);
   vitlens_results_panel_set_prediction (self->results_panel, NULL);
   update_placeholder (self);
-  classify_current (self);
+  _vitlens_window_classify_current (self);
 }
 
 static void
@@ -632,7 +680,7 @@ load_model_full (VitlensWindow *self,
   _vitlens_window_begin_busy (self);
   self->n_model_loads++;
   update_model_label (self);
-  update_page (self);
+  _vitlens_window_update_page (self);
   vitlens_classifier_load_model_async (self->classifier, file, self->cancellable,
                                        model_done, data);
 }
@@ -721,6 +769,20 @@ change_variant_state (GSimpleAction *action,
   VitlensWindow *self = VITLENS_WINDOW (user_data);
   vit_variant variant;
 
+  if (g_str_equal (g_variant_get_string (value, NULL), "compare"))
+    {
+      if (!has_model (self))
+        {
+          vitlens_window_show_error (self, _("Open a model first"));
+          update_variant_buttons (self);
+          return;
+        }
+      g_simple_action_set_state (action, value);
+      if (!self->compare)
+        _vitlens_window_set_compare (self, TRUE);
+      update_variant_buttons (self);
+      return;
+    }
   if (vit_variant_parse (g_variant_get_string (value, NULL), &variant) != VIT_OK)
     return;
 
@@ -739,8 +801,8 @@ change_variant_state (GSimpleAction *action,
     }
 
   g_simple_action_set_state (action, value);
-  if (variant != self->variant)
-    set_variant (self, variant);
+  if (variant != self->variant || self->compare)
+    set_variant (self, variant, TRUE);
 }
 
 static void
@@ -797,6 +859,9 @@ static void
 on_variant_toggled (GtkToggleButton *button,
                     VitlensWindow   *self)
 {
+  if (button == self->variant_compare_button && gtk_toggle_button_get_active (button))
+    g_action_group_change_action_state (G_ACTION_GROUP (self), "variant",
+                                        g_variant_new_string ("compare"));
   for (int v = 0; v < VIT_VARIANT_COUNT; v++)
     if (button == self->variant_buttons[v] && gtk_toggle_button_get_active (button))
       g_action_group_change_action_state (G_ACTION_GROUP (self), "variant",
@@ -827,8 +892,12 @@ on_setting_changed (GSettings     *settings,
                     const char    *key,
                     VitlensWindow *self)
 {
-  /* Another number of threads or of results: run again, in place. */
-  classify_current (self);
+  /* Another number of threads or of results: run again, in place. Times taken with another
+   * number of threads are not comparable: compare mode starts its statistics again. */
+  if (g_str_equal (key, "threads"))
+    vitlens_compare_view_reset (self->compare_view);
+  _vitlens_window_stream_settings_changed (self);
+  _vitlens_window_classify_current (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -889,10 +958,14 @@ vitlens_window_dispose (GObject *object)
   if (self->decode_cancellable != NULL)
     g_cancellable_cancel (self->decode_cancellable);
 
+  /* The camera first: stopping it joins its streaming threads, so no frame comes after. */
+  _vitlens_window_dispose_stream (self);
+
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_WINDOW);
 
   g_clear_object (&self->classifier);
   g_clear_object (&self->image);
+  g_clear_object (&self->compared_image);
   g_clear_pointer (&self->prediction, vitlens_prediction_free);
   g_clear_object (&self->settings);
 
@@ -952,8 +1025,10 @@ vitlens_window_class_init (VitlensWindowClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (VITLENS_TYPE_COMPARE_VIEW);
   g_type_ensure (VITLENS_TYPE_IMAGE_STRIP);
   g_type_ensure (VITLENS_TYPE_RESULTS_PANEL);
+  g_type_ensure (VITLENS_TYPE_STREAM_OVERLAY);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                APP_RESOURCE_PATH "/ui/vitlens-window.ui");
@@ -961,6 +1036,23 @@ vitlens_window_class_init (VitlensWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_fp32_button);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_int8_button);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_optimized_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_compare_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, mode_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, compare_view);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_picture);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_caption);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_overlay);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_status);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_spinner);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_status_title);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_status_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_status_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_bar_revealer);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, play_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, camera_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, open_video_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, loop_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_menu_button);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, busy_spinner);
@@ -997,8 +1089,11 @@ vitlens_window_init (VitlensWindow *self)
   self->variant_buttons[VIT_VARIANT_OPTIMIZED] = self->variant_optimized_button;
   for (int v = 0; v < VIT_VARIANT_COUNT; v++)
     g_signal_connect (self->variant_buttons[v], "toggled", G_CALLBACK (on_variant_toggled), self);
+  g_signal_connect (self->variant_compare_button, "toggled", G_CALLBACK (on_variant_toggled), self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
+  _vitlens_window_init_compare (self);
+  _vitlens_window_init_stream (self);
   embedded = g_action_map_lookup_action (G_ACTION_MAP (self), "load-embedded-model");
   g_simple_action_set_enabled (G_SIMPLE_ACTION (embedded), vitlens_data_model (&embedded_size) != NULL);
   on_files_changed (self);
@@ -1008,7 +1103,7 @@ vitlens_window_init (VitlensWindow *self)
   _vitlens_window_init_dnd (self);
 
   update_variant_buttons (self);
-  update_page (self);
+  _vitlens_window_update_page (self);
 }
 
 VitlensWindow *
@@ -1092,4 +1187,62 @@ vitlens_window_get_n_files (VitlensWindow *self)
 {
   g_return_val_if_fail (VITLENS_IS_WINDOW (self), 0);
   return self->files->len;
+}
+
+VitlensCompareView *
+vitlens_window_get_compare_view (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), NULL);
+  return self->compare_view;
+}
+
+gboolean
+vitlens_window_get_compare (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), FALSE);
+  return self->compare;
+}
+
+const char *
+vitlens_window_get_source (VitlensWindow *self)
+{
+  static const char *names[] = { [SOURCE_IMAGE] = "image", [SOURCE_CAMERA] = "camera", [SOURCE_VIDEO] = "video" };
+
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), NULL);
+  return names[self->source];
+}
+
+VitlensCamera *
+vitlens_window_get_camera (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), NULL);
+  return self->camera;
+}
+
+VitlensStreamOverlay *
+vitlens_window_get_stream_overlay (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), NULL);
+  return self->stream_overlay;
+}
+
+guint64
+vitlens_window_get_n_frames_shown (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), 0);
+  return self->n_frames_shown;
+}
+
+guint64
+vitlens_window_get_n_stream_results (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), 0);
+  return self->n_results_shown;
+}
+
+GListModel *
+vitlens_window_get_camera_list (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), NULL);
+  return G_LIST_MODEL (self->camera_names);
 }

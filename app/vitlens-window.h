@@ -8,8 +8,11 @@
 #include <gtk/gtk.h>
 
 #include "vitlens-application.h"
+#include "vitlens-camera.h"
+#include "vitlens-compare-view.h"
 #include "vitlens-image.h"
 #include "vitlens-results-panel.h"
+#include "vitlens-stream-overlay.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +35,13 @@ void                 vitlens_window_open_texture       (VitlensWindow      *self
 /* NULL: the built-in model. */
 void                 vitlens_window_load_model         (VitlensWindow      *self,
                                                         GFile              *file);
+/* Play a video file (the Video source). Dropped and opened video files come here too. */
+void                 vitlens_window_open_video         (VitlensWindow      *self,
+                                                        GFile              *file);
+/* The frame shown, with its results drawn on it, as PNG. */
+gboolean             vitlens_window_save_snapshot      (VitlensWindow      *self,
+                                                        const char         *path,
+                                                        GError            **error);
 /* Show an error in the window's banner. */
 void                 vitlens_window_show_error         (VitlensWindow      *self,
                                                         const char         *message);
@@ -47,5 +57,16 @@ GtkWidget           *vitlens_window_get_variant_button (VitlensWindow      *self
 GtkDropTarget       *vitlens_window_get_drop_target    (VitlensWindow      *self);
 const char          *vitlens_window_get_page           (VitlensWindow      *self);
 guint                vitlens_window_get_n_files        (VitlensWindow      *self);
+gboolean             vitlens_window_get_compare        (VitlensWindow      *self);
+VitlensCompareView  *vitlens_window_get_compare_view   (VitlensWindow      *self);
+/* "image", "camera" or "video". */
+const char          *vitlens_window_get_source         (VitlensWindow      *self);
+/* NULL until a camera, the test pattern or a video was first started. */
+VitlensCamera       *vitlens_window_get_camera         (VitlensWindow      *self);
+VitlensStreamOverlay *vitlens_window_get_stream_overlay (VitlensWindow     *self);
+guint64              vitlens_window_get_n_frames_shown (VitlensWindow      *self);
+guint64              vitlens_window_get_n_stream_results (VitlensWindow    *self);
+/* The camera list's entries (GtkStringObject): the cameras found, then "Test Pattern". */
+GListModel          *vitlens_window_get_camera_list    (VitlensWindow      *self);
 
 G_END_DECLS

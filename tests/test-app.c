@@ -7,7 +7,9 @@
  * images go in through the drop handler with a GdkFileList, exactly as a drop does; results
  * are compared with what the engine says for the same file; variants, broken images and
  * broken models, several files, paste, preferences, and a render of the window to PNG.
- * Test images are written here, into a temporary folder.
+ * Compare mode on an image and on the test pattern (columns, agreement, export to CSV,
+ * Markdown and PNG), the test pattern streaming with results, pause, snapshot, videos that end
+ * and files that are no video. Test images and videos are written here, into a temporary folder.
  *
  * Environment (set by tests/meson.build): VITLENS_FIXTURES (tests/fixtures),
  * GSETTINGS_SCHEMA_DIR, GSETTINGS_BACKEND=memory, GTK_A11Y=none, VITLENS_TEST_OUTDIR.
@@ -15,7 +17,9 @@
 #define G_LOG_DOMAIN "test-app"
 
 #include <glib/gstdio.h>
+#include <gst/gst.h>
 #include <gtk/gtk.h>
+#include <stdlib.h>
 
 #include "vit.h"
 #include "vitlens-application.h"
@@ -735,6 +739,12 @@ test_accels (void)
     { "win.variant::fp32", "<Alt>1" },
     { "win.variant::int8", "<Alt>2" },
     { "win.variant::optimized", "<Alt>3" },
+    { "win.variant::compare", "<Alt>4" },
+    { "win.source::image", "<Control>1" },
+    { "win.source::camera", "<Control>2" },
+    { "win.source::video", "<Control>3" },
+    { "win.play-pause", "<Control>p" },
+    { "win.snapshot", "<Control>s" },
     { "win.open-model", "<Control><Shift>o" },
     { "app.preferences", "<Control>comma" },
     { "win.show-help-overlay", "<Control>question" },
@@ -769,6 +779,529 @@ test_accels (void)
   close_window (window);
 }
 
+
+/* ---------------------------------------------------------------------------------------------
+ * Compare mode, streams */
+
+typedef struct
+{
+  VitlensWindow *window;
+  guint64        frames;
+  guint64        results;
+} StreamWait;
+
+static gboolean
+stream_progressed (gpointer data)
+{
+  StreamWait *w = data;
+
+  return vitlens_window_get_n_frames_shown (w->window) >= w->frames
+         && vitlens_window_get_n_stream_results (w->window) >= w->results;
+}
+
+/* Until @frames more frames were shown and @results more results came. */
+static void
+wait_stream (VitlensWindow *window,
+             guint64        frames,
+             guint64        results)
+{
+  StreamWait w = { window, vitlens_window_get_n_frames_shown (window) + frames,
+                   vitlens_window_get_n_stream_results (window) + results };
+
+  wait_until (stream_progressed, &w, "frames and results of the stream");
+}
+
+typedef struct
+{
+  VitlensWindow     *window;
+  VitlensCameraState state;
+} StateWait;
+
+static gboolean
+camera_in_state (gpointer data)
+{
+  StateWait *w = data;
+  VitlensCamera *camera = vitlens_window_get_camera (w->window);
+
+  return camera != NULL && vitlens_camera_get_state (camera) == w->state;
+}
+
+static void
+wait_state (VitlensWindow     *window,
+            VitlensCameraState state)
+{
+  StateWait w = { window, state };
+  g_autofree char *what = g_strdup_printf ("the stream to be %s", vitlens_camera_state_to_string (state));
+
+  wait_until (camera_in_state, &w, what);
+}
+
+typedef struct
+{
+  VitlensCompareView *view;
+  guint               inputs;
+} AgreeWait;
+
+static gboolean
+compared_inputs (gpointer data)
+{
+  AgreeWait *w = data;
+  guint agree = 0, inputs = 0;
+
+  if (vitlens_compare_view_get_n_columns (w->view) < 2)
+    return FALSE;
+  vitlens_compare_view_get_agreement (w->view, 1, &agree, &inputs);
+  return inputs >= w->inputs;
+}
+
+static void
+activate (VitlensWindow *window,
+          const char    *action,
+          GVariant      *param)
+{
+  g_action_group_activate_action (G_ACTION_GROUP (window), action, param);
+}
+
+/* The columns a model's comparison has: its variants, then lite with the optimized one. */
+static guint
+expected_columns (const char **names)
+{
+  guint n = 0;
+
+  for (int v = 0; v < VIT_VARIANT_COUNT; v++)
+    if (model_supports (v))
+      names[n++] = vit_variant_name (v);
+  if (model_supports (VIT_VARIANT_OPTIMIZED))
+    names[n++] = "lite";
+  return n;
+}
+
+/* PNG signature and IHDR size, read from the file's bytes. */
+static void
+assert_png (const char *path,
+            int        *width,
+            int        *height)
+{
+  static const guchar signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  g_autofree guchar *bytes = NULL;
+  gsize size = 0;
+
+  g_assert_true (g_file_get_contents (path, (char **)&bytes, &size, NULL));
+  g_assert_cmpuint (size, >, 33);
+  g_assert_cmpmem (bytes, 8, signature, 8);
+  g_assert_cmpmem (bytes + 12, 4, "IHDR", 4);
+  *width = (bytes[16] << 24) | (bytes[17] << 16) | (bytes[18] << 8) | bytes[19];
+  *height = (bytes[20] << 24) | (bytes[21] << 16) | (bytes[22] << 8) | bytes[23];
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (path, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (gdk_pixbuf_get_width (pixbuf), ==, *width);
+    g_assert_cmpint (gdk_pixbuf_get_height (pixbuf), ==, *height);
+  }
+}
+
+/* Export, then read every file back: CSV rows and fields, Markdown table, PNG header. */
+static void
+assert_export (VitlensCompareView *view,
+               const char         *base_name,
+               gboolean            stream)
+{
+  g_autofree char *base = test_path (base_name);
+  g_autofree char *csv_path = g_strconcat (base, ".csv", NULL);
+  g_autofree char *md_path = g_strconcat (base, ".md", NULL);
+  g_autofree char *png_path = g_strconcat (base, ".png", NULL);
+  g_autofree char *typed = g_strconcat (base, ".md", NULL); /* a name typed with a suffix */
+  g_autofree char *csv = NULL, *md = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n = vitlens_compare_view_get_n_columns (view);
+  guint table_rows = 0;
+  int width, height;
+  VitlensChart chart;
+
+  g_assert_true (vitlens_compare_view_export (view, typed, &error));
+  g_assert_no_error (error);
+
+  /* CSV: a header and one row per column, the same number of fields, numbers that parse. */
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  lines = g_strsplit (g_strchomp (csv), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, n + 1);
+  g_assert_true (g_str_has_prefix (lines[0], "variant,median_ms,p10_ms,p90_ms,last_ms,reduction_pct,"));
+  for (guint i = 1; i <= n; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], ",", -1);
+      char *end = NULL;
+      double median, p10, p90, latency;
+
+      g_test_message ("CSV: %s", lines[i]);
+      g_assert_cmpuint (g_strv_length (fields), ==, 16);
+      g_assert_cmpstr (fields[0], ==, vitlens_compare_view_get_column_name (view, i - 1));
+      median = g_ascii_strtod (fields[1], &end);
+      g_assert_true (*end == '\0');
+      p10 = g_ascii_strtod (fields[2], NULL);
+      p90 = g_ascii_strtod (fields[3], NULL);
+      g_assert_cmpfloat (median, >, 0);
+      g_assert_cmpfloat (p10, <=, median);
+      g_assert_cmpfloat (p90, >=, median);
+      g_assert_cmpuint (g_ascii_strtoull (fields[6], NULL, 10), ==, vitlens_compare_view_get_n_runs (view, i - 1));
+      g_assert_cmpint (g_ascii_strtoll (fields[7], NULL, 10), >, 0);
+      if (i == 1)
+        g_assert_cmpstr (fields[5], ==, "0.00");
+      latency = fields[11][0] ? g_ascii_strtod (fields[11], NULL) : -1;
+      if (stream)
+        g_assert_cmpfloat (latency, >, 0);
+      else
+        g_assert_cmpfloat (latency, ==, -1);
+    }
+
+  /* Markdown: the tutorial's table, a row per column. */
+  g_assert_true (g_file_get_contents (md_path, &md, NULL, NULL));
+  g_test_message ("Markdown:\n%s", md);
+  {
+    g_auto(GStrv) md_lines = g_strsplit (md, "\n", -1);
+
+    for (guint i = 0; md_lines[i] != NULL; i++)
+      if (g_str_has_prefix (md_lines[i], "| "))
+        {
+          if (table_rows > 0)
+            {
+              g_autofree char *cell = g_strdup_printf ("| %s |", vitlens_compare_view_get_column_name (view, table_rows - 1));
+              g_assert_true (g_str_has_prefix (md_lines[i], cell));
+            }
+          table_rows++;
+        }
+    g_assert_true (g_str_has_prefix (md_lines[0], "**"));
+  }
+  g_assert_cmpuint (table_rows, ==, n + 1);
+  g_assert_true (strstr (md, "| Model | Inference Time (median ms) |") != NULL);
+  g_assert_true ((strstr (md, "Latency (median ms)") != NULL) == stream);
+
+  /* PNG: the chart, taller with the latency trace. */
+  assert_png (png_path, &width, &height);
+  vitlens_compare_view_get_chart (view, &chart);
+  g_assert_cmpint (chart.n_rows, ==, n);
+  g_assert_cmpint (width, ==, 760);
+  g_assert_cmpint (height, ==, 120 + 56 * (int)n + (stream ? 180 : 0));
+}
+
+static void
+test_compare_image (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensCompareView *view = vitlens_window_get_compare_view (window);
+  g_autofree char *a = write_image ("compare-a.png", 96, 72, 1);
+  g_autofree char *b = write_image ("compare-b.jpg", 64, 64, 5);
+  const char *names[VITLENS_COMPARE_MAX_COLUMNS];
+  guint n = expected_columns (names);
+  char *labels[5] = { NULL };
+  guint agree, inputs;
+
+  drop_path (window, a);
+  wait_idle (window);
+
+  /* Alt+4's action: every variant on the image, five rounds each. */
+  activate (window, "variant", g_variant_new_string ("compare"));
+  wait_idle (window);
+  g_assert_true (vitlens_window_get_compare (window));
+  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, n);
+  for (guint c = 0; c < n; c++)
+    {
+      g_test_message ("%s: median %s, last %s, reduction %s, size %s (%s), agreement %s",
+                      vitlens_compare_view_get_column_name (view, c),
+                      vitlens_compare_view_get_value (view, c, "median"),
+                      vitlens_compare_view_get_value (view, c, "last"),
+                      vitlens_compare_view_get_value (view, c, "reduction"),
+                      vitlens_compare_view_get_value (view, c, "size"),
+                      vitlens_compare_view_get_value (view, c, "size-reduction"),
+                      vitlens_compare_view_get_value (view, c, "agreement"));
+      g_assert_cmpstr (vitlens_compare_view_get_column_name (view, c), ==, names[c]);
+      g_assert_cmpuint (vitlens_compare_view_get_n_rows (view, c), ==, 5);
+      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 5);
+      for (const char **key = (const char *[]) { "last", "median", "spread", "reduction", "size",
+                                                 "size-reduction", "agreement", NULL }; *key; key++)
+        g_assert_cmpstr (vitlens_compare_view_get_value (view, c, *key), !=, "—");
+      vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
+      g_assert_cmpuint (inputs, ==, 1);
+      /* fp32 has no mark; the others a mark exactly where their class differs from fp32's. */
+      for (guint r = 0; r < 5; r++)
+        g_assert_true (vitlens_compare_view_get_row_marked (view, c, r)
+                       == (c > 0 && g_strcmp0 (vitlens_compare_view_get_row_label (view, c, r),
+                                               vitlens_compare_view_get_row_label (view, 0, r)) != 0));
+    }
+  g_assert_cmpstr (vitlens_compare_view_get_value (view, 0, "reduction"), ==, "reference");
+  g_assert_cmpstr (vitlens_compare_view_get_value (view, 0, "agreement"), ==, "reference");
+
+  /* The fp32 column says what fp32 says. */
+  expected_labels (a, VIT_VARIANT_FP32, 5, labels);
+  for (guint r = 0; r < 5; r++)
+    {
+      g_assert_cmpstr (vitlens_compare_view_get_row_label (view, 0, r), ==, labels[r]);
+      g_free (labels[r]);
+    }
+
+  /* Run Again: more times, the same input. */
+  activate (window, "compare-again", NULL);
+  wait_idle (window);
+  for (guint c = 0; c < n; c++)
+    {
+      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 10);
+      vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
+      g_assert_cmpuint (inputs, ==, 1);
+    }
+
+  /* Another image: the agreement counts move. */
+  drop_path (window, b);
+  wait_idle (window);
+  g_assert_true (vitlens_window_get_compare (window));
+  for (guint c = 0; c < n; c++)
+    {
+      vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
+      g_assert_cmpuint (inputs, ==, 2);
+      g_assert_cmpuint (agree, <=, inputs);
+      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 15);
+    }
+  vitlens_compare_view_get_agreement (view, 0, &agree, &inputs);
+  g_assert_cmpuint (agree, ==, 2);
+
+  assert_export (view, "comparison", FALSE);
+  gtk_test_widget_wait_for_draw (vitlens_compare_view_get_chart_area (view));
+  g_free (render_widget (GTK_WIDGET (window), "compare"));
+
+  /* A model opened in compare mode: still comparing, the statistics start again. */
+  {
+    g_autoptr(GFile) model = g_file_new_for_path (model_path);
+
+    vitlens_window_load_model (window, model);
+    wait_idle (window);
+    g_assert_true (vitlens_window_get_compare (window));
+    g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, n);
+    vitlens_compare_view_get_agreement (view, 1, &agree, &inputs);
+    g_assert_cmpuint (inputs, ==, 1);
+    g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, 1), ==, 5);
+  }
+
+  /* Alt+1: back to one variant, the image classified by it. */
+  activate (window, "variant", g_variant_new_string ("fp32"));
+  wait_idle (window);
+  g_assert_false (vitlens_window_get_compare (window));
+  assert_labels (window, b, VIT_VARIANT_FP32);
+
+  /* Reset forgets. */
+  activate (window, "compare-reset", NULL);
+  g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, 0);
+
+  close_window (window);
+}
+
+static void
+test_stream_test_pattern (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensStreamOverlay *overlay = vitlens_window_get_stream_overlay (window);
+  GListModel *cameras = vitlens_window_get_camera_list (window);
+  g_autofree char *snap = test_path ("snapshot.png");
+  guint64 frames, results;
+  int width, height;
+
+  /* The test pattern, through the camera list's entry. */
+  activate (window, "camera", g_variant_new_string ("test-pattern"));
+  g_assert_cmpstr (vitlens_window_get_source (window), ==, "camera");
+  g_assert_cmpstr (vitlens_window_get_page (window), ==, "stream");
+  wait_stream (window, 15, 3);
+  g_assert_cmpint (vitlens_camera_get_state (vitlens_window_get_camera (window)), ==, VITLENS_CAMERA_STATE_PLAYING);
+  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_cmpstr (gtk_string_object_get_string (g_list_model_get_item (cameras, g_list_model_get_n_items (cameras) - 1)),
+                   ==, "Test Pattern");
+  g_object_unref (g_list_model_get_item (cameras, g_list_model_get_n_items (cameras) - 1));
+
+  g_assert_cmpuint (vitlens_stream_overlay_get_n_rows (overlay), ==, 5);
+  for (const char **key = (const char *[]) { "forward", "inference-fps", "display-fps", "latency", NULL }; *key; key++)
+    {
+      g_test_message ("%s: %s", *key, vitlens_stream_overlay_get_value (overlay, *key));
+      g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, *key), !=, "—");
+    }
+  g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "fp32");
+  g_free (render_widget (GTK_WIDGET (window), "stream"));
+
+  /* Another variant takes effect on the next frames. */
+  if (model_supports (VIT_VARIANT_INT8))
+    {
+      activate (window, "variant", g_variant_new_string ("int8"));
+      wait_stream (window, 1, 3);
+      g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "int8");
+    }
+
+  /* Pause freezes the frame and the results. */
+  activate (window, "play-pause", NULL);
+  wait_state (window, VITLENS_CAMERA_STATE_PAUSED);
+  spin (150);
+  frames = vitlens_window_get_n_frames_shown (window);
+  results = vitlens_window_get_n_stream_results (window);
+  spin (600);
+  g_assert_cmpuint (vitlens_window_get_n_frames_shown (window), ==, frames);
+  g_assert_cmpuint (vitlens_window_get_n_stream_results (window), ==, results);
+
+  /* The snapshot: the frame at its own size, labels drawn on it. */
+  g_assert_true (vitlens_window_save_snapshot (window, snap, NULL));
+  assert_png (snap, &width, &height);
+  g_assert_cmpint (width, ==, 640);
+  g_assert_cmpint (height, ==, 480);
+
+  activate (window, "play-pause", NULL);
+  wait_state (window, VITLENS_CAMERA_STATE_PLAYING);
+  wait_stream (window, 3, 1);
+
+  /* Back to images: the stream stops. */
+  activate (window, "source", g_variant_new_string ("image"));
+  g_assert_cmpint (vitlens_camera_get_state (vitlens_window_get_camera (window)), ==, VITLENS_CAMERA_STATE_IDLE);
+  g_assert_cmpstr (vitlens_window_get_page (window), !=, "stream");
+
+  close_window (window);
+}
+
+static void
+test_compare_stream (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensCompareView *view = vitlens_window_get_compare_view (window);
+  const char *names[VITLENS_COMPARE_MAX_COLUMNS];
+  guint n = expected_columns (names);
+  AgreeWait w = { view, 4 };
+  VitlensChart chart;
+
+  activate (window, "variant", g_variant_new_string ("compare"));
+  activate (window, "camera", g_variant_new_string ("test-pattern"));
+  wait_until (compared_inputs, &w, "frames compared");
+  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, n);
+  for (guint c = 0; c < n; c++)
+    {
+      guint agree, inputs;
+
+      g_test_message ("%s: latency %s, median %s", names[c],
+                      vitlens_compare_view_get_value (view, c, "latency"),
+                      vitlens_compare_view_get_value (view, c, "median"));
+      g_assert_cmpstr (vitlens_compare_view_get_column_name (view, c), ==, names[c]);
+      g_assert_cmpstr (vitlens_compare_view_get_value (view, c, "latency"), !=, "—");
+      g_assert_cmpstr (vitlens_compare_view_get_value (view, c, "median"), !=, "—");
+      g_assert_cmpuint (vitlens_compare_view_get_n_rows (view, c), ==, 5);
+      vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
+      g_assert_cmpuint (inputs, >=, 4);
+    }
+  /* The frame worker is idle meanwhile: one forward pass at a time, all of them compare's. */
+  g_assert_cmpuint (vitlens_window_get_n_stream_results (window), ==, 0);
+
+  vitlens_compare_view_get_chart (view, &chart);
+  g_assert_nonnull (chart.trace_title);
+  for (int r = 0; r < chart.n_rows; r++)
+    g_assert_cmpint (chart.rows[r].n_trace, >=, 4);
+
+  /* Paused, the numbers stand still. */
+  activate (window, "play-pause", NULL);
+  wait_state (window, VITLENS_CAMERA_STATE_PAUSED);
+  spin (300);
+  {
+    guint agree, inputs, agree2, inputs2;
+
+    vitlens_compare_view_get_agreement (view, 1, &agree, &inputs);
+    spin (500);
+    vitlens_compare_view_get_agreement (view, 1, &agree2, &inputs2);
+    g_assert_cmpuint (inputs2, ==, inputs);
+  }
+  assert_export (view, "comparison-stream", TRUE);
+  g_free (render_widget (GTK_WIDGET (window), "compare-stream"));
+
+  close_window (window);
+}
+
+/* A small AVI written with GStreamer (jpegenc, avimux: gst-plugins-good). */
+static char *
+write_video (const char *name,
+             int         frames)
+{
+  char *path = test_path (name);
+  g_autofree char *desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=ball ! "
+                                           "video/x-raw,width=160,height=120,framerate=30/1 ! "
+                                           "jpegenc ! avimux ! filesink location=\"%s\"", frames, path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &error);
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) message = NULL;
+
+  g_assert_no_error (error);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  message = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (message);
+  g_assert_cmpint (GST_MESSAGE_TYPE (message), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  return path;
+}
+
+static void
+test_video (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *avi = write_video ("clip.avi", 20);
+  g_autofree char *bad = write_bytes ("holiday.mp4", "this is not a video\n", 20);
+  const char *message;
+
+  /* A dropped video plays, then ends: the banner says so, and Play starts it again. */
+  drop_path (window, avi);
+  g_assert_cmpstr (vitlens_window_get_source (window), ==, "video");
+  wait_state (window, VITLENS_CAMERA_STATE_EOS);
+  g_assert_cmpuint (vitlens_window_get_n_frames_shown (window), >, 0);
+  message = vitlens_window_get_error_message (window);
+  g_test_message ("end of video: %s", message);
+  g_assert_nonnull (message);
+  g_assert_true (strstr (message, "clip.avi") != NULL);
+
+  activate (window, "play-pause", NULL);
+  wait_state (window, VITLENS_CAMERA_STATE_PLAYING);
+  g_assert_null (vitlens_window_get_error_message (window));
+
+  /* Not a video: its own message, and another source can be chosen at once. */
+  drop_path (window, bad);
+  wait_state (window, VITLENS_CAMERA_STATE_ERROR);
+  message = vitlens_window_get_error_message (window);
+  g_test_message ("bad video: %s", message);
+  g_assert_nonnull (message);
+  g_assert_true (strstr (message, "holiday.mp4") != NULL);
+  g_free (render_widget (GTK_WIDGET (window), "bad-video"));
+
+  activate (window, "camera", g_variant_new_string ("test-pattern"));
+  wait_stream (window, 3, 1);
+  g_assert_null (vitlens_window_get_error_message (window));
+
+  close_window (window);
+}
+
+static void
+test_no_camera (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  GListModel *cameras = vitlens_window_get_camera_list (window);
+
+  /* Without a camera (this machine, in CI): "No camera" in plain words, and the test pattern
+   * one click away. With one, it plays. */
+  activate (window, "source", g_variant_new_string ("camera"));
+  g_assert_cmpuint (g_list_model_get_n_items (cameras), >=, 2);
+  if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (cameras), 0), "No Camera Found"))
+    {
+      wait_state (window, VITLENS_CAMERA_STATE_NO_CAMERA);
+      g_test_message ("no camera: %s", vitlens_window_get_error_message (window));
+      g_assert_nonnull (vitlens_window_get_error_message (window));
+      g_free (render_widget (GTK_WIDGET (window), "no-camera"));
+    }
+  activate (window, "source", g_variant_new_string ("image"));
+  g_assert_null (vitlens_window_get_error_message (window));
+
+  close_window (window);
+}
+
 static void
 remove_tmpdir (void)
 {
@@ -797,6 +1330,7 @@ main (int   argc,
       return 77;
     }
   gtk_test_init (&argc, &argv, NULL);
+  gst_init (NULL, NULL);
   /* No crossfades half way through when the window is rendered. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
 
@@ -825,6 +1359,11 @@ main (int   argc,
   g_test_add_func ("/app/preferences", test_preferences);
   g_test_add_func ("/app/command-line", test_command_line);
   g_test_add_func ("/app/accels", test_accels);
+  g_test_add_func ("/app/compare/image", test_compare_image);
+  g_test_add_func ("/app/compare/test-pattern", test_compare_stream);
+  g_test_add_func ("/app/stream/test-pattern", test_stream_test_pattern);
+  g_test_add_func ("/app/stream/video", test_video);
+  g_test_add_func ("/app/stream/no-camera", test_no_camera);
 
   rc = g_test_run ();
 

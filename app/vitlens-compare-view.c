@@ -1,0 +1,1164 @@
+/* vitlens-compare-view.c — compare mode: every variant side by side, with the speed chart
+ *
+ * Copyright 2024 The ViT Lens authors
+ * SPDX-License-Identifier: MIT
+ *
+ * The tutorial's speed table, live. One column per variant (fp32, int8, optimized, lite): its
+ * top-k (a row whose class differs from the reference's at the same rank is marked), the last
+ * and the median forward time over a rolling window, the p10–p90 spread, the speed-up against
+ * fp32 as the tutorial's "Reduction", the file it runs from and its size reduction, and how
+ * often its top-1 agreed with fp32's. Beside them, the input and the chart (vitlens-chart.c,
+ * the same picture `vitlens-cli bench --plot` writes) with, for streams, a latency trace.
+ *
+ * The view only keeps statistics and draws; the comparisons come from the classifier's worker
+ * thread (vitlens_classifier_compare_async), so nothing here waits on the engine.
+ */
+#define G_LOG_DOMAIN "vitlens-compare-view"
+
+#include "vitlens-config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "vitlens-compare-view.h"
+
+static const char *dash = "—";
+
+/* A column's value rows, in order; @key names them for vitlens_compare_view_get_value(). */
+typedef enum
+{
+  VALUE_LAST,
+  VALUE_MEDIAN,
+  VALUE_SPREAD,
+  VALUE_REDUCTION,
+  VALUE_SIZE,
+  VALUE_SIZE_REDUCTION,
+  VALUE_AGREEMENT,
+  VALUE_LATENCY,
+  N_VALUES
+} Value;
+
+static const struct
+{
+  const char *key;
+  const char *title;
+  const char *tooltip;
+} value_titles[N_VALUES] = {
+  [VALUE_LAST] = { "last", N_("Last"), N_("The forward pass of the latest run") },
+  [VALUE_MEDIAN] = { "median", N_("Median"), N_("Median forward pass over the latest runs (at most 64)") },
+  [VALUE_SPREAD] = { "spread", N_("p10–p90"), N_("10th and 90th percentiles: one run in ten was faster than the first, one in ten slower than the second") },
+  [VALUE_REDUCTION] = { "reduction", N_("Reduction"), N_("Time saved against fp32, by the medians") },
+  [VALUE_SIZE] = { "size", N_("Size"), N_("The model file this variant runs from") },
+  [VALUE_SIZE_REDUCTION] = { "size-reduction", N_("Size reduction"), N_("File size saved against fp32") },
+  [VALUE_AGREEMENT] = { "agreement", N_("Top-1 agreement"), N_("Inputs whose top class is the same as fp32's") },
+  [VALUE_LATENCY] = { "latency", N_("Latency"), N_("From the frame's capture to this variant's result, median") },
+};
+
+typedef struct
+{
+  GtkWidget *box;
+  GtkWidget *marker;
+  GtkWidget *name;
+  GtkWidget *percent;
+  GtkWidget *bar;
+} Row;
+
+typedef struct
+{
+  /* what it is */
+  char        *name;
+  vit_variant  variant;
+  gboolean     lite;
+  gint64       file_bytes;
+  int          threads;
+  char        *kernel;
+
+  /* statistics */
+  double       ms[VITLENS_COMPARE_WINDOW];     /* ring */
+  guint        n_ms;                           /* runs so far (the ring holds the latest) */
+  double       last_ms;
+  double       latency[VITLENS_COMPARE_TRACE]; /* ring */
+  guint        n_latency;
+  guint        agree;
+  guint        inputs;
+
+  /* the latest answer */
+  int          k;
+  int          index[VIT_TOPK_MAX];
+  float        prob[VIT_TOPK_MAX];
+  char        *label[VIT_TOPK_MAX];
+  gboolean     marked[VIT_TOPK_MAX];
+
+  /* widgets */
+  GtkWidget   *card;
+  GtkWidget   *title;
+  GtkWidget   *badge;
+  GtkWidget   *rows_box;
+  Row          rows[VIT_TOPK_MAX];
+  guint        n_rows_made;
+  GtkWidget   *value_keys[N_VALUES];
+  GtkWidget   *values[N_VALUES];
+
+  /* the chart's copy of the trace, oldest first */
+  double       trace[VITLENS_COMPARE_TRACE];
+} Column;
+
+struct _VitlensCompareView
+{
+  GtkBox          parent_instance;
+
+  /* template widgets */
+  GtkLabel       *summary_label;
+  GtkPicture     *preview_picture;
+  GtkDrawingArea *chart_area;
+  GtkStack       *columns_stack;
+  GtkLabel       *placeholder_label;
+  GtkBox         *columns_box;
+
+  Column          columns[VITLENS_COMPARE_MAX_COLUMNS];
+  guint           n_columns;
+  int             reference;
+  char           *model_name;
+  char           *source_name;
+  gboolean        stream;
+  guint           n_comparisons;
+
+  /* the chart's strings */
+  char           *chart_subtitle;
+  char           *chart_trace_title;
+};
+
+G_DEFINE_FINAL_TYPE (VitlensCompareView, vitlens_compare_view, GTK_TYPE_BOX)
+
+/* ---------------------------------------------------------------------------------------------
+ * Statistics */
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+/* The window, sorted; returns how many. */
+static guint
+sorted_window (const Column *column,
+               double       *out)
+{
+  guint n = MIN (column->n_ms, VITLENS_COMPARE_WINDOW);
+
+  memcpy (out, column->ms, n * sizeof (double));
+  qsort (out, n, sizeof (double), compare_doubles);
+  return n;
+}
+
+static double
+median_of (const double *sorted,
+           guint         n)
+{
+  if (n == 0)
+    return 0;
+  return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+}
+
+/* Nearest rank, as vitlens-cli bench. */
+static double
+percentile_of (const double *sorted,
+               guint         n,
+               double        p)
+{
+  int i = (int)ceil (p / 100.0 * n) - 1;
+
+  if (n == 0)
+    return 0;
+  return sorted[CLAMP (i, 0, (int)n - 1)];
+}
+
+static double
+column_median (const Column *column)
+{
+  double sorted[VITLENS_COMPARE_WINDOW];
+  guint n = sorted_window (column, sorted);
+
+  return median_of (sorted, n);
+}
+
+static double
+column_latency_median (const Column *column)
+{
+  double sorted[VITLENS_COMPARE_TRACE];
+  guint n = MIN (column->n_latency, VITLENS_COMPARE_TRACE);
+
+  memcpy (sorted, column->latency, n * sizeof (double));
+  qsort (sorted, n, sizeof (double), compare_doubles);
+  return median_of (sorted, n);
+}
+
+/* The trace, oldest first, into column->trace; returns its length. */
+static int
+column_trace (Column *column)
+{
+  guint n = MIN (column->n_latency, VITLENS_COMPARE_TRACE);
+  guint start = column->n_latency - n;
+
+  for (guint i = 0; i < n; i++)
+    column->trace[i] = column->latency[(start + i) % VITLENS_COMPARE_TRACE];
+  return (int)n;
+}
+
+static const Column *
+reference_column (VitlensCompareView *self)
+{
+  if (self->n_columns == 0)
+    return NULL;
+  return &self->columns[CLAMP (self->reference, 0, (int)self->n_columns - 1)];
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Formatting */
+
+static char *
+format_ms (double ms)
+{
+  if (ms >= 1000)
+    /* Translators: a duration in seconds */
+    return g_strdup_printf (_("%.2f s"), ms / 1000);
+  /* Translators: a duration in milliseconds */
+  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
+}
+
+static char *
+format_percent (double value)
+{
+  /* Translators: a percentage, e.g. a reduction of "42.5%" */
+  return g_strdup_printf (_("%.1f%%"), value);
+}
+
+static char *
+column_value (VitlensCompareView *self,
+              const Column       *column,
+              Value               value)
+{
+  const Column *ref = reference_column (self);
+  gboolean is_ref = column == ref;
+  double sorted[VITLENS_COMPARE_WINDOW];
+  guint n = sorted_window (column, sorted);
+
+  switch (value)
+    {
+    case VALUE_LAST:
+      return n ? format_ms (column->last_ms) : NULL;
+
+    case VALUE_MEDIAN:
+      return n ? format_ms (median_of (sorted, n)) : NULL;
+
+    case VALUE_SPREAD:
+      if (n == 0)
+        return NULL;
+      {
+        double p10 = percentile_of (sorted, n, 10), p90 = percentile_of (sorted, n, 90);
+        g_autofree char *high = format_ms (p90);
+        /* the low end as a bare number in the high end's unit: "0.05–0.08 ms" */
+        g_autofree char *low = p90 >= 1000 ? g_strdup_printf ("%.2f", p10 / 1000)
+                                           : g_strdup_printf (p90 < 10 ? "%.2f" : "%.1f", p10);
+        /* Translators: a range of times, from the 10th to the 90th percentile, e.g. "0.05–0.08 ms" */
+        return g_strdup_printf (_("%s–%s"), low, high);
+      }
+
+    case VALUE_REDUCTION:
+      if (is_ref)
+        /* Translators: in compare mode, the column every other is measured against */
+        return g_strdup (_("reference"));
+      if (n == 0 || ref->n_ms == 0 || !(column_median (ref) > 0))
+        return NULL;
+      return format_percent (100.0 * (1.0 - median_of (sorted, n) / column_median (ref)));
+
+    case VALUE_SIZE:
+      return column->file_bytes > 0 ? g_format_size (column->file_bytes) : NULL;
+
+    case VALUE_SIZE_REDUCTION:
+      if (is_ref)
+        return g_strdup (_("reference"));
+      if (column->file_bytes <= 0 || ref->file_bytes <= 0)
+        return NULL;
+      return format_percent (100.0 * (1.0 - (double)column->file_bytes / (double)ref->file_bytes));
+
+    case VALUE_AGREEMENT:
+      if (is_ref)
+        return g_strdup (_("reference"));
+      if (column->inputs == 0)
+        return NULL;
+      /* Translators: top-1 agreement with fp32: "3 of 4" inputs */
+      return g_strdup_printf (_("%u of %u"), column->agree, column->inputs);
+
+    case VALUE_LATENCY:
+      return column->n_latency ? format_ms (column_latency_median (column)) : NULL;
+
+    case N_VALUES:
+    default:
+      break;
+    }
+
+  g_return_val_if_reached (NULL);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Columns */
+
+static void
+column_clear (Column *column)
+{
+  g_clear_pointer (&column->name, g_free);
+  g_clear_pointer (&column->kernel, g_free);
+  for (int i = 0; i < VIT_TOPK_MAX; i++)
+    g_clear_pointer (&column->label[i], g_free);
+}
+
+static void
+make_row (Column *column,
+          guint   i)
+{
+  Row *row = &column->rows[i];
+  GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+
+  row->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  gtk_widget_add_css_class (row->box, "compare-row");
+  if (i == 0)
+    gtk_widget_add_css_class (row->box, "top-prediction");
+
+  row->marker = gtk_label_new ("≠");
+  gtk_widget_add_css_class (row->marker, "compare-marker");
+  gtk_widget_set_tooltip_text (row->marker, _("Not fp32's class at this rank"));
+  gtk_box_append (GTK_BOX (line), row->marker);
+
+  row->name = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (row->name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (row->name), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (row->name, TRUE);
+  gtk_widget_add_css_class (row->name, "prediction-name");
+  gtk_box_append (GTK_BOX (line), row->name);
+
+  row->percent = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (row->percent), 1);
+  gtk_widget_add_css_class (row->percent, "numeric");
+  gtk_widget_add_css_class (row->percent, "prediction-percent");
+  gtk_box_append (GTK_BOX (line), row->percent);
+
+  gtk_box_append (GTK_BOX (row->box), line);
+  row->bar = gtk_progress_bar_new ();
+  gtk_widget_add_css_class (row->bar, "prediction-bar");
+  gtk_box_append (GTK_BOX (row->box), row->bar);
+
+  gtk_box_append (GTK_BOX (column->rows_box), row->box);
+}
+
+static void
+make_column_widgets (VitlensCompareView *self,
+                     Column             *column)
+{
+  GtkWidget *heading = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *grid = gtk_grid_new ();
+
+  column->card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
+  gtk_widget_add_css_class (column->card, "vitlens-card");
+  gtk_widget_add_css_class (column->card, "compare-column");
+  gtk_widget_set_hexpand (column->card, TRUE);
+
+  column->title = gtk_label_new (column->name);
+  gtk_label_set_xalign (GTK_LABEL (column->title), 0);
+  gtk_widget_add_css_class (column->title, "title-3");
+  gtk_box_append (GTK_BOX (heading), column->title);
+  column->badge = gtk_label_new (_("reference"));
+  gtk_widget_add_css_class (column->badge, "compare-badge");
+  gtk_widget_set_valign (column->badge, GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (column->badge, FALSE);
+  gtk_box_append (GTK_BOX (heading), column->badge);
+  gtk_box_append (GTK_BOX (column->card), heading);
+
+  column->rows_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_add_css_class (column->rows_box, "compare-rows");
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (column->rows_box),
+                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, column->title, NULL,
+                                  -1);
+  gtk_box_append (GTK_BOX (column->card), column->rows_box);
+
+  gtk_box_append (GTK_BOX (column->card), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
+
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 10);
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 4);
+  gtk_widget_add_css_class (grid, "compare-values");
+  for (int v = 0; v < N_VALUES; v++)
+    {
+      GtkWidget *key = gtk_label_new (_(value_titles[v].title));
+      GtkWidget *value = gtk_label_new (dash);
+
+      gtk_label_set_xalign (GTK_LABEL (key), 0);
+      gtk_widget_add_css_class (key, "dim-label");
+      gtk_widget_set_tooltip_text (key, _(value_titles[v].tooltip));
+      gtk_label_set_xalign (GTK_LABEL (value), 1);
+      gtk_label_set_ellipsize (GTK_LABEL (value), PANGO_ELLIPSIZE_START);
+      gtk_widget_set_hexpand (value, TRUE);
+      gtk_widget_add_css_class (value, "numeric");
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
+                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
+                                      -1);
+      gtk_grid_attach (GTK_GRID (grid), key, 0, v, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), value, 1, v, 1, 1);
+      column->value_keys[v] = key;
+      column->values[v] = value;
+    }
+  gtk_box_append (GTK_BOX (column->card), grid);
+
+  gtk_box_append (self->columns_box, column->card);
+}
+
+static void
+update_column_widgets (VitlensCompareView *self,
+                       Column             *column)
+{
+  gboolean is_ref = column == reference_column (self);
+
+  gtk_widget_set_visible (column->badge, is_ref);
+  if (is_ref)
+    gtk_widget_add_css_class (column->card, "reference");
+  else
+    gtk_widget_remove_css_class (column->card, "reference");
+
+  while (column->n_rows_made < (guint)column->k)
+    make_row (column, column->n_rows_made++);
+  for (guint i = 0; i < column->n_rows_made; i++)
+    {
+      Row *row = &column->rows[i];
+      g_autofree char *fallback = NULL;
+      g_autofree char *percent = NULL;
+      g_autofree char *description = NULL;
+      const char *name;
+
+      if (i >= (guint)column->k)
+        {
+          gtk_widget_set_visible (row->box, FALSE);
+          continue;
+        }
+      name = column->label[i];
+      if (name == NULL)
+        /* Translators: shown for a class when the model has no names for its classes */
+        name = fallback = g_strdup_printf (_("Class %d"), column->index[i]);
+      percent = g_strdup_printf ("%.1f%%", 100.0 * column->prob[i]);
+      gtk_label_set_label (GTK_LABEL (row->name), name);
+      gtk_widget_set_tooltip_text (row->name, name);
+      gtk_label_set_label (GTK_LABEL (row->percent), percent);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (row->bar), CLAMP (column->prob[i], 0.0, 1.0));
+      gtk_widget_set_opacity (row->marker, column->marked[i] ? 1.0 : 0.0);
+      if (column->marked[i])
+        gtk_widget_add_css_class (row->box, "differs");
+      else
+        gtk_widget_remove_css_class (row->box, "differs");
+
+      if (column->marked[i])
+        /* Translators: read by screen readers for a compare row that differs from fp32: rank, class, probability */
+        description = g_strdup_printf (_("%d. %s, %s, not fp32's class at this rank"), i + 1, name, percent);
+      else
+        /* Translators: read by screen readers for a result row: rank, class name, probability */
+        description = g_strdup_printf (_("%d. %s, %s"), i + 1, name, percent);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row->box),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                      -1);
+      gtk_widget_set_visible (row->box, TRUE);
+    }
+
+  for (int v = 0; v < N_VALUES; v++)
+    {
+      g_autofree char *text = column_value (self, column, v);
+      gboolean shown = v != VALUE_LATENCY || self->stream;
+
+      gtk_label_set_label (GTK_LABEL (column->values[v]), text ? text : dash);
+      gtk_widget_set_visible (column->values[v], shown);
+      gtk_widget_set_visible (column->value_keys[v], shown);
+    }
+}
+
+static void
+remove_columns (VitlensCompareView *self)
+{
+  for (guint c = 0; c < self->n_columns; c++)
+    {
+      if (self->columns[c].card != NULL)
+        gtk_box_remove (self->columns_box, self->columns[c].card);
+      column_clear (&self->columns[c]);
+      memset (&self->columns[c], 0, sizeof (Column));
+    }
+  self->n_columns = 0;
+}
+
+/* The same variants as before, in the same order? */
+static gboolean
+same_columns (VitlensCompareView      *self,
+              const VitlensComparison *comparison)
+{
+  if (self->n_columns != (guint)comparison->n_columns)
+    return FALSE;
+  for (guint c = 0; c < self->n_columns; c++)
+    if (g_strcmp0 (self->columns[c].name, comparison->columns[c].name) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Summary and chart */
+
+static void
+update_summary (VitlensCompareView *self)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  const Column *ref = reference_column (self);
+
+  if (self->model_name != NULL)
+    g_string_append (text, self->model_name);
+  if (ref != NULL && ref->threads > 0)
+    {
+      g_string_append (text, " · ");
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%d thread", "%d threads", ref->threads),
+                              ref->threads);
+    }
+  if (ref != NULL && ref->n_ms > 0)
+    {
+      g_string_append (text, " · ");
+      /* Translators: how many times each variant has run in compare mode */
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u run per variant",
+                                                 "%u runs per variant", ref->n_ms),
+                              ref->n_ms);
+    }
+  if (self->source_name != NULL)
+    {
+      g_string_append (text, " · ");
+      g_string_append (text, self->source_name);
+    }
+  gtk_label_set_label (self->summary_label, text->str);
+}
+
+void
+vitlens_compare_view_get_chart (VitlensCompareView *self,
+                                VitlensChart       *chart)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  memset (chart, 0, sizeof *chart);
+  chart->title = self->model_name;
+  chart->subtitle = self->chart_subtitle;
+  chart->reference = self->reference;
+  for (guint c = 0; c < self->n_columns && chart->n_rows < VITLENS_CHART_MAX_ROWS; c++)
+    {
+      Column *column = &self->columns[c];
+      VitlensChartRow *row = &chart->rows[chart->n_rows++];
+      double sorted[VITLENS_COMPARE_WINDOW];
+      guint n = sorted_window (column, sorted);
+
+      row->name = column->name;
+      row->median_ms = median_of (sorted, n);
+      row->p10_ms = percentile_of (sorted, n, 10);
+      row->p90_ms = percentile_of (sorted, n, 90);
+      if (self->stream)
+        {
+          row->n_trace = column_trace (column);
+          row->trace = column->trace;
+        }
+    }
+  if (self->stream)
+    chart->trace_title = self->chart_trace_title;
+}
+
+static gboolean
+is_dark (GtkWidget *widget)
+{
+  GdkRGBA fg;
+
+  /* The text colour tells the theme: light text, dark background. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
+}
+
+static void
+draw_chart (GtkDrawingArea *area,
+            cairo_t        *cr,
+            int             width,
+            int             height,
+            gpointer        user_data)
+{
+  VitlensCompareView *self = VITLENS_COMPARE_VIEW (user_data);
+  VitlensChart chart;
+
+  vitlens_compare_view_get_chart (self, &chart);
+  chart.title = NULL; /* the view's heading says it */
+  chart.dark = is_dark (GTK_WIDGET (area));
+  vitlens_chart_draw (&chart, cr, width, height);
+}
+
+static void
+refresh (VitlensCompareView *self)
+{
+  for (guint c = 0; c < self->n_columns; c++)
+    update_column_widgets (self, &self->columns[c]);
+  update_summary (self);
+  gtk_stack_set_visible_child_name (self->columns_stack, self->n_columns > 0 ? "columns" : "empty");
+  gtk_widget_queue_draw (GTK_WIDGET (self->chart_area));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * GObject */
+
+static void
+vitlens_compare_view_dispose (GObject *object)
+{
+  VitlensCompareView *self = (VitlensCompareView *)object;
+
+  for (guint c = 0; c < self->n_columns; c++)
+    column_clear (&self->columns[c]);
+  self->n_columns = 0;
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_COMPARE_VIEW);
+
+  G_OBJECT_CLASS (vitlens_compare_view_parent_class)->dispose (object);
+}
+
+static void
+vitlens_compare_view_finalize (GObject *object)
+{
+  VitlensCompareView *self = (VitlensCompareView *)object;
+
+  g_free (self->model_name);
+  g_free (self->source_name);
+  g_free (self->chart_subtitle);
+  g_free (self->chart_trace_title);
+
+  G_OBJECT_CLASS (vitlens_compare_view_parent_class)->finalize (object);
+}
+
+static void
+vitlens_compare_view_class_init (VitlensCompareViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = vitlens_compare_view_dispose;
+  object_class->finalize = vitlens_compare_view_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               APP_RESOURCE_PATH "/ui/vitlens-compare-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, preview_picture);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, chart_area);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, columns_stack);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, placeholder_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, columns_box);
+  gtk_widget_class_set_css_name (widget_class, "compareview");
+}
+
+static void
+vitlens_compare_view_init (VitlensCompareView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->chart_subtitle = g_strdup (_("Median forward pass per variant, p10–p90 whiskers"));
+  gtk_drawing_area_set_draw_func (self->chart_area, draw_chart, self, NULL);
+  refresh (self);
+}
+
+GtkWidget *
+vitlens_compare_view_new (void)
+{
+  return g_object_new (VITLENS_TYPE_COMPARE_VIEW, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Public */
+
+void
+vitlens_compare_view_set_model (VitlensCompareView      *self,
+                                const VitlensModelFacts *facts)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  g_free (self->model_name);
+  self->model_name = facts ? g_strdup (facts->display_name) : NULL;
+  remove_columns (self);
+  self->n_comparisons = 0;
+  refresh (self);
+}
+
+void
+vitlens_compare_view_reset (VitlensCompareView *self)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  remove_columns (self);
+  self->n_comparisons = 0;
+  refresh (self);
+}
+
+void
+vitlens_compare_view_set_source (VitlensCompareView *self,
+                                 const char         *name,
+                                 gboolean            stream)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  g_free (self->source_name);
+  self->source_name = g_strdup (name);
+  self->stream = stream;
+  /* Streams add the latency trace under the bars. */
+  gtk_widget_set_size_request (GTK_WIDGET (self->chart_area), -1, stream ? 300 : 220);
+  g_free (self->chart_trace_title);
+  /* Translators: heading of the chart's latency trace in compare mode */
+  self->chart_trace_title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                          "Latency from capture, last %d frame",
+                                                          "Latency from capture, last %d frames",
+                                                          VITLENS_COMPARE_TRACE),
+                                             VITLENS_COMPARE_TRACE);
+  refresh (self);
+}
+
+void
+vitlens_compare_view_set_preview (VitlensCompareView *self,
+                                  GdkPaintable       *paintable)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  gtk_picture_set_paintable (self->preview_picture, paintable);
+}
+
+void
+vitlens_compare_view_set_placeholder (VitlensCompareView *self,
+                                      const char         *text)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  gtk_label_set_label (self->placeholder_label, text);
+}
+
+void
+vitlens_compare_view_add (VitlensCompareView      *self,
+                          const VitlensComparison *comparison,
+                          gboolean                 new_input,
+                          gint64                   capture_time)
+{
+  const VitlensCompareColumn *ref;
+
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+  g_return_if_fail (comparison != NULL);
+
+  if (comparison->n_columns == 0)
+    return;
+
+  /* Another model, or a model with other variants: start again. */
+  if (!same_columns (self, comparison))
+    {
+      remove_columns (self);
+      for (int c = 0; c < comparison->n_columns; c++)
+        {
+          Column *column = &self->columns[c];
+
+          column->name = g_strdup (comparison->columns[c].name);
+          column->variant = comparison->columns[c].variant;
+          column->lite = comparison->columns[c].lite;
+          make_column_widgets (self, column);
+        }
+      self->n_columns = comparison->n_columns;
+    }
+  self->reference = CLAMP (comparison->reference, 0, comparison->n_columns - 1);
+  ref = &comparison->columns[self->reference];
+
+  for (int c = 0; c < comparison->n_columns; c++)
+    {
+      const VitlensCompareColumn *in = &comparison->columns[c];
+      Column *column = &self->columns[c];
+
+      column->file_bytes = in->file_bytes;
+      column->threads = in->threads;
+      g_free (column->kernel);
+      column->kernel = g_strdup (in->kernel);
+
+      for (int r = 0; r < in->n_runs; r++)
+        {
+          column->ms[column->n_ms % VITLENS_COMPARE_WINDOW] = in->forward_ms[r];
+          column->n_ms++;
+          column->last_ms = in->forward_ms[r];
+        }
+      if (capture_time >= 0 && in->done_time > 0)
+        {
+          column->latency[column->n_latency % VITLENS_COMPARE_TRACE] =
+            MAX (0, in->done_time - capture_time) / 1000.0;
+          column->n_latency++;
+        }
+      if (new_input && in->k > 0 && ref->k > 0)
+        {
+          column->inputs++;
+          column->agree += in->index[0] == ref->index[0];
+        }
+
+      column->k = in->k;
+      for (int i = 0; i < VIT_TOPK_MAX; i++)
+        {
+          g_free (column->label[i]);
+          column->label[i] = i < in->k ? g_strdup (in->label[i]) : NULL;
+          column->index[i] = in->index[i];
+          column->prob[i] = in->prob[i];
+          column->marked[i] = i < in->k && c != self->reference
+                              && (i >= ref->k || in->index[i] != ref->index[i]);
+        }
+    }
+  self->n_comparisons++;
+  refresh (self);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Export: CSV and Markdown as `vitlens-cli bench` writes them (English, '.' decimals), and the
+ * chart as PNG */
+
+static char *
+ascii_double (double value,
+              const char *format)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, format, value));
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break. */
+static void
+append_csv_field (GString    *out,
+                  const char *text)
+{
+  if (text == NULL)
+    return;
+  if (strpbrk (text, ",\"\r\n") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+typedef struct
+{
+  double median, p10, p90, reduction, size_reduction, latency;
+  guint  runs;
+} Numbers;
+
+static void
+column_numbers (VitlensCompareView *self,
+                const Column       *column,
+                Numbers            *out)
+{
+  const Column *ref = reference_column (self);
+  double sorted[VITLENS_COMPARE_WINDOW];
+  guint n = sorted_window (column, sorted);
+  double ref_median = column_median (ref);
+
+  out->runs = n;
+  out->median = median_of (sorted, n);
+  out->p10 = percentile_of (sorted, n, 10);
+  out->p90 = percentile_of (sorted, n, 90);
+  out->reduction = ref_median > 0 && n > 0 ? 100.0 * (1.0 - out->median / ref_median) : 0;
+  out->size_reduction = column->file_bytes > 0 && ref->file_bytes > 0
+                        ? 100.0 * (1.0 - (double)column->file_bytes / (double)ref->file_bytes) : 0;
+  out->latency = column->n_latency ? column_latency_median (column) : -1;
+}
+
+static const char *
+top1_label (const Column *column,
+            char        **fallback)
+{
+  if (column->k == 0)
+    return "";
+  if (column->label[0] != NULL)
+    return column->label[0];
+  *fallback = g_strdup_printf ("class %d", column->index[0]);
+  return *fallback;
+}
+
+char *
+vitlens_compare_view_to_csv (VitlensCompareView *self)
+{
+  GString *out = g_string_new (NULL);
+
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+
+  g_string_append (out, "variant,median_ms,p10_ms,p90_ms,last_ms,reduction_pct,runs,file_bytes,"
+                        "size_reduction_pct,top1_agree,inputs,latency_ms,top1,top1_prob,threads,kernel\n");
+  for (guint c = 0; c < self->n_columns; c++)
+    {
+      const Column *column = &self->columns[c];
+      g_autofree char *fallback = NULL;
+      g_autofree char *median = NULL, *p10 = NULL, *p90 = NULL, *last = NULL, *red = NULL;
+      g_autofree char *size_red = NULL, *latency = NULL, *prob = NULL;
+      Numbers num;
+
+      column_numbers (self, column, &num);
+      median = ascii_double (num.median, "%.4f");
+      p10 = ascii_double (num.p10, "%.4f");
+      p90 = ascii_double (num.p90, "%.4f");
+      last = ascii_double (column->last_ms, "%.4f");
+      red = ascii_double (num.reduction, "%.2f");
+      size_red = ascii_double (num.size_reduction, "%.2f");
+      latency = num.latency >= 0 ? ascii_double (num.latency, "%.3f") : g_strdup ("");
+      prob = ascii_double (column->k ? column->prob[0] : 0, "%.4f");
+
+      append_csv_field (out, column->name);
+      g_string_append_printf (out, ",%s,%s,%s,%s,%s,%u,%" G_GINT64_FORMAT ",%s,%u,%u,%s,",
+                              median, p10, p90, last, red, num.runs, column->file_bytes, size_red,
+                              column->agree, column->inputs, latency);
+      append_csv_field (out, top1_label (column, &fallback));
+      g_string_append_printf (out, ",%s,%d,", prob, column->threads);
+      append_csv_field (out, column->kernel);
+      g_string_append_c (out, '\n');
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+/* Markdown table cells must not break the table. */
+static char *
+markdown_cell (const char *text)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (const char *p = text ? text : ""; *p; p++)
+    {
+      if (*p == '|')
+        g_string_append (out, "\\|");
+      else if (*p == '\n' || *p == '\r')
+        g_string_append_c (out, ' ');
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+char *
+vitlens_compare_view_to_markdown (VitlensCompareView *self)
+{
+  GString *out = g_string_new (NULL);
+  const Column *ref;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+
+  ref = reference_column (self);
+  {
+    g_autofree char *model = markdown_cell (self->model_name ? self->model_name : "model");
+    g_autofree char *source = markdown_cell (self->source_name);
+    int threads = ref ? ref->threads : 0;
+
+    g_string_append_printf (out, "**%s** · %d thread%s · %u run%s per variant, interleaved "
+                                 "(median of the latest %d) · %s\n\n",
+                            model, threads, threads == 1 ? "" : "s",
+                            ref ? ref->n_ms : 0, ref && ref->n_ms == 1 ? "" : "s",
+                            VITLENS_COMPARE_WINDOW, source);
+  }
+  g_string_append (out, "| Model | Inference Time (median ms) | p10–p90 ms | Last (ms) | Reduction "
+                        "| Size (MB) | Size reduction | Top-1 agreement with fp32 |");
+  if (self->stream)
+    g_string_append (out, " Latency (median ms) |");
+  g_string_append (out, " Top-1 | Kernel |\n|---|---|---|---|---|---|---|---|");
+  if (self->stream)
+    g_string_append (out, "---|");
+  g_string_append (out, "---|---|\n");
+
+  for (guint c = 0; c < self->n_columns; c++)
+    {
+      const Column *column = &self->columns[c];
+      g_autofree char *fallback = NULL;
+      g_autofree char *name = markdown_cell (column->name);
+      g_autofree char *top1 = NULL;
+      g_autofree char *kernel = markdown_cell (column->kernel);
+      Numbers num;
+
+      column_numbers (self, column, &num);
+      {
+        g_autofree char *label = markdown_cell (top1_label (column, &fallback));
+        top1 = column->k ? g_strdup_printf ("%s (%s%%)", label,
+                                            g_ascii_formatd (buf, sizeof buf, "%.1f", 100.0 * column->prob[0]))
+                         : g_strdup ("");
+      }
+
+      g_string_append_printf (out, "| %s | ", name);
+      g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.2f", num.median));
+      g_string_append_printf (out, "%s–", g_ascii_formatd (buf, sizeof buf, "%.2f", num.p10));
+      g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.2f", num.p90));
+      g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.2f", column->last_ms));
+      g_string_append_printf (out, "%s%% | ", g_ascii_formatd (buf, sizeof buf, "%.1f", num.reduction));
+      if (column->file_bytes > 0)
+        g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.1f", column->file_bytes / 1e6));
+      else
+        g_string_append (out, "- | ");
+      g_string_append_printf (out, "%s%% | ", g_ascii_formatd (buf, sizeof buf, "%.1f", num.size_reduction));
+      g_string_append_printf (out, "%u/%u | ", column->agree, column->inputs);
+      if (self->stream)
+        {
+          if (num.latency >= 0)
+            g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.1f", num.latency));
+          else
+            g_string_append (out, "- | ");
+        }
+      g_string_append_printf (out, "%s | %s |\n", top1, kernel);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+/* BASE without a .csv, .md, .markdown or .png the user may have typed. */
+static char *
+export_base (const char *path)
+{
+  static const char *suffixes[] = { ".csv", ".md", ".markdown", ".png" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    if (g_str_has_suffix (path, suffixes[i]))
+      return g_strndup (path, strlen (path) - strlen (suffixes[i]));
+  return g_strdup (path);
+}
+
+gboolean
+vitlens_compare_view_export (VitlensCompareView *self,
+                             const char         *base_path,
+                             GError            **error)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *csv_path = NULL, *md_path = NULL, *png_path = NULL;
+  g_autofree char *csv = NULL, *md = NULL;
+  VitlensChart chart;
+  char message[512];
+  int height;
+
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), FALSE);
+  g_return_val_if_fail (base_path != NULL, FALSE);
+
+  if (self->n_columns == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("There is nothing to export yet: no comparison has run"));
+      return FALSE;
+    }
+
+  base = export_base (base_path);
+  csv_path = g_strconcat (base, ".csv", NULL);
+  md_path = g_strconcat (base, ".md", NULL);
+  png_path = g_strconcat (base, ".png", NULL);
+  csv = vitlens_compare_view_to_csv (self);
+  md = vitlens_compare_view_to_markdown (self);
+
+  if (!g_file_set_contents (csv_path, csv, -1, error) || !g_file_set_contents (md_path, md, -1, error))
+    return FALSE;
+
+  vitlens_compare_view_get_chart (self, &chart);
+  height = 120 + 56 * chart.n_rows + (chart.trace_title ? 180 : 0);
+  if (vitlens_chart_write_png (&chart, 760, height, png_path, message, sizeof message) != 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * For tests */
+
+guint
+vitlens_compare_view_get_n_columns (VitlensCompareView *self)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), 0);
+  return self->n_columns;
+}
+
+const char *
+vitlens_compare_view_get_column_name (VitlensCompareView *self,
+                                      guint               column)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  g_return_val_if_fail (column < self->n_columns, NULL);
+  return gtk_label_get_label (GTK_LABEL (self->columns[column].title));
+}
+
+guint
+vitlens_compare_view_get_n_rows (VitlensCompareView *self,
+                                 guint               column)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), 0);
+  g_return_val_if_fail (column < self->n_columns, 0);
+  return (guint)self->columns[column].k;
+}
+
+const char *
+vitlens_compare_view_get_row_label (VitlensCompareView *self,
+                                    guint               column,
+                                    guint               row)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  g_return_val_if_fail (column < self->n_columns, NULL);
+  g_return_val_if_fail (row < (guint)self->columns[column].k, NULL);
+  return gtk_label_get_label (GTK_LABEL (self->columns[column].rows[row].name));
+}
+
+gboolean
+vitlens_compare_view_get_row_marked (VitlensCompareView *self,
+                                     guint               column,
+                                     guint               row)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), FALSE);
+  g_return_val_if_fail (column < self->n_columns, FALSE);
+  g_return_val_if_fail (row < (guint)self->columns[column].k, FALSE);
+  return self->columns[column].marked[row];
+}
+
+const char *
+vitlens_compare_view_get_value (VitlensCompareView *self,
+                                guint               column,
+                                const char         *key)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  g_return_val_if_fail (column < self->n_columns, NULL);
+
+  for (int v = 0; v < N_VALUES; v++)
+    if (g_str_equal (key, value_titles[v].key))
+      return gtk_label_get_label (GTK_LABEL (self->columns[column].values[v]));
+  g_return_val_if_reached (NULL);
+}
+
+void
+vitlens_compare_view_get_agreement (VitlensCompareView *self,
+                                    guint               column,
+                                    guint              *agree,
+                                    guint              *inputs)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+  g_return_if_fail (column < self->n_columns);
+  *agree = self->columns[column].agree;
+  *inputs = self->columns[column].inputs;
+}
+
+guint
+vitlens_compare_view_get_n_runs (VitlensCompareView *self,
+                                 guint               column)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), 0);
+  g_return_val_if_fail (column < self->n_columns, 0);
+  return MIN (self->columns[column].n_ms, VITLENS_COMPARE_WINDOW);
+}
+
+GtkWidget *
+vitlens_compare_view_get_chart_area (VitlensCompareView *self)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  return GTK_WIDGET (self->chart_area);
+}

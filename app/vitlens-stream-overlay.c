@@ -1,0 +1,307 @@
+/* vitlens-stream-overlay.c — what the model sees in a live stream, drawn over the video
+ *
+ * Copyright 2024 The ViT Lens authors
+ * SPDX-License-Identifier: MIT
+ *
+ * A translucent card in a corner of the video: the top classes of the latest frame with bars,
+ * then the variant, the last forward pass, the inference rate, the display rate and the
+ * latency from capture to result. Rows are made once and updated in place, so thirty results a
+ * second cost a few label updates.
+ */
+#define G_LOG_DOMAIN "vitlens-stream-overlay"
+
+#include "vitlens-config.h"
+
+#include <glib/gi18n.h>
+
+#include "vitlens-stream-overlay.h"
+
+typedef enum
+{
+  VALUE_VARIANT,
+  VALUE_FORWARD,
+  VALUE_INFERENCE_FPS,
+  VALUE_DISPLAY_FPS,
+  VALUE_LATENCY,
+  N_VALUES
+} Value;
+
+static const struct
+{
+  const char *key;
+  const char *title;
+} value_titles[N_VALUES] = {
+  [VALUE_VARIANT] = { "variant", N_("Variant") },
+  [VALUE_FORWARD] = { "forward", N_("Forward pass") },
+  [VALUE_INFERENCE_FPS] = { "inference-fps", N_("Inference") },
+  [VALUE_DISPLAY_FPS] = { "display-fps", N_("Display") },
+  [VALUE_LATENCY] = { "latency", N_("Latency") },
+};
+
+typedef struct
+{
+  GtkWidget *box;
+  GtkWidget *name;
+  GtkWidget *percent;
+  GtkWidget *bar;
+} Row;
+
+struct _VitlensStreamOverlay
+{
+  GtkBox     parent_instance;
+
+  /* template widgets */
+  GtkBox    *rows_box;
+  GtkLabel  *waiting_label;
+  GtkGrid   *values_grid;
+
+  Row        rows[VIT_TOPK_MAX];
+  guint      n_rows_made;
+  guint      n_visible;
+  GtkWidget *keys[N_VALUES];
+  GtkWidget *values[N_VALUES];
+};
+
+G_DEFINE_FINAL_TYPE (VitlensStreamOverlay, vitlens_stream_overlay, GTK_TYPE_BOX)
+
+static const char *dash = "—";
+
+static void
+set_value_take (VitlensStreamOverlay *self,
+                Value                 value,
+                char                 *text)
+{
+  gtk_label_set_label (GTK_LABEL (self->values[value]), text ? text : dash);
+  g_free (text);
+}
+
+static char *
+format_ms (double ms)
+{
+  if (ms >= 1000)
+    /* Translators: a duration in seconds */
+    return g_strdup_printf (_("%.2f s"), ms / 1000);
+  /* Translators: a duration in milliseconds */
+  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
+}
+
+static char *
+format_fps (double fps)
+{
+  if (!(fps > 0))
+    return NULL;
+  /* Translators: a rate in frames per second */
+  return g_strdup_printf (_("%.1f fps"), fps);
+}
+
+static void
+make_row (VitlensStreamOverlay *self,
+          guint                 i)
+{
+  Row *row = &self->rows[i];
+  GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+
+  row->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_add_css_class (row->box, "overlay-row");
+  if (i == 0)
+    gtk_widget_add_css_class (row->box, "top-prediction");
+
+  row->name = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (row->name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (row->name), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (row->name), 22);
+  gtk_widget_set_hexpand (row->name, TRUE);
+  gtk_widget_add_css_class (row->name, "prediction-name");
+  gtk_box_append (GTK_BOX (line), row->name);
+
+  row->percent = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (row->percent), 1);
+  gtk_widget_add_css_class (row->percent, "numeric");
+  gtk_widget_add_css_class (row->percent, "prediction-percent");
+  gtk_box_append (GTK_BOX (line), row->percent);
+  gtk_box_append (GTK_BOX (row->box), line);
+
+  row->bar = gtk_progress_bar_new ();
+  gtk_widget_add_css_class (row->bar, "prediction-bar");
+  gtk_box_append (GTK_BOX (row->box), row->bar);
+
+  gtk_box_append (self->rows_box, row->box);
+}
+
+static void
+vitlens_stream_overlay_class_init (VitlensStreamOverlayClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               APP_RESOURCE_PATH "/ui/vitlens-stream-overlay.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamOverlay, rows_box);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamOverlay, waiting_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamOverlay, values_grid);
+  gtk_widget_class_set_css_name (widget_class, "streamoverlay");
+}
+
+static void
+vitlens_stream_overlay_init (VitlensStreamOverlay *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  for (int v = 0; v < N_VALUES; v++)
+    {
+      GtkWidget *key = gtk_label_new (_(value_titles[v].title));
+      GtkWidget *value = gtk_label_new (dash);
+
+      gtk_label_set_xalign (GTK_LABEL (key), 0);
+      gtk_widget_add_css_class (key, "dim-label");
+      gtk_label_set_xalign (GTK_LABEL (value), 1);
+      gtk_widget_set_hexpand (value, TRUE);
+      gtk_widget_add_css_class (value, "numeric");
+      gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
+                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
+                                      -1);
+      gtk_grid_attach (self->values_grid, key, 0, v, 1, 1);
+      gtk_grid_attach (self->values_grid, value, 1, v, 1, 1);
+      self->keys[v] = key;
+      self->values[v] = value;
+    }
+}
+
+GtkWidget *
+vitlens_stream_overlay_new (void)
+{
+  return g_object_new (VITLENS_TYPE_STREAM_OVERLAY, NULL);
+}
+
+void
+vitlens_stream_overlay_set_result (VitlensStreamOverlay     *self,
+                                   const VitlensFrameResult *result)
+{
+  g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
+
+  if (result == NULL)
+    {
+      for (guint i = 0; i < self->n_rows_made; i++)
+        gtk_widget_set_visible (self->rows[i].box, FALSE);
+      self->n_visible = 0;
+      gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), TRUE);
+      set_value_take (self, VALUE_FORWARD, NULL);
+      set_value_take (self, VALUE_INFERENCE_FPS, NULL);
+      set_value_take (self, VALUE_LATENCY, NULL);
+      return;
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), FALSE);
+  while (self->n_rows_made < (guint)result->k)
+    make_row (self, self->n_rows_made++);
+  for (guint i = 0; i < self->n_rows_made; i++)
+    {
+      Row *row = &self->rows[i];
+      g_autofree char *fallback = NULL;
+      g_autofree char *percent = NULL;
+      const char *name;
+
+      if (i >= (guint)result->k)
+        {
+          gtk_widget_set_visible (row->box, FALSE);
+          continue;
+        }
+      name = result->label[i];
+      if (name == NULL)
+        /* Translators: shown for a class when the model has no names for its classes */
+        name = fallback = g_strdup_printf (_("Class %d"), result->index[i]);
+      percent = g_strdup_printf ("%.1f%%", 100.0 * result->prob[i]);
+      gtk_label_set_label (GTK_LABEL (row->name), name);
+      gtk_label_set_label (GTK_LABEL (row->percent), percent);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (row->bar), CLAMP (result->prob[i], 0.0, 1.0));
+      gtk_widget_set_visible (row->box, TRUE);
+    }
+  self->n_visible = result->k;
+
+  set_value_take (self, VALUE_VARIANT, g_strdup (vit_variant_name (result->variant)));
+  set_value_take (self, VALUE_FORWARD, format_ms (result->forward_ms));
+  set_value_take (self, VALUE_INFERENCE_FPS, format_fps (result->inference_fps));
+  set_value_take (self, VALUE_LATENCY, format_ms (result->latency_ms));
+}
+
+void
+vitlens_stream_overlay_set_display_fps (VitlensStreamOverlay *self,
+                                        double                fps)
+{
+  g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
+
+  set_value_take (self, VALUE_DISPLAY_FPS, format_fps (fps));
+}
+
+void
+vitlens_stream_overlay_set_placeholder (VitlensStreamOverlay *self,
+                                        const char           *text)
+{
+  g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
+
+  gtk_label_set_label (self->waiting_label, text);
+}
+
+void
+vitlens_stream_overlay_set_variant (VitlensStreamOverlay *self,
+                                    vit_variant           variant)
+{
+  g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
+
+  set_value_take (self, VALUE_VARIANT, g_strdup (vit_variant_name (variant)));
+}
+
+guint
+vitlens_stream_overlay_get_n_rows (VitlensStreamOverlay *self)
+{
+  g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), 0);
+  return self->n_visible;
+}
+
+const char *
+vitlens_stream_overlay_get_row_label (VitlensStreamOverlay *self,
+                                      guint                 row)
+{
+  g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
+  g_return_val_if_fail (row < self->n_visible, NULL);
+  return gtk_label_get_label (GTK_LABEL (self->rows[row].name));
+}
+
+const char *
+vitlens_stream_overlay_get_row_percent (VitlensStreamOverlay *self,
+                                        guint                 row)
+{
+  g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
+  g_return_val_if_fail (row < self->n_visible, NULL);
+  return gtk_label_get_label (GTK_LABEL (self->rows[row].percent));
+}
+
+static int
+value_index (const char *key)
+{
+  for (int v = 0; v < N_VALUES; v++)
+    if (g_str_equal (key, value_titles[v].key))
+      return v;
+  return -1;
+}
+
+const char *
+vitlens_stream_overlay_get_value (VitlensStreamOverlay *self,
+                                  const char           *key)
+{
+  int v = value_index (key);
+
+  g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
+  g_return_val_if_fail (v >= 0, NULL);
+  return gtk_label_get_label (GTK_LABEL (self->values[v]));
+}
+
+const char *
+vitlens_stream_overlay_get_value_title (VitlensStreamOverlay *self,
+                                        const char           *key)
+{
+  int v = value_index (key);
+
+  g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
+  g_return_val_if_fail (v >= 0, NULL);
+  return gtk_label_get_label (GTK_LABEL (self->keys[v]));
+}

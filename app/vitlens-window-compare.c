@@ -1,0 +1,401 @@
+/* vitlens-window-compare.c — compare mode: every variant on the same input
+ *
+ * Copyright 2024 The ViT Lens authors
+ * SPDX-License-Identifier: MIT
+ *
+ * "Compare" beside fp32 · int8 · optimized (Alt+4) swaps the image and results for a
+ * VitlensCompareView. An image runs COMPARE_IMAGE_RUNS rounds over every variant (Run Again adds
+ * as many); a stream's inference branch fills a one-frame slot (newest wins, on the streaming
+ * thread, as the frame worker's does) and the main thread sends that frame through every
+ * variant once, then the newest frame again as soon as the comparison is back, so the engine
+ * never queues frames. All engine work is the classifier's, on its worker thread; this file
+ * only asks and shows.
+ */
+#define G_LOG_DOMAIN "vitlens-window"
+
+#include "vitlens-config.h"
+
+#include <glib/gi18n.h>
+
+#include "vitlens-window-private.h"
+
+/* Rounds over every variant per request for an image (variants in rotating order). */
+#define COMPARE_IMAGE_RUNS 5
+
+struct _CompareSlot
+{
+  GMutex        lock;
+  VitlensFrame *frame;       /* the newest frame not compared yet */
+  gboolean      idle_queued;
+  GWeakRef      window;
+};
+
+static void take_frame (VitlensWindow *self);
+
+typedef struct
+{
+  VitlensWindow *self;
+  VitlensImage  *image;        /* NULL: a stream's frame */
+  gboolean       new_input;
+  gint64         capture_time; /* frames: g_get_monotonic_time() of the capture; else -1 */
+} CompareData;
+
+static void
+compare_data_free (CompareData *data)
+{
+  g_object_unref (data->self);
+  g_clear_object (&data->image);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CompareData, compare_data_free)
+
+static gboolean
+stream_paused (VitlensWindow *self)
+{
+  return self->camera != NULL && vitlens_camera_get_state (self->camera) == VITLENS_CAMERA_STATE_PAUSED;
+}
+
+static void
+compare_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(CompareData) data = user_data;
+  VitlensWindow *self = data->self;
+  g_autoptr(VitlensComparison) comparison = NULL;
+  g_autoptr(GError) error = NULL;
+  const VitlensModelFacts *facts;
+
+  comparison = vitlens_classifier_compare_finish (VITLENS_CLASSIFIER (object), result, &error);
+  if (data->image != NULL)
+    _vitlens_window_end_busy (self);
+  else
+    self->compare_frame_busy = FALSE;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error != NULL)
+    {
+      _vitlens_window_show_error_from (self, data->image ? ERROR_FROM_IMAGE : ERROR_FROM_STREAM,
+                                       error->message);
+      return;
+    }
+
+  /* Answers no longer wanted: compare mode left, another image, another model, a pause. */
+  facts = vitlens_classifier_get_model (self->classifier);
+  if (!self->compare || facts == NULL || comparison->model_serial != facts->serial)
+    return;
+  if (data->image != NULL && (data->image != self->image || self->source != SOURCE_IMAGE))
+    return;
+  if (data->image == NULL && (self->source == SOURCE_IMAGE || stream_paused (self)))
+    return;
+
+  if (data->image == NULL)
+    self->n_compared_frames++;
+  vitlens_compare_view_add (self->compare_view, comparison, data->new_input, data->capture_time);
+
+  /* The newest frame that came meanwhile. */
+  if (data->image == NULL)
+    take_frame (self);
+}
+
+void
+_vitlens_window_compare_image (VitlensWindow *self,
+                               gboolean       again)
+{
+  CompareData *data;
+
+  if (self->image == NULL || vitlens_classifier_get_model (self->classifier) == NULL)
+    return;
+
+  data = g_new0 (CompareData, 1);
+  data->self = g_object_ref (self);
+  data->image = g_object_ref (self->image);
+  /* A re-run adds times, not another input to agree on. */
+  data->new_input = !again && self->compared_image != self->image;
+  data->capture_time = -1;
+  g_set_object (&self->compared_image, self->image);
+
+  _vitlens_window_begin_busy (self);
+  vitlens_classifier_compare_async (self->classifier, vitlens_image_get_pixels (self->image),
+                                    g_object_ref (self->image), g_object_unref,
+                                    COMPARE_IMAGE_RUNS,
+                                    g_settings_get_int (self->settings, "top-k"),
+                                    g_settings_get_int (self->settings, "threads"),
+                                    self->cancellable, compare_done, data);
+}
+
+static void
+compare_frame (VitlensWindow *self,
+               VitlensFrame  *frame)
+{
+  CompareData *data;
+
+  if (!self->compare || self->compare_frame_busy || self->classifier == NULL
+      || vitlens_classifier_get_model (self->classifier) == NULL)
+    return;
+
+  data = g_new0 (CompareData, 1);
+  data->self = g_object_ref (self);
+  data->new_input = TRUE;
+  data->capture_time = vitlens_frame_get_capture_time (frame);
+
+  self->compare_frame_busy = TRUE;
+  vitlens_classifier_compare_async (self->classifier, vitlens_frame_get_image (frame),
+                                    vitlens_frame_ref (frame), (GDestroyNotify)vitlens_frame_unref,
+                                    1,
+                                    g_settings_get_int (self->settings, "top-k"),
+                                    g_settings_get_int (self->settings, "threads"),
+                                    self->cancellable, compare_done, data);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The slot between the streaming thread and the main thread */
+
+static void
+compare_slot_clear (gpointer data)
+{
+  CompareSlot *slot = data;
+
+  g_clear_pointer (&slot->frame, vitlens_frame_unref);
+  g_weak_ref_clear (&slot->window);
+  g_mutex_clear (&slot->lock);
+}
+
+CompareSlot *
+_vitlens_compare_slot_ref (CompareSlot *slot)
+{
+  return g_rc_box_acquire (slot);
+}
+
+void
+_vitlens_compare_slot_unref (CompareSlot *slot)
+{
+  g_rc_box_release_full (slot, compare_slot_clear);
+}
+
+/* Main thread: the slot's frame, unless a comparison is still on its way (its end takes it). */
+static void
+take_frame (VitlensWindow *self)
+{
+  VitlensFrame *frame;
+
+  if (self->compare_frame_busy || self->compare_slot == NULL || stream_paused (self))
+    return;
+  g_mutex_lock (&self->compare_slot->lock);
+  frame = g_steal_pointer (&self->compare_slot->frame);
+  g_mutex_unlock (&self->compare_slot->lock);
+  if (frame != NULL)
+    {
+      compare_frame (self, frame);
+      vitlens_frame_unref (frame);
+    }
+}
+
+static gboolean
+slot_idle (gpointer data)
+{
+  CompareSlot *slot = data;
+  VitlensWindow *self;
+
+  g_mutex_lock (&slot->lock);
+  slot->idle_queued = FALSE;
+  g_mutex_unlock (&slot->lock);
+
+  self = g_weak_ref_get (&slot->window);
+  if (self != NULL)
+    {
+      take_frame (self);
+      g_object_unref (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+_vitlens_window_compare_push_func (VitlensFrame *frame,
+                                   gpointer      data)
+{
+  CompareSlot *slot = data;
+  VitlensFrame *superseded;
+  gboolean queue;
+
+  g_mutex_lock (&slot->lock);
+  superseded = slot->frame;
+  slot->frame = vitlens_frame_ref (frame);
+  queue = !slot->idle_queued;
+  slot->idle_queued = TRUE;
+  g_mutex_unlock (&slot->lock);
+
+  if (superseded != NULL)
+    vitlens_frame_unref (superseded);
+  if (queue)
+    g_idle_add_full (G_PRIORITY_DEFAULT, slot_idle, _vitlens_compare_slot_ref (slot),
+                     (GDestroyNotify)_vitlens_compare_slot_unref);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Mode */
+
+static void
+update_actions (VitlensWindow *self)
+{
+  GAction *again = g_action_map_lookup_action (G_ACTION_MAP (self), "compare-again");
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (again),
+                               self->compare && self->source == SOURCE_IMAGE && self->image != NULL);
+}
+
+/* What the view says it compares on, and shows beside the chart. */
+void
+_vitlens_window_compare_update_source (VitlensWindow *self)
+{
+  if (self->source == SOURCE_IMAGE)
+    {
+      vitlens_compare_view_set_source (self->compare_view,
+                                       self->image ? vitlens_image_get_name (self->image) : NULL,
+                                       FALSE);
+      vitlens_compare_view_set_preview (self->compare_view,
+                                        self->image ? GDK_PAINTABLE (vitlens_image_get_texture (self->image)) : NULL);
+    }
+  else
+    {
+      vitlens_compare_view_set_source (self->compare_view, _vitlens_window_stream_name (self), TRUE);
+      vitlens_compare_view_set_preview (self->compare_view, gtk_picture_get_paintable (self->stream_picture));
+    }
+  update_actions (self);
+}
+
+void
+_vitlens_window_compare_model_changed (VitlensWindow *self)
+{
+  const VitlensModelFacts *facts = vitlens_classifier_get_model (self->classifier);
+
+  if (facts != NULL && facts->serial == self->compare_model_serial)
+    return;
+  self->compare_model_serial = facts ? facts->serial : 0;
+  g_clear_object (&self->compared_image);
+  vitlens_compare_view_set_model (self->compare_view, facts);
+}
+
+void
+_vitlens_window_set_compare (VitlensWindow *self,
+                             gboolean       compare)
+{
+  self->compare = compare;
+  gtk_stack_set_visible_child_name (self->mode_stack, compare ? "compare" : "single");
+  _vitlens_window_compare_model_changed (self);
+  _vitlens_window_compare_update_source (self);
+  /* Streams: frames go to the frame worker for one variant, or are compared here. */
+  _vitlens_window_update_inference_route (self);
+  if (compare && self->source == SOURCE_IMAGE)
+    _vitlens_window_compare_image (self, FALSE);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Actions */
+
+static void
+action_compare_again (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  _vitlens_window_compare_image (VITLENS_WINDOW (user_data), TRUE);
+}
+
+static void
+action_compare_reset (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  VitlensWindow *self = VITLENS_WINDOW (user_data);
+
+  g_clear_object (&self->compared_image);
+  vitlens_compare_view_reset (self->compare_view);
+}
+
+static void
+on_export_chosen (GtkNativeDialog *native,
+                  int              response,
+                  VitlensWindow   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (path == NULL)
+        vitlens_window_show_error (self, _("The comparison can only be saved in a local folder"));
+      else if (!vitlens_compare_view_export (self->compare_view, path, &error))
+        {
+          /* Translators: %s says why, e.g. "Permission denied" */
+          g_autofree char *message = g_strdup_printf (_("The comparison was not saved: %s"), error->message);
+
+          vitlens_window_show_error (self, message);
+        }
+    }
+
+  gtk_native_dialog_destroy (native);
+  g_object_unref (native);
+}
+
+static void
+action_compare_export (GSimpleAction *action,
+                       GVariant      *param,
+                       gpointer       user_data)
+{
+  VitlensWindow *self = VITLENS_WINDOW (user_data);
+  GtkFileChooserNative *native;
+  const char *documents = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+
+  if (vitlens_compare_view_get_n_columns (self->compare_view) == 0)
+    {
+      vitlens_window_show_error (self, _("There is nothing to export yet: no comparison has run"));
+      return;
+    }
+
+  native = gtk_file_chooser_native_new (_("Export Comparison"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  /* Translators: the file name proposed for an exported comparison; .csv, .md and .png are added */
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), _("vitlens-comparison"));
+  if (documents != NULL)
+    {
+      g_autoptr(GFile) folder = g_file_new_for_path (documents);
+
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
+    }
+  g_signal_connect_object (native, "response", G_CALLBACK (on_export_chosen), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static const GActionEntry compare_entries[] = {
+  { .name = "compare-again", .activate = action_compare_again },
+  { .name = "compare-reset", .activate = action_compare_reset },
+  { .name = "compare-export", .activate = action_compare_export },
+};
+
+void
+_vitlens_window_dispose_compare (VitlensWindow *self)
+{
+  if (self->compare_slot == NULL)
+    return;
+  g_mutex_lock (&self->compare_slot->lock);
+  g_clear_pointer (&self->compare_slot->frame, vitlens_frame_unref);
+  g_mutex_unlock (&self->compare_slot->lock);
+  g_weak_ref_set (&self->compare_slot->window, NULL);
+  g_clear_pointer (&self->compare_slot, _vitlens_compare_slot_unref);
+}
+
+void
+_vitlens_window_init_compare (VitlensWindow *self)
+{
+  self->compare_slot = g_rc_box_new0 (CompareSlot);
+  g_mutex_init (&self->compare_slot->lock);
+  g_weak_ref_init (&self->compare_slot->window, self);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), compare_entries,
+                                   G_N_ELEMENTS (compare_entries), self);
+  update_actions (self);
+}
