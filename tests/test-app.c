@@ -1302,6 +1302,105 @@ test_no_camera (void)
   close_window (window);
 }
 
+/* A fake camera: a device provider whose device makes videotestsrc (as in test-camera.c). */
+typedef struct { GstDevice parent; } TestDevice;
+typedef struct { GstDeviceClass parent_class; } TestDeviceClass;
+GType test_device_get_type (void);
+G_DEFINE_TYPE (TestDevice, test_device, GST_TYPE_DEVICE)
+
+static GstElement *
+test_device_create_element (GstDevice  *device,
+                            const char *name)
+{
+  GstElement *src = gst_element_factory_make ("videotestsrc", name);
+
+  g_object_set (src, "is-live", TRUE, "pattern", 18 /* ball */, NULL);
+  return src;
+}
+
+static void test_device_class_init (TestDeviceClass *klass) { GST_DEVICE_CLASS (klass)->create_element = test_device_create_element; }
+static void test_device_init (TestDevice *self) { }
+
+typedef struct { GstDeviceProvider parent; } TestProvider;
+typedef struct { GstDeviceProviderClass parent_class; } TestProviderClass;
+GType test_provider_get_type (void);
+G_DEFINE_TYPE (TestProvider, test_provider, GST_TYPE_DEVICE_PROVIDER)
+
+static gboolean test_provider_start (GstDeviceProvider *provider) { return TRUE; }
+static void test_provider_stop (GstDeviceProvider *provider) { }
+static void test_provider_init (TestProvider *self) { }
+
+static void
+test_provider_class_init (TestProviderClass *klass)
+{
+  GstDeviceProviderClass *dp = GST_DEVICE_PROVIDER_CLASS (klass);
+
+  dp->start = test_provider_start;
+  dp->stop = test_provider_stop;
+  gst_device_provider_class_set_static_metadata (dp, "ViT Lens test cameras", "Source/Video",
+                                                 "Fake cameras for tests", "ViT Lens");
+}
+
+typedef struct
+{
+  VitlensWindow *window;
+  const char    *name;
+} CameraWait;
+
+static gboolean
+first_camera_is (gpointer data)
+{
+  CameraWait *want = data;
+  GListModel *cameras = vitlens_window_get_camera_list (want->window);
+
+  return g_list_model_get_n_items (cameras) > 0
+         && g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (cameras), 0), want->name);
+}
+
+static void
+test_camera_hotplug (void)
+{
+  VitlensWindow *window;
+  g_autoptr(GstDeviceProvider) provider = NULL;
+  g_autoptr(GstCaps) caps = gst_caps_from_string ("video/x-raw,width=320,height=240,framerate=30/1");
+  GstStructure *props = gst_structure_new ("props", "api.v4l2.path", G_TYPE_STRING, "/dev/vitlens-test0", NULL);
+  g_autoptr(GstDevice) device = g_object_new (test_device_get_type (), "display-name", "ViT Lens Test Camera",
+                                              "device-class", "Video/Source", "caps", caps,
+                                              "properties", props, NULL);
+  CameraWait want;
+
+  gst_structure_free (props);
+  g_assert_true (gst_device_provider_register (NULL, "vitlenstestcameras", GST_RANK_PRIMARY,
+                                               test_provider_get_type ()));
+  window = new_window (model_path);
+  want.window = window;
+
+  /* No camera yet: the list says so. */
+  activate (window, "source", g_variant_new_string ("camera"));
+  want.name = "No Camera Found";
+  wait_until (first_camera_is, &want, "the camera list without a camera");
+  wait_state (window, VITLENS_CAMERA_STATE_NO_CAMERA);
+
+  /* Plugged in: listed, and the window waiting for a camera starts it. */
+  provider = gst_device_provider_factory_get_by_name ("vitlenstestcameras");
+  gst_device_provider_device_add (provider, gst_object_ref (device));
+  want.name = "ViT Lens Test Camera";
+  wait_until (first_camera_is, &want, "the camera to be listed");
+  g_assert_cmpuint (g_list_model_get_n_items (vitlens_window_get_camera_list (window)), ==, 2);
+  wait_state (window, VITLENS_CAMERA_STATE_PLAYING);
+  wait_stream (window, 5, 2);
+  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_cmpstr (vitlens_camera_get_source_name (vitlens_window_get_camera (window)), ==, "ViT Lens Test Camera");
+  g_free (render_widget (GTK_WIDGET (window), "camera"));
+
+  /* Unplugged: gone from the list. */
+  gst_device_provider_device_remove (provider, device);
+  want.name = "No Camera Found";
+  wait_until (first_camera_is, &want, "the camera to leave the list");
+
+  close_window (window);
+}
+
 static void
 remove_tmpdir (void)
 {
@@ -1364,6 +1463,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/test-pattern", test_stream_test_pattern);
   g_test_add_func ("/app/stream/video", test_video);
   g_test_add_func ("/app/stream/no-camera", test_no_camera);
+  g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
 
   rc = g_test_run ();
 
