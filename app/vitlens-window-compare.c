@@ -377,13 +377,25 @@ static const GActionEntry compare_entries[] = {
 };
 
 void
+_vitlens_window_compare_clear_slot (VitlensWindow *self)
+{
+  VitlensFrame *frame;
+
+  if (self->compare_slot == NULL)
+    return;
+  g_mutex_lock (&self->compare_slot->lock);
+  frame = g_steal_pointer (&self->compare_slot->frame);
+  g_mutex_unlock (&self->compare_slot->lock);
+  if (frame != NULL)
+    vitlens_frame_unref (frame);
+}
+
+void
 _vitlens_window_dispose_compare (VitlensWindow *self)
 {
   if (self->compare_slot == NULL)
     return;
-  g_mutex_lock (&self->compare_slot->lock);
-  g_clear_pointer (&self->compare_slot->frame, vitlens_frame_unref);
-  g_mutex_unlock (&self->compare_slot->lock);
+  _vitlens_window_compare_clear_slot (self);
   g_weak_ref_set (&self->compare_slot->window, NULL);
   g_clear_pointer (&self->compare_slot, _vitlens_compare_slot_unref);
 }

@@ -159,6 +159,8 @@ void _vitlens_window_compare_push_func (VitlensFrame  *frame,
 CompareSlot *_vitlens_compare_slot_ref (CompareSlot   *slot);
 void _vitlens_compare_slot_unref       (CompareSlot   *slot);
 void _vitlens_window_dispose_compare   (VitlensWindow *self);
+/* Forget a frame still waiting in the slot (the stream stopped or changed). */
+void _vitlens_window_compare_clear_slot (VitlensWindow *self);
 void _vitlens_window_compare_model_changed (VitlensWindow *self);
 void _vitlens_window_compare_update_source (VitlensWindow *self);
 

@@ -271,6 +271,7 @@ clear_frames (VitlensWindow *self)
   self->n_results_shown = 0;
   self->n_compared_frames = 0;
   self->frame_width = self->frame_height = 0;
+  _vitlens_window_compare_clear_slot (self);
   gtk_picture_set_paintable (self->stream_picture, NULL);
   vitlens_stream_overlay_set_result (self->stream_overlay, NULL);
   vitlens_stream_overlay_set_display_fps (self->stream_overlay, -1);
