@@ -194,9 +194,9 @@ draw_traces (const VitlensChart *chart, cairo_t *cr, double fg, double left, dou
       }
   for (int a = 1; a < n_labels; a++)
     labels[a].y = fmax (labels[a].y, labels[a - 1].y + gap);
-  if (n_labels > 0 && labels[n_labels - 1].y > bottom)
+  if (n_labels > 0 && labels[n_labels - 1].y > bottom - 4)
     {
-      double shift = labels[n_labels - 1].y - bottom;
+      double shift = labels[n_labels - 1].y - (bottom - 4);
       for (int a = 0; a < n_labels; a++)
         labels[a].y -= shift;
     }
