@@ -1,7 +1,8 @@
 /* vit-forward-opt.c — the optimized variant: the int8 model (every Linear u8 x s8 -> s32 with the
  * int8 variant's weights) with per-token activation quantization fused into the ops that
- * produce the activations, fused GEMM epilogues, an L1-resident fp32 attention, and one arena
- * made at session creation. See vit-opt.h for the semantics and the kernels.
+ * produce the activations, fused GEMM epilogues, an L1-resident attention (bf16 products where
+ * the CPU has them, else fp32), and one arena made at session creation. See vit-opt.h for the
+ * semantics and the kernels.
  *
  * One block, as data flows (x is the fp32 residual stream, a the u8 input of the next GEMM):
  *     a  = quant_rows(LN1(x))                        ln_quant
@@ -101,8 +102,8 @@ vit_status vit_opt_weights_from_model(const vit_model *m, const struct vit_quant
     w->layers = q->layers;
     int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
     /* the patch embedding has no int8 counterpart in the int8 variant (a Conv2d there): its
-     * weights get one scale per output channel, which keeps it close to fp32 even for small
-     * patches (C*P*P = 16 for a 28x28 gray model with P = 4) */
+     * weights get one scale per output channel (the channels' ranges differ widely); small
+     * patches (C*P*P <= VIT_OPT_PATCH_F32_MAX) run it in fp32 from m->w.patch_w instead */
     vit_status s = vit_qlinear_init(&w->own_patch, m->w.patch_w, m->w.patch_b, i->embed_dim, cpp,
                                     1, q->kernel, err);
     if (s != VIT_OK)
