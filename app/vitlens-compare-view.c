@@ -1028,13 +1028,29 @@ export_base (const char *path)
   return g_strdup (path);
 }
 
+char **
+vitlens_compare_view_export_paths (const char *base_path)
+{
+  g_autofree char *base = NULL;
+  char **paths;
+
+  g_return_val_if_fail (base_path != NULL, NULL);
+
+  base = export_base (base_path);
+  paths = g_new0 (char *, 4);
+  paths[0] = g_strconcat (base, ".csv", NULL);
+  paths[1] = g_strconcat (base, ".md", NULL);
+  paths[2] = g_strconcat (base, ".png", NULL);
+  return paths;
+}
+
 gboolean
 vitlens_compare_view_export (VitlensCompareView *self,
                              const char         *base_path,
                              GError            **error)
 {
-  g_autofree char *base = NULL;
-  g_autofree char *csv_path = NULL, *md_path = NULL, *png_path = NULL;
+  g_auto(GStrv) paths = NULL;
+  const char *csv_path, *md_path, *png_path;
   g_autofree char *csv = NULL, *md = NULL;
   VitlensChart chart;
   char message[512];
@@ -1050,10 +1066,10 @@ vitlens_compare_view_export (VitlensCompareView *self,
       return FALSE;
     }
 
-  base = export_base (base_path);
-  csv_path = g_strconcat (base, ".csv", NULL);
-  md_path = g_strconcat (base, ".md", NULL);
-  png_path = g_strconcat (base, ".png", NULL);
+  paths = vitlens_compare_view_export_paths (base_path);
+  csv_path = paths[0];
+  md_path = paths[1];
+  png_path = paths[2];
   csv = vitlens_compare_view_to_csv (self);
   md = vitlens_compare_view_to_markdown (self);
 

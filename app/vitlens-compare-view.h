@@ -47,6 +47,9 @@ void        vitlens_compare_view_add            (VitlensCompareView      *self,
                                                  gboolean                 new_input,
                                                  gint64                   capture_time);
 
+/* The files vitlens_compare_view_export() writes for @base_path: BASE.csv, BASE.md and BASE.png,
+ * in that order (NULL-terminated; g_strfreev()). */
+char      **vitlens_compare_view_export_paths   (const char              *base_path);
 /* Write BASE.csv, BASE.md and BASE.png (the table twice, and the chart). */
 gboolean    vitlens_compare_view_export         (VitlensCompareView      *self,
                                                  const char              *base_path,

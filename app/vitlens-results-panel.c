@@ -2,12 +2,19 @@
  *
  * Copyright 2024 The ViT Lens authors
  * SPDX-License-Identifier: MIT
+ *
+ * For an image the panel shows one VitlensPrediction. In stream mode the predictions are drawn
+ * over the video (VitlensStreamOverlay), and the Timing and Model cards follow the frame
+ * worker's results: the last times, a median over a rolling window kept here, the rates, the
+ * latency, and the threads and kernel of the session that ran.
  */
 #define G_LOG_DOMAIN "vitlens-results-panel"
 
 #include "vitlens-config.h"
 
 #include <glib/gi18n.h>
+
+#include <stdlib.h>
 
 #include "vitlens-results-panel.h"
 
@@ -58,16 +65,31 @@ struct _VitlensResultsPanel
   GtkStack      *predictions_stack;
   GtkLabel      *placeholder_label;
   GtkBox        *rows_box;
+  GtkWidget     *decode_key;
   GtkLabel      *decode_label;
   GtkLabel      *preprocess_label;
   GtkLabel      *forward_label;
   GtkLabel      *median_label;
+  GtkWidget     *inference_fps_key;
+  GtkLabel      *inference_fps_label;
+  GtkWidget     *display_fps_key;
+  GtkLabel      *display_fps_label;
+  GtkWidget     *latency_key;
+  GtkLabel      *latency_label;
   GtkGrid       *model_grid;
 
   PredictionRow  rows[VIT_TOPK_MAX];
   guint          n_rows;       /* rows made so far */
   guint          n_visible;
   GtkLabel      *facts[N_FACTS];
+
+  /* stream mode */
+  gboolean       stream;
+  double         forward_window[VITLENS_RESULTS_PANEL_STREAM_WINDOW]; /* ms, a ring */
+  guint          n_forward;    /* results added to the window since it last started */
+  vit_variant    window_variant; /* what the window's times were taken with */
+  int            window_threads;
+  guint          window_model;
 };
 
 G_DEFINE_FINAL_TYPE (VitlensResultsPanel, vitlens_results_panel, GTK_TYPE_BOX)
@@ -103,6 +125,31 @@ set_label_ms (GtkLabel *label,
   g_autofree char *text = format_ms (ms);
 
   gtk_label_set_label (label, text);
+}
+
+static void
+set_label_fps (GtkLabel *label,
+               double    fps)
+{
+  g_autofree char *text = NULL;
+
+  if (!(fps > 0))
+    {
+      gtk_label_set_label (label, dash);
+      return;
+    }
+  /* Translators: a rate in frames per second */
+  text = g_strdup_printf (_("%.1f fps"), fps);
+  gtk_label_set_label (label, text);
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return (x > y) - (x < y);
 }
 
 static void
@@ -198,10 +245,17 @@ vitlens_results_panel_class_init (VitlensResultsPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, predictions_stack);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, rows_box);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, decode_key);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, decode_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, preprocess_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, forward_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, median_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, inference_fps_key);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, inference_fps_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, display_fps_key);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, display_fps_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, latency_key);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, latency_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, model_grid);
   gtk_widget_class_set_css_name (widget_class, "resultspanel");
 }
@@ -287,6 +341,24 @@ vitlens_results_panel_set_variant (VitlensResultsPanel *self,
   set_fact (self, FACT_VARIANT, vit_variant_name (variant));
 }
 
+/* No results: the placeholder, "—" everywhere, and the stream's window forgotten. */
+static void
+clear_numbers (VitlensResultsPanel *self)
+{
+  gtk_stack_set_visible_child_name (self->predictions_stack, "empty");
+  gtk_label_set_label (self->decode_label, dash);
+  gtk_label_set_label (self->preprocess_label, dash);
+  gtk_label_set_label (self->forward_label, dash);
+  gtk_label_set_label (self->median_label, dash);
+  gtk_label_set_label (self->inference_fps_label, dash);
+  gtk_label_set_label (self->display_fps_label, dash);
+  gtk_label_set_label (self->latency_label, dash);
+  set_fact (self, FACT_THREADS, NULL);
+  set_fact (self, FACT_KERNEL, NULL);
+  self->n_visible = 0;
+  self->n_forward = 0;
+}
+
 void
 vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
                                       const VitlensPrediction *prediction)
@@ -295,16 +367,11 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
 
   if (prediction == NULL)
     {
-      gtk_stack_set_visible_child_name (self->predictions_stack, "empty");
-      gtk_label_set_label (self->decode_label, dash);
-      gtk_label_set_label (self->preprocess_label, dash);
-      gtk_label_set_label (self->forward_label, dash);
-      gtk_label_set_label (self->median_label, dash);
-      set_fact (self, FACT_THREADS, NULL);
-      set_fact (self, FACT_KERNEL, NULL);
-      self->n_visible = 0;
+      clear_numbers (self);
       return;
     }
+  /* An image's answer that came late, after a stream started: the stream's numbers stay. */
+  g_return_if_fail (!self->stream);
 
   /* Same widgets, new numbers: a variant switch changes the values in place. */
   while (self->n_rows < (guint)prediction->k)
@@ -334,6 +401,97 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
   set_fact (self, FACT_VARIANT, vit_variant_name (prediction->variant));
   set_fact_take (self, FACT_THREADS, g_strdup_printf ("%d", prediction->threads));
   set_fact (self, FACT_KERNEL, prediction->kernel);
+}
+
+void
+vitlens_results_panel_set_stream (VitlensResultsPanel *self,
+                                  gboolean             stream)
+{
+  g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
+
+  self->stream = !!stream;
+  /* Stream frames arrive decoded: no decode time to show. */
+  gtk_widget_set_visible (self->decode_key, !stream);
+  gtk_widget_set_visible (GTK_WIDGET (self->decode_label), !stream);
+  gtk_widget_set_visible (self->inference_fps_key, stream);
+  gtk_widget_set_visible (GTK_WIDGET (self->inference_fps_label), stream);
+  gtk_widget_set_visible (self->display_fps_key, stream);
+  gtk_widget_set_visible (GTK_WIDGET (self->display_fps_label), stream);
+  gtk_widget_set_visible (self->latency_key, stream);
+  gtk_widget_set_visible (GTK_WIDGET (self->latency_label), stream);
+  clear_numbers (self);
+}
+
+gboolean
+vitlens_results_panel_get_stream (VitlensResultsPanel *self)
+{
+  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), FALSE);
+
+  return self->stream;
+}
+
+void
+vitlens_results_panel_add_stream_result (VitlensResultsPanel      *self,
+                                         const VitlensFrameResult *result)
+{
+  double sorted[VITLENS_RESULTS_PANEL_STREAM_WINDOW];
+  guint n;
+  double median;
+
+  g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
+  g_return_if_fail (self->stream);
+
+  if (result == NULL)
+    {
+      g_autofree char *display = g_strdup (gtk_label_get_label (self->display_fps_label));
+
+      /* Frames may still be shown while no result has come (a model loading). */
+      clear_numbers (self);
+      gtk_label_set_label (self->display_fps_label, display);
+      return;
+    }
+
+  /* Times taken with another model, variant or number of threads do not mix. */
+  if (self->n_forward > 0
+      && (result->variant != self->window_variant || result->threads != self->window_threads
+          || result->model_serial != self->window_model))
+    self->n_forward = 0;
+  self->window_variant = result->variant;
+  self->window_threads = result->threads;
+  self->window_model = result->model_serial;
+  self->forward_window[self->n_forward++ % VITLENS_RESULTS_PANEL_STREAM_WINDOW] = result->forward_ms;
+
+  /* Median of the latest VITLENS_RESULTS_PANEL_STREAM_WINDOW forward passes. */
+  n = MIN (self->n_forward, VITLENS_RESULTS_PANEL_STREAM_WINDOW);
+  memcpy (sorted, self->forward_window, n * sizeof sorted[0]);
+  qsort (sorted, n, sizeof sorted[0], compare_doubles);
+  median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+
+  set_label_ms (self->preprocess_label, result->preprocess_ms);
+  set_label_ms (self->forward_label, result->forward_ms);
+  {
+    g_autofree char *ms = format_ms (median);
+    /* Translators: the median forward time of a stream, then over how many of its latest frames */
+    g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (last %u frame)",
+                                                          "%s (last %u frames)", n),
+                                             ms, n);
+    gtk_label_set_label (self->median_label, text);
+  }
+  set_label_fps (self->inference_fps_label, result->inference_fps);
+  set_label_ms (self->latency_label, result->latency_ms);
+
+  set_fact (self, FACT_VARIANT, vit_variant_name (result->variant));
+  set_fact_take (self, FACT_THREADS, g_strdup_printf ("%d", result->threads));
+  set_fact (self, FACT_KERNEL, result->kernel);
+}
+
+void
+vitlens_results_panel_set_display_fps (VitlensResultsPanel *self,
+                                       double               fps)
+{
+  g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
+
+  set_label_fps (self->display_fps_label, fps);
 }
 
 guint
@@ -378,6 +536,12 @@ vitlens_results_panel_get_fact (VitlensResultsPanel *self,
     return gtk_label_get_label (self->forward_label);
   if (g_str_equal (key, "median"))
     return gtk_label_get_label (self->median_label);
+  if (g_str_equal (key, "inference-fps"))
+    return gtk_label_get_label (self->inference_fps_label);
+  if (g_str_equal (key, "display-fps"))
+    return gtk_label_get_label (self->display_fps_label);
+  if (g_str_equal (key, "latency"))
+    return gtk_label_get_label (self->latency_label);
   for (guint f = 0; f < N_FACTS; f++)
     if (g_str_equal (key, fact_titles[f].key))
       return gtk_label_get_label (self->facts[f]);

@@ -8,12 +8,16 @@
 #include <gtk/gtk.h>
 
 #include "vitlens-classifier.h"
+#include "vitlens-frame-worker.h"
 
 G_BEGIN_DECLS
 
 #define VITLENS_TYPE_RESULTS_PANEL (vitlens_results_panel_get_type ())
 
 G_DECLARE_FINAL_TYPE (VitlensResultsPanel, vitlens_results_panel, VITLENS, RESULTS_PANEL, GtkBox)
+
+/* Stream mode takes its median forward pass over this many results, the latest ones. */
+#define VITLENS_RESULTS_PANEL_STREAM_WINDOW 64
 
 GtkWidget  *vitlens_results_panel_new            (void);
 /* NULL: no model. */
@@ -29,13 +33,33 @@ void        vitlens_results_panel_set_placeholder (VitlensResultsPanel    *self,
 void        vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
                                                   const VitlensPrediction *prediction);
 
+/* Stream mode (a camera, the test pattern, a video): the predictions are drawn over the video,
+ * so the panel shows its placeholder; the Timing card has no decode row but the inference and
+ * display rates and the latency, and is fed by vitlens_results_panel_add_stream_result(). Either
+ * way the numbers start again from "—". */
+void        vitlens_results_panel_set_stream     (VitlensResultsPanel     *self,
+                                                  gboolean                 stream);
+/* A frame worker's result: the last preprocess and forward times, the median forward pass over
+ * the last VITLENS_RESULTS_PANEL_STREAM_WINDOW results (it starts again when the model, variant
+ * or threads change), the inference rate, the latency, and the session's variant, threads and
+ * kernel. NULL: no result yet (the stream restarted). */
+void        vitlens_results_panel_add_stream_result (VitlensResultsPanel      *self,
+                                                  const VitlensFrameResult *result);
+/* Frames shown per second; < 0: not known. */
+void        vitlens_results_panel_set_display_fps (VitlensResultsPanel    *self,
+                                                  double                   fps);
+
 /* What is on screen, for tests and accessibility checks. */
 guint       vitlens_results_panel_get_n_rows     (VitlensResultsPanel     *self);
 const char *vitlens_results_panel_get_row_label  (VitlensResultsPanel     *self,
                                                   guint                    row);
 const char *vitlens_results_panel_get_row_percent (VitlensResultsPanel    *self,
                                                   guint                    row);
+/* "decode", "preprocess", "forward", "median", "inference-fps", "display-fps", "latency" (the
+ * Timing card), or a fact of the Model card: "name", "architecture", "parameters", "file-size",
+ * "input", "classes", "variant", "threads", "kernel". */
 const char *vitlens_results_panel_get_fact       (VitlensResultsPanel     *self,
                                                   const char              *key);
+gboolean    vitlens_results_panel_get_stream     (VitlensResultsPanel     *self);
 
 G_END_DECLS

@@ -314,6 +314,102 @@ action_compare_reset (GSimpleAction *action,
   vitlens_compare_view_reset (self->compare_view);
 }
 
+/* Write the three files and say which, or show why not. */
+static void
+export_comparison (VitlensWindow *self,
+                   const char    *path)
+{
+  g_auto(GStrv) paths = vitlens_compare_view_export_paths (path);
+  g_autoptr(GError) error = NULL;
+
+  if (!vitlens_compare_view_export (self->compare_view, path, &error))
+    {
+      /* Translators: %s says why, e.g. "Permission denied" */
+      g_autofree char *message = g_strdup_printf (_("The comparison was not saved: %s"), error->message);
+
+      vitlens_window_show_error (self, message);
+    }
+  else
+    {
+      g_autofree char *csv = g_path_get_basename (paths[0]);
+      g_autofree char *md = g_path_get_basename (paths[1]);
+      g_autofree char *png = g_path_get_basename (paths[2]);
+      g_autofree char *tooltip = g_strjoinv ("\n", paths);
+      /* Translators: the confirmation after Export…; the CSV, Markdown and PNG files' names */
+      g_autofree char *message = g_strdup_printf (_("Saved %s, %s and %s"), csv, md, png);
+
+      _vitlens_window_show_notice (self, message, tooltip);
+    }
+}
+
+static void
+on_replace_response (GtkDialog     *dialog,
+                     int            response,
+                     VitlensWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    export_comparison (self, g_object_get_data (G_OBJECT (dialog), "vitlens-export-path"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+void
+vitlens_window_export_comparison (VitlensWindow *self,
+                                  GFile         *file)
+{
+  g_autofree char *path = NULL;
+  g_auto(GStrv) paths = NULL;
+  g_autoptr(GPtrArray) existing = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *folder_name = NULL;
+  g_autofree char *names = NULL;
+  GtkWidget *dialog;
+  GtkWidget *replace;
+
+  g_return_if_fail (VITLENS_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      vitlens_window_show_error (self, _("The comparison can only be saved in a local folder"));
+      return;
+    }
+
+  /* The chooser asked about the name typed; BASE.csv, .md and .png are the window's to ask. */
+  paths = vitlens_compare_view_export_paths (path);
+  existing = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; paths[i] != NULL; i++)
+    if (!g_str_equal (paths[i], path) && g_file_test (paths[i], G_FILE_TEST_EXISTS))
+      g_ptr_array_add (existing, g_path_get_basename (paths[i]));
+  if (existing->len == 0)
+    {
+      export_comparison (self, path);
+      return;
+    }
+
+  g_ptr_array_add (existing, NULL);
+  names = g_strjoinv ("\n", (char **)existing->pdata);
+  folder = g_path_get_dirname (paths[0]);
+  folder_name = g_filename_display_basename (folder);
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s",
+                                   g_dngettext (GETTEXT_PACKAGE, "Replace the existing file?",
+                                                "Replace the existing files?", existing->len - 1));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            /* Translators: %s is a folder's name; the files' names follow, one a line */
+                                            g_dngettext (GETTEXT_PACKAGE, "This file in “%s” will be overwritten:\n%s",
+                                                         "These files in “%s” will be overwritten:\n%s",
+                                                         existing->len - 1),
+                                            folder_name, names);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  replace = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Replace"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (replace, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_object_set_data_full (G_OBJECT (dialog), "vitlens-export-path", g_steal_pointer (&path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_replace_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 on_export_chosen (GtkNativeDialog *native,
                   int              response,
@@ -322,18 +418,9 @@ on_export_chosen (GtkNativeDialog *native,
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-      g_autofree char *path = file ? g_file_get_path (file) : NULL;
-      g_autoptr(GError) error = NULL;
 
-      if (path == NULL)
-        vitlens_window_show_error (self, _("The comparison can only be saved in a local folder"));
-      else if (!vitlens_compare_view_export (self->compare_view, path, &error))
-        {
-          /* Translators: %s says why, e.g. "Permission denied" */
-          g_autofree char *message = g_strdup_printf (_("The comparison was not saved: %s"), error->message);
-
-          vitlens_window_show_error (self, message);
-        }
+      if (file != NULL)
+        vitlens_window_export_comparison (self, file);
     }
 
   gtk_native_dialog_destroy (native);

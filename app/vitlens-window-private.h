@@ -34,6 +34,7 @@ typedef enum
 } Source;
 
 #define DISPLAY_FPS_WINDOW 30
+#define NOTICE_SECONDS     5
 
 /* Compare mode's newest-frame slot, filled on the streaming thread (vitlens-window-compare.c). */
 typedef struct _CompareSlot CompareSlot;
@@ -69,6 +70,8 @@ struct _VitlensWindow
   GtkSpinner          *busy_spinner;
   GtkRevealer         *banner_revealer;
   GtkLabel            *banner_label;
+  GtkRevealer         *notice_revealer;
+  GtkLabel            *notice_label;
   GtkWidget           *image_area;
   GtkStack            *image_stack;
   GtkSpinner          *loading_spinner;
@@ -97,6 +100,7 @@ struct _VitlensWindow
   guint                n_pending;          /* decodes, loads and classifications under way */
   guint                n_model_loads;
   ErrorSource          error_source;
+  guint                notice_timeout;     /* hides the notice; 0: none pending */
 
   /* compare mode (vitlens-window-compare.c) */
   gboolean             compare;            /* on: every variant side by side */
@@ -132,6 +136,11 @@ void _vitlens_window_show_error_from  (VitlensWindow *self,
                                        const char    *message);
 void _vitlens_window_hide_error_from  (VitlensWindow *self,
                                        ErrorSource    source);
+/* A short confirmation under the header bar ("Saved …"), gone after NOTICE_SECONDS;
+ * @tooltip (may be NULL) tells more, e.g. the full paths. */
+void _vitlens_window_show_notice      (VitlensWindow *self,
+                                       const char    *message,
+                                       const char    *tooltip);
 void _vitlens_window_update_page      (VitlensWindow *self);
 void _vitlens_window_classify_current (VitlensWindow *self);
 void _vitlens_window_begin_busy (VitlensWindow *self);

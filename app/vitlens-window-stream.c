@@ -13,7 +13,9 @@
  * (vitlens-window-compare.c).
  *
  * States map to the stream page's status (starting, paused, ended, no camera, failed) and to
- * the banner; whatever fails, the source buttons and the camera list stay usable.
+ * the banner; whatever fails, the source buttons and the camera list stay usable. While a
+ * stream plays, the sidebar's results panel is in stream mode and follows the same results as
+ * the overlay (times, rates, latency, and the threads and kernel of the session).
  */
 #define G_LOG_DOMAIN "vitlens-window"
 
@@ -275,6 +277,11 @@ clear_frames (VitlensWindow *self)
   gtk_picture_set_paintable (self->stream_picture, NULL);
   vitlens_stream_overlay_set_result (self->stream_overlay, NULL);
   vitlens_stream_overlay_set_display_fps (self->stream_overlay, -1);
+  if (self->source != SOURCE_IMAGE)
+    {
+      vitlens_results_panel_add_stream_result (self->results_panel, NULL);
+      vitlens_results_panel_set_display_fps (self->results_panel, -1);
+    }
   if (self->compare)
     vitlens_compare_view_set_preview (self->compare_view, NULL);
 }
@@ -330,8 +337,12 @@ on_frame (VitlensCamera *camera,
       gint64 oldest = self->display_times[(n + 1 - m) % DISPLAY_FPS_WINDOW];
 
       if (now > oldest)
-        vitlens_stream_overlay_set_display_fps (self->stream_overlay,
-                                                (m - 1) * (double)G_USEC_PER_SEC / (now - oldest));
+        {
+          double fps = (m - 1) * (double)G_USEC_PER_SEC / (now - oldest);
+
+          vitlens_stream_overlay_set_display_fps (self->stream_overlay, fps);
+          vitlens_results_panel_set_display_fps (self->results_panel, fps);
+        }
     }
   if (n == 0)
     update_actions (self);
@@ -350,6 +361,7 @@ on_result (VitlensFrameWorker *worker,
   self->result = vitlens_frame_result_ref (result);
   self->n_results_shown++;
   vitlens_stream_overlay_set_result (self->stream_overlay, result);
+  vitlens_results_panel_add_stream_result (self->results_panel, result);
 }
 
 static void
@@ -582,6 +594,11 @@ _vitlens_window_set_source (VitlensWindow *self,
     {
       _vitlens_window_hide_error_from (self, ERROR_FROM_STREAM);
       vitlens_compare_view_reset (self->compare_view);
+      /* The sidebar: the stream's numbers, or the image's results again. */
+      vitlens_results_panel_set_stream (self->results_panel, source != SOURCE_IMAGE);
+      if (source == SOURCE_IMAGE && self->prediction != NULL && self->prediction->image == self->image
+          && self->prediction->variant == self->variant)
+        vitlens_results_panel_set_prediction (self->results_panel, self->prediction);
     }
 
   switch (source)
@@ -717,6 +734,15 @@ save_snapshot (VitlensWindow      *self,
                                   result ? footer->str : NULL, path, error);
   for (int i = 0; i < n; i++)
     g_free (fallbacks[i]);
+
+  if (ok)
+    {
+      g_autofree char *file_name = g_path_get_basename (path);
+      /* Translators: the confirmation after a snapshot; %s is the PNG file's name */
+      g_autofree char *message = g_strdup_printf (_("Saved %s"), file_name);
+
+      _vitlens_window_show_notice (self, message, path);
+    }
   return ok;
 }
 
@@ -813,6 +839,8 @@ action_snapshot (GSimpleAction *action,
 
       gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
     }
+  /* No question of ours before replacing a file: in SAVE mode GTK 4's chooser (and the portal's)
+   * asks by itself. */
   g_signal_connect_object (native, "response", G_CALLBACK (on_snapshot_chosen), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
 }

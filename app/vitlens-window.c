@@ -105,6 +105,37 @@ hide_error (VitlensWindow *self)
   gtk_revealer_set_reveal_child (self->banner_revealer, FALSE);
 }
 
+static void
+hide_notice (VitlensWindow *self)
+{
+  g_clear_handle_id (&self->notice_timeout, g_source_remove);
+  gtk_revealer_set_reveal_child (self->notice_revealer, FALSE);
+}
+
+static gboolean
+notice_timeout_cb (gpointer data)
+{
+  VitlensWindow *self = data;
+
+  self->notice_timeout = 0;
+  gtk_revealer_set_reveal_child (self->notice_revealer, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_vitlens_window_show_notice (VitlensWindow *self,
+                             const char    *message,
+                             const char    *tooltip)
+{
+  g_debug ("Notice shown: %s", message);
+  gtk_label_set_label (self->notice_label, message);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->notice_label), tooltip);
+  gtk_revealer_set_reveal_child (self->notice_revealer, TRUE);
+  /* A newer notice gets its own NOTICE_SECONDS. */
+  g_clear_handle_id (&self->notice_timeout, g_source_remove);
+  self->notice_timeout = g_timeout_add_seconds (NOTICE_SECONDS, notice_timeout_cb, self);
+}
+
 /* A good image clears an error about an image, not one about the model. */
 void
 _vitlens_window_hide_error_from (VitlensWindow *self,
@@ -351,7 +382,10 @@ classify_done (GObject      *object,
   if (prediction->image != self->image || prediction->variant != self->variant)
     return;
 
-  vitlens_results_panel_set_prediction (self->results_panel, prediction);
+  /* A stream started meanwhile: the panel shows the stream's numbers; these come back with
+   * the image. */
+  if (self->source == SOURCE_IMAGE)
+    vitlens_results_panel_set_prediction (self->results_panel, prediction);
   g_clear_pointer (&self->prediction, vitlens_prediction_free);
   self->prediction = g_steal_pointer (&prediction);
 }
@@ -841,6 +875,14 @@ action_dismiss_error (GSimpleAction *action,
   hide_error (VITLENS_WINDOW (user_data));
 }
 
+static void
+action_dismiss_notice (GSimpleAction *action,
+                       GVariant      *param,
+                       gpointer       user_data)
+{
+  hide_notice (VITLENS_WINDOW (user_data));
+}
+
 static const GActionEntry win_entries[] = {
   { .name = "open", .activate = action_open },
   { .name = "open-model", .activate = action_open_model },
@@ -853,6 +895,7 @@ static const GActionEntry win_entries[] = {
   { .name = "previous-image", .activate = action_previous_image },
   { .name = "next-image", .activate = action_next_image },
   { .name = "dismiss-error", .activate = action_dismiss_error },
+  { .name = "dismiss-notice", .activate = action_dismiss_notice },
 };
 
 static void
@@ -960,6 +1003,7 @@ vitlens_window_dispose (GObject *object)
 
   /* The camera first: stopping it joins its streaming threads, so no frame comes after. */
   _vitlens_window_dispose_stream (self);
+  g_clear_handle_id (&self->notice_timeout, g_source_remove);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_WINDOW);
 
@@ -1058,6 +1102,8 @@ vitlens_window_class_init (VitlensWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, busy_spinner);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, banner_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, notice_revealer);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, notice_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, image_area);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, image_stack);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, loading_spinner);
@@ -1150,6 +1196,16 @@ vitlens_window_get_error_message (VitlensWindow *self)
   if (!gtk_revealer_get_reveal_child (self->banner_revealer))
     return NULL;
   return gtk_label_get_label (self->banner_label);
+}
+
+const char *
+vitlens_window_get_notice (VitlensWindow *self)
+{
+  g_return_val_if_fail (VITLENS_IS_WINDOW (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->notice_revealer))
+    return NULL;
+  return gtk_label_get_label (self->notice_label);
 }
 
 VitlensResultsPanel *

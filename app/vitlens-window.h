@@ -38,10 +38,15 @@ void                 vitlens_window_load_model         (VitlensWindow      *self
 /* Play a video file (the Video source). Dropped and opened video files come here too. */
 void                 vitlens_window_open_video         (VitlensWindow      *self,
                                                         GFile              *file);
-/* The frame shown, with its results drawn on it, as PNG. */
+/* The frame shown, with its results drawn on it, as PNG; the window says it was saved. */
 gboolean             vitlens_window_save_snapshot      (VitlensWindow      *self,
                                                         const char         *path,
                                                         GError            **error);
+/* What Export… does with the file chosen (a base name; a .csv, .md or .png typed is dropped):
+ * asks before replacing BASE.csv, BASE.md or BASE.png if any exists (other than @file itself,
+ * which the file chooser asked about), writes them and says so, or shows the error. */
+void                 vitlens_window_export_comparison  (VitlensWindow      *self,
+                                                        GFile              *file);
 /* Show an error in the window's banner. */
 void                 vitlens_window_show_error         (VitlensWindow      *self,
                                                         const char         *message);
@@ -51,6 +56,8 @@ gboolean             vitlens_window_get_busy           (VitlensWindow      *self
 vit_variant          vitlens_window_get_variant        (VitlensWindow      *self);
 VitlensImage        *vitlens_window_get_image          (VitlensWindow      *self);
 const char          *vitlens_window_get_error_message  (VitlensWindow      *self);
+/* The confirmation shown ("Saved …"); NULL when none is. */
+const char          *vitlens_window_get_notice         (VitlensWindow      *self);
 VitlensResultsPanel *vitlens_window_get_results_panel  (VitlensWindow      *self);
 GtkWidget           *vitlens_window_get_variant_button (VitlensWindow      *self,
                                                         vit_variant         variant);

@@ -8,8 +8,10 @@
  * are compared with what the engine says for the same file; variants, broken images and
  * broken models, several files, paste, preferences, and a render of the window to PNG.
  * Compare mode on an image and on the test pattern (columns, agreement, export to CSV,
- * Markdown and PNG), the test pattern streaming with results, pause, snapshot, videos that end
- * and files that are no video. Test images and videos are written here, into a temporary folder.
+ * Markdown and PNG; the window's confirmation, and its question before replacing files), the
+ * test pattern streaming with results (over the video and in the sidebar's stream mode), pause,
+ * snapshot and its confirmation, videos that end and files that are no video. Test images and
+ * videos are written here, into a temporary folder.
  *
  * Environment (set by tests/meson.build): VITLENS_FIXTURES (tests/fixtures),
  * GSETTINGS_SCHEMA_DIR, GSETTINGS_BACKEND=memory, GTK_A11Y=none, VITLENS_TEST_OUTDIR.
@@ -902,6 +904,105 @@ assert_png (const char *path,
   }
 }
 
+/* The question a window asks in a GtkMessageDialog (replace files?); NULL when none is up. */
+static GtkMessageDialog *
+find_message_dialog (VitlensWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkMessageDialog *found = NULL;
+
+  for (guint i = 0; found == NULL && i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_MESSAGE_DIALOG (toplevel) && gtk_widget_get_visible (GTK_WIDGET (toplevel))
+          && gtk_window_get_transient_for (toplevel) == GTK_WINDOW (window))
+        found = GTK_MESSAGE_DIALOG (toplevel); /* the list of toplevels keeps it */
+    }
+  return found;
+}
+
+static char *
+dialog_text (GtkMessageDialog *dialog,
+             const char       *property)
+{
+  char *text = NULL;
+
+  g_object_get (dialog, property, &text, NULL);
+  return text;
+}
+
+/* What Export… does with a name chosen: writes the three files and says so; asks first when
+ * they exist, and leaves them alone when told no. */
+static void
+assert_window_export (VitlensWindow *window)
+{
+  g_autofree char *base = test_path ("comparison-window");
+  g_autofree char *typed = g_strconcat (base, ".csv", NULL);
+  g_auto(GStrv) paths = vitlens_compare_view_export_paths (base);
+  g_autoptr(GFile) file = g_file_new_for_path (base);
+  g_autoptr(GFile) typed_file = g_file_new_for_path (typed);
+  g_autofree char *csv = NULL;
+  GtkMessageDialog *dialog;
+
+  g_assert_null (vitlens_window_get_notice (window));
+  vitlens_window_export_comparison (window, file);
+  g_assert_null (find_message_dialog (window));
+  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_cmpstr (vitlens_window_get_notice (window), ==,
+                   "Saved comparison-window.csv, comparison-window.md and comparison-window.png");
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (g_file_test (paths[i], G_FILE_TEST_IS_REGULAR));
+
+  /* Again: the files exist, the window asks, naming them; No leaves them as they are. */
+  activate (window, "dismiss-notice", NULL);
+  g_assert_null (vitlens_window_get_notice (window));
+  g_assert_true (g_file_set_contents (paths[0], "old", -1, NULL));
+  vitlens_window_export_comparison (window, file);
+  dialog = find_message_dialog (window);
+  g_assert_nonnull (dialog);
+  {
+    g_autofree char *text = dialog_text (dialog, "text");
+    g_autofree char *secondary = dialog_text (dialog, "secondary-text");
+
+    g_test_message ("Asked: %s / %s", text, secondary);
+    g_assert_cmpstr (text, ==, "Replace the existing files?");
+    for (guint i = 0; i < 3; i++)
+      {
+        g_autofree char *name = g_path_get_basename (paths[i]);
+        g_assert_nonnull (strstr (secondary, name));
+      }
+  }
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  spin (50);
+  g_assert_null (find_message_dialog (window));
+  g_assert_null (vitlens_window_get_notice (window));
+  g_assert_true (g_file_get_contents (paths[0], &csv, NULL, NULL));
+  g_assert_cmpstr (csv, ==, "old");
+  g_clear_pointer (&csv, g_free);
+
+  /* A name typed with .csv: the chooser asked about that one; the window asks about the rest. */
+  vitlens_window_export_comparison (window, typed_file);
+  dialog = find_message_dialog (window);
+  g_assert_nonnull (dialog);
+  {
+    g_autofree char *secondary = dialog_text (dialog, "secondary-text");
+
+    g_assert_null (strstr (secondary, "comparison-window.csv"));
+    g_assert_nonnull (strstr (secondary, "comparison-window.md"));
+    g_assert_nonnull (strstr (secondary, "comparison-window.png"));
+  }
+
+  /* Yes: written, and said. */
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  spin (50);
+  g_assert_null (find_message_dialog (window));
+  g_assert_true (g_file_get_contents (paths[0], &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "variant,median_ms,"));
+  g_assert_cmpstr (vitlens_window_get_notice (window), ==,
+                   "Saved comparison-window.csv, comparison-window.md and comparison-window.png");
+}
+
 /* Export, then read every file back: CSV rows and fields, Markdown table, PNG header. */
 static void
 assert_export (VitlensCompareView *view,
@@ -1067,6 +1168,7 @@ test_compare_image (void)
   g_assert_cmpuint (agree, ==, 2);
 
   assert_export (view, "comparison", FALSE);
+  assert_window_export (window);
   gtk_test_widget_wait_for_draw (vitlens_compare_view_get_chart_area (view));
   g_free (render_widget (GTK_WIDGET (window), "compare"));
 
@@ -1096,15 +1198,49 @@ test_compare_image (void)
   close_window (window);
 }
 
+/* The sidebar in stream mode: every number of the Timing card and the session's facts. */
+static void
+assert_stream_panel (VitlensWindow *window,
+                     const char    *variant)
+{
+  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  const char *threads = vitlens_results_panel_get_fact (panel, "threads");
+
+  g_assert_true (vitlens_results_panel_get_stream (panel));
+  for (const char **key = (const char *[]) { "preprocess", "forward", "median", "inference-fps", "display-fps",
+                                             "latency", "threads", "kernel", NULL }; *key; key++)
+    {
+      g_test_message ("sidebar %s: %s", *key, vitlens_results_panel_get_fact (panel, *key));
+      g_assert_cmpstr (vitlens_results_panel_get_fact (panel, *key), !=, "—");
+    }
+  g_assert_true (g_str_has_suffix (vitlens_results_panel_get_fact (panel, "forward"), " ms"));
+  g_assert_true (g_str_has_suffix (vitlens_results_panel_get_fact (panel, "inference-fps"), " fps"));
+  g_assert_true (g_str_has_suffix (vitlens_results_panel_get_fact (panel, "display-fps"), " fps"));
+  g_assert_true (g_str_has_suffix (vitlens_results_panel_get_fact (panel, "median"), " frames)")
+                 || g_str_has_suffix (vitlens_results_panel_get_fact (panel, "median"), " frame)"));
+  g_assert_cmpint (atoi (threads), >=, 1);
+  g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "variant"), ==, variant);
+  /* The predictions are over the video, not in the sidebar. */
+  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+}
+
 static void
 test_stream_test_pattern (void)
 {
   VitlensWindow *window = new_window (model_path);
   VitlensStreamOverlay *overlay = vitlens_window_get_stream_overlay (window);
+  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
   GListModel *cameras = vitlens_window_get_camera_list (window);
   g_autofree char *snap = test_path ("snapshot.png");
+  g_autofree char *image = write_image ("before-stream.png", 80, 60, 2);
   guint64 frames, results;
   int width, height;
+
+  /* An image first: its results come back when the stream stops. */
+  drop_path (window, image);
+  wait_idle (window);
+  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_false (vitlens_results_panel_get_stream (panel));
 
   /* The test pattern, through the camera list's entry. */
   activate (window, "camera", g_variant_new_string ("test-pattern"));
@@ -1124,14 +1260,20 @@ test_stream_test_pattern (void)
       g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, *key), !=, "—");
     }
   g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "fp32");
+  assert_stream_panel (window, "fp32");
   g_free (render_widget (GTK_WIDGET (window), "stream"));
 
-  /* Another variant takes effect on the next frames. */
+  /* Another variant takes effect on the next frames; the median starts again with it. */
   if (model_supports (VIT_VARIANT_INT8))
     {
+      guint64 before = vitlens_window_get_n_stream_results (window);
+
       activate (window, "variant", g_variant_new_string ("int8"));
       wait_stream (window, 1, 3);
       g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "int8");
+      assert_stream_panel (window, "int8");
+      g_assert_cmpint (atoi (strstr (vitlens_results_panel_get_fact (panel, "median"), "(last ") + 6), <=,
+                       (int)(vitlens_window_get_n_stream_results (window) - before));
     }
 
   /* Pause freezes the frame and the results. */
@@ -1144,20 +1286,32 @@ test_stream_test_pattern (void)
   g_assert_cmpuint (vitlens_window_get_n_frames_shown (window), ==, frames);
   g_assert_cmpuint (vitlens_window_get_n_stream_results (window), ==, results);
 
-  /* The snapshot: the frame at its own size, labels drawn on it. */
+  /* The snapshot: the frame at its own size, labels drawn on it; the window says so, for a
+   * few seconds. */
+  g_assert_null (vitlens_window_get_notice (window));
   g_assert_true (vitlens_window_save_snapshot (window, snap, NULL));
   assert_png (snap, &width, &height);
   g_assert_cmpint (width, ==, 640);
   g_assert_cmpint (height, ==, 480);
+  g_assert_cmpstr (vitlens_window_get_notice (window), ==, "Saved snapshot.png");
+  g_assert_null (vitlens_window_get_error_message (window));
+  g_free (render_widget (GTK_WIDGET (window), "snapshot-notice"));
+  spin (5500);
+  g_assert_null (vitlens_window_get_notice (window));
 
   activate (window, "play-pause", NULL);
   wait_state (window, VITLENS_CAMERA_STATE_PLAYING);
   wait_stream (window, 3, 1);
 
-  /* Back to images: the stream stops. */
+  /* Back to images: the stream stops, the sidebar shows the image's results again. */
   activate (window, "source", g_variant_new_string ("image"));
   g_assert_cmpint (vitlens_camera_get_state (vitlens_window_get_camera (window)), ==, VITLENS_CAMERA_STATE_IDLE);
-  g_assert_cmpstr (vitlens_window_get_page (window), !=, "stream");
+  g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
+  g_assert_false (vitlens_results_panel_get_stream (panel));
+  wait_idle (window);
+  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "decode"), !=, "—");
+  g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "inference-fps"), ==, "—");
 
   close_window (window);
 }
