@@ -200,7 +200,7 @@ int cli_bench(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'v': variants_arg = optarg; break;
         case 't':
-            if (!cli_parse_int("--threads", optarg, 1, 256, &threads))
+            if (!cli_parse_int("--threads", optarg, 0, 256, &threads))
                 return 2;
             break;
         case 'r':
@@ -293,16 +293,11 @@ int cli_bench(int argc, char **argv)
 
     /* fp32 is row 0, the reference for reduction and agreement, whenever the model has it (an
      * int8 .vitq file has no fp32 weights: then the first variant asked for is the reference) */
-    int have_fp32 = vit_model_supports(model, VIT_VARIANT_FP32);
-    nrows = 0;
-    if (have_fp32)
-        rows[nrows++].variant = VIT_VARIANT_FP32;
-    for (int v = 0; v < nv; v++)
-        if (vars[v] != VIT_VARIANT_FP32 || !have_fp32)
-            rows[nrows++].variant = vars[v];
-    int show_fp32 = !have_fp32;
-    for (int v = 0; v < nv; v++)
-        show_fp32 |= vars[v] == VIT_VARIANT_FP32;
+    int have_fp32 = vit_model_supports(model, VIT_VARIANT_FP32), show_fp32;
+    vit_variant planned[MAX_VARIANTS + 1];
+    nrows = cli_plan_variants(model, vars, nv, planned, &show_fp32);
+    for (int r = 0; r < nrows; r++)
+        rows[r].variant = planned[r];
     if (nrows == 0 && !want_lite) {
         cli_error("bench: no variant to run");
         status = 2;

@@ -96,6 +96,22 @@ int cli_parse_variants(const char *list, vit_variant *out, int max)
     return n;
 }
 
+int cli_plan_variants(const vit_model *m, const vit_variant *asked, int n, vit_variant *out,
+                      int *show_first)
+{
+    int have_fp32 = vit_model_supports(m, VIT_VARIANT_FP32), count = 0;
+    if (have_fp32)
+        out[count++] = VIT_VARIANT_FP32;
+    *show_first = !have_fp32;
+    for (int v = 0; v < n; v++) {
+        if (asked[v] == VIT_VARIANT_FP32)
+            *show_first = 1;
+        if (asked[v] != VIT_VARIANT_FP32 || !have_fp32)
+            out[count++] = asked[v];
+    }
+    return count;
+}
+
 void cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);

@@ -25,6 +25,13 @@ const char *cli_model_display_name(const char *path);
 /* Split "fp32,int8" into variants; returns the count or -1 after printing an error. */
 int cli_parse_variants(const char *list, vit_variant *out, int max);
 
+/* The variants to run, reference first: fp32 whenever the model has it (reduction and agreement
+ * are measured against it, so it runs even when not asked for), else the first variant asked
+ * (an int8 .vitq has no fp32 weights). *show_first tells whether row 0 was asked for and is to be
+ * printed. out holds n + 1 entries; returns the count. */
+int cli_plan_variants(const vit_model *m, const vit_variant *asked, int n, vit_variant *out,
+                      int *show_first);
+
 /* Write s as a JSON string literal (with quotes). */
 void cli_json_string(FILE *f, const char *s);
 

@@ -120,15 +120,11 @@ int cli_eval(int argc, char **argv)
     /* fp32 runs first whenever the model has it: it is what agreement is measured against */
     eval_row rows[MAX_VARIANTS + 1];
     memset(rows, 0, sizeof rows);
-    int have_fp32 = vit_model_supports(model, VIT_VARIANT_FP32), nrows = 0, status = 0;
-    if (have_fp32)
-        rows[nrows++].variant = VIT_VARIANT_FP32;
-    for (int v = 0; v < nv; v++)
-        if (vars[v] != VIT_VARIANT_FP32 || !have_fp32)
-            rows[nrows++].variant = vars[v];
-    int show_fp32 = !have_fp32;
-    for (int v = 0; v < nv; v++)
-        show_fp32 |= vars[v] == VIT_VARIANT_FP32;
+    int show_fp32, status = 0;
+    vit_variant planned[MAX_VARIANTS + 1];
+    int nrows = cli_plan_variants(model, vars, nv, planned, &show_fp32);
+    for (int r = 0; r < nrows; r++)
+        rows[r].variant = planned[r];
     vit_error err = {0};
     for (int r = 0; r < nrows; r++) {
         vit_session_opts o = vit_session_opts_default();
