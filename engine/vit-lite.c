@@ -554,6 +554,16 @@ static int bind_linear(reader *r, const vit_model_info *i, int32_t layer, int32_
                      (double)ql->scale[j], (int)j);
             return 0;
         }
+    /* A row sum adds up k int8 weights; any other value comes from a crafted file and would
+     * overflow the int32 epilogue (-zp * row_sum; found by tests/fuzz/fuzz-vitl.c). */
+    for (int32_t j = 0; j < n; j++)
+        if (ql->row_sum[j] < -128 * (int64_t)k || ql->row_sum[j] > 127 * (int64_t)k) {
+            linear_name(nm, sizeof nm, i, layer, "rowsum");
+            vit_fail(r->err, VIT_ERR_FORMAT,
+                     "%s: %s has %d in row %d, more than %d int8 weights can add up to",
+                     r->fname, nm, (int)ql->row_sum[j], (int)j, (int)k);
+            return 0;
+        }
     return 1;
 }
 
