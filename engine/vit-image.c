@@ -193,9 +193,14 @@ static int exif_orientation(const uint8_t *t, size_t n)
         case 6: value = (int8_t)v[0]; break;                          /* SBYTE */
         case 8: value = (int16_t)exif_u16(v, be); break;              /* SSHORT */
         case 9: value = (int32_t)exif_u32(v, be); break;              /* SLONG */
-        case 16: value = be ? (int64_t)exif_u32(v + 4, be) | (int64_t)exif_u32(v, be) << 32
-                            : (int64_t)exif_u32(v, be) | (int64_t)exif_u32(v + 4, be) << 32;
-            break;                                                    /* LONG8 */
+        case 16: {                                                    /* LONG8 */
+            /* unsigned: a high word >= 2^31 shifted as int64_t overflowed (UB; found by
+             * tests/fuzz/fuzz-png.c); only 2..8 can match anyway */
+            const uint64_t u = be ? (uint64_t)exif_u32(v + 4, be) | (uint64_t)exif_u32(v, be) << 32
+                                  : (uint64_t)exif_u32(v, be) | (uint64_t)exif_u32(v + 4, be) << 32;
+            value = u <= 8 ? (int64_t)u : 0;
+            break;
+        }
         case 5: case 10: {                                            /* (S)RATIONAL */
             int64_t num = type == 5 ? (int64_t)exif_u32(v, be) : (int32_t)exif_u32(v, be);
             int64_t den = type == 5 ? (int64_t)exif_u32(v + 4, be) : (int32_t)exif_u32(v + 4, be);

@@ -27,7 +27,7 @@
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                          \
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                    \
     __has_feature(memory_sanitizer)
 #define UNDER_SANITIZER 1
 #endif
@@ -553,7 +553,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test-limits FIXTURES_DIR\n");
         return 2;
     }
-    snprintf(tmp, sizeof tmp, "%s/vitlens-limits-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(tmp, sizeof tmp, "%s/vitlens-limits-XXXXXX", tmpdir);
     if (!mkdtemp(tmp)) {
         perror("mkdtemp");
         return 2;

@@ -270,7 +270,8 @@ static void *load_worker(void *arg)
             st = run_once(m, &configs[lc->config], f->input[0], logits, &err);
             int ok = st == VIT_OK &&
                      same(&configs[lc->config], logits, f->ref[lc->config][0], f->k, &d);
-            note(w, ok, "%s: result differs from the reference (%g) %s", lc->path, (double)d, err.msg);
+            note(w, ok, "%s: result differs from the reference (%g) %s", lc->path, (double)d,
+                 err.msg);
             vit_model_free(m);
         }
     }
@@ -330,7 +331,8 @@ int main(int argc, char **argv)
     }
     if (argc > 2)
         rounds = atoi(argv[2]) > 0 ? atoi(argv[2]) : rounds;
-    snprintf(tmp, sizeof tmp, "%s/vitlens-reentrant-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(tmp, sizeof tmp, "%s/vitlens-reentrant-XXXXXX", tmpdir);
     if (!mkdtemp(tmp)) {
         perror("mkdtemp");
         return 2;

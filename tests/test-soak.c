@@ -18,7 +18,7 @@
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                          \
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                    \
     __has_feature(memory_sanitizer)
 #define UNDER_SANITIZER 1
 #endif
@@ -155,7 +155,8 @@ int main(int argc, char **argv)
     double seconds = UNDER_SANITIZER ? 5 : 20;
     if (getenv("VITLENS_SOAK_SECONDS"))
         seconds = atof(getenv("VITLENS_SOAK_SECONDS"));
-    snprintf(tmp, sizeof tmp, "%s/vitlens-soak-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(tmp, sizeof tmp, "%s/vitlens-soak-XXXXXX", tmpdir);
     if (!mkdtemp(tmp)) {
         perror("mkdtemp");
         return 2;

@@ -3,8 +3,8 @@
  *   - fuzz_synth_model(): a small, valid timm-layout safetensors file made in memory, for the
  *     harnesses that fuzz what comes with a model (config.json, labels);
  *   - fuzz_exercise_model(): what a user does with a model that loaded: read its info and
- *     labels, make a session of every variant it supports and run it once, so a fuzzed file that loads is also
- *     run (shape bugs would show there, not in the loader);
+ *     labels, make a session of every variant it supports and run it once, so a fuzzed file that
+ *     loads is also run (shape bugs would show there, not in the loader);
  *   - fuzz_cstring(): the input as a NUL-terminated string. */
 #ifndef VITLENS_FUZZ_COMMON_H
 #define VITLENS_FUZZ_COMMON_H

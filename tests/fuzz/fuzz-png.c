@@ -1,5 +1,5 @@
-/* fuzz-png.c — libFuzzer harness: the input is a PNG file (corpus tests/fuzz/corpus/fuzz-png); see
- * fuzz-image.h. Both image harnesses run the same code; their corpora differ. */
+/* fuzz-png.c — libFuzzer harness: the input is a PNG file (corpus tests/fuzz/corpus/fuzz-png);
+ * see fuzz-image.h. Both image harnesses run the same code; their corpora differ. */
 #include "fuzz-image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
