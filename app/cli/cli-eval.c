@@ -14,6 +14,7 @@ typedef struct {
     vit_variant variant;
     vit_session *session;
     int64_t top1, top5, agree;
+    int64_t agree_int8; /* with the int8 row, when one runs (the optimized variant's second bar) */
     double ms;         /* preprocess + forward, summed */
     int64_t *confusion;/* (C, C): [truth][predicted] */
 } eval_row;
@@ -138,6 +139,10 @@ int cli_eval(int argc, char **argv)
         rows[r].confusion = calloc((size_t)C * C, sizeof(int64_t));
     }
 
+    int int8_row = -1;
+    for (int r = 0; r < nrows; r++)
+        if (rows[r].variant == VIT_VARIANT_INT8)
+            int8_row = r;
     int tty = isatty(STDERR_FILENO);
     double t_start = vit_now_ms(), last = 0;
     int32_t skipped = 0;
@@ -149,7 +154,7 @@ int cli_eval(int argc, char **argv)
             skipped++;
             continue;
         }
-        int32_t truth = ds.labels[i], ref_top1 = -1;
+        int32_t truth = ds.labels[i], ref_top1 = -1, top1s[MAX_VARIANTS + 1];
         for (int r = 0; r < nrows; r++) {
             vit_prediction p;
             if (vit_session_classify(rows[r].session, &img, 5, &p, &err) != VIT_OK) {
@@ -164,9 +169,13 @@ int cli_eval(int argc, char **argv)
             if (r == 0)
                 ref_top1 = p.index[0];
             rows[r].agree += p.index[0] == ref_top1;
+            top1s[r] = p.index[0];
             if (p.index[0] < C)
                 rows[r].confusion[(size_t)truth * C + p.index[0]]++;
         }
+        if (!status && int8_row >= 0)
+            for (int r = 0; r < nrows; r++)
+                rows[r].agree_int8 += top1s[r] == top1s[int8_row];
         if (owned)
             vit_image_free(&img);
         double now = vit_now_ms();
@@ -191,8 +200,8 @@ int cli_eval(int argc, char **argv)
         printf("%s · %s · %d images%s\n", info->name, ds.name, done,
                skipped ? " (some skipped: see messages)" : "");
     if (!json)
-        printf("%-10s %8s %8s %10s %12s  %s\n", "variant", "top-1", "top-5", "agree fp32",
-               "ms / image", "kernel");
+        printf("%-10s %8s %8s %10s %10s %12s  %s\n", "variant", "top-1", "top-5", "agree fp32",
+               "agree int8", "ms / image", "kernel");
     for (int r = 0; r < nrows; r++) {
         if (r == 0 && !show_fp32)
             continue;
@@ -205,8 +214,11 @@ int cli_eval(int argc, char **argv)
             printf(", \"dataset\": ");
             cli_json_string(stdout, ds.name);
             printf(", \"images\": %d, \"top1\": %.6f, \"top5\": %.6f, \"agree_fp32\": %.6f, "
-                   "\"ms_per_image\": %.4f, \"kernel\": \"%s\", \"per_class_top1\": [",
+                   "\"ms_per_image\": %.4f, \"kernel\": \"%s\", ",
                    done, t1, t5, ag, ms, vit_session_kernel(rows[r].session));
+            if (int8_row >= 0)
+                printf("\"agree_int8\": %.6f, ", (double)rows[r].agree_int8 / done);
+            printf("\"per_class_top1\": [");
             for (int32_t t = 0; t < C; t++) {
                 int64_t row = 0;
                 for (int32_t p = 0; p < C; p++)
@@ -222,7 +234,10 @@ int cli_eval(int argc, char **argv)
             }
             printf("]}\n");
         } else {
-            printf("%-10s %7.2f%% %7.2f%% %9.2f%% %12.3f  %s\n", vn, 100 * t1, 100 * t5, 100 * ag,
+            char a8[16] = "-";
+            if (int8_row >= 0)
+                snprintf(a8, sizeof a8, "%.2f%%", 100.0 * rows[r].agree_int8 / done);
+            printf("%-10s %7.2f%% %7.2f%% %9.2f%% %10s %12.3f  %s\n", vn, 100 * t1, 100 * t5, 100 * ag, a8,
                    ms, vit_session_kernel(rows[r].session));
         }
     }
