@@ -256,6 +256,18 @@ static void *tile_buf(const vit_opt_state *s, int32_t thread)
            round64(VIT_OPT_GEMM_SCRATCH);
 }
 
+/* Run fn over [0, n) in chunks of at least `grain` items, up to VIT_OPT_CHUNKS_PER_THREAD per
+ * thread: more chunks than threads, taken as threads come free, so that a thread the OS has
+ * descheduled (a busy machine) holds up a small part of the step, not half of it. Results do
+ * not depend on the chunks: every output element is computed whole inside one. */
+#define VIT_OPT_CHUNKS_PER_THREAD 4
+static void par(const vit_opt_state *s, int64_t n, int64_t grain, vit_pool_fn fn, void *ctx)
+{
+    int64_t chunks = (n + grain - 1) / (grain > 0 ? grain : 1);
+    int64_t most = (int64_t)s->threads * VIT_OPT_CHUNKS_PER_THREAD;
+    vit_pool_run_chunks(s->pool, n, chunks < most ? chunks : most, fn, ctx);
+}
+
 typedef struct {
     const vit_opt_state *s;
     const float *x;   /* ln: (rows, D); quant: (rows, ldx) */
@@ -286,7 +298,7 @@ static void quantize_rows(vit_opt_state *s, const float *x, int32_t ldx, int32_t
 {
     rows_job j = {s, x, ldx, dim, w, b, NULL, 0};
     int64_t grain = (16384 + dim - 1) / dim; /* ~16k elements per chunk at least */
-    vit_pool_run(s->pool, rows, grain, rows_chunk, &j);
+    par(s, rows, grain, rows_chunk, &j);
 }
 
 /* a, a_scale, a_zp = quant_rows(hid), min and max from fc1's epilogue */
@@ -294,7 +306,7 @@ static void quantize_rows_mm(vit_opt_state *s, const float *x, int32_t ld, int32
 {
     rows_job j = {s, x, ld, ld, NULL, NULL, s->hid_mm, (ld + VIT_OPT_PW - 1) / VIT_OPT_PW};
     int64_t grain = (16384 + ld - 1) / ld;
-    vit_pool_run(s->pool, rows, grain, rows_chunk, &j);
+    par(s, rows, grain, rows_chunk, &j);
 }
 
 typedef struct {
@@ -335,7 +347,7 @@ static void gemm(vit_opt_state *s, const vit_qlinear *ql, int32_t m, const vit_o
     int64_t panels = (ql->n + VIT_OPT_PW - 1) / VIT_OPT_PW;
     int64_t per_item = (int64_t)(m < VIT_OPT_MR ? m : VIT_OPT_MR) * VIT_OPT_PW * ql->k;
     int64_t grain = per_item >= MACS_GRAIN ? 1 : MACS_GRAIN / per_item;
-    vit_pool_run(s->pool, panels * g.row_blocks, grain, gemm_chunk, &g);
+    par(s, panels * g.row_blocks, grain, gemm_chunk, &g);
 }
 
 static vit_oepilogue epilogue(const vit_opt_state *s, const vit_qlinear *ql, vit_oep_mode mode,
@@ -532,7 +544,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
             vit_pool_run(s->pool, s->heads, 1, unf_att, &uj);
         } else {
             att_job aj = {s, att_blocks};
-            vit_pool_run(s->pool, s->heads * att_blocks, 1, att_chunk, &aj);
+            par(s, s->heads * att_blocks, 1, att_chunk, &aj);
         }
         TOC(s, t_att);
         // x += quant_rows(ctx) @ Wproj^T + b

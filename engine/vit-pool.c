@@ -212,7 +212,19 @@ void vit_pool_run(struct vit_pool *pool, int64_t n, int64_t grain, vit_pool_fn f
     int64_t chunks = n / grain + (n % grain != 0);
     if (pool && chunks > pool->threads)
         chunks = pool->threads;
-    if (!pool || chunks <= 1 || vit_pool_depth > 0) {
+    vit_pool_run_chunks(pool, n, chunks, fn, ctx);
+}
+
+void vit_pool_run_chunks(struct vit_pool *pool, int64_t n, int64_t chunks, vit_pool_fn fn,
+                         void *ctx)
+{
+    if (n <= 0)
+        return;
+    if (chunks > n)
+        chunks = n;
+    if (chunks > VIT_POOL_MAX_CHUNKS)
+        chunks = VIT_POOL_MAX_CHUNKS;
+    if (!pool || pool->threads == 1 || chunks <= 1 || vit_pool_depth > 0) {
         vit_pool_depth++;
         fn(ctx, 0, n, 0);
         vit_pool_depth--;

@@ -46,6 +46,13 @@ typedef void (*vit_pool_fn)(void *ctx, int64_t begin, int64_t end, int32_t threa
  * are serialized. */
 void vit_pool_run(struct vit_pool *pool, int64_t n, int64_t grain, vit_pool_fn fn, void *ctx);
 
+/* The same with the number of chunks given (at most VIT_POOL_MAX_CHUNKS, and n), which may
+ * exceed the thread count: threads take the next chunk as they finish one, so a thread that the
+ * OS descheduled (a busy machine) holds up less work. Boundaries depend only on n and chunks. */
+#define VIT_POOL_MAX_CHUNKS 4096
+void vit_pool_run_chunks(struct vit_pool *pool, int64_t n, int64_t chunks, vit_pool_fn fn,
+                         void *ctx);
+
 /* The chunk boundaries vit_pool_run uses: chunk c of `chunks` over [0, n). */
 static inline void vit_pool_chunk(int64_t n, int64_t chunks, int64_t c, int64_t *begin,
                                   int64_t *end)

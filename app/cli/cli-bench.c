@@ -90,6 +90,28 @@ static const char *row_name(const bench_row *r)
     return r->lite ? "lite" : vit_variant_name(r->variant);
 }
 
+/* This process's peak resident set in KiB: VmHWM of /proc/self/status, the high-water mark of
+ * this program's own address space. (getrusage's ru_maxrss would not do: Linux carries it over
+ * exec from the forked copy of the parent, so it would start at the parent's size.) */
+static long peak_rss_kb(void)
+{
+    long kb = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+                break;
+        fclose(f);
+    }
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = (long)ru.ru_maxrss;
+    }
+    return kb;
+}
+
 /* `bench --measure-load VARIANT --model PATH --threads N`: in this fresh process, open the
  * model, make a session, run it once; print "load_ms peak_rss_kb". */
 static int measure_load_child(const char *model_path, const char *variant, int32_t threads,
@@ -118,9 +140,7 @@ static int measure_load_child(const char *model_path, const char *variant, int32
             input[k] = (float)((k * 7919) % 1000) / 250.0f - 2.0f;
         if (vit_session_run(s, input, logits, &err) == VIT_OK) {
             double ms = vit_now_ms() - t0;
-            struct rusage ru;
-            getrusage(RUSAGE_SELF, &ru);
-            printf("%.3f %ld\n", ms, (long)ru.ru_maxrss);
+            printf("%.3f %ld\n", ms, peak_rss_kb());
             status = 0;
         }
     }
