@@ -417,6 +417,51 @@ static void test_attention_bf16(int32_t T, int32_t heads, int32_t hd)
     free(q16), free(k16), free(v16), free(q), free(kt), free(v), free(c0), free(cf), free(s);
 }
 
+/* vit_pool_run_chunks: more chunks than threads, each index exactly once, in the boundaries
+ * of vit_pool_chunk */
+typedef struct {
+    int32_t *hits;
+    int64_t n, chunks;
+    int bad;
+} chunk_job;
+
+static void chunk_fn(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    chunk_job *j = ctx;
+    int ok = 0;
+    for (int64_t c = 0; c < j->chunks && !ok; c++) {
+        int64_t b, e;
+        vit_pool_chunk(j->n, j->chunks, c, &b, &e);
+        ok = b == begin && e == end;
+    }
+    if (!ok)
+        __atomic_fetch_add(&j->bad, 1, __ATOMIC_RELAXED);
+    for (int64_t i = begin; i < end; i++)
+        __atomic_fetch_add(&j->hits[i], 1, __ATOMIC_RELAXED);
+}
+
+static void test_pool_chunks(void)
+{
+    for (int threads = 1; threads <= 3; threads++) {
+        struct vit_pool *pool = NULL;
+        vit_error err = {0};
+        vit_pool_new(threads, &pool, &err);
+        int ok = pool != NULL;
+        for (int64_t chunks = 1; chunks <= 40 && ok; chunks += 13) {
+            int32_t hits[1000] = {0};
+            chunk_job j = {hits, 1000, chunks, 0};
+            for (int rep = 0; rep < 50; rep++)
+                vit_pool_run_chunks(pool, 1000, chunks, chunk_fn, &j);
+            for (int i = 0; i < 1000; i++)
+                ok = ok && hits[i] == 50;
+            ok = ok && (threads == 1 || j.bad == 0);
+        }
+        test_check(ok, "/opt/pool/run-chunks %d threads: every index once per run, chunk boundaries",
+                   threads);
+        vit_pool_free(pool);
+    }
+}
+
 static void test_math(void)
 {
     double eg = 0, ee = 0;
@@ -542,6 +587,7 @@ int main(int argc, char **argv)
     if (!fixtures)
         return 2;
     test_math();
+    test_pool_chunks();
     /* the bf16 attention: AVX-512 kernels only, on CPUs with AVX512_BF16 */
     if (vit_kernel_supported(VIT_KERNEL_AVX512_VNNI) &&
         vit_opt_ops_for(VIT_KERNEL_AVX512_VNNI)->attention_bf16 &&
