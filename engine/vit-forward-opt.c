@@ -479,6 +479,9 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
     const vit_model_info *i = &m->info;
     const int32_t T = s->T, D = s->D, H = s->H, NP = s->NP, prefix = s->prefix;
     s->runs++;
+    /* workers spin between the ~110 steps of one pass instead of sleeping (a GEMM chunk can
+     * leave one idle for longer than the pool's normal spin) */
+    vit_pool_hold(s->pool, 1);
     TIC(s);
 
     // patch embedding: x[prefix:] = quant_rows(im2col(input)) @ Wpatch^T + b + pos_embed
@@ -607,5 +610,6 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         for (int32_t c = 0; c < s->K; c++)
             logits[c] = 0.5f * (logits[c] + s->logits2[c]);
     }
+    vit_pool_hold(s->pool, 0);
     TOC(s, t_other);
 }

@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ struct vit_pool {
     _Atomic uint64_t word; /* gen | chunks | next, see above */
     _Atomic int32_t pending; /* chunks of the current job not yet done */
     _Atomic int32_t stop;
+    _Atomic int32_t hold; /* vit_pool_hold: idle threads spin instead of sleeping */
 
     /* the current job; written by the caller before it publishes the word */
     vit_pool_fn fn;
@@ -112,6 +114,11 @@ static void *worker_main(void *arg)
                 w = atomic_load_explicit(&pool->word, memory_order_acquire);
                 if (WORD_GEN(w) != seen || atomic_load(&pool->stop))
                     break;
+                if ((i & 255) == 255 && now_ns() > deadline &&
+                    atomic_load_explicit(&pool->hold, memory_order_relaxed)) {
+                    sched_yield(); /* held: keep polling, but let a busy machine's others run */
+                    continue;
+                }
                 if ((i & 255) == 255 && now_ns() > deadline) {
                     pthread_mutex_lock(&pool->lock);
                     while (WORD_GEN(atomic_load(&pool->word)) == seen && !atomic_load(&pool->stop))
@@ -151,6 +158,7 @@ vit_status vit_pool_new(int32_t threads, struct vit_pool **out, vit_error *err)
     atomic_init(&pool->word, 0);
     atomic_init(&pool->pending, 0);
     atomic_init(&pool->stop, 0);
+    atomic_init(&pool->hold, 0);
     pthread_mutex_init(&pool->lock, NULL);
     pthread_mutex_init(&pool->run_lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
@@ -196,6 +204,12 @@ void vit_pool_free(struct vit_pool *pool)
     pthread_mutex_destroy(&pool->lock);
     pthread_mutex_destroy(&pool->run_lock);
     free(pool);
+}
+
+void vit_pool_hold(struct vit_pool *pool, int on)
+{
+    if (pool)
+        atomic_store_explicit(&pool->hold, on ? 1 : 0, memory_order_relaxed);
 }
 
 int32_t vit_pool_threads(const struct vit_pool *pool)

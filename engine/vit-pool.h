@@ -46,6 +46,12 @@ typedef void (*vit_pool_fn)(void *ctx, int64_t begin, int64_t end, int32_t threa
  * are serialized. */
 void vit_pool_run(struct vit_pool *pool, int64_t n, int64_t grain, vit_pool_fn fn, void *ctx);
 
+/* While held (on = 1), idle workers keep polling (yielding the CPU between polls) instead of
+ * going to sleep after the usual short spin: for a burst of jobs with uneven gaps, such as one forward pass, where a sleeping
+ * worker would cost a wake-up (tens of microseconds) at the start of every job. Release with
+ * on = 0 at the end of the burst; the pool must not be left held while idle. */
+void vit_pool_hold(struct vit_pool *pool, int on);
+
 /* The same with the number of chunks given (at most VIT_POOL_MAX_CHUNKS, and n), which may
  * exceed the thread count: threads take the next chunk as they finish one, so a thread that the
  * OS descheduled (a busy machine) holds up less work. Boundaries depend only on n and chunks. */
