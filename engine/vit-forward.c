@@ -1,7 +1,14 @@
 /* vit-forward.c — the fp32 forward pass of a timm ViT/DeiT, the reference every faster variant
- * is judged against. Plain and readable on purpose: Linear layers go through cblas_sgemm, the
- * rest is simple loops. Every buffer comes from vit_fp32_state, allocated once per session. */
+ * is judged against. Plain and readable on purpose: one function, top to bottom, in timm's
+ * order. Each Linear, LayerNorm and attention head goes through one of two back ends, chosen at
+ * plan time: our GEMM and kernels (vit-sgemm.h: AVX-512 or AVX2, weights packed once, bias /
+ * residual add / GELU fused into the GEMM, work split in our pool), or, on CPUs with neither,
+ * cblas_sgemm and the plain loops below. Every buffer comes from vit_fp32_state, allocated once
+ * per session. */
 #include "vit-impl.h"
+
+#include "vit-pool.h"
+#include "vit-sgemm.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -94,17 +101,49 @@ void vit_embed_tokens(const vit_model *m, const float *patch_out, float *x)
         x[k] += m->w.pos_embed[k];
 }
 
-/* y (M, N) = x (M, K) @ W^T (K, N) + b;  W stored (N, K) as nn.Linear. beta = 1 accumulates
- * into y (the residual add for free). */
-static void linear(const float *x, const float *W, const float *b, float *y, int32_t M, int32_t N,
-                   int32_t K, float beta)
+/* y (M, N) = x (M, K) @ W^T (K, N) + b, W stored (N, K) as nn.Linear (packed: pw), then
+ * STORE y, ADD into y (the residual add), or GELU. */
+static void linear(const vit_fp32_state *s, const float *x, const float *W, const vit_sgemm_b *pw,
+                   const float *b, float *y, int32_t M, int32_t N, int32_t K, vit_sgemm_mode mode)
 {
+    if (s->ops) {
+        vit_sgemm(s->ops, s->pool, M, x, K, pw, b, mode, y, N);
+        return;
+    }
+    float beta = mode == VIT_SEP_ADD ? 1.0f : 0.0f;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, W, K, beta, y, N);
     for (int32_t r = 0; r < M; r++) {
         float *yr = y + (size_t)r * N;
         for (int32_t c = 0; c < N; c++)
             yr[c] += b[c];
     }
+    if (mode == VIT_SEP_GELU)
+        vit_gelu_inplace(y, (size_t)M * N);
+}
+
+typedef struct {
+    const vit_fp32_state *s;
+    const float *x, *w, *b;
+    float *y;
+    int32_t dim;
+} ln_job;
+
+static void layernorm_rows(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const ln_job *j = ctx;
+    j->s->ops->layernorm(j->x + begin * j->dim, j->w, j->b, j->y + begin * j->dim,
+                         (int32_t)(end - begin), j->dim);
+}
+
+static void layernorm(const vit_fp32_state *s, const float *x, const float *w, const float *b,
+                      float *y, int32_t rows)
+{
+    if (!s->ops) {
+        vit_layernorm(x, w, b, y, rows, s->D);
+        return;
+    }
+    ln_job j = {s, x, w, b, y, s->D};
+    vit_pool_run(s->pool, rows, 16, layernorm_rows, &j);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -136,6 +175,22 @@ vit_status vit_fp32_state_new(const vit_model *m, vit_fp32_state *s, vit_error *
     return VIT_OK;
 }
 
+vit_status vit_fp32_state_plan(vit_fp32_state *s, const vit_sgemm_ops *ops,
+                               const vit_sgemm_model *packed, int32_t threads, vit_error *err)
+{
+    size_t heads = (size_t)s->heads;
+    s->kpack = vit_alloc(heads * vit_sgemm_packed_floats(s->hd, s->T) * sizeof(float));
+    s->vpack = vit_alloc(heads * vit_sgemm_packed_floats(s->T, s->hd) * sizeof(float));
+    if (!s->kpack || !s->vpack)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the fp32 run state");
+    vit_status st = vit_pool_new(threads, &s->pool, err);
+    if (st != VIT_OK)
+        return st;
+    s->ops = ops;
+    s->packed = packed;
+    return VIT_OK;
+}
+
 void vit_fp32_state_free(vit_fp32_state *s)
 {
     vit_free(s->x);
@@ -146,15 +201,18 @@ void vit_fp32_state_free(vit_fp32_state *s)
     vit_free(s->hid);
     vit_free(s->patches);
     vit_free(s->logits2);
+    vit_free(s->kpack);
+    vit_free(s->vpack);
+    vit_pool_free(s->pool);
     memset(s, 0, sizeof *s);
 }
 
 /* ---------------------------------------------------------------------------------------------
  * The forward pass */
 
-/* Multi-head self-attention on qkv (T, 3D) -> ctx (T, D), one head at a time, reading q, k, v
- * in place through strides (no transposing copies). */
-static void attention(vit_fp32_state *s)
+/* Multi-head self-attention on qkv (T, 3D) -> ctx (T, D) through OpenBLAS, one head at a time,
+ * reading q, k, v in place through strides (no transposing copies). */
+static void attention_blas(vit_fp32_state *s)
 {
     int32_t T = s->T, D = s->D, hd = s->hd;
     float scale = 1.0f / sqrtf((float)hd);
@@ -174,40 +232,97 @@ static void attention(vit_fp32_state *s)
     }
 }
 
+/* The same with our kernels: first each head's k^T and v packed for the GEMM, then work items of
+ * (head, block of query rows), each its scores, softmax and weighted sum of v. */
+#define ATT_ROWS 24
+
+static void pack_heads(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    vit_fp32_state *s = ctx;
+    int32_t T = s->T, D = s->D, hd = s->hd;
+    for (int64_t h = begin; h < end; h++) {
+        vit_sgemm_pack_t(s->qkv + D + h * hd, 3 * D, T, hd,
+                         s->kpack + h * vit_sgemm_packed_floats(hd, T));
+        vit_sgemm_pack_n(s->qkv + 2 * (size_t)D + h * hd, 3 * D, T, hd,
+                         s->vpack + h * vit_sgemm_packed_floats(T, hd));
+    }
+}
+
+static void attention_rows(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    vit_fp32_state *s = ctx;
+    int32_t T = s->T, D = s->D, hd = s->hd, blocks = (T + ATT_ROWS - 1) / ATT_ROWS;
+    float scale = 1.0f / sqrtf((float)hd);
+    for (int64_t it = begin; it < end; it++) {
+        int32_t h = (int32_t)(it / blocks), r0 = (int32_t)(it % blocks) * ATT_ROWS;
+        int32_t rows = T - r0 < ATT_ROWS ? T - r0 : ATT_ROWS;
+        vit_sgemm_b kt = {hd, T, s->kpack + h * vit_sgemm_packed_floats(hd, T)};
+        vit_sgemm_b v = {T, hd, s->vpack + h * vit_sgemm_packed_floats(T, hd)};
+        float *att = s->att + ((size_t)h * T + r0) * T;
+        // att (rows, T) = q[r0 : r0 + rows] (rows, hd) @ k^T (hd, T)
+        vit_sgemm(s->ops, NULL, rows, s->qkv + (size_t)r0 * 3 * D + (size_t)h * hd, 3 * D, &kt,
+                  NULL, VIT_SEP_STORE, att, T);
+        // att = softmax(att * hd^-0.5) per row
+        s->ops->softmax(att, rows, T, T, scale);
+        // ctx[r0 : r0 + rows, h] (rows, hd) = att (rows, T) @ v (T, hd)
+        vit_sgemm(s->ops, NULL, rows, att, T, &v, NULL, VIT_SEP_STORE,
+                  s->ctx + (size_t)r0 * D + (size_t)h * hd, D);
+    }
+}
+
+static void attention(vit_fp32_state *s)
+{
+    if (!s->ops) {
+        attention_blas(s);
+        return;
+    }
+    vit_pool_run(s->pool, s->heads, 1, pack_heads, s);
+    int64_t items = (int64_t)s->heads * ((s->T + ATT_ROWS - 1) / ATT_ROWS);
+    int32_t threads = vit_pool_threads(s->pool);
+    int64_t chunks = 4 * (int64_t)threads < items ? 4 * (int64_t)threads : items;
+    vit_pool_run_chunks(s->pool, items, chunks, attention_rows, s);
+}
+
 void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits)
 {
     const vit_model_info *i = &m->info;
+    const vit_sgemm_model *p = s->packed; /* NULL on the OpenBLAS back end */
     int32_t T = s->T, D = s->D, H = s->H, NP = i->num_patches, K = i->num_classes;
-    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
+    int32_t cpp = i->in_chans * i->patch_size * i->patch_size, depth = i->depth;
+    vit_pool_hold(s->pool, 1);
 
     // patch embedding: conv P×P stride P == patches (NP, C*P*P) @ W^T + b -> (NP, D)
     vit_im2col_patches(input, i->in_chans, i->img_size, i->patch_size, s->patches);
-    linear(s->patches, m->w.patch_w, m->w.patch_b, s->ctx, NP, D, cpp, 0.0f);
+    linear(s, s->patches, m->w.patch_w, p ? &p->patch : NULL, m->w.patch_b, s->ctx, NP, D, cpp,
+           VIT_SEP_STORE);
     // x (T, D) = [cls, (dist,) patches] + pos_embed
     vit_embed_tokens(m, s->ctx, s->x);
 
-    for (int32_t l = 0; l < i->depth; l++) {
+    for (int32_t l = 0; l < depth; l++) {
         const vit_block_weights *b = &m->w.blocks[l];
+        const vit_sgemm_b *pl = p ? &p->layers[4 * l] : NULL;
         // x = x + proj(attn(norm1(x)))
-        vit_layernorm(s->x, b->norm1_w, b->norm1_b, s->xn, T, D);
-        linear(s->xn, b->qkv_w, b->qkv_b, s->qkv, T, 3 * D, D, 0.0f);
+        layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
+        linear(s, s->xn, b->qkv_w, pl, b->qkv_b, s->qkv, T, 3 * D, D, VIT_SEP_STORE);
         attention(s);
-        linear(s->ctx, b->proj_w, b->proj_b, s->x, T, D, D, 1.0f);
+        linear(s, s->ctx, b->proj_w, pl ? pl + 1 : NULL, b->proj_b, s->x, T, D, D, VIT_SEP_ADD);
         // x = x + fc2(gelu(fc1(norm2(x))))
-        vit_layernorm(s->x, b->norm2_w, b->norm2_b, s->xn, T, D);
-        linear(s->xn, b->fc1_w, b->fc1_b, s->hid, T, H, D, 0.0f);
-        vit_gelu_inplace(s->hid, (size_t)T * H);
-        linear(s->hid, b->fc2_w, b->fc2_b, s->x, T, D, H, 1.0f);
+        layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
+        linear(s, s->xn, b->fc1_w, pl ? pl + 2 : NULL, b->fc1_b, s->hid, T, H, D, VIT_SEP_GELU);
+        linear(s, s->hid, b->fc2_w, pl ? pl + 3 : NULL, b->fc2_b, s->x, T, D, H, VIT_SEP_ADD);
     }
 
     // final norm on the class token(s) only: the head reads nothing else
     int32_t prefix = 1 + i->distilled;
-    vit_layernorm(s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix, D);
+    layernorm(s, s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix);
     // logits = head(x[0]); distilled: (head(x[0]) + head_dist(x[1])) / 2
-    linear(s->xn, m->w.head_w, m->w.head_b, logits, 1, K, D, 0.0f);
+    linear(s, s->xn, m->w.head_w, p ? &p->layers[4 * depth] : NULL, m->w.head_b, logits, 1, K, D,
+           VIT_SEP_STORE);
     if (i->distilled) {
-        linear(s->xn + D, m->w.head_dist_w, m->w.head_dist_b, s->logits2, 1, K, D, 0.0f);
+        linear(s, s->xn + D, m->w.head_dist_w, p ? &p->layers[4 * depth + 1] : NULL,
+               m->w.head_dist_b, s->logits2, 1, K, D, VIT_SEP_STORE);
         for (int32_t c = 0; c < K; c++)
             logits[c] = 0.5f * (logits[c] + s->logits2[c]);
     }
+    vit_pool_hold(s->pool, 0);
 }

@@ -65,7 +65,10 @@ typedef struct {
     float *head_dist_b;       /* (K) */
 } vit_weights;
 
-struct vit_quant_model; /* int8 weights, vit-quant.h */
+struct vit_quant_model;  /* int8 weights, vit-quant.h */
+struct vit_sgemm_model;  /* fp32 weights packed for our GEMM, vit-sgemm.h */
+struct vit_sgemm_ops;
+struct vit_pool;
 
 struct vit_model {
     vit_model_info info;
@@ -81,6 +84,8 @@ struct vit_model {
      * Guarded by qlock so sessions on several threads can share one model. */
     pthread_mutex_t qlock;
     struct vit_quant_model *q[2]; /* [per_channel] */
+    /* The fp32 Linears packed for vit_sgemm, made on first use by an fp32 session (qlock). */
+    struct vit_sgemm_model *f32p;
 };
 
 /* Fill a model's info from its weight shapes (vit-model.c). */
@@ -106,9 +111,20 @@ typedef struct {
     float *hid;    /* (T, H)   mlp hidden */
     float *patches;/* (NP, C*P*P) im2col of the input */
     float *logits2;/* (K)      head_dist output */
+    /* The plan (vit_fp32_state_plan): our GEMM and kernels, or ops == NULL for OpenBLAS. */
+    const struct vit_sgemm_ops *ops;
+    const struct vit_sgemm_model *packed; /* the model's packed Linears */
+    struct vit_pool *pool;
+    float *kpack;  /* (heads, packed (hd, T))  each head's k^T, packed per run */
+    float *vpack;  /* (heads, packed (T, hd))  each head's v */
 } vit_fp32_state;
 
 vit_status vit_fp32_state_new(const vit_model *m, vit_fp32_state *s, vit_error *err);
+/* Run the fp32 pass with our GEMM (ops, the model's packed weights) on `threads` threads; without
+ * this call, it runs through OpenBLAS. */
+vit_status vit_fp32_state_plan(vit_fp32_state *s, const struct vit_sgemm_ops *ops,
+                               const struct vit_sgemm_model *packed, int32_t threads,
+                               vit_error *err);
 void vit_fp32_state_free(vit_fp32_state *s);
 void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits);
 

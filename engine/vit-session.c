@@ -2,6 +2,7 @@
  * model, made once at vit_session_new so that a forward pass never allocates. */
 #include "vit-int8.h"
 #include "vit-opt.h"
+#include "vit-sgemm.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ void vit_model_free_quant(vit_model *m)
         vit_quant_model_free(m->q[i]);
         m->q[i] = NULL;
     }
+    vit_sgemm_model_free(m->f32p);
+    m->f32p = NULL;
 }
 
 int vit_model_supports(const vit_model *m, vit_variant v)
@@ -71,6 +74,26 @@ static vit_status get_quant_model(const vit_model *cm, int per_channel,
         st = vit_quant_model_build(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
     *out = m->q[per_channel];
     pthread_mutex_unlock(&m->qlock);
+    return st;
+}
+
+/* The fp32 pass's plan: our GEMM with the model's Linears packed for it (on first use, shared
+ * by the model's fp32 sessions), or OpenBLAS where the CPU has neither AVX2 nor AVX-512 (or
+ * VIT_KERNEL=scalar). */
+static vit_status fp32_session_plan(vit_session *s, vit_error *err)
+{
+    vit_model *m = (vit_model *)s->model;
+    const vit_sgemm_ops *ops = vit_sgemm_ops_for(vit_kernel_select());
+    if (!ops)
+        return VIT_OK;
+    vit_status st = VIT_OK;
+    pthread_mutex_lock(&m->qlock);
+    if (!m->f32p)
+        st = vit_sgemm_model_build(m, &m->f32p, err);
+    const vit_sgemm_model *packed = m->f32p;
+    pthread_mutex_unlock(&m->qlock);
+    if (st == VIT_OK)
+        st = vit_fp32_state_plan(&s->fp32, ops, packed, s->threads, err);
     return st;
 }
 
@@ -132,8 +155,11 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
     vit_status st = VIT_OK;
     if (!s->input || !s->logits || !s->probs)
         st = vit_fail(err, VIT_ERR_NOMEM, "out of memory for session buffers");
-    if (st == VIT_OK && o.variant == VIT_VARIANT_FP32)
+    if (st == VIT_OK && o.variant == VIT_VARIANT_FP32) {
         st = vit_fp32_state_new(model, &s->fp32, err);
+        if (st == VIT_OK)
+            st = fp32_session_plan(s, err);
+    }
     if (st == VIT_OK && o.variant == VIT_VARIANT_INT8) {
         st = get_quant_model(model, o.per_channel ? 1 : 0, &s->qmodel, err);
         if (st == VIT_OK)
@@ -179,6 +205,8 @@ const char *vit_session_kernel(const vit_session *s)
         return s->opt.ops->name;
     if (s && s->qmodel)
         return vit_kernel_name(s->qmodel->kernel);
+    if (s && s->fp32.ops)
+        return s->fp32.ops->name;
     return "openblas";
 }
 
@@ -195,6 +223,11 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
     switch (s->opts.variant) {
     case VIT_VARIANT_FP32:
+        if (s->fp32.ops) {
+            /* our GEMM, split in our pool */
+            vit_forward_fp32(s->model, &s->fp32, input, logits);
+            break;
+        }
         /* OpenBLAS' thread count is process-wide: set it for this session before each run.
          * Two fp32 runs at once would each compute with the other's count, and GEMMs split for
          * 1 and for 2 threads round differently (logits up to 1e-6 apart; found by

@@ -1,0 +1,233 @@
+/* vit-sgemm.c — the fp32 GEMM's packing, its scalar reference kernels, the threaded driver, the
+ * dispatch, and the model's packed Linear weights. See vit-sgemm.h. */
+#include "vit-sgemm.h"
+
+#include "vit-opt.h" /* vit_gelu_fast_ref, vit_exp_fast_ref: the shared fast math */
+#include "vit-pool.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * Packing */
+
+void vit_sgemm_pack_t(const float *w, int32_t ldw, int32_t n, int32_t k, float *p)
+{
+    const int32_t NR = VIT_SGEMM_NR;
+    for (int32_t pn = 0; pn < vit_sgemm_panels(n); pn++) {
+        float *dst = p + (size_t)pn * k * NR;
+        int32_t j0 = pn * NR, cols = n - j0 < NR ? n - j0 : NR;
+        if (cols < NR)
+            memset(dst, 0, (size_t)k * NR * sizeof(float));
+        // column j of the panel is row j0 + j of w
+        for (int32_t j = 0; j < cols; j++) {
+            const float *src = w + (size_t)(j0 + j) * ldw;
+            for (int32_t kk = 0; kk < k; kk++)
+                dst[(size_t)kk * NR + j] = src[kk];
+        }
+    }
+}
+
+void vit_sgemm_pack_n(const float *b, int32_t ldb, int32_t k, int32_t n, float *p)
+{
+    const int32_t NR = VIT_SGEMM_NR;
+    for (int32_t pn = 0; pn < vit_sgemm_panels(n); pn++) {
+        float *dst = p + (size_t)pn * k * NR;
+        int32_t j0 = pn * NR, cols = n - j0 < NR ? n - j0 : NR;
+        for (int32_t kk = 0; kk < k; kk++) {
+            memcpy(dst + (size_t)kk * NR, b + (size_t)kk * ldb + j0, (size_t)cols * sizeof(float));
+            if (cols < NR)
+                memset(dst + (size_t)kk * NR + cols, 0, (size_t)(NR - cols) * sizeof(float));
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Scalar references */
+
+void vit_sgemm_panel_ref(int32_t m, int32_t k, const float *a, int32_t lda, const float *bp,
+                         int32_t ncols, const float *bias, vit_sgemm_mode mode, float *c,
+                         int32_t ldc)
+{
+    for (int32_t i = 0; i < m; i++) {
+        const float *ar = a + (size_t)i * lda;
+        float *cr = c + (size_t)i * ldc;
+        for (int32_t j = 0; j < ncols; j++) {
+            float acc = 0.0f;
+            for (int32_t kk = 0; kk < k; kk++)
+                acc = fmaf(ar[kk], bp[(size_t)kk * VIT_SGEMM_NR + j], acc);
+            float v = acc + (bias ? bias[j] : 0.0f);
+            switch (mode) {
+            case VIT_SEP_STORE: cr[j] = v; break;
+            case VIT_SEP_ADD: cr[j] = cr[j] + v; break;
+            case VIT_SEP_GELU: cr[j] = vit_gelu_fast_ref(v); break;
+            }
+        }
+    }
+}
+
+void vit_softmax_ref(float *x, int32_t rows, int32_t cols, int32_t ld, float scale)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        float *xr = x + (size_t)r * ld;
+        float max = xr[0];
+        for (int32_t i = 1; i < cols; i++)
+            max = xr[i] > max ? xr[i] : max;
+        float sum = 0.0f;
+        for (int32_t i = 0; i < cols; i++) {
+            xr[i] = vit_exp_fast_ref((xr[i] - max) * scale);
+            sum += xr[i];
+        }
+        float inv = 1.0f / sum;
+        for (int32_t i = 0; i < cols; i++)
+            xr[i] *= inv;
+    }
+}
+
+const vit_sgemm_ops vit_sgemm_ops_ref = {"scalar", vit_sgemm_panel_ref, vit_softmax_ref,
+                                          vit_layernorm};
+
+#if defined(VIT_HAVE_X86_SIMD)
+static const vit_sgemm_ops ops_avx2 = {"avx2", vit_sgemm_panel_avx2, vit_softmax_avx2,
+                                       vit_layernorm_avx2};
+static const vit_sgemm_ops ops_avx512 = {"avx512", vit_sgemm_panel_avx512, vit_softmax_avx512,
+                                         vit_layernorm_avx512};
+#endif
+
+const vit_sgemm_ops *vit_sgemm_ops_for(vit_kernel k)
+{
+#if defined(VIT_HAVE_X86_SIMD)
+    if (k == VIT_KERNEL_AVX512_VNNI && vit_kernel_supported(k))
+        return &ops_avx512;
+    if (k == VIT_KERNEL_AVX2 && vit_kernel_supported(k))
+        return &ops_avx2;
+#endif
+    (void)k;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The threaded driver */
+
+/* Rows per work item: a multiple of both kernels' tile heights (12 and 6). */
+#define ROW_BLOCK 48
+
+typedef struct {
+    const vit_sgemm_ops *ops;
+    int32_t m, nrb;
+    const float *a;
+    int32_t lda;
+    const vit_sgemm_b *b;
+    const float *bias;
+    vit_sgemm_mode mode;
+    float *c;
+    int32_t ldc;
+} sgemm_job;
+
+/* Items are (panel, row block), panel-major: a chunk of consecutive items reuses one panel of B
+ * (in L2) over successive row blocks. */
+static void sgemm_items(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const sgemm_job *j = ctx;
+    const int32_t NR = VIT_SGEMM_NR, k = j->b->k, n = j->b->n;
+    for (int64_t it = begin; it < end; it++) {
+        int32_t pn = (int32_t)(it / j->nrb), rb = (int32_t)(it % j->nrb);
+        int32_t r0 = rb * ROW_BLOCK, r1 = r0 + ROW_BLOCK < j->m ? r0 + ROW_BLOCK : j->m;
+        int32_t c0 = pn * NR, ncols = n - c0 < NR ? n - c0 : NR;
+        j->ops->panel(r1 - r0, k, j->a + (size_t)r0 * j->lda, j->lda,
+                      j->b->p + (size_t)pn * k * NR, ncols, j->bias ? j->bias + c0 : NULL,
+                      j->mode, j->c + (size_t)r0 * j->ldc + c0, j->ldc);
+    }
+}
+
+void vit_sgemm(const vit_sgemm_ops *ops, struct vit_pool *pool, int32_t m, const float *a,
+               int32_t lda, const vit_sgemm_b *b, const float *bias, vit_sgemm_mode mode,
+               float *c, int32_t ldc)
+{
+    if (m <= 0)
+        return;
+    sgemm_job j = {ops, m, (m + ROW_BLOCK - 1) / ROW_BLOCK, a, lda, b, bias, mode, c, ldc};
+    int64_t items = (int64_t)vit_sgemm_panels(b->n) * j.nrb;
+    int32_t threads = vit_pool_threads(pool);
+    if (threads <= 1 || items == 1) {
+        sgemm_items(&j, 0, items, 0);
+        return;
+    }
+    // a few chunks per thread, so a thread the OS descheduled holds up little
+    int64_t chunks = 4 * (int64_t)threads;
+    vit_pool_run_chunks(pool, items, chunks < items ? chunks : items, sgemm_items, &j);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The model's packed Linear weights */
+
+vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_error *err)
+{
+    *out = NULL;
+    const vit_model_info *i = &m->info;
+    int32_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes;
+    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
+    int32_t nl = 4 * i->depth + 1 + (i->distilled ? 1 : 0);
+    vit_sgemm_model *sm = calloc(1, sizeof *sm);
+    vit_sgemm_b *layers = calloc((size_t)nl, sizeof *layers);
+    if (!sm || !layers) {
+        free(sm);
+        free(layers);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the packed fp32 weights");
+    }
+    sm->layers = layers;
+    sm->num_layers = nl;
+
+    // every Linear's source (n, k) and shape, in layer order, then the patch conv as a Linear
+    typedef struct {
+        const float *w;
+        int32_t k, n;
+    } src_linear;
+    src_linear *src = malloc((size_t)(nl + 1) * sizeof *src);
+    if (!src) {
+        vit_sgemm_model_free(sm);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the packed fp32 weights");
+    }
+    for (int32_t l = 0; l < i->depth; l++) {
+        const vit_block_weights *b = &m->w.blocks[l];
+        src[4 * l + 0] = (src_linear){b->qkv_w, D, 3 * D};
+        src[4 * l + 1] = (src_linear){b->proj_w, D, D};
+        src[4 * l + 2] = (src_linear){b->fc1_w, D, H};
+        src[4 * l + 3] = (src_linear){b->fc2_w, H, D};
+    }
+    src[4 * i->depth] = (src_linear){m->w.head_w, D, K};
+    if (i->distilled)
+        src[4 * i->depth + 1] = (src_linear){m->w.head_dist_w, D, K};
+    src[nl] = (src_linear){m->w.patch_w, cpp, D};
+
+    size_t total = 0;
+    for (int32_t l = 0; l <= nl; l++)
+        total += vit_sgemm_packed_floats(src[l].k, src[l].n);
+    sm->arena = vit_alloc(total * sizeof(float));
+    if (!sm->arena) {
+        free(src);
+        vit_sgemm_model_free(sm);
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the packed fp32 weights (%zu MB)",
+                        total * sizeof(float) >> 20);
+    }
+    float *p = sm->arena;
+    for (int32_t l = 0; l <= nl; l++) {
+        vit_sgemm_b *b = l < nl ? &sm->layers[l] : &sm->patch;
+        *b = (vit_sgemm_b){src[l].k, src[l].n, p};
+        vit_sgemm_pack_t(src[l].w, src[l].k, src[l].n, src[l].k, p);
+        p += vit_sgemm_packed_floats(src[l].k, src[l].n);
+    }
+    free(src);
+    *out = sm;
+    return VIT_OK;
+}
+
+void vit_sgemm_model_free(vit_sgemm_model *sm)
+{
+    if (!sm)
+        return;
+    vit_free(sm->arena);
+    free(sm->layers);
+    free(sm);
+}
