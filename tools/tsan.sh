@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/tsan.sh — ThreadSanitizer on the tests that run the engine on several threads: the
 # thread pool (test-pool, 1–16 threads), the int8 variant (test-int8, 1–3 threads), the optimized
-# variant (test-opt) and reentrancy (test-reentrant: 4 threads, sessions of 1–2 threads each).
+# variant (test-opt), the fp32 GEMM and pass (test-sgemm: 1–3 threads; test-model: 2 threads)
+# and reentrancy (test-reentrant: 4 threads, sessions of 1–2 threads each).
 # Any TSan report fails the test (halt_on_error). Ends with the plain line "N passed, N failed".
 #   tools/tsan.sh            (build dir: $BUILD, default build-tsan)
 set -eu
@@ -9,8 +10,8 @@ cd "$(dirname "$0")/.."
 tools/deps.sh
 
 BUILD=${BUILD:-build-tsan}
-TESTS="engine-pool engine-int8 engine-opt engine-reentrant"
-TARGETS="tests/test-pool tests/test-int8 tests/test-opt tests/test-reentrant"
+TESTS="engine-pool engine-int8 engine-opt engine-sgemm engine-model engine-reentrant"
+TARGETS="tests/test-pool tests/test-int8 tests/test-opt tests/test-sgemm tests/test-model tests/test-reentrant"
 if [ ! -f "$BUILD/build.ninja" ]; then
     # -DVIT_HOT= turns off the image code's target_clones: their ifunc resolvers run while the
     # program is being relocated, before TSan's runtime is up, and crash there.
