@@ -8,23 +8,28 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---------------------------------------------------------------------------------------------
  * Packing */
 
 void vit_sgemm_pack_t(const float *w, int32_t ldw, int32_t n, int32_t k, float *p)
 {
-    const int32_t NR = VIT_SGEMM_NR;
+    const int32_t NR = VIT_SGEMM_NR, KB = 16;
     for (int32_t pn = 0; pn < vit_sgemm_panels(n); pn++) {
         float *dst = p + (size_t)pn * k * NR;
         int32_t j0 = pn * NR, cols = n - j0 < NR ? n - j0 : NR;
         if (cols < NR)
             memset(dst, 0, (size_t)k * NR * sizeof(float));
-        // column j of the panel is row j0 + j of w
-        for (int32_t j = 0; j < cols; j++) {
-            const float *src = w + (size_t)(j0 + j) * ldw;
-            for (int32_t kk = 0; kk < k; kk++)
-                dst[(size_t)kk * NR + j] = src[kk];
+        // column j of the panel is row j0 + j of w: a transpose, in blocks of 16 steps of k so
+        // that the 16 x 32 block written stays in L1 while 32 rows of w are read
+        for (int32_t k0 = 0; k0 < k; k0 += KB) {
+            int32_t k1 = k0 + KB < k ? k0 + KB : k;
+            for (int32_t j = 0; j < cols; j++) {
+                const float *src = w + (size_t)(j0 + j) * ldw;
+                for (int32_t kk = k0; kk < k1; kk++)
+                    dst[(size_t)kk * NR + j] = src[kk];
+            }
         }
     }
 }
@@ -162,6 +167,24 @@ void vit_sgemm(const vit_sgemm_ops *ops, struct vit_pool *pool, int32_t m, const
 /* ---------------------------------------------------------------------------------------------
  * The model's packed Linear weights */
 
+/* The packed weights are as large as the model's fp32 Linears (346 MB for deit_base): in 2 MB
+ * pages where the kernel allows it (THP "madvise"), first-touch page faults took most of the
+ * packing time (deit_base: 1.3 s in 4 kB pages). */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static float *alloc_packed(size_t bytes)
+{
+    if (bytes < HUGE_PAGE)
+        return vit_alloc(bytes);
+    size_t rounded = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    float *p = aligned_alloc(HUGE_PAGE, rounded);
+#if defined(MADV_HUGEPAGE)
+    if (p)
+        madvise(p, rounded, MADV_HUGEPAGE); /* a hint: failure only costs speed */
+#endif
+    return p;
+}
+
 vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_error *err)
 {
     *out = NULL;
@@ -204,7 +227,7 @@ vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_
     size_t total = 0;
     for (int32_t l = 0; l <= nl; l++)
         total += vit_sgemm_packed_floats(src[l].k, src[l].n);
-    sm->arena = vit_alloc(total * sizeof(float));
+    sm->arena = alloc_packed(total * sizeof(float));
     if (!sm->arena) {
         free(src);
         vit_sgemm_model_free(sm);
