@@ -14,6 +14,7 @@
  * heads (OpenBLAS limited to one thread inside each head, so the two pools never fight). */
 #include "vit-int8.h"
 #include "vit-opt.h" /* the vectorized GELU and exp */
+#include "vit-sgemm.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -90,6 +91,15 @@ size_t vit_quant_model_bytes(const vit_quant_model *q)
 /* ---------------------------------------------------------------------------------------------
  * Run state */
 
+/* The best kernel level this CPU has, ignoring VIT_KERNEL. */
+static vit_kernel best_cpu_kernel(void)
+{
+    for (int k = VIT_KERNEL_COUNT - 1; k > 0; k--)
+        if (vit_kernel_supported((vit_kernel)k))
+            return (vit_kernel)k;
+    return VIT_KERNEL_SCALAR;
+}
+
 vit_status vit_int8_state_new(const vit_model *m, int32_t threads, vit_int8_state *s,
                               vit_error *err)
 {
@@ -105,20 +115,23 @@ vit_status vit_int8_state_new(const vit_model *m, int32_t threads, vit_int8_stat
         vit_int8_state_free(s);
         return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the int8 run state");
     }
-    st = vit_pool_new(threads, &s->pool, err);
+    /* attention (fp32 in this variant, as in torch) runs through the fp32 pass's kernels, chosen
+     * by what the CPU has rather than by the forced GEMM kernel, so that forcing VIT_KERNEL still
+     * gives bit-identical logits; the fp32 state's pool is this variant's pool */
+    st = vit_fp32_state_plan(&s->f, vit_sgemm_ops_for(best_cpu_kernel()), NULL, threads, err);
     if (st != VIT_OK) {
         vit_int8_state_free(s);
         return st;
     }
+    s->pool = s->f.pool;
     return VIT_OK;
 }
 
 void vit_int8_state_free(vit_int8_state *s)
 {
-    vit_fp32_state_free(&s->f);
+    vit_fp32_state_free(&s->f); /* frees the pool too */
     vit_free(s->scratch);
     vit_free(s->tmp);
-    vit_pool_free(s->pool);
     memset(s, 0, sizeof *s);
 }
 
@@ -269,8 +282,12 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
         // x = x + proj(attn(norm1(x)))            (qkv and proj in int8)
         layernorm_par(pool, s->x, b->norm1_w, b->norm1_b, s->xn, T, D);
         vit_qlinear_forward(&ql[0], s->xn, T, s->qkv, st->scratch, pool);
-        att_job aj = {s, best_exp()};
-        vit_pool_run(pool, s->heads, 1, attention_heads, &aj);
+        if (s->ops) {
+            vit_fp32_attention(s);
+        } else {
+            att_job aj = {s, best_exp()};
+            vit_pool_run(pool, s->heads, 1, attention_heads, &aj);
+        }
         vit_qlinear_forward(&ql[1], s->ctx, T, st->tmp, st->scratch, pool);
         span_job add = {s->x, st->tmp};
         vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);

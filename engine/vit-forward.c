@@ -270,7 +270,7 @@ static void attention_rows(void *ctx, int64_t begin, int64_t end, int32_t thread
     }
 }
 
-static void attention(vit_fp32_state *s)
+void vit_fp32_attention(vit_fp32_state *s)
 {
     if (!s->ops) {
         attention_blas(s);
@@ -304,7 +304,7 @@ void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input,
         // x = x + proj(attn(norm1(x)))
         layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
         linear(s, s->xn, b->qkv_w, pl, b->qkv_b, s->qkv, T, 3 * D, D, VIT_SEP_STORE);
-        attention(s);
+        vit_fp32_attention(s);
         linear(s, s->ctx, b->proj_w, pl ? pl + 1 : NULL, b->proj_b, s->x, T, D, D, VIT_SEP_ADD);
         // x = x + fc2(gelu(fc1(norm2(x))))
         layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);

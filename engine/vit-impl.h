@@ -127,6 +127,8 @@ vit_status vit_fp32_state_plan(vit_fp32_state *s, const struct vit_sgemm_ops *op
                                vit_error *err);
 void vit_fp32_state_free(vit_fp32_state *s);
 void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits);
+/* Multi-head attention, qkv -> ctx, with the state's plan (the int8 variant uses it too). */
+void vit_fp32_attention(vit_fp32_state *s);
 
 /* Shared fp32 building blocks (vit-forward.c), used by every variant. */
 void vit_layernorm(const float *x, const float *w, const float *b, float *y, int32_t rows,
