@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "vitlens-compare-view.h"
+#include "vitlens-prediction-row.h"
 
 static const char *dash = "—";
 
@@ -56,15 +57,6 @@ static const struct
 
 typedef struct
 {
-  GtkWidget *box;
-  GtkWidget *marker;
-  GtkWidget *name;
-  GtkWidget *percent;
-  GtkWidget *bar;
-} Row;
-
-typedef struct
-{
   /* what it is */
   char        *name;
   vit_variant  variant;
@@ -94,7 +86,7 @@ typedef struct
   GtkWidget   *title;
   GtkWidget   *badge;
   GtkWidget   *rows_box;
-  Row          rows[VIT_TOPK_MAX];
+  GtkWidget   *rows[VIT_TOPK_MAX]; /* VitlensPredictionRow */
   guint        n_rows_made;
   GtkWidget   *value_keys[N_VALUES];
   GtkWidget   *values[N_VALUES];
@@ -320,38 +312,9 @@ static void
 make_row (Column *column,
           guint   i)
 {
-  Row *row = &column->rows[i];
-  GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-
-  row->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  gtk_widget_add_css_class (row->box, "compare-row");
-  if (i == 0)
-    gtk_widget_add_css_class (row->box, "top-prediction");
-
-  row->marker = gtk_label_new ("≠");
-  gtk_widget_add_css_class (row->marker, "compare-marker");
-  gtk_widget_set_tooltip_text (row->marker, _("Not fp32's class at this rank"));
-  gtk_box_append (GTK_BOX (line), row->marker);
-
-  row->name = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (row->name), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (row->name), PANGO_ELLIPSIZE_END);
-  gtk_widget_set_hexpand (row->name, TRUE);
-  gtk_widget_add_css_class (row->name, "prediction-name");
-  gtk_box_append (GTK_BOX (line), row->name);
-
-  row->percent = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (row->percent), 1);
-  gtk_widget_add_css_class (row->percent, "numeric");
-  gtk_widget_add_css_class (row->percent, "prediction-percent");
-  gtk_box_append (GTK_BOX (line), row->percent);
-
-  gtk_box_append (GTK_BOX (row->box), line);
-  row->bar = gtk_progress_bar_new ();
-  gtk_widget_add_css_class (row->bar, "prediction-bar");
-  gtk_box_append (GTK_BOX (row->box), row->bar);
-
-  gtk_box_append (GTK_BOX (column->rows_box), row->box);
+  column->rows[i] = vitlens_prediction_row_new (i, "compare-row");
+  vitlens_prediction_row_set_marker_shown (VITLENS_PREDICTION_ROW (column->rows[i]), TRUE);
+  gtk_box_append (GTK_BOX (column->rows_box), column->rows[i]);
 }
 
 static void
@@ -430,42 +393,10 @@ update_column_widgets (VitlensCompareView *self,
     make_row (column, column->n_rows_made++);
   for (guint i = 0; i < column->n_rows_made; i++)
     {
-      Row *row = &column->rows[i];
-      g_autofree char *fallback = NULL;
-      g_autofree char *percent = NULL;
-      g_autofree char *description = NULL;
-      const char *name;
-
-      if (i >= (guint)column->k)
-        {
-          gtk_widget_set_visible (row->box, FALSE);
-          continue;
-        }
-      name = column->label[i];
-      if (name == NULL)
-        /* Translators: shown for a class when the model has no names for its classes */
-        name = fallback = g_strdup_printf (_("Class %d"), column->index[i]);
-      percent = g_strdup_printf ("%.1f%%", 100.0 * column->prob[i]);
-      gtk_label_set_label (GTK_LABEL (row->name), name);
-      gtk_widget_set_tooltip_text (row->name, name);
-      gtk_label_set_label (GTK_LABEL (row->percent), percent);
-      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (row->bar), CLAMP (column->prob[i], 0.0, 1.0));
-      gtk_widget_set_opacity (row->marker, column->marked[i] ? 1.0 : 0.0);
-      if (column->marked[i])
-        gtk_widget_add_css_class (row->box, "differs");
-      else
-        gtk_widget_remove_css_class (row->box, "differs");
-
-      if (column->marked[i])
-        /* Translators: read by screen readers for a compare row that differs from fp32: rank, class, probability */
-        description = g_strdup_printf (_("%d. %s, %s, not fp32's class at this rank"), i + 1, name, percent);
-      else
-        /* Translators: read by screen readers for a result row: rank, class name, probability */
-        description = g_strdup_printf (_("%d. %s, %s"), i + 1, name, percent);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (row->box),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, description,
-                                      -1);
-      gtk_widget_set_visible (row->box, TRUE);
+      if (i < (guint)column->k)
+        vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (column->rows[i]), column->index[i],
+                                       column->label[i], column->prob[i], column->marked[i]);
+      gtk_widget_set_visible (column->rows[i], i < (guint)column->k);
     }
 
   for (int v = 0; v < N_VALUES; v++)
@@ -1123,7 +1054,7 @@ vitlens_compare_view_get_row_label (VitlensCompareView *self,
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
   g_return_val_if_fail (column < self->n_columns, NULL);
   g_return_val_if_fail (row < (guint)self->columns[column].k, NULL);
-  return gtk_label_get_label (GTK_LABEL (self->columns[column].rows[row].name));
+  return vitlens_prediction_row_get_name (VITLENS_PREDICTION_ROW (self->columns[column].rows[row]));
 }
 
 gboolean

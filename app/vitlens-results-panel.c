@@ -16,15 +16,8 @@
 
 #include <stdlib.h>
 
+#include "vitlens-prediction-row.h"
 #include "vitlens-results-panel.h"
-
-typedef struct
-{
-  GtkWidget *grid;
-  GtkWidget *name;
-  GtkWidget *percent;
-  GtkWidget *bar;
-} PredictionRow;
 
 /* The model facts, one grid row each; @key names them for vitlens_results_panel_get_fact(). */
 typedef enum
@@ -78,7 +71,7 @@ struct _VitlensResultsPanel
   GtkLabel      *latency_label;
   GtkGrid       *model_grid;
 
-  PredictionRow  rows[VIT_TOPK_MAX];
+  GtkWidget     *rows[VIT_TOPK_MAX]; /* VitlensPredictionRow */
   guint          n_rows;       /* rows made so far */
   guint          n_visible;
   GtkLabel      *facts[N_FACTS];
@@ -174,33 +167,8 @@ static void
 make_row (VitlensResultsPanel *self,
           guint                i)
 {
-  PredictionRow *row = &self->rows[i];
-
-  row->grid = gtk_grid_new ();
-  gtk_grid_set_column_spacing (GTK_GRID (row->grid), 12);
-  gtk_grid_set_row_spacing (GTK_GRID (row->grid), 4);
-  gtk_widget_add_css_class (row->grid, "prediction-row");
-  if (i == 0)
-    gtk_widget_add_css_class (row->grid, "top-prediction");
-
-  row->name = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (row->name), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (row->name), PANGO_ELLIPSIZE_END);
-  gtk_widget_set_hexpand (row->name, TRUE);
-  gtk_widget_add_css_class (row->name, "prediction-name");
-  gtk_grid_attach (GTK_GRID (row->grid), row->name, 0, 0, 1, 1);
-
-  row->percent = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (row->percent), 1);
-  gtk_widget_add_css_class (row->percent, "numeric");
-  gtk_widget_add_css_class (row->percent, "prediction-percent");
-  gtk_grid_attach (GTK_GRID (row->grid), row->percent, 1, 0, 1, 1);
-
-  row->bar = gtk_progress_bar_new ();
-  gtk_widget_add_css_class (row->bar, "prediction-bar");
-  gtk_grid_attach (GTK_GRID (row->grid), row->bar, 0, 1, 2, 1);
-
-  gtk_box_append (self->rows_box, row->grid);
+  self->rows[i] = vitlens_prediction_row_new (i, "prediction-row");
+  gtk_box_append (self->rows_box, self->rows[i]);
 }
 
 static void
@@ -208,31 +176,9 @@ update_row (VitlensResultsPanel     *self,
             guint                    i,
             const VitlensPrediction *prediction)
 {
-  PredictionRow *row = &self->rows[i];
-  g_autofree char *fallback = NULL;
-  g_autofree char *percent = NULL;
-  g_autofree char *description = NULL;
-  const char *name = prediction->label[i];
-
-  if (name == NULL)
-    /* Translators: shown for a class when the model has no names for its classes */
-    name = fallback = g_strdup_printf (_("Class %d"), prediction->index[i]);
-
-  percent = g_strdup_printf ("%.1f%%", 100.0 * prediction->prob[i]);
-  gtk_label_set_label (GTK_LABEL (row->name), name);
-  gtk_widget_set_tooltip_text (row->name, name);
-  gtk_label_set_label (GTK_LABEL (row->percent), percent);
-  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (row->bar), CLAMP (prediction->prob[i], 0.0, 1.0));
-
-  /* Translators: read by screen readers for a result row: rank, class name, probability */
-  description = g_strdup_printf (_("%d. %s, %s"), i + 1, name, percent);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (row->bar),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
-                                  -1);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (row->grid),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
-                                  -1);
-  gtk_widget_set_visible (row->grid, TRUE);
+  vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (self->rows[i]), prediction->index[i],
+                                 prediction->label[i], prediction->prob[i], FALSE);
+  gtk_widget_set_visible (self->rows[i], TRUE);
 }
 
 static void
@@ -381,7 +327,7 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
       if (i < (guint)prediction->k)
         update_row (self, i, prediction);
       else
-        gtk_widget_set_visible (self->rows[i].grid, FALSE);
+        gtk_widget_set_visible (self->rows[i], FALSE);
     }
   self->n_visible = prediction->k;
   gtk_stack_set_visible_child_name (self->predictions_stack, "rows");
@@ -509,7 +455,7 @@ vitlens_results_panel_get_row_label (VitlensResultsPanel *self,
   g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
   g_return_val_if_fail (row < self->n_visible, NULL);
 
-  return gtk_label_get_label (GTK_LABEL (self->rows[row].name));
+  return vitlens_prediction_row_get_name (VITLENS_PREDICTION_ROW (self->rows[row]));
 }
 
 const char *
@@ -519,7 +465,7 @@ vitlens_results_panel_get_row_percent (VitlensResultsPanel *self,
   g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
   g_return_val_if_fail (row < self->n_visible, NULL);
 
-  return gtk_label_get_label (GTK_LABEL (self->rows[row].percent));
+  return vitlens_prediction_row_get_percent (VITLENS_PREDICTION_ROW (self->rows[row]));
 }
 
 const char *

@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "vitlens-prediction-row.h"
 #include "vitlens-stream-overlay.h"
 
 typedef enum
@@ -38,14 +39,6 @@ static const struct
   [VALUE_LATENCY] = { "latency", N_("Latency") },
 };
 
-typedef struct
-{
-  GtkWidget *box;
-  GtkWidget *name;
-  GtkWidget *percent;
-  GtkWidget *bar;
-} Row;
-
 struct _VitlensStreamOverlay
 {
   GtkBox     parent_instance;
@@ -55,7 +48,7 @@ struct _VitlensStreamOverlay
   GtkLabel  *waiting_label;
   GtkGrid   *values_grid;
 
-  Row        rows[VIT_TOPK_MAX];
+  GtkWidget *rows[VIT_TOPK_MAX]; /* VitlensPredictionRow */
   guint      n_rows_made;
   guint      n_visible;
   GtkWidget *keys[N_VALUES];
@@ -98,34 +91,9 @@ static void
 make_row (VitlensStreamOverlay *self,
           guint                 i)
 {
-  Row *row = &self->rows[i];
-  GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-
-  row->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  gtk_widget_add_css_class (row->box, "overlay-row");
-  if (i == 0)
-    gtk_widget_add_css_class (row->box, "top-prediction");
-
-  row->name = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (row->name), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (row->name), PANGO_ELLIPSIZE_END);
-  gtk_label_set_max_width_chars (GTK_LABEL (row->name), 22);
-  gtk_widget_set_hexpand (row->name, TRUE);
-  gtk_widget_add_css_class (row->name, "prediction-name");
-  gtk_box_append (GTK_BOX (line), row->name);
-
-  row->percent = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (row->percent), 1);
-  gtk_widget_add_css_class (row->percent, "numeric");
-  gtk_widget_add_css_class (row->percent, "prediction-percent");
-  gtk_box_append (GTK_BOX (line), row->percent);
-  gtk_box_append (GTK_BOX (row->box), line);
-
-  row->bar = gtk_progress_bar_new ();
-  gtk_widget_add_css_class (row->bar, "prediction-bar");
-  gtk_box_append (GTK_BOX (row->box), row->bar);
-
-  gtk_box_append (self->rows_box, row->box);
+  self->rows[i] = vitlens_prediction_row_new (i, "overlay-row");
+  vitlens_prediction_row_set_max_name_chars (VITLENS_PREDICTION_ROW (self->rows[i]), 22);
+  gtk_box_append (self->rows_box, self->rows[i]);
 }
 
 static void
@@ -181,7 +149,7 @@ vitlens_stream_overlay_set_result (VitlensStreamOverlay     *self,
   if (result == NULL)
     {
       for (guint i = 0; i < self->n_rows_made; i++)
-        gtk_widget_set_visible (self->rows[i].box, FALSE);
+        gtk_widget_set_visible (self->rows[i], FALSE);
       self->n_visible = 0;
       gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), TRUE);
       set_value_take (self, VALUE_FORWARD, NULL);
@@ -195,25 +163,10 @@ vitlens_stream_overlay_set_result (VitlensStreamOverlay     *self,
     make_row (self, self->n_rows_made++);
   for (guint i = 0; i < self->n_rows_made; i++)
     {
-      Row *row = &self->rows[i];
-      g_autofree char *fallback = NULL;
-      g_autofree char *percent = NULL;
-      const char *name;
-
-      if (i >= (guint)result->k)
-        {
-          gtk_widget_set_visible (row->box, FALSE);
-          continue;
-        }
-      name = result->label[i];
-      if (name == NULL)
-        /* Translators: shown for a class when the model has no names for its classes */
-        name = fallback = g_strdup_printf (_("Class %d"), result->index[i]);
-      percent = g_strdup_printf ("%.1f%%", 100.0 * result->prob[i]);
-      gtk_label_set_label (GTK_LABEL (row->name), name);
-      gtk_label_set_label (GTK_LABEL (row->percent), percent);
-      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (row->bar), CLAMP (result->prob[i], 0.0, 1.0));
-      gtk_widget_set_visible (row->box, TRUE);
+      if (i < (guint)result->k)
+        vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (self->rows[i]), result->index[i],
+                                       result->label[i], result->prob[i], FALSE);
+      gtk_widget_set_visible (self->rows[i], i < (guint)result->k);
     }
   self->n_visible = result->k;
 
@@ -263,7 +216,7 @@ vitlens_stream_overlay_get_row_label (VitlensStreamOverlay *self,
 {
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
   g_return_val_if_fail (row < self->n_visible, NULL);
-  return gtk_label_get_label (GTK_LABEL (self->rows[row].name));
+  return vitlens_prediction_row_get_name (VITLENS_PREDICTION_ROW (self->rows[row]));
 }
 
 const char *
@@ -272,7 +225,7 @@ vitlens_stream_overlay_get_row_percent (VitlensStreamOverlay *self,
 {
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
   g_return_val_if_fail (row < self->n_visible, NULL);
-  return gtk_label_get_label (GTK_LABEL (self->rows[row].percent));
+  return vitlens_prediction_row_get_percent (VITLENS_PREDICTION_ROW (self->rows[row]));
 }
 
 static int
