@@ -139,26 +139,6 @@ void vit_int8_state_free(vit_int8_state *s)
  * Parallel fp32 pieces */
 
 typedef struct {
-    const float *x, *w, *b;
-    float *y;
-    int32_t dim;
-} ln_job;
-
-static void ln_rows(void *ctx, int64_t begin, int64_t end, int32_t thread)
-{
-    const ln_job *j = ctx;
-    vit_layernorm(j->x + begin * j->dim, j->w, j->b, j->y + begin * j->dim, (int32_t)(end - begin),
-                  j->dim);
-}
-
-static void layernorm_par(vit_pool *pool, const float *x, const float *w, const float *b, float *y,
-                          int32_t rows, int32_t dim)
-{
-    ln_job j = {x, w, b, y, dim};
-    vit_pool_run(pool, rows, 8, ln_rows, &j);
-}
-
-typedef struct {
     float *x;
     const float *add;
 } span_job;
@@ -280,7 +260,7 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
         const vit_block_weights *b = &m->w.blocks[l];
         const vit_qlinear *ql = &q->layers[4 * l];
         // x = x + proj(attn(norm1(x)))            (qkv and proj in int8)
-        layernorm_par(pool, s->x, b->norm1_w, b->norm1_b, s->xn, T, D);
+        vit_fp32_layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
         vit_qlinear_forward(&ql[0], s->xn, T, s->qkv, st->scratch, pool);
         if (s->ops) {
             vit_fp32_attention(s);
@@ -292,7 +272,7 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
         span_job add = {s->x, st->tmp};
         vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
         // x = x + fc2(gelu(fc1(norm2(x))))        (fc1 and fc2 in int8)
-        layernorm_par(pool, s->x, b->norm2_w, b->norm2_b, s->xn, T, D);
+        vit_fp32_layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
         vit_qlinear_forward(&ql[2], s->xn, T, s->hid, st->scratch, pool);
         span_job g = {s->hid, NULL};
         vit_pool_run(pool, (int64_t)T * H, 4096, gelu_span, &g);
@@ -301,7 +281,7 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
     }
 
     int32_t prefix = 1 + i->distilled;
-    vit_layernorm(s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix, D);
+    vit_fp32_layernorm(s, s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix);
     // heads in int8 too: each is its own dynamically quantized Linear, as in torch
     vit_qlinear_forward(&q->layers[4 * i->depth], s->xn, 1, logits, st->scratch, NULL);
     if (i->distilled) {

@@ -50,23 +50,30 @@ void vit_gelu_inplace(float *x, size_t n)
         x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
 }
 
-/* Row-wise softmax of scale * x. */
-void vit_softmax_rows(float *x, int32_t rows, int32_t cols, float scale)
+/* Row-wise softmax of scale * x, rows ld apart, with the given exp. */
+void vit_softmax_rows_exp(float *x, int32_t rows, int32_t cols, int32_t ld, float scale,
+                          float (*expfn)(float))
 {
     for (int32_t r = 0; r < rows; r++) {
-        float *xr = x + (size_t)r * cols;
+        float *xr = x + (size_t)r * ld;
         float max = xr[0];
         for (int32_t i = 1; i < cols; i++)
             max = xr[i] > max ? xr[i] : max;
         float sum = 0.0f;
         for (int32_t i = 0; i < cols; i++) {
-            xr[i] = expf((xr[i] - max) * scale);
+            xr[i] = expfn((xr[i] - max) * scale);
             sum += xr[i];
         }
         float inv = 1.0f / sum;
         for (int32_t i = 0; i < cols; i++)
             xr[i] *= inv;
     }
+}
+
+/* Row-wise softmax of scale * x. */
+void vit_softmax_rows(float *x, int32_t rows, int32_t cols, float scale)
+{
+    vit_softmax_rows_exp(x, rows, cols, cols, scale, expf);
 }
 
 /* input (C, S, S) -> patches (NP, C*P*P): row p = patch (gy, gx), columns in the conv weight's
@@ -128,20 +135,17 @@ typedef struct {
     int32_t dim;
 } ln_job;
 
+/* Rows [begin, end) with the plan's LayerNorm, or the plain one (double sums) without a plan. */
 static void layernorm_rows(void *ctx, int64_t begin, int64_t end, int32_t thread)
 {
     const ln_job *j = ctx;
-    j->s->ops->layernorm(j->x + begin * j->dim, j->w, j->b, j->y + begin * j->dim,
-                         (int32_t)(end - begin), j->dim);
+    vit_layernorm_fn ln = j->s->ops ? j->s->ops->layernorm : vit_layernorm;
+    ln(j->x + begin * j->dim, j->w, j->b, j->y + begin * j->dim, (int32_t)(end - begin), j->dim);
 }
 
-static void layernorm(const vit_fp32_state *s, const float *x, const float *w, const float *b,
-                      float *y, int32_t rows)
+void vit_fp32_layernorm(const vit_fp32_state *s, const float *x, const float *w, const float *b,
+                        float *y, int32_t rows)
 {
-    if (!s->ops) {
-        vit_layernorm(x, w, b, y, rows, s->D);
-        return;
-    }
     ln_job j = {s, x, w, b, y, s->D};
     vit_pool_run(s->pool, rows, 16, layernorm_rows, &j);
 }
@@ -302,19 +306,19 @@ void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input,
         const vit_block_weights *b = &m->w.blocks[l];
         const vit_sgemm_b *pl = p ? &p->layers[4 * l] : NULL;
         // x = x + proj(attn(norm1(x)))
-        layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
+        vit_fp32_layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
         linear(s, s->xn, b->qkv_w, pl, b->qkv_b, s->qkv, T, 3 * D, D, VIT_SEP_STORE);
         vit_fp32_attention(s);
         linear(s, s->ctx, b->proj_w, pl ? pl + 1 : NULL, b->proj_b, s->x, T, D, D, VIT_SEP_ADD);
         // x = x + fc2(gelu(fc1(norm2(x))))
-        layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
+        vit_fp32_layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
         linear(s, s->xn, b->fc1_w, pl ? pl + 2 : NULL, b->fc1_b, s->hid, T, H, D, VIT_SEP_GELU);
         linear(s, s->hid, b->fc2_w, pl ? pl + 3 : NULL, b->fc2_b, s->x, T, D, H, VIT_SEP_ADD);
     }
 
     // final norm on the class token(s) only: the head reads nothing else
     int32_t prefix = 1 + i->distilled;
-    layernorm(s, s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix);
+    vit_fp32_layernorm(s, s->x, m->w.norm_w, m->w.norm_b, s->xn, prefix);
     // logits = head(x[0]); distilled: (head(x[0]) + head_dist(x[1])) / 2
     linear(s, s->xn, m->w.head_w, p ? &p->layers[4 * depth] : NULL, m->w.head_b, logits, 1, K, D,
            VIT_SEP_STORE);

@@ -127,8 +127,11 @@ vit_status vit_fp32_state_plan(vit_fp32_state *s, const struct vit_sgemm_ops *op
                                vit_error *err);
 void vit_fp32_state_free(vit_fp32_state *s);
 void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits);
-/* Multi-head attention, qkv -> ctx, with the state's plan (the int8 variant uses it too). */
+/* Multi-head attention, qkv -> ctx, and LayerNorm of rows of (rows, D), with the state's plan
+ * and pool (the int8 variant uses them too). */
 void vit_fp32_attention(vit_fp32_state *s);
+void vit_fp32_layernorm(const vit_fp32_state *s, const float *x, const float *w, const float *b,
+                        float *y, int32_t rows);
 
 /* Shared fp32 building blocks (vit-forward.c), used by every variant. */
 void vit_layernorm(const float *x, const float *w, const float *b, float *y, int32_t rows,
@@ -137,5 +140,7 @@ void vit_gelu_inplace(float *x, size_t n);
 void vit_im2col_patches(const float *input, int32_t C, int32_t img, int32_t P, float *patches);
 void vit_embed_tokens(const vit_model *m, const float *patch_out, float *x);
 void vit_softmax_rows(float *x, int32_t rows, int32_t cols, float scale);
+void vit_softmax_rows_exp(float *x, int32_t rows, int32_t cols, int32_t ld, float scale,
+                          float (*expfn)(float));
 
 #endif /* VIT_IMPL_H */

@@ -74,20 +74,7 @@ void vit_sgemm_panel_ref(int32_t m, int32_t k, const float *a, int32_t lda, cons
 
 void vit_softmax_ref(float *x, int32_t rows, int32_t cols, int32_t ld, float scale)
 {
-    for (int32_t r = 0; r < rows; r++) {
-        float *xr = x + (size_t)r * ld;
-        float max = xr[0];
-        for (int32_t i = 1; i < cols; i++)
-            max = xr[i] > max ? xr[i] : max;
-        float sum = 0.0f;
-        for (int32_t i = 0; i < cols; i++) {
-            xr[i] = vit_exp_fast_ref((xr[i] - max) * scale);
-            sum += xr[i];
-        }
-        float inv = 1.0f / sum;
-        for (int32_t i = 0; i < cols; i++)
-            xr[i] *= inv;
-    }
+    vit_softmax_rows_exp(x, rows, cols, ld, scale, vit_exp_fast_ref);
 }
 
 const vit_sgemm_ops vit_sgemm_ops_ref = {"scalar", vit_sgemm_panel_ref, vit_softmax_ref,

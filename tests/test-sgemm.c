@@ -14,26 +14,12 @@
 #include "vit-pool.h"
 #include "vit-sgemm.h"
 
+#include "test-util.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf(ok ? " ok\n" : " FAIL\n");
-    if (!ok)
-        failures++;
-    fflush(stdout);
-}
 
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 static float rnd_unit(void) /* [-1, 1) */
@@ -104,7 +90,7 @@ static void test_pack(void)
                 float bn = j < n ? b[(size_t)kk * (n + 5) + j] : 0.0f;
                 ok &= pt[at] == wt && pn[at] == bn;
             }
-        check(ok, "/sgemm/pack k=%d n=%d: every element in place, zeros past n", k, n);
+        test_check(ok, "/sgemm/pack k=%d n=%d: every element in place, zeros past n", k, n);
         vit_free(w);
         vit_free(b);
         vit_free(pt);
@@ -117,16 +103,38 @@ static double gelu_exact(double x)
     return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
 }
 
+/* A random a (m, lda), Linear weight w (n, k) packed as B, and bias (n). */
+typedef struct {
+    float *a, *w, *bias;
+    vit_sgemm_b b;
+} problem;
+
+static problem problem_new(int32_t m, int32_t lda, int32_t k, int32_t n, float wscale)
+{
+    problem p = {xalloc((size_t)m * lda), xalloc((size_t)n * k), xalloc((size_t)n),
+                 {k, n, xalloc(vit_sgemm_packed_floats(k, n))}};
+    fill(p.a, (size_t)m * lda, 1.0f);
+    fill(p.w, (size_t)n * k, wscale);
+    fill(p.bias, (size_t)n, wscale);
+    vit_sgemm_pack_t(p.w, k, n, k, p.b.p);
+    return p;
+}
+
+static void problem_free(problem *p)
+{
+    vit_free(p->a);
+    vit_free(p->w);
+    vit_free(p->bias);
+    vit_free(p->b.p);
+}
+
 /* One GEMM shape in every mode on kernel kn; result kept for the cross-kernel comparison. */
 static void test_gemm_shape(const kernel *kn, const kernel *ref, int32_t m, int32_t k, int32_t n)
 {
     const int32_t lda = k + 1, ldc = n + 3; /* strides wider than the rows, guards between */
-    float *a = xalloc((size_t)m * lda), *w = xalloc((size_t)n * k), *bias = xalloc((size_t)n);
-    fill(a, (size_t)m * lda, 1.0f);
-    fill(w, (size_t)n * k, 0.5f);
-    fill(bias, (size_t)n, 0.5f);
-    vit_sgemm_b b = {k, n, xalloc(vit_sgemm_packed_floats(k, n))};
-    vit_sgemm_pack_t(w, k, n, k, b.p);
+    problem pr = problem_new(m, lda, k, n, 0.5f);
+    const float *a = pr.a, *w = pr.w, *bias = pr.bias;
+    const vit_sgemm_b b = pr.b;
     float *c0 = xalloc((size_t)m * ldc), *c = xalloc((size_t)m * ldc), *cr = xalloc((size_t)m * ldc);
     fill(c0, (size_t)m * ldc, 1.0f);
 
@@ -159,21 +167,18 @@ static void test_gemm_shape(const kernel *kn, const kernel *ref, int32_t m, int3
                 for (int32_t j = n; j < ldc; j++)
                     guards &= c[(size_t)i * ldc + j] == c0[(size_t)i * ldc + j];
             }
-            check(worst <= 1.0 && guards,
+            test_check(worst <= 1.0 && guards,
                   "/sgemm/%s/%s%s %dx%dx%d: error %.2f of its bound, nothing written past n",
                   kn->name, modes[mode], with_bias ? "+bias" : "", m, k, n, worst);
             if (kn != ref) {
                 memcpy(cr, c0, (size_t)m * ldc * sizeof(float));
                 vit_sgemm(ref->ops, NULL, m, a, lda, &b, bp, (vit_sgemm_mode)mode, cr, ldc);
-                check(memcmp(c, cr, (size_t)m * ldc * sizeof(float)) == 0,
+                test_check(memcmp(c, cr, (size_t)m * ldc * sizeof(float)) == 0,
                       "/sgemm/%s/%s%s %dx%dx%d: bit-identical to the scalar reference", kn->name,
                       modes[mode], with_bias ? "+bias" : "", m, k, n);
             }
         }
-    vit_free(a);
-    vit_free(w);
-    vit_free(bias);
-    vit_free(b.p);
+    problem_free(&pr);
     vit_free(c0);
     vit_free(c);
     vit_free(cr);
@@ -182,31 +187,25 @@ static void test_gemm_shape(const kernel *kn, const kernel *ref, int32_t m, int3
 static void test_threads(const kernel *kn)
 {
     const int32_t m = 197, k = 192, n = 576;
-    float *a = xalloc((size_t)m * k), *w = xalloc((size_t)n * k), *bias = xalloc((size_t)n);
-    fill(a, (size_t)m * k, 1.0f);
-    fill(w, (size_t)n * k, 0.3f);
-    fill(bias, (size_t)n, 0.3f);
-    vit_sgemm_b b = {k, n, xalloc(vit_sgemm_packed_floats(k, n))};
-    vit_sgemm_pack_t(w, k, n, k, b.p);
+    problem pr = problem_new(m, k, k, n, 0.3f);
+    const float *a = pr.a, *bias = pr.bias;
+    const vit_sgemm_b b = pr.b;
     float *c1 = xalloc((size_t)m * n), *ct = xalloc((size_t)m * n);
     vit_sgemm(kn->ops, NULL, m, a, k, &b, bias, VIT_SEP_GELU, c1, n);
     for (int32_t t = 2; t <= 3; t++) {
         struct vit_pool *pool = NULL;
         vit_error err;
         if (vit_pool_new(t, &pool, &err) != VIT_OK) {
-            check(0, "/sgemm/%s/threads: pool of %d: %s", kn->name, t, err.msg);
+            test_check(0, "/sgemm/%s/threads: pool of %d: %s", kn->name, t, err.msg);
             continue;
         }
         memset(ct, 0, (size_t)m * n * sizeof(float));
         vit_sgemm(kn->ops, pool, m, a, k, &b, bias, VIT_SEP_GELU, ct, n);
-        check(memcmp(c1, ct, (size_t)m * n * sizeof(float)) == 0,
+        test_check(memcmp(c1, ct, (size_t)m * n * sizeof(float)) == 0,
               "/sgemm/%s/threads %d: bit-identical to 1 thread", kn->name, t);
         vit_pool_free(pool);
     }
-    vit_free(a);
-    vit_free(w);
-    vit_free(bias);
-    vit_free(b.p);
+    problem_free(&pr);
     vit_free(c1);
     vit_free(ct);
 }
@@ -238,7 +237,7 @@ static void test_softmax_layernorm(const kernel *kn)
             for (int32_t j = cols; j < ld; j++)
                 guards &= x[(size_t)r * ld + j] == xr[j];
         }
-        check(worst < 2e-6 && guards, "/sgemm/%s/softmax %dx%d: max rel. error %.2e", kn->name,
+        test_check(worst < 2e-6 && guards, "/sgemm/%s/softmax %dx%d: max rel. error %.2e", kn->name,
               rows, cols, worst);
         vit_free(x);
         vit_free(x0);
@@ -270,7 +269,7 @@ static void test_softmax_layernorm(const kernel *kn)
                 worst = d > worst ? d : worst;
             }
         }
-        check(worst < 2e-6, "/sgemm/%s/layernorm %dx%d: max abs. error %.2e", kn->name, rows, dim,
+        test_check(worst < 2e-6, "/sgemm/%s/layernorm %dx%d: max abs. error %.2e", kn->name, rows, dim,
               worst);
         vit_free(x);
         vit_free(y);
@@ -294,6 +293,5 @@ int main(void)
         test_threads(&ks[i]);
         test_softmax_layernorm(&ks[i]);
     }
-    printf("%s\n", failures ? "FAILED" : "all passed");
-    return failures ? 1 : 0;
+    return test_done();
 }
