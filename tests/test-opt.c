@@ -550,6 +550,17 @@ static void test_model(const char *fixtures, const vit_json *c)
     vit_topk(ref, K, 1, &t_o);
     vit_topk(i8, K, 1, &t_i);
     test_check(ok && allocs == 0, "/opt/%s/no-allocation-in-forward (%ld)", c->key, allocs);
+    {
+        /* the fp32 pass too: its plan (packed weights, pool, buffers) is made at session time */
+        float *f32 = calloc(K, 4);
+        long fallocs = -1;
+        int okf = f32 && run(mpath, VIT_VARIANT_FP32, 2, input, f32, NULL, &fallocs);
+        float d_f = okf ? max_abs_diff(f32, fp32, K) : -1.0f;
+        test_check(okf && fallocs == 0 && d_f <= 1e-4f,
+                   "/fp32/%s/no-allocation-in-forward (%ld), 2 threads, max|Δlogit| %.2e", c->key,
+                   fallocs, d_f);
+        free(f32);
+    }
     test_check(ok && d_opt <= VIT_TOL_OPT_VS_FP32_REL * d_i8 + 0.01f && t_o == t_f,
                "/opt/%s/vs-fp32 max|Δlogit| %.4f (int8: %.4f), top-1 %s", c->key, d_opt, d_i8,
                t_o == t_f ? "same" : "DIFFERENT");
