@@ -24,9 +24,12 @@ typedef enum
 
 GQuark vitlens_error_quark (void);
 
-/* Set @error from an engine error; its message (which already names the file and the
- * problem) becomes the GError's message unchanged. */
-void vitlens_set_error_from_vit (GError         **error,
-                                 const vit_error *err);
+/* Set @error from an engine error. Its message already names the file and the problem, in
+ * English ("photo.heic: not a PNG or JPEG image"): the problems a person meets when opening a
+ * file are translated (vitlens_localize_vit_message), the rest is kept as the engine wrote it. */
+void  vitlens_set_error_from_vit    (GError         **error,
+                                     const vit_error *err);
+/* "FILE: PROBLEM" with PROBLEM in the user's language when it is one of the translated ones. */
+char *vitlens_localize_vit_message  (const char      *message);
 
 G_END_DECLS

@@ -21,11 +21,14 @@
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <gtk/gtk.h>
+#include <libintl.h>
+#include <locale.h>
 #include <stdlib.h>
 
 #include "vit.h"
 #include "vitlens-application.h"
 #include "vitlens-data.h"
+#include "vitlens-error.h"
 #include "vitlens-preferences-dialog.h"
 #include "vitlens-window.h"
 
@@ -1574,6 +1577,56 @@ remove_tmpdir (void)
   g_rmdir (tmpdir);
 }
 
+/* The engine's English words about a file, as the app shows them: unchanged in English; in
+ * zh_CN (when this machine has that locale and the build's catalog) the problems a person meets
+ * opening files are translated and the file name and the system's detail are kept. */
+static void
+test_localized_engine_message (void)
+{
+  const char *localedir = g_getenv ("VITLENS_LOCALEDIR");
+  const char *kept[] = {
+    "dog.heic: not a PNG or JPEG image",
+    "x.jpg: cannot open: No such file or directory",
+    "model.safetensors: tensor blocks.3.mlp.fc1.weight has shape [7] but the model needs [768, 192]",
+    "no file name here",
+  };
+  g_autofree char *old = g_strdup (setlocale (LC_MESSAGES, NULL));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *got = vitlens_localize_vit_message (kept[i]);
+      g_assert_cmpstr (got, ==, kept[i]);
+    }
+
+  if (localedir == NULL || setlocale (LC_MESSAGES, "zh_CN.UTF-8") == NULL)
+    {
+      g_test_message ("zh_CN.UTF-8 is not installed here: only the English messages were checked");
+      return;
+    }
+  /* as main.c does */
+  bindtextdomain ("vitlens", localedir);
+  bind_textdomain_codeset ("vitlens", "UTF-8");
+  textdomain ("vitlens");
+  {
+    g_autofree char *a = vitlens_localize_vit_message ("dog.heic: not a PNG or JPEG image");
+    g_autofree char *b = vitlens_localize_vit_message ("x: y.jpg: cannot open: No such file or directory");
+    g_autofree char *c = vitlens_localize_vit_message ("m.safetensors: tensor x has shape [7]");
+
+    setlocale (LC_MESSAGES, old);
+    g_assert_cmpstr (a, ==, "dog.heic: 不是 PNG 或 JPEG 图像");
+    /* only the first ": " ends the file name: "x" here, so "y.jpg: ..." is not a known problem */
+    g_assert_cmpstr (b, ==, "x: y.jpg: cannot open: No such file or directory");
+    g_assert_cmpstr (c, ==, "m.safetensors: tensor x has shape [7]");
+  }
+  setlocale (LC_MESSAGES, "zh_CN.UTF-8");
+  {
+    g_autofree char *d = vitlens_localize_vit_message ("y.jpg: cannot open: No such file or directory");
+
+    setlocale (LC_MESSAGES, old);
+    g_assert_cmpstr (d, ==, "y.jpg: 无法打开：No such file or directory");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1623,6 +1676,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/video", test_video);
   g_test_add_func ("/app/stream/no-camera", test_no_camera);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
+  g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
 
   rc = g_test_run ();
 
