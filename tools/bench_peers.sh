@@ -44,8 +44,9 @@ for m in $(echo "$MODELS" | tr , ' '); do
     for t in $(echo "$THREADS" | tr , ' '); do
         r=1
         while [ $r -le "$ROUNDS" ]; do
-            # fp32 alone: OpenBLAS' threads keep spinning after each call and would slow down
-            # whatever ran next; the int8 rows run on the .vitq (no fp32 row in their loop)
+            # fp32 on the safetensors, the int8 rows on the .vitq (no fp32 row in their loop;
+            # also keeps an OpenBLAS fp32 run, VIT_KERNEL=scalar, whose threads keep spinning
+            # after each call, from slowing down the rows after it)
             for spec in "$DIR/$m/model.safetensors:fp32" "$ONNX_DIR/$m.vitq:int8,optimized,lite"; do
                 "$CLI" bench --json --no-load --model "${spec%:*}" --variants "${spec##*:}" \
                     --threads "$t" --runs "$RUNS" --warmup 3 |
