@@ -141,6 +141,7 @@ void vit_int8_state_free(vit_int8_state *s)
 typedef struct {
     float *x;
     const float *add;
+    void (*fn)(const float *x, float *y, size_t n); /* gelu_span's GELU */
 } span_job;
 
 /* GELU and exp: the optimized variant's vectorized functions (|err| < 4e-7 and rel. < 2e-7,
@@ -172,10 +173,7 @@ static vec_fn best_exp(void)
 static void gelu_span(void *ctx, int64_t begin, int64_t end, int32_t thread)
 {
     span_job *j = ctx;
-    static vec_fn gelu;
-    if (!gelu)
-        gelu = best_gelu(); /* idempotent: a race only stores the same pointer twice */
-    gelu(j->x + begin, j->x + begin, (size_t)(end - begin));
+    j->fn(j->x + begin, j->x + begin, (size_t)(end - begin));
 }
 
 /* Row-wise softmax of scale * x, with the vectorized exp when there is one. */
@@ -246,6 +244,7 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
     int32_t T = s->T, D = s->D, H = s->H, NP = i->num_patches, K = i->num_classes;
     int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
     size_t TD = (size_t)T * D;
+    const vec_fn gelu = best_gelu(); /* chosen here, not lazily in the workers: no shared state */
 
     // patch embedding in fp32 (a Conv2d: quantize_dynamic leaves it alone)
     vit_im2col_patches(input, i->in_chans, i->img_size, i->patch_size, s->patches);
@@ -269,12 +268,12 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
             vit_pool_run(pool, s->heads, 1, attention_heads, &aj);
         }
         vit_qlinear_forward(&ql[1], s->ctx, T, st->tmp, st->scratch, pool);
-        span_job add = {s->x, st->tmp};
+        span_job add = {s->x, st->tmp, NULL};
         vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
         // x = x + fc2(gelu(fc1(norm2(x))))        (fc1 and fc2 in int8)
         vit_fp32_layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
         vit_qlinear_forward(&ql[2], s->xn, T, s->hid, st->scratch, pool);
-        span_job g = {s->hid, NULL};
+        span_job g = {s->hid, NULL, gelu};
         vit_pool_run(pool, (int64_t)T * H, 4096, gelu_span, &g);
         vit_qlinear_forward(&ql[3], s->hid, T, st->tmp, st->scratch, pool);
         vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
