@@ -492,6 +492,7 @@ static vit_status load_tensor(const vit_st_file *st, const tensor_spec *sp, cons
                         sp->name, have, want);
     }
     vit_st_to_f32(t, *sp->dst);
+    vit_st_release(st, t);
     const float *v = *sp->dst;
     for (int64_t i = 0; i < t->numel; i++)
         if (!isfinite(v[i]))

@@ -49,6 +49,10 @@ void vit_st_close(vit_st_file *f);
 const vit_st_tensor *vit_st_find(const vit_st_file *f, const char *name);
 /* Convert a float tensor's data to fp32 (F16/BF16 widened). dst holds numel floats. */
 void vit_st_to_f32(const vit_st_tensor *t, float *dst);
+/* Done with a tensor's bytes: where the file is mmap'ed, its whole pages are handed back to the
+ * kernel (they are read again from the file if touched), so a model copied out of its file tensor
+ * by tensor never holds the file and its copy in memory at once. */
+void vit_st_release(const vit_st_file *f, const vit_st_tensor *t);
 const char *vit_dtype_name(vit_dtype dt);
 
 /* Build a model from a parsed safetensors file and an optional parsed config.json (vit-model.c).
