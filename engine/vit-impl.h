@@ -86,6 +86,10 @@ struct vit_model {
     struct vit_quant_model *q[2]; /* [per_channel] */
     /* The fp32 Linears packed for vit_sgemm, made on first use by an fp32 session (qlock). */
     struct vit_sgemm_model *f32p;
+    /* (qlock) The arena's Linear weights were handed back to the kernel, f32p holding them
+     * (vit_model_release_linears); fp32 sessions on the OpenBLAS pass, which read them. */
+    int32_t linears_released;
+    int32_t blas_sessions;
 };
 
 /* Fill a model's info from its weight shapes (vit-model.c). */

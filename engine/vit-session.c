@@ -14,6 +14,7 @@ struct vit_session {
     vit_session_opts opts;
     int32_t threads;
     vit_fp32_state fp32;             /* VIT_VARIANT_FP32 */
+    int fp32_blas;                   /* counted in the model's blas_sessions */
     vit_int8_state int8;             /* VIT_VARIANT_INT8 */
     const vit_quant_model *qmodel;   /* shared, owned by the model */
     vit_opt_state opt;               /* VIT_VARIANT_OPTIMIZED: plan and arena */
@@ -36,6 +37,7 @@ static int32_t online_cpus(void)
     return n > 0 && n < 1024 ? (int32_t)n : 1;
 }
 
+/* At vit_model_free only: the arena may hold released Linears that f32p alone still has. */
 void vit_model_free_quant(vit_model *m)
 {
     vit_lite_release(m);
@@ -70,8 +72,12 @@ static vit_status get_quant_model(const vit_model *cm, int per_channel,
     pthread_mutex_lock(&m->qlock);
     if (!m->q[per_channel] && m->q[!per_channel] && !m->has_fp32_linears)
         per_channel = !per_channel; /* a .vitq has one kind of scales: use what it has */
-    if (!m->q[per_channel])
+    if (!m->q[per_channel]) {
+        vit_model_restore_linears(m); /* the quantizer reads them */
         st = vit_quant_model_build(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
+        if (m->blas_sessions == 0)
+            vit_model_release_linears(m);
+    }
     *out = m->q[per_channel];
     pthread_mutex_unlock(&m->qlock);
     return st;
@@ -84,12 +90,19 @@ static vit_status fp32_session_plan(vit_session *s, vit_error *err)
 {
     vit_model *m = (vit_model *)s->model;
     const vit_sgemm_ops *ops = vit_sgemm_ops_for(vit_kernel_select());
-    if (!ops)
-        return VIT_OK;
     vit_status st = VIT_OK;
     pthread_mutex_lock(&m->qlock);
+    if (!ops) { /* the OpenBLAS pass reads the arena's Linears on every run */
+        vit_model_restore_linears(m);
+        m->blas_sessions++;
+        s->fp32_blas = 1;
+        pthread_mutex_unlock(&m->qlock);
+        return VIT_OK;
+    }
     if (!m->f32p)
-        st = vit_sgemm_model_build(m, &m->f32p, err);
+        st = vit_sgemm_model_build(m, m->blas_sessions == 0, &m->f32p, err);
+    else if (m->blas_sessions == 0)
+        vit_model_release_linears(m);
     const vit_sgemm_model *packed = m->f32p;
     pthread_mutex_unlock(&m->qlock);
     if (st == VIT_OK)
@@ -179,6 +192,12 @@ void vit_session_free(vit_session *s)
 {
     if (!s)
         return;
+    if (s->fp32_blas) {
+        vit_model *m = (vit_model *)s->model;
+        pthread_mutex_lock(&m->qlock);
+        m->blas_sessions--;
+        pthread_mutex_unlock(&m->qlock);
+    }
     vit_fp32_state_free(&s->fp32);
     vit_int8_state_free(&s->int8);
     vit_opt_state_free(&s->opt);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------
  * Packing */
@@ -172,13 +173,52 @@ static float *alloc_packed(size_t bytes)
     return p;
 }
 
-vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_error *err)
+/* The model's Linears in the packed model's order, as (w (n, k), k, n): l in [0, nl) is per block
+ * qkv, proj, fc1, fc2, then head, (head_dist); l == nl is the patch conv as a Linear. */
+typedef struct {
+    float *w;
+    int32_t k, n;
+} src_linear;
+
+static int32_t model_num_linears(const vit_model *m)
 {
-    *out = NULL;
+    return 4 * m->info.depth + 1 + (m->info.distilled ? 1 : 0);
+}
+
+static src_linear model_linear(const vit_model *m, int32_t l)
+{
     const vit_model_info *i = &m->info;
     int32_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes;
-    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
-    int32_t nl = 4 * i->depth + 1 + (i->distilled ? 1 : 0);
+    if (l < 4 * i->depth) {
+        const vit_block_weights *b = &m->w.blocks[l / 4];
+        switch (l % 4) {
+        case 0: return (src_linear){b->qkv_w, D, 3 * D};
+        case 1: return (src_linear){b->proj_w, D, D};
+        case 2: return (src_linear){b->fc1_w, D, H};
+        default: return (src_linear){b->fc2_w, H, D};
+        }
+    }
+    if (l == 4 * i->depth)
+        return (src_linear){m->w.head_w, D, K};
+    if (l < model_num_linears(m))
+        return (src_linear){m->w.head_dist_w, D, K};
+    return (src_linear){m->w.patch_w, i->in_chans * i->patch_size * i->patch_size, D};
+}
+
+/* Hands a Linear's whole pages in the arena back to the kernel: they read as zeros afterwards. */
+static void release_pages(const src_linear *w)
+{
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)w->w + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)(w->w + (size_t)w->n * w->k)) & ~(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: a failure only keeps the pages */
+}
+
+vit_status vit_sgemm_model_build(vit_model *m, int release, vit_sgemm_model **out, vit_error *err)
+{
+    *out = NULL;
+    int32_t nl = model_num_linears(m);
     vit_sgemm_model *sm = calloc(1, sizeof *sm);
     vit_sgemm_b *layers = calloc((size_t)nl, sizeof *layers);
     if (!sm || !layers) {
@@ -189,48 +229,70 @@ vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_
     sm->layers = layers;
     sm->num_layers = nl;
 
-    // every Linear's source (n, k) and shape, in layer order, then the patch conv as a Linear
-    typedef struct {
-        const float *w;
-        int32_t k, n;
-    } src_linear;
-    src_linear *src = malloc((size_t)(nl + 1) * sizeof *src);
-    if (!src) {
-        vit_sgemm_model_free(sm);
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the packed fp32 weights");
-    }
-    for (int32_t l = 0; l < i->depth; l++) {
-        const vit_block_weights *b = &m->w.blocks[l];
-        src[4 * l + 0] = (src_linear){b->qkv_w, D, 3 * D};
-        src[4 * l + 1] = (src_linear){b->proj_w, D, D};
-        src[4 * l + 2] = (src_linear){b->fc1_w, D, H};
-        src[4 * l + 3] = (src_linear){b->fc2_w, H, D};
-    }
-    src[4 * i->depth] = (src_linear){m->w.head_w, D, K};
-    if (i->distilled)
-        src[4 * i->depth + 1] = (src_linear){m->w.head_dist_w, D, K};
-    src[nl] = (src_linear){m->w.patch_w, cpp, D};
-
     size_t total = 0;
-    for (int32_t l = 0; l <= nl; l++)
-        total += vit_sgemm_packed_floats(src[l].k, src[l].n);
+    for (int32_t l = 0; l <= nl; l++) {
+        src_linear w = model_linear(m, l);
+        total += vit_sgemm_packed_floats(w.k, w.n);
+    }
     sm->arena = alloc_packed(total * sizeof(float));
     if (!sm->arena) {
-        free(src);
         vit_sgemm_model_free(sm);
         return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the packed fp32 weights (%zu MB)",
                         total * sizeof(float) >> 20);
     }
     float *p = sm->arena;
     for (int32_t l = 0; l <= nl; l++) {
+        src_linear w = model_linear(m, l);
         vit_sgemm_b *b = l < nl ? &sm->layers[l] : &sm->patch;
-        *b = (vit_sgemm_b){src[l].k, src[l].n, p};
-        vit_sgemm_pack_t(src[l].w, src[l].k, src[l].n, src[l].k, p);
-        p += vit_sgemm_packed_floats(src[l].k, src[l].n);
+        *b = (vit_sgemm_b){w.k, w.n, p};
+        vit_sgemm_pack_t(w.w, w.k, w.n, w.k, p);
+        p += vit_sgemm_packed_floats(w.k, w.n);
+        if (release && l < nl && m->has_fp32_linears)
+            release_pages(&w); /* layer by layer: the model is never held twice */
     }
-    free(src);
+    m->linears_released = release && m->has_fp32_linears;
     *out = sm;
     return VIT_OK;
+}
+
+/* The Linears' rows in the model's arena are a second copy of what m->f32p holds: their whole
+ * pages go back to the kernel (deit_base: 346 MB less for an fp32 session), and come back by
+ * unpacking when the int8 quantizer or the OpenBLAS pass needs them. The patch conv stays: the
+ * optimized variant reads it, and it is small. Both under the model's qlock. */
+void vit_model_release_linears(vit_model *m)
+{
+    if (!m->f32p || m->linears_released || !m->has_fp32_linears)
+        return;
+    for (int32_t l = 0; l < model_num_linears(m); l++) {
+        src_linear w = model_linear(m, l);
+        release_pages(&w);
+    }
+    m->linears_released = 1;
+}
+
+void vit_sgemm_unpack_t(const float *p, int32_t n, int32_t k, float *w, int32_t ldw)
+{
+    const int32_t NR = VIT_SGEMM_NR;
+    for (int32_t pn = 0; pn < vit_sgemm_panels(n); pn++) {
+        const float *srcp = p + (size_t)pn * k * NR;
+        int32_t j0 = pn * NR, cols = n - j0 < NR ? n - j0 : NR;
+        for (int32_t j = 0; j < cols; j++) {
+            float *dst = w + (size_t)(j0 + j) * ldw;
+            for (int32_t kk = 0; kk < k; kk++)
+                dst[kk] = srcp[(size_t)kk * NR + j];
+        }
+    }
+}
+
+void vit_model_restore_linears(vit_model *m)
+{
+    if (!m->linears_released)
+        return;
+    for (int32_t l = 0; l < model_num_linears(m); l++) {
+        src_linear w = model_linear(m, l);
+        vit_sgemm_unpack_t(m->f32p->layers[l].p, w.n, w.k, w.w, w.k);
+    }
+    m->linears_released = 0;
 }
 
 void vit_sgemm_model_free(vit_sgemm_model *sm)

@@ -48,6 +48,8 @@ static inline size_t vit_sgemm_packed_floats(int32_t k, int32_t n)
 }
 /* B = w^T for w (n, k), row stride ldw: an nn.Linear weight, or attention's k (tokens, hd). */
 void vit_sgemm_pack_t(const float *w, int32_t ldw, int32_t n, int32_t k, float *p);
+/* The inverse of vit_sgemm_pack_t: w (n, k), row stride ldw, from its packed B. */
+void vit_sgemm_unpack_t(const float *p, int32_t n, int32_t k, float *w, int32_t ldw);
 /* B = b (k, n), row stride ldb: attention's v (tokens, hd). */
 void vit_sgemm_pack_n(const float *b, int32_t ldb, int32_t k, int32_t n, float *p);
 
@@ -119,7 +121,14 @@ typedef struct vit_sgemm_model {
     float *arena;
 } vit_sgemm_model;
 
-vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_error *err);
+/* release: hand the arena's Linears back as they are packed (vit_model_release_linears). */
+vit_status vit_sgemm_model_build(vit_model *m, int release, vit_sgemm_model **out, vit_error *err);
 void vit_sgemm_model_free(vit_sgemm_model *sm);
+
+/* Once m->f32p exists the arena's copies of the Linear weights (all but the patch conv) are
+ * redundant: release hands their pages back to the kernel, restore unpacks them from m->f32p
+ * before anything reads them again (the int8 quantizer, the OpenBLAS pass). Under m->qlock. */
+void vit_model_release_linears(vit_model *m);
+void vit_model_restore_linears(vit_model *m);
 
 #endif /* VIT_SGEMM_H */

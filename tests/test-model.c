@@ -3,6 +3,7 @@
  *   every loader error with its message, and a fuzz-style pass over damaged files. */
 #include "../engine/vit-json.h"
 #include "../engine/vit-safetensors.h"
+#include "../engine/vit-sgemm.h"
 #include "test-util.h"
 
 #include <math.h>
@@ -480,6 +481,126 @@ static void test_golden(void)
     free(text);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * The arena's Linear weights, handed back to the kernel once the fp32 GEMM has them packed
+ * (vit_model_release_linears): whatever reads them afterwards must see the loaded values. */
+
+static int run_logits(vit_model *m, vit_variant v, int per_channel, const float *in, float *out)
+{
+    vit_session_opts o = vit_session_opts_default();
+    o.variant = v;
+    o.threads = 2;
+    o.per_channel = per_channel;
+    vit_session *s = NULL;
+    vit_error err = {0};
+    if (vit_session_new(m, &o, &s, &err) != VIT_OK)
+        return 0;
+    vit_status st = vit_session_run(s, in, out, &err);
+    vit_session_free(s);
+    return st == VIT_OK;
+}
+
+static int same_linears(const vit_model *a, const vit_model *b)
+{
+    const vit_model_info *i = &a->info;
+    size_t D = (size_t)i->embed_dim, H = (size_t)i->mlp_hidden, K = (size_t)i->num_classes;
+    int same = 1;
+    for (int32_t l = 0; l < i->depth; l++) {
+        const vit_block_weights *x = &a->w.blocks[l], *y = &b->w.blocks[l];
+        same &= memcmp(x->qkv_w, y->qkv_w, 3 * D * D * 4) == 0;
+        same &= memcmp(x->proj_w, y->proj_w, D * D * 4) == 0;
+        same &= memcmp(x->fc1_w, y->fc1_w, H * D * 4) == 0;
+        same &= memcmp(x->fc2_w, y->fc2_w, D * H * 4) == 0;
+    }
+    same &= memcmp(a->w.head_w, b->w.head_w, K * D * 4) == 0;
+    if (i->distilled)
+        same &= memcmp(a->w.head_dist_w, b->w.head_dist_w, K * D * 4) == 0;
+    return same;
+}
+
+static void test_release_linears(void)
+{
+    if (!vit_sgemm_ops_for(vit_kernel_select())) {
+        printf("# /model/release: skipped, the fp32 pass runs on OpenBLAS here (nothing is packed)\n");
+        return;
+    }
+    char path[1024], in_path[1024], lg_path[1024];
+    snprintf(path, sizeof path, "%s/models/tiny-p8-distilled/model.safetensors", fixtures);
+    snprintf(in_path, sizeof in_path, "%s/models/tiny-p8-distilled/input.f32", fixtures);
+    snprintf(lg_path, sizeof lg_path, "%s/models/tiny-p8-distilled/logits.f32", fixtures);
+    vit_error err = {0};
+    vit_model *fresh = NULL, *m = NULL;
+    if (vit_model_load(path, &fresh, &err) != VIT_OK || vit_model_load(path, &m, &err) != VIT_OK) {
+        test_check(0, "/model/release/load (%s)", err.msg);
+        vit_model_free(fresh);
+        vit_model_free(m);
+        return;
+    }
+    const vit_model_info *i = vit_model_get_info(m);
+    int32_t K = i->num_classes;
+    float *in = read_f32(in_path, (size_t)i->in_chans * i->img_size * i->img_size);
+    float *want = read_f32(lg_path, (size_t)K);
+    float *a = calloc((size_t)K, 4), *b = calloc((size_t)K, 4);
+    test_check(in && want && a && b, "/model/release/fixture inputs");
+    if (!in || !want || !a || !b)
+        goto out;
+    /* fp32 first: packing releases the arena's copies (the fixture's fc1 alone is 64 kB) */
+    test_check(run_logits(m, VIT_VARIANT_FP32, 0, in, a) && m->linears_released == 1,
+               "/model/release/fp32-session-releases");
+    /* int8 after it quantizes what restore unpacks: the same logits, bit for bit, as on a model
+     * that never packed */
+    int ok = run_logits(fresh, VIT_VARIANT_INT8, 0, in, a) &&
+             run_logits(m, VIT_VARIANT_INT8, 0, in, b);
+    test_check(ok && memcmp(a, b, (size_t)K * 4) == 0 && m->linears_released == 1,
+               "/model/release/int8-after-fp32: identical logits, released again after");
+    /* the unpacked weights are the loaded ones exactly */
+    pthread_mutex_lock(&m->qlock);
+    vit_model_restore_linears(m);
+    int same = m->linears_released == 0 && same_linears(m, fresh);
+    vit_model_release_linears(m);
+    pthread_mutex_unlock(&m->qlock);
+    test_check(same, "/model/release/restore: every Linear weight as loaded, bit for bit");
+    /* an OpenBLAS fp32 session (VIT_KERNEL=scalar, what CPUs without AVX2 run) reads the arena
+     * on every run: it restores, and nothing releases while it lives */
+    const char *prev = getenv("VIT_KERNEL");
+    char *saved = prev ? strdup(prev) : NULL;
+    setenv("VIT_KERNEL", "scalar", 1);
+    vit_session_opts o = vit_session_opts_default();
+    o.threads = 1;
+    vit_session *blas = NULL;
+    vit_status st = vit_session_new(m, &o, &blas, &err);
+    if (saved) {
+        setenv("VIT_KERNEL", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("VIT_KERNEL");
+    }
+    test_check(st == VIT_OK && strcmp(vit_session_kernel(blas), "openblas") == 0 &&
+                   m->linears_released == 0,
+               "/model/release/openblas-session-restores (%s)", st == VIT_OK ? "" : err.msg);
+    if (st == VIT_OK) {
+        ok = run_logits(m, VIT_VARIANT_INT8, 1, in, b) && m->linears_released == 0; /* quantizes */
+        ok &= run_logits(m, VIT_VARIANT_FP32, 0, in, b) && m->linears_released == 0;
+        test_check(ok, "/model/release/kept-while-openblas-session-lives");
+        vit_session_run(blas, in, b, &err);
+        float maxd = 0;
+        for (int32_t k = 0; k < K; k++)
+            maxd = fmaxf(maxd, fabsf(b[k] - want[k]));
+        test_check(maxd <= VIT_TOL_FP32, "/model/release/openblas-logits max|Δ| %.2e (tol %.0e)",
+                   maxd, VIT_TOL_FP32);
+        vit_session_free(blas);
+        test_check(run_logits(m, VIT_VARIANT_FP32, 0, in, b) && m->linears_released == 1,
+                   "/model/release/released-again-after-it");
+    }
+out:
+    free(in);
+    free(want);
+    free(a);
+    free(b);
+    vit_model_free(fresh);
+    vit_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
@@ -489,5 +610,6 @@ int main(int argc, char **argv)
     }
     test_synthetic_errors();
     test_golden();
+    test_release_linears();
     return test_done();
 }

@@ -91,6 +91,22 @@ static void test_pack(void)
                 ok &= pt[at] == wt && pn[at] == bn;
             }
         test_check(ok, "/sgemm/pack k=%d n=%d: every element in place, zeros past n", k, n);
+        /* unpacking (what restores a model's released Linears) gives w back, bit for bit, and
+         * writes nothing past each row's k floats */
+        float *u = xalloc((size_t)n * (k + 3));
+        memset(u, 0x5a, (size_t)n * (k + 3) * sizeof(float));
+        vit_sgemm_unpack_t(pt, n, k, u, k + 3);
+        int same = 1;
+        for (int32_t j = 0; j < n; j++) {
+            same &= memcmp(u + (size_t)j * (k + 3), w + (size_t)j * (k + 3), (size_t)k * 4) == 0;
+            for (int32_t g = k; g < k + 3; g++) {
+                uint32_t bits;
+                memcpy(&bits, &u[(size_t)j * (k + 3) + g], 4);
+                same &= bits == 0x5a5a5a5au;
+            }
+        }
+        test_check(same, "/sgemm/unpack k=%d n=%d: the inverse of pack_t, row stride kept", k, n);
+        vit_free(u);
         vit_free(w);
         vit_free(b);
         vit_free(pt);
