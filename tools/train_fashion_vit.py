@@ -384,6 +384,15 @@ def train_student(args, data, mean, std, teacher, state):
             epochs = args.epochs
         state["elapsed_before"] = c["elapsed"]
         log(f"student: resumed after epoch {start}, planned epochs {epochs}")
+    elif args.init_student:
+        # a warm restart: the weights of an earlier run's final epoch, then a new warm-up and
+        # cosine schedule from --lr (the optimizer state starts afresh)
+        c = torch.load(args.init_student)
+        model.load_state_dict(c["model"])
+        args.init_student_epochs = c["epoch"]
+        args.init_student_top1 = c["hist"][-1]["test_top1"]
+        log(f"student: starting from {args.init_student} (epoch {c['epoch']}, test top1 "
+            f"{args.init_student_top1:.2f}%)")
     ep = start
     while epochs is None or ep < epochs:
         t0 = time.time()
@@ -532,6 +541,11 @@ def export(args, model, mean, std, test_acc, teacher_hist, student_hist, wall_s,
              f"{args.smoothing}) + CE(head_dist(dist), argmax teacher)) / 2; AdamW lr "
              f"{args.lr}, weight decay {args.weight_decay}, batch {args.batch_size}, "
              f"warmup {args.warmup_epochs} epoch, cosine to {args.min_lr}, grad clip {args.clip_grad}")
+    if getattr(args, "init_student", None):
+        L.append(f"- warm restart: the student starts from `{args.init_student}`, an earlier "
+                 f"run's weights after {getattr(args, 'init_student_epochs', '?')} epochs "
+                 f"(test top-1 {getattr(args, 'init_student_top1', float('nan')):.2f}%); the "
+                 f"epochs below are the new schedule's")
     L.append(f"- threads: {args.threads}; seed {args.seed}; wall time {wall_s / 60:.1f} min "
              f"(teacher + student + export)\n")
     L.append("## Teacher (CNN) per epoch\n")
@@ -695,6 +709,9 @@ def main():
                     help="smoke test on 2000 images (1 teacher epoch, 1-3 student epochs); writes to "
                          "WORK_DIR/quick/out unless --out-dir is given")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-student", default=None,
+                    help="start the student from this student.pt (an earlier run's final weights) "
+                         "with a new schedule: a warm restart")
     ap.add_argument("--export-only", action="store_true", help="export the latest student checkpoint")
     ap.add_argument("--verify", action="store_true",
                     help="only verify the files in --out-dir (also done automatically after export)")
