@@ -370,7 +370,7 @@ int vit_file_is_vitq(const uint8_t *data, size_t size)
     return size >= 4 && memcmp(data, VITQ_MAGIC, 4) == 0;
 }
 
-vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path,
+vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path, int file_backed,
                                vit_model **out, vit_error *err)
 {
     *out = NULL;
@@ -406,6 +406,7 @@ vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *pat
     vit_status s = vit_st_parse(data + VITQ_PRELUDE, size - VITQ_PRELUDE, path, &st, err);
     if (s != VIT_OK)
         return s;
+    st.file_backed = file_backed;
     const char *format = vit_json_string(st.metadata, "format");
     const char *cfg_text = vit_json_string(st.metadata, "config");
     vit_json *config = NULL;

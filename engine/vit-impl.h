@@ -99,8 +99,9 @@ vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error 
 /* .vitq files (vit-file.c) */
 uint32_t vit_crc32(const void *data, size_t n);
 int vit_file_is_vitq(const uint8_t *data, size_t size);
-vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path, vit_model **out,
-                               vit_error *err);
+/* file_backed: data is a read-only mmap of the file (its pages may be dropped once copied). */
+vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path, int file_backed,
+                               vit_model **out, vit_error *err);
 
 /* ---------------------------------------------------------------------------------------------
  * The fp32 forward pass (vit-forward.c): run state allocated once per session. */

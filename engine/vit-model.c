@@ -536,6 +536,7 @@ static vit_status load_qlinear(const vit_st_file *st, const char *prefix, int32_
     if (s == VIT_OK)
         s = vit_qlinear_init_quantized(ql, (const int8_t *)w->data, scale, bias, n, k, per_channel,
                                        kern, err);
+    vit_st_release(st, w);
     free(scale);
     used[w - st->tensors] = 1;
     used[sc - st->tensors] = 1;
@@ -806,7 +807,7 @@ vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
         vit_status s = vit_map_file(path, &map, err);
         if (s != VIT_OK)
             return s;
-        s = vit_model_from_vitq(map.base, map.size, path, out, err);
+        s = vit_model_from_vitq(map.base, map.size, path, 1, out, err);
         vit_st_close(&map);
         return s;
     }

@@ -260,6 +260,7 @@ vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err)
     }
     out->mapping = map.mapping;
     out->mapping_size = map.mapping_size;
+    out->file_backed = 1;
     return VIT_OK;
 }
 
@@ -276,7 +277,7 @@ void vit_st_close(vit_st_file *f)
 
 void vit_st_release(const vit_st_file *f, const vit_st_tensor *t)
 {
-    if (!f || !t || !f->mapping)
+    if (!f || !t || !f->file_backed)
         return;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)t->data + page - 1) & ~(page - 1);

@@ -33,6 +33,7 @@ typedef struct {
     size_t size;
     void *mapping;          /* non-NULL when we mmap'ed it */
     size_t mapping_size;
+    int file_backed;        /* base is a read-only file mapping: vit_st_release may drop pages */
 } vit_st_file;
 
 /* Parse and validate a safetensors image in memory (not copied; must outlive the result).

@@ -11,7 +11,7 @@ static void try_load(const uint8_t *data, size_t size)
 {
     vit_model *m = NULL;
     vit_error err;
-    if (vit_model_from_vitq(data, size, "fuzz.vitq", &m, &err) == VIT_OK) {
+    if (vit_model_from_vitq(data, size, "fuzz.vitq", 0, &m, &err) == VIT_OK) {
         fuzz_exercise_model(m);
         vit_model_free(m);
     } else if (m != NULL || err.msg[0] == '\0') {
