@@ -218,21 +218,17 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
         return vit_fail(err, VIT_ERR_ARG, "no model or output path given");
     per_channel = per_channel ? 1 : 0;
     /* quantize (or reuse the model's int8 weights) */
-    vit_quant_model *owned = NULL;
-    const vit_quant_model *q = m->q[per_channel];
-    if (!q && !m->has_fp32_linears)
-        q = m->q[!per_channel];
-    if (!q && !m->has_fp32_linears) /* a lite (.vitl) model: only packed weights */
+    const vit_quant_model *q = NULL;
+    /* (a model without fp32 Linears has its int8 weights from loading on: read without the lock) */
+    if (!m->has_fp32_linears && !m->q[0] && !m->q[1]) /* a lite (.vitl) model: packed weights */
         return vit_fail(err, VIT_ERR_UNSUPPORTED,
                         "%s: a lite model cannot be written as .vitq; export from its "
                         ".safetensors or .vitq",
                         vit_basename(path));
-    if (!q) {
-        vit_status s = vit_quant_model_build(m, per_channel, VIT_KERNEL_SCALAR, &owned, err);
-        if (s != VIT_OK)
-            return s;
-        q = owned;
-    }
+    /* the model's own int8 weights (what its int8 sessions run, made now if need be) */
+    vit_status qs = vit_model_quant(m, per_channel, &q, err);
+    if (qs != VIT_OK)
+        return qs;
     const vit_model_info *i = &m->info;
     int64_t D = i->embed_dim, P = i->patch_size;
     out_list l = {0};
@@ -358,7 +354,6 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
 done:
     free(h.s);
     free(l.t);
-    vit_quant_model_free(owned);
     return st;
 }
 

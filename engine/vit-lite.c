@@ -318,24 +318,23 @@ vit_status vit_model_export_vitl(const vit_model *m, int per_channel, const char
     const vit_opt_weights *w = vit_lite_weights(m);
     vit_quant_model *qown = NULL;
     if (!w) {
-        const vit_quant_model *q = m->q[per_channel];
-        if (!q && !m->has_fp32_linears)
-            q = m->q[!per_channel];
-        vit_kernel kern = vit_kernel_select();
-        if (!q || q->kernel != kern) {
-            if (!m->has_fp32_linears)
-                kern = q ? q->kernel : kern;
-            if (m->has_fp32_linears) {
-                vit_status s = vit_quant_model_build(m, per_channel, kern, &qown, err);
-                if (s != VIT_OK)
-                    return s;
-                q = qown;
-            }
-        }
-        if (!q)
+        /* (a model without fp32 Linears has its int8 weights from loading on: read unlocked) */
+        if (!m->has_fp32_linears && !m->q[0] && !m->q[1])
             return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no int8 weights to write",
                             fname);
-        vit_status s = vit_opt_weights_from_model(m, q, &own, err);
+        const vit_quant_model *q = NULL;
+        vit_status s = vit_model_quant(m, per_channel, &q, err);
+        if (s != VIT_OK)
+            return s;
+        /* packed for this CPU's kernel; a .vitq's weights keep the kernel they were packed for */
+        vit_kernel kern = vit_kernel_select();
+        if (q->kernel != kern && m->has_fp32_linears) {
+            s = vit_model_quant_copy(m, per_channel, kern, &qown, err);
+            if (s != VIT_OK)
+                return s;
+            q = qown;
+        }
+        s = vit_opt_weights_from_model(m, q, &own, err);
         if (s != VIT_OK) {
             vit_quant_model_free(qown);
             return s;

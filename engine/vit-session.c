@@ -64,21 +64,42 @@ int vit_model_supports(const vit_model *m, vit_variant v)
 
 /* The model's int8 weights, quantized and packed on first use. The model is otherwise
  * immutable, so this is the one place that needs its lock. */
-static vit_status get_quant_model(const vit_model *cm, int per_channel,
-                                  const vit_quant_model **out, vit_error *err)
+vit_status vit_model_quant(const vit_model *cm, int per_channel, const vit_quant_model **out,
+                           vit_error *err)
 {
     vit_model *m = (vit_model *)cm;
     vit_status st = VIT_OK;
+    per_channel = per_channel ? 1 : 0;
     pthread_mutex_lock(&m->qlock);
     if (!m->q[per_channel] && m->q[!per_channel] && !m->has_fp32_linears)
         per_channel = !per_channel; /* a .vitq has one kind of scales: use what it has */
-    if (!m->q[per_channel]) {
+    if (!m->q[per_channel] && !m->has_fp32_linears) {
+        st = vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no int8 weights",
+                      m->info.name);
+    } else if (!m->q[per_channel]) {
         vit_model_restore_linears(m); /* the quantizer reads them */
         st = vit_quant_model_build(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
         if (m->blas_sessions == 0)
             vit_model_release_linears(m);
     }
     *out = m->q[per_channel];
+    pthread_mutex_unlock(&m->qlock);
+    return st;
+}
+
+vit_status vit_model_quant_copy(const vit_model *cm, int per_channel, vit_kernel kernel,
+                                vit_quant_model **out, vit_error *err)
+{
+    vit_model *m = (vit_model *)cm;
+    *out = NULL;
+    if (!m->has_fp32_linears)
+        return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no fp32 weights to quantize",
+                        m->info.name);
+    pthread_mutex_lock(&m->qlock);
+    vit_model_restore_linears(m);
+    vit_status st = vit_quant_model_build(m, per_channel ? 1 : 0, kernel, out, err);
+    if (m->blas_sessions == 0)
+        vit_model_release_linears(m);
     pthread_mutex_unlock(&m->qlock);
     return st;
 }
@@ -127,7 +148,7 @@ static vit_status opt_session_new(vit_session *s, vit_error *err)
             s->optw = &s->opt_own;
         }
     } else {
-        st = get_quant_model(m, s->opts.per_channel ? 1 : 0, &s->qmodel, err);
+        st = vit_model_quant(m, s->opts.per_channel ? 1 : 0, &s->qmodel, err);
         if (st == VIT_OK)
             st = vit_opt_weights_from_model(m, s->qmodel, &s->opt_own, err);
         s->optw = &s->opt_own;
@@ -174,7 +195,7 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
             st = fp32_session_plan(s, err);
     }
     if (st == VIT_OK && o.variant == VIT_VARIANT_INT8) {
-        st = get_quant_model(model, o.per_channel ? 1 : 0, &s->qmodel, err);
+        st = vit_model_quant(model, o.per_channel ? 1 : 0, &s->qmodel, err);
         if (st == VIT_OK)
             st = vit_int8_state_new(model, s->threads, &s->int8, err);
     }

@@ -1145,6 +1145,19 @@ test_compare_image (void)
       g_assert_cmpstr (vitlens_compare_view_get_row_label (view, 0, r), ==, labels[r]);
       g_free (labels[r]);
     }
+  /* The optimized and lite columns say what the engine's optimized variant says: the lite file
+   * is written from the model after its fp32 pass has run (and packed, and released its copy of
+   * the weights), and must hold the same int8 weights. */
+  if (model_supports (VIT_VARIANT_OPTIMIZED))
+    {
+      expected_labels (a, VIT_VARIANT_OPTIMIZED, 5, labels);
+      for (guint c = 0; c < n; c++)
+        if (g_str_equal (names[c], "optimized") || g_str_equal (names[c], "lite"))
+          for (guint r = 0; r < 5; r++)
+            g_assert_cmpstr (vitlens_compare_view_get_row_label (view, c, r), ==, labels[r]);
+      for (guint r = 0; r < 5; r++)
+        g_free (labels[r]);
+    }
 
   /* Run Again: more times, the same input. */
   activate (window, "compare-again", NULL);

@@ -553,6 +553,36 @@ static void test_release_linears(void)
              run_logits(m, VIT_VARIANT_INT8, 0, in, b);
     test_check(ok && memcmp(a, b, (size_t)K * 4) == 0 && m->linears_released == 1,
                "/model/release/int8-after-fp32: identical logits, released again after");
+    /* the exporters quantize what restore unpacks too: the files are byte for byte those of a
+     * model that never packed (found in the app's Compare view: its lite column, exported
+     * after the fp32 column had run, ran on zeroed weights) */
+    {
+        static const char *const kinds[2] = {"vitq", "vitl"};
+        for (int kind = 0; kind < 2; kind++)
+            for (int pc = 0; pc < 2; pc++) {
+                char pa[64], pb[64];
+                snprintf(pa, sizeof pa, "/tmp/test-model-%d-fresh.%s", (int)getpid(), kinds[kind]);
+                snprintf(pb, sizeof pb, "/tmp/test-model-%d-released.%s", (int)getpid(), kinds[kind]);
+                vit_model *fresh2 = NULL;
+                vit_status s1 = vit_model_load(path, &fresh2, &err);
+                if (s1 == VIT_OK)
+                    s1 = kind ? vit_model_export_vitl(fresh2, pc, pa, &err)
+                              : vit_model_export_vitq(fresh2, pc, pa, &err);
+                vit_model_free(fresh2);
+                vit_status s2 = kind ? vit_model_export_vitl(m, pc, pb, &err)
+                                     : vit_model_export_vitq(m, pc, pb, &err);
+                size_t na = 0, nb = 0;
+                void *fa = test_read_file(pa, &na), *fb = test_read_file(pb, &nb);
+                test_check(s1 == VIT_OK && s2 == VIT_OK && fa && fb && na == nb &&
+                               memcmp(fa, fb, na) == 0 && m->linears_released == 1,
+                           "/model/release/export-%s%s-after-fp32: the same %zu bytes",
+                           kinds[kind], pc ? "-per-channel" : "", nb);
+                free(fa);
+                free(fb);
+                unlink(pa);
+                unlink(pb);
+            }
+    }
     /* the unpacked weights are the loaded ones exactly */
     pthread_mutex_lock(&m->qlock);
     vit_model_restore_linears(m);
