@@ -63,7 +63,8 @@ int vit_model_supports(const vit_model *m, vit_variant v)
 }
 
 /* The model's int8 weights, quantized and packed on first use. The model is otherwise
- * immutable, so this is the one place that needs its lock. */
+ * immutable: its lock guards only what is made on first use (q, f32p) and the released state of
+ * its fp32 Linears (linears_released, blas_sessions). */
 vit_status vit_model_quant(const vit_model *cm, int per_channel, const vit_quant_model **out,
                            vit_error *err)
 {
