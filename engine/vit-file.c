@@ -217,7 +217,6 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
     if (!m || !path)
         return vit_fail(err, VIT_ERR_ARG, "no model or output path given");
     per_channel = per_channel ? 1 : 0;
-    /* quantize (or reuse the model's int8 weights) */
     const vit_quant_model *q = NULL;
     /* (a model without fp32 Linears has its int8 weights from loading on: read without the lock) */
     if (!m->has_fp32_linears && !m->q[0] && !m->q[1]) /* a lite (.vitl) model: packed weights */

@@ -34,6 +34,10 @@ static inline bool vit_mul_size(size_t a, size_t b, size_t *out)
 /* 64-byte aligned allocation (cache lines and AVX-512 loads); NULL on failure. */
 void *vit_alloc(size_t bytes);
 void vit_free(void *p);
+/* Hands the whole pages inside [p, p + bytes) back to the kernel (madvise MADV_DONTNEED): in a
+ * file mapping they are read again from the file if touched, in anonymous memory they then read
+ * as zeros. Advice: a failure only keeps the pages. */
+void vit_release_pages(const void *p, size_t bytes);
 
 /* ---------------------------------------------------------------------------------------------
  * The model: weights as in timm's state dict, all fp32 after load. */

@@ -277,13 +277,8 @@ void vit_st_close(vit_st_file *f)
 
 void vit_st_release(const vit_st_file *f, const vit_st_tensor *t)
 {
-    if (!f || !t || !f->file_backed)
-        return;
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)t->data + page - 1) & ~(page - 1);
-    uintptr_t hi = ((uintptr_t)t->data + (uintptr_t)(t->end - t->begin)) & ~(page - 1);
-    if (hi > lo)
-        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: a failure only keeps the pages */
+    if (f && t && f->file_backed)
+        vit_release_pages(t->data, (size_t)(t->end - t->begin));
 }
 
 const vit_st_tensor *vit_st_find(const vit_st_file *f, const char *name)

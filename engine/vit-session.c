@@ -62,6 +62,18 @@ int vit_model_supports(const vit_model *m, vit_variant v)
     }
 }
 
+/* Quantize the model's fp32 Linears for `kernel` (under its lock): unpacked first if they were
+ * released, released again after unless an OpenBLAS session reads them. */
+static vit_status quantize_locked(vit_model *m, int per_channel, vit_kernel kernel,
+                                  vit_quant_model **out, vit_error *err)
+{
+    vit_model_restore_linears(m);
+    vit_status st = vit_quant_model_build(m, per_channel, kernel, out, err);
+    if (m->blas_sessions == 0)
+        vit_model_release_linears(m);
+    return st;
+}
+
 /* The model's int8 weights, quantized and packed on first use. The model is otherwise
  * immutable: its lock guards only what is made on first use (q, f32p) and the released state of
  * its fp32 Linears (linears_released, blas_sessions). */
@@ -78,10 +90,7 @@ vit_status vit_model_quant(const vit_model *cm, int per_channel, const vit_quant
         st = vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no int8 weights",
                       m->info.name);
     } else if (!m->q[per_channel]) {
-        vit_model_restore_linears(m); /* the quantizer reads them */
-        st = vit_quant_model_build(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
-        if (m->blas_sessions == 0)
-            vit_model_release_linears(m);
+        st = quantize_locked(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
     }
     *out = m->q[per_channel];
     pthread_mutex_unlock(&m->qlock);
@@ -97,10 +106,7 @@ vit_status vit_model_quant_copy(const vit_model *cm, int per_channel, vit_kernel
         return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no fp32 weights to quantize",
                         m->info.name);
     pthread_mutex_lock(&m->qlock);
-    vit_model_restore_linears(m);
-    vit_status st = vit_quant_model_build(m, per_channel ? 1 : 0, kernel, out, err);
-    if (m->blas_sessions == 0)
-        vit_model_release_linears(m);
+    vit_status st = quantize_locked(m, per_channel ? 1 : 0, kernel, out, err);
     pthread_mutex_unlock(&m->qlock);
     return st;
 }

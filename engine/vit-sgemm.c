@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------
  * Packing */
@@ -205,14 +204,10 @@ static src_linear model_linear(const vit_model *m, int32_t l)
     return (src_linear){m->w.patch_w, i->in_chans * i->patch_size * i->patch_size, D};
 }
 
-/* Hands a Linear's whole pages in the arena back to the kernel: they read as zeros afterwards. */
+/* A Linear's whole pages in the arena, back to the kernel: they read as zeros afterwards. */
 static void release_pages(const src_linear *w)
 {
-    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)w->w + page - 1) & ~(page - 1);
-    uintptr_t hi = ((uintptr_t)(w->w + (size_t)w->n * w->k)) & ~(page - 1);
-    if (hi > lo)
-        madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: a failure only keeps the pages */
+    vit_release_pages(w->w, (size_t)w->n * w->k * sizeof(float));
 }
 
 vit_status vit_sgemm_model_build(vit_model *m, int release, vit_sgemm_model **out, vit_error *err)
