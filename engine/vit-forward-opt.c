@@ -17,6 +17,7 @@
  * Every step is split over the session's pool (GEMMs over a grid of 6-row x 64-column tiles,
  * attention over (head, 6-row block) items, the row-wise steps over rows), and every output
  * element is computed by one thread in a fixed order: results do not depend on the threads. */
+#include "vit-cpu.h"
 #include "vit-int8.h"
 #include "vit-opt.h"
 
@@ -169,9 +170,7 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
     const char *att = getenv("VIT_OPT_ATTENTION");
     s->bf16 = ops->attention_bf16 && s->D % 16 == 0 && s->hd % 16 == 0 &&
               !(s->unfuse & VIT_OPT_UNFUSE_ATT) && !(att && strcmp(att, "fp32") == 0);
-#if defined(VIT_HAVE_X86_SIMD)
-    s->bf16 = s->bf16 && __builtin_cpu_supports("avx512bf16");
-#endif
+    s->bf16 = s->bf16 && (vit_cpu_features() & VIT_CPU_AVX512_BF16);
     const size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H, F = sizeof(float);
     /* per thread: attention scores (6 x tpad, + bf16 probabilities; or T x tpad unfused), a
      * LayerNorm row (kmax), a GEMM int32 tile */

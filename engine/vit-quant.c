@@ -4,6 +4,7 @@
  * vit-kernels-avx2.c and vit-kernels-avx512.c, built with their own -m flags and entered only
  * after the CPUID check below. See vit-quant.h for the semantics. */
 #include "vit-quant.h"
+#include "vit-cpu.h"
 #include "vit-impl.h"
 #include "vit-pool.h"
 
@@ -11,9 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(VIT_HAVE_X86_SIMD)
-#include <cpuid.h>
-#endif
 
 /* Log levels used here (vit_log's level argument). */
 #ifndef VIT_LOG_WARN
@@ -76,31 +74,17 @@ vit_status vit_kernel_parse(const char *name, vit_kernel *out)
     return VIT_ERR_ARG;
 }
 
-#if defined(VIT_HAVE_X86_SIMD)
-/* F16C from CPUID leaf 1 (ECX bit 29): clang before 16 has no "f16c" for __builtin_cpu_supports
- * and refused to compile this file (found building the fuzz harnesses with Debian's clang 14). */
-static int cpu_has_f16c(void)
-{
-    unsigned a, b, c, d;
-    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
-}
-#endif
-
+/* What the CPU has after the VIT_CPU cap (vit-cpu.c): a capped CPU is treated as one without. */
 int vit_kernel_supported(vit_kernel k)
 {
     switch (k) {
     case VIT_KERNEL_SCALAR:
         return 1;
 #if defined(VIT_HAVE_X86_SIMD)
-    /* __builtin_cpu_supports also checks that the OS saves the registers (XCR0). */
     case VIT_KERNEL_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               cpu_has_f16c();
+        return (vit_cpu_features() & VIT_CPU_AVX2) != 0;
     case VIT_KERNEL_AVX512_VNNI:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") &&
-               cpu_has_f16c();
+        return (vit_cpu_features() & VIT_CPU_AVX512) != 0;
 #endif
     default:
         return 0;

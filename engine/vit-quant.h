@@ -54,7 +54,7 @@ typedef enum {
 const char *vit_kernel_name(vit_kernel k); /* "scalar", "avx2", "avx512-vnni" */
 /* Parse a name from vit_kernel_name; VIT_ERR_ARG for anything else. */
 vit_status vit_kernel_parse(const char *name, vit_kernel *out);
-/* 1 when this CPU and OS can run kernel k (CPUID and XCR0, through __builtin_cpu_supports). */
+/* 1 when this CPU and OS can run kernel k (CPUID and XCR0), within the VIT_CPU cap (vit-cpu.h). */
 int vit_kernel_supported(vit_kernel k);
 /* The best supported kernel, unless the environment variable VIT_KERNEL names another
  * (scalar|avx2|avx512-vnni): an unsupported or unknown name logs a warning and gives the best. */

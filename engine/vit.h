@@ -270,6 +270,11 @@ void vit_softmax(const float *logits, float *probs, int32_t n);
 void vit_topk(const float *values, int32_t n, int32_t k, int32_t *index);
 /* Monotonic clock in milliseconds. */
 double vit_now_ms(void);
+/* The instruction sets the engine uses on this CPU: "avx512 (vnni, bf16)", "avx512 (vnni)",
+ * "avx2 (avx-vnni)", "avx2" or "scalar". The environment variable VIT_CPU (scalar, avx2,
+ * avx-vnni, avx512) caps them, so that a machine behaves as one with less: kernels, packed
+ * layouts and .vitl checks all follow. */
+const char *vit_cpu_describe(void);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
  * against the int8 and fp32 variants on the fixture models, bit-identical results for any
  * thread count, every kernel this CPU has (forced through VIT_KERNEL), and no allocation during
  * a forward pass (malloc and friends are wrapped by the linker: see tests/meson.build). */
+#include "../engine/vit-cpu.h"
 #include "../engine/vit-json.h"
 #include "../engine/vit-opt.h"
 #include "test-util.h"
@@ -602,18 +603,19 @@ int main(int argc, char **argv)
     /* the bf16 attention: AVX-512 kernels only, on CPUs with AVX512_BF16 */
     if (vit_kernel_supported(VIT_KERNEL_AVX512_VNNI) &&
         vit_opt_ops_for(VIT_KERNEL_AVX512_VNNI)->attention_bf16 &&
-        __builtin_cpu_supports("avx512bf16")) {
+        (vit_cpu_features() & VIT_CPU_AVX512_BF16)) {
         test_gemm_bf16(197, 384, 64, 384);
         test_gemm_bf16(51, 64, 32, 64);
         test_attention_bf16(197, 3, 64);
         test_attention_bf16(51, 2, 32);
         test_attention_bf16(18, 1, 16);
     } else {
-        printf("note /opt/bf16: this CPU has no AVX512_BF16: not run\n");
+        printf("note /opt/bf16: this CPU (or the VIT_CPU cap) has no AVX512_BF16: not run\n");
     }
     for (vit_kernel k = VIT_KERNEL_SCALAR; k < VIT_KERNEL_COUNT; k++) {
         if (!vit_kernel_supported(k)) {
-            printf("note /opt/kernels/%s not supported by this CPU: not run\n", vit_kernel_name(k));
+            printf("note /opt/kernels/%s not supported by this CPU (or the VIT_CPU cap): not run\n",
+                   vit_kernel_name(k));
             continue;
         }
         test_gemm(k, 197, 1152, 384);
