@@ -50,8 +50,10 @@ check "/cli/classify/bad-variant" $?
 jq -e -s 'length == 2 and .[0].variant == "fp32" and .[1].variant == "int8" and all(.[]; .median_ms > 0 and .min_ms <= .median_ms and .p90_ms >= .median_ms and .runs == 5 and .threads >= 1 and .file_bytes > 0 and .top1_agree >= 0 and (.kernel | length) > 0) and .[1].file_bytes < .[0].file_bytes' "$TMP/bench.json" >/dev/null
 check "/cli/bench/json" $?
 "$CLI" bench --csv --runs 3 --warmup 0 --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench.csv"
-[ "$(head -1 "$TMP/bench.csv" | cut -d, -f1-4)" = "variant,median_ms,min_ms,p90_ms" ] && [ "$(wc -l < "$TMP/bench.csv")" -eq 2 ]
-check "/cli/bench/csv" $?
+# no --variants: the tutorial's whole table, in its order
+[ "$(head -1 "$TMP/bench.csv" | cut -d, -f1-4)" = "variant,median_ms,min_ms,p90_ms" ] &&
+    [ "$(tail -n +2 "$TMP/bench.csv" | cut -d, -f1 | paste -sd, -)" = "fp32,int8,optimized,lite" ]
+check "/cli/bench/csv-every-variant ($(tail -n +2 "$TMP/bench.csv" | cut -d, -f1 | paste -sd, -))" $?
 
 md=$("$CLI" bench --markdown --runs 3 --warmup 0 --variants fp32,int8 --model "$FX/models/tiny-p16/model.safetensors" --plot "$TMP/chart.png")
 echo "$md" | grep -q '^| Model | Inference Time' && [ "$(echo "$md" | grep -c '^| \(fp32\|int8\) |')" -eq 2 ]

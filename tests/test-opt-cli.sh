@@ -44,5 +44,15 @@ jq -e -s 'length == 3 and (map(.variant) == ["int8", "optimized", "lite"]) and
           .[1].file_bytes == .[2].file_bytes' "$TMP/bench.json" >/dev/null
 check "/opt-cli/bench-optimized-and-lite-rows" $?
 
+# no --variants on an int8 file and on a lite file: the rows each can run (a .vitq has no fp32;
+# a .vitl runs the optimized variant only, and is its own lite row)
+"$CLI" export --variant int8 --model "$MODEL" -o "$TMP/m.vitq" >/dev/null
+r=$("$CLI" bench --json --model "$TMP/m.vitq" --runs 2 --warmup 0 --no-load | jq -r -s 'map(.variant) | join(",")')
+[ "$r" = "int8,optimized,lite" ]
+check "/opt-cli/bench-default-vitq ($r)" $?
+r=$("$CLI" bench --json --model "$TMP/m.vitl" --runs 2 --warmup 0 --no-load | jq -r -s 'map(.variant) | join(",")')
+[ "$r" = "optimized" ]
+check "/opt-cli/bench-default-vitl ($r)" $?
+
 echo "$((checks - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

@@ -3,6 +3,8 @@
 # and end with the plain summary line "N passed, N failed".
 #   tools/test.sh                 the normal build (build/)
 #   BUILD=build-asan MESON_ARGS=-Db_sanitize=address,undefined tools/test.sh
+#   VIT_CPU=avx2 tools/test.sh    the same, with the engine capped to AVX2 (as on a Zen 3)
+#   MESON_TEST_ARGS="--suite engine" tools/test.sh    a part of the suite
 set -eu
 cd "$(dirname "$0")/.."
 tools/deps.sh
@@ -16,7 +18,11 @@ fi
 ninja -C "$BUILD"
 
 status=0
-meson test -C "$BUILD" --print-errorlogs --num-processes 2 || status=$?
+if [ -n "${VIT_CPU:-}" ]; then
+    echo "vitlens: tests with the engine capped to VIT_CPU=$VIT_CPU"
+fi
+# shellcheck disable=SC2086
+meson test -C "$BUILD" --print-errorlogs --num-processes 2 ${MESON_TEST_ARGS:-} || status=$?
 
 log="$BUILD/meson-logs/testlog.json"
 if [ -f "$log" ]; then

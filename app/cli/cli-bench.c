@@ -61,7 +61,8 @@ static void usage(FILE *f)
           "                         [--threads N] [--runs N] [--warmup N] [--image IMG]...\n"
           "                         [--no-load] [--json | --csv | --markdown] [--plot FILE.png]\n"
           "                         [--verbose]\n"
-          "Times the forward pass of each variant, interleaved, and prints median, min and p90\n"
+          "Times the forward pass of each variant (by default every one the model can run:\n"
+          "fp32, int8, optimized and lite), interleaved, and prints median, min and p90\n"
           "in ms, the reduction against fp32, file size, top-1 agreement with fp32, and the time\n"
           "from opening the model to the first result and the peak RSS, each measured in a fresh\n"
           "process (--no-load skips those). 'lite' is the optimized variant on the .vitl file.\n"
@@ -83,6 +84,19 @@ static void log_stderr(int level, const char *msg, void *user)
     (void)level;
     (void)user;
     fprintf(stderr, "%s\n", msg);
+}
+
+/* The instruction sets the engine uses, and the cap when VIT_CPU set one: a table measured
+ * under VIT_CPU=avx2 on an AVX-512 machine says so. */
+static const char *cpu_label(void)
+{
+    static char buf[96];
+    const char *cap = getenv("VIT_CPU");
+    if (cap && *cap)
+        snprintf(buf, sizeof buf, "%s, capped by VIT_CPU=%.32s", vit_cpu_describe(), cap);
+    else
+        snprintf(buf, sizeof buf, "%s", vit_cpu_describe());
+    return buf;
 }
 
 static const char *row_name(const bench_row *r)
@@ -195,7 +209,7 @@ static void measure_load(bench_row *row, const char *path, int32_t threads, int 
 int cli_bench(int argc, char **argv)
 {
     const char *model_path = NULL;
-    const char *variants_arg = "fp32";
+    const char *variants_arg = NULL; /* the tutorial's whole table unless --variants */
     const char *images[MAX_IMAGES];
     int n_images = 0;
     int32_t threads = 0, runs = 20, warmup = 3;
@@ -256,6 +270,26 @@ int cli_bench(int argc, char **argv)
     }
     if (measure_variant)
         return measure_load_child(model_path, measure_variant, threads, per_channel);
+    vit_model *model = cli_load_model(model_path);
+    if (!model)
+        return 1;
+    /* no --variants: every row of the tutorial's table this model can run — fp32, int8,
+     * optimized, and lite (the model exported to a temporary .vitl) unless it is a .vitl */
+    char all_variants[64] = "";
+    if (!variants_arg) {
+        static const vit_variant order[] = {VIT_VARIANT_FP32, VIT_VARIANT_INT8,
+                                            VIT_VARIANT_OPTIMIZED};
+        for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+            if (vit_model_supports(model, order[k]))
+                snprintf(all_variants + strlen(all_variants),
+                         sizeof all_variants - strlen(all_variants), "%s%s",
+                         all_variants[0] ? "," : "", vit_variant_name(order[k]));
+        if (vit_model_get_info(model)->format != VIT_FORMAT_VITL)
+            snprintf(all_variants + strlen(all_variants),
+                     sizeof all_variants - strlen(all_variants), "%slite",
+                     all_variants[0] ? "," : "");
+        variants_arg = all_variants;
+    }
     /* "lite" is not a variant of the engine but the optimized one on a .vitl: take it out */
     char vlist[256] = "";
     int want_lite = 0;
@@ -271,15 +305,13 @@ int cli_bench(int argc, char **argv)
     free(vcopy);
     vit_variant vars[MAX_VARIANTS];
     int nv = vlist[0] ? cli_parse_variants(vlist, vars, MAX_VARIANTS) : 0;
-    if (nv < 0)
+    if (nv < 0) {
+        vit_model_free(model);
         return 2;
+    }
     char lite_path[] = "/tmp/vitlens-bench-XXXXXX.vitl";
     int have_lite_file = 0, lite_created = 0;
     vit_model *lite_model = NULL;
-
-    vit_model *model = cli_load_model(model_path);
-    if (!model)
-        return 1;
     const vit_model_info *info = vit_model_get_info(model);
     size_t in_n = (size_t)info->in_chans * info->img_size * info->img_size;
     int n_inputs = n_images ? n_images : 1;
@@ -417,19 +449,19 @@ int cli_bench(int argc, char **argv)
 
     double ref_median = 0;
     if (markdown)
-        printf("**%s** · %d thread%s · %d runs (+%d warm-up), interleaved · %s\n\n"
+        printf("**%s** · %d thread%s · %d runs (+%d warm-up), interleaved · %s · CPU: %s\n\n"
                "| Model | Inference Time (median ms) | p10–p90 ms | Reduction | Size (MB) | Size "
                "reduction | Top-1 agreement with fp32 | Open → first result (ms) | Peak RSS (MB) "
                "| Kernel |\n"
                "|---|---|---|---|---|---|---|---|---|---|\n",
                info->name, vit_session_threads(rows[0].session),
                vit_session_threads(rows[0].session) == 1 ? "" : "s", runs, warmup,
-               n_images ? "images given" : "a fixed random input");
+               n_images ? "images given" : "a fixed random input", cpu_label());
     else if (!json && !csv)
-        printf("%s · %d thread%s · %d runs (+%d warm-up) · %s\n", info->name,
+        printf("%s · %d thread%s · %d runs (+%d warm-up) · %s · CPU: %s\n", info->name,
                vit_session_threads(rows[0].session),
                vit_session_threads(rows[0].session) == 1 ? "" : "s", runs, warmup,
-               n_images ? "images given" : "a fixed random input");
+               n_images ? "images given" : "a fixed random input", cpu_label());
     if (csv)
         printf("variant,median_ms,min_ms,p90_ms,reduction_pct,runs,threads,file_bytes,"
                "size_reduction_pct,top1_agree,max_logit_err,kernel,load_ms,peak_rss_mb\n");
@@ -462,10 +494,10 @@ int cli_bench(int argc, char **argv)
             printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, \"reduction_pct\": %.2f,"
                    " \"runs\": %d, \"threads\": %d, \"file_bytes\": %lld, \"top1_agree\": %.4f,"
                    " \"max_logit_err\": %.6g, \"kernel\": \"%s\", \"session_ms\": %.2f,"
-                   " \"load_ms\": %.3f, \"peak_rss_mb\": %.2f}\n",
+                   " \"load_ms\": %.3f, \"peak_rss_mb\": %.2f, \"cpu\": \"%s\"}\n",
                    med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction, runs,
                    vit_session_threads(rows[r].session), vsize, agree, rows[r].max_logit_err,
-                   kernel, rows[r].create_ms, rows[r].load_ms, rows[r].rss_mb);
+                   kernel, rows[r].create_ms, rows[r].load_ms, rows[r].rss_mb, cpu_label());
         } else if (csv) {
             printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f\n", vname, med,
                    rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction, runs,
