@@ -753,6 +753,45 @@ make_element (const char *factory,
   return element;
 }
 
+
+/* A description that ends in caps, as a person types it after gst-launch-1.0
+ * ("v4l2src ! video/x-raw,width=640,height=480"), is a capsfilter there only because an element
+ * follows; as a bin description the caps would be read as an element named "video". End such a
+ * description with an identity element so that the caps stay a link filter, and leave any other
+ * description as it is. */
+static char *
+pipeline_description_for_bin (const char *description)
+{
+  const char *last = description;
+  gboolean quoted = FALSE;
+
+  for (const char *p = description; *p != '\0'; p++)
+    {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == '"')
+        quoted = !quoted;
+      else if (*p == '!' && !quoted)
+        last = p + 1;
+    }
+  if (last != description)
+    {
+      g_autofree char *tail = g_strstrip (g_strdup (last));
+      g_autoptr(GstCaps) caps = NULL;
+      size_t name_len;
+
+      /* caps start with a media type, "video/x-raw" or "image/jpeg": a letter, then letters,
+       * digits and -_.+ with one slash (checked first: GStreamer asserts on other names) */
+      name_len = strcspn (tail, ", \t");
+      if (g_ascii_isalpha (tail[0]) && memchr (tail, '/', name_len) != NULL
+          && strspn (tail, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+/") == name_len)
+        caps = gst_caps_from_string (tail);
+      if (caps != NULL)
+        return g_strconcat (description, " ! identity", NULL);
+    }
+  return g_strdup (description);
+}
+
 static GstElement *
 make_source (VitlensCamera *self,
              GError       **error)
@@ -803,8 +842,12 @@ make_source (VitlensCamera *self,
       break;
 
     case SOURCE_PIPELINE:
-      source = gst_parse_bin_from_description_full (self->description, TRUE, NULL,
-                                                    GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
+      {
+        g_autofree char *desc = pipeline_description_for_bin (self->description);
+
+        source = gst_parse_bin_from_description_full (desc, TRUE, NULL,
+                                                      GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
+      }
       if (source != NULL)
         {
           g_autoptr(GstPad) pad = gst_element_get_static_pad (source, "src");

@@ -562,6 +562,42 @@ test_error_files (void)
   g_assert_error (error, VITLENS_CAMERA_ERROR, VITLENS_CAMERA_ERROR_FAILED);
 }
 
+/* Descriptions that end in caps, as typed after gst-launch-1.0: the caps filter the source
+ * (they used to fail with 'no element "video"'); caps with spaces and caps in the middle too. */
+static void
+test_pipeline_caps (void)
+{
+  static const struct { const char *desc; int width, height; } cases[] = {
+    { "videotestsrc is-live=true ! video/x-raw,width=176,height=144", 176, 144 },
+    { "videotestsrc is-live=true ! video/x-raw,framerate=30/1", 0, 0 },
+    { "videotestsrc is-live=true ! video/x-raw, width=(int)96, height=(int)80 ", 96, 80 },
+    { "videotestsrc is-live=true ! video/x-raw,width=64,height=48 ! videoconvert", 64, 48 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(VitlensCamera) camera = vitlens_camera_new ();
+      Watch w;
+
+      g_test_message ("%s", cases[i].desc);
+      vitlens_camera_set_pipeline (camera, cases[i].desc);
+      watch_init (&w, camera);
+      w.keep_frames = TRUE;
+      vitlens_camera_play (camera);
+      g_assert_true (wait_for (frames_at_least_3, &w, 10));
+      g_assert_no_error (vitlens_camera_get_error (camera));
+      if (cases[i].width > 0)
+        {
+          VitlensFrame *frame = g_ptr_array_index (w.frames, 0);
+
+          g_assert_cmpint (vitlens_frame_get_width (frame), ==, cases[i].width);
+          g_assert_cmpint (vitlens_frame_get_height (frame), ==, cases[i].height);
+        }
+      vitlens_camera_stop (camera);
+      watch_clear (&w);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------
  * A fake camera: a device provider whose devices make videotestsrc, to drive the monitor */
 
@@ -1000,6 +1036,7 @@ main (int argc, char **argv)
   g_test_add_func ("/camera/start-stop-20", test_start_stop);
   g_test_add_func ("/camera/error/no-device", test_error_no_device);
   g_test_add_func ("/camera/error/files", test_error_files);
+  g_test_add_func ("/camera/pipeline-ending-in-caps", test_pipeline_caps);
   g_test_add_func ("/camera/monitor/hotplug", test_monitor_hotplug);
   g_test_add_func ("/worker/latest-frame", test_worker_latest_frame);
   g_test_add_func ("/worker/switch", test_worker_switch);

@@ -57,6 +57,12 @@ status=$?
 [ $status -eq 0 ] && grep -q '^frame ' "$TMP/human.txt" && tail -1 "$TMP/human.txt" | grep -q '^15 source frames at .* (int8)$'
 check "/stream/human-int8 ($(tail -1 "$TMP/human.txt"))" $?
 
+# 4b. a pipeline that ends in caps, as typed after gst-launch-1.0
+"$CLI" stream --model "$MODEL" --pipeline "videotestsrc ! video/x-raw,width=120,height=90,framerate=30/1" --frames 5 --json >"$TMP/caps.json" 2>"$TMP/err"
+status=$?
+[ $status -eq 0 ] && jq -e -s '.[-1].summary.frames == 5' "$TMP/caps.json" >/dev/null
+check "/stream/pipeline-ending-in-caps ($(tail -1 "$TMP/caps.json")) $(cat "$TMP/err")" $?
+
 # 5. no camera: a device that is not there, and a camera name that is not there
 "$CLI" stream --model "$MODEL" --pipeline "v4l2src device=/dev/video99" --frames 5 >/dev/null 2>"$TMP/err"
 status=$?
