@@ -25,6 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "vitlens-classifier.h"
+#include "vitlens-stats.h"
 #include "vitlens-data.h"
 #include "vitlens-error.h"
 
@@ -358,15 +359,6 @@ worker_load (VitlensClassifier *self,
   reply->facts = model_facts_new (model, req->path, self->model_serial);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-
-  return (x > y) - (x < y);
-}
-
 static double
 worker_record_forward (VitlensClassifier *self,
                        vit_variant        variant,
@@ -380,11 +372,9 @@ worker_record_forward (VitlensClassifier *self,
   self->n_runs[variant]++;
 
   n = MIN (self->n_runs[variant], MEDIAN_WINDOW);
-  memcpy (sorted, self->forward_ms[variant], n * sizeof (double));
-  qsort (sorted, n, sizeof (double), compare_doubles);
   *n_out = n;
 
-  return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  return vitlens_stats_median (self->forward_ms[variant], n, sorted);
 }
 
 /* One session per variant (and one on the lite model), made on first use (that is when its

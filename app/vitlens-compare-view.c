@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "vitlens-compare-view.h"
+#include "vitlens-stats.h"
 #include "vitlens-prediction-row.h"
 
 static const char *dash = "—";
@@ -125,15 +126,6 @@ G_DEFINE_FINAL_TYPE (VitlensCompareView, vitlens_compare_view, GTK_TYPE_BOX)
 /* ---------------------------------------------------------------------------------------------
  * Statistics */
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-
-  return (x > y) - (x < y);
-}
-
 /* The window, sorted; returns how many. */
 static guint
 sorted_window (const Column *column,
@@ -142,30 +134,8 @@ sorted_window (const Column *column,
   guint n = MIN (column->n_ms, VITLENS_COMPARE_WINDOW);
 
   memcpy (out, column->ms, n * sizeof (double));
-  qsort (out, n, sizeof (double), compare_doubles);
+  vitlens_stats_sort (out, n);
   return n;
-}
-
-static double
-median_of (const double *sorted,
-           guint         n)
-{
-  if (n == 0)
-    return 0;
-  return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-}
-
-/* Nearest rank, as vitlens-cli bench. */
-static double
-percentile_of (const double *sorted,
-               guint         n,
-               double        p)
-{
-  int i = (int)ceil (p / 100.0 * n) - 1;
-
-  if (n == 0)
-    return 0;
-  return sorted[CLAMP (i, 0, (int)n - 1)];
 }
 
 static double
@@ -174,7 +144,7 @@ column_median (const Column *column)
   double sorted[VITLENS_COMPARE_WINDOW];
   guint n = sorted_window (column, sorted);
 
-  return median_of (sorted, n);
+  return vitlens_stats_median_sorted (sorted, n);
 }
 
 static double
@@ -183,9 +153,7 @@ column_latency_median (const Column *column)
   double sorted[VITLENS_COMPARE_TRACE];
   guint n = MIN (column->n_latency, VITLENS_COMPARE_TRACE);
 
-  memcpy (sorted, column->latency, n * sizeof (double));
-  qsort (sorted, n, sizeof (double), compare_doubles);
-  return median_of (sorted, n);
+  return vitlens_stats_median (column->latency, n, sorted);
 }
 
 /* The trace, oldest first, into column->trace; returns its length. */
@@ -244,13 +212,13 @@ column_value (VitlensCompareView *self,
       return n ? format_ms (column->last_ms) : NULL;
 
     case VALUE_MEDIAN:
-      return n ? format_ms (median_of (sorted, n)) : NULL;
+      return n ? format_ms (vitlens_stats_median_sorted (sorted, n)) : NULL;
 
     case VALUE_SPREAD:
       if (n == 0)
         return NULL;
       {
-        double p10 = percentile_of (sorted, n, 10), p90 = percentile_of (sorted, n, 90);
+        double p10 = vitlens_stats_percentile_sorted (sorted, n, 10), p90 = vitlens_stats_percentile_sorted (sorted, n, 90);
         g_autofree char *high = format_ms (p90);
         /* the low end as a bare number in the high end's unit: "0.05–0.08 ms" */
         g_autofree char *low = p90 >= 1000 ? g_strdup_printf ("%.2f", p10 / 1000)
@@ -265,7 +233,7 @@ column_value (VitlensCompareView *self,
         return g_strdup (_("reference"));
       if (n == 0 || ref->n_ms == 0 || !(column_median (ref) > 0))
         return NULL;
-      return format_percent (100.0 * (1.0 - median_of (sorted, n) / column_median (ref)));
+      return format_percent (100.0 * (1.0 - vitlens_stats_median_sorted (sorted, n) / column_median (ref)));
 
     case VALUE_SIZE:
       return column->file_bytes > 0 ? g_format_size (column->file_bytes) : NULL;
@@ -487,9 +455,9 @@ vitlens_compare_view_get_chart (VitlensCompareView *self,
       guint n = sorted_window (column, sorted);
 
       row->name = column->name;
-      row->median_ms = median_of (sorted, n);
-      row->p10_ms = percentile_of (sorted, n, 10);
-      row->p90_ms = percentile_of (sorted, n, 90);
+      row->median_ms = vitlens_stats_median_sorted (sorted, n);
+      row->p10_ms = vitlens_stats_percentile_sorted (sorted, n, 10);
+      row->p90_ms = vitlens_stats_percentile_sorted (sorted, n, 90);
       if (self->stream)
         {
           row->n_trace = column_trace (column);
@@ -796,9 +764,9 @@ column_numbers (VitlensCompareView *self,
   double ref_median = column_median (ref);
 
   out->runs = n;
-  out->median = median_of (sorted, n);
-  out->p10 = percentile_of (sorted, n, 10);
-  out->p90 = percentile_of (sorted, n, 90);
+  out->median = vitlens_stats_median_sorted (sorted, n);
+  out->p10 = vitlens_stats_percentile_sorted (sorted, n, 10);
+  out->p90 = vitlens_stats_percentile_sorted (sorted, n, 90);
   out->reduction = ref_median > 0 && n > 0 ? 100.0 * (1.0 - out->median / ref_median) : 0;
   out->size_reduction = column->file_bytes > 0 && ref->file_bytes > 0
                         ? 100.0 * (1.0 - (double)column->file_bytes / (double)ref->file_bytes) : 0;

@@ -18,6 +18,7 @@
 
 #include "vitlens-data.h"
 #include "vitlens-frame-worker.h"
+#include "vitlens-stats.h"
 
 #define RING 1024   /* results the medians are taken over */
 #define FPS_WINDOW 16 /* results the running rate is taken over */
@@ -286,15 +287,6 @@ worker_load (VitlensFrameWorker *self,
   worker_use_model (self, model, (GDestroyNotify)vit_model_free);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-
-  return (x > y) - (x < y);
-}
-
 static double
 median (const double *values,
         guint64       count)
@@ -302,12 +294,7 @@ median (const double *values,
   double sorted[RING];
   guint n = (guint)MIN (count, RING);
 
-  if (n == 0)
-    return 0;
-  memcpy (sorted, values, n * sizeof (double));
-  qsort (sorted, n, sizeof (double), compare_doubles);
-
-  return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  return vitlens_stats_median (values, n, sorted);
 }
 
 /* Classify @frame; returns the result, or NULL after posting the error. */

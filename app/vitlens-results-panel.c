@@ -18,6 +18,7 @@
 
 #include "vitlens-prediction-row.h"
 #include "vitlens-results-panel.h"
+#include "vitlens-stats.h"
 
 /* The model facts, one grid row each; @key names them for vitlens_results_panel_get_fact(). */
 typedef enum
@@ -134,15 +135,6 @@ set_label_fps (GtkLabel *label,
   /* Translators: a rate in frames per second */
   text = g_strdup_printf (_("%.1f fps"), fps);
   gtk_label_set_label (label, text);
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-
-  return (x > y) - (x < y);
 }
 
 static void
@@ -409,9 +401,7 @@ vitlens_results_panel_add_stream_result (VitlensResultsPanel      *self,
 
   /* Median of the latest VITLENS_RESULTS_PANEL_STREAM_WINDOW forward passes. */
   n = MIN (self->n_forward, VITLENS_RESULTS_PANEL_STREAM_WINDOW);
-  memcpy (sorted, self->forward_window, n * sizeof sorted[0]);
-  qsort (sorted, n, sizeof sorted[0], compare_doubles);
-  median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  median = vitlens_stats_median (self->forward_window, n, sorted);
 
   set_label_ms (self->preprocess_label, result->preprocess_ms);
   set_label_ms (self->forward_label, result->forward_ms);

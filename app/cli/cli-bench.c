@@ -7,6 +7,7 @@
  * in a fresh process (this program run again with the hidden --measure-load option), so that one
  * row's memory does not count in another's. */
 #include "cli-common.h"
+#include "vitlens-stats.h"
 
 #ifdef VITLENS_HAVE_CAIRO
 #include "vitlens-chart.h"
@@ -37,23 +38,6 @@ typedef struct {
     double load_ms; /* open -> first result, in a fresh process (-1: not measured) */
     double rss_mb;  /* that process's peak resident set */
 } bench_row;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of a sorted array. */
-static double percentile(const double *sorted, int n, double p)
-{
-    int idx = (int)ceil(p / 100.0 * n) - 1;
-    if (idx < 0)
-        idx = 0;
-    if (idx >= n)
-        idx = n - 1;
-    return sorted[idx];
-}
 
 static void usage(FILE *f)
 {
@@ -470,9 +454,8 @@ int cli_bench(int argc, char **argv)
                "min ms", "p90 ms", "reduction", "file size", "size red.", "top-1 agr.",
                "max|Δlogit|", "load ms", "peak RSS", "kernel");
     for (int r = 0; r < nrows; r++) {
-        qsort(rows[r].ms, (size_t)runs, sizeof(double), cmp_double);
-        double med = runs % 2 ? rows[r].ms[runs / 2]
-                              : 0.5 * (rows[r].ms[runs / 2 - 1] + rows[r].ms[runs / 2]);
+        vitlens_stats_sort(rows[r].ms, (size_t)runs);
+        double med = vitlens_stats_median_sorted(rows[r].ms, (size_t)runs);
         if (r == 0)
             ref_median = med;
         if (r == 0 && !show_fp32)
@@ -495,23 +478,23 @@ int cli_bench(int argc, char **argv)
                    " \"runs\": %d, \"threads\": %d, \"file_bytes\": %lld, \"top1_agree\": %.4f,"
                    " \"max_logit_err\": %.6g, \"kernel\": \"%s\", \"session_ms\": %.2f,"
                    " \"load_ms\": %.3f, \"peak_rss_mb\": %.2f, \"cpu\": \"%s\"}\n",
-                   med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction, runs,
+                   med, rows[r].ms[0], vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90), reduction, runs,
                    vit_session_threads(rows[r].session), vsize, agree, rows[r].max_logit_err,
                    kernel, rows[r].create_ms, rows[r].load_ms, rows[r].rss_mb, cpu_label());
         } else if (csv) {
             printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f\n", vname, med,
-                   rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction, runs,
+                   rows[r].ms[0], vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90), reduction, runs,
                    vit_session_threads(rows[r].session), vsize, size_red, agree,
                    rows[r].max_logit_err, kernel, rows[r].load_ms, rows[r].rss_mb);
         } else if (markdown) {
             printf("| %s | %.2f | %.2f–%.2f | %.1f%% | %.1f | %.1f%% | %d/%d | %s | %s | %s |\n",
-                   vname, med, percentile(rows[r].ms, runs, 10), percentile(rows[r].ms, runs, 90),
+                   vname, med, vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 10), vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90),
                    reduction, (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images,
                    load_s, rss_s, kernel);
         } else {
             printf("%-10s %10.2f %9.2f %9.2f %9.1f%% %9.1f MB %8.1f%% %5d/%-4d %12.2e %9s %6s MB"
                    "  %s\n",
-                   vname, med, rows[r].ms[0], percentile(rows[r].ms, runs, 90), reduction,
+                   vname, med, rows[r].ms[0], vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90), reduction,
                    (double)vsize / 1e6, size_red, rows[r].top1_agree, rows[r].images,
                    rows[r].max_logit_err, load_s, rss_s, kernel);
         }
@@ -531,10 +514,9 @@ int cli_bench(int argc, char **argv)
                 continue;
             VitlensChartRow *cr = &chart.rows[chart.n_rows++];
             cr->name = row_name(&rows[r]);
-            cr->median_ms = runs % 2 ? rows[r].ms[runs / 2]
-                                     : 0.5 * (rows[r].ms[runs / 2 - 1] + rows[r].ms[runs / 2]);
-            cr->p10_ms = percentile(rows[r].ms, runs, 10);
-            cr->p90_ms = percentile(rows[r].ms, runs, 90);
+            cr->median_ms = vitlens_stats_median_sorted(rows[r].ms, (size_t)runs);
+            cr->p10_ms = vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 10);
+            cr->p90_ms = vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90);
         }
         char msg[512];
         if (vitlens_chart_write_png(&chart, 720, 120 + 56 * chart.n_rows, plot, msg, sizeof msg)) {
