@@ -320,38 +320,19 @@ worker_load (VitlensClassifier *self,
 {
   vit_error err = { 0 };
   vit_model *model = NULL;
+  size_t size = 0;
 
-  if (req->path != NULL)
+  if (req->path == NULL && vitlens_data_model (&size) == NULL)
     {
-      if (vit_model_load (req->path, &model, &err) != VIT_OK)
-        {
-          vitlens_set_error_from_vit (&reply->error, &err);
-          return;
-        }
+      g_set_error_literal (&reply->error, VITLENS_ERROR, VITLENS_ERROR_NO_MODEL,
+                           _("This build has no built-in model"));
+      return;
     }
-  else
+  if (vitlens_data_load_model (req->path, &model, &err) != VIT_OK)
     {
-      size_t size = 0;
-      const unsigned char *data = vitlens_data_model (&size);
-
-      if (data == NULL)
-        {
-          g_set_error_literal (&reply->error, VITLENS_ERROR, VITLENS_ERROR_NO_MODEL,
-                               _("This build has no built-in model"));
-          return;
-        }
-      if (vit_model_load_memory (data, size, vitlens_data_model_config (),
-                                 vitlens_data_model_name (), &model, &err) != VIT_OK)
-        {
-          vitlens_set_error_from_vit (&reply->error, &err);
-          return;
-        }
+      vitlens_set_error_from_vit (&reply->error, &err);
+      return;
     }
-
-  /* 1000 classes and no labels of its own: an ImageNet model. Done before any session
-   * shares the model. */
-  if (vit_model_num_labels (model) == 0 && vit_model_get_info (model)->num_classes == 1000)
-    vit_model_set_labels (model, vitlens_data_imagenet_labels (), NULL);
 
   worker_free_model (self);
   self->model = model;

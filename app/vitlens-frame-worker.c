@@ -250,40 +250,21 @@ worker_load (VitlensFrameWorker *self,
 {
   vit_error err = { 0 };
   vit_model *model = NULL;
+  size_t size = 0;
 
-  if (path != NULL)
+  if (path == NULL && vitlens_data_model (&size) == NULL)
     {
-      if (vit_model_load (path, &model, &err) != VIT_OK)
-        {
-          post_error (self, g_error_new_literal (VITLENS_FRAME_WORKER_ERROR,
-                                                 VITLENS_FRAME_WORKER_ERROR_NO_MODEL, err.msg));
-          return;
-        }
+      post_error (self, g_error_new_literal (VITLENS_FRAME_WORKER_ERROR,
+                                             VITLENS_FRAME_WORKER_ERROR_NO_MODEL,
+                                             _("This build has no built-in model")));
+      return;
     }
-  else
+  if (vitlens_data_load_model (path, &model, &err) != VIT_OK)
     {
-      size_t size = 0;
-      const unsigned char *data = vitlens_data_model (&size);
-
-      if (data == NULL)
-        {
-          post_error (self, g_error_new_literal (VITLENS_FRAME_WORKER_ERROR,
-                                                 VITLENS_FRAME_WORKER_ERROR_NO_MODEL,
-                                                 _("This build has no built-in model")));
-          return;
-        }
-      if (vit_model_load_memory (data, size, vitlens_data_model_config (),
-                                 vitlens_data_model_name (), &model, &err) != VIT_OK)
-        {
-          post_error (self, g_error_new_literal (VITLENS_FRAME_WORKER_ERROR,
-                                                 VITLENS_FRAME_WORKER_ERROR_NO_MODEL, err.msg));
-          return;
-        }
+      post_error (self, g_error_new_literal (VITLENS_FRAME_WORKER_ERROR,
+                                             VITLENS_FRAME_WORKER_ERROR_NO_MODEL, err.msg));
+      return;
     }
-  /* 1000 classes and no labels of its own: an ImageNet model (as the classifier does). */
-  if (vit_model_num_labels (model) == 0 && vit_model_get_info (model)->num_classes == 1000)
-    vit_model_set_labels (model, vitlens_data_imagenet_labels (), NULL);
-
   worker_use_model (self, model, (GDestroyNotify)vit_model_free);
 }
 

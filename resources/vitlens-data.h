@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "vit.h"
+
 /* The ImageNet-1k class names, one per line, in index order (NUL-terminated). */
 const char *vitlens_data_imagenet_labels(void);
 
@@ -15,5 +17,11 @@ const unsigned char *vitlens_data_model(size_t *size);
 const char *vitlens_data_model_config(void);
 /* A short name for messages and the UI. */
 const char *vitlens_data_model_name(void);
+
+/* Load the model at `path`, or the embedded one when path is NULL (VIT_ERR_UNSUPPORTED when this
+ * build has none), the way the app and vitlens-cli all do: a model with 1000 classes and no
+ * labels of its own is an ImageNet model and gets the ImageNet labels, before any session can
+ * share it. */
+vit_status vitlens_data_load_model(const char *path, vit_model **out, vit_error *err);
 
 #endif

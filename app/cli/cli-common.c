@@ -44,26 +44,15 @@ vit_model *cli_load_model(const char *path)
 {
     vit_error err = {0};
     vit_model *m = NULL;
-    if (path) {
-        if (vit_model_load(path, &m, &err) != VIT_OK) {
-            cli_error("%s", err.msg);
-            return NULL;
-        }
-    } else {
-        size_t size;
-        const unsigned char *data = vitlens_data_model(&size);
-        if (!data) {
-            cli_error("this build has no embedded model; give one with --model PATH");
-            return NULL;
-        }
-        if (vit_model_load_memory(data, size, vitlens_data_model_config(),
-                                  vitlens_data_model_name(), &m, &err) != VIT_OK) {
-            cli_error("embedded model: %s", err.msg);
-            return NULL;
-        }
+    size_t size = 0;
+    if (!path && !vitlens_data_model(&size)) {
+        cli_error("this build has no embedded model; give one with --model PATH");
+        return NULL;
     }
-    if (vit_model_num_labels(m) == 0 && vit_model_get_info(m)->num_classes == 1000)
-        vit_model_set_labels(m, vitlens_data_imagenet_labels(), NULL);
+    if (vitlens_data_load_model(path, &m, &err) != VIT_OK) {
+        cli_error("%s%s", path ? "" : "embedded model: ", err.msg);
+        return NULL;
+    }
     return m;
 }
 
