@@ -11,12 +11,16 @@
  * (a serial add chain per LayerNorm row and per softmax row) and ran attention one query row
  * at a time, re-reading all of k^T and v for each row.
  *
- * Attention, per head and block of (at most) 6 query rows: s (6 x tpad) = q k^T in tiles of
- * 6 rows x 16 keys (12 ymm accumulators, 2 k^T vectors, 1 broadcast: 15 of the 16 ymm; k^T rows
- * are contiguous over keys, as the qkv epilogue wrote them), softmax on the rows of s while they
- * are in L1, then ctx (6 x hd) = p v in tiles of 6 rows x 16 head dims, scaled by 1 / sum at the
- * store. Every score and every p v sum is accumulated in the reference's order (one fma per
- * d, resp. per key, from 0), so only the softmax sums differ from it. */
+ * Attention, per head and block of (at most) 6 query rows: s (6 x T rounded up to 8) = q k^T in
+ * tiles of 6 rows x 16 keys (12 ymm accumulators, 2 k^T vectors, 1 broadcast: 15 of the 16 ymm;
+ * k^T rows are contiguous over keys, as the qkv epilogue wrote them), softmax on the rows of s
+ * while they are in L1, then ctx (6 x hd) = p v in tiles of 6 rows x 16 head dims, scaled by
+ * 1 / sum at the store. Every score and every p v sum is accumulated in the reference's order
+ * (one fma per d, resp. per key, from 0), so only the softmax sums differ from it. The tile was
+ * measured against 3 x 32, 4 x 24, 2 x 32 and 6 x 8 (tools/bench_opt_ops.c, DeiT T = 197,
+ * hd = 64): 3 x 32 within a few percent (it needs 17 registers: the compiler reloads k^T from
+ * L1), the others 15-30% slower (fewer accumulators than the 2 FMA pipes x 4 cycles of latency
+ * need, or split tiles). */
 #include "vit-opt.h"
 #include "vit-math-avx2.h"
 
@@ -444,8 +448,8 @@ static const pv_fn pv_tiles[ATT_MR][ATT_NV] = {
 };
 
 /* Softmax of one row of scores over its T keys, in place: p_j = exp(s_j - max), returns
- * 1 / sum_j p_j. Lanes past T (up to the next multiple of 8, inside the row's tpad) are
- * computed and stored but neither counted nor read by p v. */
+ * 1 / sum_j p_j. Lanes past T (up to the next multiple of 8, inside the row's tpad: the scores
+ * computed them) are computed and stored but neither counted nor read by p v. */
 static ALWAYS_INLINE float softmax_row(float *sr, int32_t T)
 {
     const int32_t full = T & ~7;
@@ -497,15 +501,17 @@ void vit_attention_avx2(const float *q, const float *kt, const float *v, float *
     const float *kth = kt + (size_t)h * hd * tpad;
     const float *vh = v + (size_t)h * hd;
     const int32_t kw = 8 * ATT_NV;
+    /* keys up to the next multiple of 8, not all of tpad: what the softmax reads */
+    const int32_t t8 = (T + 7) & ~7;
     for (int32_t i = i0; i < i1; i += ATT_ROWS) {
         const int32_t rows = i1 - i < ATT_ROWS ? i1 - i : ATT_ROWS;
-        // s (rows, tpad) = q_i (rows, hd) @ k^T (hd, tpad), over the padded keys (k^T's padding
+        // s (rows, t8) = q_i (rows, hd) @ k^T (hd, t8), over the keys padded to 8 (k^T's padding
         // columns are zeros: finite scores that the softmax then skips)
         for (int32_t r = 0; r < rows; r += ATT_MR) {
             const int32_t mr = rows - r < ATT_MR ? rows - r : ATT_MR;
             const float *qi = q + (size_t)(i + r) * dim + (size_t)h * hd;
-            for (int32_t j = 0; j < tpad; j += kw) {
-                const int32_t nv = (tpad - j) / 8 < ATT_NV ? (tpad - j) / 8 : ATT_NV;
+            for (int32_t j = 0; j < t8; j += kw) {
+                const int32_t nv = (t8 - j) / 8 < ATT_NV ? (t8 - j) / 8 : ATT_NV;
                 scores_tiles[mr - 1][nv - 1](qi, dim, kth + j, tpad, hd, s + (size_t)r * tpad + j);
             }
         }
