@@ -163,20 +163,21 @@ float vit_exp_fast_ref(float x);
 void vit_gelu_ref(const float *x, float *y, size_t n);
 
 #if defined(VIT_HAVE_X86_SIMD)
-/* AVX2 (vit-kernels-opt-avx2-rows.c); the AVX2 GEMM is vit_opt_gemm_tiled_ref over the AVX2
- * int32 kernel. */
+/* AVX2 (vit-kernels-opt-avx2-rows.c; the AVX2 ops' GEMM is vit_opt_gemm_tiled_ref over the
+ * AVX2 int32 kernel): GELU, exp and the quantized bytes of quant_rows(_mm) bit for bit with the
+ * references, LayerNorm and attention to float rounding (their sums run in 8 lanes). */
 void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
                        const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
                        int32_t *zp, float *tmp);
 void vit_quant_rows_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                          int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
+void vit_gelu_avx2(const float *x, float *y, size_t n);
 void vit_quant_rows_mm_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                             int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
                             const float *mm, int32_t panels);
 void vit_attention_avx2(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                         int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                         float *s);
-void vit_gelu_avx2(const float *x, float *y, size_t n);
 void vit_exp_avx2(const float *x, float *y, size_t n);
 
 void vit_opt_gemm_avx512(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
