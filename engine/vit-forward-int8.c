@@ -166,6 +166,8 @@ static vec_fn best_exp(void)
 #if defined(VIT_HAVE_X86_SIMD)
     if (vit_kernel_supported(VIT_KERNEL_AVX512_VNNI))
         return vit_exp_avx512;
+    if (vit_kernel_supported(VIT_KERNEL_AVX2))
+        return vit_exp_avx2;
 #endif
     return NULL; /* expf */
 }

@@ -35,8 +35,9 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
                            vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref,
                            NULL, vit_quant_rows_mm_ref},
 #if defined(VIT_HAVE_X86_SIMD)
-    /* the AVX2 GEMM is twice as fast on 7-bit inputs (see vit-kernels-avx2.c) */
-    [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_tiled_avx2,
+    /* the AVX2 GEMM is twice as fast on 7-bit inputs (see vit-kernels-avx2.c); the generic
+     * tiled path runs it with the reference epilogue */
+    [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_tiled_ref,
                          vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
                          vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,

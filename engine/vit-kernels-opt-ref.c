@@ -1,23 +1,12 @@
 /* vit-kernels-opt-ref.c — the optimized variant's reference kernels: the definition of every op
  * its SIMD kernels implement (fused GEMM epilogues, LayerNorm + per-row quantization, per-row
- * quantization, attention, fast GELU and exp).
- *
- * Built twice: as plain C (names ending in _ref), and with -mavx2 -mfma and
- * -DVIT_OPT_SUFFIX=_avx2 for the AVX2 path, where GCC vectorizes the inner loops. The loops are
- * written so that vectorizing them needs no reassociation (the running sums are per output
- * element, the reductions stay scalar), and the C standard mode keeps GCC from contracting
- * a*b+c into fma on its own, so both builds compute the same floats. */
+ * quantization, attention, fast GELU and exp). Plain C: the C standard mode keeps GCC from
+ * contracting a*b+c into fma on its own, so every fma here is an explicit fmaf, and the SIMD
+ * kernels can repeat the same operations in the same order. */
 #include "vit-opt.h"
 
 #include <math.h>
 #include <string.h>
-
-#ifndef VIT_OPT_SUFFIX
-#define VIT_OPT_SUFFIX _ref
-#endif
-#define CAT2(a, b) a##b
-#define CAT(a, b) CAT2(a, b)
-#define OPT(name) CAT(name, VIT_OPT_SUFFIX)
 
 /* ---------------------------------------------------------------------------------------------
  * Fast math: one sequence of operations, shared with the AVX-512 kernels */
@@ -74,7 +63,6 @@ static inline float exp_fast(float x)
     return p * two_n;
 }
 
-#if !defined(VIT_OPT_SIMD_BUILD)
 float vit_gelu_fast_ref(float x)
 {
     return gelu_fast(x);
@@ -84,9 +72,8 @@ float vit_exp_fast_ref(float x)
 {
     return exp_fast(x);
 }
-#endif
 
-void OPT(vit_gelu)(const float *x, float *y, size_t n)
+void vit_gelu_ref(const float *x, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = gelu_fast(x[i]);
@@ -95,7 +82,7 @@ void OPT(vit_gelu)(const float *x, float *y, size_t n)
 /* ---------------------------------------------------------------------------------------------
  * GEMM epilogues */
 
-void OPT(vit_opt_epilogue)(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const int32_t *acc,
+void vit_opt_epilogue_ref(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const int32_t *acc,
                            int32_t ldacc, const vit_oepilogue *ep)
 {
     const int32_t D = ep->dim;
@@ -150,7 +137,6 @@ void OPT(vit_opt_epilogue)(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const
     }
 }
 
-#if !defined(VIT_OPT_SIMD_BUILD)
 /* The definition: exact int32 sums from the unpacked weights, then the epilogue. */
 void vit_opt_gemm_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda, const vit_qlinear *b,
                       int32_t n0, int32_t n1, const vit_oepilogue *ep, void *scratch)
@@ -163,11 +149,10 @@ void vit_opt_gemm_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda, con
             vit_opt_epilogue_ref(i, i + 1, c0, c1, acc, VIT_OPT_PW, ep);
         }
 }
-#endif
 
 /* The generic path: b's own int32 kernel on tiles of at most 8 rows x 64 columns, then the
  * epilogue while the tile is in L1. */
-void OPT(vit_opt_gemm_tiled)(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+void vit_opt_gemm_tiled_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
                              const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
                              void *scratch)
 {
@@ -178,7 +163,7 @@ void OPT(vit_opt_gemm_tiled)(int32_t r0, int32_t r1, const uint8_t *a, int32_t l
             int32_t i1 = i + 8 < r1 ? i + 8 : r1;
             vit_gemm_u8s8s32(b->kernel, i1 - i, b->k, a + (size_t)i * lda, lda, b, acc - c0,
                              VIT_OPT_PW, c0, c1);
-            OPT(vit_opt_epilogue)(i, i1, c0, c1, acc, VIT_OPT_PW, ep);
+            vit_opt_epilogue_ref(i, i1, c0, c1, acc, VIT_OPT_PW, ep);
         }
     }
 }
@@ -200,7 +185,7 @@ static void quant_row(const float *restrict y, int32_t dim, int32_t qmax, uint8_
     vit_quantize_u8_ref(y, (size_t)dim, 1.0f / qp.scale, qp.zero_point, out);
 }
 
-void OPT(vit_quant_rows_mm)(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+void vit_quant_rows_mm_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                             int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
                             const float *mm, int32_t panels)
 {
@@ -219,7 +204,7 @@ void OPT(vit_quant_rows_mm)(const float *x, int32_t ldx, int32_t dim, int32_t r0
     }
 }
 
-void OPT(vit_quant_rows)(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
+void vit_quant_rows_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
                          int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp)
 {
     for (int32_t i = r0; i < r1; i++)
@@ -227,7 +212,7 @@ void OPT(vit_quant_rows)(const float *x, int32_t ldx, int32_t dim, int32_t r0, i
 }
 
 /* y = (x - mean) / sqrt(var + 1e-6) * w + b in float (two passes), then quant_row. */
-void OPT(vit_ln_quant)(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
+void vit_ln_quant_ref(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
                        const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
                        int32_t *zp, float *tmp)
 {
@@ -254,7 +239,7 @@ void OPT(vit_ln_quant)(const float *x, int32_t dim, int32_t r0, int32_t r1, cons
  * Attention of one head for a block of query rows: s = q k^T (q pre-scaled), p = exp(s - max),
  * ctx = (p v) / sum(p). The inner loops run over keys (for s) and over head dims (for ctx). */
 
-void OPT(vit_attention)(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
+void vit_attention_ref(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                         int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                         float *s)
 {

@@ -1,6 +1,7 @@
 /* vit-opt.h — the optimized variant (vit-forward-opt.c): its weights, its plan and run state, and
  * the kernels it dispatches to (scalar references in vit-kernels-opt-ref.c, AVX-512 in
- * vit-kernels-opt-avx512.c). Internal to libvit.
+ * vit-kernels-opt-avx512.c, AVX2 row-wise ops and attention in vit-kernels-opt-avx2-rows.c).
+ * Internal to libvit.
  *
  * What it computes: the int8 variant's model (every Linear as u8 x s8 -> s32 with the same
  * weights), with three differences that make it both faster and closer to fp32:
@@ -162,10 +163,9 @@ float vit_exp_fast_ref(float x);
 void vit_gelu_ref(const float *x, float *y, size_t n);
 
 #if defined(VIT_HAVE_X86_SIMD)
-/* vit-kernels-opt-ref.c compiled again with -mavx2 -mfma: the same code, auto-vectorized. */
-void vit_opt_gemm_tiled_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
-                             const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
-                             void *scratch);
+/* AVX2 (vit-kernels-opt-avx2-rows.c; the AVX2 ops' GEMM is vit_opt_gemm_tiled_ref over the
+ * AVX2 int32 kernel): GELU, exp and the quantized bytes of quant_rows(_mm) bit for bit with the
+ * references, LayerNorm and attention to float rounding (their sums run in 8 lanes). */
 void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
                        const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
                        int32_t *zp, float *tmp);
@@ -178,6 +178,7 @@ void vit_quant_rows_mm_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0
 void vit_attention_avx2(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                         int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                         float *s);
+void vit_exp_avx2(const float *x, float *y, size_t n);
 
 void vit_opt_gemm_avx512(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
                          const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,

@@ -2,6 +2,11 @@
  * against the int8 and fp32 variants on the fixture models, bit-identical results for any
  * thread count, every kernel this CPU has (forced through VIT_KERNEL), and no allocation during
  * a forward pass (malloc and friends are wrapped by the linker: see tests/meson.build). */
+/* vit-opt.h declares the SIMD kernels behind VIT_HAVE_X86_SIMD, which engine/meson.build gives
+ * libvit's own sources but not its users: without this, the SIMD checks below compiled away. */
+#if defined(__x86_64__) && !defined(VIT_HAVE_X86_SIMD)
+#define VIT_HAVE_X86_SIMD 1
+#endif
 #include "../engine/vit-cpu.h"
 #include "../engine/vit-json.h"
 #include "../engine/vit-opt.h"
@@ -493,6 +498,66 @@ static void test_math(void)
 #endif
 }
 
+/* A vectorized GELU and exp against the scalar references, bit for bit: every length 0..40
+ * (the tails) at an odd offset, then one long array; random values over the ranges the
+ * models see, large magnitudes, subnormals, +-0, +-inf and NaN (the references clamp the
+ * arguments of erf and exp, so every float has a defined result: inf - inf is the default
+ * NaN in both). Also that nothing past n is written. */
+static void test_vec_math(const char *name, vit_gelu_fn gelu, vit_gelu_fn vexp)
+{
+    enum { N = 4099, PAD = 8 };
+    static float x[N + PAD], y[N + PAD], r[N + PAD];
+    static const float special[] = {0.0f,     -0.0f,     1e-40f,   -1e-40f,  1e-30f,   -1e-30f,
+                                    3.9f,     -3.9f,     5.657f,   -5.657f,  87.0f,    -87.0f,
+                                    88.5f,    -88.5f,    1e10f,    -1e10f,   3.4e38f,  -3.4e38f,
+                                    INFINITY, -INFINITY, NAN,      -NAN,     0.5f,     -0.5f};
+    const size_t ns = sizeof special / sizeof special[0];
+    int same[2] = {1, 1};
+    for (int f = 0; f < 2; f++) {
+        vit_gelu_fn fn = f ? vexp : gelu;
+        for (size_t n = 0; n <= 40; n++) {
+            for (size_t i = 0; i < n + PAD; i++)
+                x[i] = i % 3 == 0 ? special[rnd() % ns] : frand(-100, 100);
+            for (size_t i = 0; i < n + PAD; i++)
+                y[i] = 1234.5f;
+            fn(x + 1, y + 1, n); /* + 1: not 32-byte aligned */
+            for (size_t i = 0; i < n; i++)
+                r[i] = f ? vit_exp_fast_ref(x[1 + i]) : vit_gelu_fast_ref(x[1 + i]);
+            same[f] &= memcmp(y + 1, r, n * sizeof(float)) == 0 && y[0] == 1234.5f;
+            for (size_t i = n + 1; i < n + PAD; i++)
+                same[f] &= y[i] == 1234.5f;
+        }
+        for (size_t i = 0; i < N; i++)
+            x[i] = i % 17 == 0 ? special[i / 17 % ns] : f ? frand(-90, 90) : frand(-20, 20);
+        fn(x, y, N);
+        for (size_t i = 0; i < N; i++)
+            r[i] = f ? vit_exp_fast_ref(x[i]) : vit_gelu_fast_ref(x[i]);
+        same[f] &= memcmp(y, r, N * sizeof(float)) == 0;
+    }
+    test_check(same[0], "/opt/math/%s gelu bit-identical to the reference (tails, inf, NaN)", name);
+    test_check(same[1], "/opt/math/%s exp bit-identical to the reference (tails, inf, NaN)", name);
+}
+
+/* The AVX2 ops are the hand-written kernels (not the generic reference path), and their math
+ * matches the references. */
+static void test_avx2_ops(void)
+{
+#if defined(VIT_HAVE_X86_SIMD)
+    if (!vit_kernel_supported(VIT_KERNEL_AVX2)) {
+        printf("note /opt/avx2: not supported by this CPU (or the VIT_CPU cap): not run\n");
+        return;
+    }
+    const vit_opt_ops *o = vit_opt_ops_for(VIT_KERNEL_AVX2);
+    test_check(o->ln_quant == vit_ln_quant_avx2 && o->quant_rows == vit_quant_rows_avx2 &&
+                   o->quant_rows_mm == vit_quant_rows_mm_avx2 &&
+                   o->attention == vit_attention_avx2 && o->gelu == vit_gelu_avx2,
+               "/opt/avx2/ops are the AVX2 kernels");
+    test_vec_math("avx2", vit_gelu_avx2, vit_exp_avx2);
+    if (vit_kernel_supported(VIT_KERNEL_AVX512_VNNI))
+        test_vec_math("avx512", vit_gelu_avx512, vit_exp_avx512);
+#endif
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The whole forward on the fixture models */
 
@@ -599,6 +664,7 @@ int main(int argc, char **argv)
     if (!fixtures)
         return 2;
     test_math();
+    test_avx2_ops();
     test_pool_chunks();
     /* the bf16 attention: AVX-512 kernels only, on CPUs with AVX512_BF16 */
     if (vit_kernel_supported(VIT_KERNEL_AVX512_VNNI) &&
@@ -628,6 +694,13 @@ int main(int argc, char **argv)
         test_attention(k, 51, 2, 32);
         test_attention(k, 5, 1, 16);
         test_attention(k, 20, 2, 24); /* a head size that is not a multiple of 16 */
+        /* key counts that are not multiples of 8 or 16 (tails in the softmax and in p v) */
+        test_attention(k, 3, 2, 16);
+        test_attention(k, 13, 2, 32);
+        test_attention(k, 29, 1, 64);
+        test_attention(k, 50, 3, 16);
+        test_attention(k, 67, 2, 64);
+        test_rows(k, 3, 13); /* LayerNorm rows with a tail of 5 */
     }
 
     char path[1024];
