@@ -30,6 +30,14 @@ static double now(void)
 
 #define ITERS 1000000L
 
+/* one instruction 12 times, into registers 4..15: independent chains */
+#define TIMES12(ins)                                                                           \
+    ins "4\n\t" ins "5\n\t" ins "6\n\t" ins "7\n\t" ins "8\n\t" ins "9\n\t" ins "10\n\t" ins  \
+        "11\n\t" ins "12\n\t" ins "13\n\t" ins "14\n\t" ins "15\n\t"
+#define CLOBBER12                                                                              \
+    "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", \
+        "xmm15"
+
 /* 12 independent chains of each sequence; returns the ops of one call */
 __attribute__((target("avx2,fma"))) static double fma_ymm(void)
 {
@@ -37,15 +45,7 @@ __attribute__((target("avx2,fma"))) static double fma_ymm(void)
                      "vxorps %%ymm1,%%ymm1,%%ymm1\n\t"
                      "vxorps %%ymm2,%%ymm2,%%ymm2\n\t" ::: "xmm0", "xmm1", "xmm2");
     for (long i = 0; i < ITERS; i++)
-        __asm__ volatile(
-            "vfmadd231ps %%ymm1,%%ymm2,%%ymm4\n\tvfmadd231ps %%ymm1,%%ymm2,%%ymm5\n\t"
-            "vfmadd231ps %%ymm1,%%ymm2,%%ymm6\n\tvfmadd231ps %%ymm1,%%ymm2,%%ymm7\n\t"
-            "vfmadd231ps %%ymm1,%%ymm2,%%ymm8\n\tvfmadd231ps %%ymm1,%%ymm2,%%ymm9\n\t"
-            "vfmadd231ps %%ymm1,%%ymm2,%%ymm10\n\tvfmadd231ps %%ymm1,%%ymm2,%%ymm11\n\t"
-            "vfmadd231ps %%ymm1,%%ymm2,%%ymm12\n\tvfmadd231ps %%ymm1,%%ymm2,%%ymm13\n\t"
-            "vfmadd231ps %%ymm1,%%ymm2,%%ymm14\n\tvfmadd231ps %%ymm1,%%ymm2,%%ymm15\n\t" ::
-                : "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-                  "xmm13", "xmm14", "xmm15");
+        __asm__ volatile(TIMES12("vfmadd231ps %%ymm1,%%ymm2,%%ymm") ::: CLOBBER12);
     return ITERS * 12.0 * 8 * 2;
 }
 
@@ -53,15 +53,7 @@ __attribute__((target("avx512f"))) static double fma_zmm(void)
 {
     __asm__ volatile("vxorps %%zmm1,%%zmm1,%%zmm1\n\tvxorps %%zmm2,%%zmm2,%%zmm2" ::: "xmm1", "xmm2");
     for (long i = 0; i < ITERS; i++)
-        __asm__ volatile(
-            "vfmadd231ps %%zmm1,%%zmm2,%%zmm4\n\tvfmadd231ps %%zmm1,%%zmm2,%%zmm5\n\t"
-            "vfmadd231ps %%zmm1,%%zmm2,%%zmm6\n\tvfmadd231ps %%zmm1,%%zmm2,%%zmm7\n\t"
-            "vfmadd231ps %%zmm1,%%zmm2,%%zmm8\n\tvfmadd231ps %%zmm1,%%zmm2,%%zmm9\n\t"
-            "vfmadd231ps %%zmm1,%%zmm2,%%zmm10\n\tvfmadd231ps %%zmm1,%%zmm2,%%zmm11\n\t"
-            "vfmadd231ps %%zmm1,%%zmm2,%%zmm12\n\tvfmadd231ps %%zmm1,%%zmm2,%%zmm13\n\t"
-            "vfmadd231ps %%zmm1,%%zmm2,%%zmm14\n\tvfmadd231ps %%zmm1,%%zmm2,%%zmm15\n\t" ::
-                : "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-                  "xmm13", "xmm14", "xmm15");
+        __asm__ volatile(TIMES12("vfmadd231ps %%zmm1,%%zmm2,%%zmm") ::: CLOBBER12);
     return ITERS * 12.0 * 16 * 2;
 }
 
@@ -94,15 +86,7 @@ __attribute__((target("avx2"))) static double vnni_ymm(void)
 {
     __asm__ volatile("vpxor %%ymm0,%%ymm0,%%ymm0\n\tvpxor %%ymm1,%%ymm1,%%ymm1" ::: "xmm0", "xmm1");
     for (long i = 0; i < ITERS; i++)
-        __asm__ volatile(
-            "%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm4\n\t%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm5\n\t"
-            "%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm6\n\t%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm7\n\t"
-            "%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm8\n\t%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm9\n\t"
-            "%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm10\n\t%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm11\n\t"
-            "%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm12\n\t%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm13\n\t"
-            "%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm14\n\t%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm15\n\t" ::
-                : "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-                  "xmm13", "xmm14", "xmm15");
+        __asm__ volatile(TIMES12("%{vex%} vpdpbusd %%ymm1,%%ymm0,%%ymm") ::: CLOBBER12);
     return ITERS * 12.0 * 64;
 }
 
@@ -110,15 +94,7 @@ __attribute__((target("avx512f"))) static double vnni_zmm(void)
 {
     __asm__ volatile("vpxord %%zmm0,%%zmm0,%%zmm0\n\tvpxord %%zmm1,%%zmm1,%%zmm1" ::: "xmm0", "xmm1");
     for (long i = 0; i < ITERS; i++)
-        __asm__ volatile(
-            "vpdpbusd %%zmm1,%%zmm0,%%zmm4\n\tvpdpbusd %%zmm1,%%zmm0,%%zmm5\n\t"
-            "vpdpbusd %%zmm1,%%zmm0,%%zmm6\n\tvpdpbusd %%zmm1,%%zmm0,%%zmm7\n\t"
-            "vpdpbusd %%zmm1,%%zmm0,%%zmm8\n\tvpdpbusd %%zmm1,%%zmm0,%%zmm9\n\t"
-            "vpdpbusd %%zmm1,%%zmm0,%%zmm10\n\tvpdpbusd %%zmm1,%%zmm0,%%zmm11\n\t"
-            "vpdpbusd %%zmm1,%%zmm0,%%zmm12\n\tvpdpbusd %%zmm1,%%zmm0,%%zmm13\n\t"
-            "vpdpbusd %%zmm1,%%zmm0,%%zmm14\n\tvpdpbusd %%zmm1,%%zmm0,%%zmm15\n\t" ::
-                : "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-                  "xmm13", "xmm14", "xmm15");
+        __asm__ volatile(TIMES12("vpdpbusd %%zmm1,%%zmm0,%%zmm") ::: CLOBBER12);
     return ITERS * 12.0 * 128;
 }
 
