@@ -36,7 +36,7 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
                            NULL, vit_quant_rows_mm_ref},
 #if defined(VIT_HAVE_X86_SIMD)
     /* the AVX2 GEMM is twice as fast on 7-bit inputs (see vit-kernels-avx2.c) */
-    [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_tiled_avx2,
+    [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_avx2,
                          vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
                          vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
@@ -46,10 +46,23 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
 #endif
 };
 
+#if defined(VIT_HAVE_X86_SIMD)
+/* The AVX2 entry on CPUs with AVX-VNNI: the same packing and ops, the GEMM by vpdpbusd on ymm
+ * (exact for any u8; the activations stay 0..127 so that results match the AVX2 entry's). */
+static const vit_opt_ops opt_ops_avx_vnni = {
+    "avx-vnni", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_avx_vnni,
+    vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
+    vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2};
+#endif
+
 const vit_opt_ops *vit_opt_ops_for(vit_kernel k)
 {
     if ((unsigned)k >= VIT_KERNEL_COUNT || !opt_ops[k].gemm)
         return &opt_ops[VIT_KERNEL_SCALAR];
+#if defined(VIT_HAVE_X86_SIMD)
+    if (k == VIT_KERNEL_AVX2 && (vit_cpu_features() & VIT_CPU_AVX_VNNI))
+        return &opt_ops_avx_vnni;
+#endif
     return &opt_ops[k];
 }
 

@@ -179,6 +179,18 @@ void vit_attention_avx2(const float *q, const float *kt, const float *v, float *
                         int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                         float *s);
 
+/* The fused GEMM on AVX2 (vit-kernels-opt-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
+ * vit_opt_gemm_ref only when every byte of A is <= 127 (an s16 pair sum would saturate above:
+ * the optimized variant quantizes to 0..127 on AVX2, ops qmax). */
+void vit_opt_gemm_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                       const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                       void *scratch);
+/* The same GEMM with AVX-VNNI's VEX vpdpbusd: bit-identical to vit_opt_gemm_ref for any u8.
+ * Only for CPUs with vit_cpu_features() & VIT_CPU_AVX_VNNI. */
+void vit_opt_gemm_avx_vnni(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                           const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                           void *scratch);
+
 void vit_opt_gemm_avx512(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
                          const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
                          void *scratch);
