@@ -25,10 +25,18 @@
  * order: fma((float)acc, a_scale * w_scale, bias), then + y, or gelu256 (vit-math-avx2.h,
  * bit-exact with gelu_fast), or the q / k^T / v stores.
  *
- * Tile shapes (measured with tools/bench_opt_gemm.sh on a Zen 5, see there): AVX2 4 rows x 3
- * vectors (12 accumulators + ones + the product temporary + the broadcast A = 15 ymm, B read
- * from memory by each vpmaddubsw); AVX-VNNI the same 4 x 3 by default (OPT2_VNNI_MR / _NV
- * select others for measuring). */
+ * Tile shapes, measured with tools/bench_opt_gemm.sh (1 thread, M = 197, ADD epilogue, best of
+ * 9, GOP/s on 384x1152 / 768x768 / 192x576; Zen 5, so AVX2 = the VIT_CPU=avx2 cap):
+ *   AVX2, B as vpmaddubsw's memory operand:  4x3 243/251/233   6x2 239/246/234
+ *   AVX2, B loaded once per k group (regs):  3x3 250/250/240   5x2 244/244/231   4x2 236/237/236
+ *   AVX-VNNI, B as memory operand:           4x3 344/356/315   5x3 335/350/312   6x2 320/333/289
+ *                                            7x2 304/327/285
+ *   AVX-VNNI, B in registers:                4x3 464/472/448   6x2 474/484/427
+ * AVX2 is bound by the two multiplies per step (vpmaddubsw, vpmaddwd: ~1 step per cycle) in every
+ * shape: 4x3 with B from memory (12 accumulators + ones + the product temporary + the broadcast
+ * A = 15 ymm), as in vit-kernels-avx2.c. AVX-VNNI was bound by loads (B read again for every
+ * row): 4x3 with the 3 B vectors loaded once per k group (12 + 3 + A = 16 ymm, no spill in the
+ * loop). OPT2_{AVX2,VNNI}_{MR,NV,BREG} select other shapes for measuring. */
 #include "vit-math-avx2.h"
 #include "vit-opt.h"
 
@@ -40,7 +48,8 @@
 #define PV VIT_AVX2_PANEL /* ymm per packed panel: 3 */
 #define PW (VC * PV)      /* columns per packed panel: 24 */
 
-/* micro-tile shapes: rows x vectors (at most 7 x 3: the accumulators are named c00 .. c62) */
+/* micro-tile shapes: rows x vectors (at most 7 x 3: the accumulators are named c00 .. c62); the
+ * B-in-registers knobs are with the inner-product steps below */
 #ifndef OPT2_AVX2_MR
 #define OPT2_AVX2_MR 4
 #endif
@@ -104,10 +113,37 @@ static ALWAYS_INLINE __m256i dp_step(__m256i acc, __m256i a, const int8_t *b)
     return acc;
 }
 
+#ifndef OPT2_VNNI_BREG /* B vectors in registers (1) or read by each vpdpbusd (0) */
+#define OPT2_VNNI_BREG 1
+#endif
+#ifndef OPT2_AVX2_BREG /* the same for vpmaddubsw */
+#define OPT2_AVX2_BREG 0
+#endif
+static ALWAYS_INLINE __m256i madd_reg(__m256i acc, __m256i a, __m256i b, __m256i ones)
+{
+    __m256i t;
+    __asm__("vpmaddubsw %[b], %[a], %[t]\n\t"
+            "vpmaddwd %[ones], %[t], %[t]\n\t"
+            "vpaddd %[t], %[acc], %[acc]"
+            : [acc] "+x"(acc), [t] "=&x"(t)
+            : [a] "x"(a), [b] "x"(b), [ones] "x"(ones));
+    return acc;
+}
+#define BREG (vnni ? OPT2_VNNI_BREG : OPT2_AVX2_BREG)
+static ALWAYS_INLINE __m256i dp_reg(__m256i acc, __m256i a, __m256i b)
+{
+    __asm__("%{vex%} vpdpbusd %[b], %[a], %[acc]" : [acc] "+x"(acc) : [a] "x"(a), [b] "x"(b));
+    return acc;
+}
+
 #define MAC(acc, av, j)                                                                        \
     do {                                                                                       \
-        if (vnni)                                                                              \
+        if (vnni && BREG)                                                                      \
+            acc = dp_reg(acc, av, bv##j);                                                      \
+        else if (vnni)                                                                         \
             acc = dp_step(acc, av, b + off##j);                                                \
+        else if (BREG)                                                                         \
+            acc = madd_reg(acc, av, bv##j, ones);                                              \
         else                                                                                   \
             acc = madd_step(acc, av, b + off##j, ones);                                        \
     } while (0)
@@ -283,7 +319,19 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const int vnni, const
     const int8_t *b = t->b;
     const size_t lda = t->lda, bstride = t->bstride;
     const size_t off0 = t->off[0], off1 = t->off[1], off2 = t->off[2];
+    __m256i bv0 = z, bv1 = z, bv2 = z;
+#define LOAD_BV()                                                                              \
+    do {                                                                                       \
+        if (BREG) {                                                                            \
+            bv0 = _mm256_loadu_si256((const __m256i *)(b + off0));                             \
+            if (nv > 1)                                                                        \
+                bv1 = _mm256_loadu_si256((const __m256i *)(b + off1));                         \
+            if (nv > 2)                                                                        \
+                bv2 = _mm256_loadu_si256((const __m256i *)(b + off2));                         \
+        }                                                                                      \
+    } while (0)
     for (int32_t g = t->kg; g > 0; g--) {
+        LOAD_BV();
         STEP_ROW(0, BCAST(0));
         STEP_ROW(1, BCAST(1));
         STEP_ROW(2, BCAST(2));
@@ -297,6 +345,7 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const int vnni, const
     if (t->ktail) {
         /* the last k group's missing bytes are zero in the packed B and in the broadcast */
         const int32_t kt = t->ktail;
+        LOAD_BV();
         STEP_ROW(0, bcast_tail(a, kt));
         STEP_ROW(1, bcast_tail(a + lda, kt));
         STEP_ROW(2, bcast_tail(a + 2 * lda, kt));
