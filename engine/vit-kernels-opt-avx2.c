@@ -215,8 +215,10 @@ static ALWAYS_INLINE float hmax(__m256 v)
     return _mm_cvtss_f32(m);
 }
 
-/* Row i of the tile, dequantized (val[j] for its nv vectors), where the mode says. */
-static ALWAYS_INLINE void put_row(const int nv, const tile_args *t, int i, const __m256 *val)
+/* Row i of the tile, dequantized (val[j] for its nv vectors), where the mode says; k^T vectors
+ * go to kbuf[i][j] first, for kt_store. */
+static ALWAYS_INLINE void put_row(const int nv, const tile_args *t, int i, const __m256 *val,
+                                  float (*kbuf)[NV_MAX][VC])
 {
     const vit_oepilogue *ep = t->ep;
     const int32_t row = t->row + i;
@@ -272,18 +274,45 @@ static ALWAYS_INLINE void put_row(const int nv, const tile_args *t, int i, const
             if (col < D) {
                 store_ps(t, j, ep->q + (size_t)row * D + col, val[j]);
             } else if (col < 2 * D) {
-                /* k^T: lane l goes to kt[(col - D + l) * tpad + row]: 8 scalar stores */
-                float lane[VC];
-                _mm256_storeu_ps(lane, val[j]);
-                float *kt = ep->kt + (size_t)(col - D) * ep->tpad + row;
-                for (int l = t->lo[j]; l < t->hi[j]; l++)
-                    kt[(size_t)l * ep->tpad] = lane[l];
+                _mm256_storeu_ps(kbuf[i][j], val[j]); /* k^T: kt_store, after the last row */
             } else {
                 store_ps(t, j, ep->v + (size_t)row * D + (col - 2 * D), val[j]);
             }
         }
         break;
     }
+    }
+}
+
+/* The tile's k^T vectors (kbuf[row][vector][lane]): lane l of vector j goes to
+ * kt[(col_j - D + l) * tpad + row], so a 4-row tile is a 4 x 8 transpose, 8 stores of 4
+ * consecutive floats per vector instead of 32 scalar ones. */
+static ALWAYS_INLINE void kt_store(const int mr, const int nv, const tile_args *t,
+                                   float (*kbuf)[NV_MAX][VC])
+{
+    const vit_oepilogue *ep = t->ep;
+    const int32_t D = ep->dim;
+    for (int j = 0; j < nv; j++) {
+        const int32_t col = t->col + j * VC;
+        if (col < D || col >= 2 * D)
+            continue;
+        float *kt = ep->kt + (size_t)(col - D) * ep->tpad + t->row;
+        const size_t tp = (size_t)ep->tpad;
+        if (mr == 4 && t->hi[j] - t->lo[j] == VC) {
+            for (int h = 0; h < VC; h += 4) { /* lanes h .. h + 3 */
+                __m128 r0 = _mm_loadu_ps(&kbuf[0][j][h]), r1 = _mm_loadu_ps(&kbuf[1][j][h]);
+                __m128 r2 = _mm_loadu_ps(&kbuf[2][j][h]), r3 = _mm_loadu_ps(&kbuf[3][j][h]);
+                _MM_TRANSPOSE4_PS(r0, r1, r2, r3); /* r0 = lane h of rows 0..3, ... */
+                _mm_storeu_ps(kt + (size_t)h * tp, r0);
+                _mm_storeu_ps(kt + (size_t)(h + 1) * tp, r1);
+                _mm_storeu_ps(kt + (size_t)(h + 2) * tp, r2);
+                _mm_storeu_ps(kt + (size_t)(h + 3) * tp, r3);
+            }
+        } else {
+            for (int l = t->lo[j]; l < t->hi[j]; l++)
+                for (int i = 0; i < mr; i++)
+                    kt[(size_t)l * tp + i] = kbuf[i][j][l];
+        }
     }
 }
 
@@ -356,6 +385,7 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const int vnni, const
     }
 
     /* epilogue: val = fma((float)acc, a_scale[row] * w_scale[col], bias[col]) */
+    float kbuf[7][NV_MAX][VC]; /* QKV: the k^T vectors */
     __m256 ws[NV_MAX], bias[NV_MAX];
     for (int j = 0; j < nv; j++) {
         ws[j] = load_ps(t, j, ep->w_scale + t->col + j * VC);
@@ -374,7 +404,7 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const int vnni, const
             if (nv > 2)                                                                        \
                 v_[2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(c##i##2),                           \
                                         _mm256_mul_ps(as_, ws[2]), bias[2]);                   \
-            put_row(nv, t, i, v_);                                                             \
+            put_row(nv, t, i, v_, kbuf);                                                       \
         }                                                                                      \
     } while (0)
     PUT_ROW(0);
@@ -385,6 +415,8 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const int vnni, const
     PUT_ROW(5);
     PUT_ROW(6);
 #undef PUT_ROW
+    if (ep->mode == VIT_OEP_QKV)
+        kt_store(mr, nv, t, kbuf);
 }
 
 typedef void (*tile_fn)(const tile_args *t);

@@ -10,6 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
 out=${BENCH_BUILD_DIR:-$(mktemp -d)}
+mkdir -p "$out"
 F="-std=c11 -O3 -D_GNU_SOURCE -DVIT_HAVE_X86_SIMD=1 -Iengine"
 extra=""
 if [ -n "${TILE:-}" ]; then
