@@ -245,9 +245,14 @@ static ALWAYS_INLINE void put_row(const int nv, const tile_args *t, int i, const
             store_ps(t, j, ep->y + (size_t)row * ep->ldy + col, g);
             if (!ep->row_mm)
                 continue;
-            const __m256 in = _mm256_castsi256_ps(t->mask[j]);
-            mn = _mm256_blendv_ps(mn, _mm256_min_ps(g, mn), in);
-            mx = _mm256_blendv_ps(mx, _mm256_max_ps(g, mx), in);
+            if (t->hi[j] - t->lo[j] == VC) {
+                mn = _mm256_min_ps(g, mn);
+                mx = _mm256_max_ps(g, mx);
+            } else { /* lanes outside [n0, n1) keep the partials */
+                const __m256 in = _mm256_castsi256_ps(t->mask[j]);
+                mn = _mm256_blendv_ps(mn, _mm256_min_ps(g, mn), in);
+                mx = _mm256_blendv_ps(mx, _mm256_max_ps(g, mx), in);
+            }
             if (j + 1 == nv || (col + VC) % VIT_OPT_PW == 0) { /* the panel's part ends here */
                 int first = 0; /* does the part hold the panel's first vector of this call? */
                 for (int f = 0; f < nv && f <= j; f++)
