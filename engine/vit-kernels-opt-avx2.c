@@ -426,17 +426,32 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const int vnni, const
 
 typedef void (*tile_fn)(const tile_args *t);
 
-/* tiles[mr][nv - 1] for mr <= 7, nv <= 3 (only those up to the variant's shape are used) */
+/* tiles[mr][nv - 1]: rows 1 .. 4, and 5 .. 7 only when a shape knob asks for them (each
+ * instantiation is a few kB of code; the 7-row ones would spill anyway with 3 vectors) */
+#if OPT2_AVX2_MR > 4 || OPT2_VNNI_MR > 4
+#define ROWS_MAX 7
+#else
+#define ROWS_MAX 4
+#endif
+#if OPT2_AVX2_MR > ROWS_MAX || OPT2_VNNI_MR > ROWS_MAX || OPT2_AVX2_NV > NV_MAX ||              \
+    OPT2_VNNI_NV > NV_MAX
+#error "micro-tile shapes up to 7 rows x 3 vectors"
+#endif
 #define TILE(pre, v, mr, nv)                                                                   \
     static void pre##_##mr##x##nv(const tile_args *t) { tile(mr, nv, v, t); }
 #define TILES(pre, v, mr) TILE(pre, v, mr, 1) TILE(pre, v, mr, 2) TILE(pre, v, mr, 3)
 #define TROW(pre, mr) {pre##_##mr##x1, pre##_##mr##x2, pre##_##mr##x3}
+#if ROWS_MAX > 4
+#define TILES_HI(pre, v) TILES(pre, v, 5) TILES(pre, v, 6) TILES(pre, v, 7)
+#define TROWS_HI(pre) TROW(pre, 5), TROW(pre, 6), TROW(pre, 7),
+#else
+#define TILES_HI(pre, v)
+#define TROWS_HI(pre)
+#endif
 #define TABLE(pre, v)                                                                          \
-    TILES(pre, v, 1) TILES(pre, v, 2) TILES(pre, v, 3) TILES(pre, v, 4) TILES(pre, v, 5)       \
-    TILES(pre, v, 6) TILES(pre, v, 7)                                                          \
-    static const tile_fn pre##_tiles[8][NV_MAX] = {                                            \
-        {0},          TROW(pre, 1), TROW(pre, 2), TROW(pre, 3),                                \
-        TROW(pre, 4), TROW(pre, 5), TROW(pre, 6), TROW(pre, 7),                                \
+    TILES(pre, v, 1) TILES(pre, v, 2) TILES(pre, v, 3) TILES(pre, v, 4) TILES_HI(pre, v)       \
+    static const tile_fn pre##_tiles[ROWS_MAX + 1][NV_MAX] = {                                 \
+        {0}, TROW(pre, 1), TROW(pre, 2), TROW(pre, 3), TROW(pre, 4), TROWS_HI(pre)             \
     };
 TABLE(madd, 0)
 TABLE(vnni, 1)

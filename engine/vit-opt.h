@@ -126,8 +126,8 @@ typedef struct {
     vit_quant_rows_mm_fn quant_rows_mm;
 } vit_opt_ops;
 
-/* The ops for a GEMM kernel (the fused AVX-512 ones, or the generic path: that kernel's
- * int32 GEMM + the reference epilogue and fp32 parts). */
+/* The ops for a GEMM kernel (fused GEMMs on AVX-512 and AVX2; for AVX2 packing the
+ * "avx-vnni" ops when vit_cpu_features() has AVX-VNNI; scalar: the references). */
 const vit_opt_ops *vit_opt_ops_for(vit_kernel k);
 
 /* The references: the definition of each op. */
