@@ -35,9 +35,9 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
                            vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref,
                            NULL, vit_quant_rows_mm_ref},
 #if defined(VIT_HAVE_X86_SIMD)
-    /* the AVX2 GEMM is twice as fast on 7-bit inputs (see vit-kernels-avx2.c); the generic
-     * tiled path runs it with the reference epilogue */
-    [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_tiled_ref,
+    /* the AVX2 GEMM (vpmaddubsw, vit-kernels-opt-avx2.c) is exact for 7-bit inputs only:
+     * activations 0..127 */
+    [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_avx2,
                          vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
                          vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
@@ -47,10 +47,24 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
 #endif
 };
 
+#if defined(VIT_HAVE_X86_SIMD)
+/* The AVX2 entry on CPUs with AVX-VNNI: the same packing and ops, the GEMM by vpdpbusd on ymm,
+ * which is exact for any u8: activations use the whole 0..255, as on AVX-512 (one more bit of
+ * input precision than the vpmaddubsw path can take). */
+static const vit_opt_ops opt_ops_avx_vnni = {
+    "avx-vnni", VIT_KERNEL_AVX2, VIT_ACT_QMAX_FULL, vit_opt_gemm_avx_vnni,
+    vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
+    vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2};
+#endif
+
 const vit_opt_ops *vit_opt_ops_for(vit_kernel k)
 {
     if ((unsigned)k >= VIT_KERNEL_COUNT || !opt_ops[k].gemm)
         return &opt_ops[VIT_KERNEL_SCALAR];
+#if defined(VIT_HAVE_X86_SIMD)
+    if (k == VIT_KERNEL_AVX2 && (vit_cpu_features() & VIT_CPU_AVX_VNNI))
+        return &opt_ops_avx_vnni;
+#endif
     return &opt_ops[k];
 }
 

@@ -13,7 +13,14 @@
  *    pairs of (a & 0x80)*b = 128*(h0*b0 + h1*b1) in [-32768, 32512]: both exact in int16, each
  *    widened by its own vpmaddwd. Twice the work, used only for the row blocks that need it
  *    (checked per call on A, a pass of m*k bytes).
- * Either way the sums are exact int32, as in the reference. */
+ * Either way the sums are exact int32, as in the reference.
+ * On CPUs with AVX-VNNI (vit_cpu_features(), so VIT_CPU caps it) the same tiles use the VEX
+ * vpdpbusd on ymm instead: 4 u8 x s8 products into each int32 lane in one instruction, exact for
+ * any u8 (no split, no check of A), with the tile's 3 B vectors loaded once per k group (12
+ * accumulators + 3 B + the broadcast A = 16 ymm): read again by every row, as the vpmaddubsw
+ * steps do, they made the loop load-bound (vit-kernels-opt-avx2.c has the measurements). Same
+ * packing, same results. */
+#include "vit-cpu.h"
 #include "vit-quant.h"
 
 #include <immintrin.h>
@@ -61,6 +68,14 @@ static ALWAYS_INLINE __m256i madd_step(__m256i acc, __m256i a, const __m256i *b,
     return acc;
 }
 
+/* acc += a (u8) . b (s8), any bytes: AVX-VNNI's VEX vpdpbusd ("%{vex%}" is "{vex}" in GCC asm;
+ * inline asm, so the file needs no -mavxvnni; reached only when the CPU has AVX-VNNI) */
+static ALWAYS_INLINE __m256i dp_step(__m256i acc, __m256i a, __m256i b)
+{
+    __asm__("%{vex%} vpdpbusd %[b], %[a], %[acc]" : [acc] "+x"(acc) : [a] "x"(a), [b] "x"(b));
+    return acc;
+}
+
 /* acc += a (u8) . b (s8) for rows whose bytes are all <= 127 (no saturation, see the top) */
 #define FAST(acc, av, j) acc = madd_step(acc, av, (const __m256i *)(b + (j)*32), ones)
 /* the exact split for any bytes: (a & 0x7f) and (a & 0x80), each product pair exact in int16 */
@@ -82,7 +97,13 @@ static ALWAYS_INLINE __m256i madd_step(__m256i acc, __m256i a, const __m256i *b,
                 v_ = load_u32(a + (i)*lda);                                                    \
             }                                                                                  \
             const __m256i av_ = _mm256_set1_epi32(v_);                                         \
-            if (!exact) {                                                                      \
+            if (vnni) {                                                                        \
+                c##i##0 = dp_step(c##i##0, av_, bv0);                                          \
+                if (nv > 1)                                                                    \
+                    c##i##1 = dp_step(c##i##1, av_, bv1);                                      \
+                if (nv > 2)                                                                    \
+                    c##i##2 = dp_step(c##i##2, av_, bv2);                                      \
+            } else if (!exact) {                                                               \
                 FAST(c##i##0, av_, 0);                                                         \
                 if (nv > 1)                                                                    \
                     FAST(c##i##1, av_, 1);                                                     \
@@ -102,6 +123,13 @@ static ALWAYS_INLINE __m256i madd_step(__m256i acc, __m256i a, const __m256i *b,
 #define STEP(tail_bytes)                                                                       \
     do {                                                                                       \
         const int32_t tail = (tail_bytes);                                                     \
+        if (vnni) {                                                                            \
+            bv0 = _mm256_load_si256((const __m256i *)b);                                       \
+            if (nv > 1)                                                                        \
+                bv1 = _mm256_load_si256((const __m256i *)(b + 32));                            \
+            if (nv > 2)                                                                        \
+                bv2 = _mm256_load_si256((const __m256i *)(b + 64));                            \
+        }                                                                                      \
         STEP_ROW(0);                                                                           \
         STEP_ROW(1);                                                                           \
         STEP_ROW(2);                                                                           \
@@ -124,11 +152,13 @@ static ALWAYS_INLINE void store_vec(const int i, const int j, const tile_args *t
 
 /* One mr x (nv*8) tile, mr and nv constants per instantiation. Named accumulators, not an
  * array: GCC keeps an array of vectors in memory and stores it on every step. */
-static ALWAYS_INLINE void tile(const int mr, const int nv, const int exact, const tile_args *t)
+static ALWAYS_INLINE void tile(const int mr, const int nv, const int exact, const int vnni,
+                               const tile_args *t)
 {
     const __m256i z = _mm256_setzero_si256();
     __m256i c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
     __m256i c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
+    __m256i bv0 = z, bv1 = z, bv2 = z; /* vnni: the k group's B vectors */
     const __m256i ones = _mm256_set1_epi16(1);
     const uint8_t *a = t->a;
     const int8_t *b = t->b;
@@ -173,19 +203,29 @@ static ALWAYS_INLINE void tile(const int mr, const int nv, const int exact, cons
 
 typedef void (*tile_fn)(const tile_args *t);
 
-#define TILE(mr, nv, ex, name)                                                                 \
-    static void name(const tile_args *t) { tile(mr, nv, ex, t); }
+#define TILE(mr, nv, ex, vn, name)                                                             \
+    static void name(const tile_args *t) { tile(mr, nv, ex, vn, t); }
 #define TILES(mr)                                                                              \
-    TILE(mr, 1, 0, tile_##mr##x1) TILE(mr, 2, 0, tile_##mr##x2) TILE(mr, 3, 0, tile_##mr##x3)
+    TILE(mr, 1, 0, 0, tile_##mr##x1) TILE(mr, 2, 0, 0, tile_##mr##x2)                          \
+    TILE(mr, 3, 0, 0, tile_##mr##x3)                                                           \
+    TILE(mr, 1, 0, 1, tilev_##mr##x1) TILE(mr, 2, 0, 1, tilev_##mr##x2)                        \
+    TILE(mr, 3, 0, 1, tilev_##mr##x3)
 TILES(1) TILES(2) TILES(3) TILES(4)
-TILE(1, 1, 1, tilex_1x1) TILE(1, 2, 1, tilex_1x2) TILE(1, 3, 1, tilex_1x3)
-TILE(2, 1, 1, tilex_2x1) TILE(2, 2, 1, tilex_2x2) TILE(2, 3, 1, tilex_2x3)
+TILE(1, 1, 1, 0, tilex_1x1) TILE(1, 2, 1, 0, tilex_1x2) TILE(1, 3, 1, 0, tilex_1x3)
+TILE(2, 1, 1, 0, tilex_2x1) TILE(2, 2, 1, 0, tilex_2x2) TILE(2, 3, 1, 0, tilex_2x3)
 static const tile_fn tiles[MR + 1][NV] = {
     {0},
     {tile_1x1, tile_1x2, tile_1x3},
     {tile_2x1, tile_2x2, tile_2x3},
     {tile_3x1, tile_3x2, tile_3x3},
     {tile_4x1, tile_4x2, tile_4x3},
+};
+static const tile_fn tiles_vnni[MR + 1][NV] = {
+    {0},
+    {tilev_1x1, tilev_1x2, tilev_1x3},
+    {tilev_2x1, tilev_2x2, tilev_2x3},
+    {tilev_3x1, tilev_3x2, tilev_3x3},
+    {tilev_4x1, tilev_4x2, tilev_4x3},
 };
 static const tile_fn tiles_exact[MR_EXACT + 1][NV] = {
     {0},
@@ -226,9 +266,19 @@ static int rows_need_exact(const uint8_t *a, size_t lda, int32_t rows, int32_t k
 void vit_gemm_u8s8s32_avx2(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
                            int32_t n0, int32_t n1, int32_t *c, int32_t ldc, const vit_qepilogue *ep)
 {
+    vit_gemm_u8s8s32_avx2_path((vit_cpu_features() & VIT_CPU_AVX_VNNI) != 0, m, a, lda, b, n0, n1,
+                               c, ldc, ep);
+}
+
+void vit_gemm_u8s8s32_avx2_path(int vnni, int32_t m, const uint8_t *a, int32_t lda,
+                                const vit_qlinear *b, int32_t n0, int32_t n1, int32_t *c,
+                                int32_t ldc, const vit_qepilogue *ep)
+{
     const int32_t n = b->n, k = b->k, pw = VC * NV;
     const int32_t kgroups = (k + 3) / 4;
     const int8_t *packed = b->packed;
+    /* AVX-VNNI: exact for any byte, so every row block takes the fast tiles */
+    const tile_fn(*fast)[NV] = vnni ? tiles_vnni : tiles;
     tile_args t = {
         .lda = (size_t)lda,
         .kg = k / 4,
@@ -241,7 +291,8 @@ void vit_gemm_u8s8s32_avx2(int32_t m, const uint8_t *a, int32_t lda, const vit_q
         for (int32_t i = r0; i < rend; i += MR) {
             int32_t mr = rend - i < MR ? rend - i : MR;
             exact[(i - r0) / MR] =
-                (unsigned char)rows_need_exact(a + (size_t)i * (size_t)lda, (size_t)lda, mr, k);
+                !vnni &&
+                rows_need_exact(a + (size_t)i * (size_t)lda, (size_t)lda, mr, k);
         }
         for (int32_t col = n0 - n0 % VC; col < n1;) {
             int32_t pstart = col - col % pw;
@@ -275,7 +326,7 @@ void vit_gemm_u8s8s32_avx2(int32_t m, const uint8_t *a, int32_t lda, const vit_q
                         t.ep = NULL;
                         t.c = c + (size_t)row * (size_t)ldc;
                     }
-                    (ex ? tiles_exact[sr][nv - 1] : tiles[sr][nv - 1])(&t);
+                    (ex ? tiles_exact[sr][nv - 1] : fast[sr][nv - 1])(&t);
                 }
             }
             col = pstart + vend * VC;

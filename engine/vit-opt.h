@@ -6,7 +6,7 @@
  * What it computes: the int8 variant's model (every Linear as u8 x s8 -> s32 with the same
  * weights), with three differences that make it both faster and closer to fp32:
  *   - activations are quantized per token (one scale and zero point per row) over the whole u8
- *     range (0..255; 0..127 on the AVX2 kernel, whose fast path needs 7-bit inputs), straight
+ *     range (0..255; 0..127 on the AVX2 vpmaddubsw GEMM, which needs 7-bit inputs), straight
  *     from the LayerNorm / GELU / attention output that produces them;
  *   - the patch embedding is one more int8 GEMM (per-row quantized im2col patches, weights
  *     per output channel), except for small patches (C*P*P <= VIT_OPT_PATCH_F32_MAX, e.g. the
@@ -127,8 +127,8 @@ typedef struct {
     vit_quant_rows_mm_fn quant_rows_mm;
 } vit_opt_ops;
 
-/* The ops for a GEMM kernel (the fused AVX-512 ones, or the generic path: that kernel's
- * int32 GEMM + the reference epilogue and fp32 parts). */
+/* The ops for a GEMM kernel (fused GEMMs on AVX-512 and AVX2; for AVX2 packing the
+ * "avx-vnni" ops when vit_cpu_features() has AVX-VNNI; scalar: the references). */
 const vit_opt_ops *vit_opt_ops_for(vit_kernel k);
 
 /* The references: the definition of each op. */
@@ -179,6 +179,18 @@ void vit_attention_avx2(const float *q, const float *kt, const float *v, float *
                         int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                         float *s);
 void vit_exp_avx2(const float *x, float *y, size_t n);
+
+/* The fused GEMM on AVX2 (vit-kernels-opt-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
+ * vit_opt_gemm_ref only when every byte of A is <= 127 (an s16 pair sum would saturate above:
+ * the optimized variant quantizes to 0..127 on AVX2, ops qmax). */
+void vit_opt_gemm_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                       const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                       void *scratch);
+/* The same GEMM with AVX-VNNI's VEX vpdpbusd: bit-identical to vit_opt_gemm_ref for any u8.
+ * Only for CPUs with vit_cpu_features() & VIT_CPU_AVX_VNNI. */
+void vit_opt_gemm_avx_vnni(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                           const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                           void *scratch);
 
 void vit_opt_gemm_avx512(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
                          const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,

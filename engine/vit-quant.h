@@ -183,6 +183,14 @@ void vit_quantize_u8_avx512(const float *x, size_t count, float inv_scale, int32
                             uint8_t *out);
 #endif
 
+/* vit_gemm_u8s8s32_avx2 with the inner product chosen by the caller instead of by
+ * vit_cpu_features(): vnni = 1, AVX-VNNI's vpdpbusd (only on CPUs that have it); 0, vpmaddubsw
+ * (with its exact split for bytes > 127). For the tests, which check both paths on one CPU.
+ * x86-64 builds only. */
+void vit_gemm_u8s8s32_avx2_path(int vnni, int32_t m, const uint8_t *a, int32_t lda,
+                                const vit_qlinear *b, int32_t n0, int32_t n1, int32_t *c,
+                                int32_t ldc, const vit_qepilogue *ep);
+
 /* Packed-layout and micro-tile constants of the SIMD kernels. */
 #define VIT_AVX512_VEC 16  /* int32 columns per zmm */
 #define VIT_AVX512_PANEL 4 /* zmm column vectors per micro-tile: 64 columns */

@@ -111,9 +111,10 @@ static float *read_f32(const char *path, size_t n)
 
 static const char *mode_name[] = {"store", "add", "gelu", "qkv"};
 
-static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
+/* gemm (packing for kern) against vit_opt_gemm_ref on A bytes 0..amax, every mode */
+static void test_gemm_fn(vit_kernel kern, vit_opt_gemm_fn gemm, const char *name, int32_t amax,
+                         int32_t m, int32_t n, int32_t k)
 {
-    const vit_opt_ops *ops = vit_opt_ops_for(kern);
     vit_error err = {0};
     float *w = malloc((size_t)n * k * sizeof(float)), *bias = malloc((size_t)n * sizeof(float));
     for (size_t i = 0; i < (size_t)n * k; i++)
@@ -129,7 +130,7 @@ static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
     int32_t *az = malloc((size_t)m * sizeof(int32_t));
     for (int32_t i = 0; i < m; i++) {
         for (int32_t kk = 0; kk < k; kk++)
-            a[(size_t)i * lda + kk] = (uint8_t)(rnd() & 255);
+            a[(size_t)i * lda + kk] = (uint8_t)(rnd() % (uint32_t)(amax + 1));
         as[i] = frand(0.001f, 0.05f);
         az[i] = (int32_t)(rnd() % 256);
     }
@@ -163,9 +164,9 @@ static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
         vit_opt_gemm_ref(0, m, a, lda, &qs, 0, n, &e0, scratch);
         /* the kernel in two pieces of rows and columns, as the pool splits it */
         int32_t rm = m / 2, cn = (n / 2) & ~63;
-        ops->gemm(0, rm, a, lda, &ql, 0, cn, &e1, scratch);
-        ops->gemm(0, rm, a, lda, &ql, cn, n, &e1, scratch);
-        ops->gemm(rm, m, a, lda, &ql, 0, n, &e1, scratch);
+        gemm(0, rm, a, lda, &ql, 0, cn, &e1, scratch);
+        gemm(0, rm, a, lda, &ql, cn, n, &e1, scratch);
+        gemm(rm, m, a, lda, &ql, 0, n, &e1, scratch);
         int same = mode == VIT_OEP_QKV
                        ? memcmp(q0, q1, (size_t)3 * tpad * n * sizeof(float)) == 0
                        : memcmp(y0, y1, ny * sizeof(float)) == 0;
@@ -174,12 +175,57 @@ static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
         float d = mode == VIT_OEP_QKV ? max_abs_diff(q0, q1, (size_t)3 * tpad * n)
                                       : max_abs_diff(y0, y1, ny);
         test_check(same, "/opt/gemm/%s/%s %dx%dx%d bit-identical to the reference (max|Δ| %.1e)",
-                   ops->name, mode_name[mode], m, n, k, d);
+                   name, mode_name[mode], m, n, k, d);
     }
     vit_qlinear_free(&ql);
     vit_qlinear_free(&qs);
     free(w), free(bias), free(a), free(as), free(az), free(y0), free(y1), free(q0), free(q1);
     free(mm0), free(mm1);
+}
+
+/* A kernel's GEMM as its ops table has it, on bytes up to the ops' activation range */
+static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
+{
+    const vit_opt_ops *ops = vit_opt_ops_for(kern);
+    test_gemm_fn(kern, ops->gemm, ops->name, ops->qmax, m, n, k);
+}
+
+#if defined(__x86_64__) /* vit-kernels-opt-avx2.c (declared in vit-opt.h under VIT_HAVE_X86_SIMD) */
+void vit_opt_gemm_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                       const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                       void *scratch);
+void vit_opt_gemm_avx_vnni(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+                           const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
+                           void *scratch);
+#endif
+
+/* Both GEMMs behind the AVX2 entry, whichever vit_opt_ops_for picks on this CPU: vpmaddubsw
+ * (exact for A bytes <= 127, the range the variant quantizes to there) and AVX-VNNI (any u8) */
+static void test_gemm_avx2_kernels(void)
+{
+#if defined(__x86_64__)
+    static const int32_t shapes[][3] = {
+        {197, 1152, 384}, {13, 96, 70}, {1, 10, 64}, {9, 120, 40},
+        {50, 200, 131}, /* n not a multiple of 24 (a narrower last panel), k of 4 */
+        {7, 264, 77},   /* qkv with dim 88: tiles straddle q | k | v and the 64-column blocks */
+        {5, 132, 50},   /* qkv with dim 44: the generic path (a vector would straddle) */
+    };
+    const unsigned f = vit_cpu_features();
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        if (f & VIT_CPU_AVX2)
+            test_gemm_fn(VIT_KERNEL_AVX2, vit_opt_gemm_avx2, "avx2-maddubs", 127, shapes[i][0],
+                         shapes[i][1], shapes[i][2]);
+        if (f & VIT_CPU_AVX_VNNI)
+            test_gemm_fn(VIT_KERNEL_AVX2, vit_opt_gemm_avx_vnni, "avx-vnni", 255, shapes[i][0],
+                         shapes[i][1], shapes[i][2]);
+    }
+    if (!(f & VIT_CPU_AVX2))
+        printf("note /opt/gemm/avx2-maddubs: no AVX2 (CPU or VIT_CPU cap): not run\n");
+    if (!(f & VIT_CPU_AVX_VNNI))
+        printf("note /opt/gemm/avx-vnni: no AVX-VNNI (CPU or VIT_CPU cap): not run\n");
+#else
+    printf("note /opt/gemm/avx2-maddubs, avx-vnni: not x86-64: not run\n");
+#endif
 }
 
 static void test_rows(vit_kernel kern, int32_t rows, int32_t dim)
@@ -642,7 +688,7 @@ static void test_model(const char *fixtures, const vit_json *c)
         setenv("VIT_KERNEL", vit_kernel_name(k), 1);
         float *k1 = calloc(K, 4);
         ok = run(mpath, VIT_VARIANT_OPTIMIZED, 1, input, k1, kname, NULL);
-        test_check(ok && strcmp(kname, vit_kernel_name(k)) == 0 &&
+        test_check(ok && strcmp(kname, vit_opt_ops_for(k)->name) == 0 &&
                        max_abs_diff(k1, ref, K) <= VIT_TOL_OPT_KERNELS,
                    "/opt/%s/%s runs, within %.2f of the default kernel (%.1e)", c->key,
                    vit_kernel_name(k), VIT_TOL_OPT_KERNELS, max_abs_diff(k1, ref, K));
@@ -678,6 +724,7 @@ int main(int argc, char **argv)
     } else {
         printf("note /opt/bf16: this CPU (or the VIT_CPU cap) has no AVX512_BF16: not run\n");
     }
+    test_gemm_avx2_kernels();
     for (vit_kernel k = VIT_KERNEL_SCALAR; k < VIT_KERNEL_COUNT; k++) {
         if (!vit_kernel_supported(k)) {
             printf("note /opt/kernels/%s not supported by this CPU (or the VIT_CPU cap): not run\n",
@@ -688,6 +735,7 @@ int main(int argc, char **argv)
         test_gemm(k, 13, 96, 70); /* ragged: rows, columns and k not multiples of the tiles */
         test_gemm(k, 1, 10, 64);
         test_gemm(k, 9, 120, 40); /* q | k | v of 40 columns: vectors straddle them */
+        test_gemm(k, 50, 200, 131); /* n not a multiple of 24 nor k of 4 */
         test_rows(k, 197, 384);
         test_rows(k, 7, 50);
         test_attention(k, 197, 3, 64);

@@ -3,6 +3,7 @@
  * One line per check ("/quant/gemm/avx512-vnni/bit-exact 197x768x2304 ok"); exit status 1 when
  * any check fails. Every kernel this CPU supports is compared with the scalar reference, bit for
  * bit; the others are reported as skipped. */
+#include "vit-cpu.h"
 #include "vit-impl.h"
 #include "vit-pool.h"
 #include "vit-quant.h"
@@ -208,6 +209,64 @@ static void test_gemm(void)
         vit_free(ref);
         vit_free(out);
     }
+}
+
+/* Both inner products of the AVX2 int8 kernel (vit_gemm_u8s8s32_avx2 picks one by the CPU):
+ * vpmaddubsw (+ the exact split) and AVX-VNNI's vpdpbusd, each against the reference, int32 sums
+ * and the dequantizing epilogue, on full-range, extreme and 7-bit bytes and ragged shapes. */
+static void test_gemm_avx2_paths(void)
+{
+#if defined(__x86_64__)
+    static const int32_t shapes[][3] = {/* m, k, n */
+                                        {197, 384, 1152}, {17, 193, 97}, {5, 7, 33},
+                                        {37, 300, 50},    {1, 1001, 17}, {198, 3072, 96}};
+    const unsigned f = vit_cpu_features();
+    for (int vnni = 0; vnni <= 1; vnni++) {
+        const char *name = vnni ? "avx-vnni" : "avx2-maddubs";
+        if (!(f & (vnni ? VIT_CPU_AVX_VNNI : VIT_CPU_AVX2))) {
+            printf("note /quant/gemm/%s: not in this CPU (or the VIT_CPU cap): not run\n", name);
+            continue;
+        }
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int mode = 0; mode <= 2; mode++) {
+                const int32_t m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
+                uint8_t *a = xalloc((size_t)m * k);
+                int8_t *q = xalloc((size_t)n * k);
+                fill_u8(a, (size_t)m * k, mode);
+                fill_s8(q, (size_t)n * k, mode);
+                float *sc = xalloc((size_t)n * sizeof(float)), *bias = xalloc((size_t)n * 4);
+                for (int32_t j = 0; j < n; j++)
+                    sc[j] = 0.001f + 0.0001f * (float)(j % 13), bias[j] = 0.01f * (float)(j % 7);
+                vit_qlinear qr, ql;
+                vit_qlinear_init_quantized(&qr, q, sc, bias, n, k, 1, VIT_KERNEL_SCALAR, NULL);
+                vit_qlinear_init_quantized(&ql, q, sc, bias, n, k, 1, VIT_KERNEL_AVX2, NULL);
+                int32_t *ref = xalloc((size_t)m * n * 4), *out = xalloc((size_t)m * n * 4);
+                float *yr = xalloc((size_t)m * n * 4), *yo = xalloc((size_t)m * n * 4);
+                vit_gemm_u8s8s32_ref(m, a, k, &qr, 0, n, ref, n, NULL);
+                memset(out, 0xA5, (size_t)m * n * 4);
+                const int32_t cut = n / 2 - 3 > 0 ? n / 2 - 3 : 0; /* not on a vector boundary */
+                vit_gemm_u8s8s32_avx2_path(vnni, m, a, k, &ql, 0, cut, out, n, NULL);
+                vit_gemm_u8s8s32_avx2_path(vnni, m, a, k, &ql, cut, n, out, n, NULL);
+                int ok = memcmp(out, ref, (size_t)m * n * 4) == 0;
+                vit_qepilogue er = {0.02f, 77, qr.scale, qr.row_sum, qr.bias, yr, n};
+                vit_qepilogue eo = {0.02f, 77, ql.scale, ql.row_sum, ql.bias, yo, n};
+                vit_gemm_u8s8s32_ref(m, a, k, &qr, 0, n, NULL, 0, &er);
+                memset(yo, 0xA5, (size_t)m * n * 4);
+                vit_gemm_u8s8s32_avx2_path(vnni, m, a, k, &ql, 0, cut, NULL, 0, &eo);
+                vit_gemm_u8s8s32_avx2_path(vnni, m, a, k, &ql, cut, n, NULL, 0, &eo);
+                int ok_ep = memcmp(yo, yr, (size_t)m * n * 4) == 0;
+                check(ok && ok_ep, "/quant/gemm/%s/bit-exact%s %dx%dx%d (int32 %s, epilogue %s)",
+                      name, mode == 1 ? "-extreme" : mode == 2 ? "-7bit" : "", (int)m, (int)k,
+                      (int)n, ok ? "same" : "DIFFERENT", ok_ep ? "same" : "DIFFERENT");
+                vit_qlinear_free(&qr);
+                vit_qlinear_free(&ql);
+                vit_free(a), vit_free(q), vit_free(sc), vit_free(bias);
+                vit_free(ref), vit_free(out), vit_free(yr), vit_free(yo);
+            }
+    }
+#else
+    printf("note /quant/gemm/avx2-maddubs, avx-vnni: not x86-64: not run\n");
+#endif
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -603,6 +662,7 @@ int main(void)
     test_roundtrip();
     test_passes();
     test_gemm();
+    test_gemm_avx2_paths();
     test_forward();
     test_torch_golden();
     if (failures)

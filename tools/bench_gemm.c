@@ -6,7 +6,7 @@
  *   gcc $F -c engine/vit-kernels-avx512.c -mavx512f -mavx512bw -mavx512vl -mavx512dq \
  *       -mavx512vnni -mfma -mf16c -o k512.o
  *   gcc $F -c engine/vit-kernels-avx2.c -mavx2 -mfma -mf16c -o k2.o
- *   gcc $F -DHAVE_DNNL tools/bench_gemm.c engine/vit.c engine/vit-pool.c engine/vit-quant.c \
+ *   gcc $F -DHAVE_DNNL tools/bench_gemm.c engine/vit.c engine/vit-cpu.c engine/vit-pool.c engine/vit-quant.c \
  *       k512.o k2.o -o bench_gemm -lopenblas -ldnnl -lgomp -lm -lpthread
  *   ./bench_gemm [-m 197] [-reps 9] [-best] [-full] [-scalar] [-shape K N]
  *

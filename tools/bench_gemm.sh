@@ -7,6 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 out=${BENCH_BUILD_DIR:-$(mktemp -d)}
+mkdir -p "$out"
 F="-std=c11 -O3 -D_GNU_SOURCE -DVIT_HAVE_X86_SIMD=1 -Iengine"
 gcc $F -c engine/vit-kernels-avx512.c -o "$out/k512.o" \
     -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
@@ -16,6 +17,6 @@ if [ -f /usr/include/dnnl.h ]; then
     DNNL="-DHAVE_DNNL -ldnnl -lgomp"
 fi
 # shellcheck disable=SC2086
-gcc $F tools/bench_gemm.c engine/vit.c engine/vit-pool.c engine/vit-quant.c \
+gcc $F tools/bench_gemm.c engine/vit.c engine/vit-cpu.c engine/vit-pool.c engine/vit-quant.c \
     "$out/k512.o" "$out/k2.o" -o "$out/bench_gemm" -lopenblas $DNNL -lm -lpthread
 exec "$out/bench_gemm" "$@"
