@@ -35,7 +35,7 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
                            vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref,
                            NULL, vit_quant_rows_mm_ref},
 #if defined(VIT_HAVE_X86_SIMD)
-    /* the AVX2 GEMM (vpmaddubsw, vit-kernels-opt-avx2.c) is exact for 7-bit inputs only:
+    /* the AVX2 GEMM (vpmaddubsw, vit-kernels-avx2.c) is exact for 7-bit inputs only:
      * activations 0..127 */
     [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_avx2,
                          vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,

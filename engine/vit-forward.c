@@ -18,64 +18,6 @@
 /* ---------------------------------------------------------------------------------------------
  * Building blocks shared by the variants */
 
-/* y = (x - mean) / sqrt(var + eps) * w + b, per row; eps = 1e-6 as timm's ViT. Two-pass
- * variance in double: rows are short (D <= a few thousand) and this keeps it exact enough. */
-void vit_layernorm(const float *x, const float *w, const float *b, float *y, int32_t rows,
-                   int32_t dim)
-{
-    for (int32_t r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * dim;
-        float *yr = y + (size_t)r * dim;
-        double mean = 0.0;
-        for (int32_t i = 0; i < dim; i++)
-            mean += xr[i];
-        mean /= dim;
-        double var = 0.0;
-        for (int32_t i = 0; i < dim; i++) {
-            double d = xr[i] - mean;
-            var += d * d;
-        }
-        var /= dim;
-        float inv = (float)(1.0 / sqrt(var + 1e-6));
-        float m = (float)mean;
-        for (int32_t i = 0; i < dim; i++)
-            yr[i] = (xr[i] - m) * inv * w[i] + b[i];
-    }
-}
-
-/* Exact GELU, as nn.GELU(): 0.5 x (1 + erf(x / sqrt(2))). */
-void vit_gelu_inplace(float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
-}
-
-/* Row-wise softmax of scale * x, rows ld apart, with the given exp. */
-void vit_softmax_rows_exp(float *x, int32_t rows, int32_t cols, int32_t ld, float scale,
-                          float (*expfn)(float))
-{
-    for (int32_t r = 0; r < rows; r++) {
-        float *xr = x + (size_t)r * ld;
-        float max = xr[0];
-        for (int32_t i = 1; i < cols; i++)
-            max = xr[i] > max ? xr[i] : max;
-        float sum = 0.0f;
-        for (int32_t i = 0; i < cols; i++) {
-            xr[i] = expfn((xr[i] - max) * scale);
-            sum += xr[i];
-        }
-        float inv = 1.0f / sum;
-        for (int32_t i = 0; i < cols; i++)
-            xr[i] *= inv;
-    }
-}
-
-/* Row-wise softmax of scale * x. */
-void vit_softmax_rows(float *x, int32_t rows, int32_t cols, float scale)
-{
-    vit_softmax_rows_exp(x, rows, cols, cols, scale, expf);
-}
-
 /* input (C, S, S) -> patches (NP, C*P*P): row p = patch (gy, gx), columns in the conv weight's
  * (c, ky, kx) order, so the patch conv becomes patches @ W^T. */
 void vit_im2col_patches(const float *input, int32_t C, int32_t img, int32_t P, float *patches)

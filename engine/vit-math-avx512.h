@@ -1,6 +1,6 @@
 /* vit-math-avx512.h — the fast exact-enough math of the optimized and fp32 variants, as AVX-512
  * inline functions: the same operation sequences as vit_gelu_fast_ref / vit_exp_fast_ref in
- * vit-kernels-opt-ref.c (erf |err| < 4e-7, exp rel. err < 2e-7), so each lane is bit-identical
+ * vit-kernels-ref.c (erf |err| < 4e-7, exp rel. err < 2e-7), so each lane is bit-identical
  * to the scalar reference. Include only from files built with AVX-512 flags. */
 #ifndef VIT_MATH_AVX512_H
 #define VIT_MATH_AVX512_H

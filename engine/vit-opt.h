@@ -1,6 +1,6 @@
 /* vit-opt.h — the optimized variant (vit-forward-opt.c): its weights, its plan and run state, and
- * the kernels it dispatches to (scalar references in vit-kernels-opt-ref.c, AVX-512 in
- * vit-kernels-opt-avx512.c, AVX2 row-wise ops and attention in vit-kernels-opt-avx2-rows.c).
+ * the kernels it dispatches to (the references in vit-kernels-ref.c, the SIMD kernels in
+ * vit-kernels-avx2.c and vit-kernels-avx512.c, one file per instruction set).
  * Internal to libvit.
  *
  * What it computes: the int8 variant's model (every Linear as u8 x s8 -> s32 with the same
@@ -134,11 +134,6 @@ const vit_opt_ops *vit_opt_ops_for(vit_kernel k);
 /* The references: the definition of each op. */
 void vit_opt_gemm_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda, const vit_qlinear *b,
                       int32_t n0, int32_t n1, const vit_oepilogue *ep, void *scratch);
-/* Any kernel's int32 GEMM (b->kernel) on tiles of at most 8 x 64 into scratch, then the
- * epilogue: the generic path (AVX2). */
-void vit_opt_gemm_tiled_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
-                            const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
-                            void *scratch);
 void vit_ln_quant_ref(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
                       const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
                       int32_t *zp, float *tmp);
@@ -150,10 +145,17 @@ void vit_quant_rows_mm_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0,
 void vit_attention_ref(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                        int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                        float *s);
+/* The loop of every kernel's quant_rows (mm NULL) and quant_rows_mm, through its min/max and
+ * quantization (vit-kernels-ref.c). */
+void vit_quant_rows_with(vit_minmax_fn minmax, vit_quantize_fn quantize, const float *x,
+                         int32_t ldx, int32_t dim, int32_t r0, int32_t r1, int32_t qmax,
+                         uint8_t *out, int32_t ldo, float *scale, int32_t *zp, const float *mm,
+                         int32_t panels);
 /* The epilogue on an int32 tile acc (rows [r0, r1), columns [n0, n1), acc[(i-r0)*ldacc + j-n0]). */
 void vit_opt_epilogue_ref(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const int32_t *acc,
                           int32_t ldacc, const vit_oepilogue *ep);
-/* Scratch bytes a GEMM call needs (the generic path's int32 tile). */
+/* Scratch bytes a GEMM call needs (the SIMD kernels' int32 tile for a QKV whose vectors would
+ * straddle q, k and v: dim not a multiple of the vector width). */
 #define VIT_OPT_GEMM_SCRATCH (8 * VIT_OPT_PW * sizeof(int32_t))
 
 /* Fast exact-enough math (the same operation sequence in every kernel): erf with |err| < 4e-7
@@ -163,9 +165,8 @@ float vit_exp_fast_ref(float x);
 void vit_gelu_ref(const float *x, float *y, size_t n);
 
 #if defined(VIT_HAVE_X86_SIMD)
-/* AVX2 (vit-kernels-opt-avx2-rows.c; the AVX2 ops' GEMM is vit_opt_gemm_tiled_ref over the
- * AVX2 int32 kernel): GELU, exp and the quantized bytes of quant_rows(_mm) bit for bit with the
- * references, LayerNorm and attention to float rounding (their sums run in 8 lanes). */
+/* AVX2 (vit-kernels-avx2.c): GELU, exp and the quantized bytes of quant_rows(_mm) bit for bit
+ * with the references, LayerNorm and attention to float rounding (their sums run in 8 lanes). */
 void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
                        const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
                        int32_t *zp, float *tmp);
@@ -180,7 +181,7 @@ void vit_attention_avx2(const float *q, const float *kt, const float *v, float *
                         float *s);
 void vit_exp_avx2(const float *x, float *y, size_t n);
 
-/* The fused GEMM on AVX2 (vit-kernels-opt-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
+/* The fused GEMM on AVX2 (vit-kernels-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
  * vit_opt_gemm_ref only when every byte of A is <= 127 (an s16 pair sum would saturate above:
  * the optimized variant quantizes to 0..127 on AVX2, ops qmax). */
 void vit_opt_gemm_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,

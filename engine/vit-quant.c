@@ -1,8 +1,8 @@
-/* vit-quant.c — int8 Linear layers: weight quantization (torch's observers), activation
- * quantization parameters (torch's ChooseQuantizationParams), weight packing, the scalar
- * reference kernels, runtime kernel dispatch, and the parallel forward. The SIMD kernels live in
- * vit-kernels-avx2.c and vit-kernels-avx512.c, built with their own -m flags and entered only
- * after the CPUID check below. See vit-quant.h for the semantics. */
+/* vit-quant.c — int8 Linear layers: weight quantization (torch's observers), weight packing,
+ * runtime kernel dispatch, and the parallel forward. The kernels live in vit-kernels-ref.c (the
+ * references, with torch's ChooseQuantizationParams) and vit-kernels-avx2.c /
+ * vit-kernels-avx512.c, built with their own -m flags and entered only after the CPU check
+ * (vit-cpu.c). See vit-quant.h for the semantics. */
 #include "vit-quant.h"
 #include "vit-cpu.h"
 #include "vit-impl.h"
@@ -135,16 +135,6 @@ static float weight_scale(const float *w, size_t count)
     return scale > FLT_EPSILON ? scale : FLT_EPSILON;
 }
 
-/* nearbyint for |t| < 2^22 in the default rounding mode (half to even, as cvtps2dq): adding
- * 1.5 * 2^23 leaves no fraction bits. Unlike lrintf (a libm call without -fno-math-errno) it
- * vectorizes: weight quantization 2.8x faster. Valid only without -ffast-math (which would fold
- * it to t), and the engine is never built with it. */
-static inline float round_even(float t)
-{
-    const float magic = 12582912.0f;
-    return (t + magic) - magic;
-}
-
 static void quantize_row_s8(const float *w, size_t count, float scale, int8_t *q)
 {
     float inv = 1.0f / scale;
@@ -153,7 +143,7 @@ static void quantize_row_s8(const float *w, size_t count, float scale, int8_t *q
         /* clamp first (bounds are integers, so the order does not change the result); NaN -> 0 */
         t = t > -128.0f ? t : (t != t ? 0.0f : -128.0f);
         t = t < 127.0f ? t : 127.0f;
-        q[i] = (int8_t)(int32_t)round_even(t);
+        q[i] = (int8_t)(int32_t)vit_round_even(t);
     }
 }
 
@@ -171,58 +161,6 @@ void vit_quantize_weights_s8(const float *w, int32_t n, int32_t k, int per_chann
 /* ---------------------------------------------------------------------------------------------
  * Activation quantization */
 
-vit_qparams vit_qparams_from_range_u8(float min, float max, int32_t qmax)
-{
-    /* torch: ChooseQuantizationParams(min, max, qmin = 0, qmax, preserve_sparsity = false,
-     * force_scale_power_of_two = false); reduce_range is folded into qmax (255 / 2 = 127). */
-    const float small_scale = 6.1e-5f; /* SMALL_SCALE_THRESHOLD */
-    const int32_t qmin = 0;
-    if (qmax <= qmin || qmax > 255)
-        qmax = VIT_ACT_QMAX_TORCH;
-    /* Not in torch (it would give inf/NaN): non-finite ends are clamped so the result stays
-     * usable; empty or all-NaN input (min > max) is treated as torch treats numel == 0. */
-    if (!(min <= max))
-        min = max = 0.0f;
-    if (min < -FLT_MAX)
-        min = -FLT_MAX;
-    if (max > FLT_MAX)
-        max = FLT_MAX;
-
-    min = min < 0.0f ? min : 0.0f;
-    max = max > 0.0f ? max : 0.0f;
-    double scale = ((double)max - min) / (qmax - qmin);
-    if ((float)scale == 0.0f || isinf(1.0f / (float)scale))
-        scale = 0.1;
-    if ((float)scale > FLT_MAX) /* not in torch: keep the float scale finite */
-        scale = FLT_MAX;
-    if (scale < small_scale) {
-        float org_scale = (float)scale;
-        scale = small_scale;
-        if (min == 0.0f) {
-            max = small_scale * (qmax - qmin);
-        } else if (max == 0.0f) {
-            min = -small_scale * (qmax - qmin);
-        } else {
-            float amplifier = small_scale / org_scale;
-            min *= amplifier;
-            max *= amplifier;
-        }
-    }
-    double zp_from_min = qmin - min / scale;
-    double zp_from_max = qmax - max / scale;
-    double zp_from_min_error = fabs((double)qmin) - fabs(min / scale);
-    double zp_from_max_error = fabs((double)qmax) - fabs(max / scale);
-    double zp = zp_from_min_error < zp_from_max_error ? zp_from_min : zp_from_max;
-    int32_t nudged;
-    if (!(zp >= qmin)) /* also NaN */
-        nudged = qmin;
-    else if (zp > qmax)
-        nudged = qmax;
-    else
-        nudged = (int32_t)nearbyint(zp);
-    return (vit_qparams){(float)scale, nudged};
-}
-
 vit_qparams vit_choose_qparams_u8(const float *x, size_t count, int32_t qmax)
 {
     float mn, mx;
@@ -239,59 +177,6 @@ void vit_dequantize_u8(const uint8_t *q, size_t count, vit_qparams qp, float *ou
 {
     for (size_t i = 0; i < count; i++)
         out[i] = (float)((int32_t)q[i] - qp.zero_point) * qp.scale;
-}
-
-void vit_minmax_f32_ref(const float *x, size_t count, float *min, float *max)
-{
-    float mn = INFINITY, mx = -INFINITY;
-    for (size_t i = 0; i < count; i++) {
-        /* comparisons are false for NaN, so NaNs are skipped (as the SIMD min/max do) */
-        if (x[i] < mn)
-            mn = x[i];
-        if (x[i] > mx)
-            mx = x[i];
-    }
-    *min = mn;
-    *max = mx;
-}
-
-void vit_quantize_u8_ref(const float *x, size_t count, float inv_scale, int32_t zp, uint8_t *out)
-{
-    /* Clamp in float before rounding, in the operand order of the SIMD max/min (which return
-     * the bound for NaN), so every kernel gives the same bytes: the bounds are integers, so
-     * clamp(nearbyint(t)) == nearbyint(clamp(t)). round_even rounds half to even, like cvtps2dq. */
-    float lo = (float)-zp, hi = (float)(255 - zp);
-    for (size_t i = 0; i < count; i++) {
-        float t = x[i] * inv_scale;
-        t = t > lo ? t : lo;
-        t = t < hi ? t : hi;
-        out[i] = (uint8_t)((int32_t)round_even(t) + zp);
-    }
-}
-
-/* ---------------------------------------------------------------------------------------------
- * The reference GEMM: the definition every SIMD kernel must match bit for bit. */
-
-void vit_gemm_u8s8s32_ref(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
-                          int32_t n0, int32_t n1, int32_t *c, int32_t ldc, const vit_qepilogue *ep)
-{
-    const int32_t k = b->k;
-    for (int32_t i = 0; i < m; i++) {
-        const uint8_t *ar = a + (size_t)i * (size_t)lda;
-        for (int32_t j = n0; j < n1; j++) {
-            const int8_t *br = b->q + (size_t)j * (size_t)k;
-            int32_t acc = 0;
-            for (int32_t kk = 0; kk < k; kk++)
-                acc += (int32_t)ar[kk] * (int32_t)br[kk];
-            if (ep) {
-                float v = (float)(acc - ep->a_zp * ep->row_sum[j]);
-                ep->y[(size_t)i * (size_t)ep->ldy + (size_t)j] =
-                    fmaf(v, ep->a_scale * ep->w_scale[j], ep->bias[j]);
-            } else {
-                c[(size_t)i * (size_t)ldc + (size_t)j] = acc;
-            }
-        }
-    }
 }
 
 void vit_gemm_u8s8s32(vit_kernel kern, int32_t m, int32_t k, const uint8_t *a, int32_t lda,

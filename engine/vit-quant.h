@@ -60,6 +60,16 @@ int vit_kernel_supported(vit_kernel k);
  * (scalar|avx2|avx512-vnni): an unsupported or unknown name logs a warning and gives the best. */
 vit_kernel vit_kernel_select(void);
 
+/* nearbyint for |t| < 2^22 in the default rounding mode (half to even, as cvtps2dq): adding
+ * 1.5 * 2^23 leaves no fraction bits. Unlike lrintf (a libm call without -fno-math-errno) it
+ * vectorizes: weight quantization 2.8x faster. Valid only without -ffast-math (which would fold
+ * it to t), and the engine is never built with it. */
+static inline float vit_round_even(float t)
+{
+    const float magic = 12582912.0f;
+    return (t + magic) - magic;
+}
+
 /* Activation ranges (vit_qlinear.act_qmax). */
 #define VIT_ACT_QMAX_TORCH 127 /* torch's reduce_range=True on fbgemm/onednn: the default */
 #define VIT_ACT_QMAX_FULL 255  /* the whole u8 range, as torch's qnnpack */
@@ -132,7 +142,7 @@ void vit_gemm_u8s8s32(vit_kernel kern, int32_t m, int32_t k, const uint8_t *a, i
                       const vit_qlinear *b, int32_t *c, int32_t ldc, int32_t n0, int32_t n1);
 
 /* ---------------------------------------------------------------------------------------------
- * Kernel entry points (one set per vit-kernels-*.c file; _ref in vit-quant.c). */
+ * Kernel entry points (one set per vit-kernels-*.c file; _ref in vit-kernels-ref.c). */
 
 /* The dequantizing epilogue: when given to a GEMM kernel, it writes
  * y[i*ldy + j] = fmaf((float)(acc - a_zp * row_sum[j]), a_scale * w_scale[j], bias[j])

@@ -48,35 +48,6 @@ void vit_sgemm_pack_n(const float *b, int32_t ldb, int32_t k, int32_t n, float *
     }
 }
 
-/* ---------------------------------------------------------------------------------------------
- * Scalar references */
-
-void vit_sgemm_panel_ref(int32_t m, int32_t k, const float *a, int32_t lda, const float *bp,
-                         int32_t ncols, const float *bias, vit_sgemm_mode mode, float *c,
-                         int32_t ldc)
-{
-    for (int32_t i = 0; i < m; i++) {
-        const float *ar = a + (size_t)i * lda;
-        float *cr = c + (size_t)i * ldc;
-        for (int32_t j = 0; j < ncols; j++) {
-            float acc = 0.0f;
-            for (int32_t kk = 0; kk < k; kk++)
-                acc = fmaf(ar[kk], bp[(size_t)kk * VIT_SGEMM_NR + j], acc);
-            float v = acc + (bias ? bias[j] : 0.0f);
-            switch (mode) {
-            case VIT_SEP_STORE: cr[j] = v; break;
-            case VIT_SEP_ADD: cr[j] = cr[j] + v; break;
-            case VIT_SEP_GELU: cr[j] = vit_gelu_fast_ref(v); break;
-            }
-        }
-    }
-}
-
-void vit_softmax_ref(float *x, int32_t rows, int32_t cols, int32_t ld, float scale)
-{
-    vit_softmax_rows_exp(x, rows, cols, ld, scale, vit_exp_fast_ref);
-}
-
 const vit_sgemm_ops vit_sgemm_ops_ref = {"scalar", vit_sgemm_panel_ref, vit_softmax_ref,
                                           vit_layernorm};
 

@@ -91,7 +91,7 @@ void vit_sgemm(const vit_sgemm_ops *ops, struct vit_pool *pool, int32_t m, const
                int32_t lda, const vit_sgemm_b *b, const float *bias, vit_sgemm_mode mode,
                float *c, int32_t ldc);
 
-/* The kernels (vit-sgemm.c, vit-kernels-sgemm-avx2.c, vit-kernels-sgemm-avx512.c). */
+/* The kernels (vit-kernels-ref.c, vit-kernels-avx2.c, vit-kernels-avx512.c). */
 void vit_sgemm_panel_ref(int32_t m, int32_t k, const float *a, int32_t lda, const float *bp,
                          int32_t ncols, const float *bias, vit_sgemm_mode mode, float *c,
                          int32_t ldc);

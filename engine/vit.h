@@ -233,7 +233,7 @@ const vit_model *vit_session_model(const vit_session *session);
 vit_variant vit_session_variant(const vit_session *session);
 int32_t vit_session_threads(const vit_session *session);
 /* The CPU kernel in use: fp32 "avx512", "avx2" or "openblas"; int8 and optimized "avx512-vnni",
- * "avx2" or "scalar". */
+ * "avx-vnni" (AVX2 with AVX-VNNI), "avx2" or "scalar". */
 const char *vit_session_kernel(const vit_session *session);
 
 typedef struct {

@@ -8,15 +8,14 @@ set -eu
 cd "$(dirname "$0")/.."
 out=${BENCH_BUILD_DIR:-$(mktemp -d)}
 mkdir -p "$out"
+build=${BUILD:-build}
 F="-std=c11 -O3 -D_GNU_SOURCE -DVIT_HAVE_X86_SIMD=1 -Iengine"
-gcc $F -c engine/vit-kernels-avx512.c -o "$out/k512.o" \
-    -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
-gcc $F -c engine/vit-kernels-avx2.c -o "$out/k2.o" -mavx2 -mfma -mf16c
 DNNL=""
 if [ -f /usr/include/dnnl.h ]; then
     DNNL="-DHAVE_DNNL -ldnnl -lgomp"
 fi
+ninja -C "$build" engine/libvit.a >/dev/null
 # shellcheck disable=SC2086
-gcc $F tools/bench_gemm.c engine/vit.c engine/vit-cpu.c engine/vit-pool.c engine/vit-quant.c \
-    "$out/k512.o" "$out/k2.o" -o "$out/bench_gemm" -lopenblas $DNNL -lm -lpthread
+gcc $F tools/bench_gemm.c "$build/engine/libvit.a" -o "$out/bench_gemm" -lopenblas -lpng -ljpeg \
+    $DNNL -lm -lpthread
 exec "$out/bench_gemm" "$@"

@@ -4,7 +4,7 @@
 # Usage: tools/bench_opt_gemm.sh [bench_opt_gemm options: -m M -reps R -shape K N -mode MODE]
 # Environment: BUILD (meson build dir, default build), RUNS (default 3), VIT_CPU (cap: avx2 for
 # an AVX2-only Zen 3), TILE="-DOPT2_AVX2_MR=6 -DOPT2_AVX2_NV=2 ..." to recompile
-# engine/vit-kernels-opt-avx2.c with other micro-tile shapes (its object is linked ahead of
+# engine/vit-kernels-avx2.c with other micro-tile shapes (its object is linked ahead of
 # libvit.a, so it replaces the library's).
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ F="-std=c11 -O3 -D_GNU_SOURCE -DVIT_HAVE_X86_SIMD=1 -Iengine"
 extra=""
 if [ -n "${TILE:-}" ]; then
     # shellcheck disable=SC2086
-    gcc $F $TILE -mavx2 -mfma -mf16c -c engine/vit-kernels-opt-avx2.c -o "$out/tile.o"
+    gcc $F $TILE -mavx2 -mfma -mf16c -c engine/vit-kernels-avx2.c -o "$out/tile.o"
     extra="$out/tile.o"
 fi
 ninja -C "$build" engine/libvit.a >/dev/null

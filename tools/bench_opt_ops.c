@@ -1,15 +1,16 @@
 /* bench_opt_ops.c — the optimized variant's AVX2 row-wise ops and attention, hand-written
- * (vit-kernels-opt-avx2-rows.c) against what they replaced: vit-kernels-opt-ref.c compiled
- * with -O3 -mavx2 -mfma and left to GCC's auto-vectorizer ("autovec"), on DeiT shapes, 1 thread.
- * Developer tool; not built by meson. Build (from the repository root, after ninja -C build):
+ * (vit-kernels-avx2.c) against what they replaced: the reference kernels (vit-kernels-ref.c)
+ * compiled with -O3 -mavx2 -mfma and left to GCC's auto-vectorizer ("autovec"), on DeiT shapes,
+ * 1 thread. Developer tool; not built by meson. Build (from the repository root, after
+ * ninja -C build):
  *
  *   F="-std=c11 -O3 -D_GNU_SOURCE -DVIT_HAVE_X86_SIMD=1 -Iengine -mavx2 -mfma -mf16c"
- *   R=""; for f in gelu_fast exp_fast gelu opt_epilogue opt_gemm opt_gemm_tiled quant_rows_mm \
- *       quant_rows ln_quant attention; do R="$R -Dvit_${f}_ref=vit_${f}_av"; done
- *   gcc $F $R -c engine/vit-kernels-opt-ref.c -o /tmp/opt-av.o
- *   T=""; for f in ln_quant quant_rows quant_rows_mm attention gelu exp; do
- *       T="$T -Dvit_${f}_avx2=vit_${f}_avx2_3x4"; done
- *   gcc $F $T -DATT_MR=3 -DATT_NV=4 -c engine/vit-kernels-opt-avx2-rows.c -o /tmp/rows-3x4.o
+ *   R=$(grep -o 'vit_[a-z0-9_]*_ref\b' engine/vit-kernels-ref.c | sort -u |
+ *       sed 's/^\(.*\)_ref$/-D\1_ref=\1_av/')
+ *   gcc $F $R -c engine/vit-kernels-ref.c -o /tmp/opt-av.o
+ *   T=$(grep -o 'vit_[a-z0-9_]*_avx\(2\|_vnni\)\b' engine/vit-kernels-avx2.c | sort -u |
+ *       sed 's/^\(.*\)$/-D\1=\1_3x4/')
+ *   gcc $F $T -DATT_MR=3 -DATT_NV=4 -c engine/vit-kernels-avx2.c -o /tmp/rows-3x4.o
  *   gcc $F tools/bench_opt_ops.c /tmp/opt-av.o /tmp/rows-3x4.o build/engine/libvit.a \
  *       -o /tmp/bench_opt_ops -lopenblas -lpng -ljpeg -lm -lpthread
  *   taskset -c 1 /tmp/bench_opt_ops [-reps 3] [-ms 40]
@@ -29,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* vit-kernels-opt-ref.c as the old AVX2 build (see the build lines) */
+/* vit-kernels-ref.c as the old AVX2 build (see the build lines) */
 void vit_ln_quant_av(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
                      const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
                      int32_t *zp, float *tmp);
