@@ -73,6 +73,7 @@ struct vit_quant_model;  /* int8 weights, vit-quant.h */
 struct vit_sgemm_model;  /* fp32 weights packed for our GEMM, vit-sgemm.h */
 struct vit_sgemm_ops;
 struct vit_pool;
+struct vit_lite;         /* a .vitl file's mapping and prepacked weights, vit-lite.c */
 
 struct vit_model {
     vit_model_info info;
@@ -94,6 +95,8 @@ struct vit_model {
      * (vit_model_release_linears); fp32 sessions on the OpenBLAS pass, which read them. */
     int32_t linears_released;
     int32_t blas_sessions;
+    /* A model loaded from a .vitl: its mapping and weights (freed by vit_model_free), else NULL. */
+    struct vit_lite *lite;
 };
 
 /* Fill a model's info from its weight shapes (vit-model.c). */

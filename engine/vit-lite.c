@@ -245,36 +245,19 @@ static void list_tensors(lite_list *l, const vit_model *m, const vit_opt_weights
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The registry: a lite model's mapping and weights, found by the model pointer (vit_model has
- * no field for them; the registry keeps this module to itself). */
+ * A lite model's mapping and weights: the model's `lite` field, owned by the model */
 
 typedef struct vit_lite {
-    const vit_model *model;
     void *map;
     size_t map_size;
     vit_opt_weights w;
     vit_qlinear *layers; /* (num_layers) pointing into the map */
     vit_qlinear patch;
-    struct vit_lite *next;
 } vit_lite;
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static vit_lite *registry;
-
-static vit_lite *find_lite(const vit_model *m)
-{
-    vit_lite *l;
-    for (l = registry; l && l->model != m; l = l->next)
-        ;
-    return l;
-}
 
 const vit_opt_weights *vit_lite_weights(const vit_model *m)
 {
-    pthread_mutex_lock(&registry_lock);
-    vit_lite *l = m ? find_lite(m) : NULL;
-    pthread_mutex_unlock(&registry_lock);
-    return l ? &l->w : NULL;
+    return m && m->lite ? &m->lite->w : NULL;
 }
 
 static void lite_free(vit_lite *l)
@@ -290,15 +273,8 @@ static void lite_free(vit_lite *l)
 
 void vit_lite_release(vit_model *m)
 {
-    pthread_mutex_lock(&registry_lock);
-    vit_lite **pp = &registry;
-    while (*pp && (*pp)->model != m)
-        pp = &(*pp)->next;
-    vit_lite *l = *pp;
-    if (l)
-        *pp = l->next;
-    pthread_mutex_unlock(&registry_lock);
-    lite_free(l);
+    lite_free(m->lite);
+    m->lite = NULL;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -743,7 +719,6 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
     }
     m->info = info;
     pthread_mutex_init(&m->qlock, NULL);
-    lite->model = m;
     lite->map = map;
     lite->map_size = size;
     map = NULL; /* owned by lite from here */
@@ -847,10 +822,7 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
     lite->w.qkv_bias = qkv + (size_t)depth * 3 * D;
     /* the weights are read right away by the first forward: start reading them in now */
     madvise(lite->map, lite->map_size, MADV_WILLNEED);
-    pthread_mutex_lock(&registry_lock);
-    lite->next = registry;
-    registry = lite;
-    pthread_mutex_unlock(&registry_lock);
+    m->lite = lite;
     *out = m;
     return VIT_OK;
 
