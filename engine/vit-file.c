@@ -62,17 +62,6 @@ uint32_t vit_crc32(const void *data, size_t n)
     return c ^ 0xFFFFFFFFu;
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Writing */
 
@@ -324,8 +313,8 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
     }
     uint8_t pre[VITQ_PRELUDE + 8];
     memcpy(pre, VITQ_MAGIC, 4);
-    wr32(pre + 4, VITQ_VERSION);
-    wr32(pre + 12, per_channel ? 1u : 0u);
+    vit_wr32(pre + 4, VITQ_VERSION);
+    vit_wr32(pre + 12, per_channel ? 1u : 0u);
     for (int k = 0; k < 8; k++)
         pre[16 + k] = (uint8_t)((uint64_t)h.n >> (8 * k));
     /* the checksum covers the header length and the JSON header */
@@ -335,7 +324,7 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
         c = crc_table[(c ^ pre[k]) & 0xFF] ^ (c >> 8);
     for (size_t k = 0; k < h.n; k++)
         c = crc_table[(c ^ (uint8_t)h.s[k]) & 0xFF] ^ (c >> 8);
-    wr32(pre + 8, c ^ 0xFFFFFFFFu);
+    vit_wr32(pre + 8, c ^ 0xFFFFFFFFu);
     int wok = fwrite(pre, 1, sizeof pre, f) == sizeof pre && fwrite(h.s, 1, h.n, f) == h.n;
     size_t pos = 0;
     static const uint8_t zeros[4];
@@ -371,7 +360,7 @@ vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *pat
     const char *fname = vit_basename(path);
     if (size < VITQ_PRELUDE + 8)
         return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated .vitq file (%zu bytes)", fname, size);
-    uint32_t version = rd32(data + 4);
+    uint32_t version = vit_rd32(data + 4);
     if (version > VITQ_VERSION)
         return vit_fail(err, VIT_ERR_UNSUPPORTED,
                         "%s: .vitq version %u was written by a newer ViT Lens; this one reads "
@@ -379,7 +368,7 @@ vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *pat
                         fname, version, VITQ_VERSION);
     if (version == 0)
         return vit_fail(err, VIT_ERR_FORMAT, "%s: .vitq version 0 is not valid", fname);
-    uint32_t flags = rd32(data + 12);
+    uint32_t flags = vit_rd32(data + 12);
     if (flags & ~1u)
         return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: .vitq has unknown flags 0x%x", fname, flags);
     uint64_t hlen = 0;
@@ -389,7 +378,7 @@ vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *pat
         return vit_fail(err, VIT_ERR_FORMAT,
                         "%s: .vitq header length %llu is past the end of the file: truncated", fname,
                         (unsigned long long)hlen);
-    uint32_t want = rd32(data + 8);
+    uint32_t want = vit_rd32(data + 8);
     uint32_t got = vit_crc32(data + VITQ_PRELUDE, 8 + (size_t)hlen);
     if (want != got)
         return vit_fail(err, VIT_ERR_FORMAT,

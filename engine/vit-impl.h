@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 
 /* ---------------------------------------------------------------------------------------------
  * Errors and logging (vit.c) */
@@ -29,6 +30,39 @@ const char *vit_basename(const char *path);
 static inline bool vit_mul_size(size_t a, size_t b, size_t *out)
 {
     return !__builtin_mul_overflow(a, b, out);
+}
+
+/* Little-endian fields of our file headers (.vitq, .vitl): read and write, any alignment. */
+static inline uint32_t vit_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t vit_rd64(const uint8_t *p)
+{
+    return (uint64_t)vit_rd32(p) | (uint64_t)vit_rd32(p + 4) << 32;
+}
+static inline float vit_rdf(const uint8_t *p)
+{
+    uint32_t u = vit_rd32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static inline void vit_wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void vit_wr64(uint8_t *p, uint64_t v)
+{
+    vit_wr32(p, (uint32_t)v);
+    vit_wr32(p + 4, (uint32_t)(v >> 32));
+}
+static inline void vit_wrf(uint8_t *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    vit_wr32(p, u);
 }
 
 /* 64-byte aligned allocation (cache lines and AVX-512 loads); NULL on failure. */

@@ -39,6 +39,7 @@
  * (unknown: refused; known but missing on this CPU: the session repacks from the stored int8
  * weights). */
 #include "vit-opt.h"
+#include "vit-safetensors.h"
 #include "vit-int8.h"
 
 #include <errno.h>
@@ -60,43 +61,6 @@
 
 enum { DT_F32 = 0, DT_I8 = 1, DT_I32 = 2, DT_TEXT = 3 };
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-    wr32(p, (uint32_t)v);
-    wr32(p + 4, (uint32_t)(v >> 32));
-}
-
-static float rdf(const uint8_t *p)
-{
-    uint32_t u = rd32(p);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static void wrf(uint8_t *p, float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    wr32(p, u);
-}
-
 /* A fast 64-bit checksum of the data (memory speed, so every load can afford it): 16 lanes of
  * Fletcher sums over 32-bit words (a += w; b += a), mixed at the end. Catches flipped, zeroed
  * and swapped words; not a cryptographic hash. */
@@ -114,7 +78,7 @@ static uint64_t data_sum(const uint8_t *p, size_t n)
     }
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
     for (; i < words; i++)
-        h = (h ^ rd32(p + i * 4)) * 0x100000001B3ull;
+        h = (h ^ vit_rd32(p + i * 4)) * 0x100000001B3ull;
     for (size_t t = words * 4; t < n; t++)
         h = (h ^ p[t]) * 0x100000001B3ull;
     for (int l = 0; l < 16; l++) {
@@ -358,39 +322,39 @@ vit_status vit_model_export_vitl(const vit_model *m, int per_channel, const char
         goto done;
     }
     memcpy(head, VITL_MAGIC, 4);
-    wr32(head + 4, VITL_VERSION);
-    wr32(head + 12, VITL_HEADER);
-    wr64(head + 16, file_bytes);
+    vit_wr32(head + 4, VITL_VERSION);
+    vit_wr32(head + 12, VITL_HEADER);
+    vit_wr64(head + 16, file_bytes);
     const vit_qlinear *ql0 = &w->layers[0];
-    wr32(head + 24, (uint32_t)w->kernel);
-    wr32(head + 28, (uint32_t)ql0->pack_vec);
-    wr32(head + 32, (uint32_t)ql0->pack_panel);
-    wr32(head + 36, w->per_channel ? 1u : 0u);
-    wr32(head + 40, l.n);
-    wr32(head + 44, VITL_HEADER);
+    vit_wr32(head + 24, (uint32_t)w->kernel);
+    vit_wr32(head + 28, (uint32_t)ql0->pack_vec);
+    vit_wr32(head + 32, (uint32_t)ql0->pack_panel);
+    vit_wr32(head + 36, w->per_channel ? 1u : 0u);
+    vit_wr32(head + 40, l.n);
+    vit_wr32(head + 44, VITL_HEADER);
     const int32_t dims[11] = {i->img_size,  i->patch_size, i->in_chans,    i->embed_dim,
                               i->depth,     i->num_heads,  i->mlp_hidden,  i->num_classes,
                               i->distilled, i->num_tokens, i->num_patches};
     for (int k = 0; k < 11; k++)
-        wr32(head + 48 + 4 * k, (uint32_t)dims[k]);
-    wr32(head + 92, (uint32_t)i->pre.resize_size);
-    wr32(head + 96, (uint32_t)i->pre.interp);
-    wr32(head + 100, (uint32_t)i->pre.channels);
+        vit_wr32(head + 48 + 4 * k, (uint32_t)dims[k]);
+    vit_wr32(head + 92, (uint32_t)i->pre.resize_size);
+    vit_wr32(head + 96, (uint32_t)i->pre.interp);
+    vit_wr32(head + 100, (uint32_t)i->pre.channels);
     for (int c = 0; c < 3; c++) {
-        wrf(head + 104 + 4 * c, i->pre.mean[c]);
-        wrf(head + 116 + 4 * c, i->pre.std[c]);
+        vit_wrf(head + 104 + 4 * c, i->pre.mean[c]);
+        vit_wrf(head + 116 + 4 * c, i->pre.std[c]);
     }
-    wr64(head + 128, (uint64_t)i->num_params);
+    vit_wr64(head + 128, (uint64_t)i->num_params);
     for (uint32_t k = 0; k < l.n; k++) {
         uint8_t *e = head + VITL_HEADER + (size_t)k * VITL_ENTRY;
         memcpy(e, l.t[k].name, VITL_NAME);
-        wr32(e + 32, l.t[k].dtype);
-        wr32(e + 36, l.t[k].rows);
-        wr32(e + 40, l.t[k].cols);
-        wr64(e + 48, l.t[k].offset);
-        wr64(e + 56, l.t[k].sum);
+        vit_wr32(e + 32, l.t[k].dtype);
+        vit_wr32(e + 36, l.t[k].rows);
+        vit_wr32(e + 40, l.t[k].cols);
+        vit_wr64(e + 48, l.t[k].offset);
+        vit_wr64(e + 56, l.t[k].sum);
     }
-    wr32(head + 8, vit_crc32(head + 12, table_end - 12));
+    vit_wr32(head + 8, vit_crc32(head + 12, table_end - 12));
 
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
@@ -451,8 +415,8 @@ static const uint8_t *want(reader *r, const char *name, uint32_t dtype, uint32_t
         const uint8_t *e = r->table + (size_t)k * VITL_ENTRY;
         if (strncmp((const char *)e, name, VITL_NAME) != 0)
             continue;
-        uint32_t dt = rd32(e + 32), rw = rd32(e + 36), cl = rd32(e + 40);
-        uint64_t off = rd64(e + 48);
+        uint32_t dt = vit_rd32(e + 32), rw = vit_rd32(e + 36), cl = vit_rd32(e + 40);
+        uint64_t off = vit_rd64(e + 48);
         if (dt != dtype || (rows && rw != rows) || cl != cols) {
             vit_fail(r->err, VIT_ERR_SHAPE,
                      "%s: tensor %s is dtype %u (%u, %u), expected dtype %u (%u, %u)", r->fname,
@@ -469,7 +433,7 @@ static const uint8_t *want(reader *r, const char *name, uint32_t dtype, uint32_t
                      r->fname, name, (unsigned long long)bytes, (unsigned long long)off);
             return NULL;
         }
-        if (data_sum(r->base + off, (size_t)bytes) != rd64(e + 56)) {
+        if (data_sum(r->base + off, (size_t)bytes) != vit_rd64(e + 56)) {
             vit_fail(r->err, VIT_ERR_FORMAT, "%s: tensor %s checksum mismatch: the file is damaged",
                      r->fname, name);
             return NULL;
@@ -551,30 +515,23 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
 {
     *out = NULL;
     const char *fname = vit_basename(path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", fname, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", fname);
-    }
-    size_t size = (size_t)sb.st_size;
+    vit_st_file file; /* the loaders' one mmap helper (vit-safetensors.c) */
+    vit_status mst = vit_map_file(path, &file, err);
+    if (mst != VIT_OK)
+        return mst;
+    void *map = file.mapping;
+    size_t size = file.size;
     if (size < VITL_HEADER) {
-        close(fd);
+        vit_st_close(&file);
         return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated .vitl file (%zu bytes)", fname, size);
     }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot map: %s", fname, strerror(errno));
     const uint8_t *h = map;
     vit_status st = VIT_OK;
     vit_lite *lite = NULL;
     vit_model *m = NULL;
 
-    uint32_t version = rd32(h + 4);
-    uint32_t ntens = rd32(h + 40);
+    uint32_t version = vit_rd32(h + 4);
+    uint32_t ntens = vit_rd32(h + 40);
     uint64_t table_end = VITL_HEADER + (uint64_t)ntens * VITL_ENTRY;
     if (!vit_file_is_vitl(h, size)) {
         st = vit_fail(err, VIT_ERR_FORMAT, "%s: not a .vitl file", fname);
@@ -585,22 +542,22 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
                       fname, version, VITL_VERSION);
     } else if (version == 0) {
         st = vit_fail(err, VIT_ERR_FORMAT, "%s: .vitl version 0 is not valid", fname);
-    } else if (rd64(h + 16) != size) {
+    } else if (vit_rd64(h + 16) != size) {
         st = vit_fail(err, VIT_ERR_FORMAT,
                       "%s: the file has %zu bytes, its header says %llu: truncated or damaged",
-                      fname, size, (unsigned long long)rd64(h + 16));
-    } else if (rd32(h + 12) != VITL_HEADER || rd32(h + 44) != VITL_HEADER ||
+                      fname, size, (unsigned long long)vit_rd64(h + 16));
+    } else if (vit_rd32(h + 12) != VITL_HEADER || vit_rd32(h + 44) != VITL_HEADER ||
                ntens > VITL_MAX_TENSORS || table_end > size) {
         st = vit_fail(err, VIT_ERR_FORMAT, "%s: .vitl header is damaged (bad table)", fname);
-    } else if (vit_crc32(h + 12, (size_t)table_end - 12) != rd32(h + 8)) {
+    } else if (vit_crc32(h + 12, (size_t)table_end - 12) != vit_rd32(h + 8)) {
         st = vit_fail(err, VIT_ERR_FORMAT,
                       "%s: .vitl header checksum mismatch: the file is damaged", fname);
     }
     if (st != VIT_OK)
         goto fail;
 
-    uint32_t kernel = rd32(h + 24), flags = rd32(h + 36);
-    int32_t vec = (int32_t)rd32(h + 28), panel = (int32_t)rd32(h + 32);
+    uint32_t kernel = vit_rd32(h + 24), flags = vit_rd32(h + 36);
+    int32_t vec = (int32_t)vit_rd32(h + 28), panel = (int32_t)vit_rd32(h + 32);
     if (kernel >= VIT_KERNEL_COUNT) {
         st = vit_fail(err, VIT_ERR_UNSUPPORTED,
                       "%s: packed for kernel %u, which this version of ViT Lens does not know",
@@ -630,7 +587,7 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
     memset(&info, 0, sizeof info);
     int32_t d[11];
     for (int k = 0; k < 11; k++)
-        d[k] = (int32_t)rd32(h + 48 + 4 * k);
+        d[k] = (int32_t)vit_rd32(h + 48 + 4 * k);
     info.img_size = d[0];
     info.patch_size = d[1];
     info.in_chans = d[2];
@@ -669,12 +626,12 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
     }
     info.pre = vit_preprocess_cfg_default();
     info.pre.image_size = info.img_size;
-    info.pre.resize_size = (int32_t)rd32(h + 92);
-    info.pre.interp = (vit_interp)rd32(h + 96);
-    info.pre.channels = (int32_t)rd32(h + 100);
+    info.pre.resize_size = (int32_t)vit_rd32(h + 92);
+    info.pre.interp = (vit_interp)vit_rd32(h + 96);
+    info.pre.channels = (int32_t)vit_rd32(h + 100);
     for (int c = 0; c < 3; c++) {
-        info.pre.mean[c] = rdf(h + 104 + 4 * c);
-        info.pre.std[c] = rdf(h + 116 + 4 * c);
+        info.pre.mean[c] = vit_rdf(h + 104 + 4 * c);
+        info.pre.std[c] = vit_rdf(h + 116 + 4 * c);
     }
     int pre_ok = info.pre.resize_size >= info.img_size && info.pre.resize_size <= 65536 &&
                  (unsigned)info.pre.interp <= VIT_INTERP_NEAREST &&
@@ -687,7 +644,7 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
                       fname);
         goto fail;
     }
-    info.num_params = (int64_t)rd64(h + 128);
+    info.num_params = (int64_t)vit_rd64(h + 128);
     info.file_bytes = (int64_t)size;
     info.format = VIT_FORMAT_VITL;
 
@@ -702,7 +659,7 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
         for (uint32_t k = 0; k < ntens; k++)
             if (strncmp((const char *)r.table + k * VITL_ENTRY, "name", VITL_NAME) == 0)
                 e = r.table + k * VITL_ENTRY;
-        size_t len = rd32(e + 36);
+        size_t len = vit_rd32(e + 36);
         if (len >= sizeof info.name)
             len = sizeof info.name - 1;
         memcpy(info.name, name, len);
@@ -798,7 +755,7 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
         if (strncmp((const char *)e, "labels", VITL_NAME) != 0)
             continue;
         const uint8_t *lp = want(&r, "labels", DT_TEXT, 0, 1, 0);
-        size_t len = rd32(e + 36);
+        size_t len = vit_rd32(e + 36);
         char *text = lp ? malloc(len + 1) : NULL;
         if (!text) {
             st = lp ? vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname)
