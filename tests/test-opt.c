@@ -190,15 +190,6 @@ static void test_gemm(vit_kernel kern, int32_t m, int32_t n, int32_t k)
     test_gemm_fn(kern, ops->gemm, ops->name, ops->qmax, m, n, k);
 }
 
-#if defined(__x86_64__) /* vit-kernels-avx2.c (declared in vit-opt.h under VIT_HAVE_X86_SIMD) */
-void vit_opt_gemm_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
-                       const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
-                       void *scratch);
-void vit_opt_gemm_avx_vnni(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
-                           const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
-                           void *scratch);
-#endif
-
 /* Both GEMMs behind the AVX2 entry, whichever vit_opt_ops_for picks on this CPU: vpmaddubsw
  * (exact for A bytes <= 127, the range the variant quantizes to there) and AVX-VNNI (any u8) */
 static void test_gemm_avx2_kernels(void)

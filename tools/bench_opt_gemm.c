@@ -1,14 +1,14 @@
 /* bench_opt_gemm.c — throughput of the optimized variant's fused GEMMs (vit_opt_gemm_*) on the
  * DeiT Linear shapes, one thread. Developer tool; not built by meson: tools/bench_opt_gemm.sh
- * builds it against build/engine/libvit.a (optionally with vit-kernels-opt-avx2.c recompiled
+ * builds it against build/engine/libvit.a (optionally with vit-kernels-avx2.c recompiled
  * for another micro-tile shape) and runs it.
  *
  *   ./bench_opt_gemm [-m 197] [-reps 9] [-shape K N] [-mode store|add|gelu|qkv]
  *
  * Kernels (each only when the capped CPU has it: VIT_CPU=avx2 gives an AVX2-only Zen 3's set):
- *   tiled    vit_opt_gemm_tiled_avx2, the old AVX2 path: the int8 variant's int32 GEMM
- *            (vit_gemm_u8s8s32_avx2, which itself uses AVX-VNNI when the CPU has it) on
- *            8 x 64 tiles into scratch, then the auto-vectorized reference epilogue
+ * (The old AVX2 path, the int8 variant's int32 GEMM on 8 x 64 tiles into scratch and then the
+ * auto-vectorized reference epilogue, is gone; its figures are in vit-kernels-avx2.c's top
+ * comment and the 2026-12-04 closing note.)
  *   avx2     vit_opt_gemm_avx2 (vpmaddubsw)
  *   vnni     vit_opt_gemm_avx_vnni (VEX vpdpbusd on ymm)
  *   avx512   vit_opt_gemm_avx512 (vpdpbusd on zmm, its own packing)
@@ -96,7 +96,6 @@ int main(int argc, char **argv)
     if (reps > MAXREPS)
         reps = MAXREPS;
     const kernel kernels[] = {
-        {"tiled", vit_opt_gemm_tiled_avx2, VIT_KERNEL_AVX2, VIT_CPU_AVX2},
         {"avx2", vit_opt_gemm_avx2, VIT_KERNEL_AVX2, VIT_CPU_AVX2},
         {"vnni", vit_opt_gemm_avx_vnni, VIT_KERNEL_AVX2, VIT_CPU_AVX_VNNI},
         {"avx512", vit_opt_gemm_avx512, VIT_KERNEL_AVX512_VNNI, VIT_CPU_AVX512},

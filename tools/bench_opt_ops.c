@@ -5,12 +5,12 @@
  * ninja -C build):
  *
  *   F="-std=c11 -O3 -D_GNU_SOURCE -DVIT_HAVE_X86_SIMD=1 -Iengine -mavx2 -mfma -mf16c"
- *   R=$(grep -o 'vit_[a-z0-9_]*_ref\b' engine/vit-kernels-ref.c | sort -u |
- *       sed 's/^\(.*\)_ref$/-D\1_ref=\1_av/')
- *   gcc $F $R -c engine/vit-kernels-ref.c -o /tmp/opt-av.o
- *   T=$(grep -o 'vit_[a-z0-9_]*_avx\(2\|_vnni\)\b' engine/vit-kernels-avx2.c | sort -u |
- *       sed 's/^\(.*\)$/-D\1=\1_3x4/')
- *   gcc $F $T -DATT_MR=3 -DATT_NV=4 -c engine/vit-kernels-avx2.c -o /tmp/rows-3x4.o
+ *   gcc $F -c engine/vit-kernels-ref.c -o /tmp/opt-av.o        # every global X_ref -> X_av
+ *   nm --defined-only -g /tmp/opt-av.o | awk '{s=$3; t=s; sub(/_ref$/, "", t); print s" "t"_av"}' \
+ *       > /tmp/av.syms && objcopy --redefine-syms=/tmp/av.syms /tmp/opt-av.o
+ *   gcc $F -DATT_MR=3 -DATT_NV=4 -c engine/vit-kernels-avx2.c -o /tmp/rows-3x4.o  # X -> X_3x4
+ *   nm --defined-only -g /tmp/rows-3x4.o | awk '{print $3" "$3"_3x4"}' > /tmp/3x4.syms &&
+ *       objcopy --redefine-syms=/tmp/3x4.syms /tmp/rows-3x4.o
  *   gcc $F tools/bench_opt_ops.c /tmp/opt-av.o /tmp/rows-3x4.o build/engine/libvit.a \
  *       -o /tmp/bench_opt_ops -lopenblas -lpng -ljpeg -lm -lpthread
  *   taskset -c 1 /tmp/bench_opt_ops [-reps 3] [-ms 40]
