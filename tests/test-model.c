@@ -5,6 +5,7 @@
 #include "../engine/vit-safetensors.h"
 #include "../engine/vit-sgemm.h"
 #include "test-util.h"
+#include "vitlens-data.h"
 
 #include <math.h>
 #include <sys/stat.h>
@@ -57,11 +58,11 @@ static tt *add(tt_list *l, const char *name, int rank, int64_t a, int64_t b, int
     return t;
 }
 
-/* D=64, patch 8, img 16 (4 patches), depth 2, hidden 128, 3 classes, 3 channels. */
-static void synth_model(tt_list *l, int distilled)
+/* D=64, patch 8, img 16 (4 patches), depth 2, hidden 128, K classes, 3 channels. */
+static void synth_model_k(tt_list *l, int distilled, int K)
 {
     memset(l, 0, sizeof *l);
-    int D = 64, H = 128, K = 3, T = 4 + 1 + distilled;
+    int D = 64, H = 128, T = 4 + 1 + distilled;
     add(l, "patch_embed.proj.weight", 4, D, 3, 8, 8);
     add(l, "patch_embed.proj.bias", 1, D, 0, 0, 0);
     add(l, "cls_token", 3, 1, 1, D, 0);
@@ -95,6 +96,11 @@ static void synth_model(tt_list *l, int distilled)
         add(l, "head_dist.weight", 2, K, D, 0, 0);
         add(l, "head_dist.bias", 1, K, 0, 0, 0);
     }
+}
+
+static void synth_model(tt_list *l, int distilled)
+{
+    synth_model_k(l, distilled, 3);
 }
 
 static void free_list(tt_list *l)
@@ -631,6 +637,61 @@ out:
     vit_model_free(m);
 }
 
+/* vitlens_data_load_model, the app's and the CLI's one loader: a model with 1000 classes and no
+ * labels of its own gets ImageNet's (index 269 = timber wolf); other models keep theirs or none;
+ * no path is the embedded model with its own labels. */
+static void test_data_loader(void)
+{
+    char dir[] = "/tmp/vitlens-loader-XXXXXX", path[64];
+    if (!mkdtemp(dir)) {
+        test_check(0, "/model/loader/tmpdir");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    const int classes[] = {1000, 3};
+    for (int c = 0; c < 2; c++) {
+        tt_list l;
+        size_t size;
+        synth_model_k(&l, 0, classes[c]);
+        unsigned char *buf = serialize(&l, &size, -1, -1, -1);
+        free_list(&l);
+        test_write_file(path, buf, size);
+        free(buf);
+        vit_model *m = NULL;
+        vit_error err = {0};
+        vit_status st = vitlens_data_load_model(path, &m, &err);
+        if (classes[c] == 1000) {
+            const char *l0 = m ? vit_model_label(m, 0) : NULL;
+            const char *l269 = m ? vit_model_label(m, 269) : NULL;
+            test_check(st == VIT_OK && vit_model_num_labels(m) == 1000 && l0 &&
+                           strcmp(l0, "tench") == 0 && l269 && strcmp(l269, "timber wolf") == 0,
+                       "/model/loader/imagenet-labels (%s, 269 = %s)", st == VIT_OK ? "ok" : err.msg,
+                       l269 ? l269 : "none");
+        } else {
+            test_check(st == VIT_OK && vit_model_num_labels(m) == 0,
+                       "/model/loader/no-labels-for-3-classes (%d labels)",
+                       m ? vit_model_num_labels(m) : -1);
+        }
+        vit_model_free(m);
+    }
+    unlink(path);
+    rmdir(dir);
+    size_t esize = 0;
+    if (vitlens_data_model(&esize)) {
+        vit_model *m = NULL;
+        vit_error err = {0};
+        vit_status st = vitlens_data_load_model(NULL, &m, &err);
+        const vit_model_info *info = m ? vit_model_get_info(m) : NULL;
+        test_check(st == VIT_OK && info && info->num_classes != 1000 &&
+                       vit_model_num_labels(m) == info->num_classes,
+                   "/model/loader/embedded (%s, %d labels)", st == VIT_OK ? "ok" : err.msg,
+                   m ? vit_model_num_labels(m) : -1);
+        vit_model_free(m);
+    } else {
+        printf("note /model/loader/embedded: this build has no embedded model: not run\n");
+    }
+}
+
 int main(int argc, char **argv)
 {
     fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
@@ -641,5 +702,6 @@ int main(int argc, char **argv)
     test_synthetic_errors();
     test_golden();
     test_release_linears();
+    test_data_loader();
     return test_done();
 }
