@@ -53,6 +53,13 @@ const char *vit_kernel_name(vit_kernel k)
     return (unsigned)k < VIT_KERNEL_COUNT ? kernel_ops[k].name : "unknown";
 }
 
+const char *vit_kernel_runs(vit_kernel k)
+{
+    if (k == VIT_KERNEL_AVX2 && (vit_cpu_features() & VIT_CPU_AVX_VNNI))
+        return "avx-vnni";
+    return vit_kernel_name(k);
+}
+
 vit_minmax_fn vit_kernel_minmax_fn(vit_kernel k)
 {
     return (unsigned)k < VIT_KERNEL_COUNT ? kernel_ops[k].minmax : NULL;

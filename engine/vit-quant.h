@@ -52,6 +52,9 @@ typedef enum {
 } vit_kernel;
 
 const char *vit_kernel_name(vit_kernel k); /* "scalar", "avx2", "avx512-vnni" */
+/* What kernel k's GEMM runs on this (capped) CPU, for display: its name, or "avx-vnni" for the
+ * AVX2 packing where the CPU has AVX-VNNI (vit_gemm_u8s8s32_avx2 then uses vpdpbusd). */
+const char *vit_kernel_runs(vit_kernel k);
 /* Parse a name from vit_kernel_name; VIT_ERR_ARG for anything else. */
 vit_status vit_kernel_parse(const char *name, vit_kernel *out);
 /* 1 when this CPU and OS can run kernel k (CPUID and XCR0), within the VIT_CPU cap (vit-cpu.h). */

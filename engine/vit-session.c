@@ -1,6 +1,5 @@
 /* vit-session.c — sessions: the plan (variant, threads, kernel) and every buffer for running one
  * model, made once at vit_session_new so that a forward pass never allocates. */
-#include "vit-cpu.h"
 #include "vit-int8.h"
 #include "vit-opt.h"
 #include "vit-sgemm.h"
@@ -251,12 +250,8 @@ const char *vit_session_kernel(const vit_session *s)
 {
     if (s && s->opt.ops)
         return s->opt.ops->name;
-    if (s && s->qmodel) {
-        /* the AVX2 packing runs AVX-VNNI's vpdpbusd where the (capped) CPU has it */
-        if (s->qmodel->kernel == VIT_KERNEL_AVX2 && (vit_cpu_features() & VIT_CPU_AVX_VNNI))
-            return "avx-vnni";
-        return vit_kernel_name(s->qmodel->kernel);
-    }
+    if (s && s->qmodel)
+        return vit_kernel_runs(s->qmodel->kernel);
     if (s && s->fp32.ops)
         return s->fp32.ops->name;
     return "openblas";
