@@ -1170,68 +1170,55 @@ void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, cons
     ZERO_ROW(4);                                                                               \
     ZERO_ROW(5)
 
-/* s[r][0 .. 8 nv) = q_r . k_j for mr rows (kt at the tile's first key): the k^T rows are
- * vectors, each q element a broadcast; fma per d from 0, the reference's order. */
+/* c[r][0 .. 8 nv) = scale[r] * sum_k a[r][k] b_k for mr rows: the rows b_k are vectors, each a
+ * element a broadcast; fma per k from 0, the reference's order. The scores are this with a = q,
+ * b = k^T (over keys) and no scale; p v with a = p, b = v and scale = 1 / row sum. */
+static ALWAYS_INLINE void bcast_tile(const int mr, const int nv, const float *a, int32_t lda,
+                                     const float *b, int32_t ldb, int32_t K, const float *scale,
+                                     float *c, int32_t ldc)
+{
+    ACC_ALL;
+    __m256 b0, b1 = _mm256_setzero_ps(), b2 = b1, b3 = b1;
+    for (int32_t k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * ldb;
+        b0 = _mm256_loadu_ps(bk);
+        if (nv > 1)
+            b1 = _mm256_loadu_ps(bk + 8);
+        if (nv > 2)
+            b2 = _mm256_loadu_ps(bk + 16);
+        if (nv > 3)
+            b3 = _mm256_loadu_ps(bk + 24);
+        FMA_ROW(0, b0, b1, b2, b3, a + k);
+        FMA_ROW(1, b0, b1, b2, b3, a + lda + k);
+        FMA_ROW(2, b0, b1, b2, b3, a + 2 * lda + k);
+        FMA_ROW(3, b0, b1, b2, b3, a + 3 * lda + k);
+        FMA_ROW(4, b0, b1, b2, b3, a + 4 * lda + k);
+        FMA_ROW(5, b0, b1, b2, b3, a + 5 * lda + k);
+    }
+#define ROW_SCALE(i) _mm256_set1_ps(scale ? scale[mr > (i) ? (i) : 0] : 1.0f)
+    STORE_ROW(0, c, ldc, ROW_SCALE(0));
+    STORE_ROW(1, c, ldc, ROW_SCALE(1));
+    STORE_ROW(2, c, ldc, ROW_SCALE(2));
+    STORE_ROW(3, c, ldc, ROW_SCALE(3));
+    STORE_ROW(4, c, ldc, ROW_SCALE(4));
+    STORE_ROW(5, c, ldc, ROW_SCALE(5));
+#undef ROW_SCALE
+}
+
+/* s[r][0 .. 8 nv) = q_r . k_j for mr rows (kt at the tile's first key). */
 static ALWAYS_INLINE void scores_tile(const int mr, const int nv, const float *q, int32_t ldq,
                                       const float *kt, int32_t tpad, int32_t hd, float *s)
 {
-    ACC_ALL;
-    __m256 k0, k1 = _mm256_setzero_ps(), k2 = k1, k3 = k1;
-    for (int32_t d = 0; d < hd; d++) {
-        const float *kd = kt + (size_t)d * tpad;
-        k0 = _mm256_loadu_ps(kd);
-        if (nv > 1)
-            k1 = _mm256_loadu_ps(kd + 8);
-        if (nv > 2)
-            k2 = _mm256_loadu_ps(kd + 16);
-        if (nv > 3)
-            k3 = _mm256_loadu_ps(kd + 24);
-        FMA_ROW(0, k0, k1, k2, k3, q + d);
-        FMA_ROW(1, k0, k1, k2, k3, q + ldq + d);
-        FMA_ROW(2, k0, k1, k2, k3, q + 2 * ldq + d);
-        FMA_ROW(3, k0, k1, k2, k3, q + 3 * ldq + d);
-        FMA_ROW(4, k0, k1, k2, k3, q + 4 * ldq + d);
-        FMA_ROW(5, k0, k1, k2, k3, q + 5 * ldq + d);
-    }
-    const __m256 one = _mm256_set1_ps(1.0f);
-    STORE_ROW(0, s, tpad, one);
-    STORE_ROW(1, s, tpad, one);
-    STORE_ROW(2, s, tpad, one);
-    STORE_ROW(3, s, tpad, one);
-    STORE_ROW(4, s, tpad, one);
-    STORE_ROW(5, s, tpad, one);
+    bcast_tile(mr, nv, q, ldq, kt, tpad, hd, NULL, s, tpad);
 }
 
 /* ctx[r][0 .. 8 nv) = (sum_j p[r][j] v_j) * inv[r] for mr rows (v, ctx at the tile's first
- * head dim): fma per key from 0, the reference's order. */
+ * head dim). */
 static ALWAYS_INLINE void pv_tile(const int mr, const int nv, const float *p, int32_t tpad,
                                   const float *v, int32_t ldv, int32_t T, const float *inv,
                                   float *ctx, int32_t ldc)
 {
-    ACC_ALL;
-    __m256 v0, v1 = _mm256_setzero_ps(), v2 = v1, v3 = v1;
-    for (int32_t j = 0; j < T; j++) {
-        const float *vj = v + (size_t)j * ldv;
-        v0 = _mm256_loadu_ps(vj);
-        if (nv > 1)
-            v1 = _mm256_loadu_ps(vj + 8);
-        if (nv > 2)
-            v2 = _mm256_loadu_ps(vj + 16);
-        if (nv > 3)
-            v3 = _mm256_loadu_ps(vj + 24);
-        FMA_ROW(0, v0, v1, v2, v3, p + j);
-        FMA_ROW(1, v0, v1, v2, v3, p + tpad + j);
-        FMA_ROW(2, v0, v1, v2, v3, p + 2 * tpad + j);
-        FMA_ROW(3, v0, v1, v2, v3, p + 3 * tpad + j);
-        FMA_ROW(4, v0, v1, v2, v3, p + 4 * tpad + j);
-        FMA_ROW(5, v0, v1, v2, v3, p + 5 * tpad + j);
-    }
-    STORE_ROW(0, ctx, ldc, _mm256_set1_ps(inv[0]));
-    STORE_ROW(1, ctx, ldc, _mm256_set1_ps(inv[mr > 1 ? 1 : 0]));
-    STORE_ROW(2, ctx, ldc, _mm256_set1_ps(inv[mr > 2 ? 2 : 0]));
-    STORE_ROW(3, ctx, ldc, _mm256_set1_ps(inv[mr > 3 ? 3 : 0]));
-    STORE_ROW(4, ctx, ldc, _mm256_set1_ps(inv[mr > 4 ? 4 : 0]));
-    STORE_ROW(5, ctx, ldc, _mm256_set1_ps(inv[mr > 5 ? 5 : 0]));
+    bcast_tile(mr, nv, p, tpad, v, ldv, T, inv, ctx, ldc);
 }
 
 typedef void (*scores_fn)(const float *q, int32_t ldq, const float *kt, int32_t tpad, int32_t hd,

@@ -766,10 +766,12 @@ void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, co
         }                                                                                      \
     } while (0)
 
-/* s[r][j0 .. j0 + 16 nv) = q_r . k_j for mr rows: the k^T rows (over keys) are vectors, each q
- * element a broadcast. */
-static ALWAYS_INLINE void scores_tile(const int mr, const int nv, const float *q, int32_t ldq,
-                                      const float *kt, int32_t tpad, int32_t hd, float *s)
+/* c[r][0 .. 16 nv) = scale[r] * sum_k a[r][k] b_k for mr rows: the rows b_k are vectors, each a
+ * element a broadcast. The scores are this with a = q, b = k^T (over keys) and no scale; p v
+ * with a = p, b = v and scale = 1 / row sum. */
+static ALWAYS_INLINE void bcast_tile(const int mr, const int nv, const float *a, int32_t lda,
+                                     const float *b, int32_t ldb, int32_t K, const float *scale,
+                                     float *c, int32_t ldc)
 {
     SACC_ROW(0);
     SACC_ROW(1);
@@ -783,30 +785,38 @@ static ALWAYS_INLINE void scores_tile(const int mr, const int nv, const float *q
     SZERO_ROW(3);
     SZERO_ROW(4);
     SZERO_ROW(5);
-    __m512 k0, k1 = _mm512_setzero_ps(), k2 = k1, k3 = k1;
-    for (int32_t d = 0; d < hd; d++) {
-        const float *kd = kt + (size_t)d * tpad;
-        k0 = _mm512_loadu_ps(kd);
+    __m512 b0, b1 = _mm512_setzero_ps(), b2 = b1, b3 = b1;
+    for (int32_t k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * ldb;
+        b0 = _mm512_loadu_ps(bk);
         if (nv > 1)
-            k1 = _mm512_loadu_ps(kd + 16);
+            b1 = _mm512_loadu_ps(bk + 16);
         if (nv > 2)
-            k2 = _mm512_loadu_ps(kd + 32);
+            b2 = _mm512_loadu_ps(bk + 32);
         if (nv > 3)
-            k3 = _mm512_loadu_ps(kd + 48);
-        SFMA_ROW(0, k0, k1, k2, k3, q[d]);
-        SFMA_ROW(1, k0, k1, k2, k3, q[ldq + d]);
-        SFMA_ROW(2, k0, k1, k2, k3, q[2 * ldq + d]);
-        SFMA_ROW(3, k0, k1, k2, k3, q[3 * ldq + d]);
-        SFMA_ROW(4, k0, k1, k2, k3, q[4 * ldq + d]);
-        SFMA_ROW(5, k0, k1, k2, k3, q[5 * ldq + d]);
+            b3 = _mm512_loadu_ps(bk + 48);
+        SFMA_ROW(0, b0, b1, b2, b3, a[k]);
+        SFMA_ROW(1, b0, b1, b2, b3, a[lda + k]);
+        SFMA_ROW(2, b0, b1, b2, b3, a[2 * lda + k]);
+        SFMA_ROW(3, b0, b1, b2, b3, a[3 * lda + k]);
+        SFMA_ROW(4, b0, b1, b2, b3, a[4 * lda + k]);
+        SFMA_ROW(5, b0, b1, b2, b3, a[5 * lda + k]);
     }
-    const __m512 one = _mm512_set1_ps(1.0f);
-    SSTORE_ROW(0, s, tpad, one);
-    SSTORE_ROW(1, s, tpad, one);
-    SSTORE_ROW(2, s, tpad, one);
-    SSTORE_ROW(3, s, tpad, one);
-    SSTORE_ROW(4, s, tpad, one);
-    SSTORE_ROW(5, s, tpad, one);
+#define ROW_SCALE(i) _mm512_set1_ps(scale ? scale[mr > (i) ? (i) : 0] : 1.0f)
+    SSTORE_ROW(0, c, ldc, ROW_SCALE(0));
+    SSTORE_ROW(1, c, ldc, ROW_SCALE(1));
+    SSTORE_ROW(2, c, ldc, ROW_SCALE(2));
+    SSTORE_ROW(3, c, ldc, ROW_SCALE(3));
+    SSTORE_ROW(4, c, ldc, ROW_SCALE(4));
+    SSTORE_ROW(5, c, ldc, ROW_SCALE(5));
+#undef ROW_SCALE
+}
+
+/* s[r][j0 .. j0 + 16 nv) = q_r . k_j for mr rows. */
+static ALWAYS_INLINE void scores_tile(const int mr, const int nv, const float *q, int32_t ldq,
+                                      const float *kt, int32_t tpad, int32_t hd, float *s)
+{
+    bcast_tile(mr, nv, q, ldq, kt, tpad, hd, NULL, s, tpad);
 }
 
 /* ctx[r][0 .. 16 nv) = (sum_j p[r][j] v_j) * inv[r] for mr rows. */
@@ -814,41 +824,7 @@ static ALWAYS_INLINE void pv_tile(const int mr, const int nv, const float *p, in
                                   const float *v, int32_t ldv, int32_t T, const float *inv,
                                   float *ctx, int32_t ldc)
 {
-    SACC_ROW(0);
-    SACC_ROW(1);
-    SACC_ROW(2);
-    SACC_ROW(3);
-    SACC_ROW(4);
-    SACC_ROW(5);
-    SZERO_ROW(0);
-    SZERO_ROW(1);
-    SZERO_ROW(2);
-    SZERO_ROW(3);
-    SZERO_ROW(4);
-    SZERO_ROW(5);
-    __m512 v0, v1 = _mm512_setzero_ps(), v2 = v1, v3 = v1;
-    for (int32_t j = 0; j < T; j++) {
-        const float *vj = v + (size_t)j * ldv;
-        v0 = _mm512_loadu_ps(vj);
-        if (nv > 1)
-            v1 = _mm512_loadu_ps(vj + 16);
-        if (nv > 2)
-            v2 = _mm512_loadu_ps(vj + 32);
-        if (nv > 3)
-            v3 = _mm512_loadu_ps(vj + 48);
-        SFMA_ROW(0, v0, v1, v2, v3, p[j]);
-        SFMA_ROW(1, v0, v1, v2, v3, p[tpad + j]);
-        SFMA_ROW(2, v0, v1, v2, v3, p[2 * tpad + j]);
-        SFMA_ROW(3, v0, v1, v2, v3, p[3 * tpad + j]);
-        SFMA_ROW(4, v0, v1, v2, v3, p[4 * tpad + j]);
-        SFMA_ROW(5, v0, v1, v2, v3, p[5 * tpad + j]);
-    }
-    SSTORE_ROW(0, ctx, ldc, _mm512_set1_ps(inv[0]));
-    SSTORE_ROW(1, ctx, ldc, _mm512_set1_ps(inv[mr > 1 ? 1 : 0]));
-    SSTORE_ROW(2, ctx, ldc, _mm512_set1_ps(inv[mr > 2 ? 2 : 0]));
-    SSTORE_ROW(3, ctx, ldc, _mm512_set1_ps(inv[mr > 3 ? 3 : 0]));
-    SSTORE_ROW(4, ctx, ldc, _mm512_set1_ps(inv[mr > 4 ? 4 : 0]));
-    SSTORE_ROW(5, ctx, ldc, _mm512_set1_ps(inv[mr > 5 ? 5 : 0]));
+    bcast_tile(mr, nv, p, tpad, v, ldv, T, inv, ctx, ldc);
 }
 
 typedef void (*scores_fn)(const float *q, int32_t ldq, const float *kt, int32_t tpad, int32_t hd,
