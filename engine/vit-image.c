@@ -427,6 +427,17 @@ static int png_exif_orientation(const uint8_t *data, size_t size)
     return exif ? exif_orientation(exif, exif_len) : 0;
 }
 
+/* Hand a decoder's RGB8 pixels (*pixels, width x height) to the caller's image. */
+static void give_rgb8(vit_image *out, int32_t width, int32_t height, uint8_t **pixels)
+{
+    out->width = width;
+    out->height = height;
+    out->stride = width * 3;
+    out->format = VIT_PIXEL_RGB8;
+    out->data = *pixels;
+    *pixels = NULL;
+}
+
 static vit_status png_decode_inner(png_ctx *c, const uint8_t *data, size_t size, vit_image *out,
                                    vit_error *err)
 {
@@ -486,12 +497,7 @@ done:;
             c->height = t;
         }
     }
-    out->width = (int32_t)c->width;
-    out->height = (int32_t)c->height;
-    out->stride = (int32_t)c->width * 3;
-    out->format = VIT_PIXEL_RGB8;
-    out->data = c->pixels;
-    c->pixels = NULL;
+    give_rgb8(out, (int32_t)c->width, (int32_t)c->height, &c->pixels);
     return VIT_OK;
 }
 
@@ -712,12 +718,8 @@ static vit_status jpeg_decode_inner(jpeg_ctx *c, const uint8_t *data, size_t siz
     jpeg_finish_decompress(&c->d);
 done:;
     const bool swap = c->orientation >= 5;
-    out->width = (int32_t)(swap ? c->d.output_height : c->d.output_width);
-    out->height = (int32_t)(swap ? c->d.output_width : c->d.output_height);
-    out->stride = out->width * 3;
-    out->format = VIT_PIXEL_RGB8;
-    out->data = c->pixels;
-    c->pixels = NULL;
+    give_rgb8(out, (int32_t)(swap ? c->d.output_height : c->d.output_width),
+              (int32_t)(swap ? c->d.output_width : c->d.output_height), &c->pixels);
     return VIT_OK;
 }
 
