@@ -5,14 +5,7 @@
 set -u
 CLI=$1
 FX=$2
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-checks=0
-check() { # check NAME CONDITION-EXIT-STATUS
-    checks=$((checks + 1))
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/check-common.sh"
 
 # 1. classify on the fixture images: the whole path image file -> top-5 equals PyTorch's
 for model in tiny-p16 gray-p4; do
@@ -102,5 +95,4 @@ mkdir -p "$TMP/set/zebra"
 [ $? -eq 1 ] && grep -q "folder 'zebra'" "$TMP/err"
 check "/cli/eval/imagefolder-unknown-class" $?
 
-echo "$((checks - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+check_summary

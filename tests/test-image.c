@@ -54,29 +54,12 @@ static void skip(const char *name, const char *why)
 
 static uint8_t *read_all(const char *path, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
+    return test_read_file(path, size);
 }
 
 static bool write_all(const char *path, const void *data, size_t size)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
-    bool ok = fwrite(data, 1, size, f) == size;
-    return fclose(f) == 0 && ok;
+    return test_write_file(path, data, size);
 }
 
 static void fixture_path(char *out, size_t n, const char *file)
@@ -128,15 +111,18 @@ static uint8_t *packed(const vit_image *img, size_t *n)
 /* ---------------------------------------------------------------------------------------------
  * The index: one JSON object per line; a tiny field reader is all we need. */
 
-static bool json_str(const char *line, const char *key, char *out, size_t n)
+/* Where the value of "key" starts (after `"key": ` and `open`), or NULL. */
+static const char *json_value(const char *line, const char *key, const char *open)
 {
     char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    snprintf(pat, sizeof pat, "\"%s\": %s", key, open);
     const char *p = strstr(line, pat);
-    if (!p)
-        return false;
-    p += strlen(pat);
-    const char *e = strchr(p, '"');
+    return p ? p + strlen(pat) : NULL;
+}
+
+static bool json_str(const char *line, const char *key, char *out, size_t n)
+{
+    const char *p = json_value(line, key, "\""), *e = p ? strchr(p, '"') : NULL;
     if (!e || (size_t)(e - p) >= n)
         return false;
     memcpy(out, p, (size_t)(e - p));
@@ -146,25 +132,17 @@ static bool json_str(const char *line, const char *key, char *out, size_t n)
 
 static bool json_num(const char *line, const char *key, double *out)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        return false;
-    *out = strtod(p + strlen(pat), NULL);
-    return true;
+    const char *p = json_value(line, key, "");
+    if (p)
+        *out = strtod(p, NULL);
+    return p != NULL;
 }
 
 static int json_floats(const char *line, const char *key, float *out, int max)
 {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": [", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        return 0;
-    p += strlen(pat);
+    const char *p = json_value(line, key, "[");
     int n = 0;
-    while (n < max && *p && *p != ']') {
+    while (p && n < max && *p && *p != ']') {
         char *end;
         out[n++] = strtof(p, &end);
         p = end;

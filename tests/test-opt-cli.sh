@@ -7,14 +7,7 @@
 set -u
 CLI=$1
 FX=$2
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-checks=0
-check() { # check NAME CONDITION-EXIT-STATUS
-    checks=$((checks + 1))
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/check-common.sh"
 MODEL="$FX/models/tiny-p16/model.safetensors"
 IMG="$FX/models/images/grad-45x37.png"
 
@@ -54,5 +47,4 @@ r=$("$CLI" bench --json --model "$TMP/m.vitl" --runs 2 --warmup 0 --no-load | jq
 [ "$r" = "optimized" ]
 check "/opt-cli/bench-default-vitl ($r)" $?
 
-echo "$((checks - fails)) passed, $fails failed"
-[ $fails -eq 0 ]
+check_summary

@@ -9,14 +9,7 @@ CLI=$1
 MAKE=$2
 FX=$3
 MODEL="$FX/models/tiny-p16/model.safetensors"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-checks=0
-check() { # check NAME CONDITION-EXIT-STATUS
-    checks=$((checks + 1))
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/check-common.sh"
 # The JSON lines of a run: every line parses, the results are well formed, frame numbers grow,
 # and the last line is the summary.
 results_ok='
@@ -102,5 +95,4 @@ check "/stream/error/no-source" $?
 [ $? -eq 2 ] && grep -q -- "--size" "$TMP/err"
 check "/stream/error/bad-size" $?
 
-echo "$((checks - fails))/$checks passed"
-[ $fails -eq 0 ]
+check_summary

@@ -65,4 +65,17 @@ __attribute__((unused)) static int test_write_file(const char *path, const void 
     return fclose(f) == 0 && ok;
 }
 
+/* 1 when built with a sanitizer (address-space limits and timings do not apply there). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||                    \
+    __has_feature(memory_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef UNDER_SANITIZER
+#define UNDER_SANITIZER 0
+#endif
+
 #endif
