@@ -31,25 +31,25 @@ torch.set_num_threads(1)
 
 GRAY_MEAN, GRAY_STD = (0.2860,), (0.3530,)
 
+IMAGENET_CONFIG = dict(crop_pct=0.875, interpolation="bicubic", mean=vr.IMAGENET_MEAN,
+                       std=vr.IMAGENET_STD)
+
 # name, arch args, storage dtype, config (None = no config.json), seed
 MODELS = [
     dict(name="tiny-p16", arch="vit_test_tiny_patch16_32",
          args=dict(img_size=32, patch_size=16, in_chans=3, embed_dim=64, depth=2, num_heads=2,
                    num_classes=10, distilled=False),
-         dtype="F32", config=dict(crop_pct=0.875, interpolation="bicubic",
-                                  mean=vr.IMAGENET_MEAN, std=vr.IMAGENET_STD),
+         dtype="F32", config=IMAGENET_CONFIG,
          images=True, quant=True, seed=1001),
     dict(name="tiny-p8-distilled", arch="deit_test_tiny_distilled_patch8_32",
          args=dict(img_size=32, patch_size=8, in_chans=3, embed_dim=64, depth=2, num_heads=1,
                    num_classes=7, distilled=True),
-         dtype="F32", config=dict(crop_pct=0.875, interpolation="bicubic",
-                                  mean=vr.IMAGENET_MEAN, std=vr.IMAGENET_STD),
+         dtype="F32", config=IMAGENET_CONFIG,
          images=False, quant=True, seed=1002),
     dict(name="tiny-p4-f16", arch="vit_test_tiny_patch4_16",
          args=dict(img_size=16, patch_size=4, in_chans=3, embed_dim=32, depth=3, num_heads=1,
                    num_classes=5, distilled=False),
-         dtype="F16", config=dict(crop_pct=0.875, interpolation="bicubic",
-                                  mean=vr.IMAGENET_MEAN, std=vr.IMAGENET_STD),
+         dtype="F16", config=IMAGENET_CONFIG,
          images=False, quant=False, seed=1003),
     dict(name="tiny-bf16-noconfig", arch=None,
          args=dict(img_size=24, patch_size=8, in_chans=3, embed_dim=64, depth=1, num_heads=1,
