@@ -531,8 +531,10 @@ typedef struct {
     int msg_code;
     char msg[JMSG_LENGTH_MAX];
     jmp_buf jmp;
-    int orientation; /* EXIF, 0 or 1 for none */
-    uint8_t *pixels; /* (height, width, 3) the result, oriented */
+    struct jpeg_progress_mgr progress;
+    bool too_many_scans; /* the progress monitor stopped it at VIT_IMAGE_MAX_JPEG_SCANS */
+    int orientation;     /* EXIF, 0 or 1 for none */
+    uint8_t *pixels;     /* (height, width, 3) the result, oriented */
     uint8_t *band;   /* (JPEG_BAND, width, components) decoded rows */
     uint8_t *rgb;    /* (JPEG_BAND, width, 3) the band as RGB, when it is not already */
 } jpeg_ctx;
@@ -552,6 +554,19 @@ static void jpeg_on_error(j_common_ptr cinfo)
 static void jpeg_on_message(j_common_ptr cinfo)
 {
     (void)cinfo;
+}
+
+/* Called between pieces of work while the scans are read. A scan can be a few bytes and each one
+ * is a pass over the whole coefficient buffer, so a small file with thousands of scans would
+ * decode for minutes; no encoder writes more than a few dozen (libjpeg's progressive script
+ * has 10, TurboJPEG itself stops at 500). */
+static void jpeg_on_progress(j_common_ptr cinfo)
+{
+    jpeg_ctx *c = cinfo->client_data;
+    if (c->d.input_scan_number > VIT_IMAGE_MAX_JPEG_SCANS) {
+        c->too_many_scans = true;
+        longjmp(c->jmp, 1);
+    }
 }
 
 static void jpeg_src_init(j_decompress_ptr d)
@@ -599,9 +614,19 @@ static vit_status jpeg_decode_inner(jpeg_ctx *c, const uint8_t *data, size_t siz
     if (setjmp(c->jmp)) {
         if (c->finish_eof)
             goto done;
+        if (c->too_many_scans)
+            return vit_fail(err, VIT_ERR_LIMIT, "%s: JPEG has more than %d scans; the limit is %d",
+                            c->name, VIT_IMAGE_MAX_JPEG_SCANS, VIT_IMAGE_MAX_JPEG_SCANS);
         if (c->truncated)
             return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated JPEG file", c->name);
         switch (c->msg_code) {
+        case JERR_NO_BACKING_STORE:
+            /* What max_memory_to_use below turns a too large coefficient buffer into. */
+            return vit_fail(err, VIT_ERR_LIMIT,
+                            "%s: decoding this %u×%u JPEG needs more than %lld MB of memory; the "
+                            "limit is %lld MB",
+                            c->name, (unsigned)c->d.image_width, (unsigned)c->d.image_height,
+                            VIT_IMAGE_MAX_JPEG_MEMORY >> 20, VIT_IMAGE_MAX_JPEG_MEMORY >> 20);
         case JERR_IMAGE_TOO_BIG: {
             /* Over libjpeg's own 65500 limit: the SOF size has been read; report ours. */
             vit_status st = check_limits(c->name, c->d.image_width, c->d.image_height, err);
@@ -621,6 +646,12 @@ static vit_status jpeg_decode_inner(jpeg_ctx *c, const uint8_t *data, size_t siz
     jpeg_create_decompress(&c->d);
     c->created = true;
     c->d.client_data = c;
+    /* Progressive and multi-scan JPEGs keep every coefficient (2 bytes per sample, 4 samples a
+     * pixel for CMYK) in "virtual arrays" for the whole decode; libjpeg caps those at
+     * max_memory_to_use and, having no backing store, fails instead of allocating more. */
+    c->d.mem->max_memory_to_use = VIT_IMAGE_MAX_JPEG_MEMORY;
+    c->progress.progress_monitor = jpeg_on_progress;
+    c->d.progress = &c->progress;
     c->src.next_input_byte = data;
     c->src.bytes_in_buffer = size;
     c->src.init_source = jpeg_src_init;
@@ -747,22 +778,27 @@ static vit_status jpeg_decode(const uint8_t *data, size_t size, const char *name
 static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 static const uint8_t jpeg_magic[3] = {0xFF, 0xD8, 0xFF};
 
+/* 1 when the first bytes (size of them, or 8 when there are more) begin a PNG or a JPEG, or are
+ * a prefix of one's magic (a file cut short, not some other format). */
+static bool looks_like_image(const uint8_t *data, size_t size)
+{
+    return memcmp(data, png_magic, size < 8 ? size : 8) == 0 ||
+           memcmp(data, jpeg_magic, size < 3 ? size : 3) == 0;
+}
+
 static vit_status decode_any(const uint8_t *data, size_t size, const char *name, vit_image *out,
                              vit_error *err)
 {
     if (size == 0)
         return vit_fail(err, VIT_ERR_FORMAT, "%s: empty file", name);
-    /* The kind is told by the magic bytes, never by the name. A prefix of a magic is a file
-     * cut short, not some other format. */
-    size_t n = size < 8 ? size : 8;
-    if (memcmp(data, png_magic, n) == 0)
+    /* The kind is told by the magic bytes, never by the name. */
+    if (!looks_like_image(data, size))
+        return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: not a PNG or JPEG image", name);
+    if (memcmp(data, png_magic, size < 8 ? size : 8) == 0)
         return size < 8 ? vit_fail(err, VIT_ERR_FORMAT, "%s: truncated PNG file", name)
                         : png_decode(data, size, name, out, err);
-    n = size < 3 ? size : 3;
-    if (memcmp(data, jpeg_magic, n) == 0)
-        return size < 3 ? vit_fail(err, VIT_ERR_FORMAT, "%s: truncated JPEG file", name)
-                        : jpeg_decode(data, size, name, out, err);
-    return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: not a PNG or JPEG image", name);
+    return size < 3 ? vit_fail(err, VIT_ERR_FORMAT, "%s: truncated JPEG file", name)
+                    : jpeg_decode(data, size, name, out, err);
 }
 
 vit_status vit_image_load_memory(const void *data, size_t size, const char *name, vit_image *out,
@@ -804,6 +840,16 @@ static vit_status read_whole_file(const char *path, const char *name, uint8_t **
         close(fd);
         return vit_fail(err, VIT_ERR_LIMIT, "%s: file is %lld bytes; the limit is %lld", name,
                         (long long)st.st_size, VIT_IMAGE_MAX_FILE_BYTES);
+    }
+    /* The magic bytes first: a large file that is no image costs 8 bytes, not its size. */
+    uint8_t head[8];
+    ssize_t nhead;
+    do
+        nhead = pread(fd, head, sizeof head, 0);
+    while (nhead < 0 && errno == EINTR);
+    if (nhead > 0 && !looks_like_image(head, (size_t)nhead)) {
+        close(fd);
+        return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: not a PNG or JPEG image", name);
     }
     size_t cap = (size_t)st.st_size;
     uint8_t *buf = malloc(cap);

@@ -77,6 +77,12 @@ void vit_log_set(vit_log_fn fn, void *user);
 /* Limits enforced before any pixel buffer is allocated. */
 #define VIT_IMAGE_MAX_SIDE 16384
 #define VIT_IMAGE_MAX_PIXELS 100000000LL
+/* JPEG: at most this many scans (encoders write 1 to a few dozen; each scan is a pass over the
+ * whole image, so thousands in a small file would decode for minutes), and at most this much
+ * memory for the coefficients a progressive or multi-scan JPEG keeps (2 bytes a sample: a
+ * 4:2:0 photo of 170 megapixels, a CMYK one of 33, fits). */
+#define VIT_IMAGE_MAX_JPEG_SCANS 500
+#define VIT_IMAGE_MAX_JPEG_MEMORY (512LL << 20)
 
 typedef enum {
     VIT_PIXEL_RGB8 = 0, /* 3 bytes R,G,B */

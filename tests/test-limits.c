@@ -169,10 +169,14 @@ static size_t png_header(uint8_t *p, uint32_t w, uint32_t h)
 }
 
 /* A copy of a fixture JPEG with its SOF saying width × height. */
-static uint8_t *jpeg_with_size(uint16_t w, uint16_t h, size_t *size)
+/* A fixture JPEG (tests/fixtures/images/NAME) whose frame header says w x h; with full = 1 every
+ * component is also made full resolution (4:4:4), so that the coefficients take 2 bytes a
+ * sample. The scans are left as they are: what is tested happens before they are read. */
+static uint8_t *jpeg_fixture_with_size(const char *name, uint16_t w, uint16_t h, int full,
+                                       size_t *size)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/images/jpeg_base_240x180.jpg", fixtures);
+    snprintf(path, sizeof path, "%s/images/%s", fixtures, name);
     uint8_t *d = test_read_file(path, size);
     if (!d)
         return NULL;
@@ -186,12 +190,54 @@ static uint8_t *jpeg_with_size(uint16_t w, uint16_t h, size_t *size)
             d[i + 6] = (uint8_t)h;
             d[i + 7] = (uint8_t)(w >> 8);
             d[i + 8] = (uint8_t)w;
+            for (int c = 0; full && c < d[i + 9] && i + 11 + 3 * c < *size; c++)
+                d[i + 11 + 3 * c] = 0x11;
             return d;
         }
         i += 2 + len;
     }
     free(d);
     return NULL;
+}
+
+static uint8_t *jpeg_with_size(uint16_t w, uint16_t h, size_t *size)
+{
+    return jpeg_fixture_with_size("jpeg_base_240x180.jpg", w, h, 0, size);
+}
+
+/* The progressive fixture with its shortest scan (marker, header and entropy data) written
+ * `copies` more times before EOI: a valid-looking file of many scans. */
+static uint8_t *jpeg_with_scans(int copies, size_t *size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/images/jpeg_prog_203x151.jpg", fixtures);
+    size_t n;
+    uint8_t *d = test_read_file(path, &n);
+    if (!d)
+        return NULL;
+    size_t best = 0, best_len = 0;
+    for (size_t i = 2; i + 4 <= n && d[i] == 0xFF && d[i + 1] != 0xD9;) {
+        size_t len = (size_t)d[i + 2] << 8 | d[i + 3], j = i + 2 + len;
+        if (d[i + 1] == 0xDA) { /* the entropy data runs to the next marker but RSTn */
+            while (j + 1 < n && !(d[j] == 0xFF && d[j + 1] != 0 && (d[j + 1] & 0xF8) != 0xD0))
+                j++;
+            if (!best_len || j - i < best_len)
+                best = i, best_len = j - i;
+        }
+        i = j;
+    }
+    if (!best_len || n < 2 || d[n - 2] != 0xFF || d[n - 1] != 0xD9) {
+        free(d);
+        return NULL;
+    }
+    *size = n + (size_t)copies * best_len;
+    uint8_t *out = malloc(*size);
+    memcpy(out, d, n - 2);
+    for (int k = 0; k < copies; k++)
+        memcpy(out + n - 2 + (size_t)k * best_len, d + best, best_len);
+    memcpy(out + *size - 2, d + n - 2, 2);
+    free(d);
+    return out;
 }
 
 /* A sparse file of `size` bytes starting with `head`. */
@@ -273,6 +319,29 @@ static void test_images(void)
                "megapixels");
     free(jpg);
 
+    /* a progressive 4:4:4 JPEG of 100 megapixels: its coefficients alone would take 600 MB */
+    jpg = jpeg_fixture_with_size("jpeg_prog_203x151.jpg", 10000, 10000, 1, &n);
+    j = (buffer){jpg, n, "prog-600mb.jpg"};
+    test_check(jpg != NULL, "/limits/image/jpeg-prog-fixture");
+    if (jpg)
+        expect("/limits/image/jpeg-coefficient-memory", case_image_memory, &j, VIT_ERR_LIMIT,
+               "prog-600mb.jpg: decoding this 10000×10000 JPEG needs more than 512 MB of memory; "
+               "the limit is 512 MB");
+    free(jpg);
+    /* thousands of scans in a small file; the fixture itself (10 scans) still decodes */
+    jpg = jpeg_with_scans(0, &n);
+    j = (buffer){jpg, n, "prog.jpg"};
+    if (jpg)
+        expect("/limits/image/jpeg-10-scans-allowed", case_image_memory, &j, VIT_OK, "");
+    free(jpg);
+    jpg = jpeg_with_scans(2000, &n);
+    j = (buffer){jpg, n, "scans.jpg"};
+    test_check(jpg != NULL, "/limits/image/jpeg-scans-fixture");
+    if (jpg)
+        expect("/limits/image/jpeg-2000-scans", case_image_memory, &j, VIT_ERR_LIMIT,
+               "scans.jpg: JPEG has more than 500 scans; the limit is 500");
+    free(jpg);
+
     s = vit_image_new(16385, 1, VIT_PIXEL_RGB8, &img, &err);
     test_check(s == VIT_ERR_LIMIT && img.data == NULL && strstr(err.msg, "16385×1 pixels"),
                "/limits/image/new-16385 (%s)", err.msg);
@@ -289,6 +358,15 @@ static void test_images(void)
                "big.png: file is 1073741825 bytes; the limit is 1073741824");
     else
         test_check(0, "/limits/image/file-over-1GiB: cannot write %s", path);
+    unlink(path);
+    /* a 1 GiB file that is no image is refused from its first bytes, not read whole (in the
+     * bounded address space, reading it would fail for memory) */
+    snprintf(path, sizeof path, "%s/notes.png", tmp);
+    if (sparse_file(path, "not an image", 12, 1LL << 30))
+        expect("/limits/image/1GiB-not-an-image", case_image_file, path, VIT_ERR_UNSUPPORTED,
+               "notes.png: not a PNG or JPEG image");
+    else
+        test_check(0, "/limits/image/1GiB-not-an-image: cannot write %s", path);
     unlink(path);
 
     /* the preprocessing crop itself */
