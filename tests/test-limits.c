@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* cli-dataset.c prints through the CLI's cli_error; here the message comes back in err. */
 void cli_error(const char *fmt, ...)
@@ -551,6 +552,37 @@ static void test_safetensors(void)
     free(model);
 }
 
+/* A gzip IDX file of rows x cols zero bytes (two dimensions); flip_crc damages the trailer's
+ * CRC-32. */
+static int idx_gzip(const char *path, uint32_t rows, uint32_t cols, int flip_crc)
+{
+    gzFile f = gzopen(path, "wb9");
+    if (!f)
+        return 0;
+    const uint8_t head[12] = {0, 0, 8, 2, (uint8_t)(rows >> 24), (uint8_t)(rows >> 16),
+                              (uint8_t)(rows >> 8), (uint8_t)rows, (uint8_t)(cols >> 24),
+                              (uint8_t)(cols >> 16), (uint8_t)(cols >> 8), (uint8_t)cols};
+    int ok = gzwrite(f, head, sizeof head) == (int)sizeof head;
+    static const uint8_t zeros[1 << 16];
+    for (uint64_t left = (uint64_t)rows * cols; ok && left;) {
+        unsigned n = left < sizeof zeros ? (unsigned)left : (unsigned)sizeof zeros;
+        ok = gzwrite(f, zeros, n) == (int)n;
+        left -= n;
+    }
+    ok = gzclose(f) == Z_OK && ok;
+    if (ok && flip_crc) { /* the trailer: CRC-32, then the length, 4 bytes each */
+        int fd = open(path, O_RDWR);
+        off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+        uint8_t b;
+        ok = end >= 8 && pread(fd, &b, 1, end - 8) == 1;
+        b ^= 0xFF;
+        ok = ok && pwrite(fd, &b, 1, end - 8) == 1;
+        if (fd >= 0)
+            close(fd);
+    }
+    return ok;
+}
+
 static void case_idx(const void *ctx, outcome *o)
 {
     int32_t dims[4], nd;
@@ -574,7 +606,7 @@ static void test_idx(void)
         {"/limits/idx/dimension-over-2^28", {0, 0, 8, 1, 0x10, 0, 0, 1}, 8,
          "IDX dimension 0 is 268435457"},
         {"/limits/idx/total-over-1GiB", {0, 0, 8, 2, 0, 1, 0, 0, 0, 1, 0, 1}, 12,
-         "IDX data would be over 1 GiB"},
+         "IDX data would be 4295032832 bytes or more; the limit is 256 MiB"},
         {"/limits/idx/more-than-the-file-holds", {0, 0, 8, 2, 0, 0, 0x03, 0xE8, 0, 0, 0x03, 0xE8},
          12, "truncated: the header declares 1000000 data bytes, more than the file holds"},
     };
@@ -583,6 +615,31 @@ static void test_idx(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         test_write_file(path, cases[i].head, cases[i].n);
         expect(cases[i].check, case_idx, path, VIT_ERR_FORMAT, cases[i].msg);
+    }
+    unlink(path);
+
+    /* gzip: 300 MiB of zeros declared and deflated into about 300 kB is refused from the header;
+     * 64 MiB still reads; a damaged CRC is named as such */
+    snprintf(path, sizeof path, "%s/t.idx.gz", tmp);
+    static const struct {
+        const char *check;
+        uint32_t rows;
+        int flip_crc;
+        vit_status want;
+        const char *msg;
+    } gz[] = {
+        {"/limits/idx/gzip-300MiB", 300u << 10, 0, VIT_ERR_FORMAT,
+         "t.idx.gz: IDX data would be 314572800 bytes or more; the limit is 256 MiB"},
+        {"/limits/idx/gzip-64MiB-allowed", 64u << 10, 0, VIT_OK, ""},
+        {"/limits/idx/gzip-bad-crc", 16, 1, VIT_ERR_FORMAT,
+         "t.idx.gz: corrupt gzip data: incorrect data check"},
+    };
+    for (size_t i = 0; i < sizeof gz / sizeof gz[0]; i++) {
+        if (!idx_gzip(path, gz[i].rows, 1024, gz[i].flip_crc)) {
+            test_check(0, "%s: cannot write %s", gz[i].check, path);
+            continue;
+        }
+        expect(gz[i].check, case_idx, path, gz[i].want, gz[i].msg);
     }
     unlink(path);
 }
