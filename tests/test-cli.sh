@@ -95,4 +95,36 @@ mkdir -p "$TMP/set/zebra"
 [ $? -eq 1 ] && grep -q "folder 'zebra'" "$TMP/err"
 check "/cli/eval/imagefolder-unknown-class" $?
 
+# per-class accuracy counts every image of the class: a sneaker and a bag in the Sneaker folder
+# (7) of the built-in model are 50% top-1 and 50% for Sneaker, though the bag's prediction (Bag,
+# 8) is outside the data set's classes 0-7
+SAMPLES=$(dirname "$0")/../resources/samples
+mkdir -p "$TMP/shoes/7" "$TMP/shoes/2"
+cp "$SAMPLES/sneaker.png" "$SAMPLES/bag.png" "$TMP/shoes/7/"
+"$CLI" eval --json --variants fp32 --dataset "imagefolder:$TMP/shoes" > "$TMP/eval3.json"
+jq -e '.images == 2 and .top1 == 0.5 and .per_class_top1[7] == 0.5 and (.per_class_top1 | length) == 8' \
+    "$TMP/eval3.json" >/dev/null
+check "/cli/eval/per-class-counts-predictions-outside ($(jq -c '[.top1, .per_class_top1[7]]' "$TMP/eval3.json"))" $?
+
+# mapping.txt: a line longer than 1 kB is still one class; a WordNet id on a line past the
+# model's classes is refused with the mapping file named
+mkdir -p "$TMP/mapped/nB"
+cp "$SAMPLES/bag.png" "$TMP/mapped/nB/"
+{ printf 'nA %02000d\n' 0; echo nB; } > "$TMP/mapped/mapping.txt"
+"$CLI" eval --json --variants fp32 --dataset "imagefolder:$TMP/mapped" > "$TMP/eval4.json"
+jq -e '(.per_class_top1 | length) == 2' "$TMP/eval4.json" >/dev/null
+check "/cli/eval/mapping-long-line" $?
+rm -rf "$TMP/mapped/nB" && mkdir -p "$TMP/mapped/n11"
+cp "$SAMPLES/bag.png" "$TMP/mapped/n11/"
+for i in $(seq 0 11); do echo "n$i"; done > "$TMP/mapped/mapping.txt"
+"$CLI" eval --variants fp32 --dataset "imagefolder:$TMP/mapped" 2>"$TMP/err" >/dev/null
+[ $? -eq 1 ] && grep -q "mapping.txt: folder 'n11' is on line 12, but the model has 10 classes" "$TMP/err"
+check "/cli/eval/mapping-past-the-model ($(cat "$TMP/err"))" $?
+
+# an empty class folder beside a full one
+mkdir -p "$TMP/shoes/2"
+"$CLI" eval --json --variants fp32 --dataset "imagefolder:$TMP/shoes" > "$TMP/eval5.json"
+jq -e '.images == 2' "$TMP/eval5.json" >/dev/null
+check "/cli/eval/empty-class-folder" $?
+
 check_summary

@@ -193,15 +193,24 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int32_t class_of(const char *folder, char **wnids, int32_t nw, const vit_model *model)
+/* The class of a folder; -1 when it names none, -2 when the mapping file gives it a line past the
+ * model's classes (a message was printed). */
+static int32_t class_of(const char *folder, char **wnids, int32_t nw, const char *mapping,
+                        const vit_model *model)
 {
+    const int32_t K = vit_model_get_info(model)->num_classes;
     char *end;
     long v = strtol(folder, &end, 10);
-    if (*folder && !*end && v >= 0 && v < vit_model_get_info(model)->num_classes)
+    if (*folder && !*end && v >= 0 && v < K)
         return (int32_t)v;
     for (int32_t i = 0; i < nw; i++)
-        if (strcmp(wnids[i], folder) == 0)
-            return i;
+        if (strcmp(wnids[i], folder) == 0) {
+            if (i < K)
+                return i;
+            cli_error("imagefolder: %s: folder '%s' is on line %d, but the model has %d classes",
+                      mapping, folder, i + 1, K);
+            return -2;
+        }
     for (int32_t i = 0; i < vit_model_get_info(model)->num_classes; i++) {
         const char *l = vit_model_label(model, i);
         if (l && strcasecmp(l, folder) == 0)
@@ -215,14 +224,17 @@ static int open_folder_set(const char *dir, const vit_model *model, cli_dataset 
     char **wnids = NULL;
     int32_t nw = 0;
     const char *maps[] = {"mapping.txt", "LOC_synset_mapping.txt"};
+    char mp[4096] = "";
     for (int k = 0; k < 2 && !nw; k++) {
-        char mp[4096];
         snprintf(mp, sizeof mp, "%s/%s", dir, maps[k]);
         FILE *f = fopen(mp, "r");
         if (!f)
             continue;
-        char line[1024];
-        while (fgets(line, sizeof line, f)) {
+        /* Line i names class i, however long the line (getline: a fixed buffer would cut a
+         * long line in two and shift every later class by one). */
+        char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, f) >= 0) {
             char *p = line;
             while (*p && !isspace((unsigned char)*p))
                 p++;
@@ -232,6 +244,7 @@ static int open_folder_set(const char *dir, const vit_model *model, cli_dataset 
             wnids = realloc(wnids, (size_t)(nw + 1) * sizeof *wnids);
             wnids[nw++] = strdup(line);
         }
+        free(line);
         fclose(f);
     }
     DIR *d = opendir(dir);
@@ -254,15 +267,17 @@ static int open_folder_set(const char *dir, const vit_model *model, cli_dataset 
         }
     }
     closedir(d);
-    qsort(classes, (size_t)nc, sizeof *classes, cmp_str);
+    if (nc > 0) /* qsort's pointer must be valid even for no elements */
+        qsort(classes, (size_t)nc, sizeof *classes, cmp_str);
     int status = 0;
     int32_t cap = 0;
     for (int32_t c = 0; c < nc && !status; c++) {
-        int32_t cls = class_of(classes[c], wnids, nw, model);
+        int32_t cls = class_of(classes[c], wnids, nw, mp, model);
         if (cls < 0) {
-            cli_error("imagefolder: folder '%s' is not a class index, a WordNet id from a mapping "
-                      "file, or a class name of the model",
-                      classes[c]);
+            if (cls == -1)
+                cli_error("imagefolder: %s: folder '%s' is not a class index, a WordNet id from a "
+                          "mapping file, or a class name of the model",
+                          dir, classes[c]);
             status = -1;
             break;
         }
@@ -279,7 +294,8 @@ static int open_folder_set(const char *dir, const vit_model *model, cli_dataset 
                 files[nf++] = strdup(e->d_name);
             }
         closedir(cd);
-        qsort(files, (size_t)nf, sizeof *files, cmp_str);
+        if (nf > 0)
+            qsort(files, (size_t)nf, sizeof *files, cmp_str);
         for (int32_t k = 0; k < nf; k++) {
             if (ds->count == cap) {
                 cap = cap ? 2 * cap : 256;

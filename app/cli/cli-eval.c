@@ -31,7 +31,8 @@ static void usage(FILE *f)
 
 /* The confusion matrix as an image: a cell of 16 px per entry, gray level by row-normalised
  * count (white = 0, black = all of the row), written through the engine's PNG writer. */
-static int write_confusion_png(const char *path, const int64_t *cm, int32_t C)
+static int write_confusion_png(const char *path, const int64_t *cm, const int64_t *class_count,
+                               int32_t C)
 {
     const int cell = 16;
     vit_image img;
@@ -41,9 +42,7 @@ static int write_confusion_png(const char *path, const int64_t *cm, int32_t C)
         return -1;
     }
     for (int32_t t = 0; t < C; t++) {
-        int64_t row = 0;
-        for (int32_t p = 0; p < C; p++)
-            row += cm[t * C + p];
+        const int64_t row = class_count[t]; /* predictions outside the data set's classes too */
         for (int32_t p = 0; p < C; p++) {
             double f = row ? (double)cm[t * C + p] / row : 0.0;
             uint8_t v = (uint8_t)(255.0 - 255.0 * f + 0.5);
@@ -127,6 +126,14 @@ int cli_eval(int argc, char **argv)
     for (int r = 0; r < nrows; r++)
         rows[r].variant = planned[r];
     vit_error err = {0};
+    /* images per true class: what per-class accuracy divides by (a prediction outside the data
+     * set's classes has no column in the matrix, but is still a miss) */
+    int64_t *class_count = calloc((size_t)C, sizeof *class_count);
+    if (!class_count) {
+        cli_error("%s: out of memory for %d classes", ds.name, C);
+        status = 1;
+        goto out;
+    }
     for (int r = 0; r < nrows; r++) {
         vit_session_opts o = vit_session_opts_default();
         o.variant = rows[r].variant;
@@ -137,6 +144,11 @@ int cli_eval(int argc, char **argv)
             goto out;
         }
         rows[r].confusion = calloc((size_t)C * C, sizeof(int64_t));
+        if (!rows[r].confusion) {
+            cli_error("%s: out of memory for a %d×%d confusion matrix", ds.name, C, C);
+            status = 1;
+            goto out;
+        }
     }
 
     int int8_row = -1;
@@ -173,6 +185,8 @@ int cli_eval(int argc, char **argv)
             if (p.index[0] < C)
                 rows[r].confusion[(size_t)truth * C + p.index[0]]++;
         }
+        if (!status)
+            class_count[truth]++;
         if (!status && int8_row >= 0)
             for (int r = 0; r < nrows; r++)
                 rows[r].agree_int8 += top1s[r] == top1s[int8_row];
@@ -220,9 +234,7 @@ int cli_eval(int argc, char **argv)
                 printf("\"agree_int8\": %.6f, ", (double)rows[r].agree_int8 / done);
             printf("\"per_class_top1\": [");
             for (int32_t t = 0; t < C; t++) {
-                int64_t row = 0;
-                for (int32_t p = 0; p < C; p++)
-                    row += rows[r].confusion[(size_t)t * C + p];
+                const int64_t row = class_count[t];
                 printf("%s%.6f", t ? ", " : "", row ? (double)rows[r].confusion[(size_t)t * C + t] / row : 0.0);
             }
             printf("], \"confusion\": [");
@@ -248,9 +260,7 @@ int cli_eval(int argc, char **argv)
             printf("\n%s: per-class top-1 and confusion matrix (rows: truth, columns: predicted)\n",
                    vit_variant_name(rows[r].variant));
             for (int32_t t = 0; t < C; t++) {
-                int64_t row = 0;
-                for (int32_t p = 0; p < C; p++)
-                    row += rows[r].confusion[(size_t)t * C + p];
+                const int64_t row = class_count[t];
                 printf("  %-14.14s %6.2f%% |", cli_label(model, t, buf, sizeof buf),
                        row ? 100.0 * rows[r].confusion[(size_t)t * C + t] / row : 0.0);
                 for (int32_t p = 0; p < C; p++)
@@ -263,11 +273,12 @@ int cli_eval(int argc, char **argv)
     if (png) {
         /* the first variant asked for */
         int r = show_fp32 ? 0 : (nrows > 1 ? 1 : 0);
-        if (write_confusion_png(png, rows[r].confusion, C) != 0)
+        if (write_confusion_png(png, rows[r].confusion, class_count, C) != 0)
             status = 1;
     }
 
 out:
+    free(class_count);
     for (int r = 0; r < nrows; r++) {
         vit_session_free(rows[r].session);
         free(rows[r].confusion);
