@@ -902,7 +902,7 @@ vit_status vit_image_load(const char *path, vit_image *out, vit_error *err)
 typedef struct {
     jmp_buf jmp;
     char msg[192];
-    FILE *f;
+    vit_output *out;
     png_structp png;
     png_infop info;
     uint8_t *row; /* one converted row for formats PNG has no layout for */
@@ -955,9 +955,9 @@ static vit_status png_save_inner(png_write_ctx *c, const vit_image *img, const c
     if (!png_save_direct(img->format) &&
         !(c->row = malloc((size_t)img->width * png_save_bpp(img->format))))
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", name);
-    c->f = fopen(path, "wb");
-    if (!c->f)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot create: %s", name, strerror(errno));
+    vit_status st = vit_output_open(path, &c->out, err);
+    if (st != VIT_OK)
+        return st;
     c->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, c, png_write_on_error,
                                      png_on_warning);
     if (!c->png)
@@ -967,7 +967,7 @@ static vit_status png_save_inner(png_write_ctx *c, const vit_image *img, const c
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", name);
     if (setjmp(c->jmp))
         return vit_fail(err, VIT_ERR_IO, "%s: cannot write PNG: %s", name, c->msg);
-    png_init_io(c->png, c->f);
+    png_init_io(c->png, vit_output_stream(c->out));
     png_set_IHDR(c->png, c->info, (png_uint_32)img->width, (png_uint_32)img->height, 8,
                  png_save_bpp(img->format) == 1   ? PNG_COLOR_TYPE_GRAY
                  : png_save_bpp(img->format) == 4 ? PNG_COLOR_TYPE_RGB_ALPHA
@@ -993,13 +993,10 @@ vit_status vit_image_save_png(const vit_image *img, const char *path, vit_error 
     st = png_save_inner(c, img, path, name, err);
     if (c->png)
         png_destroy_write_struct(&c->png, c->info ? &c->info : NULL);
-    if (c->f) {
-        /* fclose flushes: a full disk shows up here, not in png_write_end. */
-        if (fclose(c->f) != 0 && st == VIT_OK)
-            st = vit_fail(err, VIT_ERR_IO, "%s: cannot write: %s", name, strerror(errno));
-        if (st != VIT_OK)
-            remove(path); /* no half-written PNG left behind */
-    }
+    if (st == VIT_OK)
+        st = vit_output_commit(c->out, err); /* a full disk shows up here */
+    else
+        vit_output_abort(c->out); /* the old file, if any, stays as it was */
     free(c->row);
     free(c);
     return st;

@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -267,6 +268,24 @@ vit_status vit_session_classify(vit_session *session, const vit_image *image, in
 /* The last logits / probabilities of vit_session_classify (num_classes floats, owned by it). */
 const float *vit_session_logits(const vit_session *session);
 const float *vit_session_probs(const vit_session *session);
+
+/* ---------------------------------------------------------------------------------------------
+ * Output files: every file ViT Lens writes (.vitq, .vitl, PNGs, exports, snapshots) goes through
+ * these. The data goes to a temporary file beside the target (unnamed until complete, where the
+ * file system allows), then fsync and rename: the target is the old file or the whole new one.
+ * Only regular files are replaced: a device, FIFO or folder at the path is refused with a
+ * message; a symbolic link is followed and its target replaced. */
+typedef struct vit_output vit_output;
+vit_status vit_output_open(const char *path, vit_output **out, vit_error *err);
+/* Where to write (stdio; owned by the output). */
+FILE *vit_output_stream(vit_output *output);
+/* Flush, fsync and rename over the target; frees the output, whatever the result. */
+vit_status vit_output_commit(vit_output *output, vit_error *err);
+/* Drop what was written (the target is untouched); frees the output. NULL is fine. */
+void vit_output_abort(vit_output *output);
+/* Async-signal-safe: remove the named temporary files of outputs still open. A program calls
+ * it from its SIGINT/SIGTERM handler (the engine installs no handlers). */
+void vit_output_remove_temporaries(void);
 
 /* ---------------------------------------------------------------------------------------------
  * Small helpers */

@@ -1,6 +1,7 @@
 /* vitlens-cli.c — the command-line front end of ViT Lens: dispatches to the subcommands. */
 #include "cli-common.h"
 
+#include <signal.h>
 #include <string.h>
 
 static void usage(FILE *f)
@@ -18,8 +19,23 @@ static void usage(FILE *f)
           f);
 }
 
+/* Interrupted while writing a file: remove the temporary file the writer may have named, then
+ * die of the signal as before. */
+static void on_fatal_signal(int sig)
+{
+    vit_output_remove_temporaries();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char **argv)
 {
+    static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction sa = {.sa_handler = on_fatal_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal[i], &sa, NULL);
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;
