@@ -476,10 +476,12 @@ int cli_bench(int argc, char **argv)
             cli_json_string(stdout, info->name);
             printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"p90_ms\": %.4f, \"reduction_pct\": %.2f,"
                    " \"runs\": %d, \"threads\": %d, \"file_bytes\": %lld, \"top1_agree\": %.4f,"
-                   " \"max_logit_err\": %.6g, \"kernel\": \"%s\", \"session_ms\": %.2f,"
-                   " \"load_ms\": %.3f, \"peak_rss_mb\": %.2f, \"cpu\": \"%s\"}\n",
+                   " \"max_logit_err\": ",
                    med, rows[r].ms[0], vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90), reduction, runs,
-                   vit_session_threads(rows[r].session), vsize, agree, rows[r].max_logit_err,
+                   vit_session_threads(rows[r].session), vsize, agree);
+            cli_json_number(stdout, rows[r].max_logit_err, 6); /* NaN when a variant gave NaN */
+            printf(", \"kernel\": \"%s\", \"session_ms\": %.2f, \"load_ms\": %.3f,"
+                   " \"peak_rss_mb\": %.2f, \"cpu\": \"%s\"}\n",
                    kernel, rows[r].create_ms, rows[r].load_ms, rows[r].rss_mb, cpu_label());
         } else if (csv) {
             printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f\n", vname, med,

@@ -44,7 +44,9 @@ static void print_json(const char *image, const char *model_name, const vit_mode
     for (int32_t j = 0; j < p->k; j++) {
         printf("%s{\"index\": %d, \"label\": ", j ? ", " : "", p->index[j]);
         cli_json_string(stdout, cli_label(m, p->index[j], buf, sizeof buf));
-        printf(", \"prob\": %.6g}", p->prob[j]);
+        printf(", \"prob\": ");
+        cli_json_number(stdout, p->prob[j], 6);
+        printf("}");
     }
     printf("], \"ms\": {\"decode\": %.3f, \"preprocess\": %.3f, \"forward\": %.3f}}\n",
            p->timing.decode_ms, p->timing.preprocess_ms, p->timing.forward_ms);

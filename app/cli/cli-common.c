@@ -1,6 +1,8 @@
 /* cli-common.c — helpers shared by the vitlens-cli subcommands. */
 #include "cli-common.h"
 
+#include <math.h>
+
 #include "vitlens-data.h"
 
 #include <errno.h>
@@ -99,6 +101,14 @@ int cli_plan_variants(const vit_model *m, const vit_variant *asked, int n, vit_v
             out[count++] = asked[v];
     }
     return count;
+}
+
+void cli_json_number(FILE *f, double v, int digits)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*g", digits, v);
+    else
+        fputs("null", f);
 }
 
 void cli_json_string(FILE *f, const char *s)
