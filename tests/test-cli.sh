@@ -38,6 +38,21 @@ check "/cli/classify/bad-option ($(cat "$TMP/err"))" $?
 [ $? -eq 2 ] && grep -q "unknown variant 'fast'" "$TMP/err"
 check "/cli/classify/bad-variant" $?
 
+# text from files reaches a terminal and JSON escaped: a label with an ESC sequence and a byte
+# that is not UTF-8, and a file name with ESC in it
+mkdir -p "$TMP/esc"
+cp "$FX/models/tiny-p16/model.safetensors" "$FX/models/tiny-p16/config.json" "$TMP/esc/"
+{ printf 'wolf\033[31mRED\377\n'; for i in 1 2 3 4 5 6 7 8 9; do echo "c$i"; done; } > "$TMP/esc/labels.txt"
+"$CLI" classify --model "$TMP/esc/model.safetensors" "$FX/models/images/grad-45x37.png" > "$TMP/out"
+! grep -q "$(printf '\033')" "$TMP/out" && ! LC_ALL=C grep -q "$(printf '\377')" "$TMP/out" && grep -q 'wolf\\x1b\[31mRED' "$TMP/out"
+check "/cli/classify/label-escaped-for-terminal ($(grep wolf "$TMP/out" | tr -d '\033'))" $?
+"$CLI" classify --json --model "$TMP/esc/model.safetensors" "$FX/models/images/grad-45x37.png" > "$TMP/out"
+[ "$(jq -r '.top[0].label' "$TMP/out" | od -An -c | tr -s ' ' | tr -d '\n')" = " w o l f 033 [ 3 1 m R E D 357 277 275 \\n" ] && ! grep -q "$(printf '\033')" "$TMP/out" && ! LC_ALL=C grep -q "$(printf '\377')" "$TMP/out"
+check "/cli/classify/label-escaped-in-json ($(jq -c '.top[0].label' "$TMP/out"))" $?
+"$CLI" classify --model "$FX/models/tiny-p16/model.safetensors" "$TMP/bad$(printf '\033')[2Jname.png" 2>"$TMP/err"
+[ $? -eq 1 ] && ! grep -q "$(printf '\033')" "$TMP/err" && grep -q 'bad\\x1b\[2Jname.png: cannot open' "$TMP/err"
+check "/cli/classify/file-name-escaped-in-messages ($(tr -d '\033' < "$TMP/err"))" $?
+
 # 4. bench: one JSON object per variant, with the documented fields
 "$CLI" bench --json --runs 5 --warmup 1 --variants fp32,int8 --model "$FX/models/tiny-p8-distilled/model.safetensors" > "$TMP/bench.json"
 jq -e -s 'length == 2 and .[0].variant == "fp32" and .[1].variant == "int8" and all(.[]; .median_ms > 0 and .min_ms <= .median_ms and .p90_ms >= .median_ms and .runs == 5 and .threads >= 1 and .file_bytes > 0 and .top1_agree >= 0 and (.kernel | length) > 0) and .[1].file_bytes < .[0].file_bytes' "$TMP/bench.json" >/dev/null

@@ -21,10 +21,10 @@ static void print_human(const char *image, const vit_model *m, const vit_session
     printf("%s  (%s, %s, %d thread%s, %s)\n", image, info->name,
            vit_variant_name(vit_session_variant(s)), vit_session_threads(s),
            vit_session_threads(s) == 1 ? "" : "s", vit_session_kernel(s));
-    char buf[32];
+    char buf[32], shown[1024];
     for (int32_t j = 0; j < p->k; j++)
         printf("  %d  %6.2f%%  %4d  %s\n", j + 1, 100.0 * p->prob[j], p->index[j],
-               cli_label(m, p->index[j], buf, sizeof buf));
+               cli_printable(cli_label(m, p->index[j], buf, sizeof buf), shown, sizeof shown));
     printf("  decode %.2f ms · preprocess %.2f ms · forward %.2f ms\n", p->timing.decode_ms,
            p->timing.preprocess_ms, p->timing.forward_ms);
 }

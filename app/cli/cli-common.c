@@ -10,14 +10,61 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one (overlong forms,
+ * surrogates and code points past U+10FFFF included). */
+static int utf8_length(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    int n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (!n || p[0] > 0xF4)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* A C0 or C1 control character or DEL: what a terminal would act on instead of showing. */
+static bool is_control(const unsigned char *p, int n)
+{
+    return (n == 1 && (p[0] < 0x20 || p[0] == 0x7F)) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0);
+}
+
+const char *cli_printable(const char *s, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && o + 8 < size;) {
+        int n = utf8_length(p);
+        if (n && is_control(p, n)) { /* shown as \xHH, the way it could be typed */
+            o += (size_t)snprintf(buf + o, size - o, "\\x%02x", n == 1 ? p[0] : p[1]);
+        } else if (n) {
+            memcpy(buf + o, p, (size_t)n);
+            o += (size_t)n;
+        } else { /* not UTF-8: U+FFFD, the replacement character */
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            n = 1;
+        }
+        p += n;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 void cli_error(const char *fmt, ...)
 {
+    /* Messages carry file names, tensor names and labels from files: escape what a terminal
+     * would act on (an ESC sequence could rewrite the screen) and what is not UTF-8. */
+    char msg[2048], shown[4 * sizeof msg];
     va_list ap;
     va_start(ap, fmt);
-    fputs(CLI_PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, CLI_PROG ": %s\n", cli_printable(msg, shown, sizeof shown));
 }
 
 bool cli_parse_int(const char *opt, const char *value, long lo, long hi, int32_t *out)
@@ -114,19 +161,26 @@ void cli_json_number(FILE *f, double v, int digits)
 void cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+        int n = utf8_length(p);
+        if (!n) { /* JSON text is UTF-8: what is not becomes U+FFFD */
+            fputs("\\ufffd", f);
+            p++;
+            continue;
+        }
+        switch (n == 1 ? *p : 0) {
         case '"': fputs("\\\"", f); break;
         case '\\': fputs("\\\\", f); break;
         case '\n': fputs("\\n", f); break;
         case '\r': fputs("\\r", f); break;
         case '\t': fputs("\\t", f); break;
         default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
+            if (is_control(p, n)) /* C0, DEL and C1 escaped, so a terminal showing it is safe */
+                fprintf(f, "\\u%04x", n == 1 ? p[0] : p[1]);
             else
-                fputc(*p, f);
+                fwrite(p, 1, (size_t)n, f);
         }
+        p += n;
     }
     fputc('"', f);
 }

@@ -34,6 +34,8 @@ int cli_plan_variants(const vit_model *m, const vit_variant *asked, int n, vit_v
 
 /* Write s as a JSON string literal (with quotes). */
 void cli_json_string(FILE *f, const char *s);
+/* s for a terminal, into buf: control characters as \xHH, bytes that are not UTF-8 as U+FFFD. */
+const char *cli_printable(const char *s, char *buf, size_t size);
 /* A number as JSON: %.*g, or null when it is NaN or infinite (which JSON cannot hold). */
 void cli_json_number(FILE *f, double v, int digits);
 

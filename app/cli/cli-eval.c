@@ -261,7 +261,9 @@ int cli_eval(int argc, char **argv)
                    vit_variant_name(rows[r].variant));
             for (int32_t t = 0; t < C; t++) {
                 const int64_t row = class_count[t];
-                printf("  %-14.14s %6.2f%% |", cli_label(model, t, buf, sizeof buf),
+                char shown[256];
+                printf("  %-14.14s %6.2f%% |",
+                       cli_printable(cli_label(model, t, buf, sizeof buf), shown, sizeof shown),
                        row ? 100.0 * rows[r].confusion[(size_t)t * C + t] / row : 0.0);
                 for (int32_t p = 0; p < C; p++)
                     printf(" %5lld", (long long)rows[r].confusion[(size_t)t * C + p]);
