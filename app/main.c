@@ -18,6 +18,13 @@ main (int   argc,
 {
   g_autoptr(VitlensApplication) app = NULL;
   const char *localedir = g_getenv ("VITLENS_LOCALEDIR"); /* the build tree's, for development */
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  /* Run from the build tree (tools/run.sh, build/app/vitlens): the catalogs meson compiled there,
+   * so that LANGUAGE=zh_CN works without installing anything. */
+  if ((localedir == NULL || *localedir == '\0') && exe != NULL &&
+      g_str_has_prefix (exe, VITLENS_BUILD_ROOT "/"))
+    localedir = VITLENS_BUILD_LOCALEDIR;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);

@@ -10,6 +10,7 @@ libgtk-4-dev libglib2.0-dev-bin gettext desktop-file-utils appstream
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 xvfb xauth jq dataset-fashion-mnist
+fonts-noto-cjk
 "
 
 missing=""
