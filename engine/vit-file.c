@@ -24,6 +24,7 @@
 #include "vit-safetensors.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,17 +207,23 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
     if (!m || !path)
         return vit_fail(err, VIT_ERR_ARG, "no model or output path given");
     per_channel = per_channel ? 1 : 0;
-    const vit_quant_model *q = NULL;
-    /* (a model without fp32 Linears has its int8 weights from loading on: read without the lock) */
-    if (!m->has_fp32_linears && !m->q[0] && !m->q[1]) /* a lite (.vitl) model: packed weights */
+    if (m->lite) /* packed weights only */
         return vit_fail(err, VIT_ERR_UNSUPPORTED,
                         "%s: a lite model cannot be written as .vitq; export from its "
                         ".safetensors or .vitq",
                         vit_basename(path));
-    /* the model's own int8 weights (what its int8 sessions run, made now if need be) */
-    vit_status qs = vit_model_quant(m, per_channel, &q, err);
-    if (qs != VIT_OK)
-        return qs;
+    /* the model's prepared int8 weights (the file holds the portable rows: any kernel's will
+     * do), else quantized here for this export alone (the scalar kernel packs nothing) */
+    const vit_quant_model *q = NULL;
+    for (int k = 0; k < VIT_KERNEL_COUNT && !q; k++)
+        q = vit_model_quant_find(m, per_channel, (vit_kernel)k);
+    vit_quant_model *qown = NULL;
+    if (!q) {
+        vit_status qs = vit_quant_model_derive(m, per_channel, VIT_KERNEL_SCALAR, &qown, err);
+        if (qs != VIT_OK)
+            return qs;
+        q = qown;
+    }
     const vit_model_info *i = &m->info;
     int64_t D = i->embed_dim, P = i->patch_size;
     out_list l = {0};
@@ -342,6 +349,7 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
 done:
     free(h.s);
     free(l.t);
+    vit_quant_model_free(qown);
     return st;
 }
 

@@ -4,8 +4,8 @@
 #define VIT_IMPL_H
 
 #include "vit.h"
+#include "vit-quant.h" /* vit_kernel */
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -109,6 +109,9 @@ struct vit_sgemm_ops;
 struct vit_pool;
 struct vit_lite;         /* a .vitl file's mapping and prepacked weights, vit-lite.c */
 
+/* A model is immutable once loaded and prepared: nothing below changes behind a const pointer.
+ * Its derived weights are built by vit_model_prepare (vit-prepare.c), on a non-const model,
+ * before it is shared; a .vitq's int8 weights and a .vitl's mapping are made by loading. */
 struct vit_model {
     vit_model_info info;
     vit_weights w;
@@ -119,16 +122,14 @@ struct vit_model {
     int32_t num_labels;
     char *label_storage;  /* the strings labels[] point into */
 
-    /* Quantized weights, made on first use by an int8 session (or loaded from a .vitq).
-     * Guarded by qlock so sessions on several threads can share one model. */
-    pthread_mutex_t qlock;
-    struct vit_quant_model *q[2]; /* [per_channel] */
-    /* The fp32 Linears packed for vit_sgemm, made on first use by an fp32 session (qlock). */
+    /* The int8 Linears per [per_channel][vit_kernel]: from vit_model_prepare, or a .vitq's (for
+     * the best kernel), else NULL. */
+    struct vit_quant_model *q[2][VIT_KERNEL_COUNT];
+    /* The fp32 Linears packed for vit_sgemm (vit_model_prepare for fp32), or NULL. */
     struct vit_sgemm_model *f32p;
-    /* (qlock) The arena's Linear weights were handed back to the kernel, f32p holding them
-     * (vit_model_release_linears); fp32 sessions on the OpenBLAS pass, which read them. */
+    /* vit_model_release_linears handed the arena's Linear weights back to the kernel: only f32p
+     * and the prepared int8 weights hold them now. */
     int32_t linears_released;
-    int32_t blas_sessions;
     /* A model loaded from a .vitl: its mapping and weights (freed by vit_model_free), else NULL. */
     struct vit_lite *lite;
 };

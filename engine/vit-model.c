@@ -552,14 +552,14 @@ static vit_status load_quant_layers(vit_model *m, const vit_st_file *st, const c
     if (!q)
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
     q->per_channel = per_channel;
-    q->kernel = vit_kernel_select();
+    q->kernel = vit_kernel_select(NULL); /* the best this CPU has */
     q->num_layers = 4 * i->depth + 1 + i->distilled;
     q->layers = calloc((size_t)q->num_layers, sizeof *q->layers);
     if (!q->layers) {
         free(q);
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
     }
-    m->q[per_channel] = q; /* freed with the model, also on failure below */
+    m->q[per_channel][q->kernel] = q; /* freed with the model, also on failure below */
     vit_status s = VIT_OK;
     char prefix[64];
     for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
@@ -714,7 +714,6 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
     vit_model *m = calloc(1, sizeof *m);
     if (!m)
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
-    pthread_mutex_init(&m->qlock, NULL);
     m->info = info;
     m->has_fp32_linears = per_channel < 0;
     m->arena_floats = model_floats(&info, m->has_fp32_linears);
@@ -881,14 +880,12 @@ vit_status vit_model_load_memory(const void *data, size_t size, const char *conf
     return s;
 }
 
-void vit_model_free_quant(vit_model *m); /* vit-session.c */
-
 void vit_model_free(vit_model *m)
 {
     if (!m)
         return;
-    vit_model_free_quant(m);
-    pthread_mutex_destroy(&m->qlock);
+    vit_model_free_derived(m);
+    vit_lite_release(m);
     vit_free(m->arena);
     free(m->w.blocks);
     free(m->labels);

@@ -5,6 +5,7 @@
 #include "vit-sgemm.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,10 +14,12 @@ struct vit_session {
     const vit_model *model;
     vit_session_opts opts;
     int32_t threads;
+    vit_kernel kernel;               /* opts.kernel resolved for this CPU */
     vit_fp32_state fp32;             /* VIT_VARIANT_FP32 */
-    int fp32_blas;                   /* counted in the model's blas_sessions */
+    vit_sgemm_model *own_f32p;       /* its packed weights when the model has none prepared */
     vit_int8_state int8;             /* VIT_VARIANT_INT8 */
-    const vit_quant_model *qmodel;   /* shared, owned by the model */
+    const vit_quant_model *qmodel;   /* the model's (vit_model_prepare) or own_q */
+    vit_quant_model *own_q;          /* int8 weights made for this session */
     vit_opt_state opt;               /* VIT_VARIANT_OPTIMIZED: plan and arena */
     vit_opt_weights opt_own;         /* its weights when made for this session */
     const vit_opt_weights *optw;     /* opt_own or a lite file's */
@@ -37,105 +40,41 @@ static int32_t online_cpus(void)
     return n > 0 && n < 1024 ? (int32_t)n : 1;
 }
 
-/* At vit_model_free only: the arena may hold released Linears that f32p alone still has. */
-void vit_model_free_quant(vit_model *m)
+/* The int8 weights for the session's scales and kernel: the model's, prepared, or made for
+ * this session alone. */
+static vit_status session_quant(vit_session *s, vit_error *err)
 {
-    vit_lite_release(m);
-    for (int i = 0; i < 2; i++) {
-        vit_quant_model_free(m->q[i]);
-        m->q[i] = NULL;
-    }
-    vit_sgemm_model_free(m->f32p);
-    m->f32p = NULL;
-}
-
-int vit_model_supports(const vit_model *m, vit_variant v)
-{
-    if (!m)
-        return 0;
-    switch (v) {
-    case VIT_VARIANT_FP32: return m->has_fp32_linears;
-    case VIT_VARIANT_INT8: return m->has_fp32_linears || m->q[0] || m->q[1];
-    case VIT_VARIANT_OPTIMIZED:
-        return m->has_fp32_linears || m->q[0] || m->q[1] || vit_lite_weights(m) != NULL;
-    default: return 0;
-    }
-}
-
-/* Quantize the model's fp32 Linears for `kernel` (under its lock): unpacked first if they were
- * released, released again after unless an OpenBLAS session reads them. */
-static vit_status quantize_locked(vit_model *m, int per_channel, vit_kernel kernel,
-                                  vit_quant_model **out, vit_error *err)
-{
-    vit_model_restore_linears(m);
-    vit_status st = vit_quant_model_build(m, per_channel, kernel, out, err);
-    if (m->blas_sessions == 0)
-        vit_model_release_linears(m);
+    s->qmodel = vit_model_quant_find(s->model, s->opts.per_channel, s->kernel);
+    if (s->qmodel)
+        return VIT_OK;
+    vit_status st = vit_quant_model_derive(s->model, s->opts.per_channel, s->kernel, &s->own_q, err);
+    s->qmodel = s->own_q;
     return st;
 }
 
-/* The model's int8 weights, quantized and packed on first use. The model is otherwise
- * immutable: its lock guards only what is made on first use (q, f32p) and the released state of
- * its fp32 Linears (linears_released, blas_sessions). */
-vit_status vit_model_quant(const vit_model *cm, int per_channel, const vit_quant_model **out,
-                           vit_error *err)
-{
-    vit_model *m = (vit_model *)cm;
-    vit_status st = VIT_OK;
-    per_channel = per_channel ? 1 : 0;
-    pthread_mutex_lock(&m->qlock);
-    if (!m->q[per_channel] && m->q[!per_channel] && !m->has_fp32_linears)
-        per_channel = !per_channel; /* a .vitq has one kind of scales: use what it has */
-    if (!m->q[per_channel] && !m->has_fp32_linears) {
-        st = vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no int8 weights",
-                      m->info.name);
-    } else if (!m->q[per_channel]) {
-        st = quantize_locked(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
-    }
-    *out = m->q[per_channel];
-    pthread_mutex_unlock(&m->qlock);
-    return st;
-}
-
-vit_status vit_model_quant_copy(const vit_model *cm, int per_channel, vit_kernel kernel,
-                                vit_quant_model **out, vit_error *err)
-{
-    vit_model *m = (vit_model *)cm;
-    *out = NULL;
-    if (!m->has_fp32_linears)
-        return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no fp32 weights to quantize",
-                        m->info.name);
-    pthread_mutex_lock(&m->qlock);
-    vit_status st = quantize_locked(m, per_channel ? 1 : 0, kernel, out, err);
-    pthread_mutex_unlock(&m->qlock);
-    return st;
-}
-
-/* The fp32 pass's plan: our GEMM with the model's Linears packed for it (on first use, shared
- * by the model's fp32 sessions), or OpenBLAS where the CPU has neither AVX2 nor AVX-512 (or
- * VIT_KERNEL=scalar). */
+/* The fp32 pass's plan: our GEMM with the model's Linears packed for it (prepared on the model,
+ * or packed for this session alone), or OpenBLAS where the CPU has neither AVX2 nor AVX-512 (or
+ * for the scalar kernel), which reads the model's plain weights. */
 static vit_status fp32_session_plan(vit_session *s, vit_error *err)
 {
-    vit_model *m = (vit_model *)s->model;
-    const vit_sgemm_ops *ops = vit_sgemm_ops_for(vit_kernel_select());
-    vit_status st = VIT_OK;
-    pthread_mutex_lock(&m->qlock);
-    if (!ops) { /* the OpenBLAS pass reads the arena's Linears on every run */
-        vit_model_restore_linears(m);
-        m->blas_sessions++;
-        s->fp32_blas = 1;
-        pthread_mutex_unlock(&m->qlock);
+    const vit_model *m = s->model;
+    const vit_sgemm_ops *ops = vit_sgemm_ops_for(s->kernel);
+    if (!ops) {
+        if (m->linears_released)
+            return vit_fail(err, VIT_ERR_UNSUPPORTED,
+                            "%s: the fp32 Linear weights were released (vit_model_release_linears): "
+                            "the OpenBLAS pass cannot run",
+                            m->info.name);
         return VIT_OK;
     }
-    if (!m->f32p)
-        st = vit_sgemm_model_build(m, m->blas_sessions == 0, &m->f32p, err);
-    else if (m->blas_sessions == 0)
-        vit_model_release_linears(m);
     const vit_sgemm_model *packed = m->f32p;
-    pthread_mutex_unlock(&m->qlock);
-    if (st == VIT_OK)
-        st = vit_fp32_state_plan(&s->fp32, ops, packed, s->threads, err);
-    return st;
+    if (!packed) {
+        vit_status st = vit_sgemm_model_build(m, &s->own_f32p, err);
+        if (st != VIT_OK)
+            return st;
+        packed = s->own_f32p;
+    }
+    return vit_fp32_state_plan(&s->fp32, ops, packed, s->threads, err);
 }
 
 /* The optimized variant's weights (a lite file's, or the model's int8 layers plus the patch
@@ -147,15 +86,14 @@ static vit_status opt_session_new(vit_session *s, vit_error *err)
     vit_status st = VIT_OK;
     const vit_opt_weights *lw = vit_lite_weights(m);
     if (lw) {
-        vit_kernel want = vit_kernel_select();
-        if (lw->kernel == want) {
+        if (lw->kernel == s->kernel) {
             s->optw = lw;
         } else {
-            st = vit_lite_weights_repack(m, want, &s->opt_own, err);
+            st = vit_lite_weights_repack(m, s->kernel, &s->opt_own, err);
             s->optw = &s->opt_own;
         }
     } else {
-        st = vit_model_quant(m, s->opts.per_channel ? 1 : 0, &s->qmodel, err);
+        st = session_quant(s, err);
         if (st == VIT_OK)
             st = vit_opt_weights_from_model(m, s->qmodel, &s->opt_own, err);
         s->optw = &s->opt_own;
@@ -188,6 +126,7 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
     s->model = model;
     s->opts = o;
     s->threads = o.threads ? o.threads : online_cpus();
+    s->kernel = vit_kernel_select(o.kernel);
     const vit_model_info *i = &model->info;
     size_t in = (size_t)i->in_chans * i->img_size * i->img_size;
     s->input = vit_alloc(in * sizeof(float));
@@ -202,7 +141,7 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
             st = fp32_session_plan(s, err);
     }
     if (st == VIT_OK && o.variant == VIT_VARIANT_INT8) {
-        st = vit_model_quant(model, o.per_channel ? 1 : 0, &s->qmodel, err);
+        st = session_quant(s, err);
         if (st == VIT_OK)
             st = vit_int8_state_new(model, s->threads, &s->int8, err);
     }
@@ -220,16 +159,12 @@ void vit_session_free(vit_session *s)
 {
     if (!s)
         return;
-    if (s->fp32_blas) {
-        vit_model *m = (vit_model *)s->model;
-        pthread_mutex_lock(&m->qlock);
-        m->blas_sessions--;
-        pthread_mutex_unlock(&m->qlock);
-    }
     vit_fp32_state_free(&s->fp32);
+    vit_sgemm_model_free(s->own_f32p);
     vit_int8_state_free(&s->int8);
     vit_opt_state_free(&s->opt);
     vit_opt_weights_free(&s->opt_own);
+    vit_quant_model_free(s->own_q);
     vit_free(s->input);
     vit_free(s->logits);
     vit_free(s->probs);
