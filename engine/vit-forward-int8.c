@@ -12,6 +12,7 @@
  *     bits (the tests state the tolerance against torch's own quantized model).
  * Threads: the session's vit_pool splits each GEMM over output columns, and the attention over
  * heads (OpenBLAS limited to one thread inside each head, so the two pools never fight). */
+#include "vit-backend.h"
 #include "vit-int8.h"
 #include "vit-opt.h" /* the vectorized GELU and exp */
 #include "vit-sgemm.h"
@@ -225,3 +226,52 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
             logits[c] = 0.5f * (logits[c] + s->logits2[c]);
     }
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * The int8 backend */
+
+typedef struct {
+    vit_int8_state run;
+    const vit_quant_model *q; /* the model's prepared int8 weights, or own_q */
+    vit_quant_model *own_q;
+} int8_backend;
+
+static vit_status int8_init(vit_session *s, vit_error *err)
+{
+    int8_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for a session");
+    s->state = b;
+    vit_status st = vit_model_quant_for(s->model, s->opts.per_channel, s->kernel, &b->q,
+                                        &b->own_q, err);
+    if (st == VIT_OK)
+        st = vit_int8_state_new(s->model, s->threads, &b->run, err);
+    return st;
+}
+
+static vit_status int8_forward(vit_session *s, const float *in, float *logits, vit_error *err)
+{
+    int8_backend *b = s->state;
+    /* our pool splits the work; OpenBLAS runs single-threaded inside each attention head */
+    openblas_set_num_threads(1);
+    vit_forward_int8(s->model, b->q, &b->run, in, logits);
+    return VIT_OK;
+}
+
+static void int8_free(vit_session *s)
+{
+    int8_backend *b = s->state;
+    if (!b)
+        return;
+    vit_int8_state_free(&b->run);
+    vit_quant_model_free(b->own_q);
+    free(b);
+}
+
+static const char *int8_kernel(const vit_session *s)
+{
+    const int8_backend *b = s->state;
+    return vit_kernel_runs(b->q->kernel);
+}
+
+const vit_backend vit_backend_int8 = {"int8", int8_init, int8_forward, int8_free, int8_kernel};

@@ -17,6 +17,7 @@
  * Every step is split over the session's pool (GEMMs over a grid of 6-row x 64-column tiles,
  * attention over (head, 6-row block) items, the row-wise steps over rows), and every output
  * element is computed by one thread in a fixed order: results do not depend on the threads. */
+#include "vit-backend.h"
 #include "vit-cpu.h"
 #include "vit-int8.h"
 #include "vit-opt.h"
@@ -627,3 +628,70 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
     vit_pool_hold(s->pool, 0);
     TOC(s, t_other);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * The optimized backend */
+
+typedef struct {
+    vit_opt_state run;
+    const vit_opt_weights *w; /* own_w, or a lite file's */
+    vit_opt_weights own_w;    /* made for this session: borrows q's layers */
+    vit_quant_model *own_q;   /* the int8 layers, when the model has none prepared */
+} opt_backend;
+
+/* The weights (a lite file's, or the model's int8 layers plus the patch Linear) and the plan. A
+ * lite file packed for a kernel other than the session's is repacked from its int8 weights
+ * (vit_lite_weights_repack). */
+static vit_status opt_init(vit_session *s, vit_error *err)
+{
+    const vit_model *m = s->model;
+    opt_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for a session");
+    s->state = b;
+    vit_status st = VIT_OK;
+    const vit_opt_weights *lw = vit_lite_weights(m);
+    b->w = &b->own_w;
+    if (lw && lw->kernel == s->kernel) {
+        b->w = lw;
+    } else if (lw) {
+        st = vit_lite_weights_repack(m, s->kernel, &b->own_w, err);
+    } else {
+        const vit_quant_model *q = NULL;
+        st = vit_model_quant_for(m, s->opts.per_channel, s->kernel, &q, &b->own_q, err);
+        if (st == VIT_OK)
+            st = vit_opt_weights_from_model(m, q, &b->own_w, err);
+    }
+    if (st == VIT_OK)
+        st = vit_opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &b->run, err);
+    return st;
+}
+
+static vit_status opt_forward(vit_session *s, const float *in, float *logits, vit_error *err)
+{
+    opt_backend *b = s->state;
+    /* our pool does everything (OpenBLAS only in the unfused attention measurement, one
+     * thread per head) */
+    openblas_set_num_threads(1);
+    vit_forward_opt(s->model, b->w, &b->run, in, logits);
+    return VIT_OK;
+}
+
+static void opt_free(vit_session *s)
+{
+    opt_backend *b = s->state;
+    if (!b)
+        return;
+    vit_opt_state_free(&b->run);
+    vit_opt_weights_free(&b->own_w); /* before own_q, whose layers it borrows */
+    vit_quant_model_free(b->own_q);
+    free(b);
+}
+
+static const char *opt_kernel(const vit_session *s)
+{
+    const opt_backend *b = s->state;
+    return b->run.ops->name;
+}
+
+const vit_backend vit_backend_opt = {"optimized", opt_init, opt_forward, opt_free, opt_kernel};

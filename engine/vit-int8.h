@@ -28,6 +28,11 @@ const vit_quant_model *vit_model_quant_find(const vit_model *m, int per_channel,
  * Linears, or repacked from int8 weights the model has. The model is only read. */
 vit_status vit_quant_model_derive(const vit_model *m, int per_channel, vit_kernel kernel,
                                   vit_quant_model **out, vit_error *err);
+/* The int8 weights a session reads: the model's prepared ones (*use), or new ones made for it
+ * (*use == *own, the session frees *own). */
+vit_status vit_model_quant_for(const vit_model *m, int per_channel, vit_kernel kernel,
+                               const vit_quant_model **use, vit_quant_model **own,
+                               vit_error *err);
 /* What vit_model_free calls: frees the int8 and packed fp32 weights. */
 void vit_model_free_derived(vit_model *m);
 /* Bytes of int8 weights + scales + bias (what a .vitq file stores for the Linears). */

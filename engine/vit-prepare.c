@@ -145,6 +145,19 @@ vit_status vit_quant_model_derive(const vit_model *m, int per_channel, vit_kerne
     return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no int8 weights", m->info.name);
 }
 
+vit_status vit_model_quant_for(const vit_model *m, int per_channel, vit_kernel kernel,
+                               const vit_quant_model **use, vit_quant_model **own,
+                               vit_error *err)
+{
+    *own = NULL;
+    *use = vit_model_quant_find(m, per_channel, kernel);
+    if (*use)
+        return VIT_OK;
+    vit_status st = vit_quant_model_derive(m, per_channel, kernel, own, err);
+    *use = *own;
+    return st;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The explicit calls */
 
