@@ -138,12 +138,41 @@ struct vit_model {
 vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err);
 vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error *err);
 
-/* .vitq files (vit-file.c) */
+/* ---------------------------------------------------------------------------------------------
+ * Files (vit-io.c): what every model reader shares */
+
+/* A whole regular, non-empty file, mapped read-only. */
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+} vit_mapped_file;
+
+vit_status vit_map_file(const char *path, vit_mapped_file *f, vit_error *err);
+void vit_unmap_file(vit_mapped_file *f); /* and zeroes *f; nothing for a zeroed one */
+/* CRC-32 (IEEE, zlib's): of data, or continued from crc over more data (crc 0 to start). */
 uint32_t vit_crc32(const void *data, size_t n);
+uint32_t vit_crc32_update(uint32_t crc, const void *data, size_t n);
+/* Read a whole small file; *out is NUL-terminated. VIT_ERR_IO when it does not exist. */
+vit_status vit_read_small_file(const char *path, size_t limit, char **out, size_t *len,
+                               vit_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * The readers, which vit_model_load (vit-load.c) dispatches to by the file's magic. Each reads
+ * the mapping and leaves it to the caller, except where it says. */
+
+/* vit-model.c: a timm safetensors file, with config.json and labels.txt beside `path`. */
+vit_status vit_model_from_safetensors_file(const vit_mapped_file *map, const char *path,
+                                           vit_model **out, vit_error *err);
+/* vit-file.c: .vitq */
 int vit_file_is_vitq(const uint8_t *data, size_t size);
 /* file_backed: data is a read-only mmap of the file (its pages may be dropped once copied). */
 vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path, int file_backed,
                                vit_model **out, vit_error *err);
+/* vit-lite.c: .vitl. On success the model keeps the mapping (its weights point into it) and
+ * *map is zeroed; on failure *map is left to the caller. */
+int vit_file_is_vitl(const uint8_t *data, size_t size);
+vit_status vit_model_from_vitl(vit_mapped_file *map, const char *path, vit_model **out,
+                               vit_error *err);
 
 /* ---------------------------------------------------------------------------------------------
  * The fp32 forward pass (vit-forward.c): run state allocated once per session. */

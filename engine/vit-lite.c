@@ -212,8 +212,7 @@ static void list_tensors(lite_list *l, const vit_model *m, const vit_opt_weights
  * A lite model's mapping and weights: the model's `lite` field, owned by the model */
 
 typedef struct vit_lite {
-    void *map;
-    size_t map_size;
+    vit_mapped_file map;
     vit_opt_weights w;
     vit_qlinear *layers; /* (num_layers) pointing into the map */
     vit_qlinear patch;
@@ -228,8 +227,7 @@ static void lite_free(vit_lite *l)
 {
     if (!l)
         return;
-    if (l->map)
-        munmap(l->map, l->map_size);
+    vit_unmap_file(&l->map);
     free(l->layers);
     vit_free((void *)l->w.own_qkv);
     free(l);
@@ -510,20 +508,15 @@ static const float *want_f32(reader *r, const char *name, uint32_t rows, uint32_
     return (const float *)want(r, name, DT_F32, rows, cols, 0);
 }
 
-vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err)
+vit_status vit_model_from_vitl(vit_mapped_file *file, const char *path, vit_model **out,
+                               vit_error *err)
 {
     *out = NULL;
     const char *fname = vit_basename(path);
-    vit_st_file file; /* the loaders' one mmap helper (vit-safetensors.c) */
-    vit_status mst = vit_map_file(path, &file, err);
-    if (mst != VIT_OK)
-        return mst;
-    void *map = file.mapping;
-    size_t size = file.size;
-    if (size < VITL_HEADER) {
-        vit_st_close(&file);
+    const uint8_t *map = file->data;
+    size_t size = file->size;
+    if (size < VITL_HEADER)
         return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated .vitl file (%zu bytes)", fname, size);
-    }
     const uint8_t *h = map;
     vit_status st = VIT_OK;
     vit_lite *lite = NULL;
@@ -674,9 +667,8 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
         goto fail;
     }
     m->info = info;
-    lite->map = map;
-    lite->map_size = size;
-    map = NULL; /* owned by lite from here */
+    lite->map = *file;
+    memset(file, 0, sizeof *file); /* owned by lite from here */
     const int32_t D = info.embed_dim, depth = info.depth, K = info.num_classes;
     const int32_t cpp = info.in_chans * info.patch_size * info.patch_size;
     const int per_channel = (int)(flags & 1u);
@@ -776,14 +768,12 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
     lite->w.qkv_scale = qkv;
     lite->w.qkv_bias = qkv + (size_t)depth * 3 * D;
     /* the weights are read right away by the first forward: start reading them in now */
-    madvise(lite->map, lite->map_size, MADV_WILLNEED);
+    madvise((void *)lite->map.data, lite->map.size, MADV_WILLNEED);
     m->lite = lite;
     *out = m;
     return VIT_OK;
 
 fail:
-    if (map)
-        munmap(map, size);
     if (m) {
         free(m->w.blocks);
         free(m->labels);

@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define VIT_CONFIG_MAX_BYTES (4u << 20)
 #define VIT_LABELS_MAX_BYTES (16u << 20)
@@ -22,40 +20,6 @@
 
 /* ---------------------------------------------------------------------------------------------
  * Small file helpers */
-
-/* Read a whole small file; *out is NUL-terminated. Returns VIT_ERR_IO with errno kept when the
- * file does not exist, so callers can tell "absent" from "broken". */
-static vit_status read_small_file(const char *path, size_t limit, char **out, size_t *len,
-                                  vit_error *err)
-{
-    *out = NULL;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", vit_basename(path), strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", vit_basename(path));
-    if ((uint64_t)sb.st_size > limit)
-        return vit_fail(err, VIT_ERR_LIMIT, "%s: file is %lld bytes; the limit is %zu",
-                        vit_basename(path), (long long)sb.st_size, limit);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", vit_basename(path), strerror(errno));
-    char *buf = malloc((size_t)sb.st_size + 1);
-    if (!buf) {
-        fclose(f);
-        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", vit_basename(path));
-    }
-    size_t n = fread(buf, 1, (size_t)sb.st_size, f);
-    fclose(f);
-    if (n != (size_t)sb.st_size) {
-        free(buf);
-        return vit_fail(err, VIT_ERR_IO, "%s: read error", vit_basename(path));
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return VIT_OK;
-}
 
 static int file_exists(const char *path)
 {
@@ -145,7 +109,7 @@ vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error 
 {
     char *text;
     size_t len;
-    vit_status st = read_small_file(path, VIT_LABELS_MAX_BYTES, &text, &len, err);
+    vit_status st = vit_read_small_file(path, VIT_LABELS_MAX_BYTES, &text, &len, err);
     if (st != VIT_OK)
         return st;
     if (memchr(text, '\0', len)) {
@@ -776,45 +740,15 @@ static vit_status parse_config_text(const char *text, size_t len, const char *cn
     return VIT_OK;
 }
 
-vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
+vit_status vit_model_from_safetensors_file(const vit_mapped_file *map, const char *path,
+                                           vit_model **out, vit_error *err)
 {
-    if (!out)
-        return vit_fail(err, VIT_ERR_ARG, "no output pointer given");
     *out = NULL;
-    if (!path)
-        return vit_fail(err, VIT_ERR_ARG, "no model path given");
-
-    /* the kind of file is told by its first bytes */
-    unsigned char magic[4] = {0};
-    /* Opened without blocking, and refused unless a regular file: opening a FIFO the plain way
-     * waits for a writer, forever (found by tests/test-bad-inputs.sh). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd >= 0) {
-        struct stat sb;
-        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            close(fd);
-            return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", vit_basename(path));
-        }
-        if (read(fd, magic, 4) != 4)
-            memset(magic, 0, 4);
-        close(fd);
-    }
-    if (vit_file_is_vitl(magic, 4))
-        return vit_model_load_vitl(path, out, err); /* lite: mmap'ed, see vit-lite.c */
-    if (vit_file_is_vitq(magic, 4)) {
-        vit_st_file map; /* used only for its mmap: parsing starts after the .vitq prelude */
-        vit_status s = vit_map_file(path, &map, err);
-        if (s != VIT_OK)
-            return s;
-        s = vit_model_from_vitq(map.base, map.size, path, 1, out, err);
-        vit_st_close(&map);
-        return s;
-    }
-
     vit_st_file st;
-    vit_status s = vit_st_open(path, &st, err);
+    vit_status s = vit_st_parse(map->data, map->size, path, &st, err);
     if (s != VIT_OK)
         return s;
+    st.file_backed = 1; /* pages copied into the model may be dropped as it is built */
 
     char cpath[4096];
     sibling_path(path, "config.json", cpath, sizeof cpath);
@@ -822,7 +756,7 @@ vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
     if (file_exists(cpath)) {
         char *text;
         size_t len;
-        s = read_small_file(cpath, VIT_CONFIG_MAX_BYTES, &text, &len, err);
+        s = vit_read_small_file(cpath, VIT_CONFIG_MAX_BYTES, &text, &len, err);
         if (s == VIT_OK) {
             s = parse_config_text(text, len, "config.json", &config, err);
             free(text);

@@ -297,9 +297,6 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
 /* ---------------------------------------------------------------------------------------------
  * Lite files (vit-lite.c) */
 
-int vit_file_is_vitl(const uint8_t *data, size_t size);
-/* mmap and check a .vitl file; the model borrows the mapping (released by vit_model_free). */
-vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err);
 /* The lite weights of a model loaded from a .vitl, or NULL. */
 const vit_opt_weights *vit_lite_weights(const vit_model *m);
 /* Weights for `kernel` made from a lite model's packed int8 weights (unpacked, then packed
