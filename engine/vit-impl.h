@@ -134,7 +134,7 @@ struct vit_model {
     struct vit_lite *lite;
 };
 
-/* Fill a model's info from its weight shapes (vit-model.c). */
+/* Labels (vit-labels.c): set from names (copied), or read from a file, one per line. */
 vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err);
 vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error *err);
 

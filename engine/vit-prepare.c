@@ -5,8 +5,10 @@
  * copy with the same functions (vit_quant_model_derive, vit_sgemm_model_build), which read the
  * model and never change it. */
 #include "vit-int8.h"
+#include "vit-opt.h"
 #include "vit-sgemm.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +105,71 @@ size_t vit_quant_model_bytes(const vit_quant_model *q)
         n += (size_t)ql->n * (size_t)ql->k + (size_t)ql->n * 3 * sizeof(float);
     }
     return n;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The optimized variant's weights: the int8 layers (borrowed), the patch embedding as one more
+ * int8 Linear, qkv's scales and bias with the q rows folded */
+
+void vit_opt_weights_free(vit_opt_weights *w)
+{
+    if (!w)
+        return;
+    if (w->own_layers)
+        for (int32_t l = 0; l < w->num_layers; l++)
+            vit_qlinear_free(&w->own_layers[l]);
+    free(w->own_layers);
+    vit_qlinear_free(&w->own_patch);
+    vit_free(w->own_qkv);
+    memset(w, 0, sizeof *w);
+}
+
+vit_status vit_opt_weights_fold_qkv(const vit_model *m, vit_opt_weights *w, vit_error *err)
+{
+    const vit_model_info *i = &m->info;
+    const int32_t D = i->embed_dim, depth = i->depth, n = 3 * D;
+    const float qs = 1.0f / sqrtf((float)(D / i->num_heads));
+    w->own_qkv = vit_alloc((size_t)2 * depth * n * sizeof(float));
+    if (!w->own_qkv)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the optimized weights");
+    float *sc = w->own_qkv, *bi = w->own_qkv + (size_t)depth * n;
+    for (int32_t l = 0; l < depth; l++) {
+        const vit_qlinear *ql = &w->layers[4 * l];
+        for (int32_t j = 0; j < n; j++) {
+            // softmax(q k^T / sqrt(hd)): the q rows of W and b carry the 1/sqrt(hd)
+            float f = j < D ? qs : 1.0f;
+            sc[(size_t)l * n + j] = ql->scale[j] * f;
+            bi[(size_t)l * n + j] = ql->bias[j] * f;
+        }
+    }
+    w->qkv_scale = sc;
+    w->qkv_bias = bi;
+    return VIT_OK;
+}
+
+vit_status vit_opt_weights_from_model(const vit_model *m, const struct vit_quant_model *q,
+                                      vit_opt_weights *w, vit_error *err)
+{
+    memset(w, 0, sizeof *w);
+    const vit_model_info *i = &m->info;
+    w->kernel = q->kernel;
+    w->per_channel = q->per_channel;
+    w->num_layers = q->num_layers;
+    w->layers = q->layers;
+    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
+    /* the patch embedding has no int8 counterpart in the int8 variant (a Conv2d there): its
+     * weights get one scale per output channel (the channels' ranges differ widely); small
+     * patches (C*P*P <= VIT_OPT_PATCH_F32_MAX) run it in fp32 from m->w.patch_w instead */
+    vit_status s = vit_qlinear_init(&w->own_patch, m->w.patch_w, m->w.patch_b, i->embed_dim, cpp,
+                                    1, q->kernel, err);
+    if (s != VIT_OK)
+        return s;
+    w->patch = &w->own_patch;
+    w->patch_f32 = cpp <= VIT_OPT_PATCH_F32_MAX ? m->w.patch_w : NULL;
+    s = vit_opt_weights_fold_qkv(m, w, err);
+    if (s != VIT_OK)
+        vit_opt_weights_free(w);
+    return s;
 }
 
 /* ---------------------------------------------------------------------------------------------

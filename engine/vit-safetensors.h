@@ -58,4 +58,8 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
                                       const char *name, const char *config_name, int per_channel,
                                       vit_model **out, vit_error *err);
 
+/* Labels from a JSON array of num_classes strings (vit-labels.c); `what` names it in messages. */
+vit_status vit_model_labels_from_json(vit_model *m, const vit_json *arr, const char *fname,
+                                      const char *what, vit_error *err);
+
 #endif /* VIT_SAFETENSORS_H */

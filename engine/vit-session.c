@@ -7,12 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-vit_session_opts vit_session_opts_default(void)
-{
-    vit_session_opts o = {.variant = VIT_VARIANT_FP32, .threads = 0, .per_channel = 0};
-    return o;
-}
-
 static int32_t online_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
