@@ -25,7 +25,7 @@
 /* ---------------------------------------------------------------------------------------------
  * Run state */
 
-/* The best kernel level this CPU has, ignoring VIT_KERNEL. */
+/* The best kernel level this CPU has, whatever kernel the session names. */
 static vit_kernel best_cpu_kernel(void)
 {
     for (int k = VIT_KERNEL_COUNT - 1; k > 0; k--)
@@ -50,7 +50,7 @@ vit_status vit_int8_state_new(const vit_model *m, int32_t threads, vit_int8_stat
         return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the int8 run state");
     }
     /* attention (fp32 in this variant, as in torch) runs through the fp32 pass's kernels, chosen
-     * by what the CPU has rather than by the forced GEMM kernel, so that forcing VIT_KERNEL still
+     * by what the CPU has rather than by the forced GEMM kernel, so that naming a kernel still
      * gives bit-identical logits; the fp32 state's pool is this variant's pool */
     st = vit_fp32_state_plan(&s->f, vit_sgemm_ops_for(best_cpu_kernel()), NULL, threads, err);
     if (st != VIT_OK) {
@@ -80,7 +80,7 @@ typedef struct {
 
 /* GELU and exp: the optimized variant's vectorized functions (|err| < 4e-7 and rel. < 2e-7,
  * far below int8's own error), chosen by what the CPU has — not by the GEMM kernel, so forcing
- * VIT_KERNEL still gives bit-identical logits on one machine. They cost 20–30% of this variant's
+ * a named kernel still gives bit-identical logits on one machine. They cost 20–30% of this variant's
  * time as scalar erff / expf. */
 typedef void (*vec_fn)(const float *x, float *y, size_t n);
 

@@ -78,7 +78,7 @@ static size_t round64(size_t n)
 }
 
 vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t threads,
-                             vit_opt_state *s, vit_error *err)
+                             const vit_session_opts *opts, vit_opt_state *s, vit_error *err)
 {
     memset(s, 0, sizeof *s);
     const vit_model_info *i = &m->info;
@@ -102,31 +102,18 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
         return st;
     s->threads = vit_pool_threads(s->pool);
 
-    const char *uf = getenv("VIT_OPT_UNFUSE");
-    if (uf) {
-        static const struct {
-            const char *name;
-            int32_t bit;
-        } names[] = {{"ln", VIT_OPT_UNFUSE_LN},         {"gelu", VIT_OPT_UNFUSE_GELU},
-                     {"add", VIT_OPT_UNFUSE_ADD},       {"attention", VIT_OPT_UNFUSE_ATT},
-                     {"patch", VIT_OPT_UNFUSE_PATCH},   {"all", 31}};
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-            if (strstr(uf, names[k].name))
-                s->unfuse |= names[k].bit;
-        if (s->unfuse)
-            vit_log(VIT_LOG_INFO, "optimized: fusions off (VIT_OPT_UNFUSE=%s): 0x%x", uf,
-                    (unsigned)s->unfuse);
-    }
+    s->unfuse = opts->unfuse & VIT_UNFUSE_ALL;
+    if (s->unfuse)
+        vit_log(VIT_LOG_INFO, "optimized: fusions off: 0x%x", (unsigned)s->unfuse);
     /* bf16 attention: AVX-512 BF16 on this CPU, head sizes it handles, not turned off by
-     * VIT_OPT_ATTENTION=fp32 (nor by VIT_OPT_UNFUSE=attention) */
-    const char *att = getenv("VIT_OPT_ATTENTION");
+     * VIT_ATTENTION_FP32 (nor by VIT_UNFUSE_ATTENTION) */
     s->bf16 = ops->attention_bf16 && s->D % 16 == 0 && s->hd % 16 == 0 &&
-              !(s->unfuse & VIT_OPT_UNFUSE_ATT) && !(att && strcmp(att, "fp32") == 0);
+              !(s->unfuse & VIT_UNFUSE_ATTENTION) && opts->attention != VIT_ATTENTION_FP32;
     s->bf16 = s->bf16 && (vit_cpu_features() & VIT_CPU_AVX512_BF16);
     const size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H, F = sizeof(float);
     /* per thread: attention scores (6 x tpad, + bf16 probabilities; or T x tpad unfused), a
      * LayerNorm row (kmax), a GEMM int32 tile */
-    size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? T : VIT_OPT_ATT_ROWS;
+    size_t att_rows = s->unfuse & VIT_UNFUSE_ATTENTION ? T : VIT_OPT_ATT_ROWS;
     s->scratch_stride = round64(att_rows * (size_t)s->tpad * (F + 2)) + round64((size_t)kmax * F) +
                         round64(VIT_OPT_GEMM_SCRATCH);
     struct {
@@ -162,9 +149,8 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
     /* zeroed once: the k^T padding columns (keys T .. tpad) are read as zeros by the scores */
     memset(s->arena, 0, total);
     s->arena_bytes = total;
-    /* VIT_OPT_PROFILE=1: time each kind of step (logged at VIT_LOG_INFO when the state is freed) */
-    const char *prof = getenv("VIT_OPT_PROFILE");
-    s->prof = prof && *prof && *prof != '0' ? (strcmp(prof, "cpu") == 0 ? 2 : 1) : 0;
+    /* time each kind of step (logged at VIT_LOG_INFO when the state is freed) */
+    s->prof = opts->profile;
     uint8_t *p = s->arena;
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         *parts[k].p = p;
@@ -196,7 +182,7 @@ static float *scores_buf(const vit_opt_state *s, int32_t thread)
 
 static float *row_buf(const vit_opt_state *s, int32_t thread)
 {
-    size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? (size_t)s->T : VIT_OPT_ATT_ROWS;
+    size_t att_rows = s->unfuse & VIT_UNFUSE_ATTENTION ? (size_t)s->T : VIT_OPT_ATT_ROWS;
     return (float *)(s->scratch + (size_t)thread * s->scratch_stride +
                      round64(att_rows * (size_t)s->tpad * (sizeof(float) + 2)));
 }
@@ -342,7 +328,7 @@ static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The unfused steps (VIT_OPT_UNFUSE), for measuring what each fusion pays */
+ * The unfused steps (vit_session_opts.unfuse), for measuring what each fusion pays */
 
 typedef struct {
     const vit_opt_state *s;
@@ -400,10 +386,10 @@ static void add_into_x(vit_opt_state *s, const float *y)
     vit_pool_run(s->pool, (int64_t)s->T * s->D, 4096, unf_add, &j);
 }
 
-/* VIT_OPT_PROFILE=1: wall clock; =cpu: this thread's CPU time (1 thread on a busy machine) */
+/* VIT_PROFILE_WALL: wall clock; VIT_PROFILE_CPU: this thread's CPU time */
 static double prof_now(const vit_opt_state *s)
 {
-    if (s->prof == 2) {
+    if (s->prof == VIT_PROFILE_CPU) {
         struct timespec ts;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
         return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
@@ -446,7 +432,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
            (size_t)NP * D * sizeof(float));
     TOC(s, t_other);
     const float *patch_f32 = w->patch_f32;
-    if (!patch_f32 && (s->unfuse & VIT_OPT_UNFUSE_PATCH))
+    if (!patch_f32 && (s->unfuse & VIT_UNFUSE_PATCH))
         patch_f32 = m->w.patch_w;
     if (patch_f32) {
         // small patches (or unfused): x[prefix:] += patches @ Wpatch^T + b in fp32
@@ -471,7 +457,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         const vit_block_weights *b = &m->w.blocks[l];
         const vit_qlinear *ql = &w->layers[4 * l];
         // a = quant_rows(LN1(x)); q, k^T, v = a @ Wqkv^T + b
-        if (uf & VIT_OPT_UNFUSE_LN)
+        if (uf & VIT_UNFUSE_LN)
             ln_then_quant(s, b->norm1_w, b->norm1_b);
         else
             quantize_rows(s, s->x, D, D, T, b->norm1_w, b->norm1_b);
@@ -493,7 +479,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         gemm(s, &ql[0], T, &ep);
         TOC(s, t_gemm);
         // ctx = softmax(q k^T) v per head
-        if (uf & VIT_OPT_UNFUSE_ATT) {
+        if (uf & VIT_UNFUSE_ATTENTION) {
             unf_job uj = {s, NULL, NULL, NULL, NULL, 0};
             vit_pool_run(s->pool, s->heads, 1, unf_att, &uj);
         } else {
@@ -504,7 +490,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         // x += quant_rows(ctx) @ Wproj^T + b
         quantize_rows(s, s->ctx, D, D, T, NULL, NULL);
         TOC(s, t_ln);
-        if (uf & VIT_OPT_UNFUSE_ADD) {
+        if (uf & VIT_UNFUSE_ADD) {
             ep = epilogue(s, &ql[1], VIT_OEP_STORE, s->q, D);
             gemm(s, &ql[1], T, &ep);
             add_into_x(s, s->q);
@@ -514,12 +500,12 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         }
         TOC(s, t_gemm);
         // hid = gelu(quant_rows(LN2(x)) @ Wfc1^T + b)
-        if (uf & VIT_OPT_UNFUSE_LN)
+        if (uf & VIT_UNFUSE_LN)
             ln_then_quant(s, b->norm2_w, b->norm2_b);
         else
             quantize_rows(s, s->x, D, D, T, b->norm2_w, b->norm2_b);
         TOC(s, t_ln);
-        if (uf & VIT_OPT_UNFUSE_GELU) {
+        if (uf & VIT_UNFUSE_GELU) {
             ep = epilogue(s, &ql[2], VIT_OEP_STORE, s->hid, H);
             gemm(s, &ql[2], T, &ep);
             unf_job gj = {s, s->hid, NULL, NULL, NULL, 0};
@@ -532,12 +518,12 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         }
         TOC(s, t_gemm);
         // x += quant_rows(hid) @ Wfc2^T + b
-        if (uf & VIT_OPT_UNFUSE_GELU)
+        if (uf & VIT_UNFUSE_GELU)
             quantize_rows(s, s->hid, H, H, T, NULL, NULL);
         else
             quantize_rows_mm(s, s->hid, H, T);
         TOC(s, t_ln);
-        if (uf & VIT_OPT_UNFUSE_ADD) {
+        if (uf & VIT_UNFUSE_ADD) {
             ep = epilogue(s, &ql[3], VIT_OEP_STORE, s->q, D);
             gemm(s, &ql[3], T, &ep);
             add_into_x(s, s->q);
@@ -599,7 +585,8 @@ static vit_status opt_init(vit_session *s, vit_error *err)
             st = vit_opt_weights_from_model(m, q, &b->own_w, err);
     }
     if (st == VIT_OK)
-        st = vit_opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &b->run, err);
+        st = vit_opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &s->opts, &b->run,
+                               err);
     return st;
 }
 

@@ -107,15 +107,13 @@ vit_kernel vit_kernel_select(const char *name)
             break;
         }
     }
-    if (!name)
-        name = getenv("VIT_KERNEL"); /* (until the programs pass it as an option) */
     if (name && *name) {
         vit_kernel forced;
         if (vit_kernel_parse(name, &forced) != VIT_OK) {
-            vit_log(VIT_LOG_WARN, "VIT_KERNEL=%s: unknown kernel (scalar, avx2, avx512-vnni); using %s",
+            vit_log(VIT_LOG_WARN, "kernel %s: unknown kernel (scalar, avx2, avx512-vnni); using %s",
                     name, vit_kernel_name(best));
         } else if (!vit_kernel_supported(forced)) {
-            vit_log(VIT_LOG_WARN, "VIT_KERNEL=%s: not supported by this CPU; using %s", name,
+            vit_log(VIT_LOG_WARN, "kernel %s: not supported by this CPU; using %s", name,
                     vit_kernel_name(best));
         } else {
             best = forced;

@@ -229,6 +229,30 @@ int vit_model_supports(const vit_model *model, vit_variant v);
 
 typedef struct vit_session vit_session;
 
+typedef enum {
+    VIT_ATTENTION_AUTO = 0, /* the fastest this CPU has */
+    VIT_ATTENTION_FP32,     /* fp32 products throughout */
+} vit_attention;
+
+typedef enum {
+    VIT_PROFILE_OFF = 0,
+    VIT_PROFILE_WALL, /* wall clock */
+    VIT_PROFILE_CPU,  /* the calling thread's CPU time (1 thread on a busy machine) */
+} vit_profile;
+
+/* Fusions of the optimized variant (vit_session_opts.unfuse), each replaced by its plain steps:
+ *   LN        LayerNorm to fp32, then a separate per-row quantization pass
+ *   GELU      fc1 stores fp32, then a separate GELU pass
+ *   ADD       proj / fc2 store fp32, then a separate residual-add pass
+ *   ATTENTION per head: scores by sgemm (OpenBLAS), softmax pass, sgemm with v
+ *   PATCH     the patch embedding in fp32 (sgemm) instead of int8 */
+#define VIT_UNFUSE_LN 1u
+#define VIT_UNFUSE_GELU 2u
+#define VIT_UNFUSE_ADD 4u
+#define VIT_UNFUSE_ATTENTION 8u
+#define VIT_UNFUSE_PATCH 16u
+#define VIT_UNFUSE_ALL 31u
+
 typedef struct {
     vit_variant variant;
     int32_t threads;     /* 0 = all cores */
@@ -238,9 +262,19 @@ typedef struct {
      * our GEMM (avx2, avx512-vnni) or OpenBLAS (scalar). An unknown or unsupported name is
      * logged as a warning and gives the best. */
     const char *kernel;
+    /* The optimized variant's attention: VIT_ATTENTION_AUTO uses bf16 products (fp32 sums and
+     * softmax) where the CPU has AVX512_BF16 and the head size allows, VIT_ATTENTION_FP32 never. */
+    vit_attention attention;
+    /* The optimized variant's fusions to turn off, VIT_UNFUSE_* bits (0 = all fused): a
+     * developer's measurement of what each pays; results stay within the test tolerances. */
+    uint32_t unfuse;
+    /* The optimized variant's time per kind of step (GEMMs, attention, LayerNorm and
+     * quantization, other), logged at INFO (vit_log_set) when the session is freed. */
+    vit_profile profile;
 } vit_session_opts;
 
-/* Every field zero / NULL: fp32, all cores, per-tensor scales, the best kernel. */
+/* Every field zero / NULL: fp32, all cores, per-tensor scales, the best kernel, automatic
+ * attention, everything fused, no profile. */
 vit_session_opts vit_session_opts_default(void);
 
 /* Build what sessions made with `opts` will read (variant, per_channel and kernel count; threads

@@ -5,6 +5,7 @@
 #include "../engine/vit-safetensors.h"
 #include "../engine/vit-sgemm.h"
 #include "test-util.h"
+#include "vitlens-engine-env.h"
 #include "vitlens-data.h"
 
 #include <math.h>
@@ -434,6 +435,7 @@ static void test_golden(void)
         float *logits = calloc((size_t)K, sizeof(float));
         for (int threads = 1; threads <= 2; threads++) {
             vit_session_opts o = vit_session_opts_default();
+            vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
             o.threads = threads;
             vit_session *ses = NULL;
             s = vit_session_new(m, &o, &ses, &err);
@@ -499,6 +501,7 @@ static int run_logits_k(vit_model *m, vit_variant v, int per_channel, const char
                         const float *in, float *out, vit_error *err)
 {
     vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
     o.variant = v;
     o.threads = 2;
     o.per_channel = per_channel;
@@ -593,6 +596,7 @@ static void test_prepare_and_release(void)
     for (int v = 0; v < 3; v++)
         for (int pc = 0; pc < 2; pc++) {
             vit_session_opts o = vit_session_opts_default();
+            vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
             o.variant = vs[v];
             o.per_channel = pc;
             ok &= vit_model_prepare(m, &o, &err) == VIT_OK;

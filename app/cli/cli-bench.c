@@ -127,6 +127,7 @@ static int measure_load_child(const char *model_path, const char *variant, int32
     float *input = malloc(in_n * sizeof(float));
     float *logits = malloc((size_t)info->num_classes * sizeof(float));
     vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o);
     o.variant = v;
     o.threads = threads;
     o.per_channel = per_channel;
@@ -352,7 +353,10 @@ int cli_bench(int argc, char **argv)
         if (fd >= 0) {
             close(fd);
             lite_created = 1;
-            have_lite_file = vit_model_export_vitl(model, per_channel, lite_path, &err) == VIT_OK;
+            vit_session_opts env = vit_session_opts_default();
+            vitlens_session_opts_from_env(&env); /* VIT_KERNEL packs the file */
+            have_lite_file = vit_model_export_vitl_for(model, per_channel, env.kernel, lite_path,
+                                                       &err) == VIT_OK;
         }
         if (want_lite && (!have_lite_file || vit_model_load(lite_path, &lite_model, &err) != VIT_OK)) {
             cli_error("lite: %s", err.msg);
@@ -391,6 +395,7 @@ int cli_bench(int argc, char **argv)
 
     for (int r = 0; r < nrows; r++) {
         vit_session_opts o = vit_session_opts_default();
+        vitlens_session_opts_from_env(&o);
         o.variant = rows[r].variant;
         o.threads = threads;
         o.per_channel = per_channel;

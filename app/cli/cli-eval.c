@@ -129,6 +129,7 @@ int cli_eval(int argc, char **argv)
     vit_error err = {0};
     for (int r = 0; r < nrows; r++) {
         vit_session_opts o = vit_session_opts_default();
+        vitlens_session_opts_from_env(&o);
         o.variant = rows[r].variant;
         o.threads = threads;
         /* one model, several sessions: its derived weights are built once, on the model */
