@@ -24,43 +24,14 @@
 #include "vit-safetensors.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define VITQ_MAGIC "VITQ"
 #define VITQ_VERSION 1u
 #define VITQ_PRELUDE 16u
-
-/* ---------------------------------------------------------------------------------------------
- * CRC-32 (IEEE 802.3, reflected, as zlib's crc32) */
-
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-uint32_t vit_crc32(const void *data, size_t n)
-{
-    pthread_once(&crc_once, crc_init);
-    const uint8_t *p = data;
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++)
-        c = crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
 
 /* ---------------------------------------------------------------------------------------------
  * Writing */
@@ -206,17 +177,23 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
     if (!m || !path)
         return vit_fail(err, VIT_ERR_ARG, "no model or output path given");
     per_channel = per_channel ? 1 : 0;
-    const vit_quant_model *q = NULL;
-    /* (a model without fp32 Linears has its int8 weights from loading on: read without the lock) */
-    if (!m->has_fp32_linears && !m->q[0] && !m->q[1]) /* a lite (.vitl) model: packed weights */
+    if (m->lite) /* packed weights only */
         return vit_fail(err, VIT_ERR_UNSUPPORTED,
                         "%s: a lite model cannot be written as .vitq; export from its "
                         ".safetensors or .vitq",
                         vit_basename(path));
-    /* the model's own int8 weights (what its int8 sessions run, made now if need be) */
-    vit_status qs = vit_model_quant(m, per_channel, &q, err);
-    if (qs != VIT_OK)
-        return qs;
+    /* the model's prepared int8 weights (the file holds the portable rows: any kernel's will
+     * do), else quantized here for this export alone (the scalar kernel packs nothing) */
+    const vit_quant_model *q = NULL;
+    for (int k = 0; k < VIT_KERNEL_COUNT && !q; k++)
+        q = vit_model_quant_find(m, per_channel, (vit_kernel)k);
+    vit_quant_model *qown = NULL;
+    if (!q) {
+        vit_status qs = vit_quant_model_derive(m, per_channel, VIT_KERNEL_SCALAR, &qown, err);
+        if (qs != VIT_OK)
+            return qs;
+        q = qown;
+    }
     const vit_model_info *i = &m->info;
     int64_t D = i->embed_dim, P = i->patch_size;
     out_list l = {0};
@@ -315,16 +292,9 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
     memcpy(pre, VITQ_MAGIC, 4);
     vit_wr32(pre + 4, VITQ_VERSION);
     vit_wr32(pre + 12, per_channel ? 1u : 0u);
-    for (int k = 0; k < 8; k++)
-        pre[16 + k] = (uint8_t)((uint64_t)h.n >> (8 * k));
+    vit_wr64(pre + 16, (uint64_t)h.n);
     /* the checksum covers the header length and the JSON header */
-    pthread_once(&crc_once, crc_init);
-    uint32_t c = 0xFFFFFFFFu;
-    for (int k = 16; k < 24; k++)
-        c = crc_table[(c ^ pre[k]) & 0xFF] ^ (c >> 8);
-    for (size_t k = 0; k < h.n; k++)
-        c = crc_table[(c ^ (uint8_t)h.s[k]) & 0xFF] ^ (c >> 8);
-    vit_wr32(pre + 8, c ^ 0xFFFFFFFFu);
+    vit_wr32(pre + 8, vit_crc32_update(vit_crc32(pre + 16, 8), h.s, h.n));
     int wok = fwrite(pre, 1, sizeof pre, f) == sizeof pre && fwrite(h.s, 1, h.n, f) == h.n;
     size_t pos = 0;
     static const uint8_t zeros[4];
@@ -342,6 +312,7 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
 done:
     free(h.s);
     free(l.t);
+    vit_quant_model_free(qown);
     return st;
 }
 
@@ -371,9 +342,7 @@ vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *pat
     uint32_t flags = vit_rd32(data + 12);
     if (flags & ~1u)
         return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: .vitq has unknown flags 0x%x", fname, flags);
-    uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--)
-        hlen = hlen << 8 | data[VITQ_PRELUDE + i];
+    uint64_t hlen = vit_rd64(data + VITQ_PRELUDE);
     if (hlen > size - VITQ_PRELUDE - 8)
         return vit_fail(err, VIT_ERR_FORMAT,
                         "%s: .vitq header length %llu is past the end of the file: truncated", fname,

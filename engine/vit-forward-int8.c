@@ -12,6 +12,7 @@
  *     bits (the tests state the tolerance against torch's own quantized model).
  * Threads: the session's vit_pool splits each GEMM over output columns, and the attention over
  * heads (OpenBLAS limited to one thread inside each head, so the two pools never fight). */
+#include "vit-backend.h"
 #include "vit-int8.h"
 #include "vit-opt.h" /* the vectorized GELU and exp */
 #include "vit-sgemm.h"
@@ -22,76 +23,9 @@
 #include <string.h>
 
 /* ---------------------------------------------------------------------------------------------
- * Quantized weights */
-
-void vit_quant_model_free(vit_quant_model *q)
-{
-    if (!q)
-        return;
-    if (q->layers)
-        for (int32_t i = 0; i < q->num_layers; i++)
-            vit_qlinear_free(&q->layers[i]);
-    free(q->layers);
-    free(q);
-}
-
-vit_status vit_quant_model_build(const vit_model *m, int per_channel, vit_kernel kernel,
-                                 vit_quant_model **out, vit_error *err)
-{
-    *out = NULL;
-    const vit_model_info *i = &m->info;
-    int32_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes;
-    vit_quant_model *q = calloc(1, sizeof *q);
-    if (!q)
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for int8 weights");
-    q->per_channel = per_channel;
-    q->kernel = kernel;
-    q->num_layers = 4 * i->depth + 1 + i->distilled;
-    q->layers = calloc((size_t)q->num_layers, sizeof *q->layers);
-    if (!q->layers) {
-        free(q);
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for int8 weights");
-    }
-    vit_status s = VIT_OK;
-    for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
-        const vit_block_weights *b = &m->w.blocks[l];
-        vit_qlinear *ql = &q->layers[4 * l];
-        s = vit_qlinear_init(&ql[0], b->qkv_w, b->qkv_b, 3 * D, D, per_channel, kernel, err);
-        if (s == VIT_OK)
-            s = vit_qlinear_init(&ql[1], b->proj_w, b->proj_b, D, D, per_channel, kernel, err);
-        if (s == VIT_OK)
-            s = vit_qlinear_init(&ql[2], b->fc1_w, b->fc1_b, H, D, per_channel, kernel, err);
-        if (s == VIT_OK)
-            s = vit_qlinear_init(&ql[3], b->fc2_w, b->fc2_b, D, H, per_channel, kernel, err);
-    }
-    if (s == VIT_OK)
-        s = vit_qlinear_init(&q->layers[4 * i->depth], m->w.head_w, m->w.head_b, K, D, per_channel,
-                             kernel, err);
-    if (s == VIT_OK && i->distilled)
-        s = vit_qlinear_init(&q->layers[4 * i->depth + 1], m->w.head_dist_w, m->w.head_dist_b, K,
-                             D, per_channel, kernel, err);
-    if (s != VIT_OK) {
-        vit_quant_model_free(q);
-        return s;
-    }
-    *out = q;
-    return VIT_OK;
-}
-
-size_t vit_quant_model_bytes(const vit_quant_model *q)
-{
-    size_t n = 0;
-    for (int32_t l = 0; l < q->num_layers; l++) {
-        const vit_qlinear *ql = &q->layers[l];
-        n += (size_t)ql->n * (size_t)ql->k + (size_t)ql->n * 3 * sizeof(float);
-    }
-    return n;
-}
-
-/* ---------------------------------------------------------------------------------------------
  * Run state */
 
-/* The best kernel level this CPU has, ignoring VIT_KERNEL. */
+/* The best kernel level this CPU has, whatever kernel the session names. */
 static vit_kernel best_cpu_kernel(void)
 {
     for (int k = VIT_KERNEL_COUNT - 1; k > 0; k--)
@@ -116,7 +50,7 @@ vit_status vit_int8_state_new(const vit_model *m, int32_t threads, vit_int8_stat
         return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the int8 run state");
     }
     /* attention (fp32 in this variant, as in torch) runs through the fp32 pass's kernels, chosen
-     * by what the CPU has rather than by the forced GEMM kernel, so that forcing VIT_KERNEL still
+     * by what the CPU has rather than by the forced GEMM kernel, so that naming a kernel still
      * gives bit-identical logits; the fp32 state's pool is this variant's pool */
     st = vit_fp32_state_plan(&s->f, vit_sgemm_ops_for(best_cpu_kernel()), NULL, threads, err);
     if (st != VIT_OK) {
@@ -146,7 +80,7 @@ typedef struct {
 
 /* GELU and exp: the optimized variant's vectorized functions (|err| < 4e-7 and rel. < 2e-7,
  * far below int8's own error), chosen by what the CPU has — not by the GEMM kernel, so forcing
- * VIT_KERNEL still gives bit-identical logits on one machine. They cost 20–30% of this variant's
+ * a named kernel still gives bit-identical logits on one machine. They cost 20–30% of this variant's
  * time as scalar erff / expf. */
 typedef void (*vec_fn)(const float *x, float *y, size_t n);
 
@@ -292,3 +226,52 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
             logits[c] = 0.5f * (logits[c] + s->logits2[c]);
     }
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * The int8 backend */
+
+typedef struct {
+    vit_int8_state run;
+    const vit_quant_model *q; /* the model's prepared int8 weights, or own_q */
+    vit_quant_model *own_q;
+} int8_backend;
+
+static vit_status int8_init(vit_session *s, vit_error *err)
+{
+    int8_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for a session");
+    s->state = b;
+    vit_status st = vit_model_quant_for(s->model, s->opts.per_channel, s->kernel, &b->q,
+                                        &b->own_q, err);
+    if (st == VIT_OK)
+        st = vit_int8_state_new(s->model, s->threads, &b->run, err);
+    return st;
+}
+
+static vit_status int8_forward(vit_session *s, const float *in, float *logits, vit_error *err)
+{
+    int8_backend *b = s->state;
+    /* our pool splits the work; OpenBLAS runs single-threaded inside each attention head */
+    openblas_set_num_threads(1);
+    vit_forward_int8(s->model, b->q, &b->run, in, logits);
+    return VIT_OK;
+}
+
+static void int8_free(vit_session *s)
+{
+    int8_backend *b = s->state;
+    if (!b)
+        return;
+    vit_int8_state_free(&b->run);
+    vit_quant_model_free(b->own_q);
+    free(b);
+}
+
+static const char *int8_kernel(const vit_session *s)
+{
+    const int8_backend *b = s->state;
+    return vit_kernel_runs(b->q->kernel);
+}
+
+const vit_backend vit_backend_int8 = {"int8", int8_init, int8_forward, int8_free, int8_kernel};

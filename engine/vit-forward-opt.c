@@ -17,6 +17,7 @@
  * Every step is split over the session's pool (GEMMs over a grid of 6-row x 64-column tiles,
  * attention over (head, 6-row block) items, the row-wise steps over rows), and every output
  * element is computed by one thread in a fixed order: results do not depend on the threads. */
+#include "vit-backend.h"
 #include "vit-cpu.h"
 #include "vit-int8.h"
 #include "vit-opt.h"
@@ -69,70 +70,6 @@ const vit_opt_ops *vit_opt_ops_for(vit_kernel k)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Weights */
-
-void vit_opt_weights_free(vit_opt_weights *w)
-{
-    if (!w)
-        return;
-    if (w->own_layers)
-        for (int32_t l = 0; l < w->num_layers; l++)
-            vit_qlinear_free(&w->own_layers[l]);
-    free(w->own_layers);
-    vit_qlinear_free(&w->own_patch);
-    vit_free(w->own_qkv);
-    memset(w, 0, sizeof *w);
-}
-
-vit_status vit_opt_weights_fold_qkv(const vit_model *m, vit_opt_weights *w, vit_error *err)
-{
-    const vit_model_info *i = &m->info;
-    const int32_t D = i->embed_dim, depth = i->depth, n = 3 * D;
-    const float qs = 1.0f / sqrtf((float)(D / i->num_heads));
-    w->own_qkv = vit_alloc((size_t)2 * depth * n * sizeof(float));
-    if (!w->own_qkv)
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for the optimized weights");
-    float *sc = w->own_qkv, *bi = w->own_qkv + (size_t)depth * n;
-    for (int32_t l = 0; l < depth; l++) {
-        const vit_qlinear *ql = &w->layers[4 * l];
-        for (int32_t j = 0; j < n; j++) {
-            // softmax(q k^T / sqrt(hd)): the q rows of W and b carry the 1/sqrt(hd)
-            float f = j < D ? qs : 1.0f;
-            sc[(size_t)l * n + j] = ql->scale[j] * f;
-            bi[(size_t)l * n + j] = ql->bias[j] * f;
-        }
-    }
-    w->qkv_scale = sc;
-    w->qkv_bias = bi;
-    return VIT_OK;
-}
-
-vit_status vit_opt_weights_from_model(const vit_model *m, const struct vit_quant_model *q,
-                                      vit_opt_weights *w, vit_error *err)
-{
-    memset(w, 0, sizeof *w);
-    const vit_model_info *i = &m->info;
-    w->kernel = q->kernel;
-    w->per_channel = q->per_channel;
-    w->num_layers = q->num_layers;
-    w->layers = q->layers;
-    int32_t cpp = i->in_chans * i->patch_size * i->patch_size;
-    /* the patch embedding has no int8 counterpart in the int8 variant (a Conv2d there): its
-     * weights get one scale per output channel (the channels' ranges differ widely); small
-     * patches (C*P*P <= VIT_OPT_PATCH_F32_MAX) run it in fp32 from m->w.patch_w instead */
-    vit_status s = vit_qlinear_init(&w->own_patch, m->w.patch_w, m->w.patch_b, i->embed_dim, cpp,
-                                    1, q->kernel, err);
-    if (s != VIT_OK)
-        return s;
-    w->patch = &w->own_patch;
-    w->patch_f32 = cpp <= VIT_OPT_PATCH_F32_MAX ? m->w.patch_w : NULL;
-    s = vit_opt_weights_fold_qkv(m, w, err);
-    if (s != VIT_OK)
-        vit_opt_weights_free(w);
-    return s;
-}
-
-/* ---------------------------------------------------------------------------------------------
  * Plan: one arena, carved once */
 
 static size_t round64(size_t n)
@@ -141,7 +78,7 @@ static size_t round64(size_t n)
 }
 
 vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t threads,
-                             vit_opt_state *s, vit_error *err)
+                             const vit_session_opts *opts, vit_opt_state *s, vit_error *err)
 {
     memset(s, 0, sizeof *s);
     const vit_model_info *i = &m->info;
@@ -165,31 +102,18 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
         return st;
     s->threads = vit_pool_threads(s->pool);
 
-    const char *uf = getenv("VIT_OPT_UNFUSE");
-    if (uf) {
-        static const struct {
-            const char *name;
-            int32_t bit;
-        } names[] = {{"ln", VIT_OPT_UNFUSE_LN},         {"gelu", VIT_OPT_UNFUSE_GELU},
-                     {"add", VIT_OPT_UNFUSE_ADD},       {"attention", VIT_OPT_UNFUSE_ATT},
-                     {"patch", VIT_OPT_UNFUSE_PATCH},   {"all", 31}};
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-            if (strstr(uf, names[k].name))
-                s->unfuse |= names[k].bit;
-        if (s->unfuse)
-            vit_log(VIT_LOG_INFO, "optimized: fusions off (VIT_OPT_UNFUSE=%s): 0x%x", uf,
-                    (unsigned)s->unfuse);
-    }
+    s->unfuse = opts->unfuse & VIT_UNFUSE_ALL;
+    if (s->unfuse)
+        vit_log(VIT_LOG_INFO, "optimized: fusions off: 0x%x", (unsigned)s->unfuse);
     /* bf16 attention: AVX-512 BF16 on this CPU, head sizes it handles, not turned off by
-     * VIT_OPT_ATTENTION=fp32 (nor by VIT_OPT_UNFUSE=attention) */
-    const char *att = getenv("VIT_OPT_ATTENTION");
+     * VIT_ATTENTION_FP32 (nor by VIT_UNFUSE_ATTENTION) */
     s->bf16 = ops->attention_bf16 && s->D % 16 == 0 && s->hd % 16 == 0 &&
-              !(s->unfuse & VIT_OPT_UNFUSE_ATT) && !(att && strcmp(att, "fp32") == 0);
+              !(s->unfuse & VIT_UNFUSE_ATTENTION) && opts->attention != VIT_ATTENTION_FP32;
     s->bf16 = s->bf16 && (vit_cpu_features() & VIT_CPU_AVX512_BF16);
     const size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H, F = sizeof(float);
     /* per thread: attention scores (6 x tpad, + bf16 probabilities; or T x tpad unfused), a
      * LayerNorm row (kmax), a GEMM int32 tile */
-    size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? T : VIT_OPT_ATT_ROWS;
+    size_t att_rows = s->unfuse & VIT_UNFUSE_ATTENTION ? T : VIT_OPT_ATT_ROWS;
     s->scratch_stride = round64(att_rows * (size_t)s->tpad * (F + 2)) + round64((size_t)kmax * F) +
                         round64(VIT_OPT_GEMM_SCRATCH);
     struct {
@@ -225,9 +149,8 @@ vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t
     /* zeroed once: the k^T padding columns (keys T .. tpad) are read as zeros by the scores */
     memset(s->arena, 0, total);
     s->arena_bytes = total;
-    /* VIT_OPT_PROFILE=1: time each kind of step (logged at VIT_LOG_INFO when the state is freed) */
-    const char *prof = getenv("VIT_OPT_PROFILE");
-    s->prof = prof && *prof && *prof != '0' ? (strcmp(prof, "cpu") == 0 ? 2 : 1) : 0;
+    /* time each kind of step (logged at VIT_LOG_INFO when the state is freed) */
+    s->prof = opts->profile;
     uint8_t *p = s->arena;
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         *parts[k].p = p;
@@ -259,7 +182,7 @@ static float *scores_buf(const vit_opt_state *s, int32_t thread)
 
 static float *row_buf(const vit_opt_state *s, int32_t thread)
 {
-    size_t att_rows = s->unfuse & VIT_OPT_UNFUSE_ATT ? (size_t)s->T : VIT_OPT_ATT_ROWS;
+    size_t att_rows = s->unfuse & VIT_UNFUSE_ATTENTION ? (size_t)s->T : VIT_OPT_ATT_ROWS;
     return (float *)(s->scratch + (size_t)thread * s->scratch_stride +
                      round64(att_rows * (size_t)s->tpad * (sizeof(float) + 2)));
 }
@@ -405,7 +328,7 @@ static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The unfused steps (VIT_OPT_UNFUSE), for measuring what each fusion pays */
+ * The unfused steps (vit_session_opts.unfuse), for measuring what each fusion pays */
 
 typedef struct {
     const vit_opt_state *s;
@@ -463,10 +386,10 @@ static void add_into_x(vit_opt_state *s, const float *y)
     vit_pool_run(s->pool, (int64_t)s->T * s->D, 4096, unf_add, &j);
 }
 
-/* VIT_OPT_PROFILE=1: wall clock; =cpu: this thread's CPU time (1 thread on a busy machine) */
+/* VIT_PROFILE_WALL: wall clock; VIT_PROFILE_CPU: this thread's CPU time */
 static double prof_now(const vit_opt_state *s)
 {
-    if (s->prof == 2) {
+    if (s->prof == VIT_PROFILE_CPU) {
         struct timespec ts;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
         return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
@@ -509,7 +432,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
            (size_t)NP * D * sizeof(float));
     TOC(s, t_other);
     const float *patch_f32 = w->patch_f32;
-    if (!patch_f32 && (s->unfuse & VIT_OPT_UNFUSE_PATCH))
+    if (!patch_f32 && (s->unfuse & VIT_UNFUSE_PATCH))
         patch_f32 = m->w.patch_w;
     if (patch_f32) {
         // small patches (or unfused): x[prefix:] += patches @ Wpatch^T + b in fp32
@@ -534,7 +457,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         const vit_block_weights *b = &m->w.blocks[l];
         const vit_qlinear *ql = &w->layers[4 * l];
         // a = quant_rows(LN1(x)); q, k^T, v = a @ Wqkv^T + b
-        if (uf & VIT_OPT_UNFUSE_LN)
+        if (uf & VIT_UNFUSE_LN)
             ln_then_quant(s, b->norm1_w, b->norm1_b);
         else
             quantize_rows(s, s->x, D, D, T, b->norm1_w, b->norm1_b);
@@ -556,7 +479,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         gemm(s, &ql[0], T, &ep);
         TOC(s, t_gemm);
         // ctx = softmax(q k^T) v per head
-        if (uf & VIT_OPT_UNFUSE_ATT) {
+        if (uf & VIT_UNFUSE_ATTENTION) {
             unf_job uj = {s, NULL, NULL, NULL, NULL, 0};
             vit_pool_run(s->pool, s->heads, 1, unf_att, &uj);
         } else {
@@ -567,7 +490,7 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         // x += quant_rows(ctx) @ Wproj^T + b
         quantize_rows(s, s->ctx, D, D, T, NULL, NULL);
         TOC(s, t_ln);
-        if (uf & VIT_OPT_UNFUSE_ADD) {
+        if (uf & VIT_UNFUSE_ADD) {
             ep = epilogue(s, &ql[1], VIT_OEP_STORE, s->q, D);
             gemm(s, &ql[1], T, &ep);
             add_into_x(s, s->q);
@@ -577,12 +500,12 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         }
         TOC(s, t_gemm);
         // hid = gelu(quant_rows(LN2(x)) @ Wfc1^T + b)
-        if (uf & VIT_OPT_UNFUSE_LN)
+        if (uf & VIT_UNFUSE_LN)
             ln_then_quant(s, b->norm2_w, b->norm2_b);
         else
             quantize_rows(s, s->x, D, D, T, b->norm2_w, b->norm2_b);
         TOC(s, t_ln);
-        if (uf & VIT_OPT_UNFUSE_GELU) {
+        if (uf & VIT_UNFUSE_GELU) {
             ep = epilogue(s, &ql[2], VIT_OEP_STORE, s->hid, H);
             gemm(s, &ql[2], T, &ep);
             unf_job gj = {s, s->hid, NULL, NULL, NULL, 0};
@@ -595,12 +518,12 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
         }
         TOC(s, t_gemm);
         // x += quant_rows(hid) @ Wfc2^T + b
-        if (uf & VIT_OPT_UNFUSE_GELU)
+        if (uf & VIT_UNFUSE_GELU)
             quantize_rows(s, s->hid, H, H, T, NULL, NULL);
         else
             quantize_rows_mm(s, s->hid, H, T);
         TOC(s, t_ln);
-        if (uf & VIT_OPT_UNFUSE_ADD) {
+        if (uf & VIT_UNFUSE_ADD) {
             ep = epilogue(s, &ql[3], VIT_OEP_STORE, s->q, D);
             gemm(s, &ql[3], T, &ep);
             add_into_x(s, s->q);
@@ -627,3 +550,71 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
     vit_pool_hold(s->pool, 0);
     TOC(s, t_other);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * The optimized backend */
+
+typedef struct {
+    vit_opt_state run;
+    const vit_opt_weights *w; /* own_w, or a lite file's */
+    vit_opt_weights own_w;    /* made for this session: borrows q's layers */
+    vit_quant_model *own_q;   /* the int8 layers, when the model has none prepared */
+} opt_backend;
+
+/* The weights (a lite file's, or the model's int8 layers plus the patch Linear) and the plan. A
+ * lite file packed for a kernel other than the session's is repacked from its int8 weights
+ * (vit_lite_weights_repack). */
+static vit_status opt_init(vit_session *s, vit_error *err)
+{
+    const vit_model *m = s->model;
+    opt_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for a session");
+    s->state = b;
+    vit_status st = VIT_OK;
+    const vit_opt_weights *lw = vit_lite_weights(m);
+    b->w = &b->own_w;
+    if (lw && lw->kernel == s->kernel) {
+        b->w = lw;
+    } else if (lw) {
+        st = vit_lite_weights_repack(m, s->kernel, &b->own_w, err);
+    } else {
+        const vit_quant_model *q = NULL;
+        st = vit_model_quant_for(m, s->opts.per_channel, s->kernel, &q, &b->own_q, err);
+        if (st == VIT_OK)
+            st = vit_opt_weights_from_model(m, q, &b->own_w, err);
+    }
+    if (st == VIT_OK)
+        st = vit_opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &s->opts, &b->run,
+                               err);
+    return st;
+}
+
+static vit_status opt_forward(vit_session *s, const float *in, float *logits, vit_error *err)
+{
+    opt_backend *b = s->state;
+    /* our pool does everything (OpenBLAS only in the unfused attention measurement, one
+     * thread per head) */
+    openblas_set_num_threads(1);
+    vit_forward_opt(s->model, b->w, &b->run, in, logits);
+    return VIT_OK;
+}
+
+static void opt_free(vit_session *s)
+{
+    opt_backend *b = s->state;
+    if (!b)
+        return;
+    vit_opt_state_free(&b->run);
+    vit_opt_weights_free(&b->own_w); /* before own_q, whose layers it borrows */
+    vit_quant_model_free(b->own_q);
+    free(b);
+}
+
+static const char *opt_kernel(const vit_session *s)
+{
+    const opt_backend *b = s->state;
+    return b->run.ops->name;
+}
+
+const vit_backend vit_backend_opt = {"optimized", opt_init, opt_forward, opt_free, opt_kernel};

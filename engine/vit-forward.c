@@ -5,13 +5,13 @@
  * residual add / GELU fused into the GEMM, work split in our pool), or, on CPUs with neither,
  * cblas_sgemm and the plain loops below. Every buffer comes from vit_fp32_state, allocated once
  * per session. */
-#include "vit-impl.h"
-
+#include "vit-backend.h"
 #include "vit-pool.h"
 #include "vit-sgemm.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,3 +272,84 @@ void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input,
     }
     vit_pool_hold(s->pool, 0);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * The fp32 backend */
+
+typedef struct {
+    vit_fp32_state run;
+    vit_sgemm_model *own_packed; /* the packed Linears, when the model has none prepared */
+} fp32_backend;
+
+/* The plan: our GEMM with the model's Linears packed for it (prepared on the model, or packed
+ * for this session alone), or OpenBLAS where the CPU has neither AVX2 nor AVX-512 (or for the
+ * scalar kernel), which reads the model's plain weights. */
+static vit_status fp32_init(vit_session *s, vit_error *err)
+{
+    const vit_model *m = s->model;
+    fp32_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for a session");
+    s->state = b;
+    vit_status st = vit_fp32_state_new(m, &b->run, err);
+    if (st != VIT_OK)
+        return st;
+    const vit_sgemm_ops *ops = vit_sgemm_ops_for(s->kernel);
+    if (!ops) {
+        if (m->linears_released)
+            return vit_fail(err, VIT_ERR_UNSUPPORTED,
+                            "%s: the fp32 Linear weights were released (vit_model_release_linears): "
+                            "the OpenBLAS pass cannot run",
+                            m->info.name);
+        return VIT_OK;
+    }
+    const vit_sgemm_model *packed = m->f32p;
+    if (!packed) {
+        st = vit_sgemm_model_build(m, &b->own_packed, err);
+        if (st != VIT_OK)
+            return st;
+        packed = b->own_packed;
+    }
+    return vit_fp32_state_plan(&b->run, ops, packed, s->threads, err);
+}
+
+static pthread_mutex_t fp32_blas_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static vit_status fp32_forward(vit_session *s, const float *in, float *logits, vit_error *err)
+{
+    fp32_backend *b = s->state;
+    if (b->run.ops) {
+        /* our GEMM, split in our pool */
+        vit_forward_fp32(s->model, &b->run, in, logits);
+        return VIT_OK;
+    }
+    /* OpenBLAS' thread count is process-wide: set it for this session before each run. Two fp32
+     * runs at once would each compute with the other's count, and GEMMs split for 1 and for 2
+     * threads round differently (logits up to 1e-6 apart; found by tests/test-reentrant.c), so
+     * fp32 runs take turns, and leave the count at 1, the one the int8 and optimized variants
+     * (which split the work in our pool) want. */
+    pthread_mutex_lock(&fp32_blas_lock);
+    openblas_set_num_threads(s->threads);
+    vit_forward_fp32(s->model, &b->run, in, logits);
+    openblas_set_num_threads(1);
+    pthread_mutex_unlock(&fp32_blas_lock);
+    return VIT_OK;
+}
+
+static void fp32_free(vit_session *s)
+{
+    fp32_backend *b = s->state;
+    if (!b)
+        return;
+    vit_fp32_state_free(&b->run);
+    vit_sgemm_model_free(b->own_packed);
+    free(b);
+}
+
+static const char *fp32_kernel(const vit_session *s)
+{
+    const fp32_backend *b = s->state;
+    return b->run.ops ? b->run.ops->name : "openblas";
+}
+
+const vit_backend vit_backend_fp32 = {"fp32", fp32_init, fp32_forward, fp32_free, fp32_kernel};

@@ -4,8 +4,8 @@
 #define VIT_IMPL_H
 
 #include "vit.h"
+#include "vit-quant.h" /* vit_kernel */
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -109,6 +109,9 @@ struct vit_sgemm_ops;
 struct vit_pool;
 struct vit_lite;         /* a .vitl file's mapping and prepacked weights, vit-lite.c */
 
+/* A model is immutable once loaded and prepared: nothing below changes behind a const pointer.
+ * Its derived weights are built by vit_model_prepare (vit-prepare.c), on a non-const model,
+ * before it is shared; a .vitq's int8 weights and a .vitl's mapping are made by loading. */
 struct vit_model {
     vit_model_info info;
     vit_weights w;
@@ -119,30 +122,57 @@ struct vit_model {
     int32_t num_labels;
     char *label_storage;  /* the strings labels[] point into */
 
-    /* Quantized weights, made on first use by an int8 session (or loaded from a .vitq).
-     * Guarded by qlock so sessions on several threads can share one model. */
-    pthread_mutex_t qlock;
-    struct vit_quant_model *q[2]; /* [per_channel] */
-    /* The fp32 Linears packed for vit_sgemm, made on first use by an fp32 session (qlock). */
+    /* The int8 Linears per [per_channel][vit_kernel]: from vit_model_prepare, or a .vitq's (for
+     * the best kernel), else NULL. */
+    struct vit_quant_model *q[2][VIT_KERNEL_COUNT];
+    /* The fp32 Linears packed for vit_sgemm (vit_model_prepare for fp32), or NULL. */
     struct vit_sgemm_model *f32p;
-    /* (qlock) The arena's Linear weights were handed back to the kernel, f32p holding them
-     * (vit_model_release_linears); fp32 sessions on the OpenBLAS pass, which read them. */
+    /* vit_model_release_linears handed the arena's Linear weights back to the kernel: only f32p
+     * and the prepared int8 weights hold them now. */
     int32_t linears_released;
-    int32_t blas_sessions;
     /* A model loaded from a .vitl: its mapping and weights (freed by vit_model_free), else NULL. */
     struct vit_lite *lite;
 };
 
-/* Fill a model's info from its weight shapes (vit-model.c). */
+/* Labels (vit-labels.c): set from names (copied), or read from a file, one per line. */
 vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err);
 vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error *err);
 
-/* .vitq files (vit-file.c) */
+/* ---------------------------------------------------------------------------------------------
+ * Files (vit-io.c): what every model reader shares */
+
+/* A whole regular, non-empty file, mapped read-only. */
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+} vit_mapped_file;
+
+vit_status vit_map_file(const char *path, vit_mapped_file *f, vit_error *err);
+void vit_unmap_file(vit_mapped_file *f); /* and zeroes *f; nothing for a zeroed one */
+/* CRC-32 (IEEE, zlib's): of data, or continued from crc over more data (crc 0 to start). */
 uint32_t vit_crc32(const void *data, size_t n);
+uint32_t vit_crc32_update(uint32_t crc, const void *data, size_t n);
+/* Read a whole small file; *out is NUL-terminated. VIT_ERR_IO when it does not exist. */
+vit_status vit_read_small_file(const char *path, size_t limit, char **out, size_t *len,
+                               vit_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * The readers, which vit_model_load (vit-load.c) dispatches to by the file's magic. Each reads
+ * the mapping and leaves it to the caller, except where it says. */
+
+/* vit-model.c: a timm safetensors file, with config.json and labels.txt beside `path`. */
+vit_status vit_model_from_safetensors_file(const vit_mapped_file *map, const char *path,
+                                           vit_model **out, vit_error *err);
+/* vit-file.c: .vitq */
 int vit_file_is_vitq(const uint8_t *data, size_t size);
 /* file_backed: data is a read-only mmap of the file (its pages may be dropped once copied). */
 vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path, int file_backed,
                                vit_model **out, vit_error *err);
+/* vit-lite.c: .vitl. On success the model keeps the mapping (its weights point into it) and
+ * *map is zeroed; on failure *map is left to the caller. */
+int vit_file_is_vitl(const uint8_t *data, size_t size);
+vit_status vit_model_from_vitl(vit_mapped_file *map, const char *path, vit_model **out,
+                               vit_error *err);
 
 /* ---------------------------------------------------------------------------------------------
  * The fp32 forward pass (vit-forward.c): run state allocated once per session. */

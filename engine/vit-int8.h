@@ -16,19 +16,25 @@ typedef struct vit_quant_model {
     vit_qlinear *layers;/* per block: qkv, proj, fc1, fc2; then head, (head_dist) */
 } vit_quant_model;
 
+/* vit-prepare.c: the model's derived weights. */
 vit_status vit_quant_model_build(const vit_model *m, int per_channel, vit_kernel kernel,
                                  vit_quant_model **out, vit_error *err);
 void vit_quant_model_free(vit_quant_model *q);
-/* What everything outside vit-session.c uses instead of vit_quant_model_build on a model: the
- * fp32 Linears may have been handed back to the kernel (vit_model_release_linears), and only
- * these restore them first, under the model's lock.
- *   vit_model_quant: the model's own int8 weights (per_channel, or the kind a .vitq has), made
- *     on first use for this CPU's kernel and kept — what int8 sessions run;
- *   vit_model_quant_copy: a private copy for `kernel`, the caller frees it. */
-vit_status vit_model_quant(const vit_model *m, int per_channel, const vit_quant_model **out,
-                           vit_error *err);
-vit_status vit_model_quant_copy(const vit_model *m, int per_channel, vit_kernel kernel,
-                                vit_quant_model **out, vit_error *err);
+/* The int8 weights vit_model_prepare made for (per_channel, kernel), or a .vitq's; NULL if none.
+ * (A .vitq has one kind of scales: asked for the other, it gives what it has.) */
+const vit_quant_model *vit_model_quant_find(const vit_model *m, int per_channel,
+                                            vit_kernel kernel);
+/* New int8 weights for (per_channel, kernel), owned by the caller: quantized from the fp32
+ * Linears, or repacked from int8 weights the model has. The model is only read. */
+vit_status vit_quant_model_derive(const vit_model *m, int per_channel, vit_kernel kernel,
+                                  vit_quant_model **out, vit_error *err);
+/* The int8 weights a session reads: the model's prepared ones (*use), or new ones made for it
+ * (*use == *own, the session frees *own). */
+vit_status vit_model_quant_for(const vit_model *m, int per_channel, vit_kernel kernel,
+                               const vit_quant_model **use, vit_quant_model **own,
+                               vit_error *err);
+/* What vit_model_free calls: frees the int8 and packed fp32 weights. */
+void vit_model_free_derived(vit_model *m);
 /* Bytes of int8 weights + scales + bias (what a .vitq file stores for the Linears). */
 size_t vit_quant_model_bytes(const vit_quant_model *q);
 

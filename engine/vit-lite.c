@@ -212,8 +212,7 @@ static void list_tensors(lite_list *l, const vit_model *m, const vit_opt_weights
  * A lite model's mapping and weights: the model's `lite` field, owned by the model */
 
 typedef struct vit_lite {
-    void *map;
-    size_t map_size;
+    vit_mapped_file map;
     vit_opt_weights w;
     vit_qlinear *layers; /* (num_layers) pointing into the map */
     vit_qlinear patch;
@@ -228,8 +227,7 @@ static void lite_free(vit_lite *l)
 {
     if (!l)
         return;
-    if (l->map)
-        munmap(l->map, l->map_size);
+    vit_unmap_file(&l->map);
     free(l->layers);
     vit_free((void *)l->w.own_qkv);
     free(l);
@@ -247,34 +245,33 @@ void vit_lite_release(vit_model *m)
 vit_status vit_model_export_vitl(const vit_model *m, int per_channel, const char *path,
                                  vit_error *err)
 {
+    return vit_model_export_vitl_for(m, per_channel, NULL, path, err);
+}
+
+vit_status vit_model_export_vitl_for(const vit_model *m, int per_channel, const char *kernel,
+                                     const char *path, vit_error *err)
+{
     if (!m || !path)
         return vit_fail(err, VIT_ERR_ARG, "no model or output path given");
     const vit_model_info *i = &m->info;
     const char *fname = vit_basename(path);
     per_channel = per_channel ? 1 : 0;
 
-    /* the weights: a lite model's own, else the model's int8 layers packed for this CPU */
+    /* the weights: a lite model's own, else the model's int8 layers packed for the kernel
+     * (prepared, or made here for this export alone) */
     vit_opt_weights own = {0};
     const vit_opt_weights *w = vit_lite_weights(m);
     vit_quant_model *qown = NULL;
     if (!w) {
-        /* (a model without fp32 Linears has its int8 weights from loading on: read unlocked) */
-        if (!m->has_fp32_linears && !m->q[0] && !m->q[1])
-            return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no int8 weights to write",
-                            fname);
-        const vit_quant_model *q = NULL;
-        vit_status s = vit_model_quant(m, per_channel, &q, err);
-        if (s != VIT_OK)
-            return s;
-        /* packed for this CPU's kernel; a .vitq's weights keep the kernel they were packed for */
-        vit_kernel kern = vit_kernel_select();
-        if (q->kernel != kern && m->has_fp32_linears) {
-            s = vit_model_quant_copy(m, per_channel, kern, &qown, err);
+        vit_kernel kern = vit_kernel_select(kernel);
+        const vit_quant_model *q = vit_model_quant_find(m, per_channel, kern);
+        if (!q) {
+            vit_status s = vit_quant_model_derive(m, per_channel, kern, &qown, err);
             if (s != VIT_OK)
                 return s;
             q = qown;
         }
-        s = vit_opt_weights_from_model(m, q, &own, err);
+        vit_status s = vit_opt_weights_from_model(m, q, &own, err);
         if (s != VIT_OK) {
             vit_quant_model_free(qown);
             return s;
@@ -511,20 +508,15 @@ static const float *want_f32(reader *r, const char *name, uint32_t rows, uint32_
     return (const float *)want(r, name, DT_F32, rows, cols, 0);
 }
 
-vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err)
+vit_status vit_model_from_vitl(vit_mapped_file *file, const char *path, vit_model **out,
+                               vit_error *err)
 {
     *out = NULL;
     const char *fname = vit_basename(path);
-    vit_st_file file; /* the loaders' one mmap helper (vit-safetensors.c) */
-    vit_status mst = vit_map_file(path, &file, err);
-    if (mst != VIT_OK)
-        return mst;
-    void *map = file.mapping;
-    size_t size = file.size;
-    if (size < VITL_HEADER) {
-        vit_st_close(&file);
+    const uint8_t *map = file->data;
+    size_t size = file->size;
+    if (size < VITL_HEADER)
         return vit_fail(err, VIT_ERR_FORMAT, "%s: truncated .vitl file (%zu bytes)", fname, size);
-    }
     const uint8_t *h = map;
     vit_status st = VIT_OK;
     vit_lite *lite = NULL;
@@ -675,10 +667,8 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
         goto fail;
     }
     m->info = info;
-    pthread_mutex_init(&m->qlock, NULL);
-    lite->map = map;
-    lite->map_size = size;
-    map = NULL; /* owned by lite from here */
+    lite->map = *file;
+    memset(file, 0, sizeof *file); /* owned by lite from here */
     const int32_t D = info.embed_dim, depth = info.depth, K = info.num_classes;
     const int32_t cpp = info.in_chans * info.patch_size * info.patch_size;
     const int per_channel = (int)(flags & 1u);
@@ -778,16 +768,13 @@ vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err
     lite->w.qkv_scale = qkv;
     lite->w.qkv_bias = qkv + (size_t)depth * 3 * D;
     /* the weights are read right away by the first forward: start reading them in now */
-    madvise(lite->map, lite->map_size, MADV_WILLNEED);
+    madvise((void *)lite->map.data, lite->map.size, MADV_WILLNEED);
     m->lite = lite;
     *out = m;
     return VIT_OK;
 
 fail:
-    if (map)
-        munmap(map, size);
     if (m) {
-        pthread_mutex_destroy(&m->qlock);
         free(m->w.blocks);
         free(m->labels);
         free(m->label_storage);
@@ -799,40 +786,6 @@ fail:
 
 /* ---------------------------------------------------------------------------------------------
  * The fallback: weights for another kernel, from the stored int8 weights */
-
-/* q (n, k) row-major from a packed layout (the inverse of vit-quant.c's pack_weights). */
-static void unpack(const vit_qlinear *ql, int8_t *q)
-{
-    const int32_t n = ql->n, k = ql->k, vec = ql->pack_vec, panel = ql->pack_panel;
-    if (!vec) {
-        memcpy(q, ql->q, (size_t)n * (size_t)k);
-        return;
-    }
-    const uint8_t *p = ql->packed;
-    const int32_t pw = vec * panel, kg = (k + 3) / 4, full = n / pw, rem = n % pw;
-    const int32_t wv_last = (rem + vec - 1) / vec;
-    for (int32_t j = 0; j < n; j++) {
-        int32_t pn = j / pw, wv = pn < full ? panel : wv_last;
-        const uint8_t *base = p + vit_pack_panel_offset(j, vec, panel, kg) +
-                              (size_t)((j % pw) / vec) * (size_t)vec * 4 + (size_t)(j % vec) * 4;
-        for (int32_t kk = 0; kk < k; kk++)
-            q[(size_t)j * k + kk] =
-                (int8_t)base[(size_t)(kk / 4) * (size_t)wv * (size_t)vec * 4 + (size_t)(kk % 4)];
-    }
-}
-
-static vit_status repack_one(const vit_qlinear *src, vit_kernel kernel, vit_qlinear *dst,
-                             vit_error *err)
-{
-    int8_t *q = malloc((size_t)src->n * (size_t)src->k);
-    if (!q)
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory repacking a lite model");
-    unpack(src, q);
-    vit_status s = vit_qlinear_init_quantized(dst, q, src->scale, src->bias, src->n, src->k,
-                                              src->per_channel, kernel, err);
-    free(q);
-    return s;
-}
 
 vit_status vit_lite_weights_repack(const vit_model *m, vit_kernel kernel, vit_opt_weights *w,
                                    vit_error *err)
@@ -849,9 +802,9 @@ vit_status vit_lite_weights_repack(const vit_model *m, vit_kernel kernel, vit_op
     w->own_layers = calloc((size_t)lw->num_layers, sizeof *w->own_layers);
     if (!w->own_layers)
         return vit_fail(err, VIT_ERR_NOMEM, "out of memory repacking a lite model");
-    vit_status s = repack_one(lw->patch, kernel, &w->own_patch, err);
+    vit_status s = vit_qlinear_repack(lw->patch, kernel, &w->own_patch, err);
     for (int32_t l = 0; l < lw->num_layers && s == VIT_OK; l++)
-        s = repack_one(&lw->layers[l], kernel, &w->own_layers[l], err);
+        s = vit_qlinear_repack(&lw->layers[l], kernel, &w->own_layers[l], err);
     w->layers = w->own_layers;
     w->patch = &w->own_patch;
     w->patch_f32 = lw->patch_f32;

@@ -9,12 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define VIT_CONFIG_MAX_BYTES (4u << 20)
-#define VIT_LABELS_MAX_BYTES (16u << 20)
 /* A session holds the attention scores of every head, (heads, T, T) floats: a few hundred kB
  * of pos_embed can declare 65537 tokens and ask for tens of GB there, so models whose scores
  * would pass this are refused at load time (DeiT-B at 384 px needs 16 MB). */
@@ -22,40 +19,6 @@
 
 /* ---------------------------------------------------------------------------------------------
  * Small file helpers */
-
-/* Read a whole small file; *out is NUL-terminated. Returns VIT_ERR_IO with errno kept when the
- * file does not exist, so callers can tell "absent" from "broken". */
-static vit_status read_small_file(const char *path, size_t limit, char **out, size_t *len,
-                                  vit_error *err)
-{
-    *out = NULL;
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", vit_basename(path), strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", vit_basename(path));
-    if ((uint64_t)sb.st_size > limit)
-        return vit_fail(err, VIT_ERR_LIMIT, "%s: file is %lld bytes; the limit is %zu",
-                        vit_basename(path), (long long)sb.st_size, limit);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", vit_basename(path), strerror(errno));
-    char *buf = malloc((size_t)sb.st_size + 1);
-    if (!buf) {
-        fclose(f);
-        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", vit_basename(path));
-    }
-    size_t n = fread(buf, 1, (size_t)sb.st_size, f);
-    fclose(f);
-    if (n != (size_t)sb.st_size) {
-        free(buf);
-        return vit_fail(err, VIT_ERR_IO, "%s: read error", vit_basename(path));
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return VIT_OK;
-}
 
 static int file_exists(const char *path)
 {
@@ -71,134 +34,6 @@ static void sibling_path(const char *path, const char *leaf, char *buf, size_t s
         snprintf(buf, size, "%s", leaf);
     else
         snprintf(buf, size, "%.*s/%s", (int)(slash - path), path, leaf);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Labels */
-
-vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err)
-{
-    size_t total = 0;
-    for (int32_t i = 0; i < n; i++)
-        total += strlen(names[i]) + 1;
-    char *store = malloc(total ? total : 1);
-    char **labels = calloc((size_t)(n ? n : 1), sizeof *labels);
-    if (!store || !labels) {
-        free(store);
-        free(labels);
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory for labels");
-    }
-    char *p = store;
-    for (int32_t i = 0; i < n; i++) {
-        size_t l = strlen(names[i]);
-        memcpy(p, names[i], l + 1);
-        labels[i] = p;
-        p += l + 1;
-    }
-    free(m->labels);
-    free(m->label_storage);
-    m->labels = labels;
-    m->label_storage = store;
-    m->num_labels = n;
-    return VIT_OK;
-}
-
-/* One label per line; blank trailing lines ignored; the count must equal num_classes. */
-static vit_status labels_from_text(vit_model *m, char *text, const char *fname, vit_error *err)
-{
-    int32_t want = m->info.num_classes;
-    const char **names = calloc((size_t)want, sizeof *names);
-    if (!names)
-        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
-    /* n counts the lines up to the last non-empty one: trailing empty lines are ignored, any
-     * other line beyond the count is an error (it used to be dropped, so a 1000-line file was
-     * taken for a 10-class model; found by tests/test-bad-inputs.sh). */
-    int32_t n = 0, lines = 0;
-    char *line = text;
-    while (*line) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        size_t l = strlen(line);
-        if (l && line[l - 1] == '\r')
-            line[--l] = '\0';
-        if (lines < want)
-            names[lines] = line;
-        lines++;
-        if (l)
-            n = lines;
-        if (!nl)
-            break;
-        line = nl + 1;
-    }
-    vit_status st;
-    if (n != want)
-        st = vit_fail(err, VIT_ERR_SHAPE, "%s: has %d labels but the model has %d classes", fname, n,
-                      want);
-    else
-        st = vit_model_alloc_labels(m, names, n, err);
-    free(names);
-    return st;
-}
-
-vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error *err)
-{
-    char *text;
-    size_t len;
-    vit_status st = read_small_file(path, VIT_LABELS_MAX_BYTES, &text, &len, err);
-    if (st != VIT_OK)
-        return st;
-    if (memchr(text, '\0', len)) {
-        free(text);
-        return vit_fail(err, VIT_ERR_FORMAT, "%s: not a text file", vit_basename(path));
-    }
-    st = labels_from_text(m, text, vit_basename(path), err);
-    free(text);
-    return st;
-}
-
-vit_status vit_model_load_labels(vit_model *m, const char *path, vit_error *err)
-{
-    if (!m || !path)
-        return vit_fail(err, VIT_ERR_ARG, "no model or path given");
-    return vit_model_read_labels_file(m, path, err);
-}
-
-vit_status vit_model_set_labels(vit_model *m, const char *text, vit_error *err)
-{
-    if (!m || !text)
-        return vit_fail(err, VIT_ERR_ARG, "no model or labels given");
-    char *copy = strdup(text);
-    if (!copy)
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory");
-    vit_status st = labels_from_text(m, copy, "labels", err);
-    free(copy);
-    return st;
-}
-
-/* A JSON array of strings with num_classes entries -> labels. */
-static vit_status labels_from_json_array(vit_model *m, const vit_json *arr, const char *fname,
-                                         const char *what, vit_error *err)
-{
-    if (arr->type != VIT_JSON_ARRAY)
-        return vit_fail(err, VIT_ERR_FORMAT, "%s: %s is not a list", fname, what);
-    if (arr->count != m->info.num_classes)
-        return vit_fail(err, VIT_ERR_SHAPE, "%s: %s has %d names but the model has %d classes",
-                        fname, what, arr->count, m->info.num_classes);
-    const char **names = calloc((size_t)(arr->count ? arr->count : 1), sizeof *names);
-    if (!names)
-        return vit_fail(err, VIT_ERR_NOMEM, "out of memory");
-    int32_t i = 0;
-    for (const vit_json *c = arr->child; c; c = c->next, i++) {
-        if (c->type != VIT_JSON_STRING) {
-            free(names);
-            return vit_fail(err, VIT_ERR_FORMAT, "%s: %s entry %d is not a string", fname, what, i);
-        }
-        names[i] = c->string;
-    }
-    vit_status st = vit_model_alloc_labels(m, names, i, err);
-    free(names);
-    return st;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -552,14 +387,14 @@ static vit_status load_quant_layers(vit_model *m, const vit_st_file *st, const c
     if (!q)
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
     q->per_channel = per_channel;
-    q->kernel = vit_kernel_select();
+    q->kernel = vit_kernel_select(NULL); /* the best this CPU has */
     q->num_layers = 4 * i->depth + 1 + i->distilled;
     q->layers = calloc((size_t)q->num_layers, sizeof *q->layers);
     if (!q->layers) {
         free(q);
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
     }
-    m->q[per_channel] = q; /* freed with the model, also on failure below */
+    m->q[per_channel][q->kernel] = q; /* freed with the model, also on failure below */
     vit_status s = VIT_OK;
     char prefix[64];
     for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
@@ -714,7 +549,6 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
     vit_model *m = calloc(1, sizeof *m);
     if (!m)
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory", fname);
-    pthread_mutex_init(&m->qlock, NULL);
     m->info = info;
     m->has_fp32_linears = per_channel < 0;
     m->arena_floats = model_floats(&info, m->has_fp32_linears);
@@ -743,7 +577,7 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
     if (s == VIT_OK && config) {
         const vit_json *ln = vit_json_get(config, "label_names");
         if (ln)
-            s = labels_from_json_array(m, ln, config_name ? config_name : "config.json",
+            s = vit_model_labels_from_json(m, ln, config_name ? config_name : "config.json",
                                        "label_names", err);
     }
     if (s == VIT_OK && !m->labels && st->metadata) {
@@ -755,7 +589,7 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
                 s = vit_fail(err, VIT_ERR_FORMAT, "%s: __metadata__ labels is not a JSON list (%s)",
                              fname, jerr);
             else
-                s = labels_from_json_array(m, arr, fname, "__metadata__ labels", err);
+                s = vit_model_labels_from_json(m, arr, fname, "__metadata__ labels", err);
             vit_json_free(arr);
         }
     }
@@ -777,45 +611,15 @@ static vit_status parse_config_text(const char *text, size_t len, const char *cn
     return VIT_OK;
 }
 
-vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
+vit_status vit_model_from_safetensors_file(const vit_mapped_file *map, const char *path,
+                                           vit_model **out, vit_error *err)
 {
-    if (!out)
-        return vit_fail(err, VIT_ERR_ARG, "no output pointer given");
     *out = NULL;
-    if (!path)
-        return vit_fail(err, VIT_ERR_ARG, "no model path given");
-
-    /* the kind of file is told by its first bytes */
-    unsigned char magic[4] = {0};
-    /* Opened without blocking, and refused unless a regular file: opening a FIFO the plain way
-     * waits for a writer, forever (found by tests/test-bad-inputs.sh). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd >= 0) {
-        struct stat sb;
-        if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            close(fd);
-            return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", vit_basename(path));
-        }
-        if (read(fd, magic, 4) != 4)
-            memset(magic, 0, 4);
-        close(fd);
-    }
-    if (vit_file_is_vitl(magic, 4))
-        return vit_model_load_vitl(path, out, err); /* lite: mmap'ed, see vit-lite.c */
-    if (vit_file_is_vitq(magic, 4)) {
-        vit_st_file map; /* used only for its mmap: parsing starts after the .vitq prelude */
-        vit_status s = vit_map_file(path, &map, err);
-        if (s != VIT_OK)
-            return s;
-        s = vit_model_from_vitq(map.base, map.size, path, 1, out, err);
-        vit_st_close(&map);
-        return s;
-    }
-
     vit_st_file st;
-    vit_status s = vit_st_open(path, &st, err);
+    vit_status s = vit_st_parse(map->data, map->size, path, &st, err);
     if (s != VIT_OK)
         return s;
+    st.file_backed = 1; /* pages copied into the model may be dropped as it is built */
 
     char cpath[4096];
     sibling_path(path, "config.json", cpath, sizeof cpath);
@@ -823,7 +627,7 @@ vit_status vit_model_load(const char *path, vit_model **out, vit_error *err)
     if (file_exists(cpath)) {
         char *text;
         size_t len;
-        s = read_small_file(cpath, VIT_CONFIG_MAX_BYTES, &text, &len, err);
+        s = vit_read_small_file(cpath, VIT_CONFIG_MAX_BYTES, &text, &len, err);
         if (s == VIT_OK) {
             s = parse_config_text(text, len, "config.json", &config, err);
             free(text);
@@ -881,14 +685,12 @@ vit_status vit_model_load_memory(const void *data, size_t size, const char *conf
     return s;
 }
 
-void vit_model_free_quant(vit_model *m); /* vit-session.c */
-
 void vit_model_free(vit_model *m)
 {
     if (!m)
         return;
-    vit_model_free_quant(m);
-    pthread_mutex_destroy(&m->qlock);
+    vit_model_free_derived(m);
+    vit_lite_release(m);
     vit_free(m->arena);
     free(m->w.blocks);
     free(m->labels);
@@ -899,16 +701,4 @@ void vit_model_free(vit_model *m)
 const vit_model_info *vit_model_get_info(const vit_model *m)
 {
     return m ? &m->info : NULL;
-}
-
-const char *vit_model_label(const vit_model *m, int32_t index)
-{
-    if (!m || !m->labels || index < 0 || index >= m->num_labels)
-        return NULL;
-    return m->labels[index];
-}
-
-int32_t vit_model_num_labels(const vit_model *m)
-{
-    return m ? m->num_labels : 0;
 }

@@ -15,7 +15,7 @@
  *   - attention runs per (head, block of 6 query rows): scores, softmax and the weighted sum of
  *     V stay in L1, reading q, k^T and v in the layout the qkv GEMM's epilogue wrote; in bf16
  *     (vdpbf16ps, fp32 sums and softmax) on CPUs with AVX512_BF16, in fp32 elsewhere or with
- *     VIT_OPT_ATTENTION=fp32 (bf16: attention 1.5x faster; top-1 agreement with fp32 on the
+ *     vit_session_opts.attention = VIT_ATTENTION_FP32 (bf16: attention 1.5x faster; top-1 agreement with fp32 on the
  *     Fashion-MNIST test set 99.84% vs 99.83% with fp32 attention; the tests bound it against
  *     the exact definition).
  * Every GEMM ends in a fused epilogue: dequantize + bias, then store, add into the residual
@@ -122,7 +122,7 @@ typedef struct {
     vit_ln_quant_fn ln_quant;
     vit_quant_rows_fn quant_rows;
     vit_attention_fn attention;
-    vit_gelu_fn gelu; /* only for the unfused measurement path (VIT_OPT_UNFUSE=gelu) */
+    vit_gelu_fn gelu; /* only for the unfused measurement path (VIT_UNFUSE_GELU) */
     vit_attention_bf16_fn attention_bf16; /* NULL: fp32 attention only */
     vit_quant_rows_mm_fn quant_rows_mm;
 } vit_opt_ops;
@@ -244,20 +244,6 @@ void vit_opt_weights_free(vit_opt_weights *w);
 /* ---------------------------------------------------------------------------------------------
  * Plan and run state: one arena, sized and carved at session creation. */
 
-/* Fusions that VIT_OPT_UNFUSE=ln,gelu,add,attention,patch (or all) turns off, one by one, to
- * measure what each pays (developer knob; the results stay within the test tolerances):
- *   ln        LayerNorm to fp32, then a separate per-row quantization pass
- *   gelu      fc1 stores fp32, then a separate GELU pass
- *   add       proj / fc2 store fp32, then a separate residual-add pass
- *   attention per head: scores by sgemm (OpenBLAS), softmax pass, sgemm with v (the int8
- *             variant's way)
- *   patch     the patch embedding in fp32 (sgemm) instead of int8 */
-#define VIT_OPT_UNFUSE_LN 1
-#define VIT_OPT_UNFUSE_GELU 2
-#define VIT_OPT_UNFUSE_ADD 4
-#define VIT_OPT_UNFUSE_ATT 8
-#define VIT_OPT_UNFUSE_PATCH 16
-
 typedef struct {
     const vit_opt_ops *ops;
     struct vit_pool *pool;
@@ -283,13 +269,15 @@ typedef struct {
     uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
     size_t scratch_stride;
     /* per-op timing (ms, accumulated when prof is set) */
-    int32_t unfuse;     /* VIT_OPT_UNFUSE_* bits */
-    int32_t prof, runs;
+    uint32_t unfuse;    /* VIT_UNFUSE_* bits (vit_session_opts.unfuse) */
+    vit_profile prof;   /* vit_session_opts.profile */
+    int32_t runs;
     double t_gemm, t_att, t_ln, t_other;
 } vit_opt_state;
 
+/* The plan for ops on `threads` threads, with the session's attention, unfuse and profile. */
 vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t threads,
-                             vit_opt_state *s, vit_error *err);
+                             const vit_session_opts *opts, vit_opt_state *s, vit_error *err);
 void vit_opt_state_free(vit_opt_state *s);
 void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state *s,
                      const float *input, float *logits);
@@ -297,9 +285,6 @@ void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state
 /* ---------------------------------------------------------------------------------------------
  * Lite files (vit-lite.c) */
 
-int vit_file_is_vitl(const uint8_t *data, size_t size);
-/* mmap and check a .vitl file; the model borrows the mapping (released by vit_model_free). */
-vit_status vit_model_load_vitl(const char *path, vit_model **out, vit_error *err);
 /* The lite weights of a model loaded from a .vitl, or NULL. */
 const vit_opt_weights *vit_lite_weights(const vit_model *m);
 /* Weights for `kernel` made from a lite model's packed int8 weights (unpacked, then packed

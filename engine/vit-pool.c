@@ -16,6 +16,7 @@
 #include "vit-pool.h"
 #include "vit-impl.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>

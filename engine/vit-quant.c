@@ -98,7 +98,7 @@ int vit_kernel_supported(vit_kernel k)
     }
 }
 
-vit_kernel vit_kernel_select(void)
+vit_kernel vit_kernel_select(const char *name)
 {
     vit_kernel best = VIT_KERNEL_SCALAR;
     for (int k = VIT_KERNEL_COUNT - 1; k > 0; k--) {
@@ -107,14 +107,13 @@ vit_kernel vit_kernel_select(void)
             break;
         }
     }
-    const char *env = getenv("VIT_KERNEL");
-    if (env && *env) {
+    if (name && *name) {
         vit_kernel forced;
-        if (vit_kernel_parse(env, &forced) != VIT_OK) {
-            vit_log(VIT_LOG_WARN, "VIT_KERNEL=%s: unknown kernel (scalar, avx2, avx512-vnni); using %s",
-                    env, vit_kernel_name(best));
+        if (vit_kernel_parse(name, &forced) != VIT_OK) {
+            vit_log(VIT_LOG_WARN, "kernel %s: unknown kernel (scalar, avx2, avx512-vnni); using %s",
+                    name, vit_kernel_name(best));
         } else if (!vit_kernel_supported(forced)) {
-            vit_log(VIT_LOG_WARN, "VIT_KERNEL=%s: not supported by this CPU; using %s", env,
+            vit_log(VIT_LOG_WARN, "kernel %s: not supported by this CPU; using %s", name,
                     vit_kernel_name(best));
         } else {
             best = forced;
@@ -485,4 +484,44 @@ void vit_qlinear_forward(const vit_qlinear *ql, const float *x, int32_t m, float
 
     f->ep = (vit_qepilogue){qp.scale, qp.zero_point, ql->scale, ql->row_sum, ql->bias, y, ql->n};
     gemm_parallel(f, pool);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Repacking for another kernel */
+
+/* q (n, k) row-major from a packed layout (the inverse of vit-quant.c's pack_weights). */
+static void unpack_weights(const vit_qlinear *ql, int8_t *q)
+{
+    const int32_t n = ql->n, k = ql->k, vec = ql->pack_vec, panel = ql->pack_panel;
+    if (!vec) {
+        memcpy(q, ql->q, (size_t)n * (size_t)k);
+        return;
+    }
+    const uint8_t *p = ql->packed;
+    const int32_t pw = vec * panel, kg = (k + 3) / 4, full = n / pw, rem = n % pw;
+    const int32_t wv_last = (rem + vec - 1) / vec;
+    for (int32_t j = 0; j < n; j++) {
+        int32_t pn = j / pw, wv = pn < full ? panel : wv_last;
+        const uint8_t *base = p + vit_pack_panel_offset(j, vec, panel, kg) +
+                              (size_t)((j % pw) / vec) * (size_t)vec * 4 + (size_t)(j % vec) * 4;
+        for (int32_t kk = 0; kk < k; kk++)
+            q[(size_t)j * k + kk] =
+                (int8_t)base[(size_t)(kk / 4) * (size_t)wv * (size_t)vec * 4 + (size_t)(kk % 4)];
+    }
+}
+
+vit_status vit_qlinear_repack(const vit_qlinear *src, vit_kernel kernel, vit_qlinear *dst,
+                              vit_error *err)
+{
+    if (src->q) /* the portable rows are there: nothing to unpack */
+        return vit_qlinear_init_quantized(dst, src->q, src->scale, src->bias, src->n, src->k,
+                                          src->per_channel, kernel, err);
+    int8_t *q = malloc((size_t)src->n * (size_t)src->k);
+    if (!q)
+        return vit_fail(err, VIT_ERR_NOMEM, "out of memory repacking int8 weights");
+    unpack_weights(src, q);
+    vit_status s = vit_qlinear_init_quantized(dst, q, src->scale, src->bias, src->n, src->k,
+                                              src->per_channel, kernel, err);
+    free(q);
+    return s;
 }

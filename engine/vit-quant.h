@@ -5,7 +5,7 @@
  * Usage:
  *
  *     vit_qlinear fc;
- *     vit_qlinear_init(&fc, w, b, n, k, 0, vit_kernel_select(), &err);   // quantize + pack once
+ *     vit_qlinear_init(&fc, w, b, n, k, 0, vit_kernel_select(NULL), &err); // quantize + pack once
  *     void *scratch = vit_alloc(vit_qlinear_scratch_bytes(m, k));
  *     vit_qlinear_forward(&fc, x, m, y, scratch, pool);                  // y (m,n) from x (m,k)
  *     vit_qlinear_free(&fc);
@@ -59,9 +59,10 @@ const char *vit_kernel_runs(vit_kernel k);
 vit_status vit_kernel_parse(const char *name, vit_kernel *out);
 /* 1 when this CPU and OS can run kernel k (CPUID and XCR0), within the VIT_CPU cap (vit-cpu.h). */
 int vit_kernel_supported(vit_kernel k);
-/* The best supported kernel, unless the environment variable VIT_KERNEL names another
- * (scalar|avx2|avx512-vnni): an unsupported or unknown name logs a warning and gives the best. */
-vit_kernel vit_kernel_select(void);
+/* The kernel `name` (scalar|avx2|avx512-vnni, vit_session_opts.kernel) when this CPU has it;
+ * NULL or "" gives the best supported one, and so does an unsupported or unknown name, after a
+ * warning in the log. */
+vit_kernel vit_kernel_select(const char *name);
 
 /* nearbyint for |t| < 2^22 in the default rounding mode (half to even, as cvtps2dq): adding
  * 1.5 * 2^23 leaves no fraction bits. Unlike lrintf (a libm call without -fno-math-errno) it
@@ -108,6 +109,10 @@ vit_status vit_qlinear_init_quantized(vit_qlinear *ql, const int8_t *q, const fl
                                       const float *b, int32_t n, int32_t k, int per_channel,
                                       vit_kernel kernel, vit_error *err);
 void vit_qlinear_free(vit_qlinear *ql);
+/* The same int8 weights, scales and bias packed for another kernel (from src->q, or unpacked
+ * from src->packed when src has no q: a lite file's). */
+vit_status vit_qlinear_repack(const vit_qlinear *src, vit_kernel kernel, vit_qlinear *dst,
+                              vit_error *err);
 
 /* Weight quantization alone (what vit_qlinear_init does): scale (n) and q (n, k). */
 void vit_quantize_weights_s8(const float *w, int32_t n, int32_t k, int per_channel, float *scale,

@@ -2,14 +2,9 @@
  * it is checked against the file size before it is used for anything. */
 #include "vit-safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 const char *vit_dtype_name(vit_dtype dt)
 {
@@ -218,60 +213,12 @@ vit_status vit_st_parse(const uint8_t *data, size_t size, const char *name, vit_
     return VIT_OK;
 }
 
-vit_status vit_map_file(const char *path, vit_st_file *out, vit_error *err)
-{
-    memset(out, 0, sizeof *out);
-    const char *fname = vit_basename(path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", fname, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", fname);
-    }
-    size_t size = (size_t)sb.st_size;
-    if (size == 0) {
-        close(fd);
-        return vit_fail(err, VIT_ERR_FORMAT, "%s: file is empty", fname);
-    }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int saved = errno;
-    close(fd);
-    if (map == MAP_FAILED)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot map the file: %s", fname, strerror(saved));
-    out->base = map;
-    out->size = size;
-    out->mapping = map;
-    out->mapping_size = size;
-    return VIT_OK;
-}
-
-vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err)
-{
-    vit_st_file map;
-    vit_status st = vit_map_file(path, &map, err);
-    if (st != VIT_OK)
-        return st;
-    st = vit_st_parse(map.base, map.size, path, out, err);
-    if (st != VIT_OK) {
-        vit_st_close(&map);
-        return st;
-    }
-    out->mapping = map.mapping;
-    out->mapping_size = map.mapping_size;
-    out->file_backed = 1;
-    return VIT_OK;
-}
-
 void vit_st_close(vit_st_file *f)
 {
     if (!f)
         return;
     vit_json_free(f->header);
     free(f->tensors);
-    if (f->mapping)
-        munmap(f->mapping, f->mapping_size);
     memset(f, 0, sizeof *f);
 }
 

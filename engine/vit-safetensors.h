@@ -31,8 +31,6 @@ typedef struct {
     int32_t count;
     const uint8_t *base;    /* whole file */
     size_t size;
-    void *mapping;          /* non-NULL when we mmap'ed it */
-    size_t mapping_size;
     int file_backed;        /* base is a read-only file mapping: vit_st_release may drop pages */
 } vit_st_file;
 
@@ -41,10 +39,7 @@ typedef struct {
  * each entry's dtype / shape / offsets, sizes that agree, no overlaps, no duplicate names. */
 vit_status vit_st_parse(const uint8_t *data, size_t size, const char *name, vit_st_file *out,
                         vit_error *err);
-/* mmap a whole regular, non-empty file (read-only) into f->base / f->size; vit_st_close unmaps. */
-vit_status vit_map_file(const char *path, vit_st_file *f, vit_error *err);
-/* mmap a file and parse it. */
-vit_status vit_st_open(const char *path, vit_st_file *out, vit_error *err);
+/* Free what vit_st_parse made (not the bytes it parsed). */
 void vit_st_close(vit_st_file *f);
 
 const vit_st_tensor *vit_st_find(const vit_st_file *f, const char *name);
@@ -62,5 +57,9 @@ const char *vit_dtype_name(vit_dtype dt);
 vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *config,
                                       const char *name, const char *config_name, int per_channel,
                                       vit_model **out, vit_error *err);
+
+/* Labels from a JSON array of num_classes strings (vit-labels.c); `what` names it in messages. */
+vit_status vit_model_labels_from_json(vit_model *m, const vit_json *arr, const char *fname,
+                                      const char *what, vit_error *err);
 
 #endif /* VIT_SAFETENSORS_H */

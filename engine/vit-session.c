@@ -1,35 +1,11 @@
 /* vit-session.c — sessions: the plan (variant, threads, kernel) and every buffer for running one
- * model, made once at vit_session_new so that a forward pass never allocates. */
-#include "vit-int8.h"
-#include "vit-opt.h"
-#include "vit-sgemm.h"
+ * model, made once at vit_session_new so that a forward pass never allocates. The variant's
+ * work is its backend's (vit-backend.h), chosen here once. */
+#include "vit-backend.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct vit_session {
-    const vit_model *model;
-    vit_session_opts opts;
-    int32_t threads;
-    vit_fp32_state fp32;             /* VIT_VARIANT_FP32 */
-    int fp32_blas;                   /* counted in the model's blas_sessions */
-    vit_int8_state int8;             /* VIT_VARIANT_INT8 */
-    const vit_quant_model *qmodel;   /* shared, owned by the model */
-    vit_opt_state opt;               /* VIT_VARIANT_OPTIMIZED: plan and arena */
-    vit_opt_weights opt_own;         /* its weights when made for this session */
-    const vit_opt_weights *optw;     /* opt_own or a lite file's */
-    float *input;  /* (C, S, S) preprocessed image */
-    float *logits; /* (K) */
-    float *probs;  /* (K) */
-};
-
-vit_session_opts vit_session_opts_default(void)
-{
-    vit_session_opts o = {.variant = VIT_VARIANT_FP32, .threads = 0, .per_channel = 0};
-    return o;
-}
 
 static int32_t online_cpus(void)
 {
@@ -37,133 +13,11 @@ static int32_t online_cpus(void)
     return n > 0 && n < 1024 ? (int32_t)n : 1;
 }
 
-/* At vit_model_free only: the arena may hold released Linears that f32p alone still has. */
-void vit_model_free_quant(vit_model *m)
-{
-    vit_lite_release(m);
-    for (int i = 0; i < 2; i++) {
-        vit_quant_model_free(m->q[i]);
-        m->q[i] = NULL;
-    }
-    vit_sgemm_model_free(m->f32p);
-    m->f32p = NULL;
-}
-
-int vit_model_supports(const vit_model *m, vit_variant v)
-{
-    if (!m)
-        return 0;
-    switch (v) {
-    case VIT_VARIANT_FP32: return m->has_fp32_linears;
-    case VIT_VARIANT_INT8: return m->has_fp32_linears || m->q[0] || m->q[1];
-    case VIT_VARIANT_OPTIMIZED:
-        return m->has_fp32_linears || m->q[0] || m->q[1] || vit_lite_weights(m) != NULL;
-    default: return 0;
-    }
-}
-
-/* Quantize the model's fp32 Linears for `kernel` (under its lock): unpacked first if they were
- * released, released again after unless an OpenBLAS session reads them. */
-static vit_status quantize_locked(vit_model *m, int per_channel, vit_kernel kernel,
-                                  vit_quant_model **out, vit_error *err)
-{
-    vit_model_restore_linears(m);
-    vit_status st = vit_quant_model_build(m, per_channel, kernel, out, err);
-    if (m->blas_sessions == 0)
-        vit_model_release_linears(m);
-    return st;
-}
-
-/* The model's int8 weights, quantized and packed on first use. The model is otherwise
- * immutable: its lock guards only what is made on first use (q, f32p) and the released state of
- * its fp32 Linears (linears_released, blas_sessions). */
-vit_status vit_model_quant(const vit_model *cm, int per_channel, const vit_quant_model **out,
-                           vit_error *err)
-{
-    vit_model *m = (vit_model *)cm;
-    vit_status st = VIT_OK;
-    per_channel = per_channel ? 1 : 0;
-    pthread_mutex_lock(&m->qlock);
-    if (!m->q[per_channel] && m->q[!per_channel] && !m->has_fp32_linears)
-        per_channel = !per_channel; /* a .vitq has one kind of scales: use what it has */
-    if (!m->q[per_channel] && !m->has_fp32_linears) {
-        st = vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no int8 weights",
-                      m->info.name);
-    } else if (!m->q[per_channel]) {
-        st = quantize_locked(m, per_channel, vit_kernel_select(), &m->q[per_channel], err);
-    }
-    *out = m->q[per_channel];
-    pthread_mutex_unlock(&m->qlock);
-    return st;
-}
-
-vit_status vit_model_quant_copy(const vit_model *cm, int per_channel, vit_kernel kernel,
-                                vit_quant_model **out, vit_error *err)
-{
-    vit_model *m = (vit_model *)cm;
-    *out = NULL;
-    if (!m->has_fp32_linears)
-        return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: the model has no fp32 weights to quantize",
-                        m->info.name);
-    pthread_mutex_lock(&m->qlock);
-    vit_status st = quantize_locked(m, per_channel ? 1 : 0, kernel, out, err);
-    pthread_mutex_unlock(&m->qlock);
-    return st;
-}
-
-/* The fp32 pass's plan: our GEMM with the model's Linears packed for it (on first use, shared
- * by the model's fp32 sessions), or OpenBLAS where the CPU has neither AVX2 nor AVX-512 (or
- * VIT_KERNEL=scalar). */
-static vit_status fp32_session_plan(vit_session *s, vit_error *err)
-{
-    vit_model *m = (vit_model *)s->model;
-    const vit_sgemm_ops *ops = vit_sgemm_ops_for(vit_kernel_select());
-    vit_status st = VIT_OK;
-    pthread_mutex_lock(&m->qlock);
-    if (!ops) { /* the OpenBLAS pass reads the arena's Linears on every run */
-        vit_model_restore_linears(m);
-        m->blas_sessions++;
-        s->fp32_blas = 1;
-        pthread_mutex_unlock(&m->qlock);
-        return VIT_OK;
-    }
-    if (!m->f32p)
-        st = vit_sgemm_model_build(m, m->blas_sessions == 0, &m->f32p, err);
-    else if (m->blas_sessions == 0)
-        vit_model_release_linears(m);
-    const vit_sgemm_model *packed = m->f32p;
-    pthread_mutex_unlock(&m->qlock);
-    if (st == VIT_OK)
-        st = vit_fp32_state_plan(&s->fp32, ops, packed, s->threads, err);
-    return st;
-}
-
-/* The optimized variant's weights (a lite file's, or the model's int8 layers plus the patch
- * Linear) and its plan. A lite file packed for a kernel other than the one selected here is
- * repacked from its int8 weights (vit_lite_weights_repack). */
-static vit_status opt_session_new(vit_session *s, vit_error *err)
-{
-    const vit_model *m = s->model;
-    vit_status st = VIT_OK;
-    const vit_opt_weights *lw = vit_lite_weights(m);
-    if (lw) {
-        vit_kernel want = vit_kernel_select();
-        if (lw->kernel == want) {
-            s->optw = lw;
-        } else {
-            st = vit_lite_weights_repack(m, want, &s->opt_own, err);
-            s->optw = &s->opt_own;
-        }
-    } else {
-        st = vit_model_quant(m, s->opts.per_channel ? 1 : 0, &s->qmodel, err);
-        if (st == VIT_OK)
-            st = vit_opt_weights_from_model(m, s->qmodel, &s->opt_own, err);
-        s->optw = &s->opt_own;
-    }
-    if (st == VIT_OK)
-        st = vit_opt_state_new(m, vit_opt_ops_for(s->optw->kernel), s->threads, &s->opt, err);
-    return st;
-}
+static const vit_backend *const backends[VIT_VARIANT_COUNT] = {
+    [VIT_VARIANT_FP32] = &vit_backend_fp32,
+    [VIT_VARIANT_INT8] = &vit_backend_int8,
+    [VIT_VARIANT_OPTIMIZED] = &vit_backend_opt,
+};
 
 vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts, vit_session **out,
                            vit_error *err)
@@ -188,6 +42,8 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
     s->model = model;
     s->opts = o;
     s->threads = o.threads ? o.threads : online_cpus();
+    s->kernel = vit_kernel_select(o.kernel);
+    s->backend = backends[o.variant];
     const vit_model_info *i = &model->info;
     size_t in = (size_t)i->in_chans * i->img_size * i->img_size;
     s->input = vit_alloc(in * sizeof(float));
@@ -196,18 +52,8 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
     vit_status st = VIT_OK;
     if (!s->input || !s->logits || !s->probs)
         st = vit_fail(err, VIT_ERR_NOMEM, "out of memory for session buffers");
-    if (st == VIT_OK && o.variant == VIT_VARIANT_FP32) {
-        st = vit_fp32_state_new(model, &s->fp32, err);
-        if (st == VIT_OK)
-            st = fp32_session_plan(s, err);
-    }
-    if (st == VIT_OK && o.variant == VIT_VARIANT_INT8) {
-        st = vit_model_quant(model, o.per_channel ? 1 : 0, &s->qmodel, err);
-        if (st == VIT_OK)
-            st = vit_int8_state_new(model, s->threads, &s->int8, err);
-    }
-    if (st == VIT_OK && o.variant == VIT_VARIANT_OPTIMIZED)
-        st = opt_session_new(s, err);
+    if (st == VIT_OK)
+        st = s->backend->init(s, err);
     if (st != VIT_OK) {
         vit_session_free(s);
         return st;
@@ -220,16 +66,7 @@ void vit_session_free(vit_session *s)
 {
     if (!s)
         return;
-    if (s->fp32_blas) {
-        vit_model *m = (vit_model *)s->model;
-        pthread_mutex_lock(&m->qlock);
-        m->blas_sessions--;
-        pthread_mutex_unlock(&m->qlock);
-    }
-    vit_fp32_state_free(&s->fp32);
-    vit_int8_state_free(&s->int8);
-    vit_opt_state_free(&s->opt);
-    vit_opt_weights_free(&s->opt_own);
+    s->backend->free(s);
     vit_free(s->input);
     vit_free(s->logits);
     vit_free(s->probs);
@@ -248,13 +85,7 @@ vit_variant vit_session_variant(const vit_session *s)
 
 const char *vit_session_kernel(const vit_session *s)
 {
-    if (s && s->opt.ops)
-        return s->opt.ops->name;
-    if (s && s->qmodel)
-        return vit_kernel_runs(s->qmodel->kernel);
-    if (s && s->fp32.ops)
-        return s->fp32.ops->name;
-    return "openblas";
+    return s ? s->backend->kernel(s) : "openblas";
 }
 
 int32_t vit_session_threads(const vit_session *s)
@@ -262,46 +93,11 @@ int32_t vit_session_threads(const vit_session *s)
     return s ? s->threads : 0;
 }
 
-static pthread_mutex_t fp32_blas_lock = PTHREAD_MUTEX_INITIALIZER;
-
 vit_status vit_session_run(vit_session *s, const float *input, float *logits, vit_error *err)
 {
     if (!s || !input || !logits)
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
-    switch (s->opts.variant) {
-    case VIT_VARIANT_FP32:
-        if (s->fp32.ops) {
-            /* our GEMM, split in our pool */
-            vit_forward_fp32(s->model, &s->fp32, input, logits);
-            break;
-        }
-        /* OpenBLAS' thread count is process-wide: set it for this session before each run.
-         * Two fp32 runs at once would each compute with the other's count, and GEMMs split for
-         * 1 and for 2 threads round differently (logits up to 1e-6 apart; found by
-         * tests/test-reentrant.c), so fp32 runs take turns, and leave the count at 1, the one
-         * the int8 and optimized variants (which split the work in our pool) want. */
-        pthread_mutex_lock(&fp32_blas_lock);
-        openblas_set_num_threads(s->threads);
-        vit_forward_fp32(s->model, &s->fp32, input, logits);
-        openblas_set_num_threads(1);
-        pthread_mutex_unlock(&fp32_blas_lock);
-        break;
-    case VIT_VARIANT_INT8:
-        /* our pool splits the work; OpenBLAS runs single-threaded inside each attention head */
-        openblas_set_num_threads(1);
-        vit_forward_int8(s->model, s->qmodel, &s->int8, input, logits);
-        break;
-    case VIT_VARIANT_OPTIMIZED:
-        /* our pool does everything (OpenBLAS only in the VIT_OPT_UNFUSE=attention measurement,
-         * one thread per head) */
-        openblas_set_num_threads(1);
-        vit_forward_opt(s->model, s->optw, &s->opt, input, logits);
-        break;
-    default:
-        return vit_fail(err, VIT_ERR_UNSUPPORTED, "variant %s is not available",
-                        vit_variant_name(s->opts.variant));
-    }
-    return VIT_OK;
+    return s->backend->forward(s, input, logits, err);
 }
 
 vit_status vit_session_classify(vit_session *s, const vit_image *image, int32_t k,

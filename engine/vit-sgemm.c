@@ -181,7 +181,9 @@ static void release_pages(const src_linear *w)
     vit_release_pages(w->w, (size_t)w->n * w->k * sizeof(float));
 }
 
-vit_status vit_sgemm_model_build(vit_model *m, int release, vit_sgemm_model **out, vit_error *err)
+/* release: hand each Linear's plain copy back to the kernel as soon as it is packed, so that
+ * the model is never held twice (only for vit_model_release_linears, on a non-const model). */
+static vit_status build(const vit_model *m, int release, vit_sgemm_model **out, vit_error *err)
 {
     *out = NULL;
     int32_t nl = model_num_linears(m);
@@ -213,27 +215,32 @@ vit_status vit_sgemm_model_build(vit_model *m, int release, vit_sgemm_model **ou
         *b = (vit_sgemm_b){w.k, w.n, p};
         vit_sgemm_pack_t(w.w, w.k, w.n, w.k, p);
         p += vit_sgemm_packed_floats(w.k, w.n);
-        if (release && l < nl && m->has_fp32_linears)
+        if (release && l < nl)
             release_pages(&w); /* layer by layer: the model is never held twice */
     }
-    m->linears_released = release && m->has_fp32_linears;
     *out = sm;
     return VIT_OK;
 }
 
-/* The Linears' rows in the model's arena are a second copy of what m->f32p holds: their whole
- * pages go back to the kernel (deit_base: 346 MB less for an fp32 session), and come back by
- * unpacking when the int8 quantizer or the OpenBLAS pass needs them. The patch conv stays: the
- * optimized variant reads it, and it is small. Both under the model's qlock. */
-void vit_model_release_linears(vit_model *m)
+vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_error *err)
 {
-    if (!m->f32p || m->linears_released || !m->has_fp32_linears)
-        return;
+    return build(m, 0, out, err);
+}
+
+vit_status vit_sgemm_model_build_releasing(vit_model *m, vit_sgemm_model **out, vit_error *err)
+{
+    return build(m, 1, out, err);
+}
+
+/* The Linears' rows in the model's arena are a second copy of what the packed model holds: their
+ * whole pages go back to the kernel (deit_base: 346 MB). The patch conv stays: the int8 and
+ * optimized variants read it, and it is small. */
+void vit_sgemm_model_release_linears(vit_model *m)
+{
     for (int32_t l = 0; l < model_num_linears(m); l++) {
         src_linear w = model_linear(m, l);
         release_pages(&w);
     }
-    m->linears_released = 1;
 }
 
 void vit_sgemm_unpack_t(const float *p, int32_t n, int32_t k, float *w, int32_t ldw)
@@ -248,17 +255,6 @@ void vit_sgemm_unpack_t(const float *p, int32_t n, int32_t k, float *w, int32_t 
                 dst[kk] = srcp[(size_t)kk * NR + j];
         }
     }
-}
-
-void vit_model_restore_linears(vit_model *m)
-{
-    if (!m->linears_released)
-        return;
-    for (int32_t l = 0; l < model_num_linears(m); l++) {
-        src_linear w = model_linear(m, l);
-        vit_sgemm_unpack_t(m->f32p->layers[l].p, w.n, w.k, w.w, w.k);
-    }
-    m->linears_released = 0;
 }
 
 void vit_sgemm_model_free(vit_sgemm_model *sm)

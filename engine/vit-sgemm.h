@@ -112,8 +112,8 @@ void vit_layernorm_avx512(const float *x, const float *w, const float *b, float 
 #endif
 
 /* ---------------------------------------------------------------------------------------------
- * The model's Linear weights, packed once (on the first fp32 session, under the model's lock)
- * and shared by its fp32 sessions. */
+ * The model's Linear weights, packed once: by vit_model_prepare into the model (shared by its
+ * fp32 sessions), or by a session on an unprepared model for itself. */
 typedef struct vit_sgemm_model {
     vit_sgemm_b patch;   /* (C*P*P, D) */
     vit_sgemm_b *layers; /* per block: qkv, proj, fc1, fc2; then head, (head_dist) */
@@ -121,14 +121,14 @@ typedef struct vit_sgemm_model {
     float *arena;
 } vit_sgemm_model;
 
-/* release: hand the arena's Linears back as they are packed (vit_model_release_linears). */
-vit_status vit_sgemm_model_build(vit_model *m, int release, vit_sgemm_model **out, vit_error *err);
+/* Pack the model's Linears; the model is only read. */
+vit_status vit_sgemm_model_build(const vit_model *m, vit_sgemm_model **out, vit_error *err);
+/* The same, handing each Linear's plain copy in the arena back to the kernel once it is packed
+ * (vit_model_release_linears only). */
+vit_status vit_sgemm_model_build_releasing(vit_model *m, vit_sgemm_model **out, vit_error *err);
+/* Hand the arena's Linears back to the kernel: they read as zeros afterwards
+ * (vit_model_release_linears only, once they are packed). */
+void vit_sgemm_model_release_linears(vit_model *m);
 void vit_sgemm_model_free(vit_sgemm_model *sm);
-
-/* Once m->f32p exists the arena's copies of the Linear weights (all but the patch conv) are
- * redundant: release hands their pages back to the kernel, restore unpacks them from m->f32p
- * before anything reads them again (the int8 quantizer, the OpenBLAS pass). Under m->qlock. */
-void vit_model_release_linears(vit_model *m);
-void vit_model_restore_linears(vit_model *m);
 
 #endif /* VIT_SGEMM_H */

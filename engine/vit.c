@@ -166,3 +166,9 @@ vit_status vit_variant_parse(const char *name, vit_variant *out)
     }
     return VIT_ERR_ARG;
 }
+
+vit_session_opts vit_session_opts_default(void)
+{
+    vit_session_opts o = {.variant = VIT_VARIANT_FP32, .threads = 0, .per_channel = 0};
+    return o;
+}

@@ -29,8 +29,15 @@
  * Conventions: every fallible call returns vit_status (VIT_OK == 0, errors negative) and, when
  * given a vit_error, fills it with one line naming the file and the problem. The engine never
  * prints and never exits. A failed call leaves its outputs NULL / zeroed and nothing allocated.
- * A vit_model is immutable after load and may be shared by sessions on several threads; a
- * vit_session is used by one thread at a time.
+ *
+ * Models and sessions: a vit_model is immutable after load and preparation, and may then be
+ * shared by sessions on several threads; a vit_session is used by one thread at a time. What a
+ * variant derives from the weights (the int8 Linears for a kernel, the fp32 Linears packed for
+ * our GEMM) is built by one explicit call on the model, vit_model_prepare, made before the model
+ * is shared; every session of that variant then reads the model's copy. A session made on a
+ * model not prepared for it builds its own copy (correct, but one per session: prepare the
+ * model when several sessions of it exist). Nothing is built, released or restored inside the
+ * model behind a const pointer.
  */
 #ifndef VIT_H
 #define VIT_H
@@ -210,13 +217,17 @@ vit_status vit_model_set_labels(vit_model *model, const char *text, vit_error *e
 vit_status vit_model_export_vitq(const vit_model *model, int per_channel, const char *path,
                                  vit_error *err);
 /* Write the model as a lite file (.vitl) for the optimized variant: int8 weights prepacked for
- * this CPU's kernel (vit_session_kernel's name; VIT_KERNEL overrides), 64-byte aligned, with a
- * versioned, checksummed header and tensor table (format in engine/vit-lite.c). Loading one
- * with vit_model_load is an mmap and checks, no copies; a file packed for a kernel the CPU
- * lacks is repacked when a session is made. Lite models run the optimized variant only.
- * Written to a temporary file and renamed. */
+ * this CPU's best kernel (vit_session_kernel's name), 64-byte aligned, with a versioned,
+ * checksummed header and tensor table (format in engine/vit-lite.c). Loading one with
+ * vit_model_load is an mmap and checks, no copies; a file packed for a kernel the CPU lacks is
+ * repacked when a session is made. Lite models run the optimized variant only. Written to a
+ * temporary file and renamed. */
 vit_status vit_model_export_vitl(const vit_model *model, int per_channel, const char *path,
                                  vit_error *err);
+/* The same, packed for `kernel` (as vit_session_opts.kernel: NULL or "" = the best this CPU
+ * has; an unknown or unsupported name is logged and gives the best). */
+vit_status vit_model_export_vitl_for(const vit_model *model, int per_channel, const char *kernel,
+                                     const char *path, vit_error *err);
 /* 1 if a session of this variant can be made from this model. */
 int vit_model_supports(const vit_model *model, vit_variant v);
 
@@ -225,13 +236,68 @@ int vit_model_supports(const vit_model *model, vit_variant v);
 
 typedef struct vit_session vit_session;
 
+typedef enum {
+    VIT_ATTENTION_AUTO = 0, /* the fastest this CPU has */
+    VIT_ATTENTION_FP32,     /* fp32 products throughout */
+} vit_attention;
+
+typedef enum {
+    VIT_PROFILE_OFF = 0,
+    VIT_PROFILE_WALL, /* wall clock */
+    VIT_PROFILE_CPU,  /* the calling thread's CPU time (1 thread on a busy machine) */
+} vit_profile;
+
+/* Fusions of the optimized variant (vit_session_opts.unfuse), each replaced by its plain steps:
+ *   LN        LayerNorm to fp32, then a separate per-row quantization pass
+ *   GELU      fc1 stores fp32, then a separate GELU pass
+ *   ADD       proj / fc2 store fp32, then a separate residual-add pass
+ *   ATTENTION per head: scores by sgemm (OpenBLAS), softmax pass, sgemm with v
+ *   PATCH     the patch embedding in fp32 (sgemm) instead of int8 */
+#define VIT_UNFUSE_LN 1u
+#define VIT_UNFUSE_GELU 2u
+#define VIT_UNFUSE_ADD 4u
+#define VIT_UNFUSE_ATTENTION 8u
+#define VIT_UNFUSE_PATCH 16u
+#define VIT_UNFUSE_ALL 31u
+
 typedef struct {
     vit_variant variant;
     int32_t threads;     /* 0 = all cores */
     int32_t per_channel; /* int8: per-output-channel weight scales instead of per-tensor */
+    /* The kernel family, "scalar", "avx2" or "avx512-vnni"; NULL or "" = the best this CPU has
+     * (within VIT_CPU). It picks the int8 GEMM of the int8 and optimized variants, and for fp32
+     * our GEMM (avx2, avx512-vnni) or OpenBLAS (scalar). An unknown or unsupported name is
+     * logged as a warning and gives the best. */
+    const char *kernel;
+    /* The optimized variant's attention: VIT_ATTENTION_AUTO uses bf16 products (fp32 sums and
+     * softmax) where the CPU has AVX512_BF16 and the head size allows, VIT_ATTENTION_FP32 never. */
+    vit_attention attention;
+    /* The optimized variant's fusions to turn off, VIT_UNFUSE_* bits (0 = all fused): a
+     * developer's measurement of what each pays; results stay within the test tolerances. */
+    uint32_t unfuse;
+    /* The optimized variant's time per kind of step (GEMMs, attention, LayerNorm and
+     * quantization, other), logged at INFO (vit_log_set) when the session is freed. */
+    vit_profile profile;
 } vit_session_opts;
 
+/* Every field zero / NULL: fp32, all cores, per-tensor scales, the best kernel, automatic
+ * attention, everything fused, no profile. */
 vit_session_opts vit_session_opts_default(void);
+
+/* Build what sessions made with `opts` will read (variant, per_channel and kernel count; threads
+ * do not): for fp32 the Linears packed for our GEMM, for int8 and optimized the int8 Linears
+ * quantized and packed for the kernel. Call before sharing the model between threads: it
+ * changes the model, and is not safe while sessions of it are being made or run. Preparing
+ * again for what is already there does nothing; a lite (.vitl) model needs nothing. */
+vit_status vit_model_prepare(vit_model *model, const vit_session_opts *opts, vit_error *err);
+/* Keep the fp32 Linear weights only in their packed form: pack them for the fp32 variant if
+ * vit_model_prepare has not (layer by layer, so that they are never held twice), then hand the
+ * plain copies back to the kernel (deit_base: 346 MB). Afterwards what would read the plain
+ * copies fails with VIT_ERR_UNSUPPORTED naming this call: preparing int8 weights not prepared
+ * before, fp32 sessions on OpenBLAS (kernel "scalar"), exporting without prepared int8 weights.
+ * So prepare every int8 variant you need first. Refused where the fp32 variant runs on
+ * OpenBLAS (no AVX2), which reads the plain copies. Same threading rule as vit_model_prepare. */
+vit_status vit_model_release_linears(vit_model *model, vit_error *err);
 
 vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts, vit_session **out,
                            vit_error *err);

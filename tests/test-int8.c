@@ -4,6 +4,7 @@
 #include "../engine/vit-json.h"
 #include "../engine/vit-quant.h"
 #include "test-util.h"
+#include "vitlens-engine-env.h"
 
 #include <math.h>
 #include <unistd.h>
@@ -57,6 +58,7 @@ static int run_int8(const char *model_path, const float *input, float *logits, i
     if (vit_model_load(model_path, &m, &err) != VIT_OK)
         return 0;
     vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
     o.variant = VIT_VARIANT_INT8;
     o.threads = threads;
     o.per_channel = per_channel;
@@ -105,6 +107,7 @@ static void test_vitq(const char *model_path, const char *key, int per_channel)
         float *a = calloc((size_t)mi->num_classes, sizeof(float));
         float *b = calloc((size_t)mi->num_classes, sizeof(float));
         vit_session_opts o = vit_session_opts_default();
+        vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
         o.variant = VIT_VARIANT_INT8;
         o.per_channel = per_channel;
         o.threads = 2;

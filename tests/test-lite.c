@@ -5,6 +5,7 @@
 #include "../engine/vit-json.h"
 #include "../engine/vit-opt.h"
 #include "test-util.h"
+#include "vitlens-engine-env.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ static int run_opt(const vit_model *m, int threads, const float *input, float *o
 {
     vit_error err = {0};
     vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
     o.variant = VIT_VARIANT_OPTIMIZED;
     o.threads = threads;
     vit_session *s = NULL;
@@ -152,8 +154,10 @@ static void test_model(const vit_json *c)
         fd = mkstemps(other, 5);
         close(fd);
         setenv("VIT_KERNEL", vit_kernel_name(k), 1);
-        vit_model *mk = load(mpath); /* fresh, so its int8 weights are packed for k */
-        s = mk ? vit_model_export_vitl(mk, 0, other, &err) : VIT_ERR_IO;
+        vit_model *mk = load(mpath);
+        vit_session_opts env = vit_session_opts_default();
+        vitlens_session_opts_from_env(&env); /* packed for VIT_KERNEL, as vitlens-cli export does */
+        s = mk ? vit_model_export_vitl_for(mk, 0, env.kernel, other, &err) : VIT_ERR_IO;
         vit_model_free(mk);
         unsetenv("VIT_KERNEL");
         q = s == VIT_OK ? load(other) : NULL;

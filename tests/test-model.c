@@ -5,6 +5,7 @@
 #include "../engine/vit-safetensors.h"
 #include "../engine/vit-sgemm.h"
 #include "test-util.h"
+#include "vitlens-engine-env.h"
 #include "vitlens-data.h"
 
 #include <math.h>
@@ -434,6 +435,7 @@ static void test_golden(void)
         float *logits = calloc((size_t)K, sizeof(float));
         for (int threads = 1; threads <= 2; threads++) {
             vit_session_opts o = vit_session_opts_default();
+            vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
             o.threads = threads;
             vit_session *ses = NULL;
             s = vit_session_new(m, &o, &ses, &err);
@@ -488,22 +490,34 @@ static void test_golden(void)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The arena's Linear weights, handed back to the kernel once the fp32 GEMM has them packed
- * (vit_model_release_linears): whatever reads them afterwards must see the loaded values. */
+ * Derived weights: vit_model_prepare builds them on the model and changes nothing else (the
+ * int8 exports and sessions of a prepared model are those of a fresh one: found in the app's
+ * Compare view, when packing released the plain weights behind a const model and its lite
+ * column, exported after the fp32 column had run, ran on zeroed weights); and
+ * vit_model_release_linears, the one call that hands the plain fp32 Linears back, after which
+ * whatever would read them fails with a message instead of reading zeros. */
 
-static int run_logits(vit_model *m, vit_variant v, int per_channel, const float *in, float *out)
+static int run_logits_k(vit_model *m, vit_variant v, int per_channel, const char *kernel,
+                        const float *in, float *out, vit_error *err)
 {
     vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
     o.variant = v;
     o.threads = 2;
     o.per_channel = per_channel;
+    o.kernel = kernel;
     vit_session *s = NULL;
-    vit_error err = {0};
-    if (vit_session_new(m, &o, &s, &err) != VIT_OK)
+    if (vit_session_new(m, &o, &s, err) != VIT_OK)
         return 0;
-    vit_status st = vit_session_run(s, in, out, &err);
+    vit_status st = vit_session_run(s, in, out, err);
     vit_session_free(s);
     return st == VIT_OK;
+}
+
+static int run_logits(vit_model *m, vit_variant v, int per_channel, const float *in, float *out)
+{
+    vit_error err = {0};
+    return run_logits_k(m, v, per_channel, NULL, in, out, &err);
 }
 
 static int same_linears(const vit_model *a, const vit_model *b)
@@ -524,12 +538,36 @@ static int same_linears(const vit_model *a, const vit_model *b)
     return same;
 }
 
-static void test_release_linears(void)
+/* Export m and a freshly loaded model the same way; 1 when the files are byte for byte equal. */
+static int same_exports(vit_model *m, const char *path, int kind, int pc, const char *what)
 {
-    if (!vit_sgemm_ops_for(vit_kernel_select())) {
-        printf("# /model/release: skipped, the fp32 pass runs on OpenBLAS here (nothing is packed)\n");
-        return;
-    }
+    static const char *const kinds[2] = {"vitq", "vitl"};
+    char pa[64], pb[64];
+    snprintf(pa, sizeof pa, "/tmp/test-model-%d-fresh.%s", (int)getpid(), kinds[kind]);
+    snprintf(pb, sizeof pb, "/tmp/test-model-%d-prepared.%s", (int)getpid(), kinds[kind]);
+    vit_error err = {0};
+    vit_model *fresh = NULL;
+    vit_status s1 = vit_model_load(path, &fresh, &err);
+    if (s1 == VIT_OK)
+        s1 = kind ? vit_model_export_vitl(fresh, pc, pa, &err)
+                  : vit_model_export_vitq(fresh, pc, pa, &err);
+    vit_model_free(fresh);
+    vit_status s2 = kind ? vit_model_export_vitl(m, pc, pb, &err)
+                         : vit_model_export_vitq(m, pc, pb, &err);
+    size_t na = 0, nb = 0;
+    void *fa = test_read_file(pa, &na), *fb = test_read_file(pb, &nb);
+    int same = s1 == VIT_OK && s2 == VIT_OK && fa && fb && na == nb && memcmp(fa, fb, na) == 0;
+    test_check(same, "/model/prepare/export-%s%s-%s: the same %zu bytes as a fresh model's",
+               kinds[kind], pc ? "-per-channel" : "", what, nb);
+    free(fa);
+    free(fb);
+    unlink(pa);
+    unlink(pb);
+    return same;
+}
+
+static void test_prepare_and_release(void)
+{
     char path[1024], in_path[1024], lg_path[1024];
     snprintf(path, sizeof path, "%s/models/tiny-p8-distilled/model.safetensors", fixtures);
     snprintf(in_path, sizeof in_path, "%s/models/tiny-p8-distilled/input.f32", fixtures);
@@ -537,7 +575,7 @@ static void test_release_linears(void)
     vit_error err = {0};
     vit_model *fresh = NULL, *m = NULL;
     if (vit_model_load(path, &fresh, &err) != VIT_OK || vit_model_load(path, &m, &err) != VIT_OK) {
-        test_check(0, "/model/release/load (%s)", err.msg);
+        test_check(0, "/model/prepare/load (%s)", err.msg);
         vit_model_free(fresh);
         vit_model_free(m);
         return;
@@ -547,87 +585,76 @@ static void test_release_linears(void)
     float *in = read_f32(in_path, (size_t)i->in_chans * i->img_size * i->img_size);
     float *want = read_f32(lg_path, (size_t)K);
     float *a = calloc((size_t)K, 4), *b = calloc((size_t)K, 4);
-    test_check(in && want && a && b, "/model/release/fixture inputs");
+    test_check(in && want && a && b, "/model/prepare/fixture inputs");
     if (!in || !want || !a || !b)
         goto out;
-    /* fp32 first: packing releases the arena's copies (the fixture's fc1 alone is 64 kB) */
-    test_check(run_logits(m, VIT_VARIANT_FP32, 0, in, a) && m->linears_released == 1,
-               "/model/release/fp32-session-releases");
-    /* int8 after it quantizes what restore unpacks: the same logits, bit for bit, as on a model
-     * that never packed */
-    int ok = run_logits(fresh, VIT_VARIANT_INT8, 0, in, a) &&
-             run_logits(m, VIT_VARIANT_INT8, 0, in, b);
-    test_check(ok && memcmp(a, b, (size_t)K * 4) == 0 && m->linears_released == 1,
-               "/model/release/int8-after-fp32: identical logits, released again after");
-    /* the exporters quantize what restore unpacks too: the files are byte for byte those of a
-     * model that never packed (found in the app's Compare view: its lite column, exported
-     * after the fp32 column had run, ran on zeroed weights) */
-    {
-        static const char *const kinds[2] = {"vitq", "vitl"};
-        for (int kind = 0; kind < 2; kind++)
-            for (int pc = 0; pc < 2; pc++) {
-                char pa[64], pb[64];
-                snprintf(pa, sizeof pa, "/tmp/test-model-%d-fresh.%s", (int)getpid(), kinds[kind]);
-                snprintf(pb, sizeof pb, "/tmp/test-model-%d-released.%s", (int)getpid(), kinds[kind]);
-                vit_model *fresh2 = NULL;
-                vit_status s1 = vit_model_load(path, &fresh2, &err);
-                if (s1 == VIT_OK)
-                    s1 = kind ? vit_model_export_vitl(fresh2, pc, pa, &err)
-                              : vit_model_export_vitq(fresh2, pc, pa, &err);
-                vit_model_free(fresh2);
-                vit_status s2 = kind ? vit_model_export_vitl(m, pc, pb, &err)
-                                     : vit_model_export_vitq(m, pc, pb, &err);
-                size_t na = 0, nb = 0;
-                void *fa = test_read_file(pa, &na), *fb = test_read_file(pb, &nb);
-                test_check(s1 == VIT_OK && s2 == VIT_OK && fa && fb && na == nb &&
-                               memcmp(fa, fb, na) == 0 && m->linears_released == 1,
-                           "/model/release/export-%s%s-after-fp32: the same %zu bytes",
-                           kinds[kind], pc ? "-per-channel" : "", nb);
-                free(fa);
-                free(fb);
-                unlink(pa);
-                unlink(pb);
-            }
+
+    /* prepare every variant: the plain weights stay as loaded, the sessions read the model's
+     * copies and give what an unprepared model's own copies give, bit for bit */
+    static const vit_variant vs[3] = {VIT_VARIANT_FP32, VIT_VARIANT_INT8, VIT_VARIANT_OPTIMIZED};
+    int ok = 1;
+    for (int v = 0; v < 3; v++)
+        for (int pc = 0; pc < 2; pc++) {
+            vit_session_opts o = vit_session_opts_default();
+            vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
+            o.variant = vs[v];
+            o.per_channel = pc;
+            ok &= vit_model_prepare(m, &o, &err) == VIT_OK;
+            ok &= vit_model_prepare(m, &o, &err) == VIT_OK; /* again: nothing to do */
+        }
+    test_check(ok && same_linears(m, fresh) && m->linears_released == 0,
+               "/model/prepare/every-variant: the plain weights as loaded (%s)", ok ? "" : err.msg);
+    for (int v = 0; v < 3; v++) {
+        ok = run_logits(fresh, vs[v], v == 1, in, a) && run_logits(m, vs[v], v == 1, in, b);
+        test_check(ok && memcmp(a, b, (size_t)K * 4) == 0,
+                   "/model/prepare/%s-session: the logits of an unprepared model's",
+                   vit_variant_name(vs[v]));
     }
-    /* the unpacked weights are the loaded ones exactly */
-    pthread_mutex_lock(&m->qlock);
-    vit_model_restore_linears(m);
-    int same = m->linears_released == 0 && same_linears(m, fresh);
-    vit_model_release_linears(m);
-    pthread_mutex_unlock(&m->qlock);
-    test_check(same, "/model/release/restore: every Linear weight as loaded, bit for bit");
-    /* an OpenBLAS fp32 session (VIT_KERNEL=scalar, what CPUs without AVX2 run) reads the arena
-     * on every run: it restores, and nothing releases while it lives */
-    const char *prev = getenv("VIT_KERNEL");
-    char *saved = prev ? strdup(prev) : NULL;
-    setenv("VIT_KERNEL", "scalar", 1);
-    vit_session_opts o = vit_session_opts_default();
-    o.threads = 1;
-    vit_session *blas = NULL;
-    vit_status st = vit_session_new(m, &o, &blas, &err);
-    if (saved) {
-        setenv("VIT_KERNEL", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("VIT_KERNEL");
+    for (int kind = 0; kind < 2; kind++)
+        for (int pc = 0; pc < 2; pc++)
+            same_exports(m, path, kind, pc, "prepared");
+
+    /* an OpenBLAS fp32 session (the scalar kernel, what CPUs without AVX2 run) reads the plain
+     * weights */
+    ok = run_logits_k(m, VIT_VARIANT_FP32, 0, "scalar", in, b, &err);
+    float maxd = 0;
+    for (int32_t k = 0; ok && k < K; k++)
+        maxd = fmaxf(maxd, fabsf(b[k] - want[k]));
+    test_check(ok && maxd <= VIT_TOL_FP32, "/model/prepare/openblas-logits max|Δ| %.2e (tol %.0e)",
+               maxd, VIT_TOL_FP32);
+
+    if (!vit_sgemm_ops_for(vit_kernel_select(NULL))) {
+        vit_status st = vit_model_release_linears(m, &err);
+        test_check(st == VIT_ERR_UNSUPPORTED && m->linears_released == 0,
+                   "/model/release/refused-on-openblas (%s)", err.msg);
+        goto out;
     }
-    test_check(st == VIT_OK && strcmp(vit_session_kernel(blas), "openblas") == 0 &&
-                   m->linears_released == 0,
-               "/model/release/openblas-session-restores (%s)", st == VIT_OK ? "" : err.msg);
-    if (st == VIT_OK) {
-        ok = run_logits(m, VIT_VARIANT_INT8, 1, in, b) && m->linears_released == 0; /* quantizes */
-        ok &= run_logits(m, VIT_VARIANT_FP32, 0, in, b) && m->linears_released == 0;
-        test_check(ok, "/model/release/kept-while-openblas-session-lives");
-        vit_session_run(blas, in, b, &err);
-        float maxd = 0;
-        for (int32_t k = 0; k < K; k++)
-            maxd = fmaxf(maxd, fabsf(b[k] - want[k]));
-        test_check(maxd <= VIT_TOL_FP32, "/model/release/openblas-logits max|Δ| %.2e (tol %.0e)",
-                   maxd, VIT_TOL_FP32);
-        vit_session_free(blas);
-        test_check(run_logits(m, VIT_VARIANT_FP32, 0, in, b) && m->linears_released == 1,
-                   "/model/release/released-again-after-it");
-    }
+    /* release: fp32 and the prepared int8 weights run as before, exports of prepared weights
+     * are the same files; what would read the plain weights says so */
+    run_logits(m, VIT_VARIANT_INT8, 0, in, a);
+    test_check(vit_model_release_linears(m, &err) == VIT_OK && m->linears_released == 1 &&
+                   vit_model_release_linears(m, &err) == VIT_OK,
+               "/model/release/releases (%s)", err.msg);
+    ok = run_logits(m, VIT_VARIANT_INT8, 0, in, b);
+    test_check(ok && memcmp(a, b, (size_t)K * 4) == 0, "/model/release/int8-prepared-before: same logits");
+    ok = run_logits(m, VIT_VARIANT_FP32, 0, in, b);
+    maxd = 0;
+    for (int32_t k = 0; ok && k < K; k++)
+        maxd = fmaxf(maxd, fabsf(b[k] - want[k]));
+    test_check(ok && maxd <= VIT_TOL_FP32, "/model/release/fp32-logits max|Δ| %.2e (tol %.0e)",
+               maxd, VIT_TOL_FP32);
+    for (int kind = 0; kind < 2; kind++)
+        for (int pc = 0; pc < 2; pc++)
+            same_exports(m, path, kind, pc, "released");
+    ok = run_logits_k(m, VIT_VARIANT_FP32, 0, "scalar", in, b, &err);
+    test_check(!ok && err.status == VIT_ERR_UNSUPPORTED && strstr(err.msg, "vit_model_release_linears"),
+               "/model/release/openblas-session-refused: %s", err.msg);
+    vit_model *m2 = NULL;
+    ok = vit_model_load(path, &m2, &err) == VIT_OK && vit_model_release_linears(m2, &err) == VIT_OK;
+    ok = ok && !run_logits_k(m2, VIT_VARIANT_INT8, 0, NULL, in, b, &err);
+    test_check(ok && err.status == VIT_ERR_UNSUPPORTED && strstr(err.msg, "vit_model_prepare"),
+               "/model/release/int8-not-prepared-refused: %s", err.msg);
+    vit_model_free(m2);
 out:
     free(in);
     free(want);
@@ -701,7 +728,7 @@ int main(int argc, char **argv)
     }
     test_synthetic_errors();
     test_golden();
-    test_release_linears();
+    test_prepare_and_release();
     test_data_loader();
     return test_done();
 }

@@ -11,6 +11,7 @@
 #include "../engine/vit-json.h"
 #include "../engine/vit-opt.h"
 #include "test-util.h"
+#include "vitlens-engine-env.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -606,6 +607,7 @@ static int run(const char *model_path, vit_variant v, int threads, const float *
     if (vit_model_load(model_path, &m, &err) != VIT_OK)
         return 0;
     vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
     o.variant = v;
     o.threads = threads;
     vit_session *s = NULL;

@@ -572,7 +572,7 @@ static void test_torch_golden(void)
     static const float golden_y_pc[] = {0.183943525f, -0.249147043f, 3.12184429f, 0.217586622f, -2.35365653f, 1.85348928f, 0.0634233207f, -2.96485376f, -0.496798277f, -1.6573745f, 1.55556345f, 0.0104400972f, -4.36711216f, 0.240660772f, 2.9223597f};
     for (int pc = 0; pc < 2; pc++) {
         vit_qlinear ql;
-        vit_qlinear_init(&ql, golden_w, golden_b, GOLDEN_N, GOLDEN_K, pc, vit_kernel_select(), NULL);
+        vit_qlinear_init(&ql, golden_w, golden_b, GOLDEN_N, GOLDEN_K, pc, vit_kernel_select(NULL), NULL);
         float y[GOLDEN_M * GOLDEN_N];
         void *scratch = xalloc(vit_qlinear_scratch_bytes(GOLDEN_M, GOLDEN_K));
         vit_qlinear_forward(&ql, golden_x, GOLDEN_M, y, scratch, NULL);
@@ -604,36 +604,27 @@ static void count_log(int level, const char *msg, void *user)
 static void test_select(void)
 {
     check(vit_kernel_supported(VIT_KERNEL_SCALAR), "/quant/kernel/scalar-supported");
-    /* the best kernel without an override; an outer VIT_KERNEL is put back at the end */
-    const char *outer = getenv("VIT_KERNEL");
-    char saved[64] = "";
-    if (outer)
-        snprintf(saved, sizeof saved, "%s", outer);
-    unsetenv("VIT_KERNEL");
-    vit_kernel best = vit_kernel_select();
+    /* the best kernel without a name, each named one when the CPU has it (else the best) */
+    vit_kernel best = vit_kernel_select(NULL);
     printf("# best kernel here: %s\n", vit_kernel_name(best));
+    check(vit_kernel_select("") == best, "/quant/kernel/empty-name-is-best");
     for (int k = 0; k < VIT_KERNEL_COUNT; k++) {
         vit_kernel parsed;
         check(vit_kernel_parse(vit_kernel_name((vit_kernel)k), &parsed) == VIT_OK && (int)parsed == k,
               "/quant/kernel/parse %s", vit_kernel_name((vit_kernel)k));
-        setenv("VIT_KERNEL", vit_kernel_name((vit_kernel)k), 1);
-        vit_kernel got = vit_kernel_select();
+        vit_kernel got = vit_kernel_select(vit_kernel_name((vit_kernel)k));
         if (vit_kernel_supported((vit_kernel)k))
-            check((int)got == k, "/quant/kernel/env-override VIT_KERNEL=%s -> %s",
-                  vit_kernel_name((vit_kernel)k), vit_kernel_name(got));
+            check((int)got == k, "/quant/kernel/named %s -> %s", vit_kernel_name((vit_kernel)k),
+                  vit_kernel_name(got));
         else
-            check(got == best, "/quant/kernel/env-override-unsupported VIT_KERNEL=%s -> %s",
+            check(got == best, "/quant/kernel/named-unsupported %s -> %s",
                   vit_kernel_name((vit_kernel)k), vit_kernel_name(got));
     }
-    setenv("VIT_KERNEL", "no-such-kernel", 1);
     log_count = 0;
     vit_log_set(count_log, NULL);
-    check(vit_kernel_select() == best && log_count == 1, "/quant/kernel/env-override-unknown-warns");
+    check(vit_kernel_select("no-such-kernel") == best && log_count == 1,
+          "/quant/kernel/named-unknown-warns");
     vit_log_set(NULL, NULL);
-    if (outer)
-        setenv("VIT_KERNEL", saved, 1);
-    else
-        unsetenv("VIT_KERNEL");
 
     vit_qlinear ql;
     vit_error err;

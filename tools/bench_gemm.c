@@ -263,7 +263,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    vit_kernel best = vit_kernel_select();
+    vit_kernel best = vit_kernel_select(NULL);
     printf("# M = %d, A %s, %s of %d; GOP/s = 2*M*N*K / s; best kernel %s\n", (int)m,
            full ? "0..255" : "0..127", use_best ? "fastest" : "median", reps,
            vit_kernel_name(best));

@@ -127,12 +127,17 @@ static int measure_load_child(const char *model_path, const char *variant, int32
     float *input = malloc(in_n * sizeof(float));
     float *logits = malloc((size_t)info->num_classes * sizeof(float));
     vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o);
     o.variant = v;
     o.threads = threads;
     o.per_channel = per_channel;
     vit_session *s = NULL;
     vit_error err = {0};
     int status = 1;
+    /* fp32 on our GEMM keeps only the packed Linears, as an fp32-only program would: the plain
+     * copies go back to the kernel as they are packed (OpenBLAS, the scalar kernel, reads them) */
+    if (v == VIT_VARIANT_FP32 && !(o.kernel && strcmp(o.kernel, "scalar") == 0))
+        vit_model_release_linears(model, NULL); /* refused where fp32 runs on OpenBLAS anyway */
     if (input && logits && vit_session_new(model, &o, &s, &err) == VIT_OK) {
         for (size_t k = 0; k < in_n; k++)
             input[k] = (float)((k * 7919) % 1000) / 250.0f - 2.0f;
@@ -348,7 +353,10 @@ int cli_bench(int argc, char **argv)
         if (fd >= 0) {
             close(fd);
             lite_created = 1;
-            have_lite_file = vit_model_export_vitl(model, per_channel, lite_path, &err) == VIT_OK;
+            vit_session_opts env = vit_session_opts_default();
+            vitlens_session_opts_from_env(&env); /* VIT_KERNEL packs the file */
+            have_lite_file = vit_model_export_vitl_for(model, per_channel, env.kernel, lite_path,
+                                                       &err) == VIT_OK;
         }
         if (want_lite && (!have_lite_file || vit_model_load(lite_path, &lite_model, &err) != VIT_OK)) {
             cli_error("lite: %s", err.msg);
@@ -387,12 +395,15 @@ int cli_bench(int argc, char **argv)
 
     for (int r = 0; r < nrows; r++) {
         vit_session_opts o = vit_session_opts_default();
+        vitlens_session_opts_from_env(&o);
         o.variant = rows[r].variant;
         o.threads = threads;
         o.per_channel = per_channel;
         double t0 = vit_now_ms();
-        if (vit_session_new(rows[r].lite ? lite_model : model, &o, &rows[r].session, &err) !=
-            VIT_OK) {
+        /* one model, several sessions: its derived weights are built once, on the model */
+        vit_model *m = rows[r].lite ? lite_model : model;
+        if (vit_model_prepare(m, &o, &err) != VIT_OK ||
+            vit_session_new(m, &o, &rows[r].session, &err) != VIT_OK) {
             cli_error("%s", err.msg);
             status = 1;
             goto out;

@@ -56,6 +56,7 @@ int cli_classify(int argc, char **argv)
 {
     const char *model_path = NULL;
     vit_session_opts opts = vit_session_opts_default();
+    vitlens_session_opts_from_env(&opts);
     int32_t top = 5;
     int json = 0;
     static const struct option longopts[] = {

@@ -4,6 +4,7 @@
 #define VITLENS_CLI_COMMON_H
 
 #include "vit.h"
+#include "vitlens-engine-env.h" /* VIT_KERNEL, VIT_OPT_*: vitlens_session_opts_from_env */
 
 #include <stdbool.h>
 #include <stdio.h>

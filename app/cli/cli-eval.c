@@ -136,9 +136,12 @@ int cli_eval(int argc, char **argv)
     }
     for (int r = 0; r < nrows; r++) {
         vit_session_opts o = vit_session_opts_default();
+        vitlens_session_opts_from_env(&o);
         o.variant = rows[r].variant;
         o.threads = threads;
-        if (vit_session_new(model, &o, &rows[r].session, &err) != VIT_OK) {
+        /* one model, several sessions: its derived weights are built once, on the model */
+        if (vit_model_prepare(model, &o, &err) != VIT_OK ||
+            vit_session_new(model, &o, &rows[r].session, &err) != VIT_OK) {
             cli_error("%s", err.msg);
             status = 1;
             goto out;

@@ -57,10 +57,12 @@ int cli_export(int argc, char **argv)
     if (!model)
         return 1;
     vit_error err = {0};
+    vit_session_opts env = vit_session_opts_default();
+    vitlens_session_opts_from_env(&env); /* VIT_KERNEL: the kernel a .vitl is packed for */
     double t0 = vit_now_ms();
     vit_status s = variant == VIT_VARIANT_INT8
                        ? vit_model_export_vitq(model, per_channel, out_path, &err)
-                       : vit_model_export_vitl(model, per_channel, out_path, &err);
+                       : vit_model_export_vitl_for(model, per_channel, env.kernel, out_path, &err);
     double ms = vit_now_ms() - t0;
     if (s != VIT_OK) {
         cli_error("%s", err.msg);
