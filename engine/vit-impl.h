@@ -141,14 +141,16 @@ vit_status vit_model_read_labels_file(vit_model *m, const char *path, vit_error 
 /* ---------------------------------------------------------------------------------------------
  * Files (vit-io.c): what every model reader shares */
 
-/* A whole regular, non-empty file, mapped read-only. */
+/* A whole regular, non-empty file, read into private, page-aligned memory: never a mapping, so
+ * that nothing another process does to the file can crash us or change our weights; a change
+ * while it is being read fails the read (see vit-io.c). */
 typedef struct {
     const uint8_t *data;
     size_t size;
-} vit_mapped_file;
+} vit_file_data;
 
-vit_status vit_map_file(const char *path, vit_mapped_file *f, vit_error *err);
-void vit_unmap_file(vit_mapped_file *f); /* and zeroes *f; nothing for a zeroed one */
+vit_status vit_file_read(const char *path, vit_file_data *f, vit_error *err);
+void vit_file_data_free(vit_file_data *f); /* and zeroes *f; nothing for a zeroed one */
 /* CRC-32 (IEEE, zlib's): of data, or continued from crc over more data (crc 0 to start). */
 uint32_t vit_crc32(const void *data, size_t n);
 uint32_t vit_crc32_update(uint32_t crc, const void *data, size_t n);
@@ -161,17 +163,17 @@ vit_status vit_read_small_file(const char *path, size_t limit, char **out, size_
  * the mapping and leaves it to the caller, except where it says. */
 
 /* vit-model.c: a timm safetensors file, with config.json and labels.txt beside `path`. */
-vit_status vit_model_from_safetensors_file(const vit_mapped_file *map, const char *path,
+vit_status vit_model_from_safetensors_file(const vit_file_data *map, const char *path,
                                            vit_model **out, vit_error *err);
 /* vit-file.c: .vitq */
 int vit_file_is_vitq(const uint8_t *data, size_t size);
-/* file_backed: data is a read-only mmap of the file (its pages may be dropped once copied). */
+/* file_backed: data is the file's private copy (its pages may be dropped once copied). */
 vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *path, int file_backed,
                                vit_model **out, vit_error *err);
 /* vit-lite.c: .vitl. On success the model keeps the mapping (its weights point into it) and
  * *map is zeroed; on failure *map is left to the caller. */
 int vit_file_is_vitl(const uint8_t *data, size_t size);
-vit_status vit_model_from_vitl(vit_mapped_file *map, const char *path, vit_model **out,
+vit_status vit_model_from_vitl(vit_file_data *map, const char *path, vit_model **out,
                                vit_error *err);
 
 /* ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-/* vit-io.c — what every model reader shares: the one read-only mmap of a file, CRC-32 for the
- * headers of our formats, and small text files (config.json, labels.txt). */
+/* vit-io.c — what every model reader shares: the one read of a model file into private memory,
+ * CRC-32 for the headers of our formats, and small text files (config.json, labels.txt). */
 #include "vit-impl.h"
 
 #include <errno.h>
@@ -8,14 +8,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------
- * Mapping a file */
+ * Reading a model file: into private memory, checked against changes while it is read
+ *
+ * Why not mmap: a mapped file that is truncated while it is read raises SIGBUS in whoever touches
+ * the lost pages (half the loads of a file truncated under us crashed), and a file rewritten in
+ * place (`cp new old`) changes under a session that keeps its mapping, which then computes with
+ * a mix of old and new weights. A private copy has neither problem: the file can only change
+ * while it is being read, and that is detected here (a short read, or a size, inode or
+ * modification time that moved) and, for .vitl, by its per-tensor checksums. The cost is one read
+ * at memory speed; the memory is the same, since the weights are resident either way. */
 
-vit_status vit_map_file(const char *path, vit_mapped_file *out, vit_error *err)
+static int same_file_state(const struct stat *a, const struct stat *b)
+{
+    /* not ctime: a rename over the file changes it without touching a byte we read */
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+vit_status vit_file_read(const char *path, vit_file_data *out, vit_error *err)
 {
     memset(out, 0, sizeof *out);
     const char *fname = vit_basename(path);
@@ -24,32 +38,65 @@ vit_status vit_map_file(const char *path, vit_mapped_file *out, vit_error *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return vit_fail(err, VIT_ERR_IO, "%s: cannot open: %s", fname, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    struct stat before, after;
+    if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
         close(fd);
         return vit_fail(err, VIT_ERR_IO, "%s: not a regular file", fname);
     }
-    size_t size = (size_t)sb.st_size;
-    if (size == 0) {
+    if (before.st_size == 0) {
         close(fd);
         return vit_fail(err, VIT_ERR_FORMAT, "%s: file is empty", fname);
     }
-    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int saved = errno;
+    if ((unsigned long long)before.st_size > VIT_MODEL_MAX_FILE_BYTES) {
+        close(fd);
+        return vit_fail(err, VIT_ERR_LIMIT, "%s: file is %lld bytes; the limit is %lld", fname,
+                        (long long)before.st_size, (long long)VIT_MODEL_MAX_FILE_BYTES);
+    }
+    const size_t size = (size_t)before.st_size;
+    void *buf = NULL;
+    /* page-aligned: .vitl tensors are 64-byte aligned in the file and stay so in memory */
+    if (posix_memalign(&buf, 4096, size) != 0) {
+        close(fd);
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for %zu bytes", fname, size);
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, (uint8_t *)buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return vit_fail(err, VIT_ERR_IO, "%s: read error: %s", fname, strerror(e));
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    uint8_t more;
+    ssize_t extra = got == size ? read(fd, &more, 1) : 0;
+    int changed = got != size || extra > 0 || fstat(fd, &after) != 0 ||
+                  !same_file_state(&before, &after);
     close(fd);
-    if (map == MAP_FAILED)
-        return vit_fail(err, VIT_ERR_IO, "%s: cannot map the file: %s", fname, strerror(saved));
-    out->data = map;
+    if (changed) {
+        free(buf);
+        return vit_fail(err, VIT_ERR_IO,
+                        "%s: the file changed while it was read (%zu bytes when opened, %zu read): "
+                        "it is being written; open it again when it is complete",
+                        fname, size, got + (extra > 0 ? 1 : 0));
+    }
+    out->data = buf;
     out->size = size;
     return VIT_OK;
 }
 
-void vit_unmap_file(vit_mapped_file *f)
+void vit_file_data_free(vit_file_data *f)
 {
-    if (f && f->data)
-        munmap((void *)f->data, f->size);
-    if (f)
+    if (f) {
+        free((void *)f->data);
         memset(f, 0, sizeof *f);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------

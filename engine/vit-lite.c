@@ -1,6 +1,7 @@
 /* vit-lite.c — lite model files, `.vitl`: the optimized variant's weights in the exact layout its
- * kernels read (int8 weights prepacked for one kernel, 64-byte aligned), so that loading is an
- * mmap plus checks of the header: no copies, no repacking, no conversion.
+ * kernels read (int8 weights prepacked for one kernel, 64-byte aligned), so that loading is one
+ * read into private memory plus checks: no repacking, no conversion. (Not an mmap: a mapped
+ * file truncated or rewritten under a session crashed it or changed its weights; see vit-io.c.)
  *
  * Format, version 1, all little-endian:
  *
@@ -209,12 +210,12 @@ static void list_tensors(lite_list *l, const vit_model *m, const vit_opt_weights
 }
 
 /* ---------------------------------------------------------------------------------------------
- * A lite model's mapping and weights: the model's `lite` field, owned by the model */
+ * A lite model's file data and weights: the model's `lite` field, owned by the model */
 
 typedef struct vit_lite {
-    vit_mapped_file map;
+    vit_file_data map;
     vit_opt_weights w;
-    vit_qlinear *layers; /* (num_layers) pointing into the map */
+    vit_qlinear *layers; /* (num_layers) pointing into the file data */
     vit_qlinear patch;
 } vit_lite;
 
@@ -227,7 +228,7 @@ static void lite_free(vit_lite *l)
 {
     if (!l)
         return;
-    vit_unmap_file(&l->map);
+    vit_file_data_free(&l->map);
     free(l->layers);
     vit_free((void *)l->w.own_qkv);
     free(l);
@@ -508,7 +509,7 @@ static const float *want_f32(reader *r, const char *name, uint32_t rows, uint32_
     return (const float *)want(r, name, DT_F32, rows, cols, 0);
 }
 
-vit_status vit_model_from_vitl(vit_mapped_file *file, const char *path, vit_model **out,
+vit_status vit_model_from_vitl(vit_file_data *file, const char *path, vit_model **out,
                                vit_error *err)
 {
     *out = NULL;
@@ -767,8 +768,6 @@ vit_status vit_model_from_vitl(vit_mapped_file *file, const char *path, vit_mode
     lite->w.patch = &lite->patch;
     lite->w.qkv_scale = qkv;
     lite->w.qkv_bias = qkv + (size_t)depth * 3 * D;
-    /* the weights are read right away by the first forward: start reading them in now */
-    madvise((void *)lite->map.data, lite->map.size, MADV_WILLNEED);
     m->lite = lite;
     *out = m;
     return VIT_OK;

@@ -611,7 +611,7 @@ static vit_status parse_config_text(const char *text, size_t len, const char *cn
     return VIT_OK;
 }
 
-vit_status vit_model_from_safetensors_file(const vit_mapped_file *map, const char *path,
+vit_status vit_model_from_safetensors_file(const vit_file_data *map, const char *path,
                                            vit_model **out, vit_error *err)
 {
     *out = NULL;

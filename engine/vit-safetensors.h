@@ -31,7 +31,7 @@ typedef struct {
     int32_t count;
     const uint8_t *base;    /* whole file */
     size_t size;
-    int file_backed;        /* base is a read-only file mapping: vit_st_release may drop pages */
+    int file_backed;        /* base is the file's private copy: vit_st_release may drop pages */
 } vit_st_file;
 
 /* Parse and validate a safetensors image in memory (not copied; must outlive the result).
@@ -45,9 +45,10 @@ void vit_st_close(vit_st_file *f);
 const vit_st_tensor *vit_st_find(const vit_st_file *f, const char *name);
 /* Convert a float tensor's data to fp32 (F16/BF16 widened). dst holds numel floats. */
 void vit_st_to_f32(const vit_st_tensor *t, float *dst);
-/* Done with a tensor's bytes: where the file is mmap'ed, its whole pages are handed back to the
- * kernel (they are read again from the file if touched), so a model copied out of its file tensor
- * by tensor never holds the file and its copy in memory at once. */
+/* Done with a tensor's bytes: where they are the file's private copy (file_backed), its whole
+ * pages are handed back to the kernel, so a model copied out of its file tensor by tensor never
+ * holds the file and its copy in memory at once. The bytes must not be read again (they read as
+ * zeros); tensors never overlap (vit_st_parse refuses it), so no other tensor loses bytes. */
 void vit_st_release(const vit_st_file *f, const vit_st_tensor *t);
 const char *vit_dtype_name(vit_dtype dt);
 

@@ -158,6 +158,10 @@ vit_status vit_preprocess(const vit_image *in, const vit_preprocess_cfg *cfg, fl
 
 typedef struct vit_model vit_model;
 
+/* A model file is read whole into private memory (never mapped: see vit_model_load); larger
+ * files are refused before anything is allocated. 8 GiB holds a fp32 ViT-g/14 (1 B params). */
+#define VIT_MODEL_MAX_FILE_BYTES (8LL << 30)
+
 typedef enum {
     VIT_VARIANT_FP32 = 0,
     VIT_VARIANT_INT8,
@@ -172,7 +176,7 @@ vit_status vit_variant_parse(const char *name, vit_variant *out);
 typedef enum {
     VIT_FORMAT_SAFETENSORS = 0, /* timm model.safetensors (+ config.json beside it) */
     VIT_FORMAT_VITQ,            /* our int8 file */
-    VIT_FORMAT_VITL,            /* our lite (optimized, mmap-able) file */
+    VIT_FORMAT_VITL,            /* our lite file (optimized, prepacked: read, checked, used as is) */
 } vit_file_format;
 
 typedef struct {
@@ -195,8 +199,10 @@ typedef struct {
 } vit_model_info;
 
 /* Load a model: `.safetensors` (timm layout; config.json and labels.txt beside it are read when
- * present), `.vitq` (int8) or `.vitl` (lite, mmap'ed). The kind is told by the file's magic,
- * not its name. */
+ * present), `.vitq` (int8) or `.vitl` (lite). The kind is told by the file's magic, not its
+ * name. The file is read whole into private memory, never mapped: whatever happens to it later
+ * (truncated, rewritten in place) cannot crash a session or change its weights, and a change
+ * while it is being read fails the load with a message. */
 vit_status vit_model_load(const char *path, vit_model **out, vit_error *err);
 /* Load a safetensors model from memory (an embedded model); config_json may be NULL. */
 vit_status vit_model_load_memory(const void *safetensors, size_t size, const char *config_json,
@@ -219,7 +225,7 @@ vit_status vit_model_export_vitq(const vit_model *model, int per_channel, const 
 /* Write the model as a lite file (.vitl) for the optimized variant: int8 weights prepacked for
  * this CPU's best kernel (vit_session_kernel's name), 64-byte aligned, with a versioned,
  * checksummed header and tensor table (format in engine/vit-lite.c). Loading one with
- * vit_model_load is an mmap and checks, no copies; a file packed for a kernel the CPU lacks is
+ * vit_model_load is one read and checks, no conversion; a file packed for a kernel the CPU lacks is
  * repacked when a session is made. Lite models run the optimized variant only. Written to a
  * temporary file and renamed. */
 vit_status vit_model_export_vitl(const vit_model *model, int per_channel, const char *path,

@@ -120,13 +120,35 @@ static void test_model(const vit_json *c)
                    "/lite/%s/variants (optimized only)", c->key);
         const vit_opt_weights *w = vit_lite_weights(q);
         const void *wp = w ? (w->layers[0].packed ? w->layers[0].packed : (const void *)w->layers[0].q) : NULL;
-        test_check(wp && ((uintptr_t)wp % 64) == 0 && in_file_mapping(wp, "vitlens-lite-test-"),
-                   "/lite/%s/weights-used-in-place (64-byte aligned, inside the file mapping)", c->key);
+        test_check(wp && ((uintptr_t)wp % 64) == 0 && !in_file_mapping(wp, "vitlens-lite-test-"),
+                   "/lite/%s/weights-used-in-place (64-byte aligned, in private memory, not a file "
+                   "mapping)", c->key);
         for (int threads = 1; threads <= 3; threads++) {
             int ok = run_opt(q, threads, input, got, kgot);
             test_check(ok && strcmp(kgot, kref) == 0 && memcmp(got, ref, (size_t)K * 4) == 0,
                        "/lite/%s/%dt logits bit-identical to the in-memory optimized variant (%s)",
                        c->key, threads, kgot);
+        }
+        /* the file truncated, then rewritten in place with other bytes: the loaded model neither
+         * crashes (a mapping would SIGBUS) nor changes (a mapping would read the new bytes) */
+        {
+            size_t fsize = 0;
+            unsigned char *bytes = test_read_file(out, &fsize);
+            if (truncate(out, 0) == 0 && bytes) {
+                int ok = run_opt(q, 2, input, got, kgot) && memcmp(got, ref, (size_t)K * 4) == 0;
+                for (size_t i = 0; i < fsize; i++)
+                    bytes[i] ^= 0x5A;
+                test_write_file(out, bytes, fsize);
+                ok = ok && run_opt(q, 2, input, got, kgot) && memcmp(got, ref, (size_t)K * 4) == 0;
+                test_check(ok, "/lite/%s/file-truncated-and-rewritten-under-the-model", c->key);
+                for (size_t i = 0; i < fsize; i++)
+                    bytes[i] ^= 0x5A;
+                test_write_file(out, bytes, fsize);
+            } else {
+                test_check(0, "/lite/%s/file-truncated-and-rewritten-under-the-model: cannot "
+                              "rewrite %s", c->key, out);
+            }
+            free(bytes);
         }
         /* a lite model cannot become a .vitq; it can be written again as .vitl, byte for byte */
         char out2[] = "/tmp/vitlens-lite-test-XXXXXX.vitq";
