@@ -280,14 +280,11 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
         st = vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory writing the model", vit_basename(path));
         goto done;
     }
-    /* write to a temporary file, then rename: a failed export never leaves half a file */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = vit_fail(err, VIT_ERR_IO, "%s: cannot write: %s", vit_basename(path), strerror(errno));
+    /* through the one output writer: a failed export never leaves half a file or a temporary */
+    vit_output *out = NULL;
+    if ((st = vit_output_open(path, &out, err)) != VIT_OK)
         goto done;
-    }
+    FILE *f = vit_output_stream(out);
     uint8_t pre[VITQ_PRELUDE + 8];
     memcpy(pre, VITQ_MAGIC, 4);
     vit_wr32(pre + 4, VITQ_VERSION);
@@ -303,11 +300,11 @@ vit_status vit_model_export_vitq(const vit_model *m, int per_channel, const char
         wok = fwrite(zeros, 1, pad, f) == pad && fwrite(l.t[k].data, 1, l.t[k].bytes, f) == l.t[k].bytes;
         pos += pad + l.t[k].bytes;
     }
-    if (fclose(f) != 0)
-        wok = 0;
-    if (!wok || rename(tmp, path) != 0) {
+    if (wok) {
+        st = vit_output_commit(out, err);
+    } else {
         st = vit_fail(err, VIT_ERR_IO, "%s: cannot write: %s", vit_basename(path), strerror(errno));
-        unlink(tmp);
+        vit_output_abort(out);
     }
 done:
     free(h.s);

@@ -354,13 +354,10 @@ vit_status vit_model_export_vitl_for(const vit_model *m, int per_channel, const 
     }
     vit_wr32(head + 8, vit_crc32(head + 12, table_end - 12));
 
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = vit_fail(err, VIT_ERR_IO, "%s: cannot write: %s", fname, strerror(errno));
+    vit_output *out = NULL; /* the one output writer: temporary, fsync, rename */
+    if ((st = vit_output_open(path, &out, err)) != VIT_OK)
         goto done;
-    }
+    FILE *f = vit_output_stream(out);
     static const uint8_t zeros[64];
     int ok = fwrite(head, 1, table_end, f) == table_end;
     pos = table_end;
@@ -372,11 +369,11 @@ vit_status vit_model_export_vitl_for(const vit_model *m, int per_channel, const 
     }
     if (ok && pos < file_bytes)
         ok = fwrite(zeros, 1, (size_t)(file_bytes - pos), f) == file_bytes - pos;
-    if (fclose(f) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
+    if (ok) {
+        st = vit_output_commit(out, err);
+    } else {
         st = vit_fail(err, VIT_ERR_IO, "%s: cannot write: %s", fname, strerror(errno));
-        unlink(tmp);
+        vit_output_abort(out);
     }
 done:
     free(head);

@@ -88,6 +88,30 @@ check "/cli/export/vitq-same-int8-result" $?
 [ $? -eq 1 ] && grep -q "fp32 variant is not available" "$TMP/err"
 check "/cli/export/vitq-has-no-fp32 ($(cat "$TMP/err"))" $?
 
+# output paths: only regular files are replaced, links are written through, a long name works,
+# and nothing is left behind
+mkdir -p "$TMP/od"
+mkfifo "$TMP/od/fifo"
+"$CLI" export --variant int8 --model "$FX/models/tiny-p16/model.safetensors" -o "$TMP/od/fifo" >/dev/null 2>"$TMP/err"
+[ $? -eq 1 ] && [ -p "$TMP/od/fifo" ] && grep -q "fifo: is a FIFO, not a regular file" "$TMP/err"
+check "/cli/export/fifo-refused-and-kept ($(cat "$TMP/err"))" $?
+"$CLI" export --variant int8 --model "$FX/models/tiny-p16/model.safetensors" -o /dev/null >/dev/null 2>"$TMP/err"
+[ $? -eq 1 ] && [ -c /dev/null ] && grep -q "null: is a device" "$TMP/err"
+check "/cli/export/dev-null-refused ($(cat "$TMP/err"))" $?
+ln -s m.vitq "$TMP/od/link.vitq" && cp "$TMP/m.vitq" "$TMP/od/m.vitq" && : > "$TMP/od/m.vitq"
+"$CLI" export --variant int8 --model "$FX/models/tiny-p16/model.safetensors" -o "$TMP/od/link.vitq" >/dev/null
+[ $? -eq 0 ] && [ -L "$TMP/od/link.vitq" ] && cmp -s "$TMP/od/m.vitq" "$TMP/m.vitq"
+check "/cli/export/symlink-written-through" $?
+long=$(printf 'n%.0s' $(seq 1 250)).vitq
+"$CLI" export --variant int8 --model "$FX/models/tiny-p16/model.safetensors" -o "$TMP/od/$long" >/dev/null 2>"$TMP/err"
+[ $? -eq 0 ] && [ -s "$TMP/od/$long" ]
+check "/cli/export/255-byte-name ($(cat "$TMP/err"))" $?
+"$CLI" eval --limit 5 --variants fp32 --model "$FX/models/gray-p4/model.safetensors" --dataset "fashion-mnist" --confusion-png "$TMP/od/fifo" >/dev/null 2>"$TMP/err"
+[ -p "$TMP/od/fifo" ]
+check "/cli/eval/confusion-png-onto-fifo-kept ($(tail -1 "$TMP/err"))" $?
+[ -z "$(ls -A "$TMP/od" | grep -v -e '^fifo$' -e '^link.vitq$' -e '^m.vitq$' -e "^$long\$")" ]
+check "/cli/export/no-temporaries-left ($(ls -A "$TMP/od" | tr '\n' ' ' | cut -c1-80))" $?
+
 # 6. eval on Fashion-MNIST (Debian's dataset-fashion-mnist) with a gray fixture model
 if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
     "$CLI" eval --json --limit 300 --variants fp32,int8 --model "$FX/models/gray-p4/model.safetensors" \
