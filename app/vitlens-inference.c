@@ -164,41 +164,6 @@ G_DEFINE_BOXED_TYPE (VitlensModelFacts, vitlens_model_facts,
                      vitlens_model_facts_ref, vitlens_model_facts_unref)
 
 static void
-result_clear (gpointer data)
-{
-  VitlensResult *result = data;
-
-  for (int i = 0; i < VIT_TOPK_MAX; i++)
-    g_free (result->label[i]);
-  g_free (result->kernel);
-  g_clear_pointer (&result->frame, vitlens_frame_unref);
-}
-
-VitlensResult *
-vitlens_result_ref (VitlensResult *result)
-{
-  return g_atomic_rc_box_acquire (result);
-}
-
-void
-vitlens_result_unref (VitlensResult *result)
-{
-  g_atomic_rc_box_release_full (result, result_clear);
-}
-
-G_DEFINE_BOXED_TYPE (VitlensResult, vitlens_result, vitlens_result_ref, vitlens_result_unref)
-
-void
-vitlens_comparison_free (VitlensComparison *comparison)
-{
-  if (comparison == NULL)
-    return;
-  for (int c = 0; c < comparison->n_columns; c++)
-    g_clear_pointer (&comparison->columns[c].result, vitlens_result_unref);
-  g_free (comparison);
-}
-
-static void
 load_request_free (gpointer data)
 {
   LoadRequest *req = data;
@@ -531,7 +496,7 @@ result_new (VitlensFrame *input,
             vit_session  *session,
             guint         model_serial)
 {
-  VitlensResult *result = g_atomic_rc_box_new0 (VitlensResult);
+  VitlensResult *result = vitlens_result_new ();
 
   result->frame = vitlens_frame_ref (input);
   result->number = vitlens_frame_get_number (input);

@@ -21,9 +21,10 @@
  *     vitlens_camera_set_inference_func (camera, vitlens_inference_push_func,
  *                                        g_object_ref (inference), g_object_unref);
  *
- * Inputs are VitlensFrames: a camera's frame, or a view of an image's pixels
- * (vitlens_frame_new_for_data() with the image as owner). Answers, signals and property
- * notifications all come on the main context of the thread that made the object.
+ * Inputs are VitlensFrames: a camera's frame, or a view of an image's pixels (the app's
+ * vitlens_image_get_frame(), or vitlens_frame_new_for_data()); results (vitlens-result.h) keep
+ * a reference on theirs. Answers, signals and property notifications all come on the main
+ * context that was the thread-default one when the object was made.
  */
 #pragma once
 
@@ -31,6 +32,7 @@
 
 #include "vit.h"
 #include "vitlens-frame.h"
+#include "vitlens-result.h"
 
 G_BEGIN_DECLS
 
@@ -63,69 +65,6 @@ GType              vitlens_model_facts_get_type (void) G_GNUC_CONST;
 VitlensModelFacts *vitlens_model_facts_ref      (VitlensModelFacts *facts);
 void               vitlens_model_facts_unref    (VitlensModelFacts *facts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VitlensModelFacts, vitlens_model_facts_unref)
-
-/* ---------------------------------------------------------------------------------------------
- * One classification: of an image, of a video frame, or one variant of a comparison.
- * Reference counted, immutable, any thread. */
-
-typedef struct
-{
-  VitlensFrame *frame;                /* the input (a ref): a video frame, or an image's pixels */
-  guint64       number;               /* vitlens_frame_get_number() */
-  gint64        pts;                  /* ns, -1 unknown */
-  int           k;
-  int           index[VIT_TOPK_MAX];
-  float         prob[VIT_TOPK_MAX];
-  char         *label[VIT_TOPK_MAX];  /* NULL when the model has no label for the class */
-  double        preprocess_ms;        /* resize + crop + normalize (engine) */
-  double        forward_ms;           /* the transformer (engine) */
-  double        latency_ms;           /* frames: capture → result ready on the worker; else 0 */
-  double        inference_fps;        /* frames: results per second over the last 16; else 0 */
-  guint64       dropped;              /* frames: dropped so far; else 0 */
-  double        median_forward_ms;    /* classify: over the last 64 runs of this variant and model */
-  int           median_runs;
-  vit_variant   variant;
-  int           threads;
-  char         *kernel;               /* vit_session_kernel() */
-  guint         model_serial;         /* VitlensModelFacts.serial of the model that ran */
-} VitlensResult;
-
-#define VITLENS_TYPE_RESULT (vitlens_result_get_type ())
-GType          vitlens_result_get_type (void) G_GNUC_CONST;
-VitlensResult *vitlens_result_ref      (VitlensResult *result);
-void           vitlens_result_unref    (VitlensResult *result);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VitlensResult, vitlens_result_unref)
-
-/* ---------------------------------------------------------------------------------------------
- * Compare mode: every variant the model has, on the same input. */
-
-#define VITLENS_COMPARE_MAX_COLUMNS 4  /* fp32, int8, optimized, lite */
-#define VITLENS_COMPARE_MAX_RUNS    16 /* passes over every variant in one request */
-
-typedef struct
-{
-  const char    *name;                              /* "fp32", "int8", "optimized" or "lite" */
-  gboolean       lite;                              /* the optimized variant on the .vitl file (mmap'ed) */
-  VitlensResult *result;                            /* what it says; forward_ms is its last run */
-  int            n_runs;
-  double         forward_ms[VITLENS_COMPARE_MAX_RUNS]; /* this request's runs, in the order run */
-  gint64         done_time;                         /* g_get_monotonic_time() of its first result */
-  gint64         file_bytes;                        /* the file it runs from: the model, .vitq, .vitl; -1 unknown */
-} VitlensCompareColumn;
-
-/* The reference (speed-up, size and agreement are measured against it) is fp32 when the model
- * has it, else the first column. */
-typedef struct
-{
-  int                  n_columns;
-  VitlensCompareColumn columns[VITLENS_COMPARE_MAX_COLUMNS];
-  int                  reference;
-  double               preprocess_ms;
-  guint                model_serial;
-} VitlensComparison;
-
-void vitlens_comparison_free (VitlensComparison *comparison);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VitlensComparison, vitlens_comparison_free)
 
 /* Frame counters since the object was made or vitlens_inference_reset_stats(). */
 typedef struct

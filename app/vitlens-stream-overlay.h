@@ -7,7 +7,7 @@
 
 #include <gtk/gtk.h>
 
-#include "vitlens-inference.h"
+#include "vitlens-result.h"
 
 G_BEGIN_DECLS
 
