@@ -38,6 +38,16 @@
 #define RING          1024 /* frame results the stream's medians are taken over */
 #define FPS_WINDOW    16   /* frame results the running rate is taken over */
 
+/* What the worker hands to the main context for one signal: frame results, or frame errors. */
+typedef struct
+{
+  VitlensInference *self;
+  GQueue            items;       /* under the object's lock */
+  gboolean          idle_queued; /* under the object's lock */
+  guint             signal;
+  GDestroyNotify    free_item;
+} Outbox;
+
 struct _VitlensInference
 {
   GObject            parent_instance;
@@ -65,10 +75,8 @@ struct _VitlensInference
   gint64             first_push, last_result;
   double             latency_ring[RING], forward_ring[RING];
   guint64            ring_n;
-  GQueue             pending_results;  /* VitlensResult; one unless @keep_all */
-  gboolean           result_idle_queued;
-  GQueue             pending_errors;   /* GError */
-  gboolean           error_idle_queued;
+  Outbox             results;          /* VitlensResult; one unless @keep_all */
+  Outbox             errors;           /* GError */
 
   /* worker thread only */
   vit_model         *model;
@@ -244,49 +252,76 @@ post_cancelled (VitlensInference *self,
   post_reply (self, reply);
 }
 
-/* Emit a signal for everything in @queue (under @lock, refilled by the worker meanwhile), then
- * let the worker queue the next idle. */
-static void
-deliver_queued (VitlensInference *self,
-                GQueue           *queue,
-                gboolean         *idle_queued,
-                guint             signal,
-                GDestroyNotify    free_item)
+static gboolean
+deliver_outbox (gpointer data)
 {
+  Outbox *outbox = data;
+  VitlensInference *self = outbox->self;
+
   for (;;)
     {
       gpointer item;
 
       g_mutex_lock (&self->lock);
-      item = g_queue_pop_head (queue);
+      item = g_queue_pop_head (&outbox->items);
       if (item == NULL)
-        *idle_queued = FALSE;
+        outbox->idle_queued = FALSE;
       g_mutex_unlock (&self->lock);
       if (item == NULL)
         break;
-      g_signal_emit (self, signals[signal], 0, item);
-      free_item (item);
+      g_signal_emit (self, signals[outbox->signal], 0, item);
+      outbox->free_item (item);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+outbox_unref_self (gpointer data)
+{
+  g_object_unref (((Outbox *)data)->self);
+}
+
+/* Worker thread: @item to the main context, replacing what still waits there when @replace.
+ * One idle at a time, holding a ref on the object, empties the outbox. */
+static void
+outbox_post (Outbox   *outbox,
+             gpointer  item,
+             gboolean  replace)
+{
+  VitlensInference *self = outbox->self;
+  GQueue superseded = G_QUEUE_INIT;
+  gboolean queue;
+
+  g_mutex_lock (&self->lock);
+  if (replace)
+    {
+      superseded = outbox->items;
+      g_queue_init (&outbox->items);
+    }
+  g_queue_push_tail (&outbox->items, item);
+  queue = !outbox->idle_queued;
+  outbox->idle_queued = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  g_queue_clear_full (&superseded, outbox->free_item);
+  if (queue)
+    {
+      g_object_ref (self);
+      queue_idle (self, deliver_outbox, outbox, outbox_unref_self);
     }
 }
 
-static gboolean
-deliver_results (gpointer user_data)
+static void
+outbox_init (Outbox           *outbox,
+             VitlensInference *self,
+             guint             signal,
+             GDestroyNotify    free_item)
 {
-  VitlensInference *self = user_data;
-
-  deliver_queued (self, &self->pending_results, &self->result_idle_queued, SIGNAL_FRAME_RESULT,
-                  (GDestroyNotify)vitlens_result_unref);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-deliver_errors (gpointer user_data)
-{
-  VitlensInference *self = user_data;
-
-  deliver_queued (self, &self->pending_errors, &self->error_idle_queued, SIGNAL_FRAME_ERROR,
-                  (GDestroyNotify)g_error_free);
-  return G_SOURCE_REMOVE;
+  g_queue_init (&outbox->items);
+  outbox->self = self;
+  outbox->signal = signal;
+  outbox->free_item = free_item;
 }
 
 /* Worker thread. Newest result wins, unless every result is wanted. */
@@ -294,23 +329,12 @@ static void
 post_frame_result (VitlensInference *self,
                    VitlensResult    *result)
 {
-  GQueue superseded = G_QUEUE_INIT;
-  gboolean queue;
+  gboolean keep_all;
 
   g_mutex_lock (&self->lock);
-  if (!self->keep_all)
-    {
-      superseded = self->pending_results;
-      g_queue_init (&self->pending_results);
-    }
-  g_queue_push_tail (&self->pending_results, result);
-  queue = !self->result_idle_queued;
-  self->result_idle_queued = TRUE;
+  keep_all = self->keep_all;
   g_mutex_unlock (&self->lock);
-
-  g_queue_clear_full (&superseded, (GDestroyNotify)vitlens_result_unref);
-  if (queue)
-    queue_idle (self, deliver_results, g_object_ref (self), g_object_unref);
+  outbox_post (&self->results, result, !keep_all);
 }
 
 /* Worker thread. Every frame error is delivered, but the same one only once in a row. */
@@ -318,8 +342,6 @@ static void
 post_frame_error (VitlensInference *self,
                   GError           *error)
 {
-  gboolean queue;
-
   if (g_strcmp0 (self->last_error, error->message) == 0)
     {
       g_error_free (error);
@@ -327,15 +349,7 @@ post_frame_error (VitlensInference *self,
     }
   g_free (self->last_error);
   self->last_error = g_strdup (error->message);
-
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->pending_errors, error);
-  queue = !self->error_idle_queued;
-  self->error_idle_queued = TRUE;
-  g_mutex_unlock (&self->lock);
-
-  if (queue)
-    queue_idle (self, deliver_errors, g_object_ref (self), g_object_unref);
+  outbox_post (&self->errors, error, FALSE);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1009,8 +1023,8 @@ vitlens_inference_dispose (GObject *object)
 
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->slot, vitlens_frame_unref);
-  g_queue_clear_full (&self->pending_results, (GDestroyNotify)vitlens_result_unref);
-  g_queue_clear_full (&self->pending_errors, (GDestroyNotify)g_error_free);
+  g_queue_clear_full (&self->results.items, self->results.free_item);
+  g_queue_clear_full (&self->errors.items, self->errors.free_item);
   g_mutex_unlock (&self->lock);
 
   G_OBJECT_CLASS (vitlens_inference_parent_class)->dispose (object);
@@ -1097,8 +1111,8 @@ vitlens_inference_init (VitlensInference *self)
 {
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  g_queue_init (&self->pending_results);
-  g_queue_init (&self->pending_errors);
+  outbox_init (&self->results, self, SIGNAL_FRAME_RESULT, (GDestroyNotify)vitlens_result_unref);
+  outbox_init (&self->errors, self, SIGNAL_FRAME_ERROR, (GDestroyNotify)g_error_free);
   self->context = g_main_context_ref_thread_default ();
   self->frame_variant = VIT_VARIANT_FP32;
   self->frame_top_k = 5;
@@ -1228,15 +1242,26 @@ vitlens_inference_classify_async (VitlensInference   *self,
              top_k, threads, cancellable, callback, user_data);
 }
 
+/* What classify and compare return (both newest-wins, both a pointer). */
+static gpointer
+run_finish (VitlensInference *self,
+            GAsyncResult     *result,
+            gpointer          tag,
+            GError          **error)
+{
+  g_return_val_if_fail (VITLENS_IS_INFERENCE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 VitlensResult *
 vitlens_inference_classify_finish (VitlensInference *self,
                                    GAsyncResult     *result,
                                    GError          **error)
 {
-  g_return_val_if_fail (VITLENS_IS_INFERENCE (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return run_finish (self, result, vitlens_inference_classify_async, error);
 }
 
 void
@@ -1261,10 +1286,7 @@ vitlens_inference_compare_finish (VitlensInference *self,
                                   GAsyncResult     *result,
                                   GError          **error)
 {
-  g_return_val_if_fail (VITLENS_IS_INFERENCE (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return run_finish (self, result, vitlens_inference_compare_async, error);
 }
 
 void
