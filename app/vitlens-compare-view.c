@@ -10,8 +10,8 @@
  * often its top-1 agreed with fp32's. Beside them, the input and the chart (vitlens-chart.c,
  * the same picture `vitlens-cli bench --plot` writes) with, for streams, a latency trace.
  *
- * The view only keeps statistics and draws; the comparisons come from the classifier's worker
- * thread (vitlens_classifier_compare_async), so nothing here waits on the engine.
+ * The view only keeps statistics and draws; the comparisons come from VitlensInference's worker
+ * thread (vitlens_inference_compare_async), so nothing here waits on the engine.
  */
 #define G_LOG_DOMAIN "vitlens-compare-view"
 
@@ -63,8 +63,6 @@ typedef struct
   vit_variant  variant;
   gboolean     lite;
   gint64       file_bytes;
-  int          threads;
-  char        *kernel;
 
   /* statistics */
   double       ms[VITLENS_COMPARE_WINDOW];     /* ring */
@@ -75,11 +73,8 @@ typedef struct
   guint        agree;
   guint        inputs;
 
-  /* the latest answer */
-  int          k;
-  int          index[VIT_TOPK_MAX];
-  float        prob[VIT_TOPK_MAX];
-  char        *label[VIT_TOPK_MAX];
+  /* the latest answer: its top-k, and the threads and kernel of the session that ran */
+  VitlensResult *result;
   gboolean     marked[VIT_TOPK_MAX];
 
   /* widgets */
@@ -271,9 +266,25 @@ static void
 column_clear (Column *column)
 {
   g_clear_pointer (&column->name, g_free);
-  g_clear_pointer (&column->kernel, g_free);
-  for (int i = 0; i < VIT_TOPK_MAX; i++)
-    g_clear_pointer (&column->label[i], g_free);
+  g_clear_pointer (&column->result, vitlens_result_unref);
+}
+
+static int
+column_k (const Column *column)
+{
+  return column->result ? column->result->k : 0;
+}
+
+static int
+column_threads (const Column *column)
+{
+  return column->result ? column->result->threads : 0;
+}
+
+static const char *
+column_kernel (const Column *column)
+{
+  return column->result ? column->result->kernel : NULL;
 }
 
 static void
@@ -357,14 +368,15 @@ update_column_widgets (VitlensCompareView *self,
   else
     gtk_widget_remove_css_class (column->card, "reference");
 
-  while (column->n_rows_made < (guint)column->k)
+  while (column->n_rows_made < (guint)column_k (column))
     make_row (column, column->n_rows_made++);
   for (guint i = 0; i < column->n_rows_made; i++)
     {
-      if (i < (guint)column->k)
-        vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (column->rows[i]), column->index[i],
-                                       column->label[i], column->prob[i], column->marked[i]);
-      gtk_widget_set_visible (column->rows[i], i < (guint)column->k);
+      if (i < (guint)column_k (column))
+        vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (column->rows[i]), column->result->index[i],
+                                       column->result->label[i], column->result->prob[i],
+                                       column->marked[i]);
+      gtk_widget_set_visible (column->rows[i], i < (guint)column_k (column));
     }
 
   for (int v = 0; v < N_VALUES; v++)
@@ -415,11 +427,11 @@ update_summary (VitlensCompareView *self)
 
   if (self->model_name != NULL)
     g_string_append (text, self->model_name);
-  if (ref != NULL && ref->threads > 0)
+  if (ref != NULL && column_threads (ref) > 0)
     {
       g_string_append (text, " · ");
-      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%d thread", "%d threads", ref->threads),
-                              ref->threads);
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%d thread", "%d threads", column_threads (ref)),
+                              column_threads (ref));
     }
   if (ref != NULL && ref->n_ms > 0)
     {
@@ -660,7 +672,7 @@ vitlens_compare_view_add (VitlensCompareView      *self,
           Column *column = &self->columns[c];
 
           column->name = g_strdup (comparison->columns[c].name);
-          column->variant = comparison->columns[c].variant;
+          column->variant = comparison->columns[c].result->variant;
           column->lite = comparison->columns[c].lite;
           make_column_widgets (self, column);
         }
@@ -675,9 +687,6 @@ vitlens_compare_view_add (VitlensCompareView      *self,
       Column *column = &self->columns[c];
 
       column->file_bytes = in->file_bytes;
-      column->threads = in->threads;
-      g_free (column->kernel);
-      column->kernel = g_strdup (in->kernel);
 
       for (int r = 0; r < in->n_runs; r++)
         {
@@ -691,22 +700,17 @@ vitlens_compare_view_add (VitlensCompareView      *self,
             MAX (0, in->done_time - capture_time) / 1000.0;
           column->n_latency++;
         }
-      if (new_input && in->k > 0 && ref->k > 0)
+      if (new_input && in->result->k > 0 && ref->result->k > 0)
         {
           column->inputs++;
-          column->agree += in->index[0] == ref->index[0];
+          column->agree += in->result->index[0] == ref->result->index[0];
         }
 
-      column->k = in->k;
+      g_clear_pointer (&column->result, vitlens_result_unref);
+      column->result = vitlens_result_ref (in->result);
       for (int i = 0; i < VIT_TOPK_MAX; i++)
-        {
-          g_free (column->label[i]);
-          column->label[i] = i < in->k ? g_strdup (in->label[i]) : NULL;
-          column->index[i] = in->index[i];
-          column->prob[i] = in->prob[i];
-          column->marked[i] = i < in->k && c != self->reference
-                              && (i >= ref->k || in->index[i] != ref->index[i]);
-        }
+        column->marked[i] = i < in->result->k && c != self->reference
+                            && (i >= ref->result->k || in->result->index[i] != ref->result->index[i]);
     }
   self->n_comparisons++;
   refresh (self);
@@ -777,11 +781,11 @@ static const char *
 top1_label (const Column *column,
             char        **fallback)
 {
-  if (column->k == 0)
+  if (column_k (column) == 0)
     return "";
-  if (column->label[0] != NULL)
-    return column->label[0];
-  *fallback = g_strdup_printf ("class %d", column->index[0]);
+  if (column->result->label[0] != NULL)
+    return column->result->label[0];
+  *fallback = g_strdup_printf ("class %d", column->result->index[0]);
   return *fallback;
 }
 
@@ -810,15 +814,15 @@ vitlens_compare_view_to_csv (VitlensCompareView *self)
       red = ascii_double (num.reduction, "%.2f");
       size_red = ascii_double (num.size_reduction, "%.2f");
       latency = num.latency >= 0 ? ascii_double (num.latency, "%.3f") : g_strdup ("");
-      prob = ascii_double (column->k ? column->prob[0] : 0, "%.4f");
+      prob = ascii_double (column_k (column) ? column->result->prob[0] : 0, "%.4f");
 
       append_csv_field (out, column->name);
       g_string_append_printf (out, ",%s,%s,%s,%s,%s,%u,%" G_GINT64_FORMAT ",%s,%u,%u,%s,",
                               median, p10, p90, last, red, num.runs, column->file_bytes, size_red,
                               column->agree, column->inputs, latency);
       append_csv_field (out, top1_label (column, &fallback));
-      g_string_append_printf (out, ",%s,%d,", prob, column->threads);
-      append_csv_field (out, column->kernel);
+      g_string_append_printf (out, ",%s,%d,", prob, column_threads (column));
+      append_csv_field (out, column_kernel (column));
       g_string_append_c (out, '\n');
     }
 
@@ -856,7 +860,7 @@ vitlens_compare_view_to_markdown (VitlensCompareView *self)
   {
     g_autofree char *model = markdown_cell (self->model_name ? self->model_name : "model");
     g_autofree char *source = markdown_cell (self->source_name);
-    int threads = ref ? ref->threads : 0;
+    int threads = ref ? column_threads (ref) : 0;
 
     g_string_append_printf (out, "**%s** · %d thread%s · %u run%s per variant, interleaved "
                                  "(median of the latest %d) · %s\n\n",
@@ -879,15 +883,16 @@ vitlens_compare_view_to_markdown (VitlensCompareView *self)
       g_autofree char *fallback = NULL;
       g_autofree char *name = markdown_cell (column->name);
       g_autofree char *top1 = NULL;
-      g_autofree char *kernel = markdown_cell (column->kernel);
+      g_autofree char *kernel = markdown_cell (column_kernel (column));
       Numbers num;
 
       column_numbers (self, column, &num);
       {
         g_autofree char *label = markdown_cell (top1_label (column, &fallback));
-        top1 = column->k ? g_strdup_printf ("%s (%s%%)", label,
-                                            g_ascii_formatd (buf, sizeof buf, "%.1f", 100.0 * column->prob[0]))
-                         : g_strdup ("");
+        top1 = column_k (column) ? g_strdup_printf ("%s (%s%%)", label,
+                                                    g_ascii_formatd (buf, sizeof buf, "%.1f",
+                                                                     100.0 * column->result->prob[0]))
+                                 : g_strdup ("");
       }
 
       g_string_append_printf (out, "| %s | ", name);
@@ -1011,7 +1016,7 @@ vitlens_compare_view_get_n_rows (VitlensCompareView *self,
 {
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), 0);
   g_return_val_if_fail (column < self->n_columns, 0);
-  return (guint)self->columns[column].k;
+  return (guint)column_k (&self->columns[column]);
 }
 
 const char *
@@ -1021,7 +1026,7 @@ vitlens_compare_view_get_row_label (VitlensCompareView *self,
 {
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
   g_return_val_if_fail (column < self->n_columns, NULL);
-  g_return_val_if_fail (row < (guint)self->columns[column].k, NULL);
+  g_return_val_if_fail (row < (guint)column_k (&self->columns[column]), NULL);
   return vitlens_prediction_row_get_name (VITLENS_PREDICTION_ROW (self->columns[column].rows[row]));
 }
 
@@ -1032,7 +1037,7 @@ vitlens_compare_view_get_row_marked (VitlensCompareView *self,
 {
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), FALSE);
   g_return_val_if_fail (column < self->n_columns, FALSE);
-  g_return_val_if_fail (row < (guint)self->columns[column].k, FALSE);
+  g_return_val_if_fail (row < (guint)column_k (&self->columns[column]), FALSE);
   return self->columns[column].marked[row];
 }
 

@@ -8,7 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "vitlens-chart.h"
-#include "vitlens-classifier.h"
+#include "vitlens-inference.h"
 
 G_BEGIN_DECLS
 

@@ -5,9 +5,7 @@
  */
 #define G_LOG_DOMAIN "vitlens-error"
 
-#include "vitlens-config.h"
-
-#include <glib/gi18n.h>
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "vitlens-error.h"

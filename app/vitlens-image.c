@@ -25,6 +25,7 @@ struct _VitlensImage
   vit_image   pixels;   /* RGB8; .data points into @bytes */
   GBytes     *bytes;
   GdkTexture *texture;
+  VitlensFrame *frame;  /* the same pixels, as VitlensInference takes them */
   double      decode_ms;
 };
 
@@ -36,6 +37,7 @@ vitlens_image_finalize (GObject *object)
   VitlensImage *self = (VitlensImage *)object;
 
   g_clear_object (&self->texture);
+  g_clear_pointer (&self->frame, vitlens_frame_unref);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   g_clear_object (&self->file);
   g_clear_pointer (&self->name, g_free);
@@ -138,6 +140,11 @@ vitlens_image_new_take (vit_image  *img,
   /* GdkMemoryTexture is a plain data object: fine to make off the main thread. */
   self->texture = gdk_memory_texture_new (img->width, img->height, GDK_MEMORY_R8G8B8,
                                           self->bytes, img->stride);
+  /* The frame owns the pixels' bytes, not the image: it may outlive the image on the
+   * inference worker without taking the texture (a GTK object) along. */
+  self->frame = vitlens_frame_new_for_data (img->data, img->width, img->height, img->stride,
+                                            img->format, g_bytes_ref (self->bytes),
+                                            (GDestroyNotify)g_bytes_unref);
   memset (img, 0, sizeof *img);
 
   return self;
@@ -337,6 +344,13 @@ vitlens_image_get_pixels (VitlensImage *self)
 {
   g_return_val_if_fail (VITLENS_IS_IMAGE (self), NULL);
   return &self->pixels;
+}
+
+VitlensFrame *
+vitlens_image_get_frame (VitlensImage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), NULL);
+  return self->frame;
 }
 
 int

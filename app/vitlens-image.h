@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "vit.h"
+#include "vitlens-frame.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,9 @@ const char      *vitlens_image_get_name         (VitlensImage         *self);
 GFile           *vitlens_image_get_file         (VitlensImage         *self);
 GdkTexture      *vitlens_image_get_texture      (VitlensImage         *self);
 const vit_image *vitlens_image_get_pixels       (VitlensImage         *self);
+/* The same pixels as a VitlensFrame (no copy; transfer none), the input VitlensInference
+ * takes; a result's frame is this one when it is this image's. */
+VitlensFrame    *vitlens_image_get_frame        (VitlensImage         *self);
 int              vitlens_image_get_width        (VitlensImage         *self);
 int              vitlens_image_get_height       (VitlensImage         *self);
 double           vitlens_image_get_decode_ms    (VitlensImage         *self);

@@ -3,9 +3,9 @@
  * Copyright 2024 The ViT Lens authors
  * SPDX-License-Identifier: MIT
  *
- * For an image the panel shows one VitlensPrediction. In stream mode the predictions are drawn
- * over the video (VitlensStreamOverlay), and the Timing and Model cards follow the frame
- * worker's results: the last times, a median over a rolling window kept here, the rates, the
+ * For an image the panel shows one VitlensResult. In stream mode the predictions are drawn
+ * over the video (VitlensStreamOverlay), and the Timing and Model cards follow the frames'
+ * results: the last times, a median over a rolling window kept here, the rates, the
  * latency, and the threads and kernel of the session that ran.
  */
 #define G_LOG_DOMAIN "vitlens-results-panel"
@@ -164,9 +164,9 @@ make_row (VitlensResultsPanel *self,
 }
 
 static void
-update_row (VitlensResultsPanel     *self,
-            guint                    i,
-            const VitlensPrediction *prediction)
+update_row (VitlensResultsPanel *self,
+            guint                i,
+            const VitlensResult *prediction)
 {
   vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (self->rows[i]), prediction->index[i],
                                  prediction->label[i], prediction->prob[i], FALSE);
@@ -298,8 +298,9 @@ clear_numbers (VitlensResultsPanel *self)
 }
 
 void
-vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
-                                      const VitlensPrediction *prediction)
+vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
+                                      const VitlensResult *prediction,
+                                      double               decode_ms)
 {
   g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
 
@@ -324,9 +325,9 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
   self->n_visible = prediction->k;
   gtk_stack_set_visible_child_name (self->predictions_stack, "rows");
 
-  set_label_ms (self->decode_label, prediction->timing.decode_ms);
-  set_label_ms (self->preprocess_label, prediction->timing.preprocess_ms);
-  set_label_ms (self->forward_label, prediction->timing.forward_ms);
+  set_label_ms (self->decode_label, decode_ms);
+  set_label_ms (self->preprocess_label, prediction->preprocess_ms);
+  set_label_ms (self->forward_label, prediction->forward_ms);
   {
     g_autofree char *ms = format_ms (prediction->median_forward_ms);
     /* Translators: the median forward time, then over how many runs it was taken */
@@ -369,8 +370,8 @@ vitlens_results_panel_get_stream (VitlensResultsPanel *self)
 }
 
 void
-vitlens_results_panel_add_stream_result (VitlensResultsPanel      *self,
-                                         const VitlensFrameResult *result)
+vitlens_results_panel_add_stream_result (VitlensResultsPanel *self,
+                                         const VitlensResult *result)
 {
   double sorted[VITLENS_RESULTS_PANEL_STREAM_WINDOW];
   guint n;

@@ -7,8 +7,7 @@
 
 #include <gtk/gtk.h>
 
-#include "vitlens-classifier.h"
-#include "vitlens-frame-worker.h"
+#include "vitlens-inference.h"
 
 G_BEGIN_DECLS
 
@@ -29,9 +28,11 @@ void        vitlens_results_panel_set_variant    (VitlensResultsPanel     *self,
 /* What is shown instead of results while there are none. */
 void        vitlens_results_panel_set_placeholder (VitlensResultsPanel    *self,
                                                   const char              *text);
-/* NULL: back to the placeholder. The rows are kept and updated in place. */
+/* An image's result, and how long the image took to decode; NULL: back to the placeholder.
+ * The rows are kept and updated in place. */
 void        vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
-                                                  const VitlensPrediction *prediction);
+                                                  const VitlensResult     *prediction,
+                                                  double                   decode_ms);
 
 /* Stream mode (a camera, the test pattern, a video): the predictions are drawn over the video,
  * so the panel shows its placeholder; the Timing card has no decode row but the inference and
@@ -39,12 +40,12 @@ void        vitlens_results_panel_set_prediction (VitlensResultsPanel     *self,
  * way the numbers start again from "—". */
 void        vitlens_results_panel_set_stream     (VitlensResultsPanel     *self,
                                                   gboolean                 stream);
-/* A frame worker's result: the last preprocess and forward times, the median forward pass over
+/* A frame's result (VitlensInference::frame-result): the last preprocess and forward times, the median forward pass over
  * the last VITLENS_RESULTS_PANEL_STREAM_WINDOW results (it starts again when the model, variant
  * or threads change), the inference rate, the latency, and the session's variant, threads and
  * kernel. NULL: no result yet (the stream restarted). */
 void        vitlens_results_panel_add_stream_result (VitlensResultsPanel      *self,
-                                                  const VitlensFrameResult *result);
+                                                  const VitlensResult      *result);
 /* Frames shown per second; < 0: not known. */
 void        vitlens_results_panel_set_display_fps (VitlensResultsPanel    *self,
                                                   double                   fps);

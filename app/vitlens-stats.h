@@ -1,5 +1,5 @@
 /* vitlens-stats.h — medians and percentiles of timings: one definition for the app (results
- * panel, classifier, frame worker, Compare) and vitlens-cli (bench, stream). Plain C.
+ * panel, VitlensInference, Compare) and vitlens-cli (bench, stream). Plain C.
  *
  * Copyright 2024 The ViT Lens authors
  * SPDX-License-Identifier: MIT

@@ -141,8 +141,8 @@ vitlens_stream_overlay_new (void)
 }
 
 void
-vitlens_stream_overlay_set_result (VitlensStreamOverlay     *self,
-                                   const VitlensFrameResult *result)
+vitlens_stream_overlay_set_result (VitlensStreamOverlay *self,
+                                   const VitlensResult  *result)
 {
   g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
 

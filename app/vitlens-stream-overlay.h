@@ -7,7 +7,7 @@
 
 #include <gtk/gtk.h>
 
-#include "vitlens-frame-worker.h"
+#include "vitlens-result.h"
 
 G_BEGIN_DECLS
 
@@ -18,7 +18,7 @@ G_DECLARE_FINAL_TYPE (VitlensStreamOverlay, vitlens_stream_overlay, VITLENS, STR
 GtkWidget  *vitlens_stream_overlay_new             (void);
 /* The latest result of the stream; NULL: none yet. */
 void        vitlens_stream_overlay_set_result      (VitlensStreamOverlay     *self,
-                                                    const VitlensFrameResult *result);
+                                                    const VitlensResult      *result);
 /* Frames shown per second; < 0: not known. */
 void        vitlens_stream_overlay_set_display_fps (VitlensStreamOverlay     *self,
                                                     double                    fps);

@@ -5,11 +5,10 @@
  *
  * "Compare" beside fp32 · int8 · optimized (Alt+4) swaps the image and results for a
  * VitlensCompareView. An image runs COMPARE_IMAGE_RUNS rounds over every variant (Run Again adds
- * as many); a stream's inference branch fills a one-frame slot (newest wins, on the streaming
- * thread, as the frame worker's does) and the main thread sends that frame through every
- * variant once, then the newest frame again as soon as the comparison is back, so the engine
- * never queues frames. All engine work is the classifier's, on its worker thread; this file
- * only asks and shows.
+ * as many); a stream sends each frame it shows through every variant once. All engine work is
+ * the window's VitlensInference's, on its worker thread, newest wins: a frame shown while the
+ * comparison before it runs replaces the one still waiting, so the engine never queues frames.
+ * This file only asks and shows.
  */
 #define G_LOG_DOMAIN "vitlens-window"
 
@@ -21,16 +20,6 @@
 
 /* Rounds over every variant per request for an image (variants in rotating order). */
 #define COMPARE_IMAGE_RUNS 5
-
-struct _CompareSlot
-{
-  GMutex        lock;
-  VitlensFrame *frame;       /* the newest frame not compared yet */
-  gboolean      idle_queued;
-  GWeakRef      window;
-};
-
-static void take_frame (VitlensWindow *self);
 
 typedef struct
 {
@@ -67,11 +56,9 @@ compare_done (GObject      *object,
   g_autoptr(GError) error = NULL;
   const VitlensModelFacts *facts;
 
-  comparison = vitlens_classifier_compare_finish (VITLENS_CLASSIFIER (object), result, &error);
+  comparison = vitlens_inference_compare_finish (VITLENS_INFERENCE (object), result, &error);
   if (data->image != NULL)
     _vitlens_window_end_busy (self);
-  else
-    self->compare_frame_busy = FALSE;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -83,7 +70,7 @@ compare_done (GObject      *object,
     }
 
   /* Answers no longer wanted: compare mode left, another image, another model, a pause. */
-  facts = vitlens_classifier_get_model (self->classifier);
+  facts = vitlens_inference_get_model (self->inference);
   if (!self->compare || facts == NULL || comparison->model_serial != facts->serial)
     return;
   if (data->image != NULL && (data->image != self->image || self->source != SOURCE_IMAGE))
@@ -94,10 +81,6 @@ compare_done (GObject      *object,
   if (data->image == NULL)
     self->n_compared_frames++;
   vitlens_compare_view_add (self->compare_view, comparison, data->new_input, data->capture_time);
-
-  /* The newest frame that came meanwhile. */
-  if (data->image == NULL)
-    take_frame (self);
 }
 
 void
@@ -106,7 +89,7 @@ _vitlens_window_compare_image (VitlensWindow *self,
 {
   CompareData *data;
 
-  if (self->image == NULL || vitlens_classifier_get_model (self->classifier) == NULL)
+  if (self->image == NULL || vitlens_inference_get_model (self->inference) == NULL)
     return;
 
   data = g_new0 (CompareData, 1);
@@ -118,22 +101,20 @@ _vitlens_window_compare_image (VitlensWindow *self,
   g_set_object (&self->compared_image, self->image);
 
   _vitlens_window_begin_busy (self);
-  vitlens_classifier_compare_async (self->classifier, vitlens_image_get_pixels (self->image),
-                                    g_object_ref (self->image), g_object_unref,
-                                    COMPARE_IMAGE_RUNS,
-                                    g_settings_get_int (self->settings, "top-k"),
-                                    g_settings_get_int (self->settings, "threads"),
-                                    self->cancellable, compare_done, data);
+  vitlens_inference_compare_async (self->inference, vitlens_image_get_frame (self->image),
+                                   COMPARE_IMAGE_RUNS,
+                                   g_settings_get_int (self->settings, "top-k"),
+                                   g_settings_get_int (self->settings, "threads"),
+                                   self->cancellable, compare_done, data);
 }
 
-static void
-compare_frame (VitlensWindow *self,
-               VitlensFrame  *frame)
+void
+_vitlens_window_compare_frame (VitlensWindow *self,
+                               VitlensFrame  *frame)
 {
   CompareData *data;
 
-  if (!self->compare || self->compare_frame_busy || self->classifier == NULL
-      || vitlens_classifier_get_model (self->classifier) == NULL)
+  if (!self->compare || self->inference == NULL || vitlens_inference_get_model (self->inference) == NULL)
     return;
 
   data = g_new0 (CompareData, 1);
@@ -141,97 +122,10 @@ compare_frame (VitlensWindow *self,
   data->new_input = TRUE;
   data->capture_time = vitlens_frame_get_capture_time (frame);
 
-  self->compare_frame_busy = TRUE;
-  vitlens_classifier_compare_async (self->classifier, vitlens_frame_get_image (frame),
-                                    vitlens_frame_ref (frame), (GDestroyNotify)vitlens_frame_unref,
-                                    1,
-                                    g_settings_get_int (self->settings, "top-k"),
-                                    g_settings_get_int (self->settings, "threads"),
-                                    self->cancellable, compare_done, data);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * The slot between the streaming thread and the main thread */
-
-static void
-compare_slot_clear (gpointer data)
-{
-  CompareSlot *slot = data;
-
-  g_clear_pointer (&slot->frame, vitlens_frame_unref);
-  g_weak_ref_clear (&slot->window);
-  g_mutex_clear (&slot->lock);
-}
-
-CompareSlot *
-_vitlens_compare_slot_ref (CompareSlot *slot)
-{
-  return g_rc_box_acquire (slot);
-}
-
-void
-_vitlens_compare_slot_unref (CompareSlot *slot)
-{
-  g_rc_box_release_full (slot, compare_slot_clear);
-}
-
-/* Main thread: the slot's frame, unless a comparison is still on its way (its end takes it). */
-static void
-take_frame (VitlensWindow *self)
-{
-  VitlensFrame *frame;
-
-  if (self->compare_frame_busy || self->compare_slot == NULL || stream_paused (self))
-    return;
-  g_mutex_lock (&self->compare_slot->lock);
-  frame = g_steal_pointer (&self->compare_slot->frame);
-  g_mutex_unlock (&self->compare_slot->lock);
-  if (frame != NULL)
-    {
-      compare_frame (self, frame);
-      vitlens_frame_unref (frame);
-    }
-}
-
-static gboolean
-slot_idle (gpointer data)
-{
-  CompareSlot *slot = data;
-  VitlensWindow *self;
-
-  g_mutex_lock (&slot->lock);
-  slot->idle_queued = FALSE;
-  g_mutex_unlock (&slot->lock);
-
-  self = g_weak_ref_get (&slot->window);
-  if (self != NULL)
-    {
-      take_frame (self);
-      g_object_unref (self);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-void
-_vitlens_window_compare_push_func (VitlensFrame *frame,
-                                   gpointer      data)
-{
-  CompareSlot *slot = data;
-  VitlensFrame *superseded;
-  gboolean queue;
-
-  g_mutex_lock (&slot->lock);
-  superseded = slot->frame;
-  slot->frame = vitlens_frame_ref (frame);
-  queue = !slot->idle_queued;
-  slot->idle_queued = TRUE;
-  g_mutex_unlock (&slot->lock);
-
-  if (superseded != NULL)
-    vitlens_frame_unref (superseded);
-  if (queue)
-    g_idle_add_full (G_PRIORITY_DEFAULT, slot_idle, _vitlens_compare_slot_ref (slot),
-                     (GDestroyNotify)_vitlens_compare_slot_unref);
+  vitlens_inference_compare_async (self->inference, frame, 1,
+                                   g_settings_get_int (self->settings, "top-k"),
+                                   g_settings_get_int (self->settings, "threads"),
+                                   self->cancellable, compare_done, data);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -269,7 +163,7 @@ _vitlens_window_compare_update_source (VitlensWindow *self)
 void
 _vitlens_window_compare_model_changed (VitlensWindow *self)
 {
-  const VitlensModelFacts *facts = vitlens_classifier_get_model (self->classifier);
+  const VitlensModelFacts *facts = vitlens_inference_get_model (self->inference);
 
   if (facts != NULL && facts->serial == self->compare_model_serial)
     return;
@@ -286,7 +180,7 @@ _vitlens_window_set_compare (VitlensWindow *self,
   gtk_stack_set_visible_child_name (self->mode_stack, compare ? "compare" : "single");
   _vitlens_window_compare_model_changed (self);
   _vitlens_window_compare_update_source (self);
-  /* Streams: frames go to the frame worker for one variant, or are compared here. */
+  /* Streams: frames go to the inference for one variant, or are compared here. */
   _vitlens_window_update_inference_route (self);
   if (compare && self->source == SOURCE_IMAGE)
     _vitlens_window_compare_image (self, FALSE);
@@ -464,36 +358,8 @@ static const GActionEntry compare_entries[] = {
 };
 
 void
-_vitlens_window_compare_clear_slot (VitlensWindow *self)
-{
-  VitlensFrame *frame;
-
-  if (self->compare_slot == NULL)
-    return;
-  g_mutex_lock (&self->compare_slot->lock);
-  frame = g_steal_pointer (&self->compare_slot->frame);
-  g_mutex_unlock (&self->compare_slot->lock);
-  if (frame != NULL)
-    vitlens_frame_unref (frame);
-}
-
-void
-_vitlens_window_dispose_compare (VitlensWindow *self)
-{
-  if (self->compare_slot == NULL)
-    return;
-  _vitlens_window_compare_clear_slot (self);
-  g_weak_ref_set (&self->compare_slot->window, NULL);
-  g_clear_pointer (&self->compare_slot, _vitlens_compare_slot_unref);
-}
-
-void
 _vitlens_window_init_compare (VitlensWindow *self)
 {
-  self->compare_slot = g_rc_box_new0 (CompareSlot);
-  g_mutex_init (&self->compare_slot->lock);
-  g_weak_ref_init (&self->compare_slot->window, self);
-
   g_action_map_add_action_entries (G_ACTION_MAP (self), compare_entries,
                                    G_N_ELEMENTS (compare_entries), self);
   update_actions (self);

@@ -7,10 +7,9 @@
 
 #include "vitlens-camera.h"
 #include "vitlens-camera-monitor.h"
-#include "vitlens-classifier.h"
 #include "vitlens-compare-view.h"
-#include "vitlens-frame-worker.h"
 #include "vitlens-image-strip.h"
+#include "vitlens-inference.h"
 #include "vitlens-stream-overlay.h"
 #include "vitlens-window.h"
 
@@ -35,9 +34,6 @@ typedef enum
 
 #define DISPLAY_FPS_WINDOW 30
 #define NOTICE_SECONDS     5
-
-/* Compare mode's newest-frame slot, filled on the streaming thread (vitlens-window-compare.c). */
-typedef struct _CompareSlot CompareSlot;
 
 struct _VitlensWindow
 {
@@ -87,12 +83,12 @@ struct _VitlensWindow
   GtkDropTarget       *drop_target;
 
   GSettings           *settings;
-  VitlensClassifier   *classifier;
+  VitlensInference    *inference;          /* the model, and every classification of every page */
   GCancellable        *cancellable;        /* all this window started; cancelled in dispose */
   GCancellable        *decode_cancellable; /* the image being decoded: a newer one cancels it */
 
   VitlensImage        *image;              /* the image shown */
-  VitlensPrediction   *prediction;         /* its results, if any yet */
+  VitlensResult       *prediction;         /* its results, if any yet */
   vit_variant          variant;
   GPtrArray           *files;              /* GFile: the images opened together */
   guint                shown_index;        /* of the image shown, in @files */
@@ -104,11 +100,9 @@ struct _VitlensWindow
 
   /* compare mode (vitlens-window-compare.c) */
   gboolean             compare;            /* on: every variant side by side */
-  gboolean             compare_frame_busy; /* a stream frame's comparison is on its way */
   guint                compare_model_serial; /* the model the compare view shows */
   VitlensImage        *compared_image;     /* the image last compared (agreement counts it once) */
   guint                n_compared_frames;
-  CompareSlot         *compare_slot;
 
   /* cameras and videos (vitlens-window-stream.c) */
   Source               source;
@@ -117,11 +111,9 @@ struct _VitlensWindow
   GtkStringList       *camera_names;       /* what the drop-down lists */
   GPtrArray           *camera_ids;         /* char *, parallel: a device's name, or "test-pattern" */
   char                *camera_id;          /* the entry chosen */
-  VitlensFrameWorker  *frame_worker;
-  guint                frame_worker_model;  /* facts->serial of the model it was given; 0: none */
   GFile               *video_file;
   VitlensFrame        *frame;              /* the frame shown */
-  VitlensFrameResult  *result;             /* the latest result shown */
+  VitlensResult       *result;             /* the latest frame result shown */
   gint64               display_times[DISPLAY_FPS_WINDOW];
   guint64              n_frames_shown;
   guint64              n_results_shown;
@@ -161,15 +153,10 @@ void _vitlens_window_set_compare       (VitlensWindow *self,
 /* The image shown, through every variant; @new_input: it counts for agreement. */
 void _vitlens_window_compare_image     (VitlensWindow *self,
                                         gboolean       new_input);
-/* A VitlensFrameFunc (streaming thread): the frame into the slot, newest wins; the main
- * thread compares it as soon as the comparison before it is back. @slot: a CompareSlot. */
-void _vitlens_window_compare_push_func (VitlensFrame  *frame,
-                                        gpointer       slot);
-CompareSlot *_vitlens_compare_slot_ref (CompareSlot   *slot);
-void _vitlens_compare_slot_unref       (CompareSlot   *slot);
-void _vitlens_window_dispose_compare   (VitlensWindow *self);
-/* Forget a frame still waiting in the slot (the stream stopped or changed). */
-void _vitlens_window_compare_clear_slot (VitlensWindow *self);
+/* A frame shown (main thread), through every variant once; a newer frame supersedes it while
+ * it waits (VitlensInference's newest-wins), so the engine never queues frames. */
+void _vitlens_window_compare_frame     (VitlensWindow *self,
+                                        VitlensFrame  *frame);
 void _vitlens_window_compare_model_changed (VitlensWindow *self);
 void _vitlens_window_compare_update_source (VitlensWindow *self);
 
@@ -182,7 +169,8 @@ void _vitlens_window_choose_video      (VitlensWindow *self);
 void _vitlens_window_stream_model_changed (VitlensWindow *self);
 void _vitlens_window_stream_variant_changed (VitlensWindow *self);
 void _vitlens_window_stream_settings_changed (VitlensWindow *self);
-/* Frames to the frame worker, or (compare mode) to nobody: the window compares them. */
+/* Frames to VitlensInference for the variant shown, or (compare mode) to nobody: the window
+ * compares the frames it shows. */
 void _vitlens_window_update_inference_route (VitlensWindow *self);
 const char *_vitlens_window_stream_name (VitlensWindow *self);
 

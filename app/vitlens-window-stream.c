@@ -7,10 +7,10 @@
  * follows hot-plug), the test pattern (for machines without a camera), or a video file. Its
  * display frames come out of the "frame" signal on the main context, newest wins, and become
  * GdkMemoryTextures without a copy; its inference frames go, on the streaming thread, straight
- * into a VitlensFrameWorker, which classifies the newest one with the model, variant, threads
- * and top-k of the window and posts each result back ("result"). In compare mode the frame
- * worker gets nothing and the window sends the frames it shows through every variant
- * (vitlens-window-compare.c).
+ * into the window's VitlensInference (the model the image mode uses), which classifies the
+ * newest one with the variant, threads and top-k of the window and posts each result back
+ * ("frame-result"). In compare mode nothing is pushed and the window sends the frames it shows
+ * through every variant (vitlens-window-compare.c).
  *
  * States map to the stream page's status (starting, paused, ended, no camera, failed) and to
  * the banner; whatever fails, the source buttons and the camera list stay usable. While a
@@ -54,7 +54,7 @@ _vitlens_file_is_video (GFile *file)
 static gboolean
 has_model (VitlensWindow *self)
 {
-  return vitlens_classifier_get_model (self->classifier) != NULL;
+  return vitlens_inference_get_model (self->inference) != NULL;
 }
 
 static VitlensCameraState
@@ -267,13 +267,12 @@ static void
 clear_frames (VitlensWindow *self)
 {
   g_clear_pointer (&self->frame, vitlens_frame_unref);
-  g_clear_pointer (&self->result, vitlens_frame_result_unref);
+  g_clear_pointer (&self->result, vitlens_result_unref);
   memset (self->display_times, 0, sizeof self->display_times);
   self->n_frames_shown = 0;
   self->n_results_shown = 0;
   self->n_compared_frames = 0;
   self->frame_width = self->frame_height = 0;
-  _vitlens_window_compare_clear_slot (self);
   gtk_picture_set_paintable (self->stream_picture, NULL);
   vitlens_stream_overlay_set_result (self->stream_overlay, NULL);
   vitlens_stream_overlay_set_display_fps (self->stream_overlay, -1);
@@ -346,28 +345,32 @@ on_frame (VitlensCamera *camera,
     }
   if (n == 0)
     update_actions (self);
+
+  /* Compare mode: the frame shown, through every variant (newest wins). */
+  if (self->compare)
+    _vitlens_window_compare_frame (self, frame);
 }
 
 static void
-on_result (VitlensFrameWorker *worker,
-           VitlensFrameResult *result,
-           VitlensWindow      *self)
+on_result (VitlensInference *inference,
+           VitlensResult    *result,
+           VitlensWindow    *self)
 {
   /* A pause freezes the results with the frame; compare mode shows its own. */
   if (self->source == SOURCE_IMAGE || self->compare || camera_state (self) == VITLENS_CAMERA_STATE_PAUSED)
     return;
 
-  g_clear_pointer (&self->result, vitlens_frame_result_unref);
-  self->result = vitlens_frame_result_ref (result);
+  g_clear_pointer (&self->result, vitlens_result_unref);
+  self->result = vitlens_result_ref (result);
   self->n_results_shown++;
   vitlens_stream_overlay_set_result (self->stream_overlay, result);
   vitlens_results_panel_add_stream_result (self->results_panel, result);
 }
 
 static void
-on_worker_error (VitlensFrameWorker *worker,
-                 const GError       *error,
-                 VitlensWindow      *self)
+on_frame_error (VitlensInference *inference,
+                const GError     *error,
+                VitlensWindow    *self)
 {
   if (self->source == SOURCE_IMAGE || self->compare)
     return;
@@ -375,18 +378,15 @@ on_worker_error (VitlensFrameWorker *worker,
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The camera and the frame worker */
+ * The camera and the inference */
 
+/* What frames are classified with: the window's variant and the preferences. */
 static void
-sync_worker_model (VitlensWindow *self)
+sync_frame_options (VitlensWindow *self)
 {
-  const VitlensModelFacts *facts = vitlens_classifier_get_model (self->classifier);
-
-  if (self->frame_worker == NULL || facts == NULL || facts->serial == self->frame_worker_model)
-    return;
-  /* The same file the classifier opened (NULL: the built-in model), on the worker's thread. */
-  vitlens_frame_worker_load_model (self->frame_worker, facts->path);
-  self->frame_worker_model = facts->serial;
+  vitlens_inference_set_frame_options (self->inference, self->variant,
+                                       g_settings_get_int (self->settings, "top-k"),
+                                       g_settings_get_int (self->settings, "threads"));
 }
 
 void
@@ -394,18 +394,14 @@ _vitlens_window_update_inference_route (VitlensWindow *self)
 {
   if (self->camera == NULL)
     return;
-  if (!has_model (self) || self->source == SOURCE_IMAGE || self->compare_slot == NULL)
+  if (!has_model (self) || self->source == SOURCE_IMAGE || self->compare)
     vitlens_camera_set_inference_func (self->camera, NULL, NULL, NULL);
-  else if (self->compare)
-    vitlens_camera_set_inference_func (self->camera, _vitlens_window_compare_push_func,
-                                       _vitlens_compare_slot_ref (self->compare_slot),
-                                       (GDestroyNotify)_vitlens_compare_slot_unref);
   else
-    vitlens_camera_set_inference_func (self->camera, vitlens_frame_worker_push_func,
-                                       g_object_ref (self->frame_worker), g_object_unref);
-  /* A frame still waiting for the other path is dropped. */
+    vitlens_camera_set_inference_func (self->camera, vitlens_inference_push_func,
+                                       g_object_ref (self->inference), g_object_unref);
+  /* A frame still waiting for the single variant is dropped: compare mode shows its own. */
   if (self->compare)
-    vitlens_frame_worker_clear (self->frame_worker);
+    vitlens_inference_clear_frames (self->inference);
 }
 
 static void
@@ -419,13 +415,6 @@ ensure_camera (VitlensWindow *self)
   g_signal_connect_swapped (self->camera, "notify::state", G_CALLBACK (on_camera_state), self);
   vitlens_camera_set_loop (self->camera,
                            g_variant_get_boolean (g_action_group_get_action_state (G_ACTION_GROUP (self), "loop")));
-
-  self->frame_worker = vitlens_frame_worker_new ();
-  vitlens_frame_worker_set_variant (self->frame_worker, self->variant);
-  vitlens_frame_worker_set_threads (self->frame_worker, g_settings_get_int (self->settings, "threads"));
-  vitlens_frame_worker_set_top_k (self->frame_worker, g_settings_get_int (self->settings, "top-k"));
-  g_signal_connect (self->frame_worker, "result", G_CALLBACK (on_result), self);
-  g_signal_connect (self->frame_worker, "error", G_CALLBACK (on_worker_error), self);
 }
 
 static void
@@ -435,7 +424,7 @@ stop_stream (VitlensWindow *self)
     return;
   /* Returns when every streaming thread has stopped: no frame comes after this. */
   vitlens_camera_stop (self->camera);
-  vitlens_frame_worker_clear (self->frame_worker);
+  vitlens_inference_clear_frames (self->inference);
   clear_frames (self);
 }
 
@@ -445,7 +434,7 @@ start_stream (VitlensWindow *self)
 {
   ensure_camera (self);
   vitlens_camera_stop (self->camera);
-  vitlens_frame_worker_clear (self->frame_worker);
+  vitlens_inference_clear_frames (self->inference);
   clear_frames (self);
 
   if (self->source == SOURCE_CAMERA)
@@ -466,8 +455,8 @@ start_stream (VitlensWindow *self)
       return;
     }
 
-  sync_worker_model (self);
-  vitlens_frame_worker_reset_stats (self->frame_worker);
+  sync_frame_options (self);
+  vitlens_inference_reset_stats (self->inference);
   _vitlens_window_update_inference_route (self);
   update_overlay_placeholder (self);
   vitlens_compare_view_reset (self->compare_view);
@@ -596,9 +585,11 @@ _vitlens_window_set_source (VitlensWindow *self,
       vitlens_compare_view_reset (self->compare_view);
       /* The sidebar: the stream's numbers, or the image's results again. */
       vitlens_results_panel_set_stream (self->results_panel, source != SOURCE_IMAGE);
-      if (source == SOURCE_IMAGE && self->prediction != NULL && self->prediction->image == self->image
+      if (source == SOURCE_IMAGE && self->prediction != NULL && self->image != NULL
+          && self->prediction->frame == vitlens_image_get_frame (self->image)
           && self->prediction->variant == self->variant)
-        vitlens_results_panel_set_prediction (self->results_panel, self->prediction);
+        vitlens_results_panel_set_prediction (self->results_panel, self->prediction,
+                                              vitlens_image_get_decode_ms (self->image));
     }
 
   switch (source)
@@ -669,7 +660,7 @@ vitlens_window_open_video (VitlensWindow *self,
 void
 _vitlens_window_stream_model_changed (VitlensWindow *self)
 {
-  sync_worker_model (self);
+  /* Frames run on the model just loaded from the next one on: it is the same object's. */
   update_overlay_placeholder (self);
   _vitlens_window_update_inference_route (self);
 }
@@ -678,18 +669,14 @@ void
 _vitlens_window_stream_variant_changed (VitlensWindow *self)
 {
   /* From the next frame on. */
-  if (self->frame_worker != NULL)
-    vitlens_frame_worker_set_variant (self->frame_worker, self->variant);
+  sync_frame_options (self);
   vitlens_stream_overlay_set_variant (self->stream_overlay, self->variant);
 }
 
 void
 _vitlens_window_stream_settings_changed (VitlensWindow *self)
 {
-  if (self->frame_worker == NULL)
-    return;
-  vitlens_frame_worker_set_threads (self->frame_worker, g_settings_get_int (self->settings, "threads"));
-  vitlens_frame_worker_set_top_k (self->frame_worker, g_settings_get_int (self->settings, "top-k"));
+  sync_frame_options (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -698,7 +685,7 @@ _vitlens_window_stream_settings_changed (VitlensWindow *self)
 static gboolean
 save_snapshot (VitlensWindow      *self,
                VitlensFrame       *frame,
-               VitlensFrameResult *result,
+               VitlensResult      *result,
                const char         *path,
                GError            **error)
 {
@@ -764,8 +751,8 @@ vitlens_window_save_snapshot (VitlensWindow *self,
 
 typedef struct
 {
-  VitlensFrame       *frame;
-  VitlensFrameResult *result;
+  VitlensFrame  *frame;
+  VitlensResult *result;
 } Snapshot;
 
 static void
@@ -773,7 +760,7 @@ snapshot_free (Snapshot *snapshot)
 {
   vitlens_frame_unref (snapshot->frame);
   if (snapshot->result != NULL)
-    vitlens_frame_result_unref (snapshot->result);
+    vitlens_result_unref (snapshot->result);
   g_free (snapshot);
 }
 
@@ -824,7 +811,7 @@ action_snapshot (GSimpleAction *action,
   /* This frame and these results, whatever plays while the chooser is open. */
   snapshot = g_new0 (Snapshot, 1);
   snapshot->frame = vitlens_frame_ref (self->frame);
-  snapshot->result = self->result ? vitlens_frame_result_ref (self->result) : NULL;
+  snapshot->result = self->result ? vitlens_result_ref (self->result) : NULL;
 
   native = gtk_file_chooser_native_new (_("Save Snapshot"), GTK_WINDOW (self),
                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
@@ -1013,6 +1000,9 @@ _vitlens_window_init_stream (VitlensWindow *self)
   gtk_drop_down_set_model (self->camera_dropdown, G_LIST_MODEL (self->camera_names));
   g_signal_connect (self->camera_dropdown, "notify::selected", G_CALLBACK (on_camera_selected), self);
 
+  g_signal_connect (self->inference, "frame-result", G_CALLBACK (on_result), self);
+  g_signal_connect (self->inference, "frame-error", G_CALLBACK (on_frame_error), self);
+
   set_status (self, FALSE, NULL, NULL, NULL, NULL, NULL);
   update_overlay_placeholder (self);
   update_stream_bar (self);
@@ -1027,10 +1017,10 @@ _vitlens_window_dispose_stream (VitlensWindow *self)
       vitlens_camera_stop (self->camera);
       vitlens_camera_set_inference_func (self->camera, NULL, NULL, NULL);
     }
-  if (self->frame_worker != NULL)
+  if (self->inference != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->frame_worker, self);
-      vitlens_frame_worker_clear (self->frame_worker);
+      g_signal_handlers_disconnect_by_data (self->inference, self);
+      vitlens_inference_clear_frames (self->inference);
     }
   if (self->monitor != NULL)
     {
@@ -1038,13 +1028,11 @@ _vitlens_window_dispose_stream (VitlensWindow *self)
       vitlens_camera_monitor_stop (self->monitor);
     }
   g_clear_object (&self->camera);
-  g_clear_object (&self->frame_worker);
   g_clear_object (&self->monitor);
   g_clear_object (&self->camera_names);
   g_clear_pointer (&self->camera_ids, g_ptr_array_unref);
   g_clear_pointer (&self->camera_id, g_free);
   g_clear_object (&self->video_file);
   g_clear_pointer (&self->frame, vitlens_frame_unref);
-  g_clear_pointer (&self->result, vitlens_frame_result_unref);
-  _vitlens_window_dispose_compare (self);
+  g_clear_pointer (&self->result, vitlens_result_unref);
 }

@@ -3,9 +3,10 @@
  * Copyright 2024 The ViT Lens authors
  * SPDX-License-Identifier: MIT
  *
- * The window owns a VitlensClassifier (the model and its sessions, on their own thread) and
- * shows one image at a time with its results. Everything slow runs elsewhere: images decode in
- * a GTask thread, models load and classify on the classifier's worker. Each callback holds a
+ * The window owns a VitlensInference (the model and its sessions, on their own thread, for
+ * images, Compare and streams alike) and shows one image at a time with its results.
+ * Everything slow runs elsewhere: images decode in a GTask thread, models load and classify on
+ * the inference worker. Each callback holds a
  * ref on the window and first checks for G_IO_ERROR_CANCELLED (what dispose and newer requests
  * cause), so a late answer never touches a window that is going away, and a stale one (for an
  * image or variant no longer shown) is dropped.
@@ -152,7 +153,7 @@ _vitlens_window_hide_error_from (VitlensWindow *self,
 static gboolean
 has_model (VitlensWindow *self)
 {
-  return vitlens_classifier_get_model (self->classifier) != NULL;
+  return vitlens_inference_get_model (self->inference) != NULL;
 }
 
 /* What the results panel says while it has no results. */
@@ -218,7 +219,7 @@ update_variant_buttons (VitlensWindow *self)
     {
       GtkToggleButton *button = self->variant_buttons[v];
       const char *name = vit_variant_name (v);
-      gboolean supported = vitlens_classifier_supports (self->classifier, v);
+      gboolean supported = vitlens_inference_supports (self->inference, v);
       g_autofree char *tooltip = NULL;
 
       if (!has_model (self))
@@ -277,7 +278,7 @@ set_variant (VitlensWindow *self,
 static void
 update_model_label (VitlensWindow *self)
 {
-  const VitlensModelFacts *facts = vitlens_classifier_get_model (self->classifier);
+  const VitlensModelFacts *facts = vitlens_inference_get_model (self->inference);
   g_autofree char *tooltip = NULL;
 
   if (self->n_model_loads > 0)
@@ -364,10 +365,10 @@ classify_done (GObject      *object,
                gpointer      user_data)
 {
   g_autoptr(VitlensWindow) self = user_data;
-  g_autoptr(VitlensPrediction) prediction = NULL;
+  g_autoptr(VitlensResult) prediction = NULL;
   g_autoptr(GError) error = NULL;
 
-  prediction = vitlens_classifier_classify_finish (VITLENS_CLASSIFIER (object), result, &error);
+  prediction = vitlens_inference_classify_finish (VITLENS_INFERENCE (object), result, &error);
   _vitlens_window_end_busy (self);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -379,14 +380,16 @@ classify_done (GObject      *object,
     }
 
   /* Answers for an image or a variant no longer shown: a newer request is on its way. */
-  if (prediction->image != self->image || prediction->variant != self->variant)
+  if (self->image == NULL || prediction->frame != vitlens_image_get_frame (self->image)
+      || prediction->variant != self->variant)
     return;
 
   /* A stream started meanwhile: the panel shows the stream's numbers; these come back with
    * the image. */
   if (self->source == SOURCE_IMAGE)
-    vitlens_results_panel_set_prediction (self->results_panel, prediction);
-  g_clear_pointer (&self->prediction, vitlens_prediction_free);
+    vitlens_results_panel_set_prediction (self->results_panel, prediction,
+                                          vitlens_image_get_decode_ms (self->image));
+  g_clear_pointer (&self->prediction, vitlens_result_unref);
   self->prediction = g_steal_pointer (&prediction);
 }
 
@@ -400,14 +403,15 @@ _vitlens_window_classify_current (VitlensWindow *self)
       _vitlens_window_compare_image (self, FALSE);
       return;
     }
-  if (!vitlens_classifier_supports (self->classifier, self->variant))
+  if (!vitlens_inference_supports (self->inference, self->variant))
     return;
 
   _vitlens_window_begin_busy (self);
-  vitlens_classifier_classify_async (self->classifier, self->image, self->variant,
-                                     g_settings_get_int (self->settings, "top-k"),
-                                     g_settings_get_int (self->settings, "threads"),
-                                     self->cancellable, classify_done, g_object_ref (self));
+  vitlens_inference_classify_async (self->inference, vitlens_image_get_frame (self->image),
+                                    self->variant,
+                                    g_settings_get_int (self->settings, "top-k"),
+                                    g_settings_get_int (self->settings, "threads"),
+                                    self->cancellable, classify_done, g_object_ref (self));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -639,7 +643,7 @@ model_done (GObject      *object,
   const VitlensModelFacts *facts;
   vit_variant preferred;
 
-  vitlens_classifier_load_model_finish (VITLENS_CLASSIFIER (object), result, &error);
+  vitlens_inference_load_model_finish (VITLENS_INFERENCE (object), result, &error);
   _vitlens_window_end_busy (self);
   self->n_model_loads--;
 
@@ -665,7 +669,7 @@ model_done (GObject      *object,
       return;
     }
 
-  facts = vitlens_classifier_get_model (self->classifier);
+  facts = vitlens_inference_get_model (self->inference);
   g_debug ("Model %s loaded: %s, %" G_GINT64_FORMAT " parameters",
            facts->display_name, facts->architecture, facts->num_params);
 
@@ -692,8 +696,8 @@ model_done (GObject      *object,
   set_variant (self, self->variant, FALSE);
 
   /* The old results were another model's. */
-  g_clear_pointer (&self->prediction, vitlens_prediction_free);
-  vitlens_results_panel_set_prediction (self->results_panel, NULL);
+  g_clear_pointer (&self->prediction, vitlens_result_unref);
+  vitlens_results_panel_set_prediction (self->results_panel, NULL, 0);
   update_placeholder (self);
   _vitlens_window_classify_current (self);
 }
@@ -715,8 +719,8 @@ load_model_full (VitlensWindow *self,
   self->n_model_loads++;
   update_model_label (self);
   _vitlens_window_update_page (self);
-  vitlens_classifier_load_model_async (self->classifier, file, self->cancellable,
-                                       model_done, data);
+  vitlens_inference_load_model_async (self->inference, file, self->cancellable,
+                                      model_done, data);
 }
 
 void
@@ -820,7 +824,7 @@ change_variant_state (GSimpleAction *action,
   if (vit_variant_parse (g_variant_get_string (value, NULL), &variant) != VIT_OK)
     return;
 
-  if (variant != self->variant && !vitlens_classifier_supports (self->classifier, variant))
+  if (variant != self->variant && !vitlens_inference_supports (self->inference, variant))
     {
       g_autofree char *message = NULL;
 
@@ -1007,10 +1011,10 @@ vitlens_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_WINDOW);
 
-  g_clear_object (&self->classifier);
+  g_clear_object (&self->inference);
   g_clear_object (&self->image);
   g_clear_object (&self->compared_image);
-  g_clear_pointer (&self->prediction, vitlens_prediction_free);
+  g_clear_pointer (&self->prediction, vitlens_result_unref);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (vitlens_window_parent_class)->dispose (object);
@@ -1126,7 +1130,7 @@ vitlens_window_init (VitlensWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
-  self->classifier = vitlens_classifier_new ();
+  self->inference = vitlens_inference_new ();
   self->files = g_ptr_array_new_with_free_func (g_object_unref);
   self->variant = VIT_VARIANT_FP32;
 

@@ -1366,7 +1366,8 @@ test_compare_stream (void)
       vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
       g_assert_cmpuint (inputs, >=, 4);
     }
-  /* The frame worker is idle meanwhile: one forward pass at a time, all of them compare's. */
+  /* No frame goes to the single variant meanwhile: one forward pass at a time, all of them
+   * compare's. */
   g_assert_cmpuint (vitlens_window_get_n_stream_results (window), ==, 0);
 
   vitlens_compare_view_get_chart (view, &chart);

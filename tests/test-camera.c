@@ -1,11 +1,12 @@
-/* test-camera.c — VitlensCamera, VitlensCameraMonitor and VitlensFrameWorker without a display
+/* test-camera.c — VitlensCamera, VitlensCameraMonitor and VitlensInference's frames without a display
  *
  * Copyright 2024 The ViT Lens authors
  * SPDX-License-Identifier: MIT
  *
  * Sources are videotestsrc (injected, or through a fake device provider that also drives the
- * monitor's hot-plug) and small videos the test writes itself. The worker runs the fixture
- * model tests/fixtures/models/tiny-p16 (VITLENS_FIXTURES).
+ * monitor's hot-plug) and small videos the test writes itself. VitlensInference runs the
+ * fixture model tests/fixtures/models/tiny-p16 (VITLENS_FIXTURES); its requests (load,
+ * classify, compare) are tested in test-inference.c.
  *
  * Also a helper for tests/test-stream.sh (gst-launch-1.0 is not always installed):
  *   test-camera --make-video OUT.avi FRAMES WIDTH HEIGHT    videotestsrc → jpegenc → avimux
@@ -20,7 +21,8 @@
 
 #include "vitlens-camera-monitor.h"
 #include "vitlens-camera.h"
-#include "vitlens-frame-worker.h"
+#include "vitlens-error.h"
+#include "vitlens-inference.h"
 
 static char *tmp_dir;
 
@@ -128,20 +130,66 @@ count_dir (const char *path)
   return n;
 }
 
+static char *
+fixture_model_path (void)
+{
+  const char *fixtures = g_getenv ("VITLENS_FIXTURES");
+
+  g_assert_nonnull (fixtures);
+  return g_build_filename (fixtures, "models", "tiny-p16", "model.safetensors", NULL);
+}
+
 static vit_model *
 load_fixture_model (void)
 {
-  const char *fixtures = g_getenv ("VITLENS_FIXTURES");
-  g_autofree char *path = NULL;
+  g_autofree char *path = fixture_model_path ();
   vit_error err = { 0 };
   vit_model *model = NULL;
 
-  g_assert_nonnull (fixtures);
-  path = g_build_filename (fixtures, "models", "tiny-p16", "model.safetensors", NULL);
   if (vit_model_load (path, &model, &err) != VIT_OK)
     g_error ("%s", err.msg);
 
   return model;
+}
+
+typedef struct
+{
+  gboolean done;
+  GError  *error;
+} Load;
+
+static void
+on_loaded (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Load *load = data;
+
+  vitlens_inference_load_model_finish (VITLENS_INFERENCE (object), result, &load->error);
+  load->done = TRUE;
+}
+
+/* Load @path (the fixture model when NULL) as the app does; returns the error, if any. */
+static GError *
+inference_load (VitlensInference *inference, const char *path)
+{
+  g_autofree char *fixture = path ? NULL : fixture_model_path ();
+  g_autoptr(GFile) file = g_file_new_for_path (path ? path : fixture);
+  Load load = { 0 };
+
+  vitlens_inference_load_model_async (inference, file, NULL, on_loaded, &load);
+  while (!load.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  return load.error;
+}
+
+static VitlensInference *
+fixture_inference (void)
+{
+  VitlensInference *inference = vitlens_inference_new ();
+
+  g_assert_no_error (inference_load (inference, NULL));
+
+  return inference;
 }
 
 static GstElement *
@@ -744,37 +792,37 @@ test_monitor_hotplug (void)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The frame worker */
+ * VitlensInference's frames */
 
 typedef struct
 {
-  GPtrArray *results; /* VitlensFrameResult */
+  GPtrArray *results; /* VitlensResult */
   GPtrArray *errors;  /* GError */
 } Collect;
 
 static void
-on_result (VitlensFrameWorker *worker, VitlensFrameResult *result, Collect *c)
+on_result (VitlensInference *inference, VitlensResult *result, Collect *c)
 {
-  g_ptr_array_add (c->results, vitlens_frame_result_ref (result));
+  g_ptr_array_add (c->results, vitlens_result_ref (result));
 }
 
 static void
-on_error (VitlensFrameWorker *worker, GError *error, Collect *c)
+on_error (VitlensInference *inference, GError *error, Collect *c)
 {
   g_ptr_array_add (c->errors, g_error_copy (error));
 }
 
 static void
-collect_init (Collect *c, VitlensFrameWorker *worker)
+collect_init (Collect *c, VitlensInference *worker)
 {
-  c->results = g_ptr_array_new_with_free_func ((GDestroyNotify)vitlens_frame_result_unref);
+  c->results = g_ptr_array_new_with_free_func ((GDestroyNotify)vitlens_result_unref);
   c->errors = g_ptr_array_new_with_free_func ((GDestroyNotify)g_error_free);
-  g_signal_connect (worker, "result", G_CALLBACK (on_result), c);
-  g_signal_connect (worker, "error", G_CALLBACK (on_error), c);
+  g_signal_connect (worker, "frame-result", G_CALLBACK (on_result), c);
+  g_signal_connect (worker, "frame-error", G_CALLBACK (on_error), c);
 }
 
 static void
-collect_clear (Collect *c, VitlensFrameWorker *worker)
+collect_clear (Collect *c, VitlensInference *worker)
 {
   g_signal_handlers_disconnect_by_data (worker, c);
   g_ptr_array_unref (c->results);
@@ -815,13 +863,12 @@ synthetic_frame (guint64 number, int width, int height)
 static void
 test_worker_latest_frame (void)
 {
-  g_autoptr(VitlensFrameWorker) worker = vitlens_frame_worker_new ();
-  VitlensFrameWorkerStats stats;
-  VitlensFrameResult *last;
+  g_autoptr(VitlensInference) worker = fixture_inference ();
+  VitlensInferenceStats stats;
+  VitlensResult *last;
   Collect c;
 
-  vitlens_frame_worker_set_model (worker, load_fixture_model (), (GDestroyNotify)vit_model_free);
-  vitlens_frame_worker_set_threads (worker, 1);
+  vitlens_inference_set_frame_options (worker, VIT_VARIANT_FP32, 5, 1);
   collect_init (&c, worker);
 
   /* 100 frames pushed far faster than they can be classified: the worker takes the newest
@@ -830,10 +877,10 @@ test_worker_latest_frame (void)
     {
       g_autoptr(VitlensFrame) frame = synthetic_frame (i, 320, 240);
 
-      vitlens_frame_worker_push (worker, frame);
+      vitlens_inference_push_frame (worker, frame);
     }
-  vitlens_frame_worker_drain (worker);
-  vitlens_frame_worker_get_stats (worker, &stats);
+  vitlens_inference_drain (worker);
+  vitlens_inference_get_stats (worker, &stats);
   g_test_message ("pushed %" G_GUINT64_FORMAT ", inferred %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT,
                   stats.pushed, stats.inferred, stats.dropped);
   g_assert_cmpuint (stats.pushed, ==, 100);
@@ -878,21 +925,21 @@ test_worker_latest_frame (void)
   }
 
   /* Keep-all mode: every result in order. */
-  vitlens_frame_worker_set_keep_all_results (worker, TRUE);
-  vitlens_frame_worker_reset_stats (worker);
+  vitlens_inference_set_keep_all_results (worker, TRUE);
+  vitlens_inference_reset_stats (worker);
   g_ptr_array_set_size (c.results, 0);
   for (guint64 i = 0; i < 5; i++)
     {
       g_autoptr(VitlensFrame) frame = synthetic_frame (200 + i, 64, 48);
 
-      vitlens_frame_worker_push (worker, frame);
-      vitlens_frame_worker_drain (worker);
+      vitlens_inference_push_frame (worker, frame);
+      vitlens_inference_drain (worker);
     }
   flush_main_context ();
   g_assert_cmpuint (c.results->len, ==, 5);
   for (guint i = 0; i < 5; i++)
-    g_assert_cmpuint (((VitlensFrameResult *)g_ptr_array_index (c.results, i))->number, ==, 200 + i);
-  vitlens_frame_worker_get_stats (worker, &stats);
+    g_assert_cmpuint (((VitlensResult *)g_ptr_array_index (c.results, i))->number, ==, 200 + i);
+  vitlens_inference_get_stats (worker, &stats);
   g_assert_cmpuint (stats.inferred, ==, 5);
   g_assert_cmpuint (stats.dropped, ==, 0);
 
@@ -902,12 +949,13 @@ test_worker_latest_frame (void)
 static void
 test_worker_switch (void)
 {
-  g_autoptr(VitlensFrameWorker) worker = vitlens_frame_worker_new ();
-  VitlensFrameResult *r;
+  g_autoptr(VitlensInference) worker = vitlens_inference_new ();
+  g_autoptr(GError) error = NULL;
+  VitlensResult *r;
   Collect c;
 
-  vitlens_frame_worker_set_threads (worker, 1);
-  vitlens_frame_worker_set_keep_all_results (worker, TRUE);
+  vitlens_inference_set_frame_options (worker, VIT_VARIANT_FP32, 5, 1);
+  vitlens_inference_set_keep_all_results (worker, TRUE);
   collect_init (&c, worker);
 
   /* No model: an error, once, however many frames. */
@@ -915,24 +963,23 @@ test_worker_switch (void)
     {
       g_autoptr(VitlensFrame) frame = synthetic_frame (i, 64, 48);
 
-      vitlens_frame_worker_push (worker, frame);
-      vitlens_frame_worker_drain (worker);
+      vitlens_inference_push_frame (worker, frame);
+      vitlens_inference_drain (worker);
     }
   flush_main_context ();
   g_assert_cmpuint (c.results->len, ==, 0);
   g_assert_cmpuint (c.errors->len, ==, 1);
-  g_assert_error ((GError *)g_ptr_array_index (c.errors, 0), VITLENS_FRAME_WORKER_ERROR,
-                  VITLENS_FRAME_WORKER_ERROR_NO_MODEL);
+  g_assert_error ((GError *)g_ptr_array_index (c.errors, 0), VITLENS_ERROR, VITLENS_ERROR_NO_MODEL);
 
   /* A model, then the variants one after the other while frames keep coming. */
-  vitlens_frame_worker_set_model (worker, load_fixture_model (), (GDestroyNotify)vit_model_free);
+  g_assert_no_error (inference_load (worker, NULL));
   for (int v = 0; v < 2; v++)
     {
       g_autoptr(VitlensFrame) frame = synthetic_frame (10 + v, 64, 48);
 
-      vitlens_frame_worker_set_variant (worker, v == 0 ? VIT_VARIANT_FP32 : VIT_VARIANT_INT8);
-      vitlens_frame_worker_push (worker, frame);
-      vitlens_frame_worker_drain (worker);
+      vitlens_inference_set_frame_options (worker, v == 0 ? VIT_VARIANT_FP32 : VIT_VARIANT_INT8, 5, 1);
+      vitlens_inference_push_frame (worker, frame);
+      vitlens_inference_drain (worker);
     }
   flush_main_context ();
   g_assert_cmpuint (c.results->len, ==, 2);
@@ -943,48 +990,46 @@ test_worker_switch (void)
   g_assert_cmpint (r->variant, ==, VIT_VARIANT_INT8);
 
   /* A model file that does not exist: an error, and the old model stays. */
-  vitlens_frame_worker_load_model (worker, "/nonexistent/model.safetensors");
+  error = inference_load (worker, "/nonexistent/model.safetensors");
+  g_assert_error (error, VITLENS_ERROR, VITLENS_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "model.safetensors"));
   {
     g_autoptr(VitlensFrame) frame = synthetic_frame (20, 64, 48);
 
-    vitlens_frame_worker_push (worker, frame);
-    vitlens_frame_worker_drain (worker);
+    vitlens_inference_push_frame (worker, frame);
+    vitlens_inference_drain (worker);
   }
   flush_main_context ();
-  g_assert_cmpuint (c.errors->len, ==, 2);
-  g_assert_error ((GError *)g_ptr_array_index (c.errors, 1), VITLENS_FRAME_WORKER_ERROR,
-                  VITLENS_FRAME_WORKER_ERROR_NO_MODEL);
-  g_assert_nonnull (strstr (((GError *)g_ptr_array_index (c.errors, 1))->message, "model.safetensors"));
+  g_assert_cmpuint (c.errors->len, ==, 1);
   g_assert_cmpuint (c.results->len, ==, 3);
-  g_assert_cmpuint (((VitlensFrameResult *)g_ptr_array_index (c.results, 2))->model_serial, ==, 1);
+  g_assert_cmpuint (((VitlensResult *)g_ptr_array_index (c.results, 2))->model_serial, ==, 1);
 
   collect_clear (&c, worker);
 }
 
-/* Camera → worker, live: results arrive while the stream runs, at most one frame behind. */
+/* Camera → inference, live: results arrive while the stream runs, at most one frame behind. */
 static void
 test_camera_to_worker (void)
 {
   g_autoptr(VitlensCamera) camera = vitlens_camera_new ();
-  g_autoptr(VitlensFrameWorker) worker = vitlens_frame_worker_new ();
-  VitlensFrameWorkerStats stats;
+  g_autoptr(VitlensInference) worker = fixture_inference ();
+  VitlensInferenceStats stats;
   Collect c;
 
-  vitlens_frame_worker_set_model (worker, load_fixture_model (), (GDestroyNotify)vit_model_free);
-  vitlens_frame_worker_set_threads (worker, 1);
-  vitlens_frame_worker_set_keep_all_results (worker, TRUE);
+  vitlens_inference_set_frame_options (worker, VIT_VARIANT_FP32, 5, 1);
+  vitlens_inference_set_keep_all_results (worker, TRUE);
   collect_init (&c, worker);
   vitlens_camera_set_test_pattern (camera, 320, 240, 30);
   vitlens_camera_set_max_frames (camera, 20);
-  vitlens_camera_set_inference_func (camera, vitlens_frame_worker_push_func,
+  vitlens_camera_set_inference_func (camera, vitlens_inference_push_func,
                                      g_object_ref (worker), g_object_unref);
   vitlens_camera_play (camera);
   g_assert_true (wait_for (camera_settled, camera, 10));
   g_assert_cmpint (vitlens_camera_get_state (camera), ==, VITLENS_CAMERA_STATE_EOS);
-  vitlens_frame_worker_drain (worker);
+  vitlens_inference_drain (worker);
   flush_main_context ();
 
-  vitlens_frame_worker_get_stats (worker, &stats);
+  vitlens_inference_get_stats (worker, &stats);
   g_assert_cmpuint (vitlens_camera_get_frame_count (camera), ==, 20);
   /* Nearly every frame reaches the worker (the leaky queue only drops when the appsink's
    * thread is held up, e.g. under a sanitizer), and each is classified or counted dropped. */
@@ -995,15 +1040,15 @@ test_camera_to_worker (void)
   g_assert_cmpuint (stats.inferred, >=, 5);
   for (guint i = 0; i < c.results->len; i++)
     {
-      VitlensFrameResult *r = g_ptr_array_index (c.results, i);
+      VitlensResult *r = g_ptr_array_index (c.results, i);
 
       g_assert_cmpint (vitlens_frame_get_width (r->frame), ==, 320); /* full size, no scaling */
       g_assert_cmpfloat (r->latency_ms, >, 0);
       g_assert_cmpfloat (r->latency_ms, <, 5000);
     }
-  g_assert_cmpuint (((VitlensFrameResult *)g_ptr_array_index (c.results, c.results->len - 1))->number, <=, 19);
+  g_assert_cmpuint (((VitlensResult *)g_ptr_array_index (c.results, c.results->len - 1))->number, <=, 19);
 
-  /* Setting another function releases the worker reference the camera held. */
+  /* Setting another function releases the reference on the inference the camera held. */
   vitlens_camera_set_inference_func (camera, NULL, NULL, NULL);
   collect_clear (&c, worker);
 }
@@ -1038,9 +1083,9 @@ main (int argc, char **argv)
   g_test_add_func ("/camera/error/files", test_error_files);
   g_test_add_func ("/camera/pipeline-ending-in-caps", test_pipeline_caps);
   g_test_add_func ("/camera/monitor/hotplug", test_monitor_hotplug);
-  g_test_add_func ("/worker/latest-frame", test_worker_latest_frame);
-  g_test_add_func ("/worker/switch", test_worker_switch);
-  g_test_add_func ("/worker/from-camera", test_camera_to_worker);
+  g_test_add_func ("/inference/frames/latest-frame", test_worker_latest_frame);
+  g_test_add_func ("/inference/frames/switch", test_worker_switch);
+  g_test_add_func ("/inference/frames/from-camera", test_camera_to_worker);
 
   status = g_test_run ();
 

@@ -1,6 +1,6 @@
 /* cli-stream.c — `vitlens-cli stream`: classify the frames of a camera, a video or a GStreamer
  * pipeline, headless, with the app's own capture → inference path (VitlensCamera's two-branch
- * pipeline, VitlensFrameWorker's one thread with a latest-frame slot) on a GMainLoop. */
+ * pipeline, VitlensInference's one thread with a latest-frame slot) on a GMainLoop. */
 #include "cli-common.h"
 
 #ifndef VITLENS_HAVE_GST
@@ -17,7 +17,8 @@ int cli_stream(int argc, char **argv)
 
 #include "vitlens-camera-monitor.h"
 #include "vitlens-camera.h"
-#include "vitlens-frame-worker.h"
+#include "vitlens-data.h"
+#include "vitlens-inference.h"
 
 #include <getopt.h>
 #include <glib-unix.h>
@@ -49,7 +50,7 @@ static void usage(FILE *f)
 typedef struct {
     GMainLoop *loop;
     VitlensCamera *camera;
-    VitlensFrameWorker *worker;
+    VitlensInference *inference;
     const char *model_name;
     vit_variant variant;
     int json;
@@ -58,7 +59,7 @@ typedef struct {
     guint64 printed;
 } Stream;
 
-static void print_result(Stream *st, const VitlensFrameResult *r)
+static void print_result(Stream *st, const VitlensResult *r)
 {
     char buf[32];
     if (st->json) {
@@ -91,10 +92,10 @@ static void print_result(Stream *st, const VitlensFrameResult *r)
     fflush(stdout);
 }
 
-static void on_result(VitlensFrameWorker *worker, VitlensFrameResult *result, gpointer data)
+static void on_result(VitlensInference *inference, VitlensResult *result, gpointer data)
 {
     Stream *st = data;
-    (void)worker;
+    (void)inference;
     if (st->finished)
         return;
     st->printed++;
@@ -103,11 +104,11 @@ static void on_result(VitlensFrameWorker *worker, VitlensFrameResult *result, gp
 
 static void print_summary(Stream *st)
 {
-    VitlensFrameWorkerStats s;
-    vitlens_frame_worker_get_stats(st->worker, &s);
+    VitlensInferenceStats s;
+    vitlens_inference_get_stats(st->inference, &s);
     guint64 frames = vitlens_camera_get_frame_count(st->camera);
     double source_fps = vitlens_camera_get_source_fps(st->camera);
-    /* Every source frame not classified: replaced in the worker's slot while it was busy
+    /* Every source frame not classified: replaced in the frame slot while the worker was busy
      * (s.dropped), or left behind by the leaky queue (a file's first frames, while the
      * pipeline prerolls). */
     guint64 dropped = frames > s.inferred + s.failed ? frames - s.inferred - s.failed : 0;
@@ -142,7 +143,7 @@ static void finish(Stream *st, int status)
         return;
     vitlens_camera_stop(st->camera);
     if (status == 0) {
-        vitlens_frame_worker_drain(st->worker);
+        vitlens_inference_drain(st->inference);
         while (g_main_context_iteration(NULL, FALSE))
             ;
         print_summary(st);
@@ -169,12 +170,48 @@ static void on_state(VitlensCamera *camera, GParamSpec *pspec, gpointer data)
     }
 }
 
-static void on_worker_error(VitlensFrameWorker *worker, GError *error, gpointer data)
+static void on_frame_error(VitlensInference *inference, GError *error, gpointer data)
 {
     Stream *st = data;
-    (void)worker;
+    (void)inference;
     cli_error("%s", error->message);
     finish(st, 1);
+}
+
+typedef struct {
+    gboolean done;
+    GError *error;
+} Load;
+
+static void on_loaded(GObject *object, GAsyncResult *result, gpointer data)
+{
+    Load *load = data;
+    vitlens_inference_load_model_finish(VITLENS_INFERENCE(object), result, &load->error);
+    load->done = TRUE;
+}
+
+/* --model PATH, or the embedded model, loaded the way the app loads it (on the inference
+ * worker); prints the error and returns NULL. */
+static VitlensInference *load_model(const char *path)
+{
+    size_t size = 0;
+    if (!path && !vitlens_data_model(&size)) {
+        cli_error("this build has no embedded model; give one with --model PATH");
+        return NULL;
+    }
+    g_autoptr(VitlensInference) inference = vitlens_inference_new();
+    g_autoptr(GFile) file = path ? g_file_new_for_path(path) : NULL;
+    Load load = {0};
+    vitlens_inference_load_model_async(inference, file, NULL, on_loaded, &load);
+    /* The answer comes on this (the default) main context; nothing else runs yet. */
+    while (!load.done)
+        g_main_context_iteration(NULL, TRUE);
+    if (load.error) {
+        cli_error("%s%s", path ? "" : "embedded model: ", load.error->message);
+        g_error_free(load.error);
+        return NULL;
+    }
+    return g_steal_pointer(&inference);
 }
 
 static gboolean on_sigint(gpointer data)
@@ -351,36 +388,33 @@ int cli_stream(int argc, char **argv)
     vitlens_camera_set_loop(camera, loop);
     vitlens_camera_set_max_frames(camera, (guint64)frames);
 
-    vit_model *model = cli_load_model(model_path);
-    if (!model)
+    g_autoptr(VitlensInference) inference = load_model(model_path);
+    if (!inference)
         return 1;
-    if (!vit_model_supports(model, variant)) {
+    const VitlensModelFacts *facts = vitlens_inference_get_model(inference);
+    if (!facts->supports[variant]) {
         cli_error("the %s variant cannot be made from this model", vit_variant_name(variant));
-        vit_model_free(model);
         return 1;
     }
 
     Stream st = {
         .loop = g_main_loop_new(NULL, FALSE),
         .camera = camera,
-        .worker = vitlens_frame_worker_new(),
+        .inference = inference,
         .model_name = cli_model_display_name(model_path),
         .variant = variant,
         .json = json,
     };
     if (!json)
-        printf("%s → %s (%s, %s)\n", vitlens_camera_get_source_name(camera),
-               vit_model_get_info(model)->name, st.model_name, vit_variant_name(variant));
-    vitlens_frame_worker_set_model(st.worker, model, (GDestroyNotify)vit_model_free);
-    vitlens_frame_worker_set_variant(st.worker, variant);
-    vitlens_frame_worker_set_threads(st.worker, threads);
-    vitlens_frame_worker_set_top_k(st.worker, top);
-    vitlens_frame_worker_set_keep_all_results(st.worker, TRUE);
-    g_signal_connect(st.worker, "result", G_CALLBACK(on_result), &st);
-    g_signal_connect(st.worker, "error", G_CALLBACK(on_worker_error), &st);
+        printf("%s → %s (%s, %s)\n", vitlens_camera_get_source_name(camera), facts->architecture,
+               st.model_name, vit_variant_name(variant));
+    vitlens_inference_set_frame_options(inference, variant, top, threads);
+    vitlens_inference_set_keep_all_results(inference, TRUE);
+    g_signal_connect(inference, "frame-result", G_CALLBACK(on_result), &st);
+    g_signal_connect(inference, "frame-error", G_CALLBACK(on_frame_error), &st);
     g_signal_connect(camera, "notify::state", G_CALLBACK(on_state), &st);
-    vitlens_camera_set_inference_func(camera, vitlens_frame_worker_push_func,
-                                      g_object_ref(st.worker), g_object_unref);
+    vitlens_camera_set_inference_func(camera, vitlens_inference_push_func, g_object_ref(inference),
+                                      g_object_unref);
     guint sigint = g_unix_signal_add(SIGINT, on_sigint, &st);
     guint sigterm = g_unix_signal_add(SIGTERM, on_sigint, &st);
 
@@ -393,11 +427,11 @@ int cli_stream(int argc, char **argv)
     vitlens_camera_stop(camera);
     vitlens_camera_set_inference_func(camera, NULL, NULL, NULL);
     g_signal_handlers_disconnect_by_data(camera, &st);
-    g_signal_handlers_disconnect_by_data(st.worker, &st);
-    while (g_main_context_iteration(NULL, FALSE)) /* idles holding refs on the worker */
+    g_signal_handlers_disconnect_by_data(inference, &st);
+    while (g_main_context_iteration(NULL, FALSE)) /* idles holding refs on the inference */
         ;
-    g_object_unref(st.worker); /* joins the worker thread, frees the model */
     g_main_loop_unref(st.loop);
+    /* the autoptr's unref joins the worker thread, which frees the model */
     return st.status;
 }
 
