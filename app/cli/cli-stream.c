@@ -74,7 +74,9 @@ static void print_result(Stream *st, const VitlensResult *r)
             if (!r->label[j])
                 snprintf(buf, sizeof buf, "%d", r->index[j]);
             cli_json_string(stdout, r->label[j] ? r->label[j] : buf);
-            printf(", \"prob\": %.6g}", r->prob[j]);
+            printf(", \"prob\": ");
+            cli_json_number(stdout, r->prob[j], 6);
+            printf("}");
         }
         printf("], \"forward_ms\": %.3f, \"preprocess_ms\": %.3f, \"latency_ms\": %.3f, "
                "\"variant\": \"%s\"}\n",
