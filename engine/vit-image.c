@@ -1421,23 +1421,7 @@ static void center_crop_axis(int32_t size, int32_t crop, int32_t *src, int32_t *
 
 static vit_status check_cfg(const vit_preprocess_cfg *cfg, vit_error *err)
 {
-    if (!cfg)
-        return vit_fail(err, VIT_ERR_ARG, "preprocess: cfg is NULL");
-    if (cfg->channels != 1 && cfg->channels != 3)
-        return vit_fail(err, VIT_ERR_ARG, "preprocess: channels is %d, not 1 or 3",
-                        cfg->channels);
-    if (cfg->image_size <= 0 || cfg->image_size > VIT_IMAGE_MAX_SIDE || cfg->resize_size <= 0 ||
-        cfg->resize_size > VIT_IMAGE_MAX_SIDE)
-        return vit_fail(err, VIT_ERR_ARG, "preprocess: sizes resize %d / crop %d out of range",
-                        cfg->resize_size, cfg->image_size);
-    if ((int64_t)cfg->image_size * cfg->image_size > VIT_IMAGE_MAX_PIXELS)
-        return vit_fail(err, VIT_ERR_LIMIT, "preprocess: a %d×%d crop is over the %lld megapixel "
-                        "limit", cfg->image_size, cfg->image_size, VIT_IMAGE_MAX_PIXELS / 1000000);
-    if (cfg->interp != VIT_INTERP_BICUBIC && cfg->interp != VIT_INTERP_BILINEAR &&
-        cfg->interp != VIT_INTERP_NEAREST)
-        return vit_fail(err, VIT_ERR_ARG, "preprocess: unknown interpolation %d",
-                        (int)cfg->interp);
-    return VIT_OK;
+    return vit_preprocess_cfg_check(cfg, "preprocess", err);
 }
 
 vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *cfg, vit_image *out,

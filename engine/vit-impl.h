@@ -158,6 +158,12 @@ uint32_t vit_crc32_update(uint32_t crc, const void *data, size_t n);
 vit_status vit_read_small_file(const char *path, size_t limit, char **out, size_t *len,
                                vit_error *err);
 
+/* vit-limits.c: the model's shape and preprocessing against the limits of vit.h (every loader,
+ * before sizing anything); name goes in front of the message. */
+vit_status vit_model_info_check(const vit_model_info *info, const char *name, vit_error *err);
+vit_status vit_preprocess_cfg_check(const vit_preprocess_cfg *cfg, const char *name,
+                                    vit_error *err);
+
 /* ---------------------------------------------------------------------------------------------
  * The readers, which vit_model_load (vit-load.c) dispatches to by the file's magic. Each reads
  * the mapping and leaves it to the caller, except where it says. */
@@ -173,6 +179,8 @@ vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *pat
 /* vit-lite.c: .vitl. On success the model keeps the mapping (its weights point into it) and
  * *map is zeroed; on failure *map is left to the caller. */
 int vit_file_is_vitl(const uint8_t *data, size_t size);
+/* The 64-bit checksum each .vitl tensor's data carries (tests and the fuzzer recompute it). */
+uint64_t vit_lite_checksum(const uint8_t *p, size_t n);
 vit_status vit_model_from_vitl(vit_file_data *map, const char *path, vit_model **out,
                                vit_error *err);
 

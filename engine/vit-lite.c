@@ -24,7 +24,7 @@
  *      136   120  zeros
  *      256  64 N  tensor table: char name[32] (NUL-padded), u32 dtype (0 f32, 1 i8, 2 i32,
  *                 3 text: rows = bytes), u32 rows, u32 cols, u32 zero, u64 offset (a multiple of 64),
- *                 u64 checksum of the data (fletcher-style, 64 bit; see data_sum)
+ *                 u64 checksum of the data (fletcher-style, 64 bit; see vit_lite_checksum)
  *        …        data, each tensor at its 64-byte aligned offset
  *
  * Tensors: for each int8 Linear L (patch, blocks.N.{qkv,proj,fc1,fc2}, head, head_dist):
@@ -65,7 +65,7 @@ enum { DT_F32 = 0, DT_I8 = 1, DT_I32 = 2, DT_TEXT = 3 };
 /* A fast 64-bit checksum of the data (memory speed, so every load can afford it): 16 lanes of
  * Fletcher sums over 32-bit words (a += w; b += a), mixed at the end. Catches flipped, zeroed
  * and swapped words; not a cryptographic hash. */
-static uint64_t data_sum(const uint8_t *p, size_t n)
+uint64_t vit_lite_checksum(const uint8_t *p, size_t n)
 {
     uint64_t a[16] = {0}, b[16] = {0};
     size_t words = n / 4, i = 0;
@@ -310,7 +310,7 @@ vit_status vit_model_export_vitl_for(const vit_model *m, int per_channel, const 
     uint64_t off = (table_end + 63) & ~(uint64_t)63;
     for (uint32_t k = 0; k < l.n; k++) {
         l.t[k].offset = off;
-        l.t[k].sum = data_sum(l.t[k].data, l.t[k].bytes);
+        l.t[k].sum = vit_lite_checksum(l.t[k].data, l.t[k].bytes);
         off = (off + l.t[k].bytes + 63) & ~(uint64_t)63;
     }
     uint64_t file_bytes = off;
@@ -428,10 +428,22 @@ static const uint8_t *want(reader *r, const char *name, uint32_t dtype, uint32_t
                      r->fname, name, (unsigned long long)bytes, (unsigned long long)off);
             return NULL;
         }
-        if (data_sum(r->base + off, (size_t)bytes) != vit_rd64(e + 56)) {
+        if (vit_lite_checksum(r->base + off, (size_t)bytes) != vit_rd64(e + 56)) {
             vit_fail(r->err, VIT_ERR_FORMAT, "%s: tensor %s checksum mismatch: the file is damaged",
                      r->fname, name);
             return NULL;
+        }
+        /* as safetensors and .vitq: a NaN or infinite weight would otherwise be clamped by the
+         * int8 path into a confident wrong answer */
+        for (uint64_t i = 0; dtype == DT_F32 && i < bytes / 4; i++) {
+            float v;
+            memcpy(&v, r->base + off + 4 * i, 4);
+            if (!isfinite(v)) {
+                vit_fail(r->err, VIT_ERR_FORMAT,
+                         "%s: tensor %s contains NaN or infinite values (at element %llu)",
+                         r->fname, name, (unsigned long long)i);
+                return NULL;
+            }
         }
         return r->base + off;
     }
@@ -634,6 +646,8 @@ vit_status vit_model_from_vitl(vit_file_data *file, const char *path, vit_model 
                       fname);
         goto fail;
     }
+    if ((st = vit_model_info_check(&info, fname, err)) != VIT_OK)
+        goto fail;
     info.num_params = (int64_t)vit_rd64(h + 128);
     info.file_bytes = (int64_t)size;
     info.format = VIT_FORMAT_VITL;

@@ -15,7 +15,6 @@
 /* A session holds the attention scores of every head, (heads, T, T) floats: a few hundred kB
  * of pos_embed can declare 65537 tokens and ask for tens of GB there, so models whose scores
  * would pass this are refused at load time (DeiT-B at 384 px needs 16 MB). */
-#define VIT_ATTENTION_MAX_BYTES (4ull << 30)
 
 /* ---------------------------------------------------------------------------------------------
  * Small file helpers */
@@ -190,13 +189,18 @@ static vit_status apply_config(const vit_json *cfg, const char *cname, vit_model
     if (!(crop_pct > 0.05 && crop_pct <= 4.0))
         return vit_fail(err, VIT_ERR_FORMAT, "%s: crop_pct %g is out of range", cname, crop_pct);
     /* timm: scale_size = math.floor(img_size / crop_pct) */
-    info->pre.resize_size = (int32_t)floor((double)info->img_size / crop_pct);
+    const double resize = floor((double)info->img_size / crop_pct);
+    if (resize > VIT_IMAGE_MAX_SIDE)
+        return vit_fail(err, VIT_ERR_FORMAT,
+                        "%s: crop_pct %g makes a resize to %.0f px before the %d px crop; the "
+                        "limit is %d", cname, crop_pct, resize, info->img_size, VIT_IMAGE_MAX_SIDE);
+    info->pre.resize_size = (int32_t)resize;
     /* our own files store the exact size, which a float crop_pct cannot always round-trip */
     const vit_json *rs = vit_json_get(src, "vitlens_resize_size");
     if (rs) {
-        if (!vit_json_is_int(rs, 1, 65536))
-            return vit_fail(err, VIT_ERR_FORMAT, "%s: vitlens_resize_size is not a positive integer",
-                            cname);
+        if (!vit_json_is_int(rs, 1, VIT_IMAGE_MAX_SIDE))
+            return vit_fail(err, VIT_ERR_FORMAT, "%s: vitlens_resize_size is not a whole number from 1 to %d",
+                            cname, VIT_IMAGE_MAX_SIDE);
         info->pre.resize_size = (int32_t)rs->number;
     }
     const char *interp = vit_json_string(src, "interpolation");
@@ -222,8 +226,9 @@ static vit_status apply_config(const vit_json *cfg, const char *cname, vit_model
                             names[k]);
         int i = 0;
         for (const vit_json *v = a->child; v; v = v->next, i++) {
-            if (v->type != VIT_JSON_NUMBER || !isfinite(v->number) ||
-                (k == 1 && !(v->number > 0)))
+            /* checked as the float it becomes: 1e39 is a finite double but an infinite float */
+            if (v->type != VIT_JSON_NUMBER || !isfinite((float)v->number) ||
+                (k == 1 && !((float)v->number > 0 && isfinite(1.0f / (float)v->number))))
                 return vit_fail(err, VIT_ERR_FORMAT, "%s: %s[%d] is not a valid number", cname,
                                 names[k], i);
             dst[k][i] = (float)v->number;
@@ -534,14 +539,9 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
     if (!info.name[0])
         snprintf(info.name, sizeof info.name, "vit_d%d_l%d_p%d_%d%s", info.embed_dim, info.depth,
                  info.patch_size, info.img_size, info.distilled ? "_distilled" : "");
-    uint64_t att_bytes = (uint64_t)info.num_heads * (uint64_t)info.num_tokens *
-                         (uint64_t)info.num_tokens * sizeof(float);
-    if (att_bytes > VIT_ATTENTION_MAX_BYTES)
-        return vit_fail(err, VIT_ERR_LIMIT,
-                        "%s: %d tokens and %d heads need %.1f GB of attention scores per image; "
-                        "the limit is %llu GB",
-                        fname, info.num_tokens, info.num_heads, (double)att_bytes / 1e9,
-                        VIT_ATTENTION_MAX_BYTES >> 30);
+    s = vit_model_info_check(&info, fname, err);
+    if (s != VIT_OK)
+        return s;
     info.num_params = count_params(&info);
     info.file_bytes = (int64_t)st->size;
     info.format = VIT_FORMAT_SAFETENSORS;

@@ -158,6 +158,16 @@ vit_status vit_preprocess(const vit_image *in, const vit_preprocess_cfg *cfg, fl
 
 typedef struct vit_model vit_model;
 
+/* What a model may ask of the machine, checked by every loader before anything is sized from
+ * the file (engine/vit-limits.c): tokens per image (a 64×64 patch grid plus cls and dist), the
+ * width of the model and of its MLP, blocks, the largest per-image buffer (MLP activations,
+ * attention scores) and the work per image. ViT-G/14 at 518 px is 1,370 tokens and 2.9 TFLOP. */
+#define VIT_MODEL_MAX_TOKENS 4098
+#define VIT_MODEL_MAX_DIM 16384
+#define VIT_MODEL_MAX_DEPTH 256
+#define VIT_MODEL_MAX_BUFFER_BYTES (4LL << 30)
+#define VIT_MODEL_MAX_FLOP 1e13
+
 /* A model file is read whole into private memory (never mapped: see vit_model_load); larger
  * files are refused before anything is allocated. 8 GiB holds a fp32 ViT-g/14 (1 B params). */
 #define VIT_MODEL_MAX_FILE_BYTES (8LL << 30)

@@ -251,6 +251,49 @@ static int sparse_file(const char *path, const void *head, size_t n, off_t size)
     return close(fd) == 0 && ok;
 }
 
+static uint8_t *st_file(const char *header, size_t data_bytes, size_t *size);
+
+/* A one-block model 2 wide with `tokens` tokens (patch 1, one channel) and an MLP `hidden` wide,
+ * F16 zeros: small files whose shapes ask for a lot. */
+static uint8_t *wide_model_file(int tokens, int hidden, size_t *size)
+{
+    char shape[8][32];
+    snprintf(shape[0], sizeof shape[0], "[1,%d,2]", tokens);
+    snprintf(shape[1], sizeof shape[1], "[%d,2]", hidden);
+    snprintf(shape[2], sizeof shape[2], "[%d]", hidden);
+    snprintf(shape[3], sizeof shape[3], "[2,%d]", hidden);
+    struct {
+        const char *name;
+        const char *shape;
+        size_t n;
+    } t[] = {
+        {"patch_embed.proj.weight", "[2,1,1,1]", 2}, {"patch_embed.proj.bias", "[2]", 2},
+        {"cls_token", "[1,1,2]", 2},                  {"pos_embed", shape[0], (size_t)tokens * 2},
+        {"blocks.0.norm1.weight", "[2]", 2},          {"blocks.0.norm1.bias", "[2]", 2},
+        {"blocks.0.attn.qkv.weight", "[6,2]", 12},    {"blocks.0.attn.qkv.bias", "[6]", 6},
+        {"blocks.0.attn.proj.weight", "[2,2]", 4},    {"blocks.0.attn.proj.bias", "[2]", 2},
+        {"blocks.0.norm2.weight", "[2]", 2},          {"blocks.0.norm2.bias", "[2]", 2},
+        {"blocks.0.mlp.fc1.weight", shape[1], (size_t)hidden * 2},
+        {"blocks.0.mlp.fc1.bias", shape[2], (size_t)hidden},
+        {"blocks.0.mlp.fc2.weight", shape[3], (size_t)hidden * 2},
+        {"blocks.0.mlp.fc2.bias", "[2]", 2},
+        {"norm.weight", "[2]", 2},                    {"norm.bias", "[2]", 2},
+        {"head.weight", "[2,2]", 4},                  {"head.bias", "[2]", 2},
+    };
+    char *hdr = malloc(1 << 16);
+    size_t o = (size_t)sprintf(hdr, "{"), off = 0;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        o += (size_t)sprintf(hdr + o, "%s\"%s\":{\"dtype\":\"F16\",\"shape\":%s,"
+                             "\"data_offsets\":[%zu,%zu]}",
+                             i ? "," : "", t[i].name, t[i].shape, off, off + 2 * t[i].n);
+        off += 2 * t[i].n;
+    }
+    sprintf(hdr + o, "}");
+    uint8_t *f = st_file(hdr, off, size);
+    free(hdr);
+    return f;
+}
+
 /* A safetensors file from a JSON header and `data_bytes` zero bytes of data. */
 static uint8_t *st_file(const char *header, size_t data_bytes, size_t *size)
 {
@@ -452,7 +495,7 @@ static void test_safetensors(void)
          "\"blocks.0.mlp.fc1.weight\":{\"dtype\":\"F32\",\"shape\":[1048576,0],"
          "\"data_offsets\":[0,0]},"
          "\"head.weight\":{\"dtype\":\"F32\",\"shape\":[1048576,0],\"data_offsets\":[0,0]}}",
-         786432, VIT_ERR_SHAPE, "weights, more than the file's"},
+         786432, VIT_ERR_LIMIT, "width 65536 and MLP width 1048576; the limit is 16384"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         f = st_file(cases[i].header, cases[i].data, &n);
@@ -462,39 +505,47 @@ static void test_safetensors(void)
     }
 
     /* attention scores: 65537 tokens of a 2-wide model fit in 300 kB of pos_embed */
-    char *big = malloc(1 << 16);
-    o = (size_t)sprintf(big, "{");
-    size_t off = 0;
-    struct {
-        const char *name;
-        const char *shape;
-        size_t n;
-    } t[] = {
-        {"patch_embed.proj.weight", "[2,1,1,1]", 2}, {"patch_embed.proj.bias", "[2]", 2},
-        {"cls_token", "[1,1,2]", 2},                  {"pos_embed", "[1,65537,2]", 131074},
-        {"blocks.0.norm1.weight", "[2]", 2},          {"blocks.0.norm1.bias", "[2]", 2},
-        {"blocks.0.attn.qkv.weight", "[6,2]", 12},    {"blocks.0.attn.qkv.bias", "[6]", 6},
-        {"blocks.0.attn.proj.weight", "[2,2]", 4},    {"blocks.0.attn.proj.bias", "[2]", 2},
-        {"blocks.0.norm2.weight", "[2]", 2},          {"blocks.0.norm2.bias", "[2]", 2},
-        {"blocks.0.mlp.fc1.weight", "[2,2]", 4},      {"blocks.0.mlp.fc1.bias", "[2]", 2},
-        {"blocks.0.mlp.fc2.weight", "[2,2]", 4},      {"blocks.0.mlp.fc2.bias", "[2]", 2},
-        {"norm.weight", "[2]", 2},                    {"norm.bias", "[2]", 2},
-        {"head.weight", "[2,2]", 4},                  {"head.bias", "[2]", 2},
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        o += (size_t)sprintf(big + o, "%s\"%s\":{\"dtype\":\"F16\",\"shape\":%s,"
-                             "\"data_offsets\":[%zu,%zu]}",
-                             i ? "," : "", t[i].name, t[i].shape, off, off + 2 * t[i].n);
-        off += 2 * t[i].n;
-    }
-    sprintf(big + o, "}");
-    f = st_file(big, off, &n);
+    f = wide_model_file(65537, 2, &n);
     b = (buffer){f, n, "{\"model_args\": {\"num_heads\": 1}}"};
     expect("/limits/model/attention-over-4GB", case_model_memory, &b, VIT_ERR_LIMIT,
-           "limits.safetensors: 65537 tokens and 1 heads need 17.2 GB of attention scores per "
-           "image; the limit is 4 GB");
+           "limits.safetensors: 65537 tokens per image (256 px, patch 1); the limit is 4098");
     free(f);
-    free(big);
+    /* under the attention limit, but more tokens (65×65 patches) than any ViT uses: hours of
+     * work per image with real widths; and an MLP 32768 wide in 256 kB */
+    f = wide_model_file(65 * 65 + 1, 2, &n);
+    b = (buffer){f, n, "{\"model_args\": {\"num_heads\": 1}}"};
+    expect("/limits/model/tokens-over-4098", case_model_memory, &b, VIT_ERR_LIMIT,
+           "limits.safetensors: 4226 tokens per image (65 px, patch 1); the limit is 4098");
+    free(f);
+    f = wide_model_file(197, 32768, &n);
+    b = (buffer){f, n, "{\"model_args\": {\"num_heads\": 1}}"};
+    expect("/limits/model/mlp-over-16384", case_model_memory, &b, VIT_ERR_LIMIT,
+           "limits.safetensors: width 2 and MLP width 32768; the limit is 16384");
+    free(f);
+    /* within every limit, the same file loads */
+    f = wide_model_file(197, 8, &n);
+    b = (buffer){f, n, "{\"model_args\": {\"num_heads\": 1}}"};
+    expect("/limits/model/small-allowed", case_model_memory, &b, VIT_OK, "");
+    free(f);
+    /* config values that pass as JSON but not as what they become: refused at load, naming the
+     * config, not later when an image is preprocessed (nor printed as -nan%) */
+    static const struct {
+        const char *check, *config, *msg;
+    } cfgs[] = {
+        {"/limits/config/mean-1e39", "{\"model_args\": {\"num_heads\": 1}, \"mean\": [1e39]}",
+         "mean[0] is not a valid number"},
+        {"/limits/config/std-1e-46", "{\"model_args\": {\"num_heads\": 1}, \"std\": [1e-46]}",
+         "std[0] is not a valid number"},
+        {"/limits/config/resize-20000",
+         "{\"model_args\": {\"num_heads\": 1}, \"vitlens_resize_size\": 20000}",
+         "vitlens_resize_size is not a whole number from 1 to 16384"},
+    };
+    f = wide_model_file(197, 8, &n);
+    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+        b = (buffer){f, n, cfgs[i].config};
+        expect(cfgs[i].check, case_model_memory, &b, VIT_ERR_FORMAT, cfgs[i].msg);
+    }
+    free(f);
 
     /* JSON nesting: 65 levels in a config */
     char deep[256] = "{\"a\":";

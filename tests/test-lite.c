@@ -2,6 +2,7 @@
  * logits identical to the in-memory optimized variant, files packed for another kernel
  * (repacked on load), and damaged, truncated, foreign and future files refused with a message
  * that names the file. */
+#include "../engine/vit-impl.h"
 #include "../engine/vit-json.h"
 #include "../engine/vit-opt.h"
 #include "test-util.h"
@@ -242,6 +243,39 @@ static void test_model(const vit_json *c)
         test_check(s == VIT_ERR_FORMAT && strstr(err.msg, "checksum mismatch") && strstr(err.msg, "tensor"),
                    "/lite/%s/damaged-data (%s)", c->key, err.msg);
         data[at] ^= 0x01;
+        /* a NaN in an fp32 tensor (norm.weight) with a valid checksum: refused, as safetensors
+         * and .vitq refuse it (the int8 path clamped it into a confident answer) */
+        uint32_t ntab = data[40] | data[41] << 8 | data[42] << 16 | (uint32_t)data[43] << 24;
+        int found = 0;
+        for (uint32_t k = 0; k < ntab && !found; k++) {
+            unsigned char *e = data + 256 + (size_t)k * 64;
+            if (strcmp((char *)e, "norm.weight") != 0)
+                continue;
+            size_t off = 0;
+            for (int b = 0; b < 8; b++)
+                off |= (size_t)e[48 + b] << (8 * b);
+            const uint32_t rows = e[36] | e[37] << 8 | e[38] << 16 | (uint32_t)e[39] << 24,
+                           cols = e[40] | e[41] << 8 | e[42] << 16 | (uint32_t)e[43] << 24;
+            unsigned char keep[4];
+            memcpy(keep, data + off + 4, 4);
+            const float nan = NAN;
+            memcpy(data + off + 4, &nan, 4);
+            uint64_t sum = vit_lite_checksum(data + off, (size_t)rows * cols * 4);
+            unsigned char keep_sum[8];
+            memcpy(keep_sum, e + 56, 8);
+            for (int b = 0; b < 8; b++)
+                e[56 + b] = (unsigned char)(sum >> (8 * b));
+            write_fixed(out, data, size);
+            s = vit_model_load(out, &q, &err);
+            test_check(s == VIT_ERR_FORMAT && strstr(err.msg, "tensor norm.weight contains NaN"),
+                       "/lite/%s/nan-weight (%s)", c->key, err.msg);
+            vit_model_free(q);
+            q = NULL;
+            memcpy(data + off + 4, keep, 4);
+            memcpy(e + 56, keep_sum, 8);
+            found = 1;
+        }
+        test_check(found, "/lite/%s/nan-weight: norm.weight in the table", c->key);
         put32(data + 4, 7);
         write_fixed(out, data, size);
         s = vit_model_load(out, &q, &err);

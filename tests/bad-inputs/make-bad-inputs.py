@@ -401,13 +401,12 @@ def main():
         off += 2 * k
     zdata = st_join(zh, b"\0" * off)
     model("absurd-shapes.safetensors",
-          "absurd-shapes.safetensors: the tensor shapes need 52615708672 weights, more than the "
-          "file's %d bytes can hold" % len(zdata),
+          "absurd-shapes.safetensors: width 16384 and MLP width 1048576; the limit is 16384",
           "zero-width matrices declaring a model of 210 GB in 98 kB", zdata, config=None)
     big = seeds.vit_tensors(1, 1, 1, 182, 1, 1, 2)
     model("attention-4gb.safetensors",
-          "attention-4gb.safetensors: 33125 tokens and 1 heads need 4.4 GB of attention scores "
-          "per image; the limit is 4 GB", "a 66 kB model with 33125 tokens (182×182 patches)",
+          "attention-4gb.safetensors: 33125 tokens per image (182 px, patch 1); the limit is 4098",
+          "a 66 kB model with 33125 tokens (182×182 patches)",
           seeds.safetensors(big, None, "F16"), config=json.dumps({"model_args": {"num_heads": 1}}))
 
     # .vitq and .vitl: exports of the tiny model, damaged

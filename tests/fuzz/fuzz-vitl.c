@@ -1,10 +1,10 @@
 /* fuzz-vitl.c — libFuzzer harness: the input is a .vitl lite model file, loaded the way a user
- * loads it (vit_model_load on a path: magic, then mmap and checks) and run when it loads.
+ * loads it (vit_model_load on a path: magic, then one read and checks) and run when it loads.
  *
  * A .vitl carries a header CRC and a checksum per tensor, which would stop almost every mutation
  * at the first check. So each input is tried twice: as it is, and with the tensor checksums and
  * then the header CRC recomputed over what the table now says, which lets the fuzzer reach the
- * table, shape and binding checks behind them. The checksum below is a copy of data_sum() in
+ * table, shape and binding checks behind them. The checksum below is a copy of vit_lite_checksum() in
  * engine/vit-lite.c (static there); if the two ever differ, only the second try loses depth. */
 #include "fuzz-common.h"
 
@@ -49,31 +49,6 @@ static void wr32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint64_t data_sum(const uint8_t *p, size_t n)
-{
-    uint64_t a[16] = {0}, b[16] = {0};
-    size_t words = n / 4, i = 0;
-    for (; i + 16 <= words; i += 16) {
-        uint32_t w[16];
-        memcpy(w, p + i * 4, sizeof w);
-        for (int l = 0; l < 16; l++) {
-            a[l] += w[l];
-            b[l] += a[l];
-        }
-    }
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-    for (; i < words; i++)
-        h = (h ^ rd32(p + i * 4)) * 0x100000001B3ull;
-    for (size_t t = words * 4; t < n; t++)
-        h = (h ^ p[t]) * 0x100000001B3ull;
-    for (int l = 0; l < 16; l++) {
-        h = (h ^ a[l]) * 0xBF58476D1CE4E5B9ull;
-        h = (h ^ b[l]) * 0x94D049BB133111EBull;
-        h ^= h >> 31;
-    }
-    return h;
-}
-
 /* Bytes of a Linear's packed int8 weights (vit-lite.c's packed_bytes). */
 static uint64_t packed_bytes(uint64_t n, uint64_t k, uint64_t vec, uint64_t panel)
 {
@@ -113,7 +88,7 @@ static void fix_checksums(uint8_t *d, size_t size)
         if (dt == 1 && nl >= 2 && memcmp(e + nl - 2, ".w", 2) == 0)
             bytes = packed_bytes(rows, cols, vec, panel);
         if (off <= size && bytes <= size - off) {
-            uint64_t s = data_sum(d + off, (size_t)bytes);
+            uint64_t s = vit_lite_checksum(d + off, (size_t)bytes);
             for (int i = 0; i < 8; i++)
                 e[56 + i] = (uint8_t)(s >> (8 * i));
         }
