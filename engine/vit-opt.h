@@ -1,7 +1,7 @@
-/* vit-opt.h — the optimized variant (vit-forward-opt.c): its weights, its plan and run state, and
- * the kernels it dispatches to (the references in vit-kernels-ref.c, the SIMD kernels in
- * vit-kernels-avx2.c and vit-kernels-avx512.c, one file per instruction set).
- * Internal to libvit.
+/* vit-opt.h — the optimized variant (vit-forward-opt.c): its weights and the kernels it
+ * dispatches to (the references in vit-kernels-ref.c, the SIMD kernels in vit-kernels-avx2.c
+ * and vit-kernels-avx512.c, one file per instruction set). Its run state and the steps of its
+ * forward: vit-opt-steps.h. Internal to libvit.
  *
  * What it computes: the int8 variant's model (every Linear as u8 x s8 -> s32 with the same
  * weights), with three differences that make it both faster and closer to fp32:
@@ -240,47 +240,6 @@ vit_status vit_opt_weights_from_model(const vit_model *m, const struct vit_quant
 /* The q-scaled qkv scale/bias arrays (own_qkv) for layers already in w. */
 vit_status vit_opt_weights_fold_qkv(const vit_model *m, vit_opt_weights *w, vit_error *err);
 void vit_opt_weights_free(vit_opt_weights *w);
-
-/* ---------------------------------------------------------------------------------------------
- * Plan and run state: one arena, sized and carved at session creation. */
-
-typedef struct {
-    const vit_opt_ops *ops;
-    struct vit_pool *pool;
-    int32_t threads;
-    int32_t T, D, H, heads, hd, tpad, NP, cpp, K, prefix;
-    int32_t lda;        /* row stride of a: max(D, H, cpp) rounded up to 64 */
-    void *arena;        /* everything below points into it */
-    size_t arena_bytes;
-    float *x;           /* (T, D)   residual stream */
-    uint8_t *a;         /* (T, lda) the quantized input of the next GEMM */
-    float *a_scale;     /* (T)      its per-row scales */
-    int32_t *a_zp;      /* (T)      and zero points */
-    int32_t bf16;       /* attention in bf16 (q16, k16, v16) instead of fp32 (q, kt, v) */
-    uint16_t *q16, *k16, *v16; /* bf16 layouts of vit_oepilogue */
-    float *q;           /* (T, D)   queries, scaled by hd^-0.5 */
-    float *kt;          /* (heads, hd, tpad) keys, transposed per head */
-    float *v;           /* (T, D)   values */
-    float *ctx;         /* (T, D)   attention output */
-    float *hid;         /* (T, H)   GELU(fc1) */
-    float *patches;     /* (NP, cpp) im2col of the input */
-    float *hid_mm;      /* (T, H / 64, 2) per-panel min and max of hid, from fc1's epilogue */
-    float *logits2;     /* (K)      head_dist output */
-    uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
-    size_t scratch_stride;
-    /* per-op timing (ms, accumulated when prof is set) */
-    uint32_t unfuse;    /* VIT_UNFUSE_* bits (vit_session_opts.unfuse) */
-    vit_profile prof;   /* vit_session_opts.profile */
-    int32_t runs;
-    double t_gemm, t_att, t_ln, t_other;
-} vit_opt_state;
-
-/* The plan for ops on `threads` threads, with the session's attention, unfuse and profile. */
-vit_status vit_opt_state_new(const vit_model *m, const vit_opt_ops *ops, int32_t threads,
-                             const vit_session_opts *opts, vit_opt_state *s, vit_error *err);
-void vit_opt_state_free(vit_opt_state *s);
-void vit_forward_opt(const vit_model *m, const vit_opt_weights *w, vit_opt_state *s,
-                     const float *input, float *logits);
 
 /* ---------------------------------------------------------------------------------------------
  * Lite files (vit-lite.c) */

@@ -26,6 +26,10 @@
 /* Kernels against each other, end to end: AVX2 quantizes activations to 0..127 (its fast path),
  * the others to 0..255 (measured on the fixtures: up to 0.046); fp32 sums differ in order. */
 #define VIT_TOL_OPT_KERNELS 0.1f
+/* The unfused steps (VIT_OPT_UNFUSE) against the fused ones, end to end: the same int8 GEMMs,
+ * LayerNorm and attention summed in another order, the patch embedding in fp32 (measured on the
+ * fixtures: up to 0.027, from attention and the patch embedding; GELU and the add: 0). */
+#define VIT_TOL_OPT_UNFUSED 0.1f
 /* Attention and LayerNorm kernels against their references (relative to the output scale) */
 #define VIT_TOL_OPT_ATT 2e-5f
 
@@ -694,6 +698,29 @@ static void test_model(const char *fixtures, const vit_json *c)
         free(k1);
     }
     unsetenv("VIT_KERNEL");
+
+    /* the unfused steps (VIT_OPT_UNFUSE, a developer's measurement) stay close to the fused ones
+     * and allocate nothing either; the profile's timed steps change nothing */
+    static const char *const unfuse[] = {"ln", "gelu", "add", "attention", "patch", "all"};
+    for (size_t u = 0; u < sizeof unfuse / sizeof unfuse[0]; u++) {
+        setenv("VIT_OPT_UNFUSE", unfuse[u], 1);
+        allocs = -1;
+        ok = run(mpath, VIT_VARIANT_OPTIMIZED, 2, input, got, NULL, &allocs);
+        float d = max_abs_diff(got, ref, K);
+        int32_t t_u;
+        vit_topk(got, K, 1, &t_u);
+        test_check(ok && allocs == 0 && d <= VIT_TOL_OPT_UNFUSED && t_u == t_o,
+                   "/opt/%s/unfuse-%s within %.2f of fused (%.1e), top-1 %s, %ld allocations",
+                   c->key, unfuse[u], VIT_TOL_OPT_UNFUSED, d, t_u == t_o ? "same" : "DIFFERENT",
+                   allocs);
+    }
+    unsetenv("VIT_OPT_UNFUSE");
+    setenv("VIT_OPT_PROFILE", "1", 1);
+    allocs = -1;
+    ok = run(mpath, VIT_VARIANT_OPTIMIZED, 1, input, got, NULL, &allocs);
+    test_check(ok && allocs == 0 && memcmp(got, ref, (size_t)K * 4) == 0,
+               "/opt/%s/profile bit-identical, %ld allocations", c->key, allocs);
+    unsetenv("VIT_OPT_PROFILE");
     free(i8), free(ref), free(got), free(input), free(fp32);
 }
 
