@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,9 +54,11 @@ vit_status vit_file_read(const char *path, vit_file_data *out, vit_error *err)
                         (long long)before.st_size, (long long)VIT_MODEL_MAX_FILE_BYTES);
     }
     const size_t size = (size_t)before.st_size;
-    void *buf = NULL;
-    /* page-aligned: .vitl tensors are 64-byte aligned in the file and stay so in memory */
-    if (posix_memalign(&buf, 4096, size) != 0) {
+    /* Anonymous pages of our own: page-aligned (.vitl tensors are 64-byte aligned in the file
+     * and stay so in memory), given back whole when freed, and never through malloc, whose
+     * heap a file-sized block would leave fragmented (and whose mmap threshold it would raise). */
+    void *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED) {
         close(fd);
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for %zu bytes", fname, size);
     }
@@ -66,7 +69,7 @@ vit_status vit_file_read(const char *path, vit_file_data *out, vit_error *err)
             continue;
         if (r < 0) {
             int e = errno;
-            free(buf);
+            munmap(buf, size);
             close(fd);
             return vit_fail(err, VIT_ERR_IO, "%s: read error: %s", fname, strerror(e));
         }
@@ -80,7 +83,7 @@ vit_status vit_file_read(const char *path, vit_file_data *out, vit_error *err)
                   !same_file_state(&before, &after);
     close(fd);
     if (changed) {
-        free(buf);
+        munmap(buf, size);
         return vit_fail(err, VIT_ERR_IO,
                         "%s: the file changed while it was read (%zu bytes when opened, %zu read): "
                         "it is being written; open it again when it is complete",
@@ -93,10 +96,10 @@ vit_status vit_file_read(const char *path, vit_file_data *out, vit_error *err)
 
 void vit_file_data_free(vit_file_data *f)
 {
-    if (f) {
-        free((void *)f->data);
+    if (f && f->data)
+        munmap((void *)f->data, f->size);
+    if (f)
         memset(f, 0, sizeof *f);
-    }
 }
 
 /* ---------------------------------------------------------------------------------------------
