@@ -14,6 +14,7 @@ typedef struct {
     char *err;
     size_t errlen;
     int failed;
+    size_t nodes; /* values made so far, against VIT_JSON_MAX_NODES */
 } parser;
 
 static void fail(parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -45,6 +46,12 @@ static void skip_ws(parser *p)
 
 static vit_json *new_node(parser *p, vit_json_type t)
 {
+    /* A value can be 2 bytes of text ("0,") and is about 80 bytes in memory: without a cap, a
+     * 100 MB safetensors header would cost 4 GB. */
+    if (++p->nodes > VIT_JSON_MAX_NODES) {
+        fail(p, "more than %d values; the limit is %d", VIT_JSON_MAX_NODES, VIT_JSON_MAX_NODES);
+        return NULL;
+    }
     vit_json *v = calloc(1, sizeof *v);
     if (!v)
         fail(p, "out of memory");

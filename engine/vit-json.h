@@ -29,6 +29,9 @@ struct vit_json {
 };
 
 #define VIT_JSON_MAX_DEPTH 64
+/* Values in one document: a safetensors header at its tensor limit (65536 tensors) has about
+ * 600,000; a 4 MB config.json could otherwise hold 2 million (160 MB of nodes). */
+#define VIT_JSON_MAX_NODES (1 << 20)
 
 /* Parse `len` bytes. On failure returns NULL and writes "at byte N: problem" into errbuf. */
 vit_json *vit_json_parse(const char *text, size_t len, char *errbuf, size_t errlen);

@@ -107,12 +107,14 @@ static vit_status infer_shapes(const vit_st_file *st, const char *fname, vit_mod
 
     int32_t depth = 0;
     char key[96];
-    for (;;) {
+    for (; depth <= VIT_MODEL_MAX_DEPTH; depth++) {
         snprintf(key, sizeof key, "blocks.%d.norm1.weight", depth);
         if (!vit_st_find(st, key))
             break;
-        depth++;
     }
+    if (depth > VIT_MODEL_MAX_DEPTH)
+        return vit_fail(err, VIT_ERR_LIMIT, "%s: more than %d blocks; the limit is %d", fname,
+                        VIT_MODEL_MAX_DEPTH, VIT_MODEL_MAX_DEPTH);
     if (depth == 0)
         return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor blocks.0.norm1.weight (no blocks)",
                         fname);

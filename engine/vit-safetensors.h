@@ -29,6 +29,7 @@ typedef struct {
     const vit_json *metadata; /* "__metadata__" object or NULL */
     vit_st_tensor *tensors;
     int32_t count;
+    const vit_st_tensor **by_name; /* (count) sorted by name: vit_st_find is a binary search */
     const uint8_t *base;    /* whole file */
     size_t size;
     int file_backed;        /* base is the file's private copy: vit_st_release may drop pages */

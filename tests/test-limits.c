@@ -74,6 +74,7 @@ static outcome run_bounded(case_fn fn, const void *ctx)
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
+        alarm(60); /* a case that runs for a minute is a hang (SIGALRM ends it: the case fails) */
         long long kb = vm_size_kb();
         struct rlimit rl = {(rlim_t)(kb + 256 * 1024) * 1024, (rlim_t)(kb + 256 * 1024) * 1024};
         if (kb > 0)
@@ -527,6 +528,44 @@ static void test_safetensors(void)
     b = (buffer){f, n, "{\"model_args\": {\"num_heads\": 1}}"};
     expect("/limits/model/small-allowed", case_model_memory, &b, VIT_OK, "");
     free(f);
+    /* 65530 blocks in a 5 MB header: refused at the depth limit, and found by binary search (a
+     * linear search per block took 71 s here) */
+    {
+        const int nb = 65530;
+        char *hdr = malloc((size_t)nb * 80 + 1024);
+        size_t o = (size_t)sprintf(hdr, "{\"patch_embed.proj.weight\":{\"dtype\":\"F16\","
+                                        "\"shape\":[2,1,1,1],\"data_offsets\":[0,4]},"
+                                        "\"pos_embed\":{\"dtype\":\"F16\",\"shape\":[1,5,2],"
+                                        "\"data_offsets\":[4,24]}");
+        for (int i = 0; i < nb; i++)
+            o += (size_t)sprintf(hdr + o, ",\"blocks.%d.norm1.weight\":{\"dtype\":\"F16\","
+                                 "\"shape\":[1],\"data_offsets\":[%d,%d]}", i, 24 + 2 * i,
+                                 26 + 2 * i);
+        sprintf(hdr + o, "}");
+        f = st_file(hdr, 24 + 2 * (size_t)nb, &n);
+        b = (buffer){f, n, NULL};
+        expect("/limits/model/65530-blocks", case_model_memory, &b, VIT_ERR_LIMIT,
+               "limits.safetensors: more than 256 blocks; the limit is 256");
+        free(f);
+        free(hdr);
+    }
+
+    /* a config of 1.2 million values (2.4 MB of "0,"): refused at the node limit */
+    {
+        const size_t nv = 1200000;
+        char *cfg = malloc(nv * 2 + 64);
+        size_t o = (size_t)sprintf(cfg, "{\"model_args\": {\"num_heads\": 1}, \"x\": [");
+        for (size_t i = 0; i < nv; i++)
+            o += (size_t)sprintf(cfg + o, i ? ",0" : "0");
+        sprintf(cfg + o, "]}");
+        f = wide_model_file(197, 8, &n);
+        b = (buffer){f, n, cfg};
+        expect("/limits/config/1.2-million-values", case_model_memory, &b, VIT_ERR_FORMAT,
+               "more than 1048576 values; the limit is 1048576");
+        free(f);
+        free(cfg);
+    }
+
     /* config values that pass as JSON but not as what they become: refused at load, naming the
      * config, not later when an image is preprocessed (nor printed as -nan%) */
     static const struct {
