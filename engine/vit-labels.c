@@ -10,11 +10,51 @@
 /* ---------------------------------------------------------------------------------------------
  * Labels */
 
+int vit_utf8_length(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (p[0] < 0x80)
+        return 1;
+    int n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (!n || p[0] > 0xF4)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* `in` as valid UTF-8 into out (when not NULL): each byte that starts no valid sequence becomes
+ * U+FFFD. Returns the bytes written, without the NUL. Labels come from files and go to GTK
+ * (which warns on invalid UTF-8), to JSON and to terminals. */
+static size_t utf8_sanitize(const char *in, char *out)
+{
+    size_t o = 0;
+    for (const char *p = in; *p;) {
+        int n = vit_utf8_length(p);
+        if (n) {
+            if (out)
+                memcpy(out + o, p, (size_t)n);
+            o += (size_t)n;
+            p += n;
+        } else {
+            if (out)
+                memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            p++;
+        }
+    }
+    return o;
+}
+
 vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_t n, vit_error *err)
 {
     size_t total = 0;
     for (int32_t i = 0; i < n; i++)
-        total += strlen(names[i]) + 1;
+        total += utf8_sanitize(names[i], NULL) + 1;
     char *store = malloc(total ? total : 1);
     char **labels = calloc((size_t)(n ? n : 1), sizeof *labels);
     if (!store || !labels) {
@@ -24,8 +64,8 @@ vit_status vit_model_alloc_labels(vit_model *m, const char *const *names, int32_
     }
     char *p = store;
     for (int32_t i = 0; i < n; i++) {
-        size_t l = strlen(names[i]);
-        memcpy(p, names[i], l + 1);
+        size_t l = utf8_sanitize(names[i], p);
+        p[l] = '\0';
         labels[i] = p;
         p += l + 1;
     }

@@ -219,7 +219,8 @@ vit_status vit_model_load_memory(const void *safetensors, size_t size, const cha
                                  const char *name, vit_model **out, vit_error *err);
 void vit_model_free(vit_model *model);
 const vit_model_info *vit_model_get_info(const vit_model *model);
-/* The class name of `index`, or NULL when the model has no labels for it. */
+/* The class name of `index` (valid UTF-8: bytes that were not are U+FFFD), or NULL when the
+ * model has no labels for it. */
 const char *vit_model_label(const vit_model *model, int32_t index);
 /* Number of labels the model carries (0 when none). */
 int32_t vit_model_num_labels(const vit_model *model);
@@ -375,6 +376,10 @@ void vit_output_remove_temporaries(void);
 void vit_softmax(const float *logits, float *probs, int32_t n);
 /* Indices of the k largest values, largest first (ties: lower index first). */
 void vit_topk(const float *values, int32_t n, int32_t k, int32_t *index);
+/* The length of the valid UTF-8 sequence starting at s (1 to 4), or 0 when none starts there
+ * (overlong forms, surrogates and code points past U+10FFFF included). Labels are made valid
+ * UTF-8 when loaded; programs use this to escape other text from files. */
+int vit_utf8_length(const char *s);
 /* Monotonic clock in milliseconds. */
 double vit_now_ms(void);
 /* The instruction sets the engine uses on this CPU: "avx512 (vnni, bf16)", "avx512 (vnni)",

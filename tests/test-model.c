@@ -357,6 +357,13 @@ static void test_synthetic_errors(void)
     test_check(m && vit_model_set_labels(m, "x\ny\n", &err) == VIT_ERR_SHAPE &&
                    strcmp(vit_model_label(m, 0), "a") == 0,
                "/model/labels/wrong-count-keeps-old (%s)", err.msg);
+    /* labels come out valid UTF-8 whatever the file held: a lone 0xFF, a cut sequence and an
+     * overlong '/' become U+FFFD; valid text (here Chinese) is kept */
+    test_check(m && vit_model_set_labels(m, "a\xff\nb\xe7\x8b\nc\xc0\xaf\xe7\x8b\xbc\n", &err) == VIT_OK &&
+                   strcmp(vit_model_label(m, 0), "a\xef\xbf\xbd") == 0 &&
+                   strcmp(vit_model_label(m, 1), "b\xef\xbf\xbd\xef\xbf\xbd") == 0 &&
+                   strcmp(vit_model_label(m, 2), "c\xef\xbf\xbd\xef\xbf\xbd\xe7\x8b\xbc") == 0,
+               "/model/labels/made-valid-utf8 (%s)", err.msg);
     vit_model_free(m);
     m = NULL;
     free(buf);

@@ -10,22 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The length of the valid UTF-8 sequence at p (1 to 4), or 0 when it is not one (overlong forms,
- * surrogates and code points past U+10FFFF included). */
 static int utf8_length(const unsigned char *p)
 {
-    if (p[0] < 0x80)
-        return 1;
-    int n = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
-    if (!n || p[0] > 0xF4)
-        return 0;
-    for (int i = 1; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
-        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
-        return 0;
-    return n;
+    return vit_utf8_length((const char *)p);
 }
 
 /* A C0 or C1 control character or DEL: what a terminal would act on instead of showing. */
