@@ -4,6 +4,7 @@
 #include "vit-backend.h"
 
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -97,7 +98,17 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
 {
     if (!s || !input || !logits)
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
-    return s->backend->forward(s, input, logits, err);
+    vit_status st = s->backend->forward(s, input, logits, err);
+    /* No silent wrong answer: finite weights can still overflow (1e30 everywhere), and a NaN
+     * logit would come out of softmax as a class with "nan%" or, through int8's clamping, as a
+     * confident answer. Checking K values costs nothing next to the forward. */
+    for (int32_t c = 0; st == VIT_OK && c < s->model->info.num_classes; c++)
+        if (!isfinite(logits[c]))
+            st = vit_fail(err, VIT_ERR_FORMAT,
+                          "%s: the %s forward pass gave a NaN or infinite logit (class %d): the "
+                          "weights or the input are out of range",
+                          s->model->info.name, vit_variant_name(s->opts.variant), c);
+    return st;
 }
 
 vit_status vit_session_classify(vit_session *s, const vit_image *image, int32_t k,

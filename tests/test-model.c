@@ -674,6 +674,47 @@ out:
 /* vitlens_data_load_model, the app's and the CLI's one loader: a model with 1000 classes and no
  * labels of its own gets ImageNet's (index 269 = timber wolf); other models keep theirs or none;
  * no path is the embedded model with its own labels. */
+/* Finite weights that overflow: the final LayerNorm's scale at 3e38 makes the normalized
+ * activations infinite. The forward must say so, not print a class with "nan%" (hardening 2). */
+static void test_overflow_is_an_error(void)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/tiny-p16/model.safetensors", fixtures);
+    size_t size = 0;
+    unsigned char *b = test_read_file(path, &size);
+    char *entry = b ? strstr((char *)b + 8, "\"norm.weight\"") : NULL;
+    char *offs = entry ? strstr(entry, "\"data_offsets\":") : NULL;
+    unsigned long lo = 0, hi = 0;
+    uint64_t hlen = 0;
+    for (int i = 0; b && i < 8; i++)
+        hlen |= (uint64_t)b[i] << (8 * i);
+    int ok = offs && sscanf(offs, "\"data_offsets\":[%lu,%lu]", &lo, &hi) == 2 &&
+             8 + hlen + hi <= size;
+    test_check(ok, "/model/overflow/fixture has norm.weight");
+    if (ok) {
+        const float big = 3e38f;
+        for (unsigned long o = lo; o + 4 <= hi; o += 4)
+            memcpy(b + 8 + hlen + o, &big, 4);
+        vit_model *m = NULL;
+        vit_error err = {0};
+        vit_status s = vit_model_load_memory(b, size, NULL, "overflow.safetensors", &m, &err);
+        test_check(s == VIT_OK, "/model/overflow/loads (finite weights) (%s)", err.msg);
+        vit_session_opts o = vit_session_opts_default();
+        vit_session *ses = NULL;
+        float in[3 * 32 * 32], logits[16];
+        for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+            in[i] = (float)(i % 7) - 3.0f;
+        if (s == VIT_OK && vit_session_new(m, &o, &ses, &err) == VIT_OK) {
+            s = vit_session_run(ses, in, logits, &err);
+            test_check(s == VIT_ERR_FORMAT && strstr(err.msg, "gave a NaN or infinite logit"),
+                       "/model/overflow/fp32-refuses-nan-logits (%s)", err.msg);
+        }
+        vit_session_free(ses);
+        vit_model_free(m);
+    }
+    free(b);
+}
+
 static void test_data_loader(void)
 {
     char dir[] = "/tmp/vitlens-loader-XXXXXX", path[64];
@@ -736,6 +777,7 @@ int main(int argc, char **argv)
     test_synthetic_errors();
     test_golden();
     test_prepare_and_release();
+    test_overflow_is_an_error();
     test_data_loader();
     return test_done();
 }
