@@ -1,6 +1,8 @@
 /* vitlens-chart.c — the comparison chart in plain cairo (see vitlens-chart.h). */
 #include "vitlens-chart.h"
 
+#include "vit.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -338,11 +340,38 @@ vitlens_chart_write_png (const VitlensChart *chart, int width, int height, const
   cairo_t *cr = cairo_create (s);
   vitlens_chart_draw (chart, cr, width, height);
   cairo_destroy (cr);
-  cairo_status_t st = cairo_surface_write_to_png (s, path);
+  int st = vitlens_surface_write_png (s, path, errbuf, errlen);
   cairo_surface_destroy (s);
+  return st;
+}
+
+static cairo_status_t
+write_to_stream (void *closure, const unsigned char *data, unsigned int length)
+{
+  return fwrite (data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+int
+vitlens_surface_write_png (cairo_surface_t *surface, const char *path, char *errbuf, size_t errlen)
+{
+  vit_output *out = NULL;
+  vit_error err = {0};
+  if (vit_output_open (path, &out, &err) != VIT_OK)
+    {
+      snprintf (errbuf, errlen, "%s", err.msg);
+      return -1;
+    }
+  cairo_status_t st = cairo_surface_write_to_png_stream (surface, write_to_stream, vit_output_stream (out));
   if (st != CAIRO_STATUS_SUCCESS)
     {
-      snprintf (errbuf, errlen, "%s: cannot write: %s", path, cairo_status_to_string (st));
+      const char *slash = strrchr (path, '/');
+      snprintf (errbuf, errlen, "%s: cannot write: %s", slash ? slash + 1 : path, cairo_status_to_string (st));
+      vit_output_abort (out);
+      return -1;
+    }
+  if (vit_output_commit (out, &err) != VIT_OK)
+    {
+      snprintf (errbuf, errlen, "%s", err.msg);
       return -1;
     }
   return 0;

@@ -36,6 +36,11 @@ typedef struct {
 /* Draw into cr over (0, 0, width, height). */
 void vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double height);
 
+/* Write @surface as PNG to @path through the engine's one output writer (vit_output: temporary,
+ * fsync, rename; only regular files replaced); 0 on success, else -1 with a message in errbuf. */
+int vitlens_surface_write_png (cairo_surface_t *surface, const char *path, char *errbuf,
+                               size_t errlen);
+
 /* Render to a PNG file; returns 0 on success, else -1 with a message in errbuf. */
 int vitlens_chart_write_png (const VitlensChart *chart, int width, int height, const char *path,
                              char *errbuf, size_t errlen);

@@ -9,6 +9,7 @@
 #include <pango/pangocairo.h>
 
 #include "vitlens-snapshot.h"
+#include "vitlens-chart.h"
 
 /* The frame into a cairo RGB24 surface (0xXXRRGGBB in native words). */
 static cairo_surface_t *
@@ -94,7 +95,6 @@ vitlens_snapshot_save_png (const vit_image    *pixels,
                            GError            **error)
 {
   cairo_surface_t *surface;
-  cairo_status_t status;
   cairo_t *cr;
   double scale, pad, card_w, card_h, row_h, line_h, x, y;
 
@@ -175,13 +175,12 @@ vitlens_snapshot_save_png (const vit_image    *pixels,
     }
   cairo_destroy (cr);
 
-  status = cairo_surface_write_to_png (surface, path);
+  char msg[VIT_ERROR_MSG_MAX];
+  int written = vitlens_surface_write_png (surface, path, msg, sizeof msg);
   cairo_surface_destroy (surface);
-  if (status != CAIRO_STATUS_SUCCESS)
+  if (written != 0)
     {
-      g_autofree char *name = g_path_get_basename (path);
-
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", name, cairo_status_to_string (status));
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, msg);
       return FALSE;
     }
   return TRUE;

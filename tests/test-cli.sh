@@ -106,6 +106,9 @@ long=$(printf 'n%.0s' $(seq 1 250)).vitq
 "$CLI" export --variant int8 --model "$FX/models/tiny-p16/model.safetensors" -o "$TMP/od/$long" >/dev/null 2>"$TMP/err"
 [ $? -eq 0 ] && [ -s "$TMP/od/$long" ]
 check "/cli/export/255-byte-name ($(cat "$TMP/err"))" $?
+"$CLI" bench --runs 1 --warmup 0 --no-load --variants fp32 --model "$FX/models/tiny-p16/model.safetensors" --plot "$TMP/od/fifo" >/dev/null 2>"$TMP/err"
+[ $? -eq 1 ] && [ -p "$TMP/od/fifo" ] && grep -q "fifo: is a FIFO, not a regular file" "$TMP/err"
+check "/cli/bench/plot-onto-fifo-refused-and-kept ($(tail -1 "$TMP/err"))" $?
 "$CLI" eval --limit 5 --variants fp32 --model "$FX/models/gray-p4/model.safetensors" --dataset "fashion-mnist" --confusion-png "$TMP/od/fifo" >/dev/null 2>"$TMP/err"
 [ -p "$TMP/od/fifo" ]
 check "/cli/eval/confusion-png-onto-fifo-kept ($(tail -1 "$TMP/err"))" $?

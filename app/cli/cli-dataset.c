@@ -143,7 +143,7 @@ static int open_idx_set(const char *dir, const vit_model *model, cli_dataset *ds
     size_t isz, lsz;
     if (cli_idx_read(ip, idims, &ind, &ds->pixels, &isz, err, sizeof err) != 0 ||
         cli_idx_read(lp, ldims, &lnd, &labels8, &lsz, err, sizeof err) != 0) {
-        cli_error("fashion-mnist: %s", err);
+        cli_error("fashion-mnist (%s): %s", dir, err);
         free(ds->pixels);
         ds->pixels = NULL;
         return -1;
@@ -167,7 +167,7 @@ static int open_idx_set(const char *dir, const vit_model *model, cli_dataset *ds
     free(labels8);
     ds->num_classes = maxl + 1;
     if (ds->num_classes > vit_model_get_info(model)->num_classes) {
-        cli_error("fashion-mnist: the data set has %d classes but the model only %d",
+        cli_error("fashion-mnist (%s): the data set has %d classes but the model only %d", dir,
                   ds->num_classes, vit_model_get_info(model)->num_classes);
         return -1;
     }
