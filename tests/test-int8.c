@@ -3,7 +3,7 @@
  * the kernels must agree with each other bit for bit, end to end. */
 #include "../engine/vit-json.h"
 #include "../engine/vit-quant.h"
-#include "test-util.h"
+#include "test-cases.h"
 #include "vitlens-engine-env.h"
 
 #include <math.h>
@@ -15,17 +15,6 @@
 #define VIT_TOL_INT8_VS_TORCH 1e-3f
 
 static const char *fixtures;
-
-static float *read_f32(const char *path, size_t n)
-{
-    size_t size;
-    float *f = test_read_file(path, &size);
-    if (f && size != n * sizeof(float)) {
-        free(f);
-        return NULL;
-    }
-    return f;
-}
 
 static float max_abs_diff(const float *a, const float *b, int32_t n)
 {
@@ -166,13 +155,7 @@ int main(int argc, char **argv)
     fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
     if (!fixtures)
         return 2;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/cases.json", fixtures);
-    size_t size;
-    char *text = test_read_file(path, &size);
-    char jerr[128];
-    vit_json *cases = text ? vit_json_parse(text, size, jerr, sizeof jerr) : NULL;
-    test_check(cases != NULL, "/int8/cases.json");
+    vit_json *cases = test_load_cases(fixtures, "int8");
     const vit_json *models = vit_json_get(cases, "models");
     int compared = 0;
     for (const vit_json *c = models ? models->child : NULL; c; c = c->next) {
@@ -182,15 +165,15 @@ int main(int argc, char **argv)
         const char *dir = vit_json_string(c, "dir");
         int32_t K = (int32_t)vit_json_number(c, "num_classes", 0);
         int32_t C = (int32_t)vit_json_number(c, "in_chans", 0), S = (int32_t)vit_json_number(c, "img_size", 0);
-        char mpath[1024];
+        char mpath[1024], path[1024];
         snprintf(mpath, sizeof mpath, "%s/models/%s/model.safetensors", fixtures, dir);
         snprintf(path, sizeof path, "%s/models/%s/input.f32", fixtures, dir);
-        float *input = read_f32(path, (size_t)C * S * S);
+        float *input = test_read_f32(path, (size_t)C * S * S);
         snprintf(path, sizeof path, "%s/models/%s/logits.f32", fixtures, dir);
-        float *fp32 = read_f32(path, (size_t)K);
+        float *fp32 = test_read_f32(path, (size_t)K);
         const char *onednn_file = vit_json_string(vit_json_get(quant, "onednn"), "file");
         snprintf(path, sizeof path, "%s/models/%s", fixtures, onednn_file ? onednn_file : "");
-        float *torch = read_f32(path, (size_t)K);
+        float *torch = test_read_f32(path, (size_t)K);
         double torch_err = vit_json_number(vit_json_get(quant, "onednn"), "max_abs_diff_vs_fp32", 0);
         test_check(input && fp32 && torch, "/int8/%s/fixtures-present", c->key);
         if (!input || !fp32 || !torch)
@@ -240,6 +223,5 @@ int main(int argc, char **argv)
     }
     test_check(compared >= 2, "/int8/compared %d models with torch", compared);
     vit_json_free(cases);
-    free(text);
     return test_done();
 }

@@ -5,7 +5,7 @@
 #include "../engine/vit-impl.h"
 #include "../engine/vit-json.h"
 #include "../engine/vit-opt.h"
-#include "test-util.h"
+#include "test-cases.h"
 #include "vitlens-engine-env.h"
 
 #include <math.h>
@@ -318,17 +318,10 @@ int main(int argc, char **argv)
     if (!fixtures)
         return 2;
     unsetenv("VIT_KERNEL");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/cases.json", fixtures);
-    size_t size;
-    char *text = test_read_file(path, &size);
-    char jerr[128];
-    vit_json *cases = text ? vit_json_parse(text, size, jerr, sizeof jerr) : NULL;
-    test_check(cases != NULL, "/lite/cases.json");
+    vit_json *cases = test_load_cases(fixtures, "lite");
     const vit_json *models = vit_json_get(cases, "models");
     for (const vit_json *c = models ? models->child : NULL; c; c = c->next)
         test_model(c);
     vit_json_free(cases);
-    free(text);
     return test_done();
 }

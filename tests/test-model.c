@@ -388,17 +388,6 @@ static void test_synthetic_errors(void)
 /* ---------------------------------------------------------------------------------------------
  * Golden logits from PyTorch */
 
-static float *read_f32(const char *path, size_t want)
-{
-    size_t size;
-    float *f = test_read_file(path, &size);
-    if (f && size != want * sizeof(float)) {
-        free(f);
-        return NULL;
-    }
-    return f;
-}
-
 static void test_golden(void)
 {
     char path[1024];
@@ -464,7 +453,7 @@ static void test_golden(void)
                     snprintf(in_path, sizeof in_path, "%s/models/%s/input.f32", fixtures, dir);
                     snprintf(lg_path, sizeof lg_path, "%s/models/%s/logits.f32", fixtures, dir);
                 }
-                float *input = read_f32(in_path, in_n), *want = read_f32(lg_path, (size_t)K);
+                float *input = test_read_f32(in_path, in_n), *want = test_read_f32(lg_path, (size_t)K);
                 if (input && want) {
                     vit_session_run(ses, input, logits, &err);
                     float maxd = 0;
@@ -589,8 +578,8 @@ static void test_prepare_and_release(void)
     }
     const vit_model_info *i = vit_model_get_info(m);
     int32_t K = i->num_classes;
-    float *in = read_f32(in_path, (size_t)i->in_chans * i->img_size * i->img_size);
-    float *want = read_f32(lg_path, (size_t)K);
+    float *in = test_read_f32(in_path, (size_t)i->in_chans * i->img_size * i->img_size);
+    float *want = test_read_f32(lg_path, (size_t)K);
     float *a = calloc((size_t)K, 4), *b = calloc((size_t)K, 4);
     test_check(in && want && a && b, "/model/prepare/fixture inputs");
     if (!in || !want || !a || !b)

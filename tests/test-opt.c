@@ -10,7 +10,7 @@
 #include "../engine/vit-cpu.h"
 #include "../engine/vit-json.h"
 #include "../engine/vit-opt.h"
-#include "test-util.h"
+#include "test-cases.h"
 #include "vitlens-engine-env.h"
 
 #include <math.h>
@@ -98,17 +98,6 @@ static float max_abs(const float *a, size_t n)
     for (size_t i = 0; i < n; i++)
         d = fmaxf(d, fabsf(a[i]));
     return d;
-}
-
-static float *read_f32(const char *path, size_t n)
-{
-    size_t size;
-    float *f = test_read_file(path, &size);
-    if (f && size != n * sizeof(float)) {
-        free(f);
-        return NULL;
-    }
-    return f;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -638,9 +627,9 @@ static void test_model(const char *fixtures, const vit_json *c)
     char mpath[1024], path[1024];
     snprintf(mpath, sizeof mpath, "%s/models/%s/model.safetensors", fixtures, dir);
     snprintf(path, sizeof path, "%s/models/%s/input.f32", fixtures, dir);
-    float *input = read_f32(path, (size_t)C * S * S);
+    float *input = test_read_f32(path, (size_t)C * S * S);
     snprintf(path, sizeof path, "%s/models/%s/logits.f32", fixtures, dir);
-    float *fp32 = read_f32(path, (size_t)K);
+    float *fp32 = test_read_f32(path, (size_t)K);
     test_check(input && fp32, "/opt/%s/fixtures-present", c->key);
     if (!input || !fp32) {
         free(input), free(fp32);
@@ -771,17 +760,10 @@ int main(int argc, char **argv)
         test_rows(k, 3, 13); /* LayerNorm rows with a tail of 5 */
     }
 
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/cases.json", fixtures);
-    size_t size;
-    char *text = test_read_file(path, &size);
-    char jerr[128];
-    vit_json *cases = text ? vit_json_parse(text, size, jerr, sizeof jerr) : NULL;
-    test_check(cases != NULL, "/opt/cases.json");
+    vit_json *cases = test_load_cases(fixtures, "opt");
     const vit_json *models = vit_json_get(cases, "models");
     for (const vit_json *c = models ? models->child : NULL; c; c = c->next)
         test_model(fixtures, c);
     vit_json_free(cases);
-    free(text);
     return test_done();
 }

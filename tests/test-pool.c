@@ -6,6 +6,8 @@
 #include "vit-impl.h"
 #include "vit-pool.h"
 
+#include "test-util.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,20 +16,6 @@
 #include <pthread.h>
 #include <time.h>
 
-static int failures;
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf(ok ? " ok\n" : " FAIL\n");
-    if (!ok)
-        failures++;
-    fflush(stdout);
-}
 
 static void sleep_ms(int ms)
 {
@@ -124,26 +112,26 @@ static void test_coverage(void)
         struct vit_pool *pool = NULL;
         vit_error err;
         if (vit_pool_new(counts[t], &pool, &err) != VIT_OK) {
-            check(0, "/pool/new threads%d: %s", (int)counts[t], err.msg);
+            test_check(0, "/pool/new threads%d: %s", (int)counts[t], err.msg);
             continue;
         }
-        check(vit_pool_threads(pool) == counts[t], "/pool/threads%d/count", (int)counts[t]);
+        test_check(vit_pool_threads(pool) == counts[t], "/pool/threads%d/count", (int)counts[t]);
         int ok = 1;
         for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
             for (size_t j = 0; j < sizeof grains / sizeof grains[0]; j++)
                 ok &= run_cover(pool, ns[i], grains[j]);
-        check(ok, "/pool/threads%d/coverage-and-chunks", (int)counts[t]);
+        test_check(ok, "/pool/threads%d/coverage-and-chunks", (int)counts[t]);
         vit_pool_free(pool);
     }
-    check(run_cover(NULL, 1000, 1), "/pool/null-pool-runs-inline");
+    test_check(run_cover(NULL, 1000, 1), "/pool/null-pool-runs-inline");
 
     struct vit_pool *pool = NULL;
     int ok = vit_pool_new(0, &pool, NULL) == VIT_OK;
     int32_t online = vit_pool_threads(pool);
-    check(ok && online >= 1, "/pool/threads0-means-online-cpus (%d)", (int)online);
+    test_check(ok && online >= 1, "/pool/threads0-means-online-cpus (%d)", (int)online);
     vit_pool_free(pool);
     vit_pool_free(NULL);
-    check(bad_thread_counts_rejected(), "/pool/bad-thread-counts");
+    test_check(bad_thread_counts_rejected(), "/pool/bad-thread-counts");
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -176,7 +164,7 @@ static void test_repeat(void)
             vit_pool_run(pool, n, 1, sum_fn, &s);
             ok &= atomic_load(&s.sum) == n * (n + 1) / 2;
         }
-        check(ok, "/pool/threads%d/10000-tiny-runs", (int)counts[t]);
+        test_check(ok, "/pool/threads%d/10000-tiny-runs", (int)counts[t]);
 
         ok = 1;
         for (int r = 0; r < 3; r++) {
@@ -185,7 +173,7 @@ static void test_repeat(void)
             vit_pool_run(pool, 1000, 1, sum_fn, &s);
             ok &= atomic_load(&s.sum) == 1000 * 1001 / 2;
         }
-        check(ok, "/pool/threads%d/wake-after-sleep", (int)counts[t]);
+        test_check(ok, "/pool/threads%d/wake-after-sleep", (int)counts[t]);
         vit_pool_free(pool);
     }
 
@@ -203,7 +191,7 @@ static void test_repeat(void)
         }
         vit_pool_free(pool); /* also right after creation, before workers reached their wait */
     }
-    check(ok, "/pool/200-create-free-cycles");
+    test_check(ok, "/pool/200-create-free-cycles");
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -248,7 +236,7 @@ static void test_nesting(void)
     vit_pool_new(3, &pool, NULL);
     nest_ctx c = {pool, 0};
     vit_pool_run(pool, 12, 1, nest_fn, &c);
-    check(atomic_load(&c.sum) == 12 * 55, "/pool/nested-run-inline");
+    test_check(atomic_load(&c.sum) == 12 * 55, "/pool/nested-run-inline");
 
     pthread_t t[3];
     caller_arg args[3];
@@ -261,7 +249,7 @@ static void test_nesting(void)
         pthread_join(t[i], NULL);
         ok &= args[i].ok;
     }
-    check(ok, "/pool/three-concurrent-callers");
+    test_check(ok, "/pool/three-concurrent-callers");
     vit_pool_free(pool);
 }
 
@@ -320,7 +308,7 @@ static void test_determinism(void)
         c.y = y1;
         memset(y1, 0, (size_t)n * sizeof(float));
         vit_pool_run(pool, n, 100, det_map, &c);
-        check(memcmp(y0, y1, (size_t)n * sizeof(float)) == 0,
+        test_check(memcmp(y0, y1, (size_t)n * sizeof(float)) == 0,
               "/pool/threads%d/map-same-as-1-thread", (int)counts[t]);
 
         c.chunks = counts[t]; /* n / grain is larger than the thread count */
@@ -335,7 +323,7 @@ static void test_determinism(void)
                 first = total;
             ok &= memcmp(&total, &first, sizeof total) == 0;
         }
-        check(ok, "/pool/threads%d/chunked-reduction-reproducible", (int)counts[t]);
+        test_check(ok, "/pool/threads%d/chunked-reduction-reproducible", (int)counts[t]);
         vit_pool_free(pool);
     }
     free(x);
@@ -374,7 +362,7 @@ int main(void)
     test_nesting();
     test_determinism();
     report_latency();
-    if (failures)
-        printf("%d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    if (test_failures)
+        printf("%d test_check(s) failed\n", test_failures);
+    return test_done();
 }

@@ -8,6 +8,8 @@
 #include "vit-pool.h"
 #include "vit-quant.h"
 
+#include "test-util.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,20 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf(ok ? " ok\n" : " FAIL\n");
-    if (!ok)
-        failures++;
-    fflush(stdout);
-}
 
 /* xorshift64*: reproducible data without libc's rand */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
@@ -106,7 +94,7 @@ static void test_gemm_shape(int32_t m, int32_t k, int32_t n, int mode)
     vit_error err;
     if (vit_qlinear_init_quantized(&ql_ref, q, scale, NULL, n, k, 0, VIT_KERNEL_SCALAR, &err) !=
         VIT_OK) {
-        check(0, "/quant/gemm/init %dx%dx%d: %s", (int)m, (int)k, (int)n, err.msg);
+        test_check(0, "/quant/gemm/init %dx%dx%d: %s", (int)m, (int)k, (int)n, err.msg);
         return;
     }
     vit_gemm_u8s8s32(VIT_KERNEL_SCALAR, m, k, a, lda, &ql_ref, ref, n, 0, n);
@@ -117,7 +105,7 @@ static void test_gemm_shape(int32_t m, int32_t k, int32_t n, int mode)
             continue;
         vit_qlinear ql;
         if (vit_qlinear_init_quantized(&ql, q, scale, NULL, n, k, 0, kern, &err) != VIT_OK) {
-            check(0, "/quant/gemm/%s/init %dx%dx%d: %s", vit_kernel_name(kern), (int)m, (int)k,
+            test_check(0, "/quant/gemm/%s/init %dx%dx%d: %s", vit_kernel_name(kern), (int)m, (int)k,
                   (int)n, err.msg);
             continue;
         }
@@ -137,7 +125,7 @@ static void test_gemm_shape(int32_t m, int32_t k, int32_t n, int mode)
         vit_gemm_u8s8s32(kern, m, k, a, lda, &ql, out, n, cuts[0], cuts[1]);
         vit_gemm_u8s8s32(kern, m, k, a, lda, &ql, out, n, cuts[1], cuts[2]);
         ok = ok && memcmp(out, ref, (size_t)m * (size_t)n * sizeof(int32_t)) == 0;
-        check(ok, "/quant/gemm/%s/bit-exact%s %dx%dx%d", vit_kernel_name(kern),
+        test_check(ok, "/quant/gemm/%s/bit-exact%s %dx%dx%d", vit_kernel_name(kern),
               mode == 1 ? "-extreme" : mode == 2 ? "-7bit" : "", (int)m, (int)k, (int)n);
         vit_qlinear_free(&ql);
     }
@@ -198,7 +186,7 @@ static void test_gemm(void)
             vit_qlinear ql;
             vit_qlinear_init_quantized(&ql, q, &sc, NULL, n, k, 0, kern, NULL);
             vit_gemm_u8s8s32(kern, m, k, a, k, &ql, out, n, 0, n);
-            check(memcmp(out, ref, (size_t)m * n * 4) == 0,
+            test_check(memcmp(out, ref, (size_t)m * n * 4) == 0,
                   "/quant/gemm/%s/bit-exact-mixed-rows %dx%dx%d", vit_kernel_name(kern), (int)m,
                   (int)k, (int)n);
             vit_qlinear_free(&ql);
@@ -255,7 +243,7 @@ static void test_gemm_avx2_paths(void)
                 vit_gemm_u8s8s32_avx2_path(vnni, m, a, k, &ql, 0, cut, NULL, 0, &eo);
                 vit_gemm_u8s8s32_avx2_path(vnni, m, a, k, &ql, cut, n, NULL, 0, &eo);
                 int ok_ep = memcmp(yo, yr, (size_t)m * n * 4) == 0;
-                check(ok && ok_ep, "/quant/gemm/%s/bit-exact%s %dx%dx%d (int32 %s, epilogue %s)",
+                test_check(ok && ok_ep, "/quant/gemm/%s/bit-exact%s %dx%dx%d (int32 %s, epilogue %s)",
                       name, mode == 1 ? "-extreme" : mode == 2 ? "-7bit" : "", (int)m, (int)k,
                       (int)n, ok ? "same" : "DIFFERENT", ok_ep ? "same" : "DIFFERENT");
                 vit_qlinear_free(&qr);
@@ -305,17 +293,17 @@ static void test_qparams(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         vit_qparams qp = vit_qparams_from_range_u8(cases[i].min, cases[i].max, cases[i].qmax);
-        check(qp.scale == cases[i].scale && qp.zero_point == cases[i].zp,
+        test_check(qp.scale == cases[i].scale && qp.zero_point == cases[i].zp,
               "/quant/qparams/torch [%g, %g] qmax %d -> %.9g %d (torch %.9g %d)",
               (double)cases[i].min, (double)cases[i].max, (int)cases[i].qmax, (double)qp.scale,
               (int)qp.zero_point, (double)cases[i].scale, (int)cases[i].zp);
     }
     /* empty input: torch uses min = max = 0 -> scale 0.1, zp 0 */
     vit_qparams qp = vit_choose_qparams_u8(NULL, 0, 127);
-    check(qp.scale == 0.1f && qp.zero_point == 0, "/quant/qparams/empty");
+    test_check(qp.scale == 0.1f && qp.zero_point == 0, "/quant/qparams/empty");
     float nan_inf[4] = {NAN, INFINITY, -3.0f, 1.0f};
     qp = vit_choose_qparams_u8(nan_inf, 4, 255);
-    check(isfinite(qp.scale) && qp.scale > 0 && qp.zero_point >= 0 && qp.zero_point <= 255,
+    test_check(isfinite(qp.scale) && qp.scale > 0 && qp.zero_point >= 0 && qp.zero_point <= 255,
           "/quant/qparams/non-finite-stays-finite");
 }
 
@@ -341,7 +329,7 @@ static void test_roundtrip(void)
                 in_range &= q[i] <= qmax;
             }
             /* half a step, plus float rounding of x * (1/scale) */
-            check(worst <= qp.scale * 0.5 * (1 + 1e-5) + 1e-7 && in_range,
+            test_check(worst <= qp.scale * 0.5 * (1 + 1e-5) + 1e-7 && in_range,
                   "/quant/roundtrip/qmax%d/dist%d max error %.3g <= scale/2 = %.3g", (int)qmax,
                   dist, worst, qp.scale * 0.5);
             /* zero is exact */
@@ -349,7 +337,7 @@ static void test_roundtrip(void)
             uint8_t zq;
             vit_quantize_u8(&zero, 1, qp, &zq);
             vit_dequantize_u8(&zq, 1, qp, &z);
-            check(z == 0.0f, "/quant/roundtrip/qmax%d/dist%d zero-exact", (int)qmax, dist);
+            test_check(z == 0.0f, "/quant/roundtrip/qmax%d/dist%d zero-exact", (int)qmax, dist);
         }
     }
     vit_free(x);
@@ -370,7 +358,7 @@ static void test_passes(void)
         vit_minmax_fn mm = vit_kernel_minmax_fn(kern);
         vit_quantize_fn qf = vit_kernel_quantize_fn(kern);
         if (!mm || !qf) {
-            check(0, "/quant/passes/%s supported but not built", vit_kernel_name(kern));
+            test_check(0, "/quant/passes/%s supported but not built", vit_kernel_name(kern));
             continue;
         }
         int ok_mm = 1, ok_q = 1;
@@ -393,8 +381,8 @@ static void test_passes(void)
             qf(x, len, inv, zp, q1);
             ok_q &= memcmp(q0, q1, len) == 0;
         }
-        check(ok_mm, "/quant/minmax/%s/matches-ref", vit_kernel_name(kern));
-        check(ok_q, "/quant/quantize/%s/matches-ref", vit_kernel_name(kern));
+        test_check(ok_mm, "/quant/minmax/%s/matches-ref", vit_kernel_name(kern));
+        test_check(ok_q, "/quant/quantize/%s/matches-ref", vit_kernel_name(kern));
     }
     vit_free(x);
     vit_free(q0);
@@ -412,13 +400,13 @@ static void test_weights(void)
     float scale[2];
     int8_t q[6];
     vit_quantize_weights_s8(w, 1, 6, 0, scale, q);
-    check(scale[0] == 1.0f / 127.5f && q[0] == -127 && q[1] == 64 && q[2] == 32 && q[3] == 0 &&
+    test_check(scale[0] == 1.0f / 127.5f && q[0] == -127 && q[1] == 64 && q[2] == 32 && q[3] == 0 &&
               q[4] == 0 && q[5] == 126,
           "/quant/weights/torch-rounding scale %.9g q %d %d %d %d %d %d", (double)scale[0], q[0],
           q[1], q[2], q[3], q[4], q[5]);
     float zeros[4] = {0};
     vit_quantize_weights_s8(zeros, 2, 2, 1, scale, q);
-    check(scale[0] == FLT_EPSILON && q[0] == 0, "/quant/weights/all-zero-eps-scale");
+    test_check(scale[0] == FLT_EPSILON && q[0] == 0, "/quant/weights/all-zero-eps-scale");
 
     /* per-channel beats per-tensor when rows differ in magnitude */
     const int32_t n = 64, k = 256;
@@ -433,14 +421,14 @@ static void test_weights(void)
         int same = 1;
         for (int32_t j = 1; j < n; j++)
             same &= ql.scale[j] == ql.scale[0];
-        check(pc ? !same : same, "/quant/weights/%s scales", pc ? "per-channel" : "per-tensor");
+        test_check(pc ? !same : same, "/quant/weights/%s scales", pc ? "per-channel" : "per-tensor");
         for (size_t i = 0; i < (size_t)n * k; i++) {
             double d = (double)ql.q[i] * ql.scale[i / (size_t)k] - wt[i];
             err[pc] += d * d;
         }
         vit_qlinear_free(&ql);
     }
-    check(err[1] < err[0] * 0.1, "/quant/weights/per-channel-error %.3g < per-tensor %.3g / 10",
+    test_check(err[1] < err[0] * 0.1, "/quant/weights/per-channel-error %.3g < per-tensor %.3g / 10",
           err[1], err[0]);
     vit_free(wt);
 }
@@ -480,7 +468,7 @@ static void test_forward_shape(int32_t m, int32_t k, int32_t n, int per_channel,
         vit_qlinear ql;
         vit_error err;
         if (vit_qlinear_init(&ql, w, b, n, k, per_channel, (vit_kernel)kern, &err) != VIT_OK) {
-            check(0, "/quant/forward/%s/init: %s", vit_kernel_name((vit_kernel)kern), err.msg);
+            test_check(0, "/quant/forward/%s/init: %s", vit_kernel_name((vit_kernel)kern), err.msg);
             continue;
         }
         ql.act_qmax = act_qmax;
@@ -510,17 +498,17 @@ static void test_forward_shape(int32_t m, int32_t k, int32_t n, int per_channel,
                     rms += e * e;
                     rms_ref += yref[(size_t)i * n + j] * yref[(size_t)i * n + j];
                 }
-            check(ok, "/quant/forward/scalar/%s/qmax%d/vs-fp32 %dx%dx%d error/bound %.2f, rel rms %.2g",
+            test_check(ok, "/quant/forward/scalar/%s/qmax%d/vs-fp32 %dx%dx%d error/bound %.2f, rel rms %.2g",
                   tag, (int)act_qmax, (int)m, (int)k, (int)n, worst_ratio, sqrt(rms / rms_ref));
         } else {
-            check(memcmp(y0, y1, (size_t)m * n * sizeof(float)) == 0,
+            test_check(memcmp(y0, y1, (size_t)m * n * sizeof(float)) == 0,
                   "/quant/forward/%s/%s/qmax%d/bit-identical-to-scalar %dx%dx%d",
                   vit_kernel_name((vit_kernel)kern), tag, (int)act_qmax, (int)m, (int)k, (int)n);
         }
         for (int p = 0; p < npools; p++) {
             memset(y1, 0, (size_t)m * n * sizeof(float));
             vit_qlinear_forward(&ql, x, m, y1, scratch, pools[p]);
-            check(memcmp(y0, y1, (size_t)m * n * sizeof(float)) == 0,
+            test_check(memcmp(y0, y1, (size_t)m * n * sizeof(float)) == 0,
                   "/quant/forward/%s/%s/threads%d/same-as-1-thread %dx%dx%d",
                   vit_kernel_name((vit_kernel)kern), tag, (int)vit_pool_threads(pools[p]), (int)m,
                   (int)k, (int)n);
@@ -542,7 +530,7 @@ static void test_forward(void)
     int32_t counts[3] = {2, 3, 4};
     for (int i = 0; i < 3; i++)
         if (vit_pool_new(counts[i], &pools[i], NULL) != VIT_OK)
-            check(0, "/quant/forward/pool-new %d", (int)counts[i]);
+            test_check(0, "/quant/forward/pool-new %d", (int)counts[i]);
     test_forward_shape(197, 192, 576, 0, VIT_ACT_QMAX_TORCH, pools, 3);
     test_forward_shape(197, 192, 576, 1, VIT_ACT_QMAX_TORCH, pools, 3);
     test_forward_shape(198, 384, 130, 0, VIT_ACT_QMAX_FULL, pools, 3);
@@ -581,7 +569,7 @@ static void test_torch_golden(void)
         for (int i = 0; i < GOLDEN_M * GOLDEN_N; i++)
             worst = fmax(worst, fabs((double)y[i] - ty[i]));
         int same_q = memcmp(ql.q, pc ? golden_q_pc : golden_q, sizeof golden_q) == 0;
-        check(same_q && worst <= 1e-5, "/quant/torch-golden/%s/%s max |y - torch| %.3g, weights %s",
+        test_check(same_q && worst <= 1e-5, "/quant/torch-golden/%s/%s max |y - torch| %.3g, weights %s",
               vit_kernel_name(ql.kernel), pc ? "per-channel" : "per-tensor", worst,
               same_q ? "equal" : "DIFFER");
         vit_free(scratch);
@@ -603,44 +591,44 @@ static void count_log(int level, const char *msg, void *user)
 
 static void test_select(void)
 {
-    check(vit_kernel_supported(VIT_KERNEL_SCALAR), "/quant/kernel/scalar-supported");
+    test_check(vit_kernel_supported(VIT_KERNEL_SCALAR), "/quant/kernel/scalar-supported");
     /* the best kernel without a name, each named one when the CPU has it (else the best) */
     vit_kernel best = vit_kernel_select(NULL);
     printf("# best kernel here: %s\n", vit_kernel_name(best));
-    check(vit_kernel_select("") == best, "/quant/kernel/empty-name-is-best");
+    test_check(vit_kernel_select("") == best, "/quant/kernel/empty-name-is-best");
     for (int k = 0; k < VIT_KERNEL_COUNT; k++) {
         vit_kernel parsed;
-        check(vit_kernel_parse(vit_kernel_name((vit_kernel)k), &parsed) == VIT_OK && (int)parsed == k,
+        test_check(vit_kernel_parse(vit_kernel_name((vit_kernel)k), &parsed) == VIT_OK && (int)parsed == k,
               "/quant/kernel/parse %s", vit_kernel_name((vit_kernel)k));
         vit_kernel got = vit_kernel_select(vit_kernel_name((vit_kernel)k));
         if (vit_kernel_supported((vit_kernel)k))
-            check((int)got == k, "/quant/kernel/named %s -> %s", vit_kernel_name((vit_kernel)k),
+            test_check((int)got == k, "/quant/kernel/named %s -> %s", vit_kernel_name((vit_kernel)k),
                   vit_kernel_name(got));
         else
-            check(got == best, "/quant/kernel/named-unsupported %s -> %s",
+            test_check(got == best, "/quant/kernel/named-unsupported %s -> %s",
                   vit_kernel_name((vit_kernel)k), vit_kernel_name(got));
     }
     log_count = 0;
     vit_log_set(count_log, NULL);
-    check(vit_kernel_select("no-such-kernel") == best && log_count == 1,
+    test_check(vit_kernel_select("no-such-kernel") == best && log_count == 1,
           "/quant/kernel/named-unknown-warns");
     vit_log_set(NULL, NULL);
 
     vit_qlinear ql;
     vit_error err;
     float w = 1.0f;
-    check(vit_qlinear_init(&ql, &w, NULL, 0, 1, 0, VIT_KERNEL_SCALAR, &err) == VIT_ERR_ARG,
+    test_check(vit_qlinear_init(&ql, &w, NULL, 0, 1, 0, VIT_KERNEL_SCALAR, &err) == VIT_ERR_ARG,
           "/quant/init/bad-shape");
-    check(vit_qlinear_init(&ql, &w, NULL, 1, VIT_QLINEAR_MAX_K + 1, 0, VIT_KERNEL_SCALAR, &err) ==
+    test_check(vit_qlinear_init(&ql, &w, NULL, 1, VIT_QLINEAR_MAX_K + 1, 0, VIT_KERNEL_SCALAR, &err) ==
               VIT_ERR_LIMIT,
           "/quant/init/k-limit");
     for (int k = 0; k < VIT_KERNEL_COUNT; k++)
         if (!vit_kernel_supported((vit_kernel)k))
-            check(vit_qlinear_init(&ql, &w, NULL, 1, 1, 0, (vit_kernel)k, &err) == VIT_ERR_CPU,
+            test_check(vit_qlinear_init(&ql, &w, NULL, 1, 1, 0, (vit_kernel)k, &err) == VIT_ERR_CPU,
                   "/quant/init/unsupported-kernel %s", vit_kernel_name((vit_kernel)k));
     float bad = 0.0f;
     int8_t q = 1;
-    check(vit_qlinear_init_quantized(&ql, &q, &bad, NULL, 1, 1, 0, VIT_KERNEL_SCALAR, &err) ==
+    test_check(vit_qlinear_init_quantized(&ql, &q, &bad, NULL, 1, 1, 0, VIT_KERNEL_SCALAR, &err) ==
               VIT_ERR_FORMAT,
           "/quant/init/bad-scale");
 }
@@ -656,7 +644,7 @@ int main(void)
     test_gemm_avx2_paths();
     test_forward();
     test_torch_golden();
-    if (failures)
-        printf("%d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    if (test_failures)
+        printf("%d test_check(s) failed\n", test_failures);
+    return test_done();
 }

@@ -56,6 +56,18 @@ __attribute__((unused)) static void *test_read_file(const char *path, size_t *si
     return buf;
 }
 
+/* A file of exactly n floats (a golden tensor); NULL if absent or of another size. */
+__attribute__((unused)) static float *test_read_f32(const char *path, size_t n)
+{
+    size_t size;
+    float *f = test_read_file(path, &size);
+    if (f && size != n * sizeof(float)) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
 __attribute__((unused)) static int test_write_file(const char *path, const void *data, size_t size)
 {
     FILE *f = fopen(path, "wb");
