@@ -61,7 +61,7 @@ fi
 ninja -C "$B/meson" engine/libvit.a >"$B/logs/ninja.log" 2>&1 || { cat "$B/logs/ninja.log" >&2; exit 1; }
 LIBVIT=$B/meson/engine/libvit.a
 CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wno-unused-parameter -Wno-unused-function $SAN"
-CPPFLAGS="-Iengine $(pkg-config --cflags openblas libpng libjpeg zlib)"
+CPPFLAGS="-Iengine -Iapp $(pkg-config --cflags openblas libpng libjpeg zlib)"
 LIBS="$(pkg-config --libs openblas libpng libjpeg zlib) -lm -lpthread"
 
 newer() { # newer TARGET SRC... : true when TARGET is missing or older than a SRC

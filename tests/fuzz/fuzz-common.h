@@ -15,6 +15,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A scratch file for harnesses that must hand the engine a path: made in $TMPDIR, unlinked at
+ * once and kept open, reached through /proc/self/fd/N (written into path); returns its fd. */
+static int fuzz_scratch_file(const char *name, char *path, size_t size)
+{
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char tmpl[96];
+    snprintf(tmpl, sizeof tmpl, "%.40s/%.20s-XXXXXX", dir, name);
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        perror(name);
+        abort();
+    }
+    unlink(tmpl);
+    snprintf(path, size, "/proc/self/fd/%d", fd);
+    return fd;
+}
 
 /* Models bigger than this are loaded but not run (a fuzzed shape can make a valid model of a
  * few hundred MB, slow under ASan and not more interesting). */

@@ -21,15 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(path, sizeof path, "%.40s/fuzz-idx-XXXXXX", dir);
-    fd = mkstemp(path);
-    if (fd < 0) {
-        perror("fuzz-idx: mkstemp");
-        abort();
-    }
-    unlink(path); /* kept open; reached through /proc/self/fd */
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    fd = fuzz_scratch_file("fuzz-idx", path, sizeof path);
     return 0;
 }
 

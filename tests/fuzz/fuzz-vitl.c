@@ -20,16 +20,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char tmpl[64];
-    snprintf(tmpl, sizeof tmpl, "%.40s/fuzz-vitl-XXXXXX", dir);
-    fd = mkstemp(tmpl);
-    if (fd < 0) {
-        perror("fuzz-vitl: mkstemp");
-        abort();
-    }
-    unlink(tmpl); /* kept open; reached through /proc/self/fd */
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    fd = fuzz_scratch_file("fuzz-vitl", path, sizeof path);
     return 0;
 }
 
