@@ -152,6 +152,19 @@ static int json_floats(const char *line, const char *key, float *out, int max)
     return n;
 }
 
+/* How many of n bytes differ, and the largest difference (*maxd). */
+static size_t bytes_differing(const uint8_t *got, const uint8_t *want, size_t n, int *maxd)
+{
+    size_t diff = 0;
+    *maxd = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = abs(got[i] - want[i]);
+        diff += d != 0;
+        *maxd = d > *maxd ? d : *maxd;
+    }
+    return diff;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Golden checks */
 
@@ -193,13 +206,8 @@ static void check_decode(const char *line)
         size_t en = 0;
         fixture_path(epath, sizeof epath, expect);
         uint8_t *want = read_all(epath, &en);
-        size_t diff = 0;
         int maxd = 0;
-        for (size_t i = 0; want && en == n && i < n; i++) {
-            int d = abs(got[i] - want[i]);
-            diff += d != 0;
-            maxd = d > maxd ? d : maxd;
-        }
+        const size_t diff = want && en == n ? bytes_differing(got, want, n, &maxd) : 0;
         const bool gray16 = strstr(file, "gray16") != NULL;
         report(want && en == n && diff == 0, name, "%d×%d, %zu of %zu bytes differ (max %d)%s",
                img.width, img.height, diff, n, maxd,
@@ -329,13 +337,8 @@ static void check_resize(const char *line, bool tensor)
         } else {
             size_t n;
             uint8_t *got = packed(&out, &n);
-            size_t diff = 0;
             int maxd = 0;
-            for (size_t i = 0; want && en == n && i < n; i++) {
-                int d = abs(got[i] - want[i]);
-                diff += d != 0;
-                maxd = d > maxd ? d : maxd;
-            }
+            const size_t diff = want && en == n ? bytes_differing(got, want, n, &maxd) : 0;
             bool ok = want && en == n && n == S * S * C && maxd <= 1 &&
                       (double)(n - diff) / n >= VIT_TOL_RESIZE_IDENTICAL;
             report(ok, name, "%s%.2f%% identical, max diff %d", diff ? "NOT EXACT: " : "",
