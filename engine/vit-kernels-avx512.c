@@ -766,6 +766,32 @@ void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, co
         }                                                                                      \
     } while (0)
 
+/* the mr x nv accumulators, zeroed */
+#define SACC_ALL                                                                               \
+    SACC_ROW(0);                                                                               \
+    SACC_ROW(1);                                                                               \
+    SACC_ROW(2);                                                                               \
+    SACC_ROW(3);                                                                               \
+    SACC_ROW(4);                                                                               \
+    SACC_ROW(5);                                                                               \
+    SZERO_ROW(0);                                                                              \
+    SZERO_ROW(1);                                                                              \
+    SZERO_ROW(2);                                                                              \
+    SZERO_ROW(3);                                                                              \
+    SZERO_ROW(4);                                                                              \
+    SZERO_ROW(5)
+/* row r of the tile times scale[r] (no scale: 1) into base + r ld */
+#define SROW_SCALE(i, scale) _mm512_set1_ps((scale) ? (scale)[mr > (i) ? (i) : 0] : 1.0f)
+#define SSTORE_SCALED(base, ld, scale)                                                         \
+    do {                                                                                       \
+        SSTORE_ROW(0, base, ld, SROW_SCALE(0, scale));                                         \
+        SSTORE_ROW(1, base, ld, SROW_SCALE(1, scale));                                         \
+        SSTORE_ROW(2, base, ld, SROW_SCALE(2, scale));                                         \
+        SSTORE_ROW(3, base, ld, SROW_SCALE(3, scale));                                         \
+        SSTORE_ROW(4, base, ld, SROW_SCALE(4, scale));                                         \
+        SSTORE_ROW(5, base, ld, SROW_SCALE(5, scale));                                         \
+    } while (0)
+
 /* c[r][0 .. 16 nv) = scale[r] * sum_k a[r][k] b_k for mr rows: the rows b_k are vectors, each a
  * element a broadcast. The scores are this with a = q, b = k^T (over keys) and no scale; p v
  * with a = p, b = v and scale = 1 / row sum. */
@@ -773,18 +799,7 @@ static ALWAYS_INLINE void bcast_tile(const int mr, const int nv, const float *a,
                                      const float *b, int32_t ldb, int32_t K, const float *scale,
                                      float *c, int32_t ldc)
 {
-    SACC_ROW(0);
-    SACC_ROW(1);
-    SACC_ROW(2);
-    SACC_ROW(3);
-    SACC_ROW(4);
-    SACC_ROW(5);
-    SZERO_ROW(0);
-    SZERO_ROW(1);
-    SZERO_ROW(2);
-    SZERO_ROW(3);
-    SZERO_ROW(4);
-    SZERO_ROW(5);
+    SACC_ALL;
     __m512 b0, b1 = _mm512_setzero_ps(), b2 = b1, b3 = b1;
     for (int32_t k = 0; k < K; k++) {
         const float *bk = b + (size_t)k * ldb;
@@ -802,14 +817,7 @@ static ALWAYS_INLINE void bcast_tile(const int mr, const int nv, const float *a,
         SFMA_ROW(4, b0, b1, b2, b3, a[4 * lda + k]);
         SFMA_ROW(5, b0, b1, b2, b3, a[5 * lda + k]);
     }
-#define ROW_SCALE(i) _mm512_set1_ps(scale ? scale[mr > (i) ? (i) : 0] : 1.0f)
-    SSTORE_ROW(0, c, ldc, ROW_SCALE(0));
-    SSTORE_ROW(1, c, ldc, ROW_SCALE(1));
-    SSTORE_ROW(2, c, ldc, ROW_SCALE(2));
-    SSTORE_ROW(3, c, ldc, ROW_SCALE(3));
-    SSTORE_ROW(4, c, ldc, ROW_SCALE(4));
-    SSTORE_ROW(5, c, ldc, ROW_SCALE(5));
-#undef ROW_SCALE
+    SSTORE_SCALED(c, ldc, scale);
 }
 
 /* s[r][j0 .. j0 + 16 nv) = q_r . k_j for mr rows. */
@@ -929,18 +937,7 @@ static ALWAYS_INLINE void scores_bf16_tile(const int mr, const int nv, const uin
                                            int32_t ldq, const uint16_t *k, int32_t tpad,
                                            int32_t hd, float *s)
 {
-    SACC_ROW(0);
-    SACC_ROW(1);
-    SACC_ROW(2);
-    SACC_ROW(3);
-    SACC_ROW(4);
-    SACC_ROW(5);
-    SZERO_ROW(0);
-    SZERO_ROW(1);
-    SZERO_ROW(2);
-    SZERO_ROW(3);
-    SZERO_ROW(4);
-    SZERO_ROW(5);
+    SACC_ALL;
     __m512i k0, k1 = _mm512_setzero_si512(), k2 = k1, k3 = k1;
     for (int32_t dp = 0; dp < hd / 2; dp++) {
         const uint16_t *kd = k + (size_t)dp * tpad * 2;
@@ -958,13 +955,8 @@ static ALWAYS_INLINE void scores_bf16_tile(const int mr, const int nv, const uin
         SDP_ROW(4, k0, k1, k2, k3, q + 4 * ldq + 2 * dp);
         SDP_ROW(5, k0, k1, k2, k3, q + 5 * ldq + 2 * dp);
     }
-    const __m512 one = _mm512_set1_ps(1.0f);
-    SSTORE_ROW(0, s, tpad, one);
-    SSTORE_ROW(1, s, tpad, one);
-    SSTORE_ROW(2, s, tpad, one);
-    SSTORE_ROW(3, s, tpad, one);
-    SSTORE_ROW(4, s, tpad, one);
-    SSTORE_ROW(5, s, tpad, one);
+    const float *no_scale = NULL;
+    SSTORE_SCALED(s, tpad, no_scale);
 }
 
 /* ctx[r][0 .. 16 nv) = (sum_j p[r][j] v_j) * inv[r]: p16 rows (bf16, stride tpad, zero past
@@ -973,18 +965,7 @@ static ALWAYS_INLINE void pv_bf16_tile(const int mr, const int nv, const uint16_
                                        int32_t tpad, const uint16_t *v, int32_t hd, int32_t pairs,
                                        const float *inv, float *ctx, int32_t ldc)
 {
-    SACC_ROW(0);
-    SACC_ROW(1);
-    SACC_ROW(2);
-    SACC_ROW(3);
-    SACC_ROW(4);
-    SACC_ROW(5);
-    SZERO_ROW(0);
-    SZERO_ROW(1);
-    SZERO_ROW(2);
-    SZERO_ROW(3);
-    SZERO_ROW(4);
-    SZERO_ROW(5);
+    SACC_ALL;
     __m512i v0, v1 = _mm512_setzero_si512(), v2 = v1, v3 = v1;
     for (int32_t jp = 0; jp < pairs; jp++) {
         const uint16_t *vj = v + (size_t)jp * hd * 2;
@@ -1002,12 +983,7 @@ static ALWAYS_INLINE void pv_bf16_tile(const int mr, const int nv, const uint16_
         SDP_ROW(4, v0, v1, v2, v3, p + 4 * tpad + 2 * jp);
         SDP_ROW(5, v0, v1, v2, v3, p + 5 * tpad + 2 * jp);
     }
-    SSTORE_ROW(0, ctx, ldc, _mm512_set1_ps(inv[0]));
-    SSTORE_ROW(1, ctx, ldc, _mm512_set1_ps(inv[mr > 1 ? 1 : 0]));
-    SSTORE_ROW(2, ctx, ldc, _mm512_set1_ps(inv[mr > 2 ? 2 : 0]));
-    SSTORE_ROW(3, ctx, ldc, _mm512_set1_ps(inv[mr > 3 ? 3 : 0]));
-    SSTORE_ROW(4, ctx, ldc, _mm512_set1_ps(inv[mr > 4 ? 4 : 0]));
-    SSTORE_ROW(5, ctx, ldc, _mm512_set1_ps(inv[mr > 5 ? 5 : 0]));
+    SSTORE_SCALED(ctx, ldc, inv);
 }
 
 typedef void (*scores_bf16_fn)(const uint16_t *q, int32_t ldq, const uint16_t *k, int32_t tpad,
