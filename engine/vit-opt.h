@@ -72,47 +72,55 @@ typedef struct {
 
 /* Rows [r0, r1) x columns [n0, n1) of A (u8, row i at a + i * lda) times B^T, through the
  * epilogue. Row indices are absolute: they index a, a_scale, a_zp, y and kt's columns. */
-typedef void (*vit_opt_gemm_fn)(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
+typedef void vit_opt_gemm_op(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
                                 const vit_qlinear *b, int32_t n0, int32_t n1,
                                 const vit_oepilogue *ep, void *scratch);
+typedef vit_opt_gemm_op *vit_opt_gemm_fn;
 
 /* LayerNorm rows [r0, r1) of x (rows, dim) with w, b (eps 1e-6), then quantize each row to u8
  * with its own parameters from its min and max (range widened to hold 0): out row i at
  * out + i * ldo, scale[i], zp[i]. tmp: dim floats of scratch. */
-typedef void (*vit_ln_quant_fn)(const float *x, int32_t dim, int32_t r0, int32_t r1,
+typedef void vit_ln_quant_op(const float *x, int32_t dim, int32_t r0, int32_t r1,
                                 const float *w, const float *b, int32_t qmax, uint8_t *out,
                                 int32_t ldo, float *scale, int32_t *zp, float *tmp);
+typedef vit_ln_quant_op *vit_ln_quant_fn;
 /* Quantize rows [r0, r1) of x (rows, dim, row stride ldx) the same way (no LayerNorm). */
-typedef void (*vit_quant_rows_fn)(const float *x, int32_t ldx, int32_t dim, int32_t r0,
+typedef void vit_quant_rows_op(const float *x, int32_t ldx, int32_t dim, int32_t r0,
                                   int32_t r1, int32_t qmax, uint8_t *out, int32_t ldo,
                                   float *scale, int32_t *zp);
+typedef vit_quant_rows_op *vit_quant_rows_fn;
 /* The same with each row's min and max from the GEMM epilogue's partials (vit_oepilogue.row_mm,
  * `panels` per row): one pass over x instead of two. */
-typedef void (*vit_quant_rows_mm_fn)(const float *x, int32_t ldx, int32_t dim, int32_t r0,
+typedef void vit_quant_rows_mm_op(const float *x, int32_t ldx, int32_t dim, int32_t r0,
                                      int32_t r1, int32_t qmax, uint8_t *out, int32_t ldo,
                                      float *scale, int32_t *zp, const float *mm, int32_t panels);
+typedef vit_quant_rows_mm_op *vit_quant_rows_mm_fn;
 /* Attention of head h for query rows [i0, i1) (at most VIT_OPT_ATT_ROWS... any count):
  * ctx[i][h*hd + d] = sum_j softmax_j(q_i . k_j) v[j][h*hd + d], q already scaled by hd^-0.5.
  * q, v: (T, dim); kt: (heads, hd, tpad); ctx: (T, dim). s: scratch of VIT_OPT_ATT_ROWS * tpad
  * floats. */
-typedef void (*vit_attention_fn)(const float *q, const float *kt, const float *v, float *ctx,
+typedef void vit_attention_op(const float *q, const float *kt, const float *v, float *ctx,
                                  int32_t T, int32_t tpad, int32_t dim, int32_t hd, int32_t h,
                                  int32_t i0, int32_t i1, float *s);
+typedef vit_attention_op *vit_attention_fn;
 
 /* The same with q, k, v in bf16 (vdpbf16ps: two products per lane and instruction), the
  * layouts of vit_oepilogue's q16, k16, v16; s: scratch of VIT_OPT_ATT_ROWS * tpad * 6 bytes
  * (fp32 scores, then bf16 probabilities). */
-typedef void (*vit_attention_bf16_fn)(const uint16_t *q16, const uint16_t *k16,
+typedef void vit_attention_bf16_op(const uint16_t *q16, const uint16_t *k16,
                                       const uint16_t *v16, float *ctx, int32_t T, int32_t tpad,
                                       int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
                                       float *s);
+typedef vit_attention_bf16_op *vit_attention_bf16_fn;
 
 #define VIT_OPT_ATT_ROWS 6 /* query rows per attention tile */
 #define VIT_OPT_PATCH_F32_MAX 64 /* patch embeddings with at most this many inputs run in fp32 */
 #define VIT_OPT_MR 6       /* GEMM rows per micro-tile (the parallel split's row block) */
 #define VIT_OPT_PW 64      /* GEMM columns per panel (the parallel split's column block) */
 
-typedef void (*vit_gelu_fn)(const float *x, float *y, size_t n);
+/* An elementwise op y[i] = f(x[i]) (GELU, exp). */
+typedef void vit_gelu_op(const float *x, float *y, size_t n);
+typedef vit_gelu_op *vit_gelu_fn;
 
 typedef struct {
     const char *name;
@@ -132,19 +140,11 @@ typedef struct {
 const vit_opt_ops *vit_opt_ops_for(vit_kernel k);
 
 /* The references: the definition of each op. */
-void vit_opt_gemm_ref(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda, const vit_qlinear *b,
-                      int32_t n0, int32_t n1, const vit_oepilogue *ep, void *scratch);
-void vit_ln_quant_ref(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
-                      const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
-                      int32_t *zp, float *tmp);
-void vit_quant_rows_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                        int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
-void vit_quant_rows_mm_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                           int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
-                           const float *mm, int32_t panels);
-void vit_attention_ref(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
-                       int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
-                       float *s);
+vit_opt_gemm_op vit_opt_gemm_ref;
+vit_ln_quant_op vit_ln_quant_ref;
+vit_quant_rows_op vit_quant_rows_ref;
+vit_quant_rows_mm_op vit_quant_rows_mm_ref;
+vit_attention_op vit_attention_ref;
 /* The loop of every kernel's quant_rows (mm NULL) and quant_rows_mm, through its min/max and
  * quantization (vit-kernels-ref.c). */
 void vit_quant_rows_with(vit_minmax_fn minmax, vit_quantize_fn quantize, const float *x,
@@ -162,56 +162,34 @@ void vit_opt_epilogue_ref(int32_t r0, int32_t r1, int32_t n0, int32_t n1, const 
  * (a rational minimax fit, as Eigen's), exp with rel. err < 2e-7 (Cody-Waite + degree-6). */
 float vit_gelu_fast_ref(float x);
 float vit_exp_fast_ref(float x);
-void vit_gelu_ref(const float *x, float *y, size_t n);
+vit_gelu_op vit_gelu_ref;
 
 #if defined(VIT_HAVE_X86_SIMD)
 /* AVX2 (vit-kernels-avx2.c): GELU, exp and the quantized bytes of quant_rows(_mm) bit for bit
  * with the references, LayerNorm and attention to float rounding (their sums run in 8 lanes). */
-void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
-                       const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
-                       int32_t *zp, float *tmp);
-void vit_quant_rows_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                         int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
-void vit_gelu_avx2(const float *x, float *y, size_t n);
-void vit_quant_rows_mm_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                            int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
-                            const float *mm, int32_t panels);
-void vit_attention_avx2(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
-                        int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
-                        float *s);
-void vit_exp_avx2(const float *x, float *y, size_t n);
+vit_ln_quant_op vit_ln_quant_avx2;
+vit_quant_rows_op vit_quant_rows_avx2;
+vit_gelu_op vit_gelu_avx2;
+vit_quant_rows_mm_op vit_quant_rows_mm_avx2;
+vit_attention_op vit_attention_avx2;
+vit_gelu_op vit_exp_avx2;
 
 /* The fused GEMM on AVX2 (vit-kernels-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
  * vit_opt_gemm_ref only when every byte of A is <= 127 (an s16 pair sum would saturate above:
  * the optimized variant quantizes to 0..127 on AVX2, ops qmax). */
-void vit_opt_gemm_avx2(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
-                       const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
-                       void *scratch);
+vit_opt_gemm_op vit_opt_gemm_avx2;
 /* The same GEMM with AVX-VNNI's VEX vpdpbusd: bit-identical to vit_opt_gemm_ref for any u8.
  * Only for CPUs with vit_cpu_features() & VIT_CPU_AVX_VNNI. */
-void vit_opt_gemm_avx_vnni(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
-                           const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
-                           void *scratch);
+vit_opt_gemm_op vit_opt_gemm_avx_vnni;
 
-void vit_opt_gemm_avx512(int32_t r0, int32_t r1, const uint8_t *a, int32_t lda,
-                         const vit_qlinear *b, int32_t n0, int32_t n1, const vit_oepilogue *ep,
-                         void *scratch);
-void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
-                         const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
-                         int32_t *zp, float *tmp);
-void vit_quant_rows_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                           int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
-void vit_quant_rows_mm_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                              int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
-                              const float *mm, int32_t panels);
-void vit_attention_avx512(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
-                          int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0,
-                          int32_t i1, float *s);
-void vit_attention_bf16_avx512(const uint16_t *q16, const uint16_t *k16, const uint16_t *v16,
-                               float *ctx, int32_t T, int32_t tpad, int32_t dim, int32_t hd,
-                               int32_t h, int32_t i0, int32_t i1, float *s);
-void vit_gelu_avx512(const float *x, float *y, size_t n);
-void vit_exp_avx512(const float *x, float *y, size_t n);
+vit_opt_gemm_op vit_opt_gemm_avx512;
+vit_ln_quant_op vit_ln_quant_avx512;
+vit_quant_rows_op vit_quant_rows_avx512;
+vit_quant_rows_mm_op vit_quant_rows_mm_avx512;
+vit_attention_op vit_attention_avx512;
+vit_attention_bf16_op vit_attention_bf16_avx512;
+vit_gelu_op vit_gelu_avx512;
+vit_gelu_op vit_exp_avx512;
 #endif
 
 /* ---------------------------------------------------------------------------------------------

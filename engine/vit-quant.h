@@ -166,39 +166,34 @@ typedef struct {
 } vit_qepilogue;
 
 /* C or the epilogue on columns [n0, n1); k == b->k. */
-typedef void (*vit_gemm_fn)(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
-                            int32_t n0, int32_t n1, int32_t *c, int32_t ldc,
-                            const vit_qepilogue *ep);
+typedef void vit_gemm_op(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
+                         int32_t n0, int32_t n1, int32_t *c, int32_t ldc, const vit_qepilogue *ep);
+typedef vit_gemm_op *vit_gemm_fn;
 /* min and max of x over count floats, NaNs skipped; (+inf, -inf) when there is nothing. */
-typedef void (*vit_minmax_fn)(const float *x, size_t count, float *min, float *max);
+typedef void vit_minmax_op(const float *x, size_t count, float *min, float *max);
+typedef vit_minmax_op *vit_minmax_fn;
 /* out[i] = clamp(nearbyint(clamp(x[i] * inv_scale, -zp, 255 - zp)) + zp): NaN maps to 0 */
-typedef void (*vit_quantize_fn)(const float *x, size_t count, float inv_scale, int32_t zp,
-                                uint8_t *out);
+typedef void vit_quantize_op(const float *x, size_t count, float inv_scale, int32_t zp,
+                             uint8_t *out);
+typedef vit_quantize_op *vit_quantize_fn;
 
 /* A kernel's own passes (NULL when that kernel is not built in), for tests and benchmarks: the
  * callers need not know which SIMD files this build has. */
 vit_minmax_fn vit_kernel_minmax_fn(vit_kernel k);
 vit_quantize_fn vit_kernel_quantize_fn(vit_kernel k);
 
-void vit_gemm_u8s8s32_ref(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
-                          int32_t n0, int32_t n1, int32_t *c, int32_t ldc, const vit_qepilogue *ep);
-void vit_minmax_f32_ref(const float *x, size_t count, float *min, float *max);
-void vit_quantize_u8_ref(const float *x, size_t count, float inv_scale, int32_t zp, uint8_t *out);
+vit_gemm_op vit_gemm_u8s8s32_ref;
+vit_minmax_op vit_minmax_f32_ref;
+vit_quantize_op vit_quantize_u8_ref;
 
 #if defined(VIT_HAVE_X86_SIMD)
-void vit_gemm_u8s8s32_avx2(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
-                           int32_t n0, int32_t n1, int32_t *c, int32_t ldc,
-                           const vit_qepilogue *ep);
-void vit_minmax_f32_avx2(const float *x, size_t count, float *min, float *max);
-void vit_quantize_u8_avx2(const float *x, size_t count, float inv_scale, int32_t zp,
-                          uint8_t *out);
+vit_gemm_op vit_gemm_u8s8s32_avx2;
+vit_minmax_op vit_minmax_f32_avx2;
+vit_quantize_op vit_quantize_u8_avx2;
 
-void vit_gemm_u8s8s32_avx512(int32_t m, const uint8_t *a, int32_t lda, const vit_qlinear *b,
-                             int32_t n0, int32_t n1, int32_t *c, int32_t ldc,
-                             const vit_qepilogue *ep);
-void vit_minmax_f32_avx512(const float *x, size_t count, float *min, float *max);
-void vit_quantize_u8_avx512(const float *x, size_t count, float inv_scale, int32_t zp,
-                            uint8_t *out);
+vit_gemm_op vit_gemm_u8s8s32_avx512;
+vit_minmax_op vit_minmax_f32_avx512;
+vit_quantize_op vit_quantize_u8_avx512;
 #endif
 
 /* vit_gemm_u8s8s32_avx2 with the inner product chosen by the caller instead of by

@@ -31,22 +31,13 @@
 #include <string.h>
 
 /* vit-kernels-ref.c as the old AVX2 build (see the build lines) */
-void vit_ln_quant_av(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
-                     const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
-                     int32_t *zp, float *tmp);
-void vit_quant_rows_av(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                       int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp);
-void vit_quant_rows_mm_av(const float *x, int32_t ldx, int32_t dim, int32_t r0, int32_t r1,
-                          int32_t qmax, uint8_t *out, int32_t ldo, float *scale, int32_t *zp,
-                          const float *mm, int32_t panels);
-void vit_attention_av(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
-                      int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
-                      float *s);
-void vit_gelu_av(const float *x, float *y, size_t n);
+vit_ln_quant_op vit_ln_quant_av;
+vit_quant_rows_op vit_quant_rows_av;
+vit_quant_rows_mm_op vit_quant_rows_mm_av;
+vit_attention_op vit_attention_av;
+vit_gelu_op vit_gelu_av;
 /* the attention with a 3 x 32 register tile */
-void vit_attention_avx2_3x4(const float *q, const float *kt, const float *v, float *ctx,
-                            int32_t T, int32_t tpad, int32_t dim, int32_t hd, int32_t h,
-                            int32_t i0, int32_t i1, float *s);
+vit_attention_op vit_attention_avx2_3x4;
 
 enum { T = 197, TPAD = 208, MAXV = 4 };
 static int reps = 3;
