@@ -71,10 +71,8 @@ int cli_classify(int argc, char **argv)
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v':
-            if (vit_variant_parse(optarg, &opts.variant) != VIT_OK) {
-                cli_error("unknown variant '%s' (known: fp32, int8, optimized)", optarg);
+            if (!cli_parse_variant(optarg, &opts.variant))
                 return 2;
-            }
             break;
         case 'k':
             if (!cli_parse_int("--top", optarg, 1, VIT_TOPK_MAX, &top))

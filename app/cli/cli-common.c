@@ -54,6 +54,14 @@ void cli_error(const char *fmt, ...)
     fprintf(stderr, CLI_PROG ": %s\n", cli_printable(msg, shown, sizeof shown));
 }
 
+bool cli_parse_variant(const char *value, vit_variant *out)
+{
+    if (vit_variant_parse(value, out) == VIT_OK)
+        return true;
+    cli_error("unknown variant '%s' (known: fp32, int8, optimized)", value);
+    return false;
+}
+
 bool cli_parse_int(const char *opt, const char *value, long lo, long hi, int32_t *out)
 {
     if (!value) {

@@ -15,6 +15,8 @@
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse a positive integer option value in [lo, hi]; prints an error and returns false on junk. */
+/* --variant's value; false (and a message) for anything but fp32, int8, optimized. */
+bool cli_parse_variant(const char *value, vit_variant *out);
 bool cli_parse_int(const char *opt, const char *value, long lo, long hi, int32_t *out);
 
 /* Load --model PATH, or the embedded default model when path is NULL. A 1000-class model with

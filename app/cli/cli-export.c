@@ -33,10 +33,8 @@ int cli_export(int argc, char **argv)
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v':
-            if (vit_variant_parse(optarg, &variant) != VIT_OK) {
-                cli_error("unknown variant '%s'", optarg);
+            if (!cli_parse_variant(optarg, &variant))
                 return 2;
-            }
             break;
         case 'o': out_path = optarg; break;
         case 'c': per_channel = 1; break;

@@ -324,10 +324,8 @@ int cli_stream(int argc, char **argv)
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v':
-            if (vit_variant_parse(optarg, &variant) != VIT_OK) {
-                cli_error("unknown variant '%s' (known: fp32, int8, optimized)", optarg);
+            if (!cli_parse_variant(optarg, &variant))
                 return 2;
-            }
             break;
         case 't':
             if (!cli_parse_int("--threads", optarg, 1, 256, &threads))
