@@ -77,7 +77,7 @@ struct _VitlensWindow
   GtkRevealer         *strip_revealer;
   VitlensImageStrip   *strip;
   VitlensResultsPanel *results_panel;
-  GMenu               *recent_models_section;
+  GMenu               *model_menu;
 
   GtkToggleButton     *variant_buttons[VIT_VARIANT_COUNT];
   GtkDropTarget       *drop_target;

@@ -25,8 +25,6 @@
 #include "vitlens-error.h"
 #include "vitlens-window-private.h"
 
-#define MAX_RECENT_MODELS 5
-
 G_DEFINE_FINAL_TYPE (VitlensWindow, vitlens_window, GTK_TYPE_APPLICATION_WINDOW)
 
 enum {
@@ -576,57 +574,6 @@ load_data_free (LoadData *data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LoadData, load_data_free)
 
-static void
-rebuild_recent_models (VitlensWindow *self)
-{
-  g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-models");
-
-  g_menu_remove_all (self->recent_models_section);
-  for (guint i = 0; recent[i] != NULL; i++)
-    {
-      g_autoptr(GMenuItem) item = NULL;
-      g_autofree char *base = g_path_get_basename (recent[i]);
-      g_autofree char *dir = g_path_get_dirname (recent[i]);
-      g_autofree char *dir_base = g_path_get_basename (dir);
-      g_autofree char *label = NULL;
-
-      /* "tiny-p16/model.safetensors": the folder tells timm-layout models apart */
-      label = g_strdup_printf ("%s/%s", dir_base, base);
-      item = g_menu_item_new (label, NULL);
-      g_menu_item_set_action_and_target_value (item, "win.open-recent-model",
-                                               g_variant_new_string (recent[i]));
-      g_menu_append_item (self->recent_models_section, item);
-    }
-}
-
-static void
-remember_model (VitlensWindow *self,
-                GFile         *file)
-{
-  g_autofree char *path = file ? g_file_get_path (file) : NULL;
-  g_auto(GStrv) recent = NULL;
-  g_autoptr(GStrvBuilder) builder = NULL;
-  g_auto(GStrv) updated = NULL;
-  guint n = 1;
-
-  g_settings_set_string (self->settings, "last-model", path ? path : "");
-  if (path == NULL)
-    return;
-
-  recent = g_settings_get_strv (self->settings, "recent-models");
-  builder = g_strv_builder_new ();
-  g_strv_builder_add (builder, path);
-  for (guint i = 0; recent[i] != NULL && n < MAX_RECENT_MODELS; i++)
-    {
-      if (g_str_equal (recent[i], path))
-        continue;
-      g_strv_builder_add (builder, recent[i]);
-      n++;
-    }
-  updated = g_strv_builder_end (builder);
-  g_settings_set_strv (self->settings, "recent-models", (const char * const *)updated);
-}
-
 static void load_model_full (VitlensWindow *self,
                              GFile         *file,
                              gboolean       startup,
@@ -677,7 +624,8 @@ model_done (GObject      *object,
   if (!data->fallback)
     _vitlens_window_hide_error_from (self, ERROR_FROM_MODEL);
   if (!data->fallback)
-    remember_model (self, data->file);
+    vitlens_application_remember_model (VITLENS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
+                                        data->file);
   vitlens_results_panel_set_model (self->results_panel, facts);
   _vitlens_window_compare_model_changed (self);
   _vitlens_window_stream_model_changed (self);
@@ -986,9 +934,8 @@ vitlens_window_setup (VitlensWindow      *self,
                            G_CALLBACK (on_setting_changed), self, 0);
   g_signal_connect_object (self->settings, "changed::top-k",
                            G_CALLBACK (on_setting_changed), self, 0);
-  g_signal_connect_object (self->settings, "changed::recent-models",
-                           G_CALLBACK (rebuild_recent_models), self, G_CONNECT_SWAPPED);
-  rebuild_recent_models (self);
+  /* Translators: the model menu's section of the models opened last */
+  g_menu_append_section (self->model_menu, _("Recent Models"), vitlens_application_get_recent_models (app));
 
   startup_model = vitlens_application_get_startup_model (app);
   load_model_full (self, startup_model, TRUE, FALSE);
@@ -1117,7 +1064,7 @@ vitlens_window_class_init (VitlensWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, strip_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, strip);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, results_panel);
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, recent_models_section);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_menu);
   gtk_widget_class_bind_template_callback (widget_class, on_strip_item_activated);
 }
 
