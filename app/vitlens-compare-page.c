@@ -1,0 +1,660 @@
+/* vitlens-compare-page.c — Compare mode: every variant on the same input
+ *
+ * Copyright 2024 The ViT Lens authors
+ * SPDX-License-Identifier: MIT
+ *
+ * "Compare" beside fp32 · int8 · optimized (Alt+4) shows this page instead of the image and its
+ * results. An image runs COMPARE_IMAGE_RUNS rounds over every variant (Run Again adds as many);
+ * a stream sends each frame it shows through every variant once. All engine work is the
+ * VitlensInference's, on its worker thread, newest wins: a frame shown while the comparison
+ * before it runs replaces the one still waiting, so the engine never queues frames. This page
+ * only asks, and shows the answers in a VitlensCompareView.
+ */
+#define G_LOG_DOMAIN "vitlens-compare-page"
+
+#include "vitlens-config.h"
+
+#include <glib/gi18n.h>
+
+#include "vitlens-compare-page.h"
+
+/* Rounds over every variant per request for an image (variants in rotating order). */
+#define COMPARE_IMAGE_RUNS 5
+
+struct _VitlensComparePage
+{
+  GtkBox              parent_instance;
+
+  VitlensCompareView *view;
+
+  VitlensInference   *inference;
+  GCancellable       *cancellable;    /* all this page asked; cancelled in dispose */
+  GSimpleActionGroup *actions;
+  int                 top_k;
+  int                 threads;
+  gboolean            loading;
+  gboolean            active;
+  gboolean            stream;
+  gboolean            paused;
+  char               *stream_name;
+  GdkPaintable       *frame_paintable; /* the stream's latest frame */
+  VitlensImage       *image;
+  VitlensImage       *compared_image;  /* the image last compared (agreement counts it once) */
+  guint               model_serial;    /* the model the view shows */
+  guint               n_pending;       /* image comparisons under way */
+  guint               compare_idle;    /* a comparison of the image, asked for */
+};
+
+static void vitlens_compare_page_iface_init (VitlensPageInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (VitlensComparePage, vitlens_compare_page, GTK_TYPE_BOX,
+                               G_IMPLEMENT_INTERFACE (VITLENS_TYPE_PAGE, vitlens_compare_page_iface_init))
+
+enum {
+  PROP_0,
+  PROP_ACTIVE,
+  PROP_IMAGE,
+  PROP_STREAM,
+  PROP_STREAM_NAME,
+  PROP_PAUSED,
+  N_PROPS,
+  /* VitlensPage's */
+  PROP_INFERENCE = N_PROPS,
+  PROP_TOP_K,
+  PROP_THREADS,
+  PROP_LOADING,
+  PROP_BUSY,
+};
+
+static GParamSpec *properties[N_PROPS];
+
+typedef struct
+{
+  VitlensComparePage *self;
+  VitlensImage       *image;        /* NULL: a stream's frame */
+  gboolean            new_input;
+  gint64              capture_time; /* frames: g_get_monotonic_time() of the capture; else -1 */
+} CompareData;
+
+static void
+compare_data_free (CompareData *data)
+{
+  g_object_unref (data->self);
+  g_clear_object (&data->image);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CompareData, compare_data_free)
+
+static const VitlensModelFacts *
+get_model (VitlensComparePage *self)
+{
+  return self->inference ? vitlens_inference_get_model (self->inference) : NULL;
+}
+
+static void
+set_busy (VitlensComparePage *self,
+          int                 delta)
+{
+  gboolean was = self->n_pending > 0 || self->compare_idle != 0;
+
+  self->n_pending += delta;
+  if (was != (self->n_pending > 0 || self->compare_idle != 0))
+    g_object_notify (G_OBJECT (self), "busy");
+}
+
+static void
+compare_done (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(CompareData) data = user_data;
+  VitlensComparePage *self = data->self;
+  g_autoptr(VitlensComparison) comparison = NULL;
+  g_autoptr(GError) error = NULL;
+  const VitlensModelFacts *facts;
+
+  comparison = vitlens_inference_compare_finish (VITLENS_INFERENCE (object), result, &error);
+  if (data->image != NULL)
+    set_busy (self, -1);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error != NULL)
+    {
+      vitlens_page_error (VITLENS_PAGE (self), data->image ? VITLENS_ORIGIN_IMAGE : VITLENS_ORIGIN_STREAM,
+                          error->message);
+      return;
+    }
+
+  /* Answers no longer wanted: compare mode left, another image, another model, a pause. */
+  facts = get_model (self);
+  if (!self->active || facts == NULL || comparison->model_serial != facts->serial)
+    return;
+  if (data->image != NULL && (data->image != self->image || self->stream))
+    return;
+  if (data->image == NULL && (!self->stream || self->paused))
+    return;
+
+  vitlens_compare_view_add (self->view, comparison, data->new_input, data->capture_time);
+}
+
+/* The image, through every variant; @again: a re-run, which adds times, not another input to
+ * agree on. */
+static void
+compare_image (VitlensComparePage *self,
+               gboolean            again)
+{
+  CompareData *data;
+
+  if (self->image == NULL || self->stream || !self->active || get_model (self) == NULL)
+    return;
+
+  data = g_new0 (CompareData, 1);
+  data->self = g_object_ref (self);
+  data->image = g_object_ref (self->image);
+  data->new_input = !again && self->compared_image != self->image;
+  data->capture_time = -1;
+  g_set_object (&self->compared_image, self->image);
+
+  set_busy (self, +1);
+  vitlens_inference_compare_async (self->inference, vitlens_image_get_frame (self->image),
+                                   COMPARE_IMAGE_RUNS, self->top_k, self->threads,
+                                   self->cancellable, compare_done, data);
+}
+
+static gboolean
+compare_idle_cb (gpointer user_data)
+{
+  VitlensComparePage *self = user_data;
+
+  self->compare_idle = 0;
+  compare_image (self, FALSE);
+  set_busy (self, 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* The image again, once whatever changed with it (model, variant, preferences) has changed. */
+static void
+schedule_compare (VitlensComparePage *self)
+{
+  if (self->compare_idle != 0 || self->image == NULL || self->stream || !self->active)
+    return;
+  self->compare_idle = g_idle_add (compare_idle_cb, self);
+  set_busy (self, 0);
+}
+
+void
+vitlens_compare_page_add_frame (VitlensComparePage *self,
+                                VitlensFrame       *frame,
+                                GdkPaintable       *paintable)
+{
+  CompareData *data;
+
+  g_return_if_fail (VITLENS_IS_COMPARE_PAGE (self));
+
+  g_set_object (&self->frame_paintable, paintable);
+  if (self->stream)
+    vitlens_compare_view_set_preview (self->view, paintable);
+  if (frame == NULL || !self->active || !self->stream || get_model (self) == NULL)
+    return;
+
+  data = g_new0 (CompareData, 1);
+  data->self = g_object_ref (self);
+  data->new_input = TRUE;
+  data->capture_time = vitlens_frame_get_capture_time (frame);
+
+  vitlens_inference_compare_async (self->inference, frame, 1, self->top_k, self->threads,
+                                   self->cancellable, compare_done, data);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * What is shown */
+
+static void
+update_actions (VitlensComparePage *self)
+{
+  GAction *again = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "compare-again");
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (again), self->active && !self->stream && self->image != NULL);
+}
+
+/* What the view says it compares on, and shows beside the chart. */
+static void
+update_source (VitlensComparePage *self)
+{
+  if (!self->stream)
+    {
+      vitlens_compare_view_set_source (self->view, self->image ? vitlens_image_get_name (self->image) : NULL,
+                                       FALSE);
+      vitlens_compare_view_set_preview (self->view,
+                                        self->image ? GDK_PAINTABLE (vitlens_image_get_texture (self->image)) : NULL);
+    }
+  else
+    {
+      vitlens_compare_view_set_source (self->view, self->stream_name, TRUE);
+      vitlens_compare_view_set_preview (self->view, self->frame_paintable);
+    }
+  update_actions (self);
+}
+
+static void
+update_placeholder (VitlensComparePage *self)
+{
+  const char *text;
+
+  if (self->loading)
+    text = _("Loading the model…");
+  else if (get_model (self) == NULL)
+    text = _("No model is loaded. Open one from the model menu to compare its variants.");
+  else
+    text = _("Open an image, or start the camera or a video, to run every variant on it.");
+  vitlens_compare_view_set_placeholder (self->view, text);
+}
+
+static void
+on_model_changed (VitlensComparePage *self)
+{
+  const VitlensModelFacts *facts = get_model (self);
+
+  update_placeholder (self);
+  if (facts != NULL && facts->serial == self->model_serial)
+    return;
+  self->model_serial = facts ? facts->serial : 0;
+  g_clear_object (&self->compared_image);
+  vitlens_compare_view_set_model (self->view, facts);
+  schedule_compare (self);
+}
+
+void
+vitlens_compare_page_reset (VitlensComparePage *self)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_PAGE (self));
+
+  g_clear_object (&self->compared_image);
+  vitlens_compare_view_reset (self->view);
+}
+
+VitlensCompareView *
+vitlens_compare_page_get_view (VitlensComparePage *self)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_PAGE (self), NULL);
+
+  return self->view;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Export */
+
+/* Write the three files and say which, or say why not. */
+static void
+export_comparison (VitlensComparePage *self,
+                   const char         *path)
+{
+  g_auto(GStrv) paths = vitlens_compare_view_export_paths (path);
+  g_autoptr(GError) error = NULL;
+
+  if (!vitlens_compare_view_export (self->view, path, &error))
+    {
+      /* Translators: %s says why, e.g. "Permission denied" */
+      g_autofree char *message = g_strdup_printf (_("The comparison was not saved: %s"), error->message);
+
+      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_OTHER, message);
+    }
+  else
+    {
+      g_autofree char *csv = g_path_get_basename (paths[0]);
+      g_autofree char *md = g_path_get_basename (paths[1]);
+      g_autofree char *png = g_path_get_basename (paths[2]);
+      g_autofree char *tooltip = g_strjoinv ("\n", paths);
+      /* Translators: the confirmation after Export…; the CSV, Markdown and PNG files' names */
+      g_autofree char *message = g_strdup_printf (_("Saved %s, %s and %s"), csv, md, png);
+
+      vitlens_page_notice (VITLENS_PAGE (self), message, tooltip);
+    }
+}
+
+static void
+on_replace_response (GtkDialog          *dialog,
+                     int                 response,
+                     VitlensComparePage *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    export_comparison (self, g_object_get_data (G_OBJECT (dialog), "vitlens-export-path"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+void
+vitlens_compare_page_export (VitlensComparePage *self,
+                             GFile              *file)
+{
+  g_autofree char *path = NULL;
+  g_auto(GStrv) paths = NULL;
+  g_autoptr(GPtrArray) existing = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *folder_name = NULL;
+  g_autofree char *names = NULL;
+  GtkRoot *root;
+  GtkWidget *dialog;
+  GtkWidget *replace;
+
+  g_return_if_fail (VITLENS_IS_COMPARE_PAGE (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_OTHER,
+                          _("The comparison can only be saved in a local folder"));
+      return;
+    }
+
+  /* The chooser asked about the name typed; BASE.csv, .md and .png are the page's to ask. */
+  paths = vitlens_compare_view_export_paths (path);
+  existing = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; paths[i] != NULL; i++)
+    if (!g_str_equal (paths[i], path) && g_file_test (paths[i], G_FILE_TEST_EXISTS))
+      g_ptr_array_add (existing, g_path_get_basename (paths[i]));
+  if (existing->len == 0)
+    {
+      export_comparison (self, path);
+      return;
+    }
+
+  g_ptr_array_add (existing, NULL);
+  names = g_strjoinv ("\n", (char **)existing->pdata);
+  folder = g_path_get_dirname (paths[0]);
+  folder_name = g_filename_display_basename (folder);
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  dialog = gtk_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s",
+                                   g_dngettext (GETTEXT_PACKAGE, "Replace the existing file?",
+                                                "Replace the existing files?", existing->len - 1));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            /* Translators: %s is a folder's name; the files' names follow, one a line */
+                                            g_dngettext (GETTEXT_PACKAGE, "This file in “%s” will be overwritten:\n%s",
+                                                         "These files in “%s” will be overwritten:\n%s",
+                                                         existing->len - 1),
+                                            folder_name, names);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  replace = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Replace"), GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (replace, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_object_set_data_full (G_OBJECT (dialog), "vitlens-export-path", g_steal_pointer (&path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_replace_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_export_chosen (GtkNativeDialog    *native,
+                  int                 response,
+                  VitlensComparePage *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+
+      if (file != NULL)
+        vitlens_compare_page_export (self, file);
+    }
+
+  gtk_native_dialog_destroy (native);
+  g_object_unref (native);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Actions */
+
+static void
+action_compare_again (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  compare_image (VITLENS_COMPARE_PAGE (user_data), TRUE);
+}
+
+static void
+action_compare_reset (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  vitlens_compare_page_reset (VITLENS_COMPARE_PAGE (user_data));
+}
+
+static void
+action_compare_export (GSimpleAction *action,
+                       GVariant      *param,
+                       gpointer       user_data)
+{
+  VitlensComparePage *self = VITLENS_COMPARE_PAGE (user_data);
+  GtkFileChooserNative *native;
+  const char *documents = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+
+  if (vitlens_compare_view_get_n_columns (self->view) == 0)
+    {
+      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_OTHER,
+                          _("There is nothing to export yet: no comparison has run"));
+      return;
+    }
+
+  native = vitlens_page_file_chooser_new (VITLENS_PAGE (self), _("Export Comparison"),
+                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"));
+  /* Translators: the file name proposed for an exported comparison; .csv, .md and .png are added */
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), _("vitlens-comparison"));
+  if (documents != NULL)
+    {
+      g_autoptr(GFile) folder = g_file_new_for_path (documents);
+
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
+    }
+  g_signal_connect_object (native, "response", G_CALLBACK (on_export_chosen), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static const GActionEntry compare_entries[] = {
+  { .name = "compare-again", .activate = action_compare_again },
+  { .name = "compare-reset", .activate = action_compare_reset },
+  { .name = "compare-export", .activate = action_compare_export },
+};
+
+static GActionGroup *
+vitlens_compare_page_get_actions (VitlensPage *page)
+{
+  return G_ACTION_GROUP (VITLENS_COMPARE_PAGE (page)->actions);
+}
+
+static void
+vitlens_compare_page_iface_init (VitlensPageInterface *iface)
+{
+  iface->get_actions = vitlens_compare_page_get_actions;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * GObject */
+
+static void
+set_inference (VitlensComparePage *self,
+               VitlensInference   *inference)
+{
+  if (self->inference == inference)
+    return;
+  if (self->inference != NULL)
+    g_signal_handlers_disconnect_by_data (self->inference, self);
+  g_set_object (&self->inference, inference);
+  if (inference != NULL)
+    g_signal_connect_object (inference, "notify::model", G_CALLBACK (on_model_changed), self, G_CONNECT_SWAPPED);
+  on_model_changed (self);
+}
+
+static void
+vitlens_compare_page_set_property (GObject      *object,
+                                   guint         prop_id,
+                                   const GValue *value,
+                                   GParamSpec   *pspec)
+{
+  VitlensComparePage *self = VITLENS_COMPARE_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_INFERENCE:
+      set_inference (self, g_value_get_object (value));
+      break;
+
+    case PROP_TOP_K:
+      self->top_k = g_value_get_int (value);
+      schedule_compare (self);
+      break;
+
+    case PROP_THREADS:
+      /* Times taken with another number of threads are not comparable: start again. */
+      if (self->threads != g_value_get_int (value))
+        vitlens_compare_view_reset (self->view);
+      self->threads = g_value_get_int (value);
+      schedule_compare (self);
+      break;
+
+    case PROP_LOADING:
+      self->loading = g_value_get_boolean (value);
+      update_placeholder (self);
+      break;
+
+    case PROP_ACTIVE:
+      if (self->active == g_value_get_boolean (value))
+        break;
+      self->active = g_value_get_boolean (value);
+      update_source (self);
+      schedule_compare (self);
+      break;
+
+    case PROP_IMAGE:
+      g_set_object (&self->image, g_value_get_object (value));
+      update_source (self);
+      schedule_compare (self);
+      break;
+
+    case PROP_STREAM:
+      self->stream = g_value_get_boolean (value);
+      update_source (self);
+      break;
+
+    case PROP_STREAM_NAME:
+      g_free (self->stream_name);
+      self->stream_name = g_value_dup_string (value);
+      update_source (self);
+      break;
+
+    case PROP_PAUSED:
+      self->paused = g_value_get_boolean (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      return;
+    }
+  g_object_notify (object, g_param_spec_get_name (pspec));
+}
+
+static void
+vitlens_compare_page_get_property (GObject    *object,
+                                   guint       prop_id,
+                                   GValue     *value,
+                                   GParamSpec *pspec)
+{
+  VitlensComparePage *self = VITLENS_COMPARE_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_INFERENCE: g_value_set_object (value, self->inference); break;
+    case PROP_TOP_K: g_value_set_int (value, self->top_k); break;
+    case PROP_THREADS: g_value_set_int (value, self->threads); break;
+    case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
+    case PROP_BUSY: g_value_set_boolean (value, self->n_pending > 0 || self->compare_idle != 0); break;
+    case PROP_ACTIVE: g_value_set_boolean (value, self->active); break;
+    case PROP_IMAGE: g_value_set_object (value, self->image); break;
+    case PROP_STREAM: g_value_set_boolean (value, self->stream); break;
+    case PROP_STREAM_NAME: g_value_set_string (value, self->stream_name); break;
+    case PROP_PAUSED: g_value_set_boolean (value, self->paused); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+vitlens_compare_page_dispose (GObject *object)
+{
+  VitlensComparePage *self = VITLENS_COMPARE_PAGE (object);
+
+  /* Every answer still to come sees G_IO_ERROR_CANCELLED and leaves the view alone. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->compare_idle, g_source_remove);
+  if (self->inference != NULL)
+    g_signal_handlers_disconnect_by_data (self->inference, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_COMPARE_PAGE);
+  g_clear_object (&self->inference);
+  g_clear_object (&self->image);
+  g_clear_object (&self->compared_image);
+  g_clear_object (&self->frame_paintable);
+  g_clear_object (&self->actions);
+
+  G_OBJECT_CLASS (vitlens_compare_page_parent_class)->dispose (object);
+}
+
+static void
+vitlens_compare_page_finalize (GObject *object)
+{
+  VitlensComparePage *self = VITLENS_COMPARE_PAGE (object);
+
+  g_clear_object (&self->cancellable);
+  g_free (self->stream_name);
+
+  G_OBJECT_CLASS (vitlens_compare_page_parent_class)->finalize (object);
+}
+
+static void
+vitlens_compare_page_class_init (VitlensComparePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->set_property = vitlens_compare_page_set_property;
+  object_class->get_property = vitlens_compare_page_get_property;
+  object_class->dispose = vitlens_compare_page_dispose;
+  object_class->finalize = vitlens_compare_page_finalize;
+
+  properties[PROP_ACTIVE] = g_param_spec_boolean ("active", NULL, NULL, FALSE, flags);
+  properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, VITLENS_TYPE_IMAGE, flags);
+  properties[PROP_STREAM] = g_param_spec_boolean ("stream", NULL, NULL, FALSE, flags);
+  properties[PROP_STREAM_NAME] = g_param_spec_string ("stream-name", NULL, NULL, NULL, flags);
+  properties[PROP_PAUSED] = g_param_spec_boolean ("paused", NULL, NULL, FALSE, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_override_property (object_class, PROP_INFERENCE, "inference");
+  g_object_class_override_property (object_class, PROP_TOP_K, "top-k");
+  g_object_class_override_property (object_class, PROP_THREADS, "threads");
+  g_object_class_override_property (object_class, PROP_LOADING, "loading");
+  g_object_class_override_property (object_class, PROP_BUSY, "busy");
+
+  g_type_ensure (VITLENS_TYPE_COMPARE_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, APP_RESOURCE_PATH "/ui/vitlens-compare-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, VitlensComparePage, view);
+}
+
+static void
+vitlens_compare_page_init (VitlensComparePage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  self->top_k = 5;
+  self->actions = g_simple_action_group_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self->actions), compare_entries,
+                                   G_N_ELEMENTS (compare_entries), self);
+  update_source (self);
+  update_placeholder (self);
+}
+
+GtkWidget *
+vitlens_compare_page_new (void)
+{
+  return g_object_new (VITLENS_TYPE_COMPARE_PAGE, NULL);
+}
