@@ -51,20 +51,27 @@ vitlens_page_default_init (VitlensPageInterface *iface)
 }
 
 void
+vitlens_action_map_add_group (GActionMap   *map,
+                              GActionGroup *group)
+{
+  g_auto(GStrv) names = NULL;
+
+  g_return_if_fail (G_IS_ACTION_MAP (map));
+  g_return_if_fail (G_IS_ACTION_MAP (group));
+
+  /* The same GAction objects: their state and enabled flag stay the group's owner's to set. */
+  names = g_action_group_list_actions (group);
+  for (guint i = 0; names[i] != NULL; i++)
+    g_action_map_add_action (map, g_action_map_lookup_action (G_ACTION_MAP (group), names[i]));
+}
+
+void
 vitlens_page_add_actions (VitlensPage *self,
                           GActionMap  *map)
 {
-  GActionGroup *actions;
-  g_auto(GStrv) names = NULL;
-
   g_return_if_fail (VITLENS_IS_PAGE (self));
-  g_return_if_fail (G_IS_ACTION_MAP (map));
 
-  /* The same GAction objects: their state and enabled flag stay the page's to set. */
-  actions = VITLENS_PAGE_GET_IFACE (self)->get_actions (self);
-  names = g_action_group_list_actions (actions);
-  for (guint i = 0; names[i] != NULL; i++)
-    g_action_map_add_action (map, g_action_map_lookup_action (G_ACTION_MAP (actions), names[i]));
+  vitlens_action_map_add_group (map, VITLENS_PAGE_GET_IFACE (self)->get_actions (self));
 }
 
 void

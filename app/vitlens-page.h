@@ -51,6 +51,10 @@ struct _VitlensPageInterface
 void vitlens_page_add_actions (VitlensPage   *self,
                                GActionMap    *map);
 
+/* Add the actions of @group (a GActionMap) to @map: the same GAction objects. */
+void vitlens_action_map_add_group (GActionMap   *map,
+                                   GActionGroup *group);
+
 /* For the pages themselves: emit the signals above. */
 void vitlens_page_error       (VitlensPage   *self,
                                VitlensOrigin  origin,

@@ -926,6 +926,16 @@ set_source (VitlensStreamPage *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOURCE]);
 }
 
+gboolean
+vitlens_stream_page_can_play (GFile *file)
+{
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *type = name ? g_content_type_guess (name, NULL, 0, NULL) : NULL;
+  g_autofree char *mime = type ? g_content_type_get_mime_type (type) : NULL;
+
+  return mime != NULL && g_str_has_prefix (mime, "video/");
+}
+
 void
 vitlens_stream_page_open_video (VitlensStreamPage *self,
                                 GFile             *file)

@@ -50,6 +50,8 @@ G_DECLARE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS, STREAM_PA
  * Actions: source, camera(s), play-pause, loop, open-video, snapshot. */
 GtkWidget           *vitlens_stream_page_new               (void);
 
+/* Whether @file is a video (by its name), to play rather than classify as an image. */
+gboolean             vitlens_stream_page_can_play          (GFile             *file);
 /* Play a video file (the Video source). */
 void                 vitlens_stream_page_open_video        (VitlensStreamPage *self,
                                                             GFile             *file);

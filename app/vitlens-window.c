@@ -21,10 +21,10 @@
 #include <glib/gi18n.h>
 
 #include "vitlens-compare-page.h"
-#include "vitlens-data.h"
-#include "vitlens-error.h"
 #include "vitlens-image-page.h"
+#include "vitlens-model-menu.h"
 #include "vitlens-stream-page.h"
+#include "vitlens-variant-switcher.h"
 #include "vitlens-window.h"
 
 #define NOTICE_SECONDS 5
@@ -34,12 +34,8 @@ struct _VitlensWindow
   GtkApplicationWindow parent_instance;
 
   /* template widgets */
-  GtkToggleButton     *variant_fp32_button;
-  GtkToggleButton     *variant_int8_button;
-  GtkToggleButton     *variant_optimized_button;
-  GtkToggleButton     *variant_compare_button;
-  GtkMenuButton       *model_menu_button;
-  GtkLabel            *model_label;
+  VitlensVariantSwitcher *variant_switcher;
+  VitlensModelMenu    *model_menu;
   GtkSpinner          *busy_spinner;
   GtkRevealer         *banner_revealer;
   GtkLabel            *banner_label;
@@ -49,16 +45,12 @@ struct _VitlensWindow
   VitlensImagePage    *image_page;
   VitlensStreamPage   *stream_page;
   VitlensComparePage  *compare_page;
-  GMenu               *model_menu;
 
-  GtkToggleButton     *variant_buttons[VIT_VARIANT_COUNT];
   GSettings           *settings;
   VitlensInference    *inference;     /* the model, and every classification of every page */
-  GCancellable        *cancellable;   /* the model loads; cancelled in dispose */
   vit_variant          variant;
   gboolean             compare;       /* on: every variant side by side */
   gboolean             busy;
-  guint                n_model_loads;
   VitlensOrigin        error_origin;  /* what the banner's error is about */
   guint                notice_timeout; /* hides the notice; 0: none pending */
 };
@@ -79,13 +71,14 @@ static GParamSpec *properties[N_PROPS];
 static void
 update_busy (VitlensWindow *self)
 {
-  gboolean image_busy, compare_busy;
+  gboolean image_busy, compare_busy, loading;
 
   if (self->image_page == NULL)
     return;
   g_object_get (self->image_page, "busy", &image_busy, NULL);
   g_object_get (self->compare_page, "busy", &compare_busy, NULL);
-  if (self->busy == (self->n_model_loads > 0 || image_busy || compare_busy))
+  g_object_get (self->model_menu, "loading", &loading, NULL);
+  if (self->busy == (loading || image_busy || compare_busy))
     return;
   self->busy = !self->busy;
   gtk_widget_set_visible (GTK_WIDGET (self->busy_spinner), self->busy);
@@ -174,45 +167,6 @@ has_model (VitlensWindow *self)
   return vitlens_inference_get_model (self->inference) != NULL;
 }
 
-static void
-update_variant_buttons (VitlensWindow *self)
-{
-  static const char *accels[VIT_VARIANT_COUNT] = { "Alt+1", "Alt+2", "Alt+3" };
-  GtkToggleButton *compare = self->variant_compare_button;
-
-  for (int v = 0; v < VIT_VARIANT_COUNT; v++)
-    {
-      GtkToggleButton *button = self->variant_buttons[v];
-      const char *name = vit_variant_name (v);
-      gboolean supported = vitlens_inference_supports (self->inference, v);
-      g_autofree char *tooltip = NULL;
-
-      if (!has_model (self))
-        /* Translators: tooltip of a variant button (fp32, int8, optimized) without a model */
-        tooltip = g_strdup_printf (_("%s: open a model first"), name);
-      else if (supported)
-        /* Translators: tooltip of a variant button; %s is fp32, int8 or optimized, then a shortcut */
-        tooltip = g_strdup_printf (_("Run the %s variant (%s)"), name, accels[v]);
-      else
-        /* Translators: tooltip of a disabled variant button; %s is fp32, int8 or optimized */
-        tooltip = g_strdup_printf (_("The %s variant is not available for this model"), name);
-
-      gtk_widget_set_sensitive (GTK_WIDGET (button), supported);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (button), tooltip);
-      g_signal_handlers_block_matched (button, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-      gtk_toggle_button_set_active (button, !self->compare && v == (int)self->variant);
-      g_signal_handlers_unblock_matched (button, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-    }
-
-  /* Compare: every variant the model has, side by side. */
-  gtk_widget_set_sensitive (GTK_WIDGET (compare), has_model (self));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (compare), has_model (self) ? _("Run every variant side by side (Alt+4)")
-                                                                      : _("Compare: open a model first"));
-  g_signal_handlers_block_matched (compare, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-  gtk_toggle_button_set_active (compare, self->compare);
-  g_signal_handlers_unblock_matched (compare, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-}
-
 /* Which page is shown: the image or Compare, or the stream's; under Compare a stream's page
  * keeps only its bar, and its frames go to Compare. */
 static void
@@ -242,113 +196,60 @@ set_variant (VitlensWindow *self,
     self->compare = FALSE;
   g_simple_action_set_state (G_SIMPLE_ACTION (action),
                              g_variant_new_string (self->compare ? "compare" : vit_variant_name (variant)));
-  update_variant_buttons (self);
+  g_object_set (self->variant_switcher, "variant", variant, "compare", self->compare, NULL);
   g_object_set (self->image_page, "variant", variant, NULL);
   g_object_set (self->stream_page, "variant", variant, NULL);
   update_mode (self);
 }
 
-static void
-update_model_label (VitlensWindow *self)
-{
-  const VitlensModelFacts *facts = vitlens_inference_get_model (self->inference);
-  g_autofree char *tooltip = NULL;
-  gboolean loading = self->n_model_loads > 0;
+/* ---------------------------------------------------------------------------------------------
+ * Models (VitlensModelMenu loads them) */
 
+static void
+on_model_loading (VitlensWindow *self)
+{
+  gboolean loading;
+
+  g_object_get (self->model_menu, "loading", &loading, NULL);
   g_object_set (self->image_page, "loading", loading, NULL);
   g_object_set (self->stream_page, "loading", loading, NULL);
   g_object_set (self->compare_page, "loading", loading, NULL);
-  if (loading)
-    {
-      gtk_label_set_label (self->model_label, _("Loading…"));
-      return;
-    }
-  if (facts == NULL)
-    {
-      gtk_label_set_label (self->model_label, _("No Model"));
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_menu_button), _("Model"));
-      return;
-    }
-
-  gtk_label_set_label (self->model_label, facts->display_name);
-  /* Translators: tooltip of the model menu; %s is the model's name */
-  tooltip = g_strdup_printf (_("Model: %s"), facts->path ? facts->path : facts->display_name);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->model_menu_button), tooltip);
+  update_busy (self);
 }
 
-/* ---------------------------------------------------------------------------------------------
- * Models */
-
-typedef struct
-{
-  VitlensWindow *self;
-  GFile         *file;
-  gboolean       startup;  /* the window's first model */
-  gboolean       fallback; /* the built-in model, after the startup model failed */
-} LoadData;
-
 static void
-load_data_free (LoadData *data)
+on_model_error (VitlensModelMenu *menu,
+                const char       *message,
+                VitlensWindow    *self)
 {
-  g_object_unref (data->self);
-  g_clear_object (&data->file);
-  g_free (data);
+  show_error (self, VITLENS_ORIGIN_MODEL, message);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LoadData, load_data_free)
-
-static void load_model (VitlensWindow *self,
-                        GFile         *file,
-                        gboolean       startup,
-                        gboolean       fallback);
-
 static void
-model_done (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+on_model_loaded (VitlensModelMenu *menu,
+                 GFile            *file,
+                 gboolean          startup,
+                 gboolean          fallback,
+                 VitlensWindow    *self)
 {
-  g_autoptr(LoadData) data = user_data;
-  VitlensWindow *self = data->self;
-  g_autoptr(GError) error = NULL;
-  const VitlensModelFacts *facts;
+  const VitlensModelFacts *facts = vitlens_inference_get_model (self->inference);
   vit_variant preferred;
 
-  vitlens_inference_load_model_finish (VITLENS_INFERENCE (object), result, &error);
-  self->n_model_loads--;
-  update_busy (self);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  update_model_label (self);
-  if (error != NULL)
-    {
-      /* No built-in model in this build: the "No Model Loaded" page says what to do. */
-      if (!g_error_matches (error, VITLENS_ERROR, VITLENS_ERROR_NO_MODEL) || (!data->startup && !data->fallback))
-        show_error (self, VITLENS_ORIGIN_MODEL, error->message);
-      /* The model of the last session is gone or broken: start with the built-in one. */
-      if (!g_error_matches (error, VITLENS_ERROR, VITLENS_ERROR_NO_MODEL)
-          && data->startup && data->file != NULL && !has_model (self))
-        load_model (self, NULL, TRUE, TRUE);
-      return;
-    }
-
-  facts = vitlens_inference_get_model (self->inference);
   g_debug ("Model %s loaded: %s, %" G_GINT64_FORMAT " parameters",
            facts->display_name, facts->architecture, facts->num_params);
 
   /* After a fallback, the error about the model that failed stays up. */
-  if (!data->fallback)
+  if (!fallback)
     {
       clear_error (self, VITLENS_ORIGIN_MODEL);
       vitlens_application_remember_model (VITLENS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
-                                          data->file);
+                                          file);
     }
 
   /* The variant: the preferred one at start; later the one selected if the new model has it,
    * else the preferred one, else the first the model has (a .vitq file has only int8). */
   preferred = g_settings_get_enum (self->settings, "default-variant");
-  if (data->startup && facts->supports[preferred])
+  if (startup && facts->supports[preferred])
     self->variant = preferred;
   else if (!facts->supports[self->variant])
     {
@@ -359,91 +260,8 @@ model_done (GObject      *object,
   set_variant (self, self->variant, FALSE);
 }
 
-static void
-load_model (VitlensWindow *self,
-            GFile         *file,
-            gboolean       startup,
-            gboolean       fallback)
-{
-  LoadData *data = g_new0 (LoadData, 1);
-
-  data->self = g_object_ref (self);
-  data->file = file ? g_object_ref (file) : NULL;
-  data->startup = startup;
-  data->fallback = fallback;
-
-  self->n_model_loads++;
-  update_busy (self);
-  update_model_label (self);
-  vitlens_inference_load_model_async (self->inference, file, self->cancellable, model_done, data);
-}
-
-static void
-on_model_chosen (GtkNativeDialog *native,
-                 int              response,
-                 VitlensWindow   *self)
-{
-  g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-
-  if (response == GTK_RESPONSE_ACCEPT && file != NULL)
-    load_model (self, file, FALSE, FALSE);
-  gtk_native_dialog_destroy (native);
-  g_object_unref (native);
-}
-
-static void
-action_open_model (GSimpleAction *action,
-                   GVariant      *param,
-                   gpointer       user_data)
-{
-  VitlensWindow *self = VITLENS_WINDOW (user_data);
-  GtkFileChooserNative *native;
-  g_autoptr(GtkFileFilter) models = gtk_file_filter_new ();
-  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
-
-  native = gtk_file_chooser_native_new (_("Open Model"), GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  /* Translators: a file filter; the formats are safetensors, int8 (.vitq) and lite (.vitl) */
-  gtk_file_filter_set_name (models, _("Models (.safetensors, .vitq, .vitl)"));
-  gtk_file_filter_add_suffix (models, "safetensors");
-  gtk_file_filter_add_suffix (models, "vitq");
-  gtk_file_filter_add_suffix (models, "vitl");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), models);
-  gtk_file_filter_set_name (all, _("All Files"));
-  gtk_file_filter_add_pattern (all, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
-
-  g_signal_connect_object (native, "response", G_CALLBACK (on_model_chosen), self, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
-}
-
 /* ---------------------------------------------------------------------------------------------
  * The ways in: files (drops, Open…, paste, the command line) and dropped images */
-
-static gboolean
-file_has_mime_prefix (GFile      *file,
-                      const char *prefix)
-{
-  g_autofree char *name = g_file_get_basename (file);
-  g_autofree char *type = name ? g_content_type_guess (name, NULL, 0, NULL) : NULL;
-  g_autofree char *mime = type ? g_content_type_get_mime_type (type) : NULL;
-
-  return mime != NULL && g_str_has_prefix (mime, prefix);
-}
-
-static gboolean
-file_is_model (GFile *file)
-{
-  static const char *suffixes[] = { ".safetensors", ".vitq", ".vitl" };
-  g_autofree char *name = g_file_get_basename (file);
-  g_autofree char *lower = name ? g_ascii_strdown (name, -1) : NULL;
-
-  for (guint i = 0; lower != NULL && i < G_N_ELEMENTS (suffixes); i++)
-    if (g_str_has_suffix (lower, suffixes[i]))
-      return TRUE;
-  return FALSE;
-}
 
 void
 vitlens_window_open_files (VitlensWindow *self,
@@ -456,9 +274,9 @@ vitlens_window_open_files (VitlensWindow *self,
 
   for (guint i = 0; i < n_files; i++)
     {
-      if (file_is_model (files[i]))
-        load_model (self, files[i], FALSE, FALSE);
-      else if (file_has_mime_prefix (files[i], "video/"))
+      if (vitlens_model_menu_is_model_file (files[i]))
+        vitlens_model_menu_load (self->model_menu, files[i], FALSE);
+      else if (vitlens_stream_page_can_play (files[i]))
         vitlens_stream_page_open_video (self->stream_page, files[i]);
       else
         g_ptr_array_add (images, files[i]);
@@ -596,24 +414,6 @@ on_stream_frame (VitlensStreamPage *page,
  * Actions */
 
 static void
-action_load_embedded_model (GSimpleAction *action,
-                            GVariant      *param,
-                            gpointer       user_data)
-{
-  load_model (VITLENS_WINDOW (user_data), NULL, FALSE, FALSE);
-}
-
-static void
-action_open_recent_model (GSimpleAction *action,
-                          GVariant      *param,
-                          gpointer       user_data)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (g_variant_get_string (param, NULL));
-
-  load_model (VITLENS_WINDOW (user_data), file, FALSE, FALSE);
-}
-
-static void
 action_close (GSimpleAction *action,
               GVariant      *param,
               gpointer       user_data)
@@ -666,7 +466,8 @@ change_variant_state (GSimpleAction *action,
       set_variant (self, variant, TRUE);
       return;
     }
-  update_variant_buttons (self);
+  /* Refused: the buttons as they were. */
+  g_object_set (self->variant_switcher, "variant", self->variant, "compare", self->compare, NULL);
 }
 
 static void
@@ -689,28 +490,12 @@ action_dismiss_notice (GSimpleAction *action,
 }
 
 static const GActionEntry win_entries[] = {
-  { .name = "open-model", .activate = action_open_model },
-  { .name = "load-embedded-model", .activate = action_load_embedded_model },
-  { .name = "open-recent-model", .activate = action_open_recent_model, .parameter_type = "s" },
   { .name = "close", .activate = action_close },
   { .name = "fullscreen", .activate = action_fullscreen, .state = "false" },
   { .name = "variant", .parameter_type = "s", .state = "'fp32'", .change_state = change_variant_state },
   { .name = "dismiss-error", .activate = action_dismiss_error },
   { .name = "dismiss-notice", .activate = action_dismiss_notice },
 };
-
-static void
-on_variant_toggled (GtkToggleButton *button,
-                    VitlensWindow   *self)
-{
-  const char *name = button == self->variant_compare_button ? "compare" : NULL;
-
-  for (int v = 0; v < VIT_VARIANT_COUNT; v++)
-    if (button == self->variant_buttons[v])
-      name = vit_variant_name (v);
-  if (gtk_toggle_button_get_active (button))
-    g_action_group_change_action_state (G_ACTION_GROUP (self), "variant", g_variant_new_string (name));
-}
 
 static void
 on_fullscreened (VitlensWindow *self)
@@ -764,11 +549,10 @@ vitlens_window_setup (VitlensWindow      *self,
       g_settings_bind (self->settings, "top-k", pages[i], "top-k", G_SETTINGS_BIND_GET);
       g_settings_bind (self->settings, "threads", pages[i], "threads", G_SETTINGS_BIND_GET);
     }
-  /* Translators: the model menu's section of the models opened last */
-  g_menu_append_section (self->model_menu, _("Recent Models"), vitlens_application_get_recent_models (app));
+  g_object_set (self->model_menu, "recent-models", vitlens_application_get_recent_models (app), NULL);
 
   startup_model = vitlens_application_get_startup_model (app);
-  load_model (self, startup_model, TRUE, FALSE);
+  vitlens_model_menu_load (self->model_menu, startup_model, TRUE);
 }
 
 static void
@@ -776,15 +560,13 @@ vitlens_window_dispose (GObject *object)
 {
   VitlensWindow *self = (VitlensWindow *)object;
 
-  /* Every load still to come sees G_IO_ERROR_CANCELLED and leaves the widgets alone. */
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->notice_timeout, g_source_remove);
   if (self->image_page != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->image_page, self);
       g_signal_handlers_disconnect_by_data (self->stream_page, self);
       g_signal_handlers_disconnect_by_data (self->compare_page, self);
+      g_signal_handlers_disconnect_by_data (self->model_menu, self);
     }
 
   /* The pages first (the stream page stops its camera): no frame comes after. */
@@ -794,16 +576,6 @@ vitlens_window_dispose (GObject *object)
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (vitlens_window_parent_class)->dispose (object);
-}
-
-static void
-vitlens_window_finalize (GObject *object)
-{
-  VitlensWindow *self = (VitlensWindow *)object;
-
-  g_clear_object (&self->cancellable);
-
-  G_OBJECT_CLASS (vitlens_window_parent_class)->finalize (object);
 }
 
 static void
@@ -833,7 +605,6 @@ vitlens_window_class_init (VitlensWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = vitlens_window_dispose;
-  object_class->finalize = vitlens_window_finalize;
   object_class->get_property = vitlens_window_get_property;
   window_class->close_request = vitlens_window_close_request;
 
@@ -848,17 +619,15 @@ vitlens_window_class_init (VitlensWindowClass *klass)
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (VITLENS_TYPE_VARIANT_SWITCHER);
+  g_type_ensure (VITLENS_TYPE_MODEL_MENU);
   g_type_ensure (VITLENS_TYPE_IMAGE_PAGE);
   g_type_ensure (VITLENS_TYPE_STREAM_PAGE);
   g_type_ensure (VITLENS_TYPE_COMPARE_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, APP_RESOURCE_PATH "/ui/vitlens-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_fp32_button);
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_int8_button);
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_optimized_button);
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_compare_button);
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_switcher);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_menu);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, busy_spinner);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, banner_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, banner_label);
@@ -868,7 +637,6 @@ vitlens_window_class_init (VitlensWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, image_page);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, stream_page);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, compare_page);
-  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_menu);
 }
 
 static void
@@ -877,19 +645,21 @@ vitlens_window_init (VitlensWindow *self)
   VitlensPage *pages[3];
   GtkDropTarget *drop_target;
   GType types[] = { GDK_TYPE_FILE_LIST, G_TYPE_FILE, GDK_TYPE_TEXTURE };
-  size_t embedded_size = 0;
 
   gtk_widget_init_template (GTK_WIDGET (self));
   pages[0] = VITLENS_PAGE (self->image_page);
   pages[1] = VITLENS_PAGE (self->stream_page);
   pages[2] = VITLENS_PAGE (self->compare_page);
 
-  self->cancellable = g_cancellable_new ();
   self->inference = vitlens_inference_new ();
   self->variant = VIT_VARIANT_FP32;
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "load-embedded-model")),
-                               vitlens_data_model (&embedded_size) != NULL);
+  g_object_set (self->variant_switcher, "inference", self->inference, NULL);
+  g_object_set (self->model_menu, "inference", self->inference, NULL);
+  vitlens_action_map_add_group (G_ACTION_MAP (self), vitlens_model_menu_get_actions (self->model_menu));
+  g_signal_connect_swapped (self->model_menu, "notify::loading", G_CALLBACK (on_model_loading), self);
+  g_signal_connect (self->model_menu, "error", G_CALLBACK (on_model_error), self);
+  g_signal_connect (self->model_menu, "loaded", G_CALLBACK (on_model_loaded), self);
 
   /* The pages: one inference, their actions among the window's, their messages in its banner. */
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
@@ -909,14 +679,6 @@ vitlens_window_init (VitlensWindow *self)
   g_signal_connect_swapped (self->stream_page, "notify::state", G_CALLBACK (on_stream_state), self);
   g_signal_connect (self->stream_page, "frame", G_CALLBACK (on_stream_frame), self);
   g_object_bind_property (self->stream_page, "stream-name", self->compare_page, "stream-name", G_BINDING_SYNC_CREATE);
-  g_signal_connect_swapped (self->inference, "notify::model", G_CALLBACK (update_variant_buttons), self);
-
-  self->variant_buttons[VIT_VARIANT_FP32] = self->variant_fp32_button;
-  self->variant_buttons[VIT_VARIANT_INT8] = self->variant_int8_button;
-  self->variant_buttons[VIT_VARIANT_OPTIMIZED] = self->variant_optimized_button;
-  for (int v = 0; v < VIT_VARIANT_COUNT; v++)
-    g_signal_connect (self->variant_buttons[v], "toggled", G_CALLBACK (on_variant_toggled), self);
-  g_signal_connect (self->variant_compare_button, "toggled", G_CALLBACK (on_variant_toggled), self);
   g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
 
   /* The whole window takes drops; the page shown lights up. */
@@ -927,8 +689,6 @@ vitlens_window_init (VitlensWindow *self)
   g_signal_connect (drop_target, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop_target));
 
-  update_variant_buttons (self);
-  update_model_label (self);
   update_mode (self);
 }
 

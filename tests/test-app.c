@@ -33,6 +33,7 @@
 #include "vitlens-compare-page.h"
 #include "vitlens-image-page.h"
 #include "vitlens-stream-page.h"
+#include "vitlens-variant-switcher.h"
 #include "vitlens-window.h"
 
 #define WAIT_TIMEOUT_MS 30000
@@ -169,10 +170,7 @@ static GtkWidget *
 variant_button (VitlensWindow *window,
                 vit_variant    variant)
 {
-  static const char *names[VIT_VARIANT_COUNT] = { "variant_fp32_button", "variant_int8_button",
-                                                  "variant_optimized_button" };
-
-  return window_child (window, names[variant]);
+  return vitlens_variant_switcher_get_button (window_child (window, "variant_switcher"), variant);
 }
 
 /* The window's GtkDropTarget: what a drop from a file manager reaches. */
