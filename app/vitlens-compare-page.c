@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 
 #include "vitlens-compare-page.h"
+#include "vitlens-stream-page.h"
 
 /* Rounds over every variant per request for an image (variants in rotating order). */
 #define COMPARE_IMAGE_RUNS 5
@@ -34,7 +35,8 @@ struct _VitlensComparePage
   int                 threads;
   gboolean            loading;
   gboolean            active;
-  gboolean            stream;
+  VitlensStreamPage  *stream_page;
+  gboolean            stream;          /* the stream page plays: its frames are compared */
   gboolean            paused;
   char               *stream_name;
   GdkPaintable       *frame_paintable; /* the stream's latest frame */
@@ -54,9 +56,7 @@ enum {
   PROP_0,
   PROP_ACTIVE,
   PROP_IMAGE,
-  PROP_STREAM,
-  PROP_STREAM_NAME,
-  PROP_PAUSED,
+  PROP_STREAM_PAGE,
   N_PROPS,
   /* VitlensPage's */
   PROP_INFERENCE = N_PROPS,
@@ -85,6 +85,9 @@ compare_data_free (CompareData *data)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CompareData, compare_data_free)
+
+static void reset_statistics (VitlensComparePage *self);
+static void update_source    (VitlensComparePage *self);
 
 static const VitlensModelFacts *
 get_model (VitlensComparePage *self)
@@ -184,15 +187,19 @@ schedule_compare (VitlensComparePage *self)
   set_busy (self, 0);
 }
 
-void
-vitlens_compare_page_add_frame (VitlensComparePage *self,
-                                VitlensFrame       *frame,
-                                GdkPaintable       *paintable)
+/* A frame the stream page shows (main thread): the preview, and (when active, with a model)
+ * through every variant once; a newer frame supersedes it while it waits (newest wins). No
+ * frame: the stream stops or starts again, and so do the statistics. */
+static void
+on_stream_frame (VitlensStreamPage  *page,
+                 VitlensFrame       *frame,
+                 GdkPaintable       *paintable,
+                 VitlensComparePage *self)
 {
   CompareData *data;
 
-  g_return_if_fail (VITLENS_IS_COMPARE_PAGE (self));
-
+  if (frame == NULL)
+    reset_statistics (self);
   g_set_object (&self->frame_paintable, paintable);
   if (self->stream)
     vitlens_compare_view_set_preview (self->view, paintable);
@@ -266,13 +273,49 @@ on_model_changed (VitlensComparePage *self)
   schedule_compare (self);
 }
 
-void
-vitlens_compare_page_reset (VitlensComparePage *self)
+/* Forget the statistics (another source, another stream, Reset). */
+static void
+reset_statistics (VitlensComparePage *self)
 {
-  g_return_if_fail (VITLENS_IS_COMPARE_PAGE (self));
-
   g_clear_object (&self->compared_image);
   vitlens_compare_view_reset (self->view);
+}
+
+/* What the stream page plays, whether it plays, and whether it is paused. */
+static void
+on_stream_changed (VitlensComparePage *self,
+                   GParamSpec         *pspec)
+{
+  VitlensSource source;
+  VitlensCameraState state;
+  gboolean stream;
+
+  g_object_get (self->stream_page, "source", &source, "state", &state, NULL);
+  stream = source != VITLENS_SOURCE_IMAGE;
+  /* Another source: the statistics start again. */
+  if (pspec != NULL && g_str_equal (pspec->name, "source"))
+    reset_statistics (self);
+  self->paused = state == VITLENS_CAMERA_STATE_PAUSED;
+  g_free (self->stream_name);
+  g_object_get (self->stream_page, "stream-name", &self->stream_name, NULL);
+  self->stream = stream;
+  update_source (self);
+}
+
+static void
+set_stream_page (VitlensComparePage *self,
+                 VitlensStreamPage  *page)
+{
+  if (self->stream_page != NULL)
+    g_signal_handlers_disconnect_by_data (self->stream_page, self);
+  g_set_object (&self->stream_page, page);
+  if (page == NULL)
+    return;
+  g_signal_connect_object (page, "frame", G_CALLBACK (on_stream_frame), self, 0);
+  g_signal_connect_object (page, "notify::source", G_CALLBACK (on_stream_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (page, "notify::state", G_CALLBACK (on_stream_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (page, "notify::stream-name", G_CALLBACK (on_stream_changed), self, G_CONNECT_SWAPPED);
+  on_stream_changed (self, NULL);
 }
 
 VitlensCompareView *
@@ -419,7 +462,7 @@ action_compare_reset (GSimpleAction *action,
                       GVariant      *param,
                       gpointer       user_data)
 {
-  vitlens_compare_page_reset (VITLENS_COMPARE_PAGE (user_data));
+  reset_statistics (VITLENS_COMPARE_PAGE (user_data));
 }
 
 static void
@@ -533,19 +576,8 @@ vitlens_compare_page_set_property (GObject      *object,
       schedule_compare (self);
       break;
 
-    case PROP_STREAM:
-      self->stream = g_value_get_boolean (value);
-      update_source (self);
-      break;
-
-    case PROP_STREAM_NAME:
-      g_free (self->stream_name);
-      self->stream_name = g_value_dup_string (value);
-      update_source (self);
-      break;
-
-    case PROP_PAUSED:
-      self->paused = g_value_get_boolean (value);
+    case PROP_STREAM_PAGE:
+      set_stream_page (self, g_value_get_object (value));
       break;
 
     default:
@@ -572,9 +604,7 @@ vitlens_compare_page_get_property (GObject    *object,
     case PROP_BUSY: g_value_set_boolean (value, self->n_pending > 0 || self->compare_idle != 0); break;
     case PROP_ACTIVE: g_value_set_boolean (value, self->active); break;
     case PROP_IMAGE: g_value_set_object (value, self->image); break;
-    case PROP_STREAM: g_value_set_boolean (value, self->stream); break;
-    case PROP_STREAM_NAME: g_value_set_string (value, self->stream_name); break;
-    case PROP_PAUSED: g_value_set_boolean (value, self->paused); break;
+    case PROP_STREAM_PAGE: g_value_set_object (value, self->stream_page); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -589,6 +619,7 @@ vitlens_compare_page_dispose (GObject *object)
   g_clear_handle_id (&self->compare_idle, g_source_remove);
   if (self->inference != NULL)
     g_signal_handlers_disconnect_by_data (self->inference, self);
+  set_stream_page (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_COMPARE_PAGE);
   g_clear_object (&self->inference);
   g_clear_object (&self->image);
@@ -624,9 +655,7 @@ vitlens_compare_page_class_init (VitlensComparePageClass *klass)
 
   properties[PROP_ACTIVE] = g_param_spec_boolean ("active", NULL, NULL, FALSE, flags);
   properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, VITLENS_TYPE_IMAGE, flags);
-  properties[PROP_STREAM] = g_param_spec_boolean ("stream", NULL, NULL, FALSE, flags);
-  properties[PROP_STREAM_NAME] = g_param_spec_string ("stream-name", NULL, NULL, NULL, flags);
-  properties[PROP_PAUSED] = g_param_spec_boolean ("paused", NULL, NULL, FALSE, flags);
+  properties[PROP_STREAM_PAGE] = g_param_spec_object ("stream-page", NULL, NULL, VITLENS_TYPE_STREAM_PAGE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
   g_object_class_override_property (object_class, PROP_INFERENCE, "inference");
   g_object_class_override_property (object_class, PROP_TOP_K, "top-k");

@@ -8,7 +8,6 @@
 #include <gtk/gtk.h>
 
 #include "vitlens-compare-view.h"
-#include "vitlens-frame.h"
 #include "vitlens-image.h"
 #include "vitlens-page.h"
 
@@ -19,22 +18,14 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (VitlensComparePage, vitlens_compare_page, VITLENS, COMPARE_PAGE, GtkBox)
 
 /* Properties, besides VitlensPage's:
- *   active       gboolean      the page is shown: it compares (off: answers still to come are dropped)
- *   image        VitlensImage  the image to compare on (when not :stream)
- *   stream       gboolean      compare a stream's frames (vitlens_compare_page_add_frame) instead
- *   stream-name  char *        what the stream plays, as the view names it
- *   paused       gboolean      the stream is paused: its numbers stand still
+ *   active       gboolean           the page is shown: it compares (off: answers still to come
+ *                                   are dropped)
+ *   image        VitlensImage       the image to compare on, while no stream plays
+ *   stream-page  VitlensStreamPage  the stream whose frames it compares while one plays (its
+ *                                   ::frame, :source, :state and :stream-name)
  * Actions: compare-again, compare-reset, compare-export. */
 GtkWidget          *vitlens_compare_page_new       (void);
 
-/* A frame shown by the stream (main thread): the preview, and (when active, with a model)
- * through every variant once; a newer frame supersedes it while it waits (newest wins).
- * NULL, NULL: the frames shown are gone. */
-void                vitlens_compare_page_add_frame (VitlensComparePage *self,
-                                                    VitlensFrame       *frame,
-                                                    GdkPaintable       *paintable);
-/* Forget the statistics (another source, another stream, Reset). */
-void                vitlens_compare_page_reset     (VitlensComparePage *self);
 /* What Export… does with the file chosen (a base name; a .csv, .md or .png typed is dropped):
  * asks before replacing BASE.csv, BASE.md or BASE.png if any exists (other than @file itself,
  * which the file chooser asked about), writes them and says so (::notice), or says why not

@@ -448,6 +448,39 @@ vitlens_image_page_open_texture (VitlensImagePage *self,
                                   decode_bytes_done, g_object_ref (self));
 }
 
+/* Uses only @value: a synthetic emission (tests) has no GdkDrop behind it. */
+gboolean
+vitlens_image_page_take_drop (VitlensImagePage *self,
+                              const GValue     *value)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE_PAGE (self), FALSE);
+
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    {
+      g_autoptr(GPtrArray) files = g_ptr_array_new ();
+      GSList *list = gdk_file_list_get_files (g_value_get_boxed (value));
+
+      for (GSList *l = list; l != NULL; l = l->next)
+        g_ptr_array_add (files, l->data);
+      g_slist_free (list);
+      emit_open_files (self, (GFile **)files->pdata, files->len);
+      return files->len > 0;
+    }
+  if (G_VALUE_HOLDS (value, G_TYPE_FILE) && g_value_get_object (value) != NULL)
+    {
+      GFile *file = g_value_get_object (value);
+
+      emit_open_files (self, &file, 1);
+      return TRUE;
+    }
+  if (G_VALUE_HOLDS (value, GDK_TYPE_TEXTURE) && g_value_get_object (value) != NULL)
+    {
+      vitlens_image_page_open_texture (self, g_value_get_object (value));
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 on_strip_item_activated (VitlensImageStrip *strip,
                          guint              index,

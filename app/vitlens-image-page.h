@@ -29,7 +29,7 @@ G_DECLARE_FINAL_TYPE (VitlensImagePage, vitlens_image_page, VITLENS, IMAGE_PAGE,
  *   view         char *        read-only: what is shown: "no-model", "loading", "empty", "image"
  * Signals:
  *   open-files (GListModel *files): files that came in through the page (Open…, a paste) for
- *     the window to open as what they are: images come back through
+ *     the window to open as what they are (a drop too): images come back through
  *     vitlens_image_page_open_files(), models and videos go elsewhere
  * Actions: open, paste, previous-image, next-image. */
 GtkWidget           *vitlens_image_page_new               (void);
@@ -42,6 +42,10 @@ void                 vitlens_image_page_open_files        (VitlensImagePage *sel
 /* A pasted or dropped image, through the same decoder as a file. */
 void                 vitlens_image_page_open_texture      (VitlensImagePage *self,
                                                            GdkTexture       *texture);
+/* What was dropped on the window (a GdkFileList, a GFile or a GdkTexture): files go to
+ * ::open-files, an image is opened. FALSE: nothing the page can use. */
+gboolean             vitlens_image_page_take_drop         (VitlensImagePage *self,
+                                                           const GValue     *value);
 /* The results shown beside the image. */
 VitlensResultsPanel *vitlens_image_page_get_results_panel (VitlensImagePage *self);
 

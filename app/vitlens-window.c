@@ -50,24 +50,17 @@ struct _VitlensWindow
   VitlensInference    *inference;     /* the model, and every classification of every page */
   vit_variant          variant;
   gboolean             compare;       /* on: every variant side by side */
-  gboolean             busy;
   VitlensOrigin        error_origin;  /* what the banner's error is about */
   guint                notice_timeout; /* hides the notice; 0: none pending */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensWindow, vitlens_window, GTK_TYPE_APPLICATION_WINDOW)
 
-enum {
-  PROP_0,
-  PROP_BUSY,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 /* ---------------------------------------------------------------------------------------------
  * Busy state, the banner and the notice */
 
+/* The header bar's spinner turns while a model loads, or a page waits for a decode or a
+ * classification. */
 static void
 update_busy (VitlensWindow *self)
 {
@@ -78,12 +71,8 @@ update_busy (VitlensWindow *self)
   g_object_get (self->image_page, "busy", &image_busy, NULL);
   g_object_get (self->compare_page, "busy", &compare_busy, NULL);
   g_object_get (self->model_menu, "loading", &loading, NULL);
-  if (self->busy == (loading || image_busy || compare_busy))
-    return;
-  self->busy = !self->busy;
-  gtk_widget_set_visible (GTK_WIDGET (self->busy_spinner), self->busy);
-  gtk_spinner_set_spinning (self->busy_spinner, self->busy);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  gtk_widget_set_visible (GTK_WIDGET (self->busy_spinner), loading || image_busy || compare_busy);
+  gtk_spinner_set_spinning (self->busy_spinner, loading || image_busy || compare_busy);
 }
 
 static void
@@ -132,32 +121,6 @@ show_notice (VitlensWindow *self,
   self->notice_timeout = g_timeout_add_seconds (NOTICE_SECONDS, notice_timeout_cb, self);
 }
 
-static void
-on_page_error (VitlensPage   *page,
-               int            origin,
-               const char    *message,
-               VitlensWindow *self)
-{
-  show_error (self, origin, message);
-}
-
-static void
-on_page_clear_error (VitlensPage   *page,
-                     int            origin,
-                     VitlensWindow *self)
-{
-  clear_error (self, origin);
-}
-
-static void
-on_page_notice (VitlensPage   *page,
-                const char    *message,
-                const char    *tooltip,
-                VitlensWindow *self)
-{
-  show_notice (self, message, tooltip);
-}
-
 /* ---------------------------------------------------------------------------------------------
  * The header bar and the mode */
 
@@ -178,7 +141,7 @@ update_mode (VitlensWindow *self)
   gtk_stack_set_visible_child_name (self->mode_stack, self->compare ? "compare" : "image");
   gtk_widget_set_visible (GTK_WIDGET (self->mode_stack), source == VITLENS_SOURCE_IMAGE || self->compare);
   g_object_set (self->stream_page, "compare", self->compare, NULL);
-  g_object_set (self->compare_page, "stream", source != VITLENS_SOURCE_IMAGE, "active", self->compare, NULL);
+  g_object_set (self->compare_page, "active", self->compare, NULL);
   g_object_set (self->image_page, "active", source == VITLENS_SOURCE_IMAGE && !self->compare, NULL);
 }
 
@@ -321,7 +284,6 @@ on_drop_leave (GtkDropTarget *target,
   set_drop_active (self, FALSE);
 }
 
-/* Uses only @value: a synthetic emission (tests) has no GdkDrop behind it. */
 static gboolean
 on_drop (GtkDropTarget *target,
          const GValue  *value,
@@ -330,31 +292,7 @@ on_drop (GtkDropTarget *target,
          VitlensWindow *self)
 {
   set_drop_active (self, FALSE);
-
-  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
-    {
-      g_autoptr(GPtrArray) files = g_ptr_array_new ();
-      GSList *list = gdk_file_list_get_files (g_value_get_boxed (value));
-
-      for (GSList *l = list; l != NULL; l = l->next)
-        g_ptr_array_add (files, l->data);
-      g_slist_free (list);
-      vitlens_window_open_files (self, (GFile **)files->pdata, files->len);
-      return files->len > 0;
-    }
-  if (G_VALUE_HOLDS (value, G_TYPE_FILE) && g_value_get_object (value) != NULL)
-    {
-      GFile *file = g_value_get_object (value);
-
-      vitlens_window_open_files (self, &file, 1);
-      return TRUE;
-    }
-  if (G_VALUE_HOLDS (value, GDK_TYPE_TEXTURE) && g_value_get_object (value) != NULL)
-    {
-      vitlens_image_page_open_texture (self->image_page, g_value_get_object (value));
-      return TRUE;
-    }
-  return FALSE;
+  return vitlens_image_page_take_drop (self->image_page, value);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -379,35 +317,6 @@ on_title (VitlensWindow *self)
   g_object_get (self->image_page, "title", &title, NULL);
   if (title != NULL)
     gtk_window_set_title (GTK_WINDOW (self), title);
-}
-
-static void
-on_source_changed (VitlensWindow *self)
-{
-  /* Another source: Compare starts its statistics again. */
-  vitlens_compare_page_reset (self->compare_page);
-  update_mode (self);
-}
-
-static void
-on_stream_state (VitlensWindow *self)
-{
-  VitlensCameraState state;
-
-  g_object_get (self->stream_page, "state", &state, NULL);
-  g_object_set (self->compare_page, "paused", state == VITLENS_CAMERA_STATE_PAUSED, NULL);
-}
-
-static void
-on_stream_frame (VitlensStreamPage *page,
-                 VitlensFrame      *frame,
-                 GdkPaintable      *paintable,
-                 VitlensWindow     *self)
-{
-  /* No frame: the stream stops or starts again, and so do Compare's statistics. */
-  if (frame == NULL)
-    vitlens_compare_page_reset (self->compare_page);
-  vitlens_compare_page_add_frame (self->compare_page, frame, paintable);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -579,25 +488,6 @@ vitlens_window_dispose (GObject *object)
 }
 
 static void
-vitlens_window_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  VitlensWindow *self = VITLENS_WINDOW (object);
-
-  switch (prop_id)
-    {
-    case PROP_BUSY:
-      g_value_set_boolean (value, self->busy);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 vitlens_window_class_init (VitlensWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -605,19 +495,7 @@ vitlens_window_class_init (VitlensWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = vitlens_window_dispose;
-  object_class->get_property = vitlens_window_get_property;
   window_class->close_request = vitlens_window_close_request;
-
-  /**
-   * VitlensWindow:busy:
-   *
-   * Whether a model is being loaded, or a page waits for a decode or a classification: the
-   * header bar's spinner turns.
-   */
-  properties[PROP_BUSY] =
-    g_param_spec_boolean ("busy", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (VITLENS_TYPE_VARIANT_SWITCHER);
   g_type_ensure (VITLENS_TYPE_MODEL_MENU);
@@ -666,19 +544,15 @@ vitlens_window_init (VitlensWindow *self)
     {
       g_object_set (pages[i], "inference", self->inference, NULL);
       vitlens_page_add_actions (pages[i], G_ACTION_MAP (self));
-      g_signal_connect (pages[i], "error", G_CALLBACK (on_page_error), self);
-      g_signal_connect (pages[i], "clear-error", G_CALLBACK (on_page_clear_error), self);
-      g_signal_connect (pages[i], "notice", G_CALLBACK (on_page_notice), self);
+      g_signal_connect_swapped (pages[i], "error", G_CALLBACK (show_error), self);
+      g_signal_connect_swapped (pages[i], "clear-error", G_CALLBACK (clear_error), self);
+      g_signal_connect_swapped (pages[i], "notice", G_CALLBACK (show_notice), self);
       g_signal_connect_swapped (pages[i], "notify::busy", G_CALLBACK (update_busy), self);
     }
   g_signal_connect_swapped (self->image_page, "notify::image", G_CALLBACK (on_image_shown), self);
   g_signal_connect_swapped (self->image_page, "notify::title", G_CALLBACK (on_title), self);
   g_signal_connect (self->image_page, "open-files", G_CALLBACK (on_open_files), self);
-  g_object_bind_property (self->image_page, "image", self->compare_page, "image", G_BINDING_SYNC_CREATE);
-  g_signal_connect_swapped (self->stream_page, "notify::source", G_CALLBACK (on_source_changed), self);
-  g_signal_connect_swapped (self->stream_page, "notify::state", G_CALLBACK (on_stream_state), self);
-  g_signal_connect (self->stream_page, "frame", G_CALLBACK (on_stream_frame), self);
-  g_object_bind_property (self->stream_page, "stream-name", self->compare_page, "stream-name", G_BINDING_SYNC_CREATE);
+  g_signal_connect_swapped (self->stream_page, "notify::source", G_CALLBACK (update_mode), self);
   g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
 
   /* The whole window takes drops; the page shown lights up. */

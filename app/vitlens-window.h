@@ -13,8 +13,6 @@ G_BEGIN_DECLS
 
 #define VITLENS_TYPE_WINDOW (vitlens_window_get_type ())
 
-/* Property: busy (gboolean, read-only): a model loads, or a page waits for a decode or a
- * classification (the header bar's spinner turns). */
 G_DECLARE_FINAL_TYPE (VitlensWindow, vitlens_window, VITLENS, WINDOW, GtkApplicationWindow)
 
 /* Loads the application's start-up model (see vitlens_application_get_startup_model()). */

@@ -108,7 +108,14 @@ get_uint64 (gpointer    object,
   return value;
 }
 
-static gboolean       window_busy   (VitlensWindow *w) { return get_boolean (w, "busy"); }
+/* What turns the header bar's spinner: a model loading, a page waiting. */
+static gboolean
+window_busy (VitlensWindow *w)
+{
+  return get_boolean (window_child (w, "model_menu"), "loading") || get_boolean (image_page (w), "busy")
+         || get_boolean (compare_page (w), "busy");
+}
+
 static gboolean       comparing     (VitlensWindow *w) { return get_boolean (compare_page (w), "active"); }
 static VitlensResultsPanel  *image_panel    (VitlensWindow *w) { return vitlens_image_page_get_results_panel (image_page (w)); }
 static VitlensResultsPanel  *stream_panel   (VitlensWindow *w) { return vitlens_stream_page_get_results_panel (stream_page (w)); }
