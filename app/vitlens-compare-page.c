@@ -24,16 +24,12 @@
 
 struct _VitlensComparePage
 {
-  GtkBox              parent_instance;
+  VitlensPage         parent_instance;
 
   VitlensCompareView *view;
 
-  VitlensInference   *inference;
   GCancellable       *cancellable;    /* all this page asked; cancelled in dispose */
-  GSimpleActionGroup *actions;
-  int                 top_k;
-  int                 threads;
-  gboolean            loading;
+  int                 threads;        /* the :threads the view's times were taken with */
   gboolean            active;
   VitlensStreamPage  *stream_page;
   gboolean            stream;          /* the stream page plays: its frames are compared */
@@ -47,10 +43,7 @@ struct _VitlensComparePage
   guint               compare_idle;    /* a comparison of the image, asked for */
 };
 
-static void vitlens_compare_page_iface_init (VitlensPageInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (VitlensComparePage, vitlens_compare_page, GTK_TYPE_BOX,
-                               G_IMPLEMENT_INTERFACE (VITLENS_TYPE_PAGE, vitlens_compare_page_iface_init))
+G_DEFINE_FINAL_TYPE (VitlensComparePage, vitlens_compare_page, VITLENS_TYPE_PAGE)
 
 enum {
   PROP_0,
@@ -58,12 +51,6 @@ enum {
   PROP_IMAGE,
   PROP_STREAM_PAGE,
   N_PROPS,
-  /* VitlensPage's */
-  PROP_INFERENCE = N_PROPS,
-  PROP_TOP_K,
-  PROP_THREADS,
-  PROP_LOADING,
-  PROP_BUSY,
 };
 
 static GParamSpec *properties[N_PROPS];
@@ -89,21 +76,36 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CompareData, compare_data_free)
 static void reset_statistics (VitlensComparePage *self);
 static void update_source    (VitlensComparePage *self);
 
+static void compare_done (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data);
+
 static const VitlensModelFacts *
 get_model (VitlensComparePage *self)
 {
-  return self->inference ? vitlens_inference_get_model (self->inference) : NULL;
+  return vitlens_page_get_model (VITLENS_PAGE (self));
 }
 
+/* Image comparisons under way or asked for. */
 static void
 set_busy (VitlensComparePage *self,
           int                 delta)
 {
-  gboolean was = self->n_pending > 0 || self->compare_idle != 0;
-
   self->n_pending += delta;
-  if (was != (self->n_pending > 0 || self->compare_idle != 0))
-    g_object_notify (G_OBJECT (self), "busy");
+  vitlens_page_set_busy (VITLENS_PAGE (self), self->n_pending > 0 || self->compare_idle != 0);
+}
+
+/* Compare @input (@runs rounds over every variant) with the preferences. */
+static void
+compare_async (VitlensComparePage *self,
+               VitlensFrame       *input,
+               int                 runs,
+               CompareData        *data)
+{
+  vitlens_inference_compare_async (vitlens_page_get_inference (VITLENS_PAGE (self)), input, runs,
+                                   vitlens_page_get_top_k (VITLENS_PAGE (self)),
+                                   vitlens_page_get_threads (VITLENS_PAGE (self)),
+                                   self->cancellable, compare_done, data);
 }
 
 static void
@@ -161,9 +163,7 @@ compare_image (VitlensComparePage *self,
   g_set_object (&self->compared_image, self->image);
 
   set_busy (self, +1);
-  vitlens_inference_compare_async (self->inference, vitlens_image_get_frame (self->image),
-                                   COMPARE_IMAGE_RUNS, self->top_k, self->threads,
-                                   self->cancellable, compare_done, data);
+  compare_async (self, vitlens_image_get_frame (self->image), COMPARE_IMAGE_RUNS, data);
 }
 
 static gboolean
@@ -211,8 +211,7 @@ on_stream_frame (VitlensStreamPage  *page,
   data->new_input = TRUE;
   data->capture_time = vitlens_frame_get_capture_time (frame);
 
-  vitlens_inference_compare_async (self->inference, frame, 1, self->top_k, self->threads,
-                                   self->cancellable, compare_done, data);
+  compare_async (self, frame, 1, data);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -221,7 +220,7 @@ on_stream_frame (VitlensStreamPage  *page,
 static void
 update_actions (VitlensComparePage *self)
 {
-  GAction *again = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "compare-again");
+  GAction *again = g_action_map_lookup_action (vitlens_page_get_action_map (VITLENS_PAGE (self)), "compare-again");
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (again), self->active && !self->stream && self->image != NULL);
 }
@@ -250,7 +249,7 @@ update_placeholder (VitlensComparePage *self)
 {
   const char *text;
 
-  if (self->loading)
+  if (vitlens_page_get_loading (VITLENS_PAGE (self)))
     text = _("Loading the model…");
   else if (get_model (self) == NULL)
     text = _("No model is loaded. Open one from the model menu to compare its variants.");
@@ -260,8 +259,9 @@ update_placeholder (VitlensComparePage *self)
 }
 
 static void
-on_model_changed (VitlensComparePage *self)
+vitlens_compare_page_model_changed (VitlensPage *page)
 {
+  VitlensComparePage *self = VITLENS_COMPARE_PAGE (page);
   const VitlensModelFacts *facts = get_model (self);
 
   update_placeholder (self);
@@ -429,23 +429,6 @@ vitlens_compare_page_export (VitlensComparePage *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-static void
-on_export_chosen (GtkNativeDialog    *native,
-                  int                 response,
-                  VitlensComparePage *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-
-      if (file != NULL)
-        vitlens_compare_page_export (self, file);
-    }
-
-  gtk_native_dialog_destroy (native);
-  g_object_unref (native);
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Actions */
 
@@ -491,8 +474,7 @@ action_compare_export (GSimpleAction *action,
 
       gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
     }
-  g_signal_connect_object (native, "response", G_CALLBACK (on_export_chosen), self, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  vitlens_page_run_file_chooser (VITLENS_PAGE (self), native, (VitlensPageFileFunc)vitlens_compare_page_export);
 }
 
 static const GActionEntry compare_entries[] = {
@@ -501,33 +483,25 @@ static const GActionEntry compare_entries[] = {
   { .name = "compare-export", .activate = action_compare_export },
 };
 
-static GActionGroup *
-vitlens_compare_page_get_actions (VitlensPage *page)
-{
-  return G_ACTION_GROUP (VITLENS_COMPARE_PAGE (page)->actions);
-}
-
-static void
-vitlens_compare_page_iface_init (VitlensPageInterface *iface)
-{
-  iface->get_actions = vitlens_compare_page_get_actions;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * GObject */
 
 static void
-set_inference (VitlensComparePage *self,
-               VitlensInference   *inference)
+vitlens_compare_page_options_changed (VitlensPage *page,
+                                      GParamSpec  *pspec)
 {
-  if (self->inference == inference)
-    return;
-  if (self->inference != NULL)
-    g_signal_handlers_disconnect_by_data (self->inference, self);
-  g_set_object (&self->inference, inference);
-  if (inference != NULL)
-    g_signal_connect_object (inference, "notify::model", G_CALLBACK (on_model_changed), self, G_CONNECT_SWAPPED);
-  on_model_changed (self);
+  VitlensComparePage *self = VITLENS_COMPARE_PAGE (page);
+
+  if (g_str_equal (pspec->name, "loading"))
+    {
+      update_placeholder (self);
+      return;
+    }
+  /* Times taken with another number of threads are not comparable: start again. */
+  if (self->threads != vitlens_page_get_threads (page))
+    vitlens_compare_view_reset (self->view);
+  self->threads = vitlens_page_get_threads (page);
+  schedule_compare (self);
 }
 
 static void
@@ -540,28 +514,6 @@ vitlens_compare_page_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_INFERENCE:
-      set_inference (self, g_value_get_object (value));
-      break;
-
-    case PROP_TOP_K:
-      self->top_k = g_value_get_int (value);
-      schedule_compare (self);
-      break;
-
-    case PROP_THREADS:
-      /* Times taken with another number of threads are not comparable: start again. */
-      if (self->threads != g_value_get_int (value))
-        vitlens_compare_view_reset (self->view);
-      self->threads = g_value_get_int (value);
-      schedule_compare (self);
-      break;
-
-    case PROP_LOADING:
-      self->loading = g_value_get_boolean (value);
-      update_placeholder (self);
-      break;
-
     case PROP_ACTIVE:
       if (self->active == g_value_get_boolean (value))
         break;
@@ -584,7 +536,7 @@ vitlens_compare_page_set_property (GObject      *object,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
     }
-  g_object_notify (object, g_param_spec_get_name (pspec));
+  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -597,11 +549,6 @@ vitlens_compare_page_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_INFERENCE: g_value_set_object (value, self->inference); break;
-    case PROP_TOP_K: g_value_set_int (value, self->top_k); break;
-    case PROP_THREADS: g_value_set_int (value, self->threads); break;
-    case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
-    case PROP_BUSY: g_value_set_boolean (value, self->n_pending > 0 || self->compare_idle != 0); break;
     case PROP_ACTIVE: g_value_set_boolean (value, self->active); break;
     case PROP_IMAGE: g_value_set_object (value, self->image); break;
     case PROP_STREAM_PAGE: g_value_set_object (value, self->stream_page); break;
@@ -617,15 +564,11 @@ vitlens_compare_page_dispose (GObject *object)
   /* Every answer still to come sees G_IO_ERROR_CANCELLED and leaves the view alone. */
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->compare_idle, g_source_remove);
-  if (self->inference != NULL)
-    g_signal_handlers_disconnect_by_data (self->inference, self);
   set_stream_page (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_COMPARE_PAGE);
-  g_clear_object (&self->inference);
   g_clear_object (&self->image);
   g_clear_object (&self->compared_image);
   g_clear_object (&self->frame_paintable);
-  g_clear_object (&self->actions);
 
   G_OBJECT_CLASS (vitlens_compare_page_parent_class)->dispose (object);
 }
@@ -646,22 +589,20 @@ vitlens_compare_page_class_init (VitlensComparePageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  VitlensPageClass *page_class = VITLENS_PAGE_CLASS (klass);
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->set_property = vitlens_compare_page_set_property;
   object_class->get_property = vitlens_compare_page_get_property;
   object_class->dispose = vitlens_compare_page_dispose;
   object_class->finalize = vitlens_compare_page_finalize;
+  page_class->model_changed = vitlens_compare_page_model_changed;
+  page_class->options_changed = vitlens_compare_page_options_changed;
 
   properties[PROP_ACTIVE] = g_param_spec_boolean ("active", NULL, NULL, FALSE, flags);
   properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, VITLENS_TYPE_IMAGE, flags);
   properties[PROP_STREAM_PAGE] = g_param_spec_object ("stream-page", NULL, NULL, VITLENS_TYPE_STREAM_PAGE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-  g_object_class_override_property (object_class, PROP_INFERENCE, "inference");
-  g_object_class_override_property (object_class, PROP_TOP_K, "top-k");
-  g_object_class_override_property (object_class, PROP_THREADS, "threads");
-  g_object_class_override_property (object_class, PROP_LOADING, "loading");
-  g_object_class_override_property (object_class, PROP_BUSY, "busy");
 
   g_type_ensure (VITLENS_TYPE_COMPARE_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, APP_RESOURCE_PATH "/ui/vitlens-compare-page.ui");
@@ -674,9 +615,7 @@ vitlens_compare_page_init (VitlensComparePage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
-  self->top_k = 5;
-  self->actions = g_simple_action_group_new ();
-  g_action_map_add_action_entries (G_ACTION_MAP (self->actions), compare_entries,
+  g_action_map_add_action_entries (vitlens_page_get_action_map (VITLENS_PAGE (self)), compare_entries,
                                    G_N_ELEMENTS (compare_entries), self);
   update_source (self);
   update_placeholder (self);

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 
 #define VITLENS_TYPE_COMPARE_PAGE (vitlens_compare_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (VitlensComparePage, vitlens_compare_page, VITLENS, COMPARE_PAGE, GtkBox)
+G_DECLARE_FINAL_TYPE (VitlensComparePage, vitlens_compare_page, VITLENS, COMPARE_PAGE, VitlensPage)
 
 /* Properties, besides VitlensPage's:
  *   active       gboolean           the page is shown: it compares (off: answers still to come

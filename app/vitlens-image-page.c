@@ -28,7 +28,7 @@
 
 struct _VitlensImagePage
 {
-  GtkBox               parent_instance;
+  VitlensPage          parent_instance;
 
   /* template widgets */
   GtkWidget           *image_area;
@@ -41,8 +41,6 @@ struct _VitlensImagePage
   VitlensImageStrip   *strip;
   VitlensResultsPanel *results_panel;
 
-  VitlensInference    *inference;
-  GSimpleActionGroup  *actions;
   GCancellable        *cancellable;        /* all this page started; cancelled in dispose */
   GCancellable        *decode_cancellable; /* the image being decoded: a newer one cancels it */
   VitlensImage        *image;              /* the image shown */
@@ -51,18 +49,13 @@ struct _VitlensImagePage
   GPtrArray           *files;              /* GFile: the images opened together */
   guint                shown_index;        /* of the image shown, in @files */
   vit_variant          variant;
-  int                  top_k;
-  int                  threads;
-  gboolean             loading;
   gboolean             active;
+  gboolean             pasted;             /* the decode under way is a pasted image's */
   guint                n_pending;          /* decodes, pastes and classifications under way */
   guint                classify_idle;      /* a classification, asked for */
 };
 
-static void vitlens_image_page_iface_init (VitlensPageInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (VitlensImagePage, vitlens_image_page, GTK_TYPE_BOX,
-                               G_IMPLEMENT_INTERFACE (VITLENS_TYPE_PAGE, vitlens_image_page_iface_init))
+G_DEFINE_FINAL_TYPE (VitlensImagePage, vitlens_image_page, VITLENS_TYPE_PAGE)
 
 enum {
   PROP_0,
@@ -75,12 +68,6 @@ enum {
   PROP_N_FILES,
   PROP_VIEW,
   N_PROPS,
-  /* VitlensPage's */
-  PROP_INFERENCE = N_PROPS,
-  PROP_TOP_K,
-  PROP_THREADS,
-  PROP_LOADING,
-  PROP_BUSY,
 };
 
 static GParamSpec *properties[N_PROPS];
@@ -95,27 +82,19 @@ static guint signals[N_SIGNALS];
 /* ---------------------------------------------------------------------------------------------
  * Busy state */
 
-static gboolean
-is_busy (VitlensImagePage *self)
-{
-  return self->n_pending > 0 || self->classify_idle != 0;
-}
-
+/* Decodes, pastes and classifications under way or asked for. */
 static void
 set_busy (VitlensImagePage *self,
           int               delta)
 {
-  gboolean was = is_busy (self);
-
   self->n_pending += delta;
-  if (was != is_busy (self))
-    g_object_notify (G_OBJECT (self), "busy");
+  vitlens_page_set_busy (VITLENS_PAGE (self), self->n_pending > 0 || self->classify_idle != 0);
 }
 
 static const VitlensModelFacts *
 get_model (VitlensImagePage *self)
 {
-  return self->inference ? vitlens_inference_get_model (self->inference) : NULL;
+  return vitlens_page_get_model (VITLENS_PAGE (self));
 }
 
 /* Files that came in through the page, for the window to open (::open-files). */
@@ -141,7 +120,7 @@ update_placeholder (VitlensImagePage *self)
 {
   const char *text;
 
-  if (self->loading)
+  if (vitlens_page_get_loading (VITLENS_PAGE (self)))
     text = _("Loading the model…");
   else if (get_model (self) == NULL)
     text = _("No model is loaded. Open one from the model menu to classify images.");
@@ -159,7 +138,7 @@ update_view (VitlensImagePage *self)
 
   if (self->image != NULL)
     view = "image";
-  else if (self->loading && get_model (self) == NULL)
+  else if (vitlens_page_get_loading (VITLENS_PAGE (self)) && get_model (self) == NULL)
     view = "loading";
   else if (get_model (self) == NULL)
     view = "no-model";
@@ -179,8 +158,9 @@ update_view (VitlensImagePage *self)
 static void
 update_actions (VitlensImagePage *self)
 {
-  GAction *previous = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "previous-image");
-  GAction *next = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "next-image");
+  GActionMap *actions = vitlens_page_get_action_map (VITLENS_PAGE (self));
+  GAction *previous = g_action_map_lookup_action (actions, "previous-image");
+  GAction *next = g_action_map_lookup_action (actions, "next-image");
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (previous), self->files->len > 1);
   g_simple_action_set_enabled (G_SIMPLE_ACTION (next), self->files->len > 1);
@@ -284,13 +264,16 @@ classify_done (GObject      *object,
 static void
 classify (VitlensImagePage *self)
 {
+  VitlensPage *page = VITLENS_PAGE (self);
+
   if (self->image == NULL || get_model (self) == NULL || !self->active
-      || !vitlens_inference_supports (self->inference, self->variant))
+      || !vitlens_inference_supports (vitlens_page_get_inference (page), self->variant))
     return;
 
   set_busy (self, +1);
-  vitlens_inference_classify_async (self->inference, vitlens_image_get_frame (self->image),
-                                    self->variant, self->top_k, self->threads,
+  vitlens_inference_classify_async (vitlens_page_get_inference (page), vitlens_image_get_frame (self->image),
+                                    self->variant, vitlens_page_get_top_k (page),
+                                    vitlens_page_get_threads (page),
                                     self->cancellable, classify_done, g_object_ref (self));
 }
 
@@ -316,8 +299,10 @@ schedule_classify (VitlensImagePage *self)
 }
 
 static void
-on_model_changed (VitlensImagePage *self)
+vitlens_image_page_model_changed (VitlensPage *page)
 {
+  VitlensImagePage *self = VITLENS_IMAGE_PAGE (page);
+
   /* The old results were another model's. */
   vitlens_results_panel_set_model (self->results_panel, get_model (self));
   set_prediction (self, NULL);
@@ -328,6 +313,11 @@ on_model_changed (VitlensImagePage *self)
 /* ---------------------------------------------------------------------------------------------
  * Images */
 
+static void set_files (VitlensImagePage *self,
+                       GFile           **files,
+                       guint             n_files);
+
+/* A file of the strip, or a pasted image (which stands alone), decoded. */
 static void
 decode_done (GObject      *object,
              GAsyncResult *result,
@@ -346,18 +336,24 @@ decode_done (GObject      *object,
     {
       /* The previous image, model and results stay. */
       vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE, error->message);
-      vitlens_image_strip_set_selected (self->strip, self->shown_index);
+      if (!self->pasted)
+        vitlens_image_strip_set_selected (self->strip, self->shown_index);
       return;
     }
 
   vitlens_page_clear_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE);
-  self->shown_index = vitlens_image_strip_get_selected (self->strip);
+  if (self->pasted)
+    set_files (self, NULL, 0);
+  else
+    self->shown_index = vitlens_image_strip_get_selected (self->strip);
   set_image (self, image);
 }
 
 static void
-new_decode (VitlensImagePage *self)
+new_decode (VitlensImagePage *self,
+            gboolean          pasted)
 {
+  self->pasted = pasted;
   if (self->decode_cancellable != NULL)
     g_cancellable_cancel (self->decode_cancellable);
   g_clear_object (&self->decode_cancellable);
@@ -372,7 +368,7 @@ open_file_at (VitlensImagePage *self,
   if (index >= self->files->len)
     return;
 
-  new_decode (self);
+  new_decode (self, FALSE);
   vitlens_image_strip_set_selected (self->strip, index);
   vitlens_image_load_async (g_ptr_array_index (self->files, index), self->decode_cancellable,
                             decode_done, g_object_ref (self));
@@ -406,32 +402,6 @@ vitlens_image_page_open_files (VitlensImagePage *self,
   open_file_at (self, 0);
 }
 
-static void
-decode_bytes_done (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(VitlensImagePage) self = user_data;
-  g_autoptr(VitlensImage) image = NULL;
-  g_autoptr(GError) error = NULL;
-
-  image = vitlens_image_load_finish (result, &error);
-  set_busy (self, -1);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (error != NULL)
-    {
-      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE, error->message);
-      return;
-    }
-
-  /* A pasted image stands alone. */
-  vitlens_page_clear_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE);
-  set_files (self, NULL, 0);
-  set_image (self, image);
-}
-
 void
 vitlens_image_page_open_texture (VitlensImagePage *self,
                                  GdkTexture       *texture)
@@ -443,9 +413,9 @@ vitlens_image_page_open_texture (VitlensImagePage *self,
 
   /* Through PNG bytes, so a pasted image takes the same decoder as a file. */
   png = gdk_texture_save_to_png_bytes (texture);
-  new_decode (self);
+  new_decode (self, TRUE);
   vitlens_image_load_bytes_async (png, _("Pasted image"), self->decode_cancellable,
-                                  decode_bytes_done, g_object_ref (self));
+                                  decode_done, g_object_ref (self));
 }
 
 /* Uses only @value: a synthetic emission (tests) has no GdkDrop behind it. */
@@ -675,44 +645,20 @@ static const GActionEntry image_entries[] = {
   { .name = "next-image", .activate = action_next_image },
 };
 
-static GActionGroup *
-vitlens_image_page_get_actions (VitlensPage *page)
-{
-  return G_ACTION_GROUP (VITLENS_IMAGE_PAGE (page)->actions);
-}
-
-static void
-vitlens_image_page_iface_init (VitlensPageInterface *iface)
-{
-  iface->get_actions = vitlens_image_page_get_actions;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * GObject */
 
 static void
-set_inference (VitlensImagePage *self,
-               VitlensInference *inference)
+vitlens_image_page_options_changed (VitlensPage *page,
+                                    GParamSpec  *pspec)
 {
-  if (self->inference == inference)
-    return;
-  if (self->inference != NULL)
-    g_signal_handlers_disconnect_by_data (self->inference, self);
-  g_set_object (&self->inference, inference);
-  if (inference != NULL)
-    g_signal_connect_object (inference, "notify::model", G_CALLBACK (on_model_changed), self, G_CONNECT_SWAPPED);
-  on_model_changed (self);
-}
+  VitlensImagePage *self = VITLENS_IMAGE_PAGE (page);
 
-static void
-set_drop_active (VitlensImagePage *self,
-                 gboolean          active)
-{
-  gtk_revealer_set_reveal_child (self->drop_revealer, active);
-  if (active)
-    gtk_widget_add_css_class (self->image_area, "drop-active");
+  /* Another number of threads or of results: run again, in place. */
+  if (g_str_equal (pspec->name, "loading"))
+    update_view (self);
   else
-    gtk_widget_remove_css_class (self->image_area, "drop-active");
+    schedule_classify (self);
 }
 
 static void
@@ -725,25 +671,6 @@ vitlens_image_page_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_INFERENCE:
-      set_inference (self, g_value_get_object (value));
-      break;
-
-    case PROP_TOP_K:
-      self->top_k = g_value_get_int (value);
-      schedule_classify (self);
-      break;
-
-    case PROP_THREADS:
-      self->threads = g_value_get_int (value);
-      schedule_classify (self);
-      break;
-
-    case PROP_LOADING:
-      self->loading = g_value_get_boolean (value);
-      update_view (self);
-      break;
-
     case PROP_VARIANT:
       if (self->variant == (vit_variant)g_value_get_int (value))
         return;
@@ -761,14 +688,14 @@ vitlens_image_page_set_property (GObject      *object,
       break;
 
     case PROP_DROP_ACTIVE:
-      set_drop_active (self, g_value_get_boolean (value));
+      vitlens_page_show_drop (VITLENS_PAGE (self), self->drop_revealer, self->image_area, g_value_get_boolean (value));
       break;
 
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
     }
-  g_object_notify (object, g_param_spec_get_name (pspec));
+  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -781,11 +708,6 @@ vitlens_image_page_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_INFERENCE: g_value_set_object (value, self->inference); break;
-    case PROP_TOP_K: g_value_set_int (value, self->top_k); break;
-    case PROP_THREADS: g_value_set_int (value, self->threads); break;
-    case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
-    case PROP_BUSY: g_value_set_boolean (value, is_busy (self)); break;
     case PROP_VARIANT: g_value_set_int (value, self->variant); break;
     case PROP_ACTIVE: g_value_set_boolean (value, self->active); break;
     case PROP_DROP_ACTIVE: g_value_set_boolean (value, gtk_revealer_get_reveal_child (self->drop_revealer)); break;
@@ -808,12 +730,8 @@ vitlens_image_page_dispose (GObject *object)
   if (self->decode_cancellable != NULL)
     g_cancellable_cancel (self->decode_cancellable);
   g_clear_handle_id (&self->classify_idle, g_source_remove);
-  if (self->inference != NULL)
-    g_signal_handlers_disconnect_by_data (self->inference, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_IMAGE_PAGE);
-  g_clear_object (&self->inference);
   g_clear_object (&self->image);
-  g_clear_object (&self->actions);
   g_clear_pointer (&self->prediction, vitlens_result_unref);
 
   G_OBJECT_CLASS (vitlens_image_page_parent_class)->dispose (object);
@@ -837,6 +755,7 @@ vitlens_image_page_class_init (VitlensImagePageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  VitlensPageClass *page_class = VITLENS_PAGE_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
@@ -844,6 +763,8 @@ vitlens_image_page_class_init (VitlensImagePageClass *klass)
   object_class->get_property = vitlens_image_page_get_property;
   object_class->dispose = vitlens_image_page_dispose;
   object_class->finalize = vitlens_image_page_finalize;
+  page_class->model_changed = vitlens_image_page_model_changed;
+  page_class->options_changed = vitlens_image_page_options_changed;
 
   properties[PROP_VARIANT] = g_param_spec_int ("variant", NULL, NULL, 0, VIT_VARIANT_COUNT - 1, VIT_VARIANT_FP32, rw);
   properties[PROP_ACTIVE] = g_param_spec_boolean ("active", NULL, NULL, TRUE, rw);
@@ -854,11 +775,6 @@ vitlens_image_page_class_init (VitlensImagePageClass *klass)
   properties[PROP_N_FILES] = g_param_spec_uint ("n-files", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_VIEW] = g_param_spec_string ("view", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-  g_object_class_override_property (object_class, PROP_INFERENCE, "inference");
-  g_object_class_override_property (object_class, PROP_TOP_K, "top-k");
-  g_object_class_override_property (object_class, PROP_THREADS, "threads");
-  g_object_class_override_property (object_class, PROP_LOADING, "loading");
-  g_object_class_override_property (object_class, PROP_BUSY, "busy");
 
   signals[OPEN_FILES] = g_signal_new ("open-files", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_LIST_MODEL);
@@ -886,10 +802,8 @@ vitlens_image_page_init (VitlensImagePage *self)
   self->cancellable = g_cancellable_new ();
   self->files = g_ptr_array_new_with_free_func (g_object_unref);
   self->variant = VIT_VARIANT_FP32;
-  self->top_k = 5;
   self->active = TRUE;
-  self->actions = g_simple_action_group_new ();
-  g_action_map_add_action_entries (G_ACTION_MAP (self->actions), image_entries,
+  g_action_map_add_action_entries (vitlens_page_get_action_map (VITLENS_PAGE (self)), image_entries,
                                    G_N_ELEMENTS (image_entries), self);
   update_actions (self);
   update_view (self);

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 
 #define VITLENS_TYPE_IMAGE_PAGE (vitlens_image_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (VitlensImagePage, vitlens_image_page, VITLENS, IMAGE_PAGE, GtkBox)
+G_DECLARE_FINAL_TYPE (VitlensImagePage, vitlens_image_page, VITLENS, IMAGE_PAGE, VitlensPage)
 
 /* Properties, besides VitlensPage's:
  *   variant      int           the vit_variant the image is classified with

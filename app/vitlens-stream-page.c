@@ -36,7 +36,7 @@
 
 struct _VitlensStreamPage
 {
-  GtkBox                parent_instance;
+  VitlensPage           parent_instance;
 
   /* template widgets */
   GtkWidget            *view;
@@ -58,13 +58,9 @@ struct _VitlensStreamPage
   GtkWidget            *loop_button;
   GtkLabel             *stream_label;
 
-  VitlensInference     *inference;
-  GSimpleActionGroup   *actions;
+  VitlensInference     *inference;          /* the page's, whose frame results it follows */
   VitlensSource         source;
   vit_variant           variant;
-  int                   top_k;
-  int                   threads;
-  gboolean              loading;
   gboolean              compare;
   gboolean              loop;
   VitlensCamera        *camera;             /* made when a stream first starts */
@@ -81,10 +77,7 @@ struct _VitlensStreamPage
   int                   frame_width, frame_height;
 };
 
-static void vitlens_stream_page_iface_init (VitlensPageInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (VitlensStreamPage, vitlens_stream_page, GTK_TYPE_BOX,
-                               G_IMPLEMENT_INTERFACE (VITLENS_TYPE_PAGE, vitlens_stream_page_iface_init))
+G_DEFINE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS_TYPE_PAGE)
 
 G_DEFINE_ENUM_TYPE (VitlensSource, vitlens_source,
                     G_DEFINE_ENUM_VALUE (VITLENS_SOURCE_IMAGE, "image"),
@@ -105,12 +98,6 @@ enum {
   PROP_N_FRAMES,
   PROP_N_RESULTS,
   N_PROPS,
-  /* VitlensPage's */
-  PROP_INFERENCE = N_PROPS,
-  PROP_TOP_K,
-  PROP_THREADS,
-  PROP_LOADING,
-  PROP_BUSY,
 };
 
 static GParamSpec *properties[N_PROPS];
@@ -133,7 +120,7 @@ static void choose_video (VitlensStreamPage *self);
 static gboolean
 has_model (VitlensStreamPage *self)
 {
-  return self->inference != NULL && vitlens_inference_get_model (self->inference) != NULL;
+  return vitlens_page_get_model (VITLENS_PAGE (self)) != NULL;
 }
 
 static VitlensCameraState
@@ -175,8 +162,9 @@ notify_counts (VitlensStreamPage *self)
 static void
 update_actions (VitlensStreamPage *self)
 {
-  GAction *snapshot = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "snapshot");
-  GAction *play = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "play-pause");
+  GActionMap *actions = vitlens_page_get_action_map (VITLENS_PAGE (self));
+  GAction *snapshot = g_action_map_lookup_action (actions, "snapshot");
+  GAction *play = g_action_map_lookup_action (actions, "play-pause");
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), self->frame != NULL && self->source != VITLENS_SOURCE_IMAGE);
   g_simple_action_set_enabled (G_SIMPLE_ACTION (play), self->source != VITLENS_SOURCE_IMAGE);
@@ -198,7 +186,7 @@ update_placeholder (VitlensStreamPage *self)
 {
   const char *text;
 
-  if (self->loading)
+  if (vitlens_page_get_loading (VITLENS_PAGE (self)))
     text = _("Loading the model…");
   else if (!has_model (self))
     text = _("No model is loaded. Open one from the model menu to classify images.");
@@ -490,7 +478,8 @@ static void
 sync_frame_options (VitlensStreamPage *self)
 {
   if (self->inference != NULL)
-    vitlens_inference_set_frame_options (self->inference, self->variant, self->top_k, self->threads);
+    vitlens_inference_set_frame_options (self->inference, self->variant, vitlens_page_get_top_k (VITLENS_PAGE (self)),
+                                         vitlens_page_get_threads (VITLENS_PAGE (self)));
 }
 
 /* Frames to the inference for the variant shown, or (compare mode) to nobody: Compare
@@ -659,7 +648,7 @@ on_camera_selected (GtkDropDown   *dropdown,
 
   if (i >= self->camera_ids->len)
     return;
-  g_action_group_activate_action (G_ACTION_GROUP (self->actions), "camera",
+  g_action_group_activate_action (G_ACTION_GROUP (vitlens_page_get_action_map (VITLENS_PAGE (self))), "camera",
                                   g_variant_new_string (g_ptr_array_index (self->camera_ids, i)));
 }
 
@@ -794,23 +783,6 @@ action_snapshot (GSimpleAction *action,
    * asks by itself. */
   g_signal_connect_object (native, "response", G_CALLBACK (on_snapshot_chosen), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
-}
-
-static void
-on_video_chosen (GtkNativeDialog *native,
-                 int              response,
-                 VitlensStreamPage *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-
-      if (file != NULL)
-        vitlens_stream_page_open_video (self, file);
-    }
-
-  gtk_native_dialog_destroy (native);
-  g_object_unref (native);
 }
 
 static void
@@ -1008,8 +980,7 @@ choose_video (VitlensStreamPage *self)
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
 
-  g_signal_connect_object (native, "response", G_CALLBACK (on_video_chosen), self, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  vitlens_page_run_file_chooser (VITLENS_PAGE (self), native, (VitlensPageFileFunc)vitlens_stream_page_open_video);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1030,62 +1001,49 @@ static const GActionEntry stream_entries[] = {
   { .name = "snapshot", .activate = action_snapshot },
 };
 
-static GActionGroup *
-vitlens_stream_page_get_actions (VitlensPage *page)
-{
-  return G_ACTION_GROUP (VITLENS_STREAM_PAGE (page)->actions);
-}
-
-static void
-vitlens_stream_page_iface_init (VitlensPageInterface *iface)
-{
-  iface->get_actions = vitlens_stream_page_get_actions;
-}
-
 /* ---------------------------------------------------------------------------------------------
  * Changes made elsewhere */
 
+/* The page's inference (set once), or its model, changed. */
 static void
-on_model_changed (VitlensStreamPage *self)
+vitlens_stream_page_model_changed (VitlensPage *page)
 {
+  VitlensStreamPage *self = VITLENS_STREAM_PAGE (page);
+  VitlensInference *inference = vitlens_page_get_inference (page);
+
+  if (inference != self->inference)
+    {
+      if (self->inference != NULL)
+        {
+          g_signal_handlers_disconnect_by_data (self->inference, self);
+          vitlens_inference_clear_frames (self->inference);
+        }
+      g_set_object (&self->inference, inference);
+      if (inference != NULL)
+        {
+          g_signal_connect_object (inference, "frame-result", G_CALLBACK (on_result), self, 0);
+          g_signal_connect_object (inference, "frame-error", G_CALLBACK (on_frame_error), self, 0);
+        }
+      sync_frame_options (self);
+    }
+
   /* Frames run on the model just loaded from the next one on: it is the same object's. */
-  vitlens_results_panel_set_model (self->results_panel, self->inference ? vitlens_inference_get_model (self->inference) : NULL);
+  vitlens_results_panel_set_model (self->results_panel, vitlens_page_get_model (page));
   update_overlay_placeholder (self);
   update_placeholder (self);
   update_inference_route (self);
 }
 
 static void
-set_inference (VitlensStreamPage *self,
-               VitlensInference  *inference)
+vitlens_stream_page_options_changed (VitlensPage *page,
+                                     GParamSpec  *pspec)
 {
-  if (self->inference == inference)
-    return;
-  if (self->inference != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->inference, self);
-      vitlens_inference_clear_frames (self->inference);
-    }
-  g_set_object (&self->inference, inference);
-  if (inference != NULL)
-    {
-      g_signal_connect_object (inference, "frame-result", G_CALLBACK (on_result), self, 0);
-      g_signal_connect_object (inference, "frame-error", G_CALLBACK (on_frame_error), self, 0);
-      g_signal_connect_object (inference, "notify::model", G_CALLBACK (on_model_changed), self, G_CONNECT_SWAPPED);
-    }
-  sync_frame_options (self);
-  on_model_changed (self);
-}
+  VitlensStreamPage *self = VITLENS_STREAM_PAGE (page);
 
-static void
-set_drop_active (VitlensStreamPage *self,
-                 gboolean           active)
-{
-  gtk_revealer_set_reveal_child (self->drop_revealer, active);
-  if (active)
-    gtk_widget_add_css_class (self->stream_area, "drop-active");
+  if (g_str_equal (pspec->name, "loading"))
+    update_placeholder (self);
   else
-    gtk_widget_remove_css_class (self->stream_area, "drop-active");
+    sync_frame_options (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1101,25 +1059,6 @@ vitlens_stream_page_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_INFERENCE:
-      set_inference (self, g_value_get_object (value));
-      break;
-
-    case PROP_TOP_K:
-      self->top_k = g_value_get_int (value);
-      sync_frame_options (self);
-      break;
-
-    case PROP_THREADS:
-      self->threads = g_value_get_int (value);
-      sync_frame_options (self);
-      break;
-
-    case PROP_LOADING:
-      self->loading = g_value_get_boolean (value);
-      update_placeholder (self);
-      break;
-
     case PROP_SOURCE:
       /* The same source again (re)starts what it plays if it is not playing. */
       set_source (self, g_value_get_enum (value));
@@ -1146,14 +1085,14 @@ vitlens_stream_page_set_property (GObject      *object,
       break;
 
     case PROP_DROP_ACTIVE:
-      set_drop_active (self, g_value_get_boolean (value));
+      vitlens_page_show_drop (VITLENS_PAGE (self), self->drop_revealer, self->stream_area, g_value_get_boolean (value));
       break;
 
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
     }
-  g_object_notify (object, g_param_spec_get_name (pspec));
+  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -1166,11 +1105,6 @@ vitlens_stream_page_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_INFERENCE: g_value_set_object (value, self->inference); break;
-    case PROP_TOP_K: g_value_set_int (value, self->top_k); break;
-    case PROP_THREADS: g_value_set_int (value, self->threads); break;
-    case PROP_LOADING: g_value_set_boolean (value, self->loading); break;
-    case PROP_BUSY: g_value_set_boolean (value, FALSE); break;
     case PROP_SOURCE: g_value_set_enum (value, self->source); break;
     case PROP_VARIANT: g_value_set_int (value, self->variant); break;
     case PROP_COMPARE: g_value_set_boolean (value, self->compare); break;
@@ -1212,7 +1146,6 @@ vitlens_stream_page_dispose (GObject *object)
   g_clear_object (&self->camera);
   g_clear_object (&self->monitor);
   g_clear_object (&self->inference);
-  g_clear_object (&self->actions);
   g_clear_object (&self->camera_names);
   g_clear_object (&self->video_file);
   g_clear_pointer (&self->frame, vitlens_frame_unref);
@@ -1237,6 +1170,7 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  VitlensPageClass *page_class = VITLENS_PAGE_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
@@ -1244,6 +1178,8 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   object_class->get_property = vitlens_stream_page_get_property;
   object_class->dispose = vitlens_stream_page_dispose;
   object_class->finalize = vitlens_stream_page_finalize;
+  page_class->model_changed = vitlens_stream_page_model_changed;
+  page_class->options_changed = vitlens_stream_page_options_changed;
 
   properties[PROP_SOURCE] = g_param_spec_enum ("source", NULL, NULL, VITLENS_TYPE_SOURCE, VITLENS_SOURCE_IMAGE, rw);
   properties[PROP_VARIANT] = g_param_spec_int ("variant", NULL, NULL, 0, VIT_VARIANT_COUNT - 1, VIT_VARIANT_FP32, rw);
@@ -1258,11 +1194,6 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   properties[PROP_N_FRAMES] = g_param_spec_uint64 ("n-frames", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   properties[PROP_N_RESULTS] = g_param_spec_uint64 ("n-results", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-  g_object_class_override_property (object_class, PROP_INFERENCE, "inference");
-  g_object_class_override_property (object_class, PROP_TOP_K, "top-k");
-  g_object_class_override_property (object_class, PROP_THREADS, "threads");
-  g_object_class_override_property (object_class, PROP_LOADING, "loading");
-  g_object_class_override_property (object_class, PROP_BUSY, "busy");
 
   signals[FRAME] = g_signal_new ("frame", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 2, VITLENS_TYPE_FRAME, GDK_TYPE_PAINTABLE);
@@ -1295,19 +1226,17 @@ vitlens_stream_page_init (VitlensStreamPage *self)
 {
   g_autoptr(GPropertyAction) source = NULL;
   g_autoptr(GPropertyAction) loop = NULL;
+  GActionMap *actions = vitlens_page_get_action_map (VITLENS_PAGE (self));
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->top_k = 5;
   self->variant = VIT_VARIANT_FP32;
-  self->actions = g_simple_action_group_new ();
-  g_action_map_add_action_entries (G_ACTION_MAP (self->actions), stream_entries,
-                                   G_N_ELEMENTS (stream_entries), self);
+  g_action_map_add_action_entries (actions, stream_entries, G_N_ELEMENTS (stream_entries), self);
   /* win.source ("image", "camera", "video") and win.loop are these properties. */
   source = g_property_action_new ("source", self, "source");
   loop = g_property_action_new ("loop", self, "loop");
-  g_action_map_add_action (G_ACTION_MAP (self->actions), G_ACTION (source));
-  g_action_map_add_action (G_ACTION_MAP (self->actions), G_ACTION (loop));
+  g_action_map_add_action (actions, G_ACTION (source));
+  g_action_map_add_action (actions, G_ACTION (loop));
 
   self->camera_ids = g_ptr_array_new_with_free_func (g_free);
   self->camera_names = gtk_string_list_new (NULL);

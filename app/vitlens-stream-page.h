@@ -28,7 +28,7 @@ GType vitlens_source_get_type (void) G_GNUC_CONST;
 
 #define VITLENS_TYPE_STREAM_PAGE (vitlens_stream_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS, STREAM_PAGE, GtkBox)
+G_DECLARE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS, STREAM_PAGE, VitlensPage)
 
 /* Properties, besides VitlensPage's:
  *   source       VitlensSource   image (nothing plays; the page shows nothing), camera or video
