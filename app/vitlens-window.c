@@ -5,14 +5,16 @@
  *
  * The window owns the VitlensInference (the model and its worker) and lends it to its three
  * pages: VitlensImagePage (images and their results), VitlensStreamPage (cameras, the test
- * pattern, videos) and VitlensComparePage (every variant side by side). It keeps the header
- * bar (source, variant, model, busy spinner), the banner and the notice, the mode stack and the
- * actions; the pages add theirs (win.play-pause, win.next-image…). The window sets what the
- * pages work with (properties: inference, variant, preferences, which one is shown) and hears
- * from them through signals (errors, notices, busy, the image shown, the frames shown).
+ * pattern, videos) and VitlensComparePage (every variant side by side, on the image or on the
+ * stream page's frames). It keeps the header bar (source, VitlensVariantSwitcher,
+ * VitlensModelMenu, busy spinner), the banner and the notice, the mode stack and the actions;
+ * the pages and the model menu add theirs (win.play-pause, win.next-image, win.open-model…).
+ * The window sets what the pages work with (properties: inference, variant, preferences,
+ * which one is shown) and hears from them through signals (errors, notices, busy, the image
+ * shown, a model loaded); it calls them, they never call it.
  *
- * Models load on the inference's worker; drops, Open… and the command line all end in
- * vitlens_window_open_files(), which tells models, videos and images apart.
+ * Drops, Open…, pasted files and the command line all end in vitlens_window_open_files(),
+ * which tells models, videos and images apart.
  */
 #define G_LOG_DOMAIN "vitlens-window"
 

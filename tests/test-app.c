@@ -13,6 +13,11 @@
  * snapshot and its confirmation, videos that end and files that are no video. Test images and
  * videos are written here, into a temporary folder.
  *
+ * The tests drive the pages (VitlensImagePage, VitlensStreamPage, VitlensComparePage) through
+ * their properties and API, the window through its actions (win.*, as the accelerators do) and
+ * its drop target, and read what the window shows (banner, notice, buttons) from its template's
+ * children: the window has no functions for tests.
+ *
  * Environment (set by tests/meson.build): VITLENS_FIXTURES (tests/fixtures),
  * GSETTINGS_SCHEMA_DIR, GSETTINGS_BACKEND=memory, GTK_A11Y=none, VITLENS_TEST_OUTDIR.
  */
