@@ -15,12 +15,15 @@
 #include "vitlens-preferences-dialog.h"
 #include "vitlens-window.h"
 
+#define MAX_RECENT_MODELS 5
+
 struct _VitlensApplication
 {
   GtkApplication  parent_instance;
 
   GSettings      *settings;
-  char           *model_path; /* --model */
+  char           *model_path;    /* --model */
+  GMenu          *recent_models; /* the settings' recent-models, as menu items */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensApplication, vitlens_application, GTK_TYPE_APPLICATION)
@@ -57,6 +60,31 @@ new_settings (void)
   if (schema == NULL)
     return NULL;
   return g_settings_new_full (schema, NULL, NULL);
+}
+
+/* "tiny-p16/model.safetensors": the folder tells timm-layout models apart. Underscores are
+ * doubled, or the menu would take them for mnemonics. */
+static void
+rebuild_recent_models (VitlensApplication *self)
+{
+  g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-models");
+
+  g_menu_remove_all (self->recent_models);
+  for (guint i = 0; recent[i] != NULL; i++)
+    {
+      g_autoptr(GMenuItem) item = NULL;
+      g_autofree char *base = g_path_get_basename (recent[i]);
+      g_autofree char *dir = g_path_get_dirname (recent[i]);
+      g_autofree char *dir_base = g_path_get_basename (dir);
+      g_autofree char *label = g_strdup_printf ("%s/%s", dir_base, base);
+      g_auto(GStrv) parts = g_strsplit (label, "_", -1);
+      g_autofree char *escaped = g_strjoinv ("__", parts);
+
+      item = g_menu_item_new (escaped, NULL);
+      g_menu_item_set_action_and_target_value (item, "win.open-recent-model",
+                                               g_variant_new_string (recent[i]));
+      g_menu_append_item (self->recent_models, item);
+    }
 }
 
 static int
@@ -210,6 +238,10 @@ vitlens_application_startup (GApplication *application)
       exit (EXIT_FAILURE);
     }
 
+  g_signal_connect_object (self->settings, "changed::recent-models",
+                           G_CALLBACK (rebuild_recent_models), self, G_CONNECT_SWAPPED);
+  rebuild_recent_models (self);
+
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_entries, G_N_ELEMENTS (app_entries), self);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action, accels[i].accels);
@@ -228,6 +260,7 @@ vitlens_application_finalize (GObject *object)
   VitlensApplication *self = (VitlensApplication *)object;
 
   g_clear_object (&self->settings);
+  g_clear_object (&self->recent_models);
   g_clear_pointer (&self->model_path, g_free);
 
   G_OBJECT_CLASS (vitlens_application_parent_class)->finalize (object);
@@ -249,6 +282,7 @@ vitlens_application_class_init (VitlensApplicationClass *klass)
 static void
 vitlens_application_init (VitlensApplication *self)
 {
+  self->recent_models = g_menu_new ();
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   /* Translators: the command line's summary, after "Usage: vitlens [OPTION…] [FILE…]" */
   g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[IMAGE…]"));
@@ -303,4 +337,43 @@ vitlens_application_set_startup_model (VitlensApplication *self,
 
   g_free (self->model_path);
   self->model_path = g_strdup (path);
+}
+
+GMenuModel *
+vitlens_application_get_recent_models (VitlensApplication *self)
+{
+  g_return_val_if_fail (VITLENS_IS_APPLICATION (self), NULL);
+
+  return G_MENU_MODEL (self->recent_models);
+}
+
+void
+vitlens_application_remember_model (VitlensApplication *self,
+                                    GFile              *file)
+{
+  g_autofree char *path = file ? g_file_get_path (file) : NULL;
+  g_auto(GStrv) recent = NULL;
+  g_autoptr(GStrvBuilder) builder = NULL;
+  g_auto(GStrv) updated = NULL;
+  guint n = 1;
+
+  g_return_if_fail (VITLENS_IS_APPLICATION (self));
+  g_return_if_fail (file == NULL || G_IS_FILE (file));
+
+  g_settings_set_string (self->settings, "last-model", path ? path : "");
+  if (path == NULL)
+    return;
+
+  recent = g_settings_get_strv (self->settings, "recent-models");
+  builder = g_strv_builder_new ();
+  g_strv_builder_add (builder, path);
+  for (guint i = 0; recent[i] != NULL && n < MAX_RECENT_MODELS; i++)
+    {
+      if (g_str_equal (recent[i], path))
+        continue;
+      g_strv_builder_add (builder, recent[i]);
+      n++;
+    }
+  updated = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "recent-models", (const char * const *)updated);
 }

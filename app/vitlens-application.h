@@ -1,4 +1,5 @@
-/* vitlens-application.h — the application: actions, accelerators, settings, open handling
+/* vitlens-application.h — the application: actions, accelerators, settings, recent models,
+ * open handling
  *
  * Copyright 2024 The ViT Lens authors
  * SPDX-License-Identifier: MIT
@@ -22,5 +23,13 @@ GFile              *vitlens_application_get_startup_model (VitlensApplication *s
 /* What --model sets; NULL to unset. */
 void                vitlens_application_set_startup_model (VitlensApplication *self,
                                                            const char         *path);
+
+/* The models opened last (the recent-models setting, newest first), as menu items that
+ * activate win.open-recent-model with the path. */
+GMenuModel         *vitlens_application_get_recent_models (VitlensApplication *self);
+/* A model loaded from @file (NULL: the built-in model): the last model, and the first of the
+ * recent ones (at most 5). */
+void                vitlens_application_remember_model    (VitlensApplication *self,
+                                                           GFile              *file);
 
 G_END_DECLS

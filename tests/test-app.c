@@ -13,6 +13,11 @@
  * snapshot and its confirmation, videos that end and files that are no video. Test images and
  * videos are written here, into a temporary folder.
  *
+ * The tests drive the pages (VitlensImagePage, VitlensStreamPage, VitlensComparePage) through
+ * their properties and API, the window through its actions (win.*, as the accelerators do) and
+ * its drop target, and read what the window shows (banner, notice, buttons) from its template's
+ * children: the window has no functions for tests.
+ *
  * Environment (set by tests/meson.build): VITLENS_FIXTURES (tests/fixtures),
  * GSETTINGS_SCHEMA_DIR, GSETTINGS_BACKEND=memory, GTK_A11Y=none, VITLENS_TEST_OUTDIR.
  */
@@ -30,6 +35,10 @@
 #include "vitlens-data.h"
 #include "vitlens-error.h"
 #include "vitlens-preferences-dialog.h"
+#include "vitlens-compare-page.h"
+#include "vitlens-image-page.h"
+#include "vitlens-stream-page.h"
+#include "vitlens-variant-switcher.h"
 #include "vitlens-window.h"
 
 #define WAIT_TIMEOUT_MS 30000
@@ -37,6 +46,171 @@
 static VitlensApplication *app;
 static char *tmpdir;
 static char *model_path; /* tests/fixtures/models/tiny-p16/model.safetensors */
+
+
+/* ---------------------------------------------------------------------------------------------
+ * What the window shows: its pages (their properties and what they show), its banner and notice,
+ * its buttons. The window has no API for tests: its parts are its template's children. */
+
+static gpointer
+window_child (VitlensWindow *window,
+              const char    *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (window), VITLENS_TYPE_WINDOW, name);
+
+  g_assert_nonnull (child);
+  return child;
+}
+
+static VitlensImagePage   *image_page   (VitlensWindow *w) { return VITLENS_IMAGE_PAGE (window_child (w, "image_page")); }
+static VitlensStreamPage  *stream_page  (VitlensWindow *w) { return VITLENS_STREAM_PAGE (window_child (w, "stream_page")); }
+static VitlensComparePage *compare_page (VitlensWindow *w) { return VITLENS_COMPARE_PAGE (window_child (w, "compare_page")); }
+
+/* The text of a revealed banner (the error) or notice; NULL when it is hidden. */
+static const char *
+revealed_text (VitlensWindow *window,
+               const char    *revealer,
+               const char    *label)
+{
+  if (!gtk_revealer_get_reveal_child (GTK_REVEALER (window_child (window, revealer))))
+    return NULL;
+  return gtk_label_get_label (GTK_LABEL (window_child (window, label)));
+}
+
+static const char *banner_text (VitlensWindow *w) { return revealed_text (w, "banner_revealer", "banner_label"); }
+static const char *notice_text (VitlensWindow *w) { return revealed_text (w, "notice_revealer", "notice_label"); }
+
+static gboolean
+get_boolean (gpointer    object,
+             const char *property)
+{
+  gboolean value = FALSE;
+
+  g_object_get (object, property, &value, NULL);
+  return value;
+}
+
+/* An object the page keeps (the image shown, the camera…): borrowed. */
+static gpointer
+get_object (gpointer    object,
+            const char *property)
+{
+  GObject *value = NULL;
+
+  g_object_get (object, property, &value, NULL);
+  if (value != NULL)
+    g_object_unref (value); /* the page has its own reference */
+  return value;
+}
+
+static guint64
+get_uint64 (gpointer    object,
+            const char *property)
+{
+  guint64 value = 0;
+
+  g_object_get (object, property, &value, NULL);
+  return value;
+}
+
+/* What turns the header bar's spinner: a model loading, a page waiting. */
+static gboolean
+window_busy (VitlensWindow *w)
+{
+  return get_boolean (window_child (w, "model_menu"), "loading") || get_boolean (image_page (w), "busy")
+         || get_boolean (compare_page (w), "busy");
+}
+
+static gboolean       comparing     (VitlensWindow *w) { return get_boolean (compare_page (w), "active"); }
+static VitlensResultsPanel  *image_panel    (VitlensWindow *w) { return vitlens_image_page_get_results_panel (image_page (w)); }
+static VitlensResultsPanel  *stream_panel   (VitlensWindow *w) { return vitlens_stream_page_get_results_panel (stream_page (w)); }
+static VitlensStreamOverlay *stream_overlay (VitlensWindow *w) { return vitlens_stream_page_get_overlay (stream_page (w)); }
+static VitlensCompareView   *compare_view   (VitlensWindow *w) { return vitlens_compare_page_get_view (compare_page (w)); }
+static VitlensImage   *shown_image   (VitlensWindow *w) { return get_object (image_page (w), "image"); }
+static VitlensCamera  *stream_camera (VitlensWindow *w) { return get_object (stream_page (w), "camera"); }
+static GListModel     *camera_list   (VitlensWindow *w) { return get_object (stream_page (w), "cameras"); }
+static guint64         n_frames      (VitlensWindow *w) { return get_uint64 (stream_page (w), "n-frames"); }
+static guint64         n_results     (VitlensWindow *w) { return get_uint64 (stream_page (w), "n-results"); }
+
+static guint
+n_files (VitlensWindow *window)
+{
+  guint n = 0;
+
+  g_object_get (image_page (window), "n-files", &n, NULL);
+  return n;
+}
+
+static vit_variant
+page_variant (VitlensWindow *window)
+{
+  int variant = -1;
+
+  g_object_get (image_page (window), "variant", &variant, NULL);
+  return variant;
+}
+
+/* What the image page shows: "no-model", "loading", "empty" or "image". */
+static const char *
+image_view (VitlensWindow *window)
+{
+  g_autofree char *view = NULL;
+
+  g_object_get (image_page (window), "view", &view, NULL);
+  return g_intern_string (view);
+}
+
+/* The stream's picture and numbers are on screen. */
+static gboolean
+stream_shown (VitlensWindow *window)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (stream_panel (window)));
+}
+
+/* "image", "camera" or "video". */
+static const char *
+source_name (VitlensWindow *window)
+{
+  g_autoptr(GEnumClass) sources = g_type_class_ref (VITLENS_TYPE_SOURCE);
+  VitlensSource source;
+
+  g_object_get (stream_page (window), "source", &source, NULL);
+  return g_enum_get_value (sources, source)->value_nick;
+}
+
+static GtkWidget *
+variant_button (VitlensWindow *window,
+                vit_variant    variant)
+{
+  return vitlens_variant_switcher_get_button (window_child (window, "variant_switcher"), variant);
+}
+
+/* The window's GtkDropTarget: what a drop from a file manager reaches. */
+static GtkDropTarget *
+drop_target (VitlensWindow *window)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        return GTK_DROP_TARGET (controller); /* the window keeps it */
+    }
+  g_assert_not_reached ();
+}
+
+/* Through the model menu's Recent Models entries (win.open-recent-model): the same loading as
+ * Open Model…'s. */
+static void
+load_model (VitlensWindow *window,
+            GFile         *file)
+{
+  g_autofree char *path = g_file_get_path (file);
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "open-recent-model", g_variant_new_string (path));
+}
 
 /* ---------------------------------------------------------------------------------------------
  * Helpers */
@@ -78,7 +252,7 @@ spin (guint ms)
 static gboolean
 window_idle (gpointer data)
 {
-  return !vitlens_window_get_busy (VITLENS_WINDOW (data));
+  return !window_busy (VITLENS_WINDOW (data));
 }
 
 static void
@@ -153,7 +327,7 @@ drop_paths (VitlensWindow      *window,
 
   g_value_init (&value, GDK_TYPE_FILE_LIST);
   g_value_take_boxed (&value, gdk_file_list_new_from_array ((GFile **)files->pdata, files->len));
-  g_signal_emit_by_name (vitlens_window_get_drop_target (window), "drop", &value, 10.0, 10.0, &handled);
+  g_signal_emit_by_name (drop_target (window), "drop", &value, 10.0, 10.0, &handled);
   g_value_unset (&value);
   g_assert_true (handled);
 }
@@ -212,7 +386,7 @@ assert_labels (VitlensWindow *window,
                const char    *image_path,
                vit_variant    variant)
 {
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   char *labels[5] = { NULL };
 
   expected_labels (image_path, variant, 5, labels);
@@ -285,14 +459,14 @@ static void
 test_startup_model (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
 
-  g_assert_cmpstr (vitlens_window_get_page (window), ==, "empty");
+  g_assert_cmpstr (image_view (window), ==, "empty");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), ==, "tiny-p16");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "architecture"), ==, "vit_test_tiny_patch16_32");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "classes"), ==, "10 (unnamed)");
   g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_null (banner_text (window));
 
   close_window (window);
 }
@@ -309,12 +483,12 @@ test_no_model (void)
 
   /* The built-in model is there or not, depending on the build. */
   if (vitlens_data_model (&size) != NULL)
-    g_assert_cmpstr (vitlens_window_get_page (window), ==, "empty");
+    g_assert_cmpstr (image_view (window), ==, "empty");
   else
-    g_assert_cmpstr (vitlens_window_get_page (window), ==, "no-model");
-  g_assert_null (vitlens_window_get_error_message (window));
+    g_assert_cmpstr (image_view (window), ==, "no-model");
+  g_assert_null (banner_text (window));
   for (int v = 0; v < VIT_VARIANT_COUNT && vitlens_data_model (&size) == NULL; v++)
-    g_assert_false (gtk_widget_get_sensitive (vitlens_window_get_variant_button (window, v)));
+    g_assert_false (gtk_widget_get_sensitive (variant_button (window, v)));
   g_free (render_widget (GTK_WIDGET (window), "no-model"));
 
   close_window (window);
@@ -326,24 +500,24 @@ test_bad_startup_model (void)
   g_autofree char *bad = write_bytes ("gone.vitl", "VITL", 4);
   g_autofree char *png = write_image ("after-bad-model.png", 40, 30, 11);
   VitlensWindow *window = new_window (bad);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   g_autofree char *message = NULL;
   size_t size = 0;
 
   /* `vitlens --model gone.vitl`: the error says so, and the built-in model (if this build
    * has one) takes over. */
-  g_assert_nonnull (vitlens_window_get_error_message (window));
-  message = g_strdup (vitlens_window_get_error_message (window));
+  g_assert_nonnull (banner_text (window));
+  message = g_strdup (banner_text (window));
   g_test_message ("bad startup model: %s", message);
   g_assert_true (g_str_has_prefix (message, "gone.vitl"));
   if (vitlens_data_model (&size) == NULL)
-    g_assert_cmpstr (vitlens_window_get_page (window), ==, "no-model");
+    g_assert_cmpstr (image_view (window), ==, "no-model");
 
   /* An image that decodes does not hide an error about the model. */
   drop_path (window, png);
   wait_idle (window);
-  g_assert_cmpstr (vitlens_window_get_error_message (window), ==, message);
-  g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
+  g_assert_cmpstr (banner_text (window), ==, message);
+  g_assert_cmpstr (image_view (window), ==, "image");
   if (vitlens_data_model (&size) == NULL)
     g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
 
@@ -351,9 +525,9 @@ test_bad_startup_model (void)
   {
     g_autoptr(GFile) good = g_file_new_for_path (model_path);
 
-    vitlens_window_load_model (window, good);
+    load_model (window, good);
     wait_idle (window);
-    g_assert_null (vitlens_window_get_error_message (window));
+    g_assert_null (banner_text (window));
     assert_labels (window, png, VIT_VARIANT_FP32);
   }
 
@@ -364,16 +538,16 @@ static void
 test_drop_classify (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   g_autofree char *png = write_image ("drop.png", 120, 90, 1);
 
   drop_path (window, png);
   wait_idle (window);
 
-  g_assert_null (vitlens_window_get_error_message (window));
-  g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "drop.png");
-  g_assert_cmpint (vitlens_image_get_width (vitlens_window_get_image (window)), ==, 120);
+  g_assert_null (banner_text (window));
+  g_assert_cmpstr (image_view (window), ==, "image");
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "drop.png");
+  g_assert_cmpint (vitlens_image_get_width (shown_image (window)), ==, 120);
   assert_labels (window, png, VIT_VARIANT_FP32);
   g_assert_true (g_str_has_suffix (vitlens_results_panel_get_row_percent (panel, 0), "%"));
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "forward"), !=, "—");
@@ -388,7 +562,7 @@ static void
 test_variants (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   g_autofree char *jpg = write_image ("variants.jpg", 64, 80, 2);
   guint n_runs[VIT_VARIANT_COUNT] = { 0 };
   guint n_supported = 0;
@@ -404,7 +578,7 @@ test_variants (void)
    * asking for them anyway leaves everything as it was. */
   for (int v = VIT_VARIANT_COUNT - 1; v >= 0; v--)
     {
-      GtkWidget *button = vitlens_window_get_variant_button (window, v);
+      GtkWidget *button = variant_button (window, v);
       g_autofree char *expected_median = NULL;
 
       if (!model_supports (v))
@@ -415,8 +589,8 @@ test_variants (void)
           g_action_group_activate_action (G_ACTION_GROUP (window), "variant",
                                           g_variant_new_string (vit_variant_name (v)));
           wait_idle (window);
-          g_assert_cmpint (vitlens_window_get_variant (window), !=, v);
-          g_assert_nonnull (vitlens_window_get_error_message (window));
+          g_assert_cmpint (page_variant (window), !=, v);
+          g_assert_nonnull (banner_text (window));
           g_action_group_activate_action (G_ACTION_GROUP (window), "dismiss-error", NULL);
           continue;
         }
@@ -428,8 +602,8 @@ test_variants (void)
       wait_idle (window);
       n_runs[v]++;
 
-      g_assert_null (vitlens_window_get_error_message (window));
-      g_assert_cmpint (vitlens_window_get_variant (window), ==, v);
+      g_assert_null (banner_text (window));
+      g_assert_cmpint (page_variant (window), ==, v);
       g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (button)));
       g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "variant"), ==, vit_variant_name (v));
       expected_median = g_strdup_printf (n_runs[v] == 1 ? "(%u run)" : "(%u runs)", n_runs[v]);
@@ -445,7 +619,7 @@ static void
 test_broken_image (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   g_autofree char *good = write_image ("good.png", 50, 50, 3);
   g_autofree char *heic = write_bytes ("dog.heic", "ftypheic not really", strlen ("ftypheic not really"));
   g_autofree char *missing = test_path ("missing.png");
@@ -462,10 +636,10 @@ test_broken_image (void)
   /* Not an image: the engine's words, and nothing else changes. */
   drop_path (window, heic);
   wait_idle (window);
-  g_assert_cmpstr (vitlens_window_get_error_message (window), ==, "dog.heic: not a PNG or JPEG image");
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "good.png");
+  g_assert_cmpstr (banner_text (window), ==, "dog.heic: not a PNG or JPEG image");
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "good.png");
   g_free (render_widget (GTK_WIDGET (window), "error"));
-  g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
+  g_assert_cmpstr (image_view (window), ==, "image");
   assert_labels (window, good, VIT_VARIANT_FP32);
 
   /* A truncated PNG. */
@@ -473,14 +647,14 @@ test_broken_image (void)
   truncated = write_bytes ("truncated.png", good_bytes, good_size / 2);
   drop_path (window, truncated);
   wait_idle (window);
-  g_assert_true (g_str_has_prefix (vitlens_window_get_error_message (window), "truncated.png: "));
+  g_assert_true (g_str_has_prefix (banner_text (window), "truncated.png: "));
   g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, 0), ==, first_label);
 
   /* A file that is not there. */
   drop_path (window, missing);
   wait_idle (window);
-  g_assert_true (g_str_has_prefix (vitlens_window_get_error_message (window), "missing.png: "));
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "good.png");
+  g_assert_true (g_str_has_prefix (banner_text (window), "missing.png: "));
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "good.png");
 
   /* A folder and an empty file. */
   {
@@ -491,9 +665,9 @@ test_broken_image (void)
       {
         drop_path (window, what[i]);
         wait_idle (window);
-        g_test_message ("%s", vitlens_window_get_error_message (window));
-        g_assert_nonnull (vitlens_window_get_error_message (window));
-        g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "good.png");
+        g_test_message ("%s", banner_text (window));
+        g_assert_nonnull (banner_text (window));
+        g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "good.png");
         g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, 0), ==, first_label);
       }
   }
@@ -501,7 +675,7 @@ test_broken_image (void)
   /* A good image again clears the banner. */
   drop_path (window, good);
   wait_idle (window);
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_null (banner_text (window));
 
   close_window (window);
 }
@@ -510,7 +684,7 @@ static void
 test_broken_model (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   g_autofree char *good = write_image ("model-test.png", 70, 40, 4);
   static const char broken_bytes[] = "\x10\0\0\0\0\0\0\0{\"a\": nonsense";
   g_autofree char *broken = write_bytes ("broken.safetensors", broken_bytes, sizeof broken_bytes - 1);
@@ -523,20 +697,20 @@ test_broken_model (void)
   assert_labels (window, good, VIT_VARIANT_FP32);
 
   /* Through Open Model's code path... */
-  vitlens_window_load_model (window, broken_file);
+  load_model (window, broken_file);
   wait_idle (window);
-  message = vitlens_window_get_error_message (window);
+  message = banner_text (window);
   g_assert_nonnull (message);
   g_test_message ("broken model: %s", message);
   g_assert_true (strstr (message, "broken.safetensors") != NULL);
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), ==, "tiny-p16");
-  g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
+  g_assert_cmpstr (image_view (window), ==, "image");
   assert_labels (window, good, VIT_VARIANT_FP32);
 
   /* ...and through a drop: model files are told apart by their names. */
   drop_path (window, empty);
   wait_idle (window);
-  message = vitlens_window_get_error_message (window);
+  message = banner_text (window);
   g_assert_nonnull (message);
   g_test_message ("empty model: %s", message);
   g_assert_true (strstr (message, "empty.vitq") != NULL);
@@ -556,19 +730,19 @@ test_several_files (void)
 
   drop_paths (window, paths, 3);
   wait_idle (window);
-  g_assert_cmpuint (vitlens_window_get_n_files (window), ==, 3);
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "a.png");
+  g_assert_cmpuint (n_files (window), ==, 3);
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "a.png");
   assert_labels (window, a, VIT_VARIANT_FP32);
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "next-image", NULL);
   wait_idle (window);
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "b.jpg");
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "b.jpg");
   assert_labels (window, b, VIT_VARIANT_FP32);
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "previous-image", NULL);
   g_action_group_activate_action (G_ACTION_GROUP (window), "previous-image", NULL);
   wait_idle (window);
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "c.png");
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "c.png");
   assert_labels (window, c, VIT_VARIANT_FP32);
   g_free (render_widget (GTK_WIDGET (window), "several"));
 
@@ -579,7 +753,7 @@ static void
 test_paste (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   g_autofree char *png = write_image ("clip.png", 48, 36, 5);
   g_autoptr(GdkTexture) texture = NULL;
   g_autoptr(GError) error = NULL;
@@ -592,8 +766,8 @@ test_paste (void)
   gdk_clipboard_set_texture (clipboard, texture);
   g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
   wait_idle (window);
-  g_assert_null (vitlens_window_get_error_message (window));
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "Pasted image");
+  g_assert_null (banner_text (window));
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
   assert_labels (window, png, VIT_VARIANT_FP32); /* the same pixels as the file */
   g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
 
@@ -607,8 +781,8 @@ test_paste (void)
     g_boxed_free (GDK_TYPE_FILE_LIST, list);
     g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
     wait_idle (window);
-    g_assert_null (vitlens_window_get_error_message (window));
-    g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "copied.jpg");
+    g_assert_null (banner_text (window));
+    g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "copied.jpg");
     assert_labels (window, jpg, VIT_VARIANT_FP32);
   }
 
@@ -616,8 +790,8 @@ test_paste (void)
   gdk_clipboard_set_text (clipboard, "hello");
   g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
   wait_idle (window);
-  g_assert_nonnull (vitlens_window_get_error_message (window));
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (window)), ==, "copied.jpg");
+  g_assert_nonnull (banner_text (window));
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "copied.jpg");
 
   close_window (window);
 }
@@ -626,7 +800,7 @@ static void
 test_preferences (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = image_panel (window);
   GSettings *settings = vitlens_application_get_settings (app);
   g_autofree char *png = write_image ("prefs.png", 64, 64, 7);
   GtkWidget *dialog;
@@ -673,7 +847,7 @@ test_destroy_while_busy (void)
 
   /* Callbacks still to come must find a cancelled window and leave it alone. */
   drop_path (window, png);
-  g_assert_true (vitlens_window_get_busy (window));
+  g_assert_true (window_busy (window));
   gtk_window_destroy (GTK_WINDOW (window));
   spin (500);
 
@@ -721,7 +895,7 @@ test_command_line (void)
   window = gtk_application_get_active_window (GTK_APPLICATION (app));
   g_assert_true (VITLENS_IS_WINDOW (window));
   wait_idle (VITLENS_WINDOW (window));
-  g_assert_cmpstr (vitlens_image_get_name (vitlens_window_get_image (VITLENS_WINDOW (window))), ==, "argv.png");
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (VITLENS_WINDOW (window))), ==, "argv.png");
   g_assert_cmpstr (gtk_window_get_title (window), ==, "argv.png — ViT Lens");
   assert_labels (VITLENS_WINDOW (window), png, VIT_VARIANT_FP32);
 
@@ -800,8 +974,8 @@ stream_progressed (gpointer data)
 {
   StreamWait *w = data;
 
-  return vitlens_window_get_n_frames_shown (w->window) >= w->frames
-         && vitlens_window_get_n_stream_results (w->window) >= w->results;
+  return n_frames (w->window) >= w->frames
+         && n_results (w->window) >= w->results;
 }
 
 /* Until @frames more frames were shown and @results more results came. */
@@ -810,8 +984,8 @@ wait_stream (VitlensWindow *window,
              guint64        frames,
              guint64        results)
 {
-  StreamWait w = { window, vitlens_window_get_n_frames_shown (window) + frames,
-                   vitlens_window_get_n_stream_results (window) + results };
+  StreamWait w = { window, n_frames (window) + frames,
+                   n_results (window) + results };
 
   wait_until (stream_progressed, &w, "frames and results of the stream");
 }
@@ -826,7 +1000,7 @@ static gboolean
 camera_in_state (gpointer data)
 {
   StateWait *w = data;
-  VitlensCamera *camera = vitlens_window_get_camera (w->window);
+  VitlensCamera *camera = stream_camera (w->window);
 
   return camera != NULL && vitlens_camera_get_state (camera) == w->state;
 }
@@ -948,20 +1122,20 @@ assert_window_export (VitlensWindow *window)
   g_autofree char *csv = NULL;
   GtkMessageDialog *dialog;
 
-  g_assert_null (vitlens_window_get_notice (window));
-  vitlens_window_export_comparison (window, file);
+  g_assert_null (notice_text (window));
+  vitlens_compare_page_export (compare_page (window), file);
   g_assert_null (find_message_dialog (window));
-  g_assert_null (vitlens_window_get_error_message (window));
-  g_assert_cmpstr (vitlens_window_get_notice (window), ==,
+  g_assert_null (banner_text (window));
+  g_assert_cmpstr (notice_text (window), ==,
                    "Saved comparison-window.csv, comparison-window.md and comparison-window.png");
   for (guint i = 0; i < 3; i++)
     g_assert_true (g_file_test (paths[i], G_FILE_TEST_IS_REGULAR));
 
   /* Again: the files exist, the window asks, naming them; No leaves them as they are. */
   activate (window, "dismiss-notice", NULL);
-  g_assert_null (vitlens_window_get_notice (window));
+  g_assert_null (notice_text (window));
   g_assert_true (g_file_set_contents (paths[0], "old", -1, NULL));
-  vitlens_window_export_comparison (window, file);
+  vitlens_compare_page_export (compare_page (window), file);
   dialog = find_message_dialog (window);
   g_assert_nonnull (dialog);
   {
@@ -979,13 +1153,13 @@ assert_window_export (VitlensWindow *window)
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   spin (50);
   g_assert_null (find_message_dialog (window));
-  g_assert_null (vitlens_window_get_notice (window));
+  g_assert_null (notice_text (window));
   g_assert_true (g_file_get_contents (paths[0], &csv, NULL, NULL));
   g_assert_cmpstr (csv, ==, "old");
   g_clear_pointer (&csv, g_free);
 
   /* A name typed with .csv: the chooser asked about that one; the window asks about the rest. */
-  vitlens_window_export_comparison (window, typed_file);
+  vitlens_compare_page_export (compare_page (window), typed_file);
   dialog = find_message_dialog (window);
   g_assert_nonnull (dialog);
   {
@@ -1002,7 +1176,7 @@ assert_window_export (VitlensWindow *window)
   g_assert_null (find_message_dialog (window));
   g_assert_true (g_file_get_contents (paths[0], &csv, NULL, NULL));
   g_assert_true (g_str_has_prefix (csv, "variant,median_ms,"));
-  g_assert_cmpstr (vitlens_window_get_notice (window), ==,
+  g_assert_cmpstr (notice_text (window), ==,
                    "Saved comparison-window.csv, comparison-window.md and comparison-window.png");
 }
 
@@ -1094,7 +1268,7 @@ static void
 test_compare_image (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensCompareView *view = vitlens_window_get_compare_view (window);
+  VitlensCompareView *view = compare_view (window);
   g_autofree char *a = write_image ("compare-a.png", 96, 72, 1);
   g_autofree char *b = write_image ("compare-b.jpg", 64, 64, 5);
   const char *names[VITLENS_COMPARE_MAX_COLUMNS];
@@ -1108,8 +1282,8 @@ test_compare_image (void)
   /* Alt+4's action: every variant on the image, five rounds each. */
   activate (window, "variant", g_variant_new_string ("compare"));
   wait_idle (window);
-  g_assert_true (vitlens_window_get_compare (window));
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_true (comparing (window));
+  g_assert_null (banner_text (window));
   g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, n);
   for (guint c = 0; c < n; c++)
     {
@@ -1172,7 +1346,7 @@ test_compare_image (void)
   /* Another image: the agreement counts move. */
   drop_path (window, b);
   wait_idle (window);
-  g_assert_true (vitlens_window_get_compare (window));
+  g_assert_true (comparing (window));
   for (guint c = 0; c < n; c++)
     {
       vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
@@ -1192,9 +1366,9 @@ test_compare_image (void)
   {
     g_autoptr(GFile) model = g_file_new_for_path (model_path);
 
-    vitlens_window_load_model (window, model);
+    load_model (window, model);
     wait_idle (window);
-    g_assert_true (vitlens_window_get_compare (window));
+    g_assert_true (comparing (window));
     g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, n);
     vitlens_compare_view_get_agreement (view, 1, &agree, &inputs);
     g_assert_cmpuint (inputs, ==, 1);
@@ -1204,7 +1378,7 @@ test_compare_image (void)
   /* Alt+1: back to one variant, the image classified by it. */
   activate (window, "variant", g_variant_new_string ("fp32"));
   wait_idle (window);
-  g_assert_false (vitlens_window_get_compare (window));
+  g_assert_false (comparing (window));
   assert_labels (window, b, VIT_VARIANT_FP32);
 
   /* Reset forgets. */
@@ -1219,7 +1393,7 @@ static void
 assert_stream_panel (VitlensWindow *window,
                      const char    *variant)
 {
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
+  VitlensResultsPanel *panel = stream_panel (window);
   const char *threads = vitlens_results_panel_get_fact (panel, "threads");
 
   g_assert_true (vitlens_results_panel_get_stream (panel));
@@ -1244,9 +1418,9 @@ static void
 test_stream_test_pattern (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensStreamOverlay *overlay = vitlens_window_get_stream_overlay (window);
-  VitlensResultsPanel *panel = vitlens_window_get_results_panel (window);
-  GListModel *cameras = vitlens_window_get_camera_list (window);
+  VitlensStreamOverlay *overlay = stream_overlay (window);
+  VitlensResultsPanel *panel = image_panel (window);
+  GListModel *cameras = camera_list (window);
   g_autofree char *snap = test_path ("snapshot.png");
   g_autofree char *image = write_image ("before-stream.png", 80, 60, 2);
   guint64 frames, results;
@@ -1260,11 +1434,11 @@ test_stream_test_pattern (void)
 
   /* The test pattern, through the camera list's entry. */
   activate (window, "camera", g_variant_new_string ("test-pattern"));
-  g_assert_cmpstr (vitlens_window_get_source (window), ==, "camera");
-  g_assert_cmpstr (vitlens_window_get_page (window), ==, "stream");
+  g_assert_cmpstr (source_name (window), ==, "camera");
+  g_assert_true (stream_shown (window));
   wait_stream (window, 15, 3);
-  g_assert_cmpint (vitlens_camera_get_state (vitlens_window_get_camera (window)), ==, VITLENS_CAMERA_STATE_PLAYING);
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_cmpint (vitlens_camera_get_state (stream_camera (window)), ==, VITLENS_CAMERA_STATE_PLAYING);
+  g_assert_null (banner_text (window));
   g_assert_cmpstr (gtk_string_object_get_string (g_list_model_get_item (cameras, g_list_model_get_n_items (cameras) - 1)),
                    ==, "Test Pattern");
   g_object_unref (g_list_model_get_item (cameras, g_list_model_get_n_items (cameras) - 1));
@@ -1282,42 +1456,42 @@ test_stream_test_pattern (void)
   /* Another variant takes effect on the next frames; the median starts again with it. */
   if (model_supports (VIT_VARIANT_INT8))
     {
-      guint64 before = vitlens_window_get_n_stream_results (window);
+      guint64 before = n_results (window);
 
       activate (window, "variant", g_variant_new_string ("int8"));
       wait_stream (window, 1, 3);
       g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "int8");
       assert_stream_panel (window, "int8");
-      g_assert_cmpint (atoi (strstr (vitlens_results_panel_get_fact (panel, "median"), "(last ") + 6), <=,
-                       (int)(vitlens_window_get_n_stream_results (window) - before));
+      g_assert_cmpint (atoi (strstr (vitlens_results_panel_get_fact (stream_panel (window), "median"), "(last ") + 6), <=,
+                       (int)(n_results (window) - before));
     }
 
   /* Pause freezes the frame and the results. */
   activate (window, "play-pause", NULL);
   wait_state (window, VITLENS_CAMERA_STATE_PAUSED);
   spin (150);
-  frames = vitlens_window_get_n_frames_shown (window);
-  results = vitlens_window_get_n_stream_results (window);
+  frames = n_frames (window);
+  results = n_results (window);
   spin (600);
-  g_assert_cmpuint (vitlens_window_get_n_frames_shown (window), ==, frames);
-  g_assert_cmpuint (vitlens_window_get_n_stream_results (window), ==, results);
+  g_assert_cmpuint (n_frames (window), ==, frames);
+  g_assert_cmpuint (n_results (window), ==, results);
 
   /* The snapshot: the frame at its own size, labels drawn on it; the window says so, for a
    * few seconds. */
-  g_assert_null (vitlens_window_get_notice (window));
+  g_assert_null (notice_text (window));
   gint64 shown = g_get_monotonic_time ();
-  g_assert_true (vitlens_window_save_snapshot (window, snap, NULL));
+  g_assert_true (vitlens_stream_page_save_snapshot (stream_page (window), snap, NULL));
   assert_png (snap, &width, &height);
   g_assert_cmpint (width, ==, 640);
   g_assert_cmpint (height, ==, 480);
-  g_assert_cmpstr (vitlens_window_get_notice (window), ==, "Saved snapshot.png");
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_cmpstr (notice_text (window), ==, "Saved snapshot.png");
+  g_assert_null (banner_text (window));
   g_free (render_widget (GTK_WIDGET (window), "snapshot-notice"));
   /* g_timeout_add_seconds fires on a whole-second tick, so "5 s" is 5 to 6 s, and a loaded
    * machine adds to that: still shown after 4 s, gone within 10 s. */
-  while (vitlens_window_get_notice (window) && g_get_monotonic_time () - shown < 10 * G_USEC_PER_SEC)
+  while (notice_text (window) && g_get_monotonic_time () - shown < 10 * G_USEC_PER_SEC)
     spin (100);
-  g_assert_null (vitlens_window_get_notice (window));
+  g_assert_null (notice_text (window));
   g_assert_cmpint (g_get_monotonic_time () - shown, >=, 4 * G_USEC_PER_SEC);
 
   activate (window, "play-pause", NULL);
@@ -1326,8 +1500,9 @@ test_stream_test_pattern (void)
 
   /* Back to images: the stream stops, the sidebar shows the image's results again. */
   activate (window, "source", g_variant_new_string ("image"));
-  g_assert_cmpint (vitlens_camera_get_state (vitlens_window_get_camera (window)), ==, VITLENS_CAMERA_STATE_IDLE);
-  g_assert_cmpstr (vitlens_window_get_page (window), ==, "image");
+  g_assert_cmpint (vitlens_camera_get_state (stream_camera (window)), ==, VITLENS_CAMERA_STATE_IDLE);
+  g_assert_false (stream_shown (window));
+  g_assert_cmpstr (image_view (window), ==, "image");
   g_assert_false (vitlens_results_panel_get_stream (panel));
   wait_idle (window);
   g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
@@ -1341,7 +1516,7 @@ static void
 test_compare_stream (void)
 {
   VitlensWindow *window = new_window (model_path);
-  VitlensCompareView *view = vitlens_window_get_compare_view (window);
+  VitlensCompareView *view = compare_view (window);
   const char *names[VITLENS_COMPARE_MAX_COLUMNS];
   guint n = expected_columns (names);
   AgreeWait w = { view, 4 };
@@ -1350,7 +1525,7 @@ test_compare_stream (void)
   activate (window, "variant", g_variant_new_string ("compare"));
   activate (window, "camera", g_variant_new_string ("test-pattern"));
   wait_until (compared_inputs, &w, "frames compared");
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_null (banner_text (window));
   g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, n);
   for (guint c = 0; c < n; c++)
     {
@@ -1368,7 +1543,7 @@ test_compare_stream (void)
     }
   /* No frame goes to the single variant meanwhile: one forward pass at a time, all of them
    * compare's. */
-  g_assert_cmpuint (vitlens_window_get_n_stream_results (window), ==, 0);
+  g_assert_cmpuint (n_results (window), ==, 0);
 
   vitlens_compare_view_get_chart (view, &chart);
   g_assert_nonnull (chart.trace_title);
@@ -1427,22 +1602,22 @@ test_video (void)
 
   /* A dropped video plays, then ends: the banner says so, and Play starts it again. */
   drop_path (window, avi);
-  g_assert_cmpstr (vitlens_window_get_source (window), ==, "video");
+  g_assert_cmpstr (source_name (window), ==, "video");
   wait_state (window, VITLENS_CAMERA_STATE_EOS);
-  g_assert_cmpuint (vitlens_window_get_n_frames_shown (window), >, 0);
-  message = vitlens_window_get_error_message (window);
+  g_assert_cmpuint (n_frames (window), >, 0);
+  message = banner_text (window);
   g_test_message ("end of video: %s", message);
   g_assert_nonnull (message);
   g_assert_true (strstr (message, "clip.avi") != NULL);
 
   activate (window, "play-pause", NULL);
   wait_state (window, VITLENS_CAMERA_STATE_PLAYING);
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_null (banner_text (window));
 
   /* Not a video: its own message, and another source can be chosen at once. */
   drop_path (window, bad);
   wait_state (window, VITLENS_CAMERA_STATE_ERROR);
-  message = vitlens_window_get_error_message (window);
+  message = banner_text (window);
   g_test_message ("bad video: %s", message);
   g_assert_nonnull (message);
   g_assert_true (strstr (message, "holiday.mp4") != NULL);
@@ -1450,7 +1625,7 @@ test_video (void)
 
   activate (window, "camera", g_variant_new_string ("test-pattern"));
   wait_stream (window, 3, 1);
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_null (banner_text (window));
 
   close_window (window);
 }
@@ -1459,7 +1634,7 @@ static void
 test_no_camera (void)
 {
   VitlensWindow *window = new_window (model_path);
-  GListModel *cameras = vitlens_window_get_camera_list (window);
+  GListModel *cameras = camera_list (window);
 
   /* Without a camera (this machine, in CI): "No camera" in plain words, and the test pattern
    * one click away. With one, it plays. */
@@ -1468,12 +1643,12 @@ test_no_camera (void)
   if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (cameras), 0), "No Camera Found"))
     {
       wait_state (window, VITLENS_CAMERA_STATE_NO_CAMERA);
-      g_test_message ("no camera: %s", vitlens_window_get_error_message (window));
-      g_assert_nonnull (vitlens_window_get_error_message (window));
+      g_test_message ("no camera: %s", banner_text (window));
+      g_assert_nonnull (banner_text (window));
       g_free (render_widget (GTK_WIDGET (window), "no-camera"));
     }
   activate (window, "source", g_variant_new_string ("image"));
-  g_assert_null (vitlens_window_get_error_message (window));
+  g_assert_null (banner_text (window));
 
   close_window (window);
 }
@@ -1527,7 +1702,7 @@ static gboolean
 first_camera_is (gpointer data)
 {
   CameraWait *want = data;
-  GListModel *cameras = vitlens_window_get_camera_list (want->window);
+  GListModel *cameras = camera_list (want->window);
 
   return g_list_model_get_n_items (cameras) > 0
          && g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (cameras), 0), want->name);
@@ -1562,11 +1737,11 @@ test_camera_hotplug (void)
   gst_device_provider_device_add (provider, gst_object_ref (device));
   want.name = "ViT Lens Test Camera";
   wait_until (first_camera_is, &want, "the camera to be listed");
-  g_assert_cmpuint (g_list_model_get_n_items (vitlens_window_get_camera_list (window)), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (camera_list (window)), ==, 2);
   wait_state (window, VITLENS_CAMERA_STATE_PLAYING);
   wait_stream (window, 5, 2);
-  g_assert_null (vitlens_window_get_error_message (window));
-  g_assert_cmpstr (vitlens_camera_get_source_name (vitlens_window_get_camera (window)), ==, "ViT Lens Test Camera");
+  g_assert_null (banner_text (window));
+  g_assert_cmpstr (vitlens_camera_get_source_name (stream_camera (window)), ==, "ViT Lens Test Camera");
   g_free (render_widget (GTK_WIDGET (window), "camera"));
 
   /* Unplugged: gone from the list. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """file_cycles.py — which source files call each other in a circle (developer tool and test).
 
-Usage: file_cycles.py OBJECT... : reads each object's defined and undefined symbols with `nm`,
-draws an edge A -> B when A uses a function or variable that B defines, and prints every
-strongly connected group of more than one file. Exit status 1 when there is one.
+Usage: file_cycles.py [--allow A.c,B.c]... OBJECT... : reads each object's defined and undefined
+symbols with `nm`, draws an edge A -> B when A uses a function or variable that B defines, and
+prints every strongly connected group of more than one file. Exit status 1 when there is one,
+unless it is exactly a group given with --allow (printed as allowed).
 
 Objects are named after their source ('libvit.a.p/vit-model.c.o' -> vit-model.c).
 """
@@ -58,7 +59,15 @@ def strongly_connected(graph):
     return groups
 
 
-def main(objects):
+def main(args):
+    allowed, objects = [], []
+    while args:
+        if args[0] == '--allow' and len(args) > 1:
+            allowed.append(sorted(args[1].split(',')))
+            args = args[2:]
+        else:
+            objects.append(args[0])
+            args = args[1:]
     if not objects:
         print(__doc__.strip(), file=sys.stderr)
         return 2
@@ -74,14 +83,15 @@ def main(objects):
         for s in undefined:
             if s in owner and owner[s] != name:
                 graph[name].add(owner[s])
-    circles = [g for g in strongly_connected(graph) if len(g) > 1]
-    for g in circles:
+    groups = [g for g in strongly_connected(graph) if len(g) > 1]
+    circles = [g for g in groups if g not in allowed]
+    for g in groups:
         edges = [f'{a} -> {b}' for a in g for b in sorted(graph[a]) if b in g]
-        print('circle: ' + ', '.join(g))
+        print(('allowed circle: ' if g in allowed else 'circle: ') + ', '.join(g))
         for e in edges:
             print('   ' + e)
     if not circles:
-        print(f'no circle among {len(graph)} files')
+        print(f'no other circle among {len(graph)} files' if groups else f'no circle among {len(graph)} files')
     return 1 if circles else 0
 
 
