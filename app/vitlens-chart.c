@@ -34,22 +34,32 @@ nice_max (double v)
  * text_size() measures (width, and cap height for vertical centring); text_at() draws with the
  * baseline at y, as the toy API's move_to + show_text does, so both place text alike. */
 
-static void
-text_size (cairo_t *cr, const char *text, double size, int bold, double *w, double *h)
-{
 #ifdef VITLENS_CHART_PANGO
+PangoLayout *
+vitlens_text_layout (cairo_t *cr, const char *text, double size, int bold)
+{
   PangoLayout *layout = pango_cairo_create_layout (cr);
   PangoFontDescription *font = pango_font_description_from_string ("Sans");
-  int pw, ph;
 
   pango_font_description_set_absolute_size (font, size * PANGO_SCALE);
   pango_font_description_set_weight (font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
   pango_layout_set_font_description (layout, font);
   pango_layout_set_text (layout, text, -1);
+  pango_font_description_free (font);
+  return layout;
+}
+#endif
+
+static void
+text_size (cairo_t *cr, const char *text, double size, int bold, double *w, double *h)
+{
+#ifdef VITLENS_CHART_PANGO
+  PangoLayout *layout = vitlens_text_layout (cr, text, size, bold);
+  int pw, ph;
+
   pango_layout_get_pixel_size (layout, &pw, &ph);
   *w = pw;
   *h = size * 0.72; /* cap height, as the toy API's extents give for digits */
-  pango_font_description_free (font);
   g_object_unref (layout);
 #else
   cairo_text_extents_t te;
@@ -68,16 +78,10 @@ static void
 text_at (cairo_t *cr, const char *text, double size, int bold, double x, double y)
 {
 #ifdef VITLENS_CHART_PANGO
-  PangoLayout *layout = pango_cairo_create_layout (cr);
-  PangoFontDescription *font = pango_font_description_from_string ("Sans");
+  PangoLayout *layout = vitlens_text_layout (cr, text, size, bold);
 
-  pango_font_description_set_absolute_size (font, size * PANGO_SCALE);
-  pango_font_description_set_weight (font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-  pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
   cairo_move_to (cr, x, y - pango_layout_get_baseline (layout) / (double) PANGO_SCALE);
   pango_cairo_show_layout (cr, layout);
-  pango_font_description_free (font);
   g_object_unref (layout);
 #else
   cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL,

@@ -33,6 +33,13 @@ typedef struct {
     int reference;
 } VitlensChart;
 
+#ifdef VITLENS_CHART_PANGO
+#include <pango/pangocairo.h>
+/* @text in Sans at @size px (bold or not), laid out for @cr: what the chart and the snapshot
+ * card draw their text with. */
+PangoLayout *vitlens_text_layout (cairo_t *cr, const char *text, double size, int bold);
+#endif
+
 /* Draw into cr over (0, 0, width, height). */
 void vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double height);
 
