@@ -22,7 +22,7 @@
 
 #include "vitlens-compare-view.h"
 #include "vitlens-stats.h"
-#include "vitlens-prediction-row.h"
+#include "vitlens-prediction-rows.h"
 
 static const char *dash = "—";
 
@@ -82,8 +82,7 @@ typedef struct
   GtkWidget   *title;
   GtkWidget   *badge;
   GtkWidget   *rows_box;
-  GtkWidget   *rows[VIT_TOPK_MAX]; /* VitlensPredictionRow */
-  guint        n_rows_made;
+  VitlensPredictionRows rows;
   GtkWidget   *value_keys[N_VALUES];
   GtkWidget   *values[N_VALUES];
 
@@ -288,15 +287,6 @@ column_kernel (const Column *column)
 }
 
 static void
-make_row (Column *column,
-          guint   i)
-{
-  column->rows[i] = vitlens_prediction_row_new (i, "compare-row");
-  vitlens_prediction_row_set_marker_shown (VITLENS_PREDICTION_ROW (column->rows[i]), TRUE);
-  gtk_box_append (GTK_BOX (column->rows_box), column->rows[i]);
-}
-
-static void
 make_column_widgets (VitlensCompareView *self,
                      Column             *column)
 {
@@ -325,6 +315,8 @@ make_column_widgets (VitlensCompareView *self,
                                   GTK_ACCESSIBLE_RELATION_LABELLED_BY, column->title, NULL,
                                   -1);
   gtk_box_append (GTK_BOX (column->card), column->rows_box);
+  vitlens_prediction_rows_init (&column->rows, GTK_BOX (column->rows_box), "compare-row");
+  column->rows.marker_shown = TRUE;
 
   gtk_box_append (GTK_BOX (column->card), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
 
@@ -368,16 +360,7 @@ update_column_widgets (VitlensCompareView *self,
   else
     gtk_widget_remove_css_class (column->card, "reference");
 
-  while (column->n_rows_made < (guint)column_k (column))
-    make_row (column, column->n_rows_made++);
-  for (guint i = 0; i < column->n_rows_made; i++)
-    {
-      if (i < (guint)column_k (column))
-        vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (column->rows[i]), column->result->index[i],
-                                       column->result->label[i], column->result->prob[i],
-                                       column->marked[i]);
-      gtk_widget_set_visible (column->rows[i], i < (guint)column_k (column));
-    }
+  vitlens_prediction_rows_show (&column->rows, column->result, column_k (column), column->marked);
 
   for (int v = 0; v < N_VALUES; v++)
     {
@@ -1027,7 +1010,7 @@ vitlens_compare_view_get_row_label (VitlensCompareView *self,
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
   g_return_val_if_fail (column < self->n_columns, NULL);
   g_return_val_if_fail (row < (guint)column_k (&self->columns[column]), NULL);
-  return vitlens_prediction_row_get_name (VITLENS_PREDICTION_ROW (self->columns[column].rows[row]));
+  return vitlens_prediction_rows_get_label (&self->columns[column].rows, row);
 }
 
 gboolean

@@ -16,7 +16,7 @@
 
 #include <stdlib.h>
 
-#include "vitlens-prediction-row.h"
+#include "vitlens-prediction-rows.h"
 #include "vitlens-results-panel.h"
 #include "vitlens-stats.h"
 
@@ -72,9 +72,7 @@ struct _VitlensResultsPanel
   GtkLabel      *latency_label;
   GtkGrid       *model_grid;
 
-  GtkWidget     *rows[VIT_TOPK_MAX]; /* VitlensPredictionRow */
-  guint          n_rows;       /* rows made so far */
-  guint          n_visible;
+  VitlensPredictionRows rows;
   GtkLabel      *facts[N_FACTS];
 
   /* stream mode */
@@ -156,24 +154,6 @@ set_fact_take (VitlensResultsPanel *self,
 }
 
 static void
-make_row (VitlensResultsPanel *self,
-          guint                i)
-{
-  self->rows[i] = vitlens_prediction_row_new (i, "prediction-row");
-  gtk_box_append (self->rows_box, self->rows[i]);
-}
-
-static void
-update_row (VitlensResultsPanel *self,
-            guint                i,
-            const VitlensResult *prediction)
-{
-  vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (self->rows[i]), prediction->index[i],
-                                 prediction->label[i], prediction->prob[i], FALSE);
-  gtk_widget_set_visible (self->rows[i], TRUE);
-}
-
-static void
 vitlens_results_panel_class_init (VitlensResultsPanelClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
@@ -202,6 +182,7 @@ static void
 vitlens_results_panel_init (VitlensResultsPanel *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  vitlens_prediction_rows_init (&self->rows, self->rows_box, "prediction-row");
 
   for (guint f = 0; f < N_FACTS; f++)
     {
@@ -293,7 +274,7 @@ clear_numbers (VitlensResultsPanel *self)
   gtk_label_set_label (self->latency_label, dash);
   set_fact (self, FACT_THREADS, NULL);
   set_fact (self, FACT_KERNEL, NULL);
-  self->n_visible = 0;
+  self->rows.n_visible = 0;
   self->n_forward = 0;
 }
 
@@ -312,17 +293,7 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
   /* An image's answer that came late, after a stream started: the stream's numbers stay. */
   g_return_if_fail (!self->stream);
 
-  /* Same widgets, new numbers: a variant switch changes the values in place. */
-  while (self->n_rows < (guint)prediction->k)
-    make_row (self, self->n_rows++);
-  for (guint i = 0; i < self->n_rows; i++)
-    {
-      if (i < (guint)prediction->k)
-        update_row (self, i, prediction);
-      else
-        gtk_widget_set_visible (self->rows[i], FALSE);
-    }
-  self->n_visible = prediction->k;
+  vitlens_prediction_rows_show (&self->rows, prediction, prediction->k, NULL);
   gtk_stack_set_visible_child_name (self->predictions_stack, "rows");
 
   set_label_ms (self->decode_label, decode_ms);
@@ -436,7 +407,7 @@ vitlens_results_panel_get_n_rows (VitlensResultsPanel *self)
 {
   g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), 0);
 
-  return self->n_visible;
+  return self->rows.n_visible;
 }
 
 const char *
@@ -444,9 +415,7 @@ vitlens_results_panel_get_row_label (VitlensResultsPanel *self,
                                      guint                row)
 {
   g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
-  g_return_val_if_fail (row < self->n_visible, NULL);
-
-  return vitlens_prediction_row_get_name (VITLENS_PREDICTION_ROW (self->rows[row]));
+  return vitlens_prediction_rows_get_label (&self->rows, row);
 }
 
 const char *
@@ -454,9 +423,7 @@ vitlens_results_panel_get_row_percent (VitlensResultsPanel *self,
                                        guint                row)
 {
   g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
-  g_return_val_if_fail (row < self->n_visible, NULL);
-
-  return vitlens_prediction_row_get_percent (VITLENS_PREDICTION_ROW (self->rows[row]));
+  return vitlens_prediction_rows_get_percent (&self->rows, row);
 }
 
 const char *

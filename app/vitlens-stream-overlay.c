@@ -14,7 +14,7 @@
 
 #include <glib/gi18n.h>
 
-#include "vitlens-prediction-row.h"
+#include "vitlens-prediction-rows.h"
 #include "vitlens-stream-overlay.h"
 
 typedef enum
@@ -48,9 +48,7 @@ struct _VitlensStreamOverlay
   GtkLabel  *waiting_label;
   GtkGrid   *values_grid;
 
-  GtkWidget *rows[VIT_TOPK_MAX]; /* VitlensPredictionRow */
-  guint      n_rows_made;
-  guint      n_visible;
+  VitlensPredictionRows rows;
   GtkWidget *keys[N_VALUES];
   GtkWidget *values[N_VALUES];
 };
@@ -88,15 +86,6 @@ format_fps (double fps)
 }
 
 static void
-make_row (VitlensStreamOverlay *self,
-          guint                 i)
-{
-  self->rows[i] = vitlens_prediction_row_new (i, "overlay-row");
-  vitlens_prediction_row_set_max_name_chars (VITLENS_PREDICTION_ROW (self->rows[i]), 22);
-  gtk_box_append (self->rows_box, self->rows[i]);
-}
-
-static void
 vitlens_stream_overlay_class_init (VitlensStreamOverlayClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
@@ -113,6 +102,8 @@ static void
 vitlens_stream_overlay_init (VitlensStreamOverlay *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  vitlens_prediction_rows_init (&self->rows, self->rows_box, "overlay-row");
+  self->rows.max_name_chars = 22;
 
   for (int v = 0; v < N_VALUES; v++)
     {
@@ -148,9 +139,7 @@ vitlens_stream_overlay_set_result (VitlensStreamOverlay *self,
 
   if (result == NULL)
     {
-      for (guint i = 0; i < self->n_rows_made; i++)
-        gtk_widget_set_visible (self->rows[i], FALSE);
-      self->n_visible = 0;
+      vitlens_prediction_rows_show (&self->rows, NULL, 0, NULL);
       gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), TRUE);
       set_value_take (self, VALUE_FORWARD, NULL);
       set_value_take (self, VALUE_INFERENCE_FPS, NULL);
@@ -159,16 +148,7 @@ vitlens_stream_overlay_set_result (VitlensStreamOverlay *self,
     }
 
   gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), FALSE);
-  while (self->n_rows_made < (guint)result->k)
-    make_row (self, self->n_rows_made++);
-  for (guint i = 0; i < self->n_rows_made; i++)
-    {
-      if (i < (guint)result->k)
-        vitlens_prediction_row_update (VITLENS_PREDICTION_ROW (self->rows[i]), result->index[i],
-                                       result->label[i], result->prob[i], FALSE);
-      gtk_widget_set_visible (self->rows[i], i < (guint)result->k);
-    }
-  self->n_visible = result->k;
+  vitlens_prediction_rows_show (&self->rows, result, result->k, NULL);
 
   set_value_take (self, VALUE_VARIANT, g_strdup (vit_variant_name (result->variant)));
   set_value_take (self, VALUE_FORWARD, format_ms (result->forward_ms));
@@ -207,7 +187,7 @@ guint
 vitlens_stream_overlay_get_n_rows (VitlensStreamOverlay *self)
 {
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), 0);
-  return self->n_visible;
+  return self->rows.n_visible;
 }
 
 const char *
@@ -215,8 +195,7 @@ vitlens_stream_overlay_get_row_label (VitlensStreamOverlay *self,
                                       guint                 row)
 {
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
-  g_return_val_if_fail (row < self->n_visible, NULL);
-  return vitlens_prediction_row_get_name (VITLENS_PREDICTION_ROW (self->rows[row]));
+  return vitlens_prediction_rows_get_label (&self->rows, row);
 }
 
 const char *
@@ -224,8 +203,7 @@ vitlens_stream_overlay_get_row_percent (VitlensStreamOverlay *self,
                                         guint                 row)
 {
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
-  g_return_val_if_fail (row < self->n_visible, NULL);
-  return vitlens_prediction_row_get_percent (VITLENS_PREDICTION_ROW (self->rows[row]));
+  return vitlens_prediction_rows_get_percent (&self->rows, row);
 }
 
 static int
