@@ -210,6 +210,7 @@ vitlens_application_startup (GApplication *application)
     { "app.preferences", { "<Control>comma", NULL } },
     { "win.open", { "<Control>o", NULL } },
     { "win.open-model", { "<Control><Shift>o", NULL } },
+    { "win.reload-model", { "<Control>r", NULL } },
     { "win.paste", { "<Control>v", NULL } },
     { "win.close", { "<Control>w", NULL } },
     { "win.fullscreen", { "F11", NULL } },

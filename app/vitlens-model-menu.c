@@ -33,6 +33,9 @@ struct _VitlensModelMenu
   GSimpleActionGroup *actions;
   GCancellable       *cancellable;   /* the loads; cancelled in dispose */
   guint               n_loads;
+  GFile              *file;          /* the model loaded from a file, NULL for the built-in one */
+  GFileMonitor       *monitor;       /* on @file: the model changes on disk while in use */
+  gboolean            changed_told;  /* the notice about a change was given for this load */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensModelMenu, vitlens_model_menu, GTK_TYPE_BOX)
@@ -50,6 +53,7 @@ static GParamSpec *properties[N_PROPS];
 enum {
   LOADED,
   ERROR,
+  NOTICE,
   N_SIGNALS
 };
 
@@ -105,6 +109,51 @@ static void load (VitlensModelMenu *self,
                   gboolean          startup,
                   gboolean          fallback);
 
+/* The file of the model in use changed on disk (rewritten, replaced, deleted). The engine holds
+ * its own copy of the weights, so nothing breaks; the person learns it and can reload. */
+static void
+on_model_file_changed (GFileMonitor      *monitor,
+                       GFile             *file,
+                       GFile             *other,
+                       GFileMonitorEvent  event,
+                       VitlensModelMenu  *self)
+{
+  g_autofree char *name = NULL, *message = NULL, *path = NULL;
+
+  if (event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT && event != G_FILE_MONITOR_EVENT_CREATED &&
+      event != G_FILE_MONITOR_EVENT_DELETED && event != G_FILE_MONITOR_EVENT_RENAMED &&
+      event != G_FILE_MONITOR_EVENT_MOVED_IN && event != G_FILE_MONITOR_EVENT_MOVED_OUT)
+    return;
+  if (self->changed_told)
+    return;
+  self->changed_told = TRUE;
+  name = g_file_get_basename (self->file);
+  /* Translators: %s is a model file's name; Ctrl+R is the Reload Model shortcut */
+  message = g_strdup_printf (_("%s changed on disk: Reload Model (Ctrl+R) to use the new file"), name);
+  path = g_file_get_path (self->file);
+  g_signal_emit (self, signals[NOTICE], 0, message, path);
+}
+
+/* Watch the file a model came from (none for the built-in model). */
+static void
+watch_model_file (VitlensModelMenu *self,
+                  GFile            *file)
+{
+  GAction *reload = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "reload-model");
+
+  if (self->monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->monitor, self);
+  g_clear_object (&self->monitor);
+  g_set_object (&self->file, file);
+  self->changed_told = FALSE;
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (reload), file != NULL);
+  if (file == NULL)
+    return;
+  self->monitor = g_file_monitor_file (file, G_FILE_MONITOR_WATCH_MOVES, NULL, NULL);
+  if (self->monitor != NULL)
+    g_signal_connect (self->monitor, "changed", G_CALLBACK (on_model_file_changed), self);
+}
+
 static void
 load_done (GObject      *object,
            GAsyncResult *result,
@@ -125,6 +174,7 @@ load_done (GObject      *object,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
   if (error == NULL)
     {
+      watch_model_file (self, data->file);
       g_signal_emit (self, signals[LOADED], 0, data->file, data->startup, data->fallback);
       return;
     }
@@ -244,10 +294,22 @@ action_open_recent_model (GSimpleAction *action,
   load (VITLENS_MODEL_MENU (user_data), file, FALSE, FALSE);
 }
 
+static void
+action_reload_model (GSimpleAction *action,
+                     GVariant      *param,
+                     gpointer       user_data)
+{
+  VitlensModelMenu *self = VITLENS_MODEL_MENU (user_data);
+
+  if (self->file != NULL)
+    load (self, self->file, FALSE, FALSE);
+}
+
 static const GActionEntry model_entries[] = {
   { .name = "open-model", .activate = action_open_model },
   { .name = "load-embedded-model", .activate = action_load_embedded_model },
   { .name = "open-recent-model", .activate = action_open_recent_model, .parameter_type = "s" },
+  { .name = "reload-model", .activate = action_reload_model },
 };
 
 GActionGroup *
@@ -319,6 +381,10 @@ vitlens_model_menu_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_MODEL_MENU);
   g_clear_object (&self->inference);
   g_clear_object (&self->recent_models);
+  if (self->monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->monitor, self);
+  g_clear_object (&self->monitor);
+  g_clear_object (&self->file);
   g_clear_object (&self->actions);
 
   G_OBJECT_CLASS (vitlens_model_menu_parent_class)->dispose (object);
@@ -358,6 +424,9 @@ vitlens_model_menu_class_init (VitlensModelMenuClass *klass)
                                   G_TYPE_NONE, 3, G_TYPE_FILE, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN);
   signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* Information for the window's notice (the model's file changed on disk): message, tooltip. */
+  signals[NOTICE] = g_signal_new ("notice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class, APP_RESOURCE_PATH "/ui/vitlens-model-menu.ui");
   gtk_widget_class_bind_template_child (widget_class, VitlensModelMenu, button);
@@ -379,6 +448,9 @@ vitlens_model_menu_init (VitlensModelMenu *self)
                                    G_N_ELEMENTS (model_entries), self);
   embedded = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "load-embedded-model");
   g_simple_action_set_enabled (G_SIMPLE_ACTION (embedded), vitlens_data_model (&embedded_size) != NULL);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions),
+                                                                            "reload-model")),
+                               FALSE);
   update_label (self);
 }
 

@@ -540,6 +540,7 @@ vitlens_window_init (VitlensWindow *self)
   g_signal_connect_swapped (self->model_menu, "notify::loading", G_CALLBACK (on_model_loading), self);
   g_signal_connect (self->model_menu, "error", G_CALLBACK (on_model_error), self);
   g_signal_connect (self->model_menu, "loaded", G_CALLBACK (on_model_loaded), self);
+  g_signal_connect_swapped (self->model_menu, "notice", G_CALLBACK (show_notice), self);
 
   /* The pages: one inference, their actions among the window's, their messages in its banner. */
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)

@@ -719,6 +719,67 @@ test_broken_model (void)
   close_window (window);
 }
 
+static gboolean
+notice_shown (gpointer data)
+{
+  return notice_text (VITLENS_WINDOW (data)) != NULL;
+}
+
+/* The model's file changes on disk while the app uses it (hardening 2): the session keeps its
+ * own weights, a notice says so and offers Reload Model, which loads the new file. */
+static void
+test_model_file_changed (void)
+{
+  g_autofree char *bytes = NULL, *config = NULL;
+  gsize size = 0, config_size = 0;
+  g_autofree char *dir = test_path ("watched");
+  g_autofree char *copy = g_build_filename (dir, "watched.safetensors", NULL);
+  g_autofree char *config_copy = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *model_dir = g_path_get_dirname (model_path);
+  g_autofree char *config_path = g_build_filename (model_dir, "config.json", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (copy);
+  g_autofree char *good = write_image ("watched.png", 50, 40, 5);
+  VitlensWindow *window;
+  GAction *reload;
+
+  /* the model and the config.json beside it, in a folder of their own */
+  g_assert_true (g_mkdir_with_parents (dir, 0755) == 0);
+  g_assert_true (g_file_get_contents (model_path, &bytes, &size, NULL));
+  g_assert_true (g_file_get_contents (config_path, &config, &config_size, NULL));
+  g_assert_true (g_file_set_contents (copy, bytes, (gssize)size, NULL));
+  g_assert_true (g_file_set_contents (config_copy, config, (gssize)config_size, NULL));
+  window = new_window (NULL);
+  drop_path (window, good);
+  wait_idle (window);
+  load_model (window, file);
+  wait_idle (window);
+  reload = g_action_map_lookup_action (G_ACTION_MAP (window), "reload-model");
+  g_assert_nonnull (reload);
+  g_assert_true (g_action_get_enabled (reload));
+  g_assert_null (notice_text (window));
+
+  /* rewritten in place, as cp does */
+  g_assert_true (g_file_set_contents (copy, bytes, (gssize)size, NULL));
+  wait_until (notice_shown, window, "the notice that the model file changed");
+  g_test_message ("notice: %s", notice_text (window));
+  g_assert_nonnull (strstr (notice_text (window), "watched.safetensors changed on disk"));
+  assert_labels (window, good, VIT_VARIANT_FP32); /* the answer is still there */
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "reload-model", NULL);
+  wait_idle (window);
+  g_assert_null (banner_text (window));
+  assert_labels (window, good, VIT_VARIANT_FP32);
+
+  /* the built-in model has no file to reload */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "load-embedded-model", NULL);
+  wait_idle (window);
+  g_assert_false (g_action_get_enabled (reload));
+  close_window (window);
+  g_unlink (copy);
+  g_unlink (config_copy);
+  g_rmdir (dir);
+}
+
 static void
 test_several_files (void)
 {
@@ -1852,6 +1913,7 @@ main (int   argc,
   g_test_add_func ("/app/window/variants", test_variants);
   g_test_add_func ("/app/window/broken-image", test_broken_image);
   g_test_add_func ("/app/window/broken-model", test_broken_model);
+  g_test_add_func ("/app/window/model-file-changed", test_model_file_changed);
   g_test_add_func ("/app/window/several-files", test_several_files);
   g_test_add_func ("/app/window/paste", test_paste);
   g_test_add_func ("/app/window/destroy-while-busy", test_destroy_while_busy);
