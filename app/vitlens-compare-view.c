@@ -931,6 +931,38 @@ vitlens_compare_view_export_paths (const char *base_path)
   return paths;
 }
 
+/* @text into @path through the engine's one output writer (temporary, fsync, rename; only a
+ * regular file replaced, a link written through). */
+static gboolean
+write_text (const char *path,
+            const char *text,
+            GError    **error)
+{
+  vit_output *out = NULL;
+  vit_error err = { 0 };
+  size_t len = strlen (text);
+
+  if (vit_output_open (path, &out, &err) != VIT_OK)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
+      return FALSE;
+    }
+  if (fwrite (text, 1, len, vit_output_stream (out)) != len)
+    {
+      g_autofree char *name = g_path_get_basename (path);
+
+      vit_output_abort (out);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot write", name);
+      return FALSE;
+    }
+  if (vit_output_commit (out, &err) != VIT_OK)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, err.msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 vitlens_compare_view_export (VitlensCompareView *self,
                              const char         *base_path,
@@ -960,7 +992,7 @@ vitlens_compare_view_export (VitlensCompareView *self,
   csv = vitlens_compare_view_to_csv (self);
   md = vitlens_compare_view_to_markdown (self);
 
-  if (!g_file_set_contents (csv_path, csv, -1, error) || !g_file_set_contents (md_path, md, -1, error))
+  if (!write_text (csv_path, csv, error) || !write_text (md_path, md, error))
     return FALSE;
 
   vitlens_compare_view_get_chart (self, &chart);

@@ -1239,6 +1239,37 @@ assert_window_export (VitlensWindow *window)
   g_assert_true (g_str_has_prefix (csv, "variant,median_ms,"));
   g_assert_cmpstr (notice_text (window), ==,
                    "Saved comparison-window.csv, comparison-window.md and comparison-window.png");
+  g_clear_pointer (&csv, g_free);
+
+  /* Through the one output writer: a link is written through, a FIFO is refused and kept. */
+  {
+    g_autofree char *lbase = test_path ("linked");
+    g_autofree char *lcsv = g_strconcat (lbase, ".csv", NULL);
+    g_autofree char *target = test_path ("linked-target.csv");
+    g_autofree char *fbase = test_path ("fifo-export");
+    g_autofree char *fmd = g_strconcat (fbase, ".md", NULL);
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) lpaths = vitlens_compare_view_export_paths (lbase);
+    g_auto(GStrv) fpaths = vitlens_compare_view_export_paths (fbase);
+
+    g_assert_true (g_file_set_contents (target, "old", -1, NULL));
+    g_assert_cmpint (symlink ("linked-target.csv", lcsv), ==, 0);
+    g_assert_true (vitlens_compare_view_export (compare_view (window), lbase, &error));
+    g_assert_true (g_file_test (lcsv, G_FILE_TEST_IS_SYMLINK));
+    g_assert_true (g_file_get_contents (target, &csv, NULL, NULL));
+    g_assert_true (g_str_has_prefix (csv, "variant,median_ms,"));
+    g_assert_cmpint (mkfifo (fmd, 0644), ==, 0);
+    g_assert_false (vitlens_compare_view_export (compare_view (window), fbase, &error));
+    g_assert_true (g_file_test (fmd, G_FILE_TEST_EXISTS) && !g_file_test (fmd, G_FILE_TEST_IS_REGULAR));
+    g_test_message ("export onto a FIFO: %s", error->message);
+    g_assert_nonnull (strstr (error->message, "fifo-export.md: is a FIFO, not a regular file"));
+    for (guint i = 0; i < 3; i++)
+      {
+        g_unlink (lpaths[i]);
+        g_unlink (fpaths[i]);
+      }
+    g_unlink (target);
+  }
 }
 
 /* Export, then read every file back: CSV rows and fields, Markdown table, PNG header. */
