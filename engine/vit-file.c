@@ -14,8 +14,10 @@
  *                     blocks.N.mlp.fc2, head, head_dist): "L.weight" I8 (out, in) and
  *                     "L.weight_scale" F32 (out) or (1), w ≈ scale * q;
  *                   - __metadata__: "format" = "vitq", "config" = a timm-style config.json
- *                     (architecture, model_args.num_heads, pretrained_cfg with input size,
- *                     interpolation, mean, std and the exact vitlens_resize_size), "labels" = a
+ *                     (architecture, layer_norm_eps, model_args.num_heads, pretrained_cfg with
+ *                     input size, interpolation, mean, std and the exact vitlens_resize_size,
+ *                     plus vitlens_resize_width / _height after a transformers model's
+ *                     preprocessor_config.json), "labels" = a
  *                     JSON list when the model has labels, "source" = the file it came from.
  *
  * Reusing safetensors for the body means one audited parser reads both kinds of file; the
@@ -126,18 +128,24 @@ static const char *interp_name(vit_interp i)
     return i == VIT_INTERP_BILINEAR ? "bilinear" : i == VIT_INTERP_NEAREST ? "nearest" : "bicubic";
 }
 
-/* The config.json text our loader reads back (timm's layout plus vitlens_resize_size). */
+/* The config.json text our loader reads back (timm's layout plus vitlens_resize_size, a
+ * transformers model's fixed-size resize and its layer_norm_eps). */
 static void config_json(const vit_model *m, sbuf *b)
 {
     const vit_model_info *i = &m->info;
     const vit_preprocess_cfg *p = &i->pre;
     sb_printf(b, "{\"architecture\": \"");
     sb_json_escaped(b, i->name);
-    sb_printf(b, "\", \"num_classes\": %d, \"model_args\": {\"num_heads\": %d}, "
+    sb_printf(b, "\", \"num_classes\": %d, \"layer_norm_eps\": %.9g, "
+                 "\"model_args\": {\"num_heads\": %d}, "
                  "\"pretrained_cfg\": {\"input_size\": [%d, %d, %d], \"crop_pct\": %.9g, "
                  "\"vitlens_resize_size\": %d, \"interpolation\": \"%s\", ",
-              i->num_classes, i->num_heads, i->in_chans, i->img_size, i->img_size,
-              (double)i->img_size / p->resize_size, p->resize_size, interp_name(p->interp));
+              i->num_classes, (double)i->ln_eps, i->num_heads, i->in_chans, i->img_size,
+              i->img_size, (double)i->img_size / p->resize_size, p->resize_size,
+              interp_name(p->interp));
+    if (p->resize_width > 0)
+        sb_printf(b, "\"vitlens_resize_width\": %d, \"vitlens_resize_height\": %d, ",
+                  p->resize_width, p->resize_height);
     int nc = i->in_chans == 1 ? 1 : 3;
     sb_printf(b, "\"mean\": [");
     for (int c = 0; c < nc; c++)
@@ -368,7 +376,7 @@ vit_status vit_model_from_vitq(const uint8_t *data, size_t size, const char *pat
             s = vit_fail(err, VIT_ERR_FORMAT, "%s: .vitq config is not valid JSON (%s)", fname, jerr);
     }
     if (s == VIT_OK)
-        s = vit_model_from_safetensors(&st, config, path, fname, (int)(flags & 1u), out, err);
+        s = vit_model_from_safetensors(&st, config, NULL, path, fname, (int)(flags & 1u), out, err);
     if (s == VIT_OK) {
         (*out)->info.format = VIT_FORMAT_VITQ;
         (*out)->info.file_bytes = (int64_t)size;

@@ -23,7 +23,7 @@ static void ln_rows(void *ctx, int64_t begin, int64_t end, int32_t thread)
 {
     const unf_job *j = ctx;
     vit_layernorm(j->y + begin * j->dim, j->w, j->b, j->x + begin * j->dim, (int32_t)(end - begin),
-                  j->dim);
+                  j->dim, j->s->eps);
 }
 
 /* a = quant_rows(q = LN(x)) */

@@ -82,7 +82,8 @@ static void layernorm_rows(void *ctx, int64_t begin, int64_t end, int32_t thread
 {
     const ln_job *j = ctx;
     vit_layernorm_fn ln = j->s->ops ? j->s->ops->layernorm : vit_layernorm;
-    ln(j->x + begin * j->dim, j->w, j->b, j->y + begin * j->dim, (int32_t)(end - begin), j->dim);
+    ln(j->x + begin * j->dim, j->w, j->b, j->y + begin * j->dim, (int32_t)(end - begin), j->dim,
+       j->s->eps);
 }
 
 void vit_fp32_layernorm(const vit_fp32_state *s, const float *x, const float *w, const float *b,
@@ -104,6 +105,7 @@ vit_status vit_fp32_state_new(const vit_model *m, vit_fp32_state *s, vit_error *
     s->H = i->mlp_hidden;
     s->heads = i->num_heads;
     s->hd = i->embed_dim / i->num_heads;
+    s->eps = i->ln_eps;
     size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H;
     size_t cpp = (size_t)i->in_chans * i->patch_size * i->patch_size;
     s->x = vit_alloc(T * D * sizeof(float));

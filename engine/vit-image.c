@@ -1402,8 +1402,8 @@ static void convert_row(const uint8_t *s, vit_pixel_format f, int32_t w, int C, 
  * in the resized image (src), where they go in the crop (dst), how many there are (len).
  * Larger crops pad (crop - size) // 2 before; otherwise the offset is
  * int(round((size - crop) / 2.0)), and Python rounds halves to even. */
-static void center_crop_axis(int32_t size, int32_t crop, int32_t *src, int32_t *dst,
-                             int32_t *len)
+static void center_crop_axis(int32_t size, int32_t crop, int floor_offset, int32_t *src,
+                             int32_t *dst, int32_t *len)
 {
     if (crop > size) {
         *src = 0;
@@ -1412,8 +1412,8 @@ static void center_crop_axis(int32_t size, int32_t crop, int32_t *src, int32_t *
         return;
     }
     int32_t d = size - crop, off = d / 2;
-    if ((d & 1) && (off & 1))
-        off++; /* d/2 = off + 0.5 rounds to the even neighbour */
+    if ((d & 1) && (off & 1) && !floor_offset)
+        off++; /* d/2 = off + 0.5 rounds to the even neighbour (transformers: (d // 2)) */
     *src = off;
     *dst = 0;
     *len = crop;
@@ -1459,17 +1459,19 @@ vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *
     const int64_t shorter = w <= h ? w : h, longer = w <= h ? h : w;
     const int64_t new_long =
         (int64_t)((double)((int64_t)cfg->resize_size * longer) / (double)shorter);
-    if (new_long > INT32_MAX / 4) {
+    if (new_long > INT32_MAX / 4 && !(cfg->resize_width > 0 && cfg->resize_height > 0)) {
         free(conv);
         return vit_fail(err, VIT_ERR_LIMIT, "resize_crop: resizing %d×%d makes a side of %lld",
                         w, h, (long long)new_long);
     }
-    const int32_t nw = w <= h ? cfg->resize_size : (int32_t)new_long;
-    const int32_t nh = w <= h ? (int32_t)new_long : cfg->resize_size;
+    /* transformers: a fixed size, whatever the image's aspect */
+    const int fixed = cfg->resize_width > 0 && cfg->resize_height > 0;
+    const int32_t nw = fixed ? cfg->resize_width : w <= h ? cfg->resize_size : (int32_t)new_long;
+    const int32_t nh = fixed ? cfg->resize_height : w <= h ? (int32_t)new_long : cfg->resize_size;
 
     int32_t sx, dx, lx, sy, dy, ly;
-    center_crop_axis(nw, S, &sx, &dx, &lx);
-    center_crop_axis(nh, S, &sy, &dy, &ly);
+    center_crop_axis(nw, S, fixed, &sx, &dx, &lx);
+    center_crop_axis(nh, S, fixed, &sy, &dy, &ly);
 
     st = vit_image_new(S, S, C == 3 ? VIT_PIXEL_RGB8 : VIT_PIXEL_GRAY8, out, err);
     if (st == VIT_OK) {

@@ -189,6 +189,7 @@ vit_status vit_model_from_vitl(vit_file_data *map, const char *path, vit_model *
 
 typedef struct {
     int32_t T, D, H, heads, hd; /* tokens, dim, mlp hidden, heads, head dim */
+    float eps;     /* LayerNorm epsilon, the model's ln_eps */
     float *x;      /* (T, D)   residual stream */
     float *xn;     /* (T, D)   normalized input of a sublayer */
     float *qkv;    /* (T, 3D) */
@@ -221,7 +222,7 @@ void vit_fp32_layernorm(const vit_fp32_state *s, const float *x, const float *w,
 
 /* Shared fp32 building blocks (vit-forward.c), used by every variant. */
 void vit_layernorm(const float *x, const float *w, const float *b, float *y, int32_t rows,
-                   int32_t dim);
+                   int32_t dim, float eps);
 void vit_gelu_inplace(float *x, size_t n);
 void vit_im2col_patches(const float *input, int32_t C, int32_t img, int32_t P, float *patches);
 void vit_embed_tokens(const vit_model *m, const float *patch_out, float *x);

@@ -172,7 +172,7 @@ void vit_softmax_avx2(float *x, int32_t rows, int32_t cols, int32_t ld, float sc
 }
 
 void vit_layernorm_avx2(const float *x, const float *w, const float *b, float *y, int32_t rows,
-                        int32_t dim)
+                        int32_t dim, float eps)
 {
     const int32_t full = dim - dim % 8;
     for (int32_t r = 0; r < rows; r++) {
@@ -195,7 +195,7 @@ void vit_layernorm_avx2(const float *x, const float *w, const float *b, float *y
         for (int32_t j = full; j < dim; j++)
             var += (xr[j] - mean) * (xr[j] - mean);
         var /= (float)dim;
-        const float inv = 1.0f / sqrtf(var + 1e-6f);
+        const float inv = 1.0f / sqrtf(var + eps);
         const __m256 vinv = _mm256_set1_ps(inv);
         for (int32_t j = 0; j < full; j += 8) {
             const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), vm), vinv);
@@ -1020,11 +1020,11 @@ void vit_quant_rows_avx2(const float *x, int32_t ldx, int32_t dim, int32_t r0, i
 }
 
 /* The reference's formula (mean, then the variance of x - mean, inv = 1 / sqrt(var / dim +
- * 1e-6), y = fma((x - mean) * inv, w, b)) with the two sums in 4 x 8 lanes (four chains, so
+ * eps), y = fma((x - mean) * inv, w, b)) with the two sums in 4 x 8 lanes (four chains, so
  * the adds are not one serial dependency), and the min / max of y taken as it is written. */
 void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
-                       const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
-                       int32_t *zp, float *tmp)
+                       const float *b, float eps, int32_t qmax, uint8_t *out, int32_t ldo,
+                       float *scale, int32_t *zp, float *tmp)
 {
     const int32_t full = dim & ~7;
     const __m256i tmk = tail_mask(dim - full);
@@ -1066,7 +1066,7 @@ void vit_ln_quant_avx2(const float *x, int32_t dim, int32_t r0, int32_t r1, cons
             s1 = _mm256_fmadd_ps(d0, d0, s1);
         }
         const float var = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-        const __m256 inv = _mm256_set1_ps(1.0f / sqrtf(var / (float)dim + 1e-6f));
+        const __m256 inv = _mm256_set1_ps(1.0f / sqrtf(var / (float)dim + eps));
         /* y, and its min and max (min_ps(y, acc) keeps acc when y is NaN: NaNs skipped, as in
          * the reference's quant_row) */
         __m256 mn0 = _mm256_set1_ps(INFINITY), mx0 = _mm256_set1_ps(-INFINITY);

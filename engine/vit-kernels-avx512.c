@@ -126,7 +126,7 @@ void vit_softmax_avx512(float *x, int32_t rows, int32_t cols, int32_t ld, float 
 /* Two passes in fp32 lanes: the mean, then the variance of the deviations (no E[x^2] - E[x]^2
  * cancellation). */
 void vit_layernorm_avx512(const float *x, const float *w, const float *b, float *y,
-                          int32_t rows, int32_t dim)
+                          int32_t rows, int32_t dim, float eps)
 {
     const __mmask16 tail = (__mmask16)((1u << (dim % 16)) - 1);
     const int32_t full = dim - dim % 16;
@@ -150,7 +150,7 @@ void vit_layernorm_avx512(const float *x, const float *w, const float *b, float 
             v = _mm512_fmadd_ps(d, d, v);
         }
         const float var = _mm512_reduce_add_ps(v) / (float)dim;
-        const __m512 inv = _mm512_set1_ps(1.0f / sqrtf(var + 1e-6f));
+        const __m512 inv = _mm512_set1_ps(1.0f / sqrtf(var + eps));
         for (int32_t j = 0; j < full; j += 16) {
             const __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + j), vm), inv);
             _mm512_storeu_ps(yr + j, _mm512_fmadd_ps(d, _mm512_loadu_ps(w + j),
@@ -682,8 +682,8 @@ void vit_quant_rows_avx512(const float *x, int32_t ldx, int32_t dim, int32_t r0,
 }
 
 void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
-                         const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
-                         int32_t *zp, float *tmp)
+                         const float *b, float eps, int32_t qmax, uint8_t *out, int32_t ldo,
+                         float *scale, int32_t *zp, float *tmp)
 {
     for (int32_t i = r0; i < r1; i++) {
         const float *xr = x + (size_t)i * dim;
@@ -713,7 +713,7 @@ void vit_ln_quant_avx512(const float *x, int32_t dim, int32_t r0, int32_t r1, co
             s0 = _mm512_fmadd_ps(d0, d0, s0);
         }
         const float var = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)dim;
-        const __m512 inv = _mm512_set1_ps(1.0f / sqrtf(var + 1e-6f));
+        const __m512 inv = _mm512_set1_ps(1.0f / sqrtf(var + eps));
         __m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
         for (k = 0; k < dim; k += 16) {
             __mmask16 mk = dim - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - k)) - 1);

@@ -203,10 +203,10 @@ void vit_quant_rows_ref(const float *x, int32_t ldx, int32_t dim, int32_t r0, in
                         ldo, scale, zp, NULL, 0);
 }
 
-/* y = (x - mean) / sqrt(var + 1e-6) * w + b in float (two passes), then quantized. */
+/* y = (x - mean) / sqrt(var + eps) * w + b in float (two passes), then quantized. */
 void vit_ln_quant_ref(const float *x, int32_t dim, int32_t r0, int32_t r1, const float *w,
-                       const float *b, int32_t qmax, uint8_t *out, int32_t ldo, float *scale,
-                       int32_t *zp, float *tmp)
+                       const float *b, float eps, int32_t qmax, uint8_t *out, int32_t ldo,
+                       float *scale, int32_t *zp, float *tmp)
 {
     for (int32_t i = r0; i < r1; i++) {
         const float *restrict xr = x + (size_t)i * dim;
@@ -220,7 +220,7 @@ void vit_ln_quant_ref(const float *x, int32_t dim, int32_t r0, int32_t r1, const
             float d = xr[k] - mean;
             var = fmaf(d, d, var);
         }
-        float inv = 1.0f / sqrtf(var / (float)dim + 1e-6f);
+        float inv = 1.0f / sqrtf(var / (float)dim + eps);
         for (int32_t k = 0; k < dim; k++)
             y[k] = fmaf((xr[k] - mean) * inv, w[k], b[k]);
         vit_quant_rows_with(vit_minmax_f32_ref, vit_quantize_u8_ref, y, dim, dim, 0, 1, qmax,
@@ -382,10 +382,11 @@ void vit_gemm_u8s8s32_ref(int32_t m, const uint8_t *a, int32_t lda, const vit_ql
  * The fp32 variant: LayerNorm, exact GELU and softmax rows (the OpenBLAS pass's building blocks),
  * and the GEMM panel of our own GEMM */
 
-/* y = (x - mean) / sqrt(var + eps) * w + b, per row; eps = 1e-6 as timm's ViT. Two-pass
- * variance in double: rows are short (D <= a few thousand) and this keeps it exact enough. */
+/* y = (x - mean) / sqrt(var + eps) * w + b, per row; eps is the model's ln_eps (timm 1e-6,
+ * transformers 1e-12). Two-pass variance in double: rows are short (D <= a few thousand) and
+ * this keeps it exact enough. */
 void vit_layernorm(const float *x, const float *w, const float *b, float *y, int32_t rows,
-                   int32_t dim)
+                   int32_t dim, float eps)
 {
     for (int32_t r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * dim;
@@ -400,7 +401,7 @@ void vit_layernorm(const float *x, const float *w, const float *b, float *y, int
             var += d * d;
         }
         var /= dim;
-        float inv = (float)(1.0 / sqrt(var + 1e-6));
+        float inv = (float)(1.0 / sqrt(var + (double)eps));
         float m = (float)mean;
         for (int32_t i = 0; i < dim; i++)
             yr[i] = (xr[i] - m) * inv * w[i] + b[i];

@@ -30,6 +30,17 @@ vit_status vit_preprocess_cfg_check(const vit_preprocess_cfg *cfg, const char *n
         return vit_fail(err, VIT_ERR_LIMIT, "%s: preprocessing: a %d×%d crop is over the %lld "
                         "megapixel limit", name, cfg->image_size, cfg->image_size,
                         VIT_IMAGE_MAX_PIXELS / 1000000);
+    if (cfg->resize_width < 0 || cfg->resize_height < 0 ||
+        (cfg->resize_width > 0) != (cfg->resize_height > 0) ||
+        cfg->resize_width > VIT_IMAGE_MAX_SIDE || cfg->resize_height > VIT_IMAGE_MAX_SIDE)
+        return vit_fail(err, VIT_ERR_LIMIT,
+                        "%s: preprocessing: a resize to %d×%d is out of range (both 0, or 1 to %d)",
+                        name, cfg->resize_width, cfg->resize_height, VIT_IMAGE_MAX_SIDE);
+    if (cfg->resize_width > 0 &&
+        (cfg->image_size > cfg->resize_width || cfg->image_size > cfg->resize_height))
+        return vit_fail(err, VIT_ERR_ARG,
+                        "%s: preprocessing: a %d px crop is larger than the resize to %d×%d", name,
+                        cfg->image_size, cfg->resize_width, cfg->resize_height);
     if (cfg->interp != VIT_INTERP_BICUBIC && cfg->interp != VIT_INTERP_BILINEAR &&
         cfg->interp != VIT_INTERP_NEAREST)
         return vit_fail(err, VIT_ERR_ARG, "%s: preprocessing: unknown interpolation %d", name,
@@ -74,5 +85,8 @@ vit_status vit_model_info_check(const vit_model_info *info, const char *name, vi
                         "%s: %.1f TFLOP per image (about %.0f s on a fast core); the limit is "
                         "%.0f TFLOP",
                         name, flop / 1e12, flop / 1e11, VIT_MODEL_MAX_FLOP / 1e12);
+    if (!(info->ln_eps > 0.0f && info->ln_eps <= 1.0f))
+        return vit_fail(err, VIT_ERR_LIMIT, "%s: LayerNorm eps %g is out of range (0, 1]", name,
+                        (double)info->ln_eps);
     return vit_preprocess_cfg_check(&info->pre, name, err);
 }

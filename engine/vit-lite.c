@@ -21,7 +21,10 @@
  *                 num_classes, distilled, num_tokens, num_patches
  *       92    36  u32 resize_size, interpolation, channels; f32 mean[3], std[3]
  *      128     8  u64 num_params
- *      136   120  zeros
+ *      136     4  f32 LayerNorm eps (0: 1e-6, as files written before the field)
+ *      140     8  u32 resize_width, resize_height (0, 0: the shorter-side resize to resize_size;
+ *                 else transformers' fixed-size resize, vit_preprocess_cfg)
+ *      148   108  zeros
  *      256  64 N  tensor table: char name[32] (NUL-padded), u32 dtype (0 f32, 1 i8, 2 i32,
  *                 3 text: rows = bytes), u32 rows, u32 cols, u32 zero, u64 offset (a multiple of 64),
  *                 u64 checksum of the data (fletcher-style, 64 bit; see vit_lite_checksum)
@@ -343,6 +346,9 @@ vit_status vit_model_export_vitl_for(const vit_model *m, int per_channel, const 
         vit_wrf(head + 116 + 4 * c, i->pre.std[c]);
     }
     vit_wr64(head + 128, (uint64_t)i->num_params);
+    vit_wrf(head + 136, i->ln_eps);
+    vit_wr32(head + 140, (uint32_t)i->pre.resize_width);
+    vit_wr32(head + 144, (uint32_t)i->pre.resize_height);
     for (uint32_t k = 0; k < l.n; k++) {
         uint8_t *e = head + VITL_HEADER + (size_t)k * VITL_ENTRY;
         memcpy(e, l.t[k].name, VITL_NAME);
@@ -635,6 +641,11 @@ vit_status vit_model_from_vitl(vit_file_data *file, const char *path, vit_model 
         info.pre.mean[c] = vit_rdf(h + 104 + 4 * c);
         info.pre.std[c] = vit_rdf(h + 116 + 4 * c);
     }
+    info.pre.resize_width = (int32_t)vit_rd32(h + 140);
+    info.pre.resize_height = (int32_t)vit_rd32(h + 144);
+    info.ln_eps = vit_rdf(h + 136);
+    if (info.ln_eps == 0.0f)
+        info.ln_eps = 1e-6f; /* written before the field */
     int pre_ok = info.pre.resize_size >= info.img_size && info.pre.resize_size <= 65536 &&
                  (unsigned)info.pre.interp <= VIT_INTERP_NEAREST &&
                  info.pre.channels == info.in_chans;

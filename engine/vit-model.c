@@ -1,5 +1,7 @@
-/* vit-model.c — loading a timm ViT/DeiT: tensors from safetensors, the architecture from their
- * shapes (and config.json when present), preprocessing settings, class labels. */
+/* vit-model.c — loading a ViT/DeiT: tensors from safetensors, in timm's layout or transformers'
+ * (vit-hf.c maps its names), the architecture from their shapes (and config.json when present),
+ * preprocessing settings (and transformers' preprocessor_config.json), class labels. */
+#include "vit-hf.h"
 #include "vit-int8.h"
 #include "vit-opt.h"
 #include "vit-safetensors.h"
@@ -55,20 +57,36 @@ static void shape_str(const int64_t *shape, int32_t rank, char *buf, size_t size
         o += (size_t)snprintf(buf + o, size - o, i ? "×%lld" : "%lld", (long long)shape[i]);
 }
 
-static const vit_st_tensor *need(const vit_st_file *st, const char *name, const char *fname,
-                                 vit_error *err)
+/* The file's tensors under timm's names: the layout (vit-hf.c) maps them. */
+typedef struct {
+    const vit_st_file *st;
+    vit_layout layout;
+    int distilled;
+} tensor_names;
+
+/* timm's tensor `timm` (part: q, k, v of a qkv) in the file, its file name into buf. */
+static const vit_st_tensor *find_as(const tensor_names *tn, const char *timm, int part, char *buf,
+                                    size_t size)
 {
-    const vit_st_tensor *t = vit_st_find(st, name);
+    vit_hf_name(tn->layout, tn->distilled, timm, part, buf, size);
+    return vit_st_find(tn->st, buf);
+}
+
+static const vit_st_tensor *need(const tensor_names *tn, const char *timm, char *name,
+                                 size_t size, const char *fname, vit_error *err)
+{
+    const vit_st_tensor *t = find_as(tn, timm, 0, name, size);
     if (!t)
         vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, name);
     return t;
 }
 
 /* Works out D, C, P, depth, tokens, hidden, classes from the tensors alone. */
-static vit_status infer_shapes(const vit_st_file *st, const char *fname, vit_model_info *info,
+static vit_status infer_shapes(tensor_names *tn, const char *fname, vit_model_info *info,
                                vit_error *err)
 {
-    const vit_st_tensor *pw = need(st, "patch_embed.proj.weight", fname, err);
+    char nm[128];
+    const vit_st_tensor *pw = need(tn, "patch_embed.proj.weight", nm, sizeof nm, fname, err);
     if (!pw)
         return VIT_ERR_SHAPE;
     if (pw->rank != 4 || pw->shape[2] != pw->shape[3] || pw->shape[0] < 1 || pw->shape[1] < 1 ||
@@ -76,63 +94,64 @@ static vit_status infer_shapes(const vit_st_file *st, const char *fname, vit_mod
         char s[96];
         shape_str(pw->shape, pw->rank, s, sizeof s);
         return vit_fail(err, VIT_ERR_SHAPE,
-                        "%s: tensor patch_embed.proj.weight has shape %s, expected a conv weight "
+                        "%s: tensor %s has shape %s, expected a conv weight "
                         "(dim, channels, patch, patch)",
-                        fname, s);
+                        fname, nm, s);
     }
     info->embed_dim = (int32_t)pw->shape[0];
     info->in_chans = (int32_t)pw->shape[1];
     info->patch_size = (int32_t)pw->shape[2];
 
-    const vit_st_tensor *pos = need(st, "pos_embed", fname, err);
+    const vit_st_tensor *pos = need(tn, "pos_embed", nm, sizeof nm, fname, err);
     if (!pos)
         return VIT_ERR_SHAPE;
-    info->distilled = vit_st_find(st, "dist_token") != NULL;
+    char dn[128];
+    info->distilled = tn->distilled = find_as(tn, "dist_token", 0, dn, sizeof dn) != NULL;
     int32_t prefix = 1 + info->distilled;
     if (pos->rank != 3 || pos->shape[0] != 1 || pos->shape[2] != info->embed_dim ||
         pos->shape[1] <= prefix || pos->shape[1] > 1 + 65536) {
         char s[96];
         shape_str(pos->shape, pos->rank, s, sizeof s);
-        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor pos_embed has shape %s, expected 1×T×%d",
-                        fname, s, info->embed_dim);
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor %s has shape %s, expected 1×T×%d",
+                        fname, nm, s, info->embed_dim);
     }
     info->num_tokens = (int32_t)pos->shape[1];
     info->num_patches = info->num_tokens - prefix;
     int32_t grid = (int32_t)lrint(sqrt((double)info->num_patches));
     if (grid * grid != info->num_patches)
         return vit_fail(err, VIT_ERR_SHAPE,
-                        "%s: pos_embed has %d patch positions, which is not a square grid", fname,
-                        info->num_patches);
+                        "%s: %s has %d patch positions, which is not a square grid", fname,
+                        nm, info->num_patches);
     info->img_size = grid * info->patch_size;
 
     int32_t depth = 0;
     char key[96];
     for (; depth <= VIT_MODEL_MAX_DEPTH; depth++) {
         snprintf(key, sizeof key, "blocks.%d.norm1.weight", depth);
-        if (!vit_st_find(st, key))
+        if (!find_as(tn, key, 0, nm, sizeof nm))
             break;
     }
     if (depth > VIT_MODEL_MAX_DEPTH)
         return vit_fail(err, VIT_ERR_LIMIT, "%s: more than %d blocks; the limit is %d", fname,
                         VIT_MODEL_MAX_DEPTH, VIT_MODEL_MAX_DEPTH);
-    if (depth == 0)
-        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor blocks.0.norm1.weight (no blocks)",
-                        fname);
+    if (depth == 0) {
+        vit_hf_name(tn->layout, 0, "blocks.0.norm1.weight", 0, nm, sizeof nm);
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s (no blocks)", fname, nm);
+    }
     info->depth = depth;
 
-    const vit_st_tensor *fc1 = need(st, "blocks.0.mlp.fc1.weight", fname, err);
+    const vit_st_tensor *fc1 = need(tn, "blocks.0.mlp.fc1.weight", nm, sizeof nm, fname, err);
     if (!fc1)
         return VIT_ERR_SHAPE;
     if (fc1->rank != 2 || fc1->shape[0] < 1 || fc1->shape[0] > 1 << 20)
-        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor blocks.0.mlp.fc1.weight is not a matrix",
-                        fname);
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor %s is not a matrix", fname, nm);
     info->mlp_hidden = (int32_t)fc1->shape[0];
 
-    const vit_st_tensor *head = need(st, "head.weight", fname, err);
+    const vit_st_tensor *head = need(tn, "head.weight", nm, sizeof nm, fname, err);
     if (!head)
         return VIT_ERR_SHAPE;
     if (head->rank != 2 || head->shape[0] < 1 || head->shape[0] > 1 << 20)
-        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor head.weight is not a matrix", fname);
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor %s is not a matrix", fname, nm);
     info->num_classes = (int32_t)head->shape[0];
     return VIT_OK;
 }
@@ -217,28 +236,29 @@ static vit_status apply_config(const vit_json *cfg, const char *cname, vit_model
             return vit_fail(err, VIT_ERR_UNSUPPORTED, "%s: interpolation '%.32s' is not supported",
                             cname, interp);
     }
+    /* our own files (.vitq) keep a transformers model's fixed-size resize */
+    const vit_json *rw = vit_json_get(src, "vitlens_resize_width"),
+                   *rh = vit_json_get(src, "vitlens_resize_height");
+    if (rw || rh) {
+        if (!vit_json_is_int(rw, 1, VIT_IMAGE_MAX_SIDE) || !vit_json_is_int(rh, 1, VIT_IMAGE_MAX_SIDE))
+            return vit_fail(err, VIT_ERR_FORMAT,
+                            "%s: vitlens_resize_width and _height are not whole numbers from 1 to %d",
+                            cname, VIT_IMAGE_MAX_SIDE);
+        info->pre.resize_width = (int32_t)rw->number;
+        info->pre.resize_height = (int32_t)rh->number;
+    }
     const char *names[2] = {"mean", "std"};
     float *dst[2] = {info->pre.mean, info->pre.std};
     for (int k = 0; k < 2; k++) {
         const vit_json *a = vit_json_get(src, names[k]);
-        if (!a)
-            continue;
-        if (a->type != VIT_JSON_ARRAY || (a->count != info->in_chans && a->count != 1 && a->count != 3))
-            return vit_fail(err, VIT_ERR_FORMAT, "%s: %s must list one value per channel", cname,
-                            names[k]);
-        int i = 0;
-        for (const vit_json *v = a->child; v; v = v->next, i++) {
-            /* checked as the float it becomes: 1e39 is a finite double but an infinite float */
-            if (v->type != VIT_JSON_NUMBER || !isfinite((float)v->number) ||
-                (k == 1 && !((float)v->number > 0 && isfinite(1.0f / (float)v->number))))
-                return vit_fail(err, VIT_ERR_FORMAT, "%s: %s[%d] is not a valid number", cname,
-                                names[k], i);
-            dst[k][i] = (float)v->number;
-        }
-        for (; i < 3; i++)
-            dst[k][i] = dst[k][a->count - 1];
+        vit_status s = a ? vit_config_channel_list(a, cname, names[k], info->in_chans, k == 1,
+                                                   dst[k], err)
+                         : VIT_OK;
+        if (s != VIT_OK)
+            return s;
     }
-    return VIT_OK;
+    /* not in timm's configs; our .vitq files keep a transformers model's here */
+    return vit_config_ln_eps(cfg, cname, &info->ln_eps, err);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -312,17 +332,19 @@ static int add_spec(tensor_spec *specs, int n, const char *name, float **dst, in
     return n + 1;
 }
 
-/* Copy one expected tensor into place, checking its shape and values. */
-static vit_status load_tensor(const vit_st_file *st, const tensor_spec *sp, const char *fname,
-                              unsigned char *used, vit_error *err)
+/* Copy one expected tensor (sp->name: timm's; part: q, k or v of a transformers qkv) into place,
+ * checking its shape and values. */
+static vit_status load_tensor(const tensor_names *tn, const tensor_spec *sp, int part,
+                              const char *fname, unsigned char *used, vit_error *err)
 {
-    const vit_st_tensor *t = vit_st_find(st, sp->name);
+    char name[128];
+    const vit_st_tensor *t = find_as(tn, sp->name, part, name, sizeof name);
     if (!t)
-        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, sp->name);
+        return vit_fail(err, VIT_ERR_SHAPE, "%s: missing tensor %s", fname, name);
     if (t->dtype == VIT_DT_I8)
         return vit_fail(err, VIT_ERR_UNSUPPORTED,
                         "%s: tensor %s has dtype I8; only F32, F16 and BF16 are supported", fname,
-                        sp->name);
+                        name);
     int ok = t->rank == sp->rank;
     for (int32_t i = 0; ok && i < sp->rank; i++)
         ok = t->shape[i] == sp->shape[i];
@@ -331,18 +353,35 @@ static vit_status load_tensor(const vit_st_file *st, const tensor_spec *sp, cons
         shape_str(t->shape, t->rank, have, sizeof have);
         shape_str(sp->shape, sp->rank, want, sizeof want);
         return vit_fail(err, VIT_ERR_SHAPE, "%s: tensor %s has shape %s, expected %s", fname,
-                        sp->name, have, want);
+                        name, have, want);
     }
     vit_st_to_f32(t, *sp->dst);
-    vit_st_release(st, t);
+    vit_st_release(tn->st, t);
     const float *v = *sp->dst;
     for (int64_t i = 0; i < t->numel; i++)
         if (!isfinite(v[i]))
             return vit_fail(err, VIT_ERR_FORMAT,
                             "%s: tensor %s contains NaN or infinite values (at element %lld)", fname,
-                            sp->name, (long long)i);
-    used[t - st->tensors] = 1;
+                            name, (long long)i);
+    used[t - tn->st->tensors] = 1;
     return VIT_OK;
+}
+
+/* timm's qkv Linear (rows q | k | v): one tensor, or transformers' query, key and value. */
+static vit_status load_qkv(const tensor_names *tn, const tensor_spec *sp, const char *fname,
+                           unsigned char *used, vit_error *err)
+{
+    if (tn->layout == VIT_LAYOUT_TIMM)
+        return load_tensor(tn, sp, 0, fname, used, err);
+    const int64_t D = sp->shape[0] / 3;
+    const size_t n = (size_t)D * (size_t)(sp->rank == 2 ? sp->shape[1] : 1);
+    vit_status s = VIT_OK;
+    for (int part = 0; part < 3 && s == VIT_OK; part++) {
+        float *dst = *sp->dst + (size_t)part * n;
+        tensor_spec one = {sp->name, &dst, sp->rank, {D, sp->shape[1], 0, 0}};
+        s = load_tensor(tn, &one, part, fname, used, err);
+    }
+    return s;
 }
 
 /* One int8 Linear of a .vitq file: "<prefix>.weight" I8 (n, k) and "<prefix>.weight_scale" F32
@@ -431,9 +470,10 @@ static vit_status load_quant_layers(vit_model *m, const vit_st_file *st, const c
 
 /* per_channel: -1 for a float model; 0 / 1 for a .vitq whose Linears are int8 with per-tensor /
  * per-channel scales. */
-static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *fname,
+static vit_status load_weights(vit_model *m, const tensor_names *tn, const char *fname,
                                int per_channel, vit_error *err)
 {
+    const vit_st_file *st = tn->st;
     const vit_model_info *i = &m->info;
     int64_t D = i->embed_dim, H = i->mlp_hidden, K = i->num_classes, P = i->patch_size;
     unsigned char *used = calloc((size_t)(st->count ? st->count : 1), 1);
@@ -459,7 +499,7 @@ static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *
     }
     for (int k = 0; k < n && s == VIT_OK; k++)
         if (*sp[k].dst) /* NULL: an int8 Linear weight, loaded by load_quant_layers */
-            s = load_tensor(st, &sp[k], fname, used, err);
+            s = load_tensor(tn, &sp[k], 0, fname, used, err);
 
     for (int32_t l = 0; l < i->depth && s == VIT_OK; l++) {
         vit_block_weights *b = &m->w.blocks[l];
@@ -480,29 +520,38 @@ static vit_status load_weights(vit_model *m, const vit_st_file *st, const char *
             snprintf(names[0], sizeof names[0], "blocks.%d.%s", l, bl[k].leaf);
             tensor_spec t = {names[0], bl[k].dst, bl[k].rank, {bl[k].r, bl[k].c, 0, 0}};
             if (*t.dst)
-                s = load_tensor(st, &t, fname, used, err);
+                s = k == 2 || k == 3 ? load_qkv(tn, &t, fname, used, err)
+                                     : load_tensor(tn, &t, 0, fname, used, err);
         }
     }
     if (s == VIT_OK && per_channel >= 0)
         s = load_quant_layers(m, st, fname, per_channel, used, err);
     for (int32_t k = 0; k < st->count && s == VIT_OK; k++)
         if (!used[k])
-            s = vit_fail(err, VIT_ERR_SHAPE, "%s: unexpected tensor %s (not part of a DeiT/ViT)",
-                         fname, st->tensors[k].name);
+            s = vit_fail(err, VIT_ERR_SHAPE, "%s: unexpected tensor %s (not part of a DeiT/ViT%s)",
+                         fname, st->tensors[k].name,
+                         tn->layout == VIT_LAYOUT_TIMM ? "" : " in transformers' layout");
     free(used);
     return s;
 }
 
 vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *config,
-                                      const char *name, const char *config_name, int per_channel,
-                                      vit_model **out, vit_error *err)
+                                      const vit_json *preprocessor, const char *name,
+                                      const char *config_name, int per_channel, vit_model **out,
+                                      vit_error *err)
 {
     *out = NULL;
     const char *fname = vit_basename(name);
+    const char *cname = config_name ? config_name : "config.json";
     vit_model_info info;
     memset(&info, 0, sizeof info);
     info.pre = vit_preprocess_cfg_default();
-    vit_status s = infer_shapes(st, fname, &info, err);
+    /* .vitq files hold timm's names whatever the model came from */
+    tensor_names tn = {st, per_channel < 0 ? vit_hf_layout(st) : VIT_LAYOUT_TIMM, 0};
+    const int hf = tn.layout != VIT_LAYOUT_TIMM;
+    /* timm's LayerNorm eps, or transformers' ViTConfig / DeiTConfig default */
+    info.ln_eps = hf ? 1e-12f : 1e-6f;
+    vit_status s = infer_shapes(&tn, fname, &info, err);
     if (s != VIT_OK)
         return s;
     info.pre.image_size = info.img_size;
@@ -521,8 +570,13 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
     }
     int heads_from_config = 0;
     if (config) {
-        s = apply_config(config, config_name ? config_name : "config.json", &info,
-                         &heads_from_config, err);
+        s = hf ? vit_hf_apply_config(config, cname, &info, &heads_from_config, err)
+               : apply_config(config, cname, &info, &heads_from_config, err);
+        if (s != VIT_OK)
+            return s;
+    }
+    if (preprocessor) {
+        s = vit_hf_apply_preprocessor(preprocessor, "preprocessor_config.json", &info, err);
         if (s != VIT_OK)
             return s;
     }
@@ -575,12 +629,13 @@ vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *con
         return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for %zu weights", fname, want);
     }
     assign_pointers(m, m->has_fp32_linears);
-    s = load_weights(m, st, fname, per_channel, err);
-    if (s == VIT_OK && config) {
+    s = load_weights(m, &tn, fname, per_channel, err);
+    if (s == VIT_OK && config && hf) {
+        s = vit_hf_labels(m, config, cname, err);
+    } else if (s == VIT_OK && config) {
         const vit_json *ln = vit_json_get(config, "label_names");
         if (ln)
-            s = vit_model_labels_from_json(m, ln, config_name ? config_name : "config.json",
-                                       "label_names", err);
+            s = vit_model_labels_from_json(m, ln, cname, "label_names", err);
     }
     if (s == VIT_OK && !m->labels && st->metadata) {
         const char *lj = vit_json_string(st->metadata, "labels");
@@ -613,6 +668,25 @@ static vit_status parse_config_text(const char *text, size_t len, const char *cn
     return VIT_OK;
 }
 
+/* The JSON file `leaf` beside `path` into *out; *out stays NULL when there is none. */
+static vit_status read_json_beside(const char *path, const char *leaf, vit_json **out,
+                                   vit_error *err)
+{
+    char jpath[4096];
+    sibling_path(path, leaf, jpath, sizeof jpath);
+    *out = NULL;
+    if (!file_exists(jpath))
+        return VIT_OK;
+    char *text;
+    size_t len;
+    vit_status s = vit_read_small_file(jpath, VIT_CONFIG_MAX_BYTES, &text, &len, err);
+    if (s == VIT_OK) {
+        s = parse_config_text(text, len, leaf, out, err);
+        free(text);
+    }
+    return s;
+}
+
 vit_status vit_model_from_safetensors_file(const vit_file_data *map, const char *path,
                                            vit_model **out, vit_error *err)
 {
@@ -623,25 +697,16 @@ vit_status vit_model_from_safetensors_file(const vit_file_data *map, const char 
         return s;
     st.file_backed = 1; /* pages copied into the model may be dropped as it is built */
 
-    char cpath[4096];
-    sibling_path(path, "config.json", cpath, sizeof cpath);
-    vit_json *config = NULL;
-    if (file_exists(cpath)) {
-        char *text;
-        size_t len;
-        s = vit_read_small_file(cpath, VIT_CONFIG_MAX_BYTES, &text, &len, err);
-        if (s == VIT_OK) {
-            s = parse_config_text(text, len, "config.json", &config, err);
-            free(text);
-        }
-        if (s != VIT_OK) {
-            vit_st_close(&st);
-            return s;
-        }
-    }
+    /* config.json; preprocessor_config.json for a model in transformers' layout */
+    vit_json *config = NULL, *pre = NULL;
+    s = read_json_beside(path, "config.json", &config, err);
+    if (s == VIT_OK && vit_hf_layout(&st) != VIT_LAYOUT_TIMM)
+        s = read_json_beside(path, "preprocessor_config.json", &pre, err);
     vit_model *m = NULL;
-    s = vit_model_from_safetensors(&st, config, path, "config.json", -1, &m, err);
+    if (s == VIT_OK)
+        s = vit_model_from_safetensors(&st, config, pre, path, "config.json", -1, &m, err);
     vit_json_free(config);
+    vit_json_free(pre);
     vit_st_close(&st);
     if (s != VIT_OK)
         return s;
@@ -681,7 +746,7 @@ vit_status vit_model_load_memory(const void *data, size_t size, const char *conf
             return s;
         }
     }
-    s = vit_model_from_safetensors(&st, config, name, "config.json", -1, out, err);
+    s = vit_model_from_safetensors(&st, config, NULL, name, "config.json", -1, out, err);
     vit_json_free(config);
     vit_st_close(&st);
     return s;

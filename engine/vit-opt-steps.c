@@ -89,8 +89,9 @@ static void rows_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
     const rows_job *j = ctx;
     const vit_opt_state *s = j->s;
     if (j->w)
-        s->ops->ln_quant(j->x, j->dim, (int32_t)begin, (int32_t)end, j->w, j->b, s->ops->qmax,
-                         s->a, s->lda, s->a_scale, s->a_zp, vit_opt_row_buf(s, thread));
+        s->ops->ln_quant(j->x, j->dim, (int32_t)begin, (int32_t)end, j->w, j->b, s->eps,
+                         s->ops->qmax, s->a, s->lda, s->a_scale, s->a_zp,
+                         vit_opt_row_buf(s, thread));
     else if (j->mm)
         s->ops->quant_rows_mm(j->x, j->ldx, j->dim, (int32_t)begin, (int32_t)end, s->ops->qmax,
                               s->a, s->lda, s->a_scale, s->a_zp, j->mm, j->panels);
@@ -288,8 +289,8 @@ vit_opt_steps vit_opt_steps_fused(const vit_opt_weights *w)
 void vit_opt_head(vit_opt_state *s, const vit_model *m, const vit_opt_weights *w, float *logits)
 {
     const int32_t depth = m->info.depth;
-    s->ops->ln_quant(s->x, s->D, 0, s->prefix, m->w.norm_w, m->w.norm_b, s->ops->qmax, s->a,
-                     s->lda, s->a_scale, s->a_zp, vit_opt_row_buf(s, 0));
+    s->ops->ln_quant(s->x, s->D, 0, s->prefix, m->w.norm_w, m->w.norm_b, s->eps, s->ops->qmax,
+                     s->a, s->lda, s->a_scale, s->a_zp, vit_opt_row_buf(s, 0));
     const vit_qlinear *head = &w->layers[4 * depth];
     vit_oepilogue ep = vit_opt_epilogue_for(s, head, VIT_OEP_STORE, logits, 0);
     s->ops->gemm(0, 1, s->a, s->lda, head, 0, head->n, &ep, vit_opt_tile_buf(s, 0));

@@ -77,12 +77,12 @@ typedef void vit_opt_gemm_op(int32_t r0, int32_t r1, const uint8_t *a, int32_t l
                                 const vit_oepilogue *ep, void *scratch);
 typedef vit_opt_gemm_op *vit_opt_gemm_fn;
 
-/* LayerNorm rows [r0, r1) of x (rows, dim) with w, b (eps 1e-6), then quantize each row to u8
- * with its own parameters from its min and max (range widened to hold 0): out row i at
- * out + i * ldo, scale[i], zp[i]. tmp: dim floats of scratch. */
+/* LayerNorm rows [r0, r1) of x (rows, dim) with w, b and eps (the model's ln_eps), then
+ * quantize each row to u8 with its own parameters from its min and max (range widened to hold
+ * 0): out row i at out + i * ldo, scale[i], zp[i]. tmp: dim floats of scratch. */
 typedef void vit_ln_quant_op(const float *x, int32_t dim, int32_t r0, int32_t r1,
-                                const float *w, const float *b, int32_t qmax, uint8_t *out,
-                                int32_t ldo, float *scale, int32_t *zp, float *tmp);
+                                const float *w, const float *b, float eps, int32_t qmax,
+                                uint8_t *out, int32_t ldo, float *scale, int32_t *zp, float *tmp);
 typedef vit_ln_quant_op *vit_ln_quant_fn;
 /* Quantize rows [r0, r1) of x (rows, dim, row stride ldx) the same way (no LayerNorm). */
 typedef void vit_quant_rows_op(const float *x, int32_t ldx, int32_t dim, int32_t r0,

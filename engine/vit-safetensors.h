@@ -53,12 +53,14 @@ void vit_st_to_f32(const vit_st_tensor *t, float *dst);
 void vit_st_release(const vit_st_file *f, const vit_st_tensor *t);
 const char *vit_dtype_name(vit_dtype dt);
 
-/* Build a model from a parsed safetensors file and an optional parsed config.json (vit-model.c).
- * per_channel: -1 for float weights; 0 / 1 for a .vitq's int8 Linears (per-tensor / per-channel
- * scales). */
+/* Build a model from a parsed safetensors file (timm's layout, or for float weights
+ * transformers', vit-hf.h), an optional parsed config.json (timm's or transformers', as the
+ * layout) and an optional preprocessor_config.json (vit-model.c). per_channel: -1 for float
+ * weights; 0 / 1 for a .vitq's int8 Linears (per-tensor / per-channel scales). */
 vit_status vit_model_from_safetensors(const vit_st_file *st, const vit_json *config,
-                                      const char *name, const char *config_name, int per_channel,
-                                      vit_model **out, vit_error *err);
+                                      const vit_json *preprocessor, const char *name,
+                                      const char *config_name, int per_channel, vit_model **out,
+                                      vit_error *err);
 
 /* Labels from a JSON array of num_classes strings (vit-labels.c); `what` names it in messages. */
 vit_status vit_model_labels_from_json(vit_model *m, const vit_json *arr, const char *fname,

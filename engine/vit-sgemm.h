@@ -67,9 +67,9 @@ typedef void (*vit_sgemm_panel_fn)(int32_t m, int32_t k, const float *a, int32_t
                                    vit_sgemm_mode mode, float *c, int32_t ldc);
 /* Rows [0, rows) of x (row stride ld, cols used): x = softmax(scale * x) per row. */
 typedef void (*vit_softmax_fn)(float *x, int32_t rows, int32_t cols, int32_t ld, float scale);
-/* y = LayerNorm(x) per row (eps 1e-6), rows [0, rows) of (rows, dim). */
+/* y = LayerNorm(x) per row with eps (the model's ln_eps), rows [0, rows) of (rows, dim). */
 typedef void (*vit_layernorm_fn)(const float *x, const float *w, const float *b, float *y,
-                                 int32_t rows, int32_t dim);
+                                 int32_t rows, int32_t dim, float eps);
 
 typedef struct vit_sgemm_ops {
     const char *name;
@@ -102,13 +102,13 @@ void vit_sgemm_panel_avx2(int32_t m, int32_t k, const float *a, int32_t lda, con
                           int32_t ldc);
 void vit_softmax_avx2(float *x, int32_t rows, int32_t cols, int32_t ld, float scale);
 void vit_layernorm_avx2(const float *x, const float *w, const float *b, float *y, int32_t rows,
-                        int32_t dim);
+                        int32_t dim, float eps);
 void vit_sgemm_panel_avx512(int32_t m, int32_t k, const float *a, int32_t lda, const float *bp,
                             int32_t ncols, const float *bias, vit_sgemm_mode mode, float *c,
                             int32_t ldc);
 void vit_softmax_avx512(float *x, int32_t rows, int32_t cols, int32_t ld, float scale);
 void vit_layernorm_avx512(const float *x, const float *w, const float *b, float *y,
-                          int32_t rows, int32_t dim);
+                          int32_t rows, int32_t dim, float eps);
 #endif
 
 /* ---------------------------------------------------------------------------------------------

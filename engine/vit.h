@@ -136,6 +136,11 @@ typedef struct {
     int32_t channels;    /* 3 = RGB; 1 = luma as PIL's convert("L") */
     vit_interp interp;
     float mean[3], std[3];
+    /* transformers' image processors (preprocessor_config.json): when both are > 0 the image is
+     * resized to exactly resize_width × resize_height (resize_size then only holds the smaller
+     * of the two) and center-cropped at floor((side - crop) / 2), as transformers' center_crop;
+     * the crop must fit in the resize. Both 0 (the default): timm's shorter-side resize. */
+    int32_t resize_width, resize_height;
 } vit_preprocess_cfg;
 
 /* The tutorial's pipeline: Resize(256, bicubic), CenterCrop(224), ImageNet mean/std. (A model
@@ -143,8 +148,10 @@ typedef struct {
 vit_preprocess_cfg vit_preprocess_cfg_default(void);
 
 /* Stage 1: convert to RGB8 (or GRAY8 when cfg->channels == 1), resize the shorter side to
- * cfg->resize_size with PIL's rounding, center-crop to cfg->image_size (torchvision's offsets;
- * zero padding if smaller). `out` receives a new owned image. Exposed for tests and the UI. */
+ * cfg->resize_size with PIL's rounding (or the whole image to resize_width × resize_height when
+ * they are set), center-crop to cfg->image_size (torchvision's offsets, zero padding if smaller;
+ * transformers' floor offsets after a fixed-size resize). `out` receives a new owned image.
+ * Exposed for tests and the UI. */
 vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *cfg, vit_image *out,
                                  vit_error *err);
 
@@ -201,6 +208,8 @@ typedef struct {
     int32_t distilled;   /* 1 when a dist_token and head_dist exist */
     int32_t num_patches; /* (img_size / patch_size)^2 */
     int32_t num_tokens;  /* num_patches + 1 (+1 distilled) */
+    float ln_eps;        /* LayerNorm epsilon of every LayerNorm: 1e-6 (timm), or config.json's
+                          * layer_norm_eps (transformers' DeiT/ViT: 1e-12) */
     int64_t num_params;
     int64_t file_bytes;
     vit_file_format format;

@@ -8,7 +8,7 @@ FX=$2
 . "$(dirname "$0")/check-common.sh"
 
 # 1. classify on the fixture images: the whole path image file -> top-5 equals PyTorch's
-for model in tiny-p16 gray-p4; do
+for model in tiny-p16 gray-p4 tiny-p16-hf tiny-p8-distilled-hf; do
     for img in grad-45x37 blobs-20x50; do
         want=$(jq -c "[.models[\"$model\"].images[] | select(.image == \"images/$img.png\") | .top5[]]" "$FX/models/cases.json")
         got=$("$CLI" classify --json --model "$FX/models/$model/model.safetensors" "$FX/models/images/$img.png" | jq -c '[.top[].index]')

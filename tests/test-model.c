@@ -1,9 +1,11 @@
 /* test-model.c — model loading and the fp32 forward pass:
  *   golden logits from PyTorch (tools/make_model_fixtures.py) for every fixture model,
+ *   the transformers layout (labels, eps, preprocessing, the same network as its timm copy),
  *   every loader error with its message, and a fuzz-style pass over damaged files. */
 #include "../engine/vit-json.h"
 #include "../engine/vit-safetensors.h"
 #include "../engine/vit-sgemm.h"
+#include "test-cases.h"
 #include "test-util.h"
 #include "vitlens-engine-env.h"
 #include "vitlens-data.h"
@@ -562,6 +564,311 @@ static int same_exports(vit_model *m, const char *path, int kind, int pc, const 
     return same;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * The transformers layout (tools/make_model_fixtures.py, HF_MODELS): the fixtures' own checks
+ * beyond the golden logits above */
+
+static float max_abs_diff(const float *a, const float *b, size_t n)
+{
+    float d = 0;
+    for (size_t i = 0; i < n; i++)
+        d = fmaxf(d, fabsf(a[i] - b[i]));
+    return d;
+}
+
+static int run_input(vit_model *m, const float *in, float *out)
+{
+    vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o);
+    o.threads = 2;
+    vit_session *s = NULL;
+    vit_error err = {0};
+    int ok = vit_session_new(m, &o, &s, &err) == VIT_OK &&
+             vit_session_run(s, in, out, &err) == VIT_OK;
+    vit_session_free(s);
+    return ok;
+}
+
+static void test_hf_model(const vit_json *c)
+{
+    const char *dir = vit_json_string(c, "dir");
+    const vit_json *pre = vit_json_get(c, "preprocess");
+    char path[1024], dpath[512];
+    snprintf(dpath, sizeof dpath, "%s/models/%s", fixtures, dir);
+    snprintf(path, sizeof path, "%s/model.safetensors", dpath);
+    vit_error err = {0};
+    vit_model *m = NULL;
+    vit_status s = vit_model_load(path, &m, &err);
+    test_check(s == VIT_OK, "/model/hf/%s/load (%s)", c->key, err.msg);
+    if (s != VIT_OK)
+        return;
+    const vit_model_info *info = vit_model_get_info(m);
+    const int32_t K = info->num_classes;
+    const float eps = (float)vit_json_number(c, "ln_eps", -1);
+    test_check(info->ln_eps == eps && strcmp(info->name, vit_json_string(c, "architecture")) == 0 &&
+                   info->distilled == (vit_json_get(c, "distilled")->boolean ? 1 : 0),
+               "/model/hf/%s/config: eps %g, name %s", c->key, (double)info->ln_eps, info->name);
+    const vit_json *labels = vit_json_get(c, "labels");
+    int same = labels && vit_model_num_labels(m) == K && labels->count == K;
+    int32_t k = 0;
+    for (const vit_json *l = labels ? labels->child : NULL; l && same; l = l->next, k++)
+        same = strcmp(vit_model_label(m, k), l->string) == 0;
+    test_check(same, "/model/hf/%s/labels-from-id2label (%d)", c->key, vit_model_num_labels(m));
+    const char *interp = vit_json_string(pre, "interpolation");
+    const vit_interp want_interp = strcmp(interp, "bilinear") == 0 ? VIT_INTERP_BILINEAR
+                                                                  : VIT_INTERP_BICUBIC;
+    test_check(info->pre.resize_width == (int)vit_json_number(pre, "resize_width", -1) &&
+                   info->pre.resize_height == (int)vit_json_number(pre, "resize_height", -1) &&
+                   info->pre.image_size == (int)vit_json_number(pre, "crop", -1) &&
+                   info->pre.interp == want_interp &&
+                   info->pre.mean[1] == (float)vit_json_get(pre, "mean")->child->next->number &&
+                   info->pre.std[2] == (float)vit_json_get(pre, "std")->child->next->next->number,
+               "/model/hf/%s/preprocessor-config: resize %d×%d, crop %d, %s", c->key,
+               info->pre.resize_width, info->pre.resize_height, info->pre.image_size, interp);
+
+    /* the whole path from the image file: our preprocessing is transformers' (torchvision's
+     * Resize((h, w)) and CenterCrop on PIL), the top-5 PyTorch's */
+    const size_t in_n = (size_t)info->in_chans * info->img_size * info->img_size;
+    float *got = calloc(in_n, sizeof(float));
+    vit_session_opts o = vit_session_opts_default();
+    vitlens_session_opts_from_env(&o);
+    vit_session *ses = NULL;
+    vit_session_new(m, &o, &ses, &err);
+    for (const vit_json *img = vit_json_get(c, "images")->child; img && ses; img = img->next) {
+        char ipath[1024];
+        const char *image = vit_json_string(img, "image");
+        snprintf(ipath, sizeof ipath, "%s/models/%s", fixtures, image);
+        snprintf(path, sizeof path, "%s/models/%s", fixtures, vit_json_string(img, "input"));
+        float *want_in = test_read_f32(path, in_n);
+        snprintf(path, sizeof path, "%s/models/%s", fixtures, vit_json_string(img, "logits"));
+        float *want = test_read_f32(path, (size_t)K);
+        vit_image im;
+        vit_prediction pred;
+        int ok = want_in && want && vit_image_load(ipath, &im, &err) == VIT_OK;
+        if (ok) {
+            ok = vit_preprocess(&im, &info->pre, got, &err) == VIT_OK &&
+                 vit_session_classify(ses, &im, 5, &pred, &err) == VIT_OK;
+            vit_image_free(&im);
+        }
+        const vit_json *top5 = vit_json_get(img, "top5");
+        int same5 = ok && top5 && top5->count == 5;
+        int j = 0;
+        for (const vit_json *t = top5 ? top5->child : NULL; t && same5; t = t->next, j++)
+            same5 = pred.index[j] == (int32_t)t->number;
+        const float din = ok ? max_abs_diff(got, want_in, in_n) : -1;
+        const float dl = ok ? max_abs_diff(vit_session_logits(ses), want, (size_t)K) : -1;
+        test_check(ok && din <= 1e-6f && dl <= VIT_TOL_FP32 && same5,
+                   "/model/hf/%s/%s: input max|Δ| %.1e, logits max|Δ| %.1e, top-5 %s (%s)",
+                   c->key, image, din, dl, same5 ? "= PyTorch's" : "DIFFERENT", err.msg);
+        free(want_in);
+        free(want);
+    }
+    vit_session_free(ses);
+    free(got);
+
+    /* the same network in timm's layout: its timm copy with this eps gives the same logits; with
+     * timm's eps it differs by what the eps changes (ln_eps_effect) */
+    float *input = NULL, *a = calloc((size_t)K, 4), *b = calloc((size_t)K, 4);
+    snprintf(path, sizeof path, "%s/input.f32", dpath);
+    input = test_read_f32(path, in_n);
+    snprintf(path, sizeof path, "%s/models/%s/model.safetensors", fixtures,
+             vit_json_string(c, "timm_copy_of"));
+    size_t size = 0;
+    void *timm = test_read_file(path, &size);
+    char cfg[256];
+    snprintf(cfg, sizeof cfg, "{\"model_args\": {\"num_heads\": %d}, \"layer_norm_eps\": %.9g}",
+             info->num_heads, (double)eps);
+    vit_model *t = NULL;
+    int ok = input && timm &&
+             vit_model_load_memory(timm, size, cfg, "timm.safetensors", &t, &err) == VIT_OK &&
+             run_input(m, input, a) && run_input(t, input, b);
+    const float d_same = ok ? max_abs_diff(a, b, (size_t)K) : -1;
+    test_check(ok && d_same <= VIT_TOL_FP32 && vit_model_get_info(t)->ln_eps == eps,
+               "/model/hf/%s/same-as-timm-layout max|Δlogit| %.1e (%s)", c->key, d_same, err.msg);
+    vit_model_free(t);
+    t = NULL;
+    snprintf(cfg, sizeof cfg, "{\"model_args\": {\"num_heads\": %d}}", info->num_heads);
+    const double effect = vit_json_number(vit_json_get(c, "logits"), "ln_eps_effect", 0);
+    ok = ok && vit_model_load_memory(timm, size, cfg, "timm.safetensors", &t, &err) == VIT_OK &&
+         run_input(t, input, b);
+    const float d_eps = ok ? max_abs_diff(a, b, (size_t)K) : -1;
+    test_check(ok && fabs(d_eps - effect) <= 1e-5 + 0.01 * effect,
+               "/model/hf/%s/timm-eps differs by %.2e, as in PyTorch (%.2e)", c->key, d_eps,
+               effect);
+    vit_model_free(t);
+    free(timm);
+
+    /* .vitq and .vitl keep the eps, the fixed-size resize and the labels */
+    static const char *const ext[2] = {"vitq", "vitl"};
+    for (int kind = 0; kind < 2; kind++) {
+        snprintf(path, sizeof path, "/tmp/test-model-hf-%d.%s", (int)getpid(), ext[kind]);
+        vit_model *q = NULL;
+        ok = (kind ? vit_model_export_vitl(m, 0, path, &err) : vit_model_export_vitq(m, 0, path, &err)) ==
+                 VIT_OK &&
+             vit_model_load(path, &q, &err) == VIT_OK;
+        const vit_model_info *qi = q ? vit_model_get_info(q) : NULL;
+        test_check(ok && qi->ln_eps == eps && qi->pre.resize_width == info->pre.resize_width &&
+                       qi->pre.resize_height == info->pre.resize_height &&
+                       qi->pre.interp == info->pre.interp && strcmp(qi->name, info->name) == 0 &&
+                       vit_model_num_labels(q) == K &&
+                       strcmp(vit_model_label(q, K - 1), vit_model_label(m, K - 1)) == 0,
+                   "/model/hf/%s/%s-keeps-eps-resize-labels (%s)", c->key, ext[kind], err.msg);
+        vit_model_free(q);
+        unlink(path);
+    }
+    free(input), free(a), free(b);
+    vit_model_free(m);
+}
+
+/* Write `text` with `from` replaced by `to` (which must occur) to dir/leaf. */
+static void write_edited(const char *dir, const char *leaf, const char *text, const char *from,
+                         const char *to)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, leaf);
+    const char *at = strstr(text, from);
+    size_t n = strlen(text), nf = strlen(from), nt = strlen(to);
+    char *out = malloc(n + nt + 1);
+    test_check(at != NULL, "/model/hf/bad/%s: '%s' in the fixture", leaf, from);
+    if (!at)
+        at = text + n, nf = 0, nt = 0;
+    memcpy(out, text, (size_t)(at - text));
+    memcpy(out + (at - text), to, nt);
+    memcpy(out + (at - text) + nt, at + nf, n - (size_t)(at - text) - nf);
+    test_write_file(path, out, n - nf + nt);
+    free(out);
+}
+
+/* Bad transformers configs, each refused with a message naming the file. */
+static void test_hf_errors(void)
+{
+    char src[1024], path[1024], dir[] = "/tmp/vitlens-hf-XXXXXX";
+    test_check(mkdtemp(dir) != NULL, "/model/hf/bad/tmpdir");
+    size_t ns = 0, nc = 0, np = 0;
+    snprintf(src, sizeof src, "%s/models/tiny-p16-hf/model.safetensors", fixtures);
+    char *st = test_read_file(src, &ns);
+    snprintf(src, sizeof src, "%s/models/tiny-p16-hf/config.json", fixtures);
+    char *cfg = test_read_file(src, &nc);
+    snprintf(src, sizeof src, "%s/models/tiny-p16-hf/preprocessor_config.json", fixtures);
+    char *pp = test_read_file(src, &np);
+    if (!st || !cfg || !pp) {
+        test_check(0, "/model/hf/bad/fixtures-present");
+        free(st), free(cfg), free(pp);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    const struct {
+        const char *leaf, *from, *to;
+        vit_status status;
+        const char *want;
+    } bad[] = {
+        {"config.json", "\"3\": \"tiger", "\"x3\": \"tiger", VIT_ERR_SHAPE,
+         "config.json: id2label key \"x3\" is not a class index from 0 to 9"},
+        {"config.json", "\"3\": \"tiger shark, Galeocerdo cuvieri\",", "", VIT_ERR_SHAPE,
+         "config.json: id2label has no label for class 3 (it must name all 10 classes)"},
+        {"config.json", "\"hidden_size\": 64", "\"hidden_size\": 768", VIT_ERR_SHAPE,
+         "config.json: hidden_size is 768 but the patch embedding says 64"},
+        {"config.json", "\"layer_norm_eps\": 1e-12", "\"layer_norm_eps\": -1", VIT_ERR_FORMAT,
+         "config.json: layer_norm_eps is not a number in (0, 1]"},
+        {"config.json", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"gelu_new\"",
+         VIT_ERR_UNSUPPORTED, "config.json: hidden_act 'gelu_new' is not supported"},
+        {"preprocessor_config.json", "\"size\": 40", "\"size\": 30", VIT_ERR_SHAPE,
+         "preprocessor_config.json: crop_size 32×32 is larger than the resize to 30×30"},
+        {"preprocessor_config.json", "\"crop_size\": 32", "\"crop_size\": 24", VIT_ERR_SHAPE,
+         "preprocessor_config.json: crop_size 24×24 is not the model's 32×32 input"},
+        {"preprocessor_config.json", "\"resample\": 3", "\"resample\": 1", VIT_ERR_UNSUPPORTED,
+         "preprocessor_config.json: resample 1 (Lanczos) is not supported"},
+        {"preprocessor_config.json", "\"resample\": 3", "\"resample\": 9", VIT_ERR_UNSUPPORTED,
+         "preprocessor_config.json: resample 9 (unknown) is not supported"},
+        {"preprocessor_config.json", "\"size\": 40", "\"size\": {\"shortest_edge\": 40}",
+         VIT_ERR_UNSUPPORTED, "preprocessor_config.json: size {\"shortest_edge\"} is not supported"},
+        {"preprocessor_config.json", "\"image_std\": [", "\"image_std\": [0, ", VIT_ERR_FORMAT,
+         "preprocessor_config.json: image_std must list one value per channel"},
+        {"preprocessor_config.json", "\"do_rescale\": true", "\"do_rescale\": false",
+         VIT_ERR_UNSUPPORTED, "preprocessor_config.json: do_rescale false is not supported"},
+        /* a tensor renamed in place (same length, offsets intact): key of layer 1 missing */
+        {"model.safetensors", "layer.1.attention.attention.key.weight",
+         "layer.1.attention.attention.kex.weight", VIT_ERR_SHAPE,
+         "model.safetensors: missing tensor vit.encoder.layer.1.attention.attention.key.weight"},
+        /* the final LayerNorm's bias renamed */
+        {"model.safetensors", "vit.layernorm.bias", "vit.layernorm.bia2", VIT_ERR_SHAPE,
+         "model.safetensors: missing tensor vit.layernorm.bias"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        test_write_file(path, st, ns);
+        snprintf(src, sizeof src, "%s/config.json", dir);
+        test_write_file(src, cfg, nc);
+        snprintf(src, sizeof src, "%s/preprocessor_config.json", dir);
+        test_write_file(src, pp, np);
+        if (strcmp(bad[i].leaf, "model.safetensors") == 0) {
+            /* binary: replace inside the header, same length */
+            char *copy = malloc(ns);
+            memcpy(copy, st, ns);
+            char *at = memmem(copy, ns, bad[i].from, strlen(bad[i].from));
+            test_check(at != NULL, "/model/hf/bad/%s in the header", bad[i].from);
+            if (at)
+                memcpy(at, bad[i].to, strlen(bad[i].to));
+            test_write_file(path, copy, ns);
+            free(copy);
+        } else {
+            write_edited(dir, bad[i].leaf, strcmp(bad[i].leaf, "config.json") == 0 ? cfg : pp,
+                         bad[i].from, bad[i].to);
+        }
+        vit_error err = {0};
+        vit_model *m = NULL;
+        vit_status s = vit_model_load(path, &m, &err);
+        test_check(s == bad[i].status && m == NULL && strstr(err.msg, bad[i].want) != NULL,
+                   "/model/hf/bad/%zu: status %d (want %d), \"%s\"", i, s, bad[i].status,
+                   err.msg);
+        vit_model_free(m);
+    }
+    /* the legacy integer sizes and the {height, width} ones are the same */
+    test_write_file(path, st, ns);
+    snprintf(src, sizeof src, "%s/config.json", dir);
+    test_write_file(src, cfg, nc);
+    write_edited(dir, "preprocessor_config.json", pp, "\"size\": 40",
+                 "\"size\": {\"height\": 40, \"width\": 48}");
+    vit_error err = {0};
+    vit_model *m = NULL;
+    vit_status s = vit_model_load(path, &m, &err);
+    test_check(s == VIT_OK && vit_model_get_info(m)->pre.resize_width == 48 &&
+                   vit_model_get_info(m)->pre.resize_height == 40,
+               "/model/hf/size-height-width: 48×40 (%s)", err.msg);
+    vit_model_free(m);
+    /* no preprocessor_config.json: timm's default ratio; no config.json: transformers' eps */
+    snprintf(src, sizeof src, "%s/preprocessor_config.json", dir);
+    unlink(src);
+    snprintf(src, sizeof src, "%s/config.json", dir);
+    unlink(src);
+    m = NULL;
+    s = vit_model_load(path, &m, &err);
+    test_check(s == VIT_OK && vit_model_get_info(m)->ln_eps == 1e-12f &&
+                   vit_model_get_info(m)->pre.resize_width == 0 &&
+                   vit_model_get_info(m)->num_heads == 1 && vit_model_num_labels(m) == 0,
+               "/model/hf/no-configs: eps 1e-12, heads D/64, shorter-side resize (%s)", err.msg);
+    vit_model_free(m);
+    unlink(path);
+    rmdir(dir);
+    free(st), free(cfg), free(pp);
+}
+
+static void test_transformers(void)
+{
+    vit_json *cases = test_load_cases(fixtures, "model");
+    const vit_json *models = vit_json_get(cases, "models");
+    int count = 0;
+    for (const vit_json *c = models ? models->child : NULL; c; c = c->next) {
+        const char *layout = vit_json_string(c, "layout");
+        if (layout && strcmp(layout, "transformers") == 0) {
+            test_hf_model(c);
+            count++;
+        }
+    }
+    test_check(count >= 2, "/model/hf/count %d models", count);
+    vit_json_free(cases);
+    test_hf_errors();
+}
+
 static void test_prepare_and_release(void)
 {
     char path[1024], in_path[1024], lg_path[1024];
@@ -765,6 +1072,7 @@ int main(int argc, char **argv)
     }
     test_synthetic_errors();
     test_golden();
+    test_transformers();
     test_prepare_and_release();
     test_overflow_is_an_error();
     test_data_loader();

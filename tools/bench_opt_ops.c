@@ -77,8 +77,8 @@ static void run_att(int v)
 
 static void run_ln(int v)
 {
-    (v == 0 ? vit_ln_quant_av : vit_ln_quant_avx2)(X, cur_dim, 0, T, W, B, VIT_ACT_QMAX_TORCH, OUT,
-                                                   cur_dim, SC, ZP, TMP);
+    (v == 0 ? vit_ln_quant_av : vit_ln_quant_avx2)(X, cur_dim, 0, T, W, B, 1e-6f,
+                                                   VIT_ACT_QMAX_TORCH, OUT, cur_dim, SC, ZP, TMP);
     sink += SC[0];
 }
 

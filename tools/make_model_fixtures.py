@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """make_model_fixtures.py — golden model fixtures for the engine's tests.
 
-Writes tests/fixtures/models/ (see the README.md written there): five tiny random-weight
-DeiT/ViT models in timm's safetensors layout, one preprocessed input each with its logits
-(computed in float64), image-based goldens, and PyTorch dynamic-int8 logits (qnnpack, onednn).
+Writes tests/fixtures/models/ (see the README.md there): five tiny random-weight DeiT/ViT
+models in timm's safetensors layout, one preprocessed input each with its logits (computed in
+float64), image-based goldens, and PyTorch dynamic-int8 logits (qnnpack, onednn); then copies of
+two of them in the transformers layout (HF_MODELS: vit.* / deit.* names, config.json with
+layer_norm_eps and id2label, preprocessor_config.json), with their own goldens.
 
 Deterministic: fixed seeds, one thread; rerunning reproduces identical files (same machine and
 Debian PyTorch/PIL versions). Every run also checks the torch reference against an independent
@@ -63,6 +65,26 @@ MODELS = [
          images=True, quant=False, seed=1005),
 ]
 
+# Copies of MODELS in the transformers layout (Hugging Face's ViTForImageClassification,
+# DeiTForImageClassificationWithTeacher): the same weights, LayerNorm eps from config.json, and
+# DeiTImageProcessor's preprocessing (a fixed-size resize, then the crop). size / crop_size are
+# written as given: an int (the legacy form, a square) or {"height", "width"}.
+HF_MODELS = [
+    dict(name="tiny-p16-hf", base="tiny-p16", prefix="vit", ln_eps=1e-12,
+         size=40, crop_size=32, resample=3, quant=True,
+         labels=["tench, Tinca tinca", "goldfish, Carassius auratus", "great white shark",
+                 "tiger shark, Galeocerdo cuvieri", "hammerhead", "electric ray", "stingray",
+                 "cock", "hen", "ostrich, Struthio camelus"]),
+    # eps 1e-2, not facebook's 1e-12: large enough that a LayerNorm ignoring it (timm's 1e-6)
+    # misses the goldens by well over the fp32 tolerance (ln_eps_effect in cases.json)
+    dict(name="tiny-p8-distilled-hf", base="tiny-p8-distilled", prefix="deit", ln_eps=1e-2,
+         size={"height": 40, "width": 40}, crop_size={"height": 32, "width": 32}, resample=2,
+         quant=True,
+         labels=["Egyptian cat", "Persian cat", "tabby, tabby cat", "lynx, catamount",
+                 "Siamese cat, Siamese", "snow leopard, ounce, Panthera uncia",
+                 "\u72fc (wolf), \u00e9t\u00e9"]),
+]
+
 # Without config.json the engine must use: crop = img_size, resize = floor(img_size / 0.875),
 # bicubic, ImageNet mean/std (documented in tiny-bf16-noconfig/README.md).
 NOCONFIG_PRE = dict(crop_pct=0.875, interpolation="bicubic", mean=vr.IMAGENET_MEAN,
@@ -103,17 +125,17 @@ def rel(path, root):
 # an independent forward in numpy float64 with explicit matmuls (checks vit_reference)
 
 
-def numpy_forward(sd, a, x):
+def numpy_forward(sd, a, x, eps=1e-6):
     """sd: name -> float64 ndarray; a: arch args; x: (C,H,W) ndarray. Returns (K,) logits."""
     erf = np.vectorize(math.erf)
     C, p, D, heads = a["in_chans"], a["patch_size"], a["embed_dim"], a["num_heads"]
     g = a["img_size"] // p
     hd = D // heads
 
-    def ln(v, w, b):  # LayerNorm over the last dim, eps 1e-6, biased variance
+    def ln(v, w, b):  # LayerNorm over the last dim, biased variance
         mu = v.mean(-1, keepdims=True)
         var = ((v - mu) ** 2).mean(-1, keepdims=True)
-        return (v - mu) / np.sqrt(var + 1e-6) * w + b
+        return (v - mu) / np.sqrt(var + eps) * w + b
 
     # patches (N, C*p*p), row-major over the grid, each patch flattened as (c, y, x)
     patches = x.reshape(C, g, p, g, p).transpose(1, 3, 0, 2, 4).reshape(g * g, C * p * p)
@@ -342,6 +364,128 @@ def pre_cfg(spec):
                        mean=list(c["mean"]), std=list(c["std"]), channels=a["in_chans"])
 
 
+def arch_fields(c, a, sd):
+    """The architecture numbers of a cases.json entry."""
+    for k in ("img_size", "patch_size", "in_chans", "embed_dim", "depth", "num_heads"):
+        c[k] = a[k]
+    c["head_dim"] = a["embed_dim"] // a["num_heads"]
+    c["mlp_hidden"] = 4 * a["embed_dim"]
+    c["num_classes"] = a["num_classes"]
+    c["distilled"] = a["distilled"]
+    c["num_patches"] = (a["img_size"] // a["patch_size"]) ** 2
+    c["num_tokens"] = c["num_patches"] + (2 if a["distilled"] else 1)
+    c["num_params"] = int(sum(v.numel() for v in sd.values()))
+
+
+def image_goldens(model, d, root, img_dir, prep):
+    """<image>.input.f32 (prep(path)) and <image>.logits.f32 (float64) in d for each of IMAGES;
+    returns their cases.json entries."""
+    out = []
+    for img in IMAGES:
+        stem = img.rsplit(".", 1)[0]
+        t = prep(os.path.join(img_dir, img))
+        with torch.no_grad():
+            lg = model.double()(t.double()[None])[0]
+        model.float()
+        write_f32(os.path.join(d, stem + ".input.f32"), t)
+        write_f32(os.path.join(d, stem + ".logits.f32"), lg.float())
+        out.append(OrderedDict(
+            image=rel(os.path.join(img_dir, img), root),
+            input=rel(os.path.join(d, stem + ".input.f32"), root),
+            logits=rel(os.path.join(d, stem + ".logits.f32"), root),
+            top5=top_k(lg.numpy()), top6_min_gap=top_margin(lg.numpy())))
+    return out
+
+
+def quant_goldens(model, x, ref, name, root):
+    """quant/<name>.<engine>.logits.f32 for QUANT_ENGINES; returns the cases.json entry."""
+    q = OrderedDict()
+    for eng in QUANT_ENGINES:
+        y, worst, scales = quantize_and_run(model, x[None], eng)
+        assert worst < 1e-5, "%s/%s: emulation differs by %g" % (name, eng, worst)
+        f = os.path.join(root, "quant", "%s.%s.logits.f32" % (name, eng))
+        write_f32(f, y)
+        q[eng] = OrderedDict(
+            file=rel(f, root), top5=top_k(y.numpy()),
+            max_abs_diff_vs_fp32=float(torch.max(torch.abs(y.double() - ref))),
+            emulation_max_rel_err=worst)
+    q["weight_scales"] = scales
+    return q
+
+
+def write_hf_fixture(root, img_dir, spec, base, timm_model, x, ref_timm):
+    """The transformers-layout copy of a fixture model: the same weights under transformers'
+    names, config.json (layer_norm_eps, id2label), preprocessor_config.json; logits in float64
+    with the model's eps on the base's input.f32 and on the images after DeiTImageProcessor's
+    preprocessing; dynamic-int8 logits when spec["quant"]. Returns its cases.json entry."""
+    name, a = spec["name"], base["args"]
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    eps = spec["ln_eps"]
+    model = vr.build_model(**a, ln_eps=eps).eval()
+    model.load_state_dict(timm_model.state_dict())
+    sd = model.state_dict()
+    with torch.no_grad():
+        ref = model.double()(x.double()[None])[0]
+        model.float()
+        f32 = model(x[None])[0]
+    npsd = {k: v.double().numpy() for k, v in sd.items()}
+    chk = numpy_forward(npsd, a, x.double().numpy(), eps)
+    err = float(np.max(np.abs(chk - ref.numpy())))
+    assert err < 1e-9, "%s: numpy forward differs from the reference by %g" % (name, err)
+    f32_err = float(torch.max(torch.abs(f32.double() - ref)))
+    eps_effect = float(torch.max(torch.abs(ref - ref_timm)))
+
+    hsd = vr.to_hf_state_dict(sd, spec["prefix"])
+    vr.save_safetensors(os.path.join(d, "model.safetensors"), hsd, dtype="F32",
+                        metadata={"format": "pt"})
+    back = vr.load_safetensors(os.path.join(d, "model.safetensors"))
+    assert list(back) == list(hsd) and all(torch.equal(back[k], hsd[k]) for k in hsd)
+    labels = spec["labels"]
+    assert len(labels) == a["num_classes"]
+    vr.write_hf_config(d, model, spec["prefix"], "vitlens-test/" + name, labels, eps)
+    mean, std = base["config"]["mean"], base["config"]["std"]
+    vr.write_hf_preprocessor_config(d, spec["size"], spec["crop_size"], spec["resample"], mean,
+                                    std)
+    write_f32(os.path.join(d, "input.f32"), x)
+    write_f32(os.path.join(d, "logits.f32"), ref.float())
+
+    c = OrderedDict()
+    c["dir"] = name
+    c["layout"] = "transformers"
+    c["timm_copy_of"] = spec["base"]
+    c["dtype"] = "F32"
+    c["has_config"] = True
+    c["architecture"] = "vitlens-test/" + name
+    arch_fields(c, a, sd)
+    c["ln_eps"] = eps
+    c["labels"] = labels
+    h, w = vr.hf_size(spec["size"])
+    crop = vr.hf_size(spec["crop_size"])[0]
+    interp = {0: "nearest", 2: "bilinear", 3: "bicubic"}[spec["resample"]]
+    c["preprocess"] = OrderedDict(resize_size=min(h, w), resize_height=h, resize_width=w,
+                                  crop=crop, interpolation=interp, mean=list(mean),
+                                  std=list(std), channels=a["in_chans"])
+    c["input"] = OrderedDict(file=rel(os.path.join(d, "input.f32"), root),
+                             shape=[a["in_chans"], a["img_size"], a["img_size"]])
+    c["logits"] = OrderedDict(file=rel(os.path.join(d, "logits.f32"), root),
+                              top5=top_k(ref.numpy()),
+                              top5_values=[float(np.float32(ref[i])) for i in top_k(ref.numpy())],
+                              top6_min_gap=top_margin(ref.numpy()),
+                              torch_fp32_max_abs_err=f32_err,
+                              numpy_check_max_abs_err=err,
+                              ln_eps_effect=eps_effect)
+    c["images"] = image_goldens(
+        model, d, root, img_dir,
+        lambda f: vr.preprocess_hf(f, h, w, crop, spec["resample"], mean, std))
+    if spec["quant"]:
+        c["quant"] = quant_goldens(model, x, ref, name, root)
+    print("%-20s (transformers, eps %g) top5 %s  fp32 err %.2g  eps effect %.2g  image gaps %s" %
+          (name, eps, c["logits"]["top5"], f32_err, eps_effect,
+           ["%.3g" % i["top6_min_gap"] for i in c["images"]]))
+    return c
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -358,11 +502,13 @@ def main():
     cases["torch"] = torch.__version__.split("+")[0]
     cases["images"] = [rel(os.path.join(img_dir, n), root) for n in IMAGES]
     cases["models"] = OrderedDict()
+    built = {}
     for spec in MODELS:
         name, a = spec["name"], spec["args"]
         d = os.path.join(root, name)
         os.makedirs(d, exist_ok=True)
         model, x, ref, seed = build_fixture_model(spec, img_dir)
+        built[name] = (model, x, ref)
         sd = model.state_dict()
 
         # independent check: explicit-matmul numpy forward vs the torch reference, float64
@@ -401,15 +547,7 @@ def main():
         c["safetensors_order"] = order
         c["has_config"] = bool(spec["config"])
         c["architecture"] = spec["arch"]
-        for k in ("img_size", "patch_size", "in_chans", "embed_dim", "depth", "num_heads"):
-            c[k] = a[k]
-        c["head_dim"] = a["embed_dim"] // a["num_heads"]
-        c["mlp_hidden"] = 4 * a["embed_dim"]
-        c["num_classes"] = a["num_classes"]
-        c["distilled"] = a["distilled"]
-        c["num_patches"] = (a["img_size"] // a["patch_size"]) ** 2
-        c["num_tokens"] = c["num_patches"] + (2 if a["distilled"] else 1)
-        c["num_params"] = int(sum(v.numel() for v in sd.values()))
+        arch_fields(c, a, sd)
         c["preprocess"] = pre_cfg(spec)
         c["input"] = OrderedDict(file=rel(os.path.join(d, "input.f32"), root),
                                  shape=[a["in_chans"], a["img_size"], a["img_size"]])
@@ -422,35 +560,14 @@ def main():
                                   numpy_check_max_abs_err=err)
 
         if spec["images"]:
-            c["images"] = []
             p = c["preprocess"]
-            for img in IMAGES:
-                stem = img.rsplit(".", 1)[0]
-                t = vr.preprocess(os.path.join(img_dir, img), p["resize_size"], p["crop"],
-                                  p["interpolation"], p["mean"], p["std"], p["channels"])
-                with torch.no_grad():
-                    lg = model.double()(t.double()[None])[0]
-                model.float()
-                write_f32(os.path.join(d, stem + ".input.f32"), t)
-                write_f32(os.path.join(d, stem + ".logits.f32"), lg.float())
-                c["images"].append(OrderedDict(
-                    image=rel(os.path.join(img_dir, img), root),
-                    input=rel(os.path.join(d, stem + ".input.f32"), root),
-                    logits=rel(os.path.join(d, stem + ".logits.f32"), root),
-                    top5=top_k(lg.numpy()), top6_min_gap=top_margin(lg.numpy())))
+            c["images"] = image_goldens(
+                model, d, root, img_dir,
+                lambda f: vr.preprocess(f, p["resize_size"], p["crop"], p["interpolation"],
+                                        p["mean"], p["std"], p["channels"]))
 
         if spec["quant"]:
-            c["quant"] = OrderedDict()
-            for eng in QUANT_ENGINES:
-                y, worst, scales = quantize_and_run(model, x[None], eng)
-                assert worst < 1e-5, "%s/%s: emulation differs by %g" % (name, eng, worst)
-                f = os.path.join(root, "quant", "%s.%s.logits.f32" % (name, eng))
-                write_f32(f, y)
-                c["quant"][eng] = OrderedDict(
-                    file=rel(f, root), top5=top_k(y.numpy()),
-                    max_abs_diff_vs_fp32=float(torch.max(torch.abs(y.double() - ref))),
-                    emulation_max_rel_err=worst)
-            c["quant"]["weight_scales"] = scales
+            c["quant"] = quant_goldens(model, x, ref, name, root)
         cases["models"][name] = c
         print("%-20s seed %d  params %6d  top5 %s  fp32 err %.2g" %
               (name, seed, c["num_params"], c["logits"]["top5"], f32_err))
@@ -458,6 +575,12 @@ def main():
             q = c["quant"][eng]
             print("%20s %-8s top5 %s  |q - fp32| %.3g  emulation %.2g" %
                   ("", eng, q["top5"], q["max_abs_diff_vs_fp32"], q["emulation_max_rel_err"]))
+
+    for spec in HF_MODELS:
+        base = MODELS[[m["name"] for m in MODELS].index(spec["base"])]
+        model, x, ref_timm = built[spec["base"]]
+        cases["models"][spec["name"]] = write_hf_fixture(root, img_dir, spec, base, model, x,
+                                                         ref_timm)
 
     with open(os.path.join(root, "cases.json"), "w") as f:
         json.dump(cases, f, indent=2)

@@ -16,6 +16,10 @@ Developer-only (Debian's python3-torch 1.13 / torchvision 0.14 / PIL 9.4 at /usr
 * write_timm_config: timm's Hugging Face hub config.json.
 * preprocess: torchvision's Resize -> CenterCrop -> ToTensor -> Normalize, as timm's eval
   transform does it for a pretrained_cfg.
+* The transformers layout (Hugging Face's ViTForImageClassification and
+  DeiTForImageClassificationWithTeacher, as the facebook/deit-* hub repositories hold them):
+  to_hf_state_dict, write_hf_config, write_hf_preprocessor_config, preprocess_hf. The network is
+  the same; LayerNorm's eps is a model argument (ln_eps: timm 1e-6, transformers 1e-12).
 """
 
 import json
@@ -85,11 +89,11 @@ class Mlp(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, dim, num_heads, mlp_ratio=4.0):
+    def __init__(self, dim, num_heads, mlp_ratio=4.0, ln_eps=1e-6):
         super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm1 = nn.LayerNorm(dim, eps=ln_eps)
         self.attn = Attention(dim, num_heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm2 = nn.LayerNorm(dim, eps=ln_eps)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
 
     def forward(self, x):
@@ -103,7 +107,7 @@ class VisionTransformer(nn.Module):
     deit's VisionTransformerDistilled (eval-mode output (head(x0) + head_dist(x1)) / 2)."""
 
     def __init__(self, img_size=224, patch_size=16, in_chans=3, num_classes=1000, embed_dim=768,
-                 depth=12, num_heads=12, mlp_ratio=4.0, distilled=False):
+                 depth=12, num_heads=12, mlp_ratio=4.0, distilled=False, ln_eps=1e-6):
         super().__init__()
         self.img_size = img_size
         self.patch_size = patch_size
@@ -124,9 +128,10 @@ class VisionTransformer(nn.Module):
                                                   embed_dim))
         if distilled:
             self.dist_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        self.blocks = nn.Sequential(*[Block(embed_dim, num_heads, mlp_ratio)
+        self.ln_eps = ln_eps
+        self.blocks = nn.Sequential(*[Block(embed_dim, num_heads, mlp_ratio, ln_eps)
                                       for _ in range(depth)])
-        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
+        self.norm = nn.LayerNorm(embed_dim, eps=ln_eps)
         self.head = nn.Linear(embed_dim, num_classes)
         if distilled:
             self.head_dist = nn.Linear(embed_dim, num_classes)
@@ -194,10 +199,11 @@ def init_weights_fixture(model, gen):
 
 
 def build_model(img_size, patch_size, in_chans, num_classes, embed_dim, depth, num_heads,
-                mlp_ratio=4.0, distilled=False):
+                mlp_ratio=4.0, distilled=False, ln_eps=1e-6):
     return VisionTransformer(img_size=img_size, patch_size=patch_size, in_chans=in_chans,
                              num_classes=num_classes, embed_dim=embed_dim, depth=depth,
-                             num_heads=num_heads, mlp_ratio=mlp_ratio, distilled=distilled)
+                             num_heads=num_heads, mlp_ratio=mlp_ratio, distilled=distilled,
+                             ln_eps=ln_eps)
 
 
 def model_from_state_dict(sd, num_heads=None, img_size=None):
@@ -365,6 +371,138 @@ def preprocess(path, resize_size, crop, interpolation="bicubic", mean=IMAGENET_M
         im = im.convert("RGB" if channels == 3 else "L")
     tf = transforms.Compose([
         transforms.Resize(resize_size, interpolation=modes[interpolation]),
+        transforms.CenterCrop(crop),
+        transforms.ToTensor(),
+        transforms.Normalize(mean=list(mean), std=list(std)),
+    ])
+    return tf(im)
+
+
+# ---------------------------------------------------------------------------------------------
+# The transformers layout
+
+
+def to_hf_state_dict(sd, prefix):
+    """timm's state dict -> transformers' names, in transformers' state_dict order. prefix "vit"
+    (ViTForImageClassification: classifier.*) or "deit" (DeiTForImageClassificationWithTeacher
+    when there is a dist_token: cls_classifier.* and distillation_classifier.*; else
+    classifier.*). timm's qkv (rows q | k | v) is split into query, key and value."""
+    distilled = "dist_token" in sd
+    P = prefix + "."
+    out = OrderedDict()
+    out[P + "embeddings.cls_token"] = sd["cls_token"]
+    if distilled:
+        out[P + "embeddings.distillation_token"] = sd["dist_token"]
+    out[P + "embeddings.position_embeddings"] = sd["pos_embed"]
+    out[P + "embeddings.patch_embeddings.projection.weight"] = sd["patch_embed.proj.weight"]
+    out[P + "embeddings.patch_embeddings.projection.bias"] = sd["patch_embed.proj.bias"]
+    depth = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("blocks."))
+    for i in range(depth):
+        b, L = "blocks.%d." % i, P + "encoder.layer.%d." % i
+        for leaf in ("weight", "bias"):
+            q, k, v = sd[b + "attn.qkv." + leaf].chunk(3, dim=0)
+            out[L + "attention.attention.query." + leaf] = q.clone()
+            out[L + "attention.attention.key." + leaf] = k.clone()
+            out[L + "attention.attention.value." + leaf] = v.clone()
+        for leaf in ("weight", "bias"):
+            out[L + "attention.output.dense." + leaf] = sd[b + "attn.proj." + leaf]
+        for leaf in ("weight", "bias"):
+            out[L + "intermediate.dense." + leaf] = sd[b + "mlp.fc1." + leaf]
+        for leaf in ("weight", "bias"):
+            out[L + "output.dense." + leaf] = sd[b + "mlp.fc2." + leaf]
+        for leaf in ("weight", "bias"):
+            out[L + "layernorm_before." + leaf] = sd[b + "norm1." + leaf]
+        for leaf in ("weight", "bias"):
+            out[L + "layernorm_after." + leaf] = sd[b + "norm2." + leaf]
+    out[P + "layernorm.weight"] = sd["norm.weight"]
+    out[P + "layernorm.bias"] = sd["norm.bias"]
+    head = "cls_classifier" if prefix == "deit" and distilled else "classifier"
+    out[head + ".weight"] = sd["head.weight"]
+    out[head + ".bias"] = sd["head.bias"]
+    if distilled:
+        out["distillation_classifier.weight"] = sd["head_dist.weight"]
+        out["distillation_classifier.bias"] = sd["head_dist.bias"]
+    return out
+
+
+def write_hf_config(dir, model, prefix, name_or_path, labels, ln_eps):
+    """transformers' config.json (ViTConfig / DeiTConfig as save_pretrained writes it)."""
+    distilled = model.distilled
+    arch = ("DeiTForImageClassificationWithTeacher" if distilled else "DeiTForImageClassification") \
+        if prefix == "deit" else "ViTForImageClassification"
+    cfg = OrderedDict()
+    cfg["_name_or_path"] = name_or_path
+    cfg["architectures"] = [arch]
+    cfg["attention_probs_dropout_prob"] = 0.0
+    cfg["encoder_stride"] = model.patch_size
+    cfg["hidden_act"] = "gelu"
+    cfg["hidden_dropout_prob"] = 0.0
+    cfg["hidden_size"] = model.embed_dim
+    cfg["id2label"] = OrderedDict((str(i), l) for i, l in enumerate(labels))
+    cfg["image_size"] = model.img_size
+    cfg["initializer_range"] = 0.02
+    cfg["intermediate_size"] = int(model.embed_dim * model.mlp_ratio)
+    cfg["label2id"] = OrderedDict((l, i) for i, l in enumerate(labels))
+    cfg["layer_norm_eps"] = ln_eps
+    cfg["model_type"] = prefix
+    cfg["num_attention_heads"] = model.num_heads
+    cfg["num_channels"] = model.in_chans
+    cfg["num_hidden_layers"] = model.depth
+    cfg["patch_size"] = model.patch_size
+    cfg["qkv_bias"] = True
+    cfg["torch_dtype"] = "float32"
+    cfg["transformers_version"] = "4.26.0"
+    os.makedirs(dir, exist_ok=True)
+    with open(os.path.join(dir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return cfg
+
+
+def write_hf_preprocessor_config(dir, size, crop_size, resample, mean, std):
+    """DeiTImageProcessor's preprocessor_config.json; size / crop_size as given (an int, the
+    legacy form meaning a square, or {"height", "width"})."""
+    cfg = OrderedDict()
+    cfg["crop_size"] = crop_size
+    cfg["do_center_crop"] = True
+    cfg["do_normalize"] = True
+    cfg["do_rescale"] = True
+    cfg["do_resize"] = True
+    cfg["image_mean"] = list(mean)
+    cfg["image_processor_type"] = "DeiTImageProcessor"
+    cfg["image_std"] = list(std)
+    cfg["resample"] = resample
+    cfg["rescale_factor"] = 1 / 255
+    cfg["size"] = size
+    with open(os.path.join(dir, "preprocessor_config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    return cfg
+
+
+def hf_size(v):
+    """transformers' get_size_dict for the ViT/DeiT image processors (default_to_square): an int
+    n is n x n. Returns (height, width)."""
+    return (v, v) if isinstance(v, int) else (v["height"], v["width"])
+
+
+def preprocess_hf(path, height, width, crop, resample, mean, std):
+    """DeiTImageProcessor: resize to (height, width) with PIL's filter `resample` (2 bilinear,
+    3 bicubic), center crop, rescale 1/255, normalize; here with torchvision: Resize((h, w)) ->
+    CenterCrop(crop) -> ToTensor -> Normalize on exif_transpose(Image.open(f)).convert("RGB").
+    transformers' center_crop takes the offset floor((side - crop) / 2) where torchvision rounds
+    half to even; they agree when side - crop is even (asserted). Returns (3, crop, crop)."""
+    from PIL import Image, ImageOps
+    from torchvision import transforms
+    from torchvision.transforms import InterpolationMode
+
+    assert (height - crop) % 2 == 0 and (width - crop) % 2 == 0
+    modes = {0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR,
+             3: InterpolationMode.BICUBIC}
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+    tf = transforms.Compose([
+        transforms.Resize((height, width), interpolation=modes[resample]),
         transforms.CenterCrop(crop),
         transforms.ToTensor(),
         transforms.Normalize(mean=list(mean), std=list(std)),
