@@ -561,7 +561,8 @@ send_request (VitlensHub    *hub,
               GCancellable  *cancellable,
               GError       **error)
 {
-  GUri *uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  /* ENCODED: a revision such as refs/pr/1 travels as refs%2Fpr%2F1 */
+  GUri *uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
 
   if (uri == NULL)
     {
@@ -606,7 +607,7 @@ send_request (VitlensHub    *hub,
           && hop < MAX_REDIRECTS
           && (follow_all || (g_uri_peek_scheme (location) == NULL && !g_str_has_prefix (location, "//"))))
         {
-          GUri *next = g_uri_parse_relative (uri, location, G_URI_FLAGS_NONE, NULL);
+          GUri *next = g_uri_parse_relative (uri, location, G_URI_FLAGS_ENCODED, NULL);
 
           if (next != NULL)
             {
@@ -741,7 +742,7 @@ get_metadata (VitlensHub    *hub,
   if (SOUP_STATUS_IS_REDIRECTION (status) && location != NULL)
     {
       g_autoptr (GUri) target = g_uri_parse_relative (soup_message_get_uri (msg), location,
-                                                      G_URI_FLAGS_NONE, NULL);
+                                                      G_URI_FLAGS_ENCODED, NULL);
       if (target != NULL)
         meta->location = g_uri_to_string (target);
     }
@@ -812,8 +813,12 @@ download (VitlensHub      *hub,
       have = 0;
     }
   r->p.resumed = r->p.received = have;
+  r->p.total = meta->size >= 0 ? (guint64) meta->size : 0;
   if (meta->size >= 0 && have == (guint64) meta->size)
-    return TRUE; /* a complete partial from an earlier run: only the check is left */
+    {
+      report (r, VITLENS_HUB_FILE_STARTED);
+      return TRUE; /* a complete partial from an earlier run: only the check is left */
+    }
 
   body = send_request (hub, "GET", meta->location, TRUE, have, &msg, repo, file, cancellable,
                        error);
@@ -857,7 +862,6 @@ download (VitlensHub      *hub,
                    partial, g_strerror (errno));
       return FALSE;
     }
-  r->p.total = meta->size >= 0 ? (guint64) meta->size : 0;
   report (r, VITLENS_HUB_FILE_STARTED);
   buf = g_malloc (CHUNK_BYTES);
   for (;;)

@@ -855,6 +855,37 @@ test_fetch_resume (Fixture       *fx,
   g_assert_false (g_file_test (partial, G_FILE_TEST_EXISTS));
 }
 
+/* A partial that is already whole (a run stopped before the rename) is checked and used with no
+ * download; one of the right size but wrong bytes fails the check and is downloaded again. */
+static void
+test_fetch_whole_partial (Fixture       *fx,
+                          gconstpointer  data)
+{
+  HubRepo *r = repo ("vitlens-test/cut");
+  HubFile *weights = find_file (r, "model.safetensors");
+  g_autofree char *blobs = storage_path (fx, "models--vitlens-test--cut", "blobs", NULL);
+  g_autofree char *blob = g_build_filename (blobs, weights->sha256, NULL);
+  g_autofree char *partial = g_strconcat (blob, ".incomplete", NULL);
+  gsize n = g_bytes_get_size (weights->bytes);
+  g_autofree char *wrong = g_malloc0 (n);
+
+  g_assert_cmpint (g_mkdir_with_parents (blobs, 0755), ==, 0);
+  for (int corrupt = 0; corrupt < 2; corrupt++)
+    {
+      g_auto (Run) run = { 0 };
+      guint gets = hub_count (&hub.cdn_gets);
+
+      g_unlink (blob);
+      g_assert_true (g_file_set_contents (partial, corrupt ? wrong : g_bytes_get_data (weights->bytes, NULL),
+                                          (gssize) n, NULL));
+      run_cli (&run, fx, NULL, NULL, NULL, "fetch", "--quiet", "vitlens-test/cut", NULL);
+      g_assert_cmpint (run.status, ==, 0);
+      g_assert_cmpuint (hub_count (&hub.cdn_gets), ==, gets + (corrupt ? 1 : 0));
+      g_assert_true (bytes_equal_file (weights->bytes, blob));
+      g_assert_false (g_file_test (partial, G_FILE_TEST_EXISTS));
+    }
+}
+
 /* A wrong X-Linked-Etag: one line, status 1, no blob under its name, no partial, no link. */
 static void
 test_fetch_bad_checksum (Fixture       *fx,
@@ -902,6 +933,9 @@ test_fetch_errors (Fixture       *fx,
       "vitlens-cli: vitlens-test/gated: config.json: access denied (HTTP 401): the repository is gated" },
     { "vitlens-test/tiny-p16", NULL, "v9", NULL,
       "vitlens-cli: vitlens-test/tiny-p16: revision 'v9' not found" },
+    /* a revision with '/' travels escaped, as one path segment */
+    { "vitlens-test/tiny-p16", NULL, "refs/pr/1", NULL,
+      "vitlens-cli: vitlens-test/tiny-p16: revision 'refs/pr/1' not found" },
     { "vitlens-test/tiny-p16", "http://127.0.0.1:1", NULL, NULL,
       "vitlens-cli: vitlens-test/tiny-p16: config.json: no connection to 127.0.0.1" },
     { "vitlens-test/tiny-p16", NULL, NULL, "HF_HUB_OFFLINE=1",
@@ -1134,6 +1168,7 @@ main (int    argc,
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/hub/fetch/classify-offline", test_fetch_then_classify_offline);
   ADD ("/hub/fetch/resume", test_fetch_resume);
+  ADD ("/hub/fetch/whole-partial", test_fetch_whole_partial);
   ADD ("/hub/fetch/bad-checksum", test_fetch_bad_checksum);
   ADD ("/hub/fetch/errors", test_fetch_errors);
   ADD ("/hub/fetch/token", test_fetch_token);
