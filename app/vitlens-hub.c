@@ -371,15 +371,24 @@ cached_file (const char *storage,
   return g_file_test (path, G_FILE_TEST_IS_REGULAR) ? g_steal_pointer (&path) : NULL;
 }
 
+/* "cannot VERB PATH: <errno's text>" as a VITLENS_HUB_ERROR_CACHE. Returns FALSE. */
+static gboolean
+set_cache_error (GError     **error,
+                 const char  *verb,
+                 const char  *path)
+{
+  int saved = errno;
+
+  g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot %s %s: %s", verb, path,
+               g_strerror (saved));
+  return FALSE;
+}
+
 static gboolean
 make_dir (const char  *dir,
           GError     **error)
 {
-  if (g_mkdir_with_parents (dir, 0777) == 0)
-    return TRUE;
-  g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot create %s: %s", dir,
-               g_strerror (errno));
-  return FALSE;
+  return g_mkdir_with_parents (dir, 0777) == 0 || set_cache_error (error, "create", dir);
 }
 
 /* refs/REVISION = COMMIT (atomically), unless REVISION is that commit. */
@@ -442,8 +451,7 @@ link_snapshot (const char  *pointer,
   g_unlink (tmp);
   if (symlink (target->str, tmp) == 0 && g_rename (tmp, pointer) == 0)
     return TRUE;
-  g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot link %s: %s", pointer,
-               g_strerror (errno));
+  set_cache_error (error, "link", pointer);
   g_unlink (tmp);
   return FALSE;
 }
@@ -468,16 +476,14 @@ lock_blob (VitlensHub    *hub,
   fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
     {
-      g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot open %s: %s", path,
-                   g_strerror (errno));
+      set_cache_error (error, "open", path);
       return -1;
     }
   while (flock (fd, LOCK_EX | LOCK_NB) != 0)
     {
       if (errno != EWOULDBLOCK && errno != EINTR)
         {
-          g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot lock %s: %s",
-                       path, g_strerror (errno));
+          set_cache_error (error, "lock", path);
           close (fd);
           return -1;
         }
@@ -858,8 +864,7 @@ download (VitlensHub      *hub,
   fd = g_open (partial, O_WRONLY | O_CREAT | O_CLOEXEC | (have > 0 ? O_APPEND : O_TRUNC), 0666);
   if (fd < 0)
     {
-      g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot write %s: %s",
-                   partial, g_strerror (errno));
+      set_cache_error (error, "write", partial);
       return FALSE;
     }
   report (r, VITLENS_HUB_FILE_STARTED);
@@ -887,8 +892,7 @@ download (VitlensHub      *hub,
         }
       if (!write_all (fd, buf, (gsize) n))
         {
-          g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot write %s: %s",
-                       partial, g_strerror (errno));
+          set_cache_error (error, "write", partial);
           close (fd);
           return FALSE;
         }
@@ -905,12 +909,14 @@ download (VitlensHub      *hub,
       r->p.received = have;
       report (r, VITLENS_HUB_FILE_RECEIVING);
     }
-  if (fsync (fd) != 0 || close (fd) != 0)
+  if (fsync (fd) != 0) /* on disk before it can be renamed into place */
     {
-      g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot write %s: %s",
-                   partial, g_strerror (errno));
+      set_cache_error (error, "write", partial);
+      close (fd);
       return FALSE;
     }
+  if (close (fd) != 0)
+    return set_cache_error (error, "write", partial);
   if (meta->size >= 0 && have < (guint64) meta->size)
     {
       g_autofree char *got = g_format_size (have);
@@ -941,8 +947,7 @@ verify (const char  *path,
 
   if (fd < 0 || fstat (fd, &st) != 0)
     {
-      g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot read %s: %s", path,
-                   g_strerror (errno));
+      set_cache_error (error, "read", path);
       if (fd >= 0)
         close (fd);
       return FALSE;
@@ -974,8 +979,7 @@ verify (const char  *path,
         continue;
       if (n < 0)
         {
-          g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot read %s: %s",
-                       path, g_strerror (errno));
+          set_cache_error (error, "read", path);
           close (fd);
           return FALSE;
         }
@@ -1023,8 +1027,7 @@ download_blob (VitlensHub      *hub,
     }
   if (g_rename (partial, blob) != 0)
     {
-      g_set_error (error, VITLENS_HUB_ERROR, VITLENS_HUB_ERROR_CACHE, "cannot rename %s: %s",
-                   partial, g_strerror (errno));
+      set_cache_error (error, "rename", partial);
       return FALSE;
     }
   return TRUE;
