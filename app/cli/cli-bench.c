@@ -369,7 +369,8 @@ int cli_bench(int argc, char **argv)
         rows[nrows++].lite = 1;
     }
     /* each variant's file: the model's own, or what `export` writes (measured by writing it) */
-    long long fsize = model_path ? file_size(model_path) : (long long)info->file_bytes;
+    long long fsize = model_path ? file_size(cli_model_path(model_path)) /* ORG/NAME too */
+                                 : (long long)info->file_bytes;
     for (int r = 0; r < nrows; r++) {
         rows[r].file_bytes = fsize;
         if (rows[r].variant == VIT_VARIANT_INT8 && have_fp32) {

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int utf8_length(const unsigned char *p)
 {
@@ -84,11 +85,109 @@ const char *cli_model_display_name(const char *path)
     return path ? path : vitlens_data_model_name();
 }
 
+#ifdef VITLENS_HAVE_HUB
+void cli_hub_progress_init(cli_hub_progress *p, bool quiet)
+{
+    *p = (cli_hub_progress){.live = !quiet && isatty(STDERR_FILENO), .quiet = quiet};
+}
+
+/* "604.1 kB": SI units as g_format_size, with a plain space (a terminal in any locale). */
+static const char *format_bytes(double n, char *buf, size_t size)
+{
+    static const char *const units[] = {"kB", "MB", "GB", "TB"};
+    if (n < 1000) {
+        snprintf(buf, size, "%.0f bytes", n);
+        return buf;
+    }
+    int u = 0;
+    for (n /= 1000; n >= 1000 && u < 3; u++)
+        n /= 1000;
+    snprintf(buf, size, "%.1f %s", n, units[u]);
+    return buf;
+}
+
+void cli_hub_progress_show(const VitlensHubProgress *progress, void *user_data)
+{
+    cli_hub_progress *p = user_data;
+    if (p->quiet)
+        return;
+    double now = vit_now_ms();
+    if (progress->state == VITLENS_HUB_FILE_STARTED)
+        p->start_ms = p->drawn_ms = now;
+    /* this run's bytes over this run's time: a resumed part came for free */
+    double secs = (now - p->start_ms) / 1e3;
+    double rate = secs > 0 ? (double)(progress->received - progress->resumed) / secs : 0;
+    char got[32], total[32], speed[32], resumed[32];
+    format_bytes((double)progress->received, got, sizeof got);
+    format_bytes((double)progress->total, total, sizeof total);
+    format_bytes(rate, speed, sizeof speed);
+    switch (progress->state) {
+    case VITLENS_HUB_FILE_STARTED:
+    case VITLENS_HUB_FILE_RECEIVING:
+        if (!p->live || (progress->state == VITLENS_HUB_FILE_RECEIVING && now - p->drawn_ms < 200))
+            return;
+        p->drawn_ms = now;
+        p->drawing = true;
+        fprintf(stderr, "\r  %-24s %s", progress->file, got);
+        if (progress->total > 0)
+            fprintf(stderr, " / %s  %3d%%", total,
+                    (int)(100.0 * (double)progress->received / (double)progress->total));
+        if (rate > 0) {
+            fprintf(stderr, "  %s/s", speed);
+            if (progress->total > progress->received) {
+                long left = (long)((double)(progress->total - progress->received) / rate + 0.5);
+                fprintf(stderr, "  %ld:%02ld left", left / 60, left % 60);
+            }
+        }
+        fputs("\033[K", stderr);
+        break;
+    case VITLENS_HUB_FILE_DONE:
+        fprintf(stderr, "%s  %-24s %s in %.1f s (%s/s)", p->live ? "\r" : "", progress->file,
+                got, secs, speed);
+        if (progress->resumed > 0)
+            fprintf(stderr, ", resumed after %s",
+                    format_bytes((double)progress->resumed, resumed, sizeof resumed));
+        fputs(p->live ? "\033[K\n" : "\n", stderr);
+        p->drawing = false;
+        break;
+    case VITLENS_HUB_FILE_CACHED:
+        fprintf(stderr, "  %-24s %s, in the cache\n", progress->file, got);
+        break;
+    case VITLENS_HUB_FILE_ABSENT:
+        fprintf(stderr, "  %-24s not in the repository\n", progress->file);
+        break;
+    }
+}
+#endif
+
+const char *cli_model_path(const char *path)
+{
+#ifdef VITLENS_HAVE_HUB
+    static char *resolved; /* kept for the caller until the next call */
+    if (!path || g_file_test(path, G_FILE_TEST_EXISTS) || !vitlens_hub_is_repo_id(path))
+        return path;
+    g_autoptr(VitlensHub) hub = vitlens_hub_new_from_env();
+    g_autoptr(GError) error = NULL;
+    cli_hub_progress progress;
+    cli_hub_progress_init(&progress, false);
+    g_free(resolved);
+    resolved = vitlens_hub_model_path(hub, path, NULL, cli_hub_progress_show, &progress, NULL,
+                                      &error);
+    if (!resolved)
+        cli_error("no file %s here; as a hub repository: %s", path, error->message);
+    return resolved;
+#else
+    return path;
+#endif
+}
+
 vit_model *cli_load_model(const char *path)
 {
     vit_error err = {0};
     vit_model *m = NULL;
     size_t size = 0;
+    if (path && !(path = cli_model_path(path)))
+        return NULL;
     if (!path && !vitlens_data_model(&size)) {
         cli_error("this build has no embedded model; give one with --model PATH");
         return NULL;

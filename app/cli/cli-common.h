@@ -22,6 +22,11 @@ bool cli_parse_int(const char *opt, const char *value, long lo, long hi, int32_t
 /* Load --model PATH, or the embedded default model when path is NULL. A 1000-class model with
  * no labels of its own gets the ImageNet class names. Prints the error and returns NULL. */
 vit_model *cli_load_model(const char *path);
+/* The file --model PATH names: PATH itself when it exists (a local path always wins) or is not a
+ * hub repository id (ORG/NAME); else that repository's model.safetensors in the hub cache,
+ * fetched first when it is missing and HF_HUB_OFFLINE is not set. NULL (after printing why)
+ * when that fails; NULL for NULL (the embedded model). Valid until the next call. */
+const char *cli_model_path(const char *path);
 /* The model's name for output: the path given, or the embedded model's name. */
 const char *cli_model_display_name(const char *path);
 
@@ -45,11 +50,27 @@ void cli_json_number(FILE *f, double v, int digits);
 /* "269" when the model has no label for index. */
 const char *cli_label(const vit_model *m, int32_t index, char *buf, size_t size);
 
+#ifdef VITLENS_HAVE_HUB
+#include "vitlens-hub.h"
+
+/* Hub downloads on stderr: while one runs, a line redrawn with bytes, rate and time left when
+ * stderr is a terminal; then one line per file. quiet: nothing. */
+typedef struct {
+    bool live, quiet;
+    bool drawing;              /* a progress line is on the screen, without its newline */
+    double start_ms, drawn_ms; /* the current download's start, the last redraw */
+} cli_hub_progress;
+void cli_hub_progress_init(cli_hub_progress *p, bool quiet);
+/* A VitlensHubProgressFunc; user_data is a cli_hub_progress. */
+void cli_hub_progress_show(const VitlensHubProgress *progress, void *user_data);
+#endif
+
 /* Subcommands */
 int cli_classify(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_stream(int argc, char **argv);
+int cli_fetch(int argc, char **argv);
 
 #endif

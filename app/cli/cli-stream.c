@@ -388,7 +388,10 @@ int cli_stream(int argc, char **argv)
     vitlens_camera_set_loop(camera, loop);
     vitlens_camera_set_max_frames(camera, (guint64)frames);
 
-    g_autoptr(VitlensInference) inference = load_model(model_path);
+    const char *model_file = cli_model_path(model_path); /* ORG/NAME: the hub cache's file */
+    if (model_path && !model_file)
+        return 1;
+    g_autoptr(VitlensInference) inference = load_model(model_file);
     if (!inference)
         return 1;
     const VitlensModelFacts *facts = vitlens_inference_get_model(inference);

@@ -14,6 +14,7 @@ static void usage(FILE *f)
           "  eval       accuracy of the variants on a labelled data set\n"
           "  export     write an int8 (.vitq) or lite (.vitl) model file\n"
           "  stream     classify frames from a camera, video or GStreamer pipeline\n"
+          "  fetch      download a model from the Hugging Face Hub into its cache\n"
           "\n"
           "Run '" CLI_PROG " COMMAND --help' for a command's options.\n",
           f);
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
         {"export", cli_export},
         {"eval", cli_eval},
         {"stream", cli_stream},
+        {"fetch", cli_fetch},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0)
