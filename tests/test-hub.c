@@ -118,9 +118,10 @@ hub_repo_free (HubRepo *r)
 }
 
 static GBytes *
-fixture_bytes (const char *name)
+fixture_dir_bytes (const char *dir,
+                   const char *name)
 {
-  g_autofree char *path = g_build_filename (g_getenv ("VITLENS_FIXTURES"), "models", "tiny-p16",
+  g_autofree char *path = g_build_filename (g_getenv ("VITLENS_FIXTURES"), "models", dir,
                                             name, NULL);
   g_autoptr (GError) error = NULL;
   char *data;
@@ -129,6 +130,12 @@ fixture_bytes (const char *name)
   g_file_get_contents (path, &data, &n, &error);
   g_assert_no_error (error);
   return g_bytes_new_take (data, n);
+}
+
+static GBytes *
+fixture_bytes (const char *name)
+{
+  return fixture_dir_bytes ("tiny-p16", name);
 }
 
 /* A repository of the fixture model: config.json, model.safetensors (large) and, with_labels,
@@ -158,6 +165,27 @@ add_repo (const char *id,
     }
   g_hash_table_insert (hub.repos, r->id, r);
   return r;
+}
+
+/* A repository in the transformers layout, as facebook/deit-* are: the fixture folder's
+ * config.json (hidden_size, id2label, layer_norm_eps, …), preprocessor_config.json and
+ * model.safetensors (vit.* or deit.* names). */
+static void
+add_transformers_repo (const char *id,
+                       const char *fixture_dir)
+{
+  HubRepo *r = g_new0 (HubRepo, 1);
+  static const char *names[] = { "config.json", "preprocessor_config.json", "model.safetensors" };
+
+  r->id = g_strdup (id);
+  r->commit = g_compute_checksum_for_string (G_CHECKSUM_SHA1, id, -1);
+  r->files = g_ptr_array_new_with_free_func ((GDestroyNotify) hub_file_free);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (GBytes) bytes = fixture_dir_bytes (fixture_dir, names[i]);
+      g_ptr_array_add (r->files, hub_file_new (names[i], bytes, i == 2));
+    }
+  g_hash_table_insert (hub.repos, r->id, r);
 }
 
 static HubFile *
@@ -375,6 +403,8 @@ hub_start (void)
   add_repo ("vitlens-test/gated", TRUE, FALSE)->gated = TRUE;
   add_repo ("vitlens-test/no-weights", FALSE, FALSE);
   add_repo ("vitlens-test/on-demand", TRUE, FALSE);
+  add_transformers_repo ("facebook-test/vit-tiny", "tiny-p16-hf");
+  add_transformers_repo ("facebook-test/deit-tiny-distilled", "tiny-p8-distilled-hf");
 
   hub.context = g_main_context_new ();
   hub.loop = g_main_loop_new (hub.context, FALSE);
@@ -564,6 +594,52 @@ fixture_top5 (Fixture *fx)
   top = top5 (run.out);
   g_assert_cmpuint (strlen (top), >, 0);
   return top;
+}
+
+/* The top-5 of classifying the committed fixture file `dir`/model.safetensors directly. */
+static char *
+fixture_dir_top5 (Fixture    *fx,
+                  const char *dir)
+{
+  g_auto (Run) run = { 0 };
+  g_autofree char *model = g_build_filename (g_getenv ("VITLENS_FIXTURES"), "models", dir,
+                                             "model.safetensors", NULL);
+  g_autofree char *image = image_path ();
+  char *top;
+
+  run_cli (&run, fx, NULL, NULL, NULL, "classify", "--json", "--model", model, image, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  top = top5 (run.out);
+  g_assert_cmpuint (strlen (top), >, 0);
+  return top;
+}
+
+/* transformers-layout repositories (facebook/deit-* style) fetched through --model: the same
+ * top-5 as the fixture files, whose logits test-model checks against PyTorch, and their labels
+ * from id2label */
+static void
+test_transformers_layout (Fixture       *fx,
+                          gconstpointer  data)
+{
+  static const struct { const char *id, *dir; } repos[] = {
+    { "facebook-test/vit-tiny", "tiny-p16-hf" },
+    { "facebook-test/deit-tiny-distilled", "tiny-p8-distilled-hf" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (repos); i++)
+    {
+      g_auto (Run) classify = { 0 };
+      g_autofree char *want = fixture_dir_top5 (fx, repos[i].dir);
+      g_autofree char *image = image_path ();
+      g_autofree char *got = NULL;
+
+      run_cli (&classify, fx, NULL, NULL, NULL, "classify", "--json", "--model", repos[i].id,
+               image, NULL);
+      g_test_message ("%s: %s", repos[i].id, classify.out);
+      g_assert_cmpint (classify.status, ==, 0);
+      got = top5 (classify.out);
+      g_assert_cmpstr (got, ==, want);
+    }
 }
 
 static char *
@@ -1173,6 +1249,7 @@ main (int    argc,
   ADD ("/hub/fetch/errors", test_fetch_errors);
   ADD ("/hub/fetch/token", test_fetch_token);
   ADD ("/hub/model/fetch-on-demand", test_model_fetch_on_demand);
+  ADD ("/hub/model/transformers-layout", test_transformers_layout);
   ADD ("/hub/model/local-path-wins", test_model_local_path_wins);
   ADD ("/hub/cache/layout-read", test_cache_layout_read);
   ADD ("/hub/cache/python-layout", test_cache_python_layout);
