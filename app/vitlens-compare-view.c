@@ -328,11 +328,14 @@ make_column_widgets (VitlensCompareView *self,
       GtkWidget *key = gtk_label_new (_(value_titles[v].title));
       GtkWidget *value = gtk_label_new (dash);
 
+      /* Keys may wrap; values are numbers, never cut: they keep their natural width, and the
+       * cards reflow instead (columns_layout_allocate). */
       gtk_label_set_xalign (GTK_LABEL (key), 0);
+      gtk_label_set_wrap (GTK_LABEL (key), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (key), PANGO_WRAP_WORD_CHAR);
       gtk_widget_add_css_class (key, "dim-label");
       gtk_widget_set_tooltip_text (key, _(value_titles[v].tooltip));
       gtk_label_set_xalign (GTK_LABEL (value), 1);
-      gtk_label_set_ellipsize (GTK_LABEL (value), PANGO_ELLIPSIZE_START);
       gtk_widget_set_hexpand (value, TRUE);
       gtk_widget_add_css_class (value, "numeric");
       gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
@@ -384,6 +387,138 @@ remove_columns (VitlensCompareView *self)
       memset (&self->columns[c], 0, sizeof (Column));
     }
   self->n_columns = 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The cards' layout: all in one row when they fit with every number whole, else two per row
+ * (4 → 2×2), else one per row. Every card gets the same width; a row is as tall as its tallest
+ * card at that width. */
+
+#define CARD_GAP 12
+
+/* Cards per row at @width: n, or half of them, or one. */
+static int
+cards_per_row (GtkWidget *box,
+               int        width,
+               int       *n_cards)
+{
+  int n = 0, min_card = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_should_layout (child))
+      {
+        int min = 0;
+
+        gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+        min_card = MAX (min_card, min);
+        n++;
+      }
+  *n_cards = n;
+  if (n == 0)
+    return 1;
+  for (int per = n; per > 1; per = per > 2 ? (per + 1) / 2 : 1)
+    if (per * min_card + (per - 1) * CARD_GAP <= width)
+      return per;
+  return 1;
+}
+
+/* The cards laid out at @width: their heights in rows (allocated when @allocate). */
+static int
+columns_layout_rows (GtkWidget *box,
+                     int        width,
+                     gboolean   allocate)
+{
+  int n, per = cards_per_row (box, width, &n);
+  int card_width = MAX (0, (width - (per - 1) * CARD_GAP) / per);
+  int y = 0, i = 0;
+  GtkWidget *row_start = gtk_widget_get_first_child (box);
+
+  while (row_start != NULL)
+    {
+      GtkWidget *child, *next = NULL;
+      int row_height = 0, k = 0;
+
+      for (child = row_start; child != NULL && k < per; child = gtk_widget_get_next_sibling (child))
+        if (gtk_widget_should_layout (child))
+          {
+            int min = 0;
+
+            gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, card_width, &min, NULL, NULL, NULL);
+            row_height = MAX (row_height, min);
+            k++;
+          }
+      next = child;
+      if (k == 0)
+        break;
+      if (allocate)
+        {
+          int x = 0;
+
+          for (child = row_start; child != next; child = gtk_widget_get_next_sibling (child))
+            if (gtk_widget_should_layout (child))
+              {
+                gtk_widget_size_allocate (child, &(GtkAllocation) { x, y, card_width, row_height }, -1);
+                x += card_width + CARD_GAP;
+              }
+        }
+      y += row_height + CARD_GAP;
+      i += k;
+      row_start = next;
+    }
+  return i > 0 ? y - CARD_GAP : 0;
+}
+
+static GtkSizeRequestMode
+columns_layout_request_mode (GtkWidget *box)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+columns_layout_measure (GtkWidget      *box,
+                        GtkOrientation  orientation,
+                        int             for_size,
+                        int            *minimum,
+                        int            *natural,
+                        int            *minimum_baseline,
+                        int            *natural_baseline)
+{
+  int min_card = 0, nat_sum = 0, n = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_should_layout (child))
+      {
+        int min = 0, nat = 0;
+
+        gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+        min_card = MAX (min_card, min);
+        nat_sum += nat;
+        n++;
+      }
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      /* at least one card's width; at best all side by side */
+      *minimum = min_card;
+      *natural = MAX (min_card, nat_sum + MAX (0, n - 1) * CARD_GAP);
+    }
+  else
+    {
+      int width = for_size >= 0 ? for_size : MAX (min_card, nat_sum + MAX (0, n - 1) * CARD_GAP);
+
+      *minimum = *natural = columns_layout_rows (box, width, FALSE);
+    }
+}
+
+static void
+columns_layout_allocate (GtkWidget *box,
+                         int        width,
+                         int        height,
+                         int        baseline)
+{
+  columns_layout_rows (box, width, TRUE);
 }
 
 /* The same variants as before, in the same order? */
@@ -555,6 +690,10 @@ vitlens_compare_view_init (VitlensCompareView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  gtk_widget_set_layout_manager (GTK_WIDGET (self->columns_box),
+                                 gtk_custom_layout_new (columns_layout_request_mode,
+                                                        columns_layout_measure,
+                                                        columns_layout_allocate));
   self->chart_subtitle = g_strdup (_("Median forward pass per variant, p10–p90 whiskers"));
   gtk_drawing_area_set_draw_func (self->chart_area, draw_chart, self, NULL);
   refresh (self);

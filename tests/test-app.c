@@ -1480,6 +1480,73 @@ test_compare_image (void)
   close_window (window);
 }
 
+/* Every number (a label with the .numeric class) under @widget: shown whole. Measured on the
+ * label's Pango layout after a real layout pass, and against the width it was given. */
+static guint
+assert_numbers_whole (GtkWidget *widget)
+{
+  guint n = 0;
+
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "numeric")
+      && gtk_widget_get_mapped (widget))
+    {
+      GtkLabel *label = GTK_LABEL (widget);
+      int natural = 0;
+
+      gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &natural, NULL, NULL);
+      g_test_message ("number \"%s\": %d px of %d", gtk_label_get_label (label),
+                      gtk_widget_get_width (widget), natural);
+      g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+      g_assert_false (pango_layout_is_wrapped (gtk_label_get_layout (label)));
+      g_assert_cmpint (gtk_widget_get_width (widget), >=, natural);
+      return 1;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += assert_numbers_whole (child);
+  return n;
+}
+
+/* Compare at 800 and 1280 px wide: no number in the cards is cut ("… ms"); the cards reflow. */
+static void
+test_compare_numbers_readable (void)
+{
+  g_autofree char *a = write_image ("compare-readable.png", 96, 72, 3);
+  const int widths[] = { 800, 1280 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
+    {
+      VitlensWindow *window;
+      VitlensCompareView *view;
+      g_autofree char *name = g_strdup_printf ("compare-%d", widths[i]);
+      guint numbers;
+
+      vitlens_application_set_startup_model (app, model_path);
+      window = vitlens_window_new (app);
+      gtk_window_set_default_size (GTK_WINDOW (window), widths[i], widths[i] == 800 ? 600 : 800);
+      gtk_window_present (GTK_WINDOW (window));
+      wait_idle (window);
+      view = compare_view (window);
+
+      drop_path (window, a);
+      wait_idle (window);
+      activate (window, "variant", g_variant_new_string ("compare"));
+      wait_idle (window);
+      g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), >, 0);
+
+      spin (100);
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+      /* the window's own width (without its client-side shadow, when there is one) */
+      g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, widths[i]);
+      g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), >=, widths[i] - 40);
+      numbers = assert_numbers_whole (GTK_WIDGET (view));
+      /* every value of every card, and the top-k percentages */
+      g_assert_cmpuint (numbers, >=, vitlens_compare_view_get_n_columns (view) * 7);
+      g_free (render_widget (GTK_WIDGET (window), name));
+      close_window (window);
+    }
+}
+
 /* The sidebar in stream mode: every number of the Timing card and the session's facts. */
 static void
 assert_stream_panel (VitlensWindow *window,
@@ -1954,6 +2021,7 @@ main (int   argc,
   g_test_add_func ("/app/accels", test_accels);
   g_test_add_func ("/app/compare/image", test_compare_image);
   g_test_add_func ("/app/compare/test-pattern", test_compare_stream);
+  g_test_add_func ("/app/compare/numbers-readable", test_compare_numbers_readable);
   g_test_add_func ("/app/stream/test-pattern", test_stream_test_pattern);
   g_test_add_func ("/app/stream/video", test_video);
   g_test_add_func ("/app/stream/no-camera", test_no_camera);
