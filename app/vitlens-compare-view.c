@@ -6,7 +6,9 @@
  * The tutorial's speed table, live. One column per variant (fp32, int8, optimized, lite): its
  * top-k (a row whose class differs from the reference's at the same rank is marked), the last
  * and the median forward time over a rolling window, the p10–p90 spread, the speed-up against
- * fp32 as the tutorial's "Reduction", the file it runs from and its size reduction, and how
+ * fp32 as the tutorial's "Reduction" and in words ("2.1× faster"; "≈ same" when the p10–p90
+ * bands overlap, so the difference is within the noise), the file it runs from and its size
+ * reduction, and how
  * often its top-1 agreed with fp32's. Beside them, the input and the chart (vitlens-chart.c,
  * the same picture `vitlens-cli bench --plot` writes) with, for streams, a latency trace.
  *
@@ -1362,18 +1364,29 @@ vitlens_compare_view_get_row_marked (VitlensCompareView *self,
   return self->columns[column].marked[row];
 }
 
-const char *
-vitlens_compare_view_get_value (VitlensCompareView *self,
-                                guint               column,
-                                const char         *key)
+/* The label of @column's value named @key ("median", ...). */
+static GtkWidget *
+value_label (VitlensCompareView *self,
+             guint               column,
+             const char         *key)
 {
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
   g_return_val_if_fail (column < self->n_columns, NULL);
 
   for (int v = 0; v < N_VALUES; v++)
     if (g_str_equal (key, value_titles[v].key))
-      return gtk_label_get_label (GTK_LABEL (self->columns[column].values[v]));
+      return self->columns[column].values[v];
   g_return_val_if_reached (NULL);
+}
+
+const char *
+vitlens_compare_view_get_value (VitlensCompareView *self,
+                                guint               column,
+                                const char         *key)
+{
+  GtkWidget *label = value_label (self, column, key);
+
+  return label ? gtk_label_get_label (GTK_LABEL (label)) : NULL;
 }
 
 void
@@ -1402,13 +1415,9 @@ vitlens_compare_view_get_value_tooltip (VitlensCompareView *self,
                                         guint               column,
                                         const char         *key)
 {
-  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
-  g_return_val_if_fail (column < self->n_columns, NULL);
+  GtkWidget *label = value_label (self, column, key);
 
-  for (int v = 0; v < N_VALUES; v++)
-    if (g_str_equal (key, value_titles[v].key))
-      return gtk_widget_get_tooltip_text (self->columns[column].values[v]);
-  g_return_val_if_reached (NULL);
+  return label ? gtk_widget_get_tooltip_text (label) : NULL;
 }
 
 const char *
