@@ -27,7 +27,7 @@
  * starting one variant further on each time: the engine's rotation), so that the machine's
  * noise falls on every variant alike. Twelve runs give a median and a p10–p90 band that no
  * longer move by more than a few percent between rounds on a quiet machine, where five did not.
- * A large model (deit_base: about 2 s per variant and round here) would take a minute: after
+ * A large model (deit_base: about 5 s a round of four variants) would take a minute: after
  * COMPARE_TIME_CAP_S seconds the comparison stops at the end of the round under way, once at
  * least COMPARE_MIN_ROUNDS have run. The summary says which happened ("12 runs per variant,
  * interleaved, 12 rounds" or "…, stopped at the 40 s limit"). Streams run each frame once. */
