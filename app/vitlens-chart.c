@@ -322,12 +322,57 @@ vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double
       const char *fmt = r->median_ms < 1 ? "%.3f ms" : r->median_ms < 10 ? "%.2f ms" : "%.1f ms";
       int len = snprintf (val, sizeof val, fmt, r->median_ms);
       if (i != ref_row && ref > 0 && len > 0 && len < (int) sizeof val)
-        snprintf (val + len, sizeof val - len, "  %+.0f%%", -100.0 * (1.0 - r->median_ms / ref));
+        {
+          char speed[48];
+
+          if (r->speed == NULL)
+            vitlens_chart_format_speed (r, &chart->rows[ref_row], speed, sizeof speed);
+          snprintf (val + len, sizeof val - len, "  %+.0f%% (%s)", -100.0 * (1.0 - r->median_ms / ref),
+                    r->speed ? r->speed : speed);
+        }
       text_size (cr, val, 12, 0, &tw, &th);
       double vx = fmax (left + w, left + (right - left) * fmax (r->p90_ms, 0) / vmax) + 8;
       text_at (cr, val, 12, 0, vx, cy + th / 2 - 1);
     }
   cairo_restore (cr);
+}
+
+int
+vitlens_chart_speed (const VitlensChartRow *row, const VitlensChartRow *ref, double *factor)
+{
+  double f = 1;
+  int way;
+
+  if (!(row->median_ms > 0) || !(ref->median_ms > 0))
+    way = 0;
+  else if (row->p10_ms <= ref->p90_ms && ref->p10_ms <= row->p90_ms)
+    way = 0; /* the bands overlap: within the noise */
+  else
+    way = row->median_ms < ref->median_ms ? 1 : -1;
+  if (row->median_ms > 0 && ref->median_ms > 0)
+    f = row->median_ms < ref->median_ms ? ref->median_ms / row->median_ms : row->median_ms / ref->median_ms;
+  if (factor != NULL)
+    *factor = f;
+  return way;
+}
+
+int
+vitlens_chart_factor_digits (double factor)
+{
+  return factor < 1.095 ? 2 : factor < 9.95 ? 1 : 0;
+}
+
+void
+vitlens_chart_format_speed (const VitlensChartRow *row, const VitlensChartRow *ref, char *buf,
+                            size_t len)
+{
+  double f;
+  int way = vitlens_chart_speed (row, ref, &f);
+
+  if (way == 0)
+    snprintf (buf, len, "≈ same");
+  else
+    snprintf (buf, len, "%.*f× %s", vitlens_chart_factor_digits (f), f, way > 0 ? "faster" : "slower");
 }
 
 int

@@ -18,6 +18,9 @@ typedef struct {
     /* optional: the latest latencies in ms, oldest first (streams); NULL/0: no trace */
     const double *trace;
     int n_trace;
+    /* optional: how it compares with the reference, beside its reduction ("2.1× faster",
+     * "≈ same"); NULL: the chart writes it in English (vitlens_chart_format_speed) */
+    const char *speed;
 } VitlensChartRow;
 
 typedef struct {
@@ -39,6 +42,16 @@ typedef struct {
  * card draw their text with. */
 PangoLayout *vitlens_text_layout (cairo_t *cr, const char *text, double size, int bold);
 #endif
+
+/* How @row's median compares with @ref's: 1 faster, -1 slower, 0 within the noise (their p10–p90
+ * bands overlap, so the difference may be the machine's, not the variant's). @factor (may be
+ * NULL) gets how many times faster or slower, >= 1: ref / median, or median / ref. */
+int vitlens_chart_speed (const VitlensChartRow *row, const VitlensChartRow *ref, double *factor);
+/* Digits after the point a speed factor is written with: "1.04×", "2.1×", "12×". */
+int vitlens_chart_factor_digits (double factor);
+/* The English note: "2.1× faster", "1.3× slower" or "≈ same" (the CLI's plot and exports). */
+void vitlens_chart_format_speed (const VitlensChartRow *row, const VitlensChartRow *ref, char *buf,
+                                 size_t len);
 
 /* Draw into cr over (0, 0, width, height). */
 void vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double height);

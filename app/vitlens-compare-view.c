@@ -6,7 +6,9 @@
  * The tutorial's speed table, live. One column per variant (fp32, int8, optimized, lite): its
  * top-k (a row whose class differs from the reference's at the same rank is marked), the last
  * and the median forward time over a rolling window, the p10–p90 spread, the speed-up against
- * fp32 as the tutorial's "Reduction", the file it runs from and its size reduction, and how
+ * fp32 as the tutorial's "Reduction" and in words ("2.1× faster"; "≈ same" when the p10–p90
+ * bands overlap, so the difference is within the noise), the file it runs from and its size
+ * reduction, and how
  * often its top-1 agreed with fp32's. Beside them, the input and the chart (vitlens-chart.c,
  * the same picture `vitlens-cli bench --plot` writes) with, for streams, a latency trace.
  *
@@ -49,7 +51,7 @@ static const struct
   [VALUE_LAST] = { "last", N_("Last"), N_("The forward pass of the latest run") },
   [VALUE_MEDIAN] = { "median", N_("Median"), N_("Median forward pass over the latest runs (at most 64)") },
   [VALUE_SPREAD] = { "spread", N_("p10–p90"), N_("10th and 90th percentiles: one run in ten was faster than the first, one in ten slower than the second") },
-  [VALUE_REDUCTION] = { "reduction", N_("Reduction"), N_("Time saved against fp32, by the medians") },
+  [VALUE_REDUCTION] = { "reduction", N_("Reduction"), N_("Time saved against fp32, by the medians, and how many times faster or slower that is; “≈ same” when the p10–p90 bands overlap") },
   [VALUE_SIZE] = { "size", N_("Size"), N_("The model file this variant runs from") },
   [VALUE_SIZE_REDUCTION] = { "size-reduction", N_("Size reduction"), N_("File size saved against fp32") },
   [VALUE_AGREEMENT] = { "agreement", N_("Top-1 agreement"), N_("Inputs whose top class is the same as fp32's") },
@@ -88,6 +90,8 @@ typedef struct
 
   /* the chart's copy of the trace, oldest first */
   double       trace[VITLENS_COMPARE_TRACE];
+  /* the chart's note beside the reduction: "2.1× faster", "≈ same" (NULL: none) */
+  char        *speed;
 } Column;
 
 struct _VitlensCompareView
@@ -101,6 +105,9 @@ struct _VitlensCompareView
   GtkStack       *columns_stack;
   GtkLabel       *placeholder_label;
   GtkBox         *columns_box;
+  GtkWidget      *progress_box;
+  GtkLabel       *progress_label;
+  GtkProgressBar *progress_bar;
 
   Column          columns[VITLENS_COMPARE_MAX_COLUMNS];
   guint           n_columns;
@@ -109,6 +116,8 @@ struct _VitlensCompareView
   char           *source_name;
   gboolean        stream;
   guint           n_comparisons;
+  char           *note;          /* how the runs were stopped, after "12 runs per variant" */
+  int             round, rounds; /* the comparison under way: round of rounds; 0 of 0: none */
 
   /* the chart's strings */
   char           *chart_subtitle;
@@ -170,8 +179,64 @@ reference_column (VitlensCompareView *self)
   return &self->columns[CLAMP (self->reference, 0, (int)self->n_columns - 1)];
 }
 
+/* The column's median and p10–p90 band, as the chart draws them. */
+static void
+column_chart_row (const Column    *column,
+                  VitlensChartRow *row)
+{
+  double sorted[VITLENS_COMPARE_WINDOW];
+  guint n = sorted_window (column, sorted);
+
+  row->name = column->name;
+  row->median_ms = vitlens_stats_median_sorted (sorted, n);
+  row->p10_ms = vitlens_stats_percentile_sorted (sorted, n, 10);
+  row->p90_ms = vitlens_stats_percentile_sorted (sorted, n, 90);
+}
+
+/* How @column compares with the reference by the medians (vitlens_chart_speed): 1 faster, -1
+ * slower, 0 within the noise; @factor >= 1. FALSE when there is nothing to compare. */
+static gboolean
+column_speed (VitlensCompareView *self,
+              const Column       *column,
+              int                *way,
+              double             *factor)
+{
+  const Column *ref = reference_column (self);
+  VitlensChartRow a = { 0 }, b = { 0 };
+
+  if (ref == NULL || column == ref || column->n_ms == 0 || ref->n_ms == 0)
+    return FALSE;
+  column_chart_row (column, &a);
+  column_chart_row (ref, &b);
+  *way = vitlens_chart_speed (&a, &b, factor);
+  return TRUE;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Formatting */
+
+/* "2.1× faster", "1.3× slower", "≈ same"; NULL when there is nothing to compare. */
+static char *
+format_speed (VitlensCompareView *self,
+              const Column       *column)
+{
+  g_autofree char *number = NULL;
+  double factor;
+  int way;
+
+  if (!column_speed (self, column, &way, &factor))
+    return NULL;
+  if (way == 0)
+    /* Translators: in compare mode, a variant whose time differs from fp32's by less than the
+     * machine's noise (their p10–p90 bands overlap) */
+    return g_strdup (_("≈ same"));
+  number = g_strdup_printf ("%.*f", vitlens_chart_factor_digits (factor), factor);
+  if (way > 0)
+    /* Translators: a speed-up against fp32, e.g. "2.1× faster" */
+    return g_strdup_printf (_("%s× faster"), number);
+  /* Translators: a slow-down against fp32, e.g. "1.3× slower" */
+  return g_strdup_printf (_("%s× slower"), number);
+}
 
 static char *
 format_ms (double ms)
@@ -227,7 +292,13 @@ column_value (VitlensCompareView *self,
         return g_strdup (_("reference"));
       if (n == 0 || ref->n_ms == 0 || !(column_median (ref) > 0))
         return NULL;
-      return format_percent (100.0 * (1.0 - vitlens_stats_median_sorted (sorted, n) / column_median (ref)));
+      {
+        g_autofree char *percent = format_percent (100.0 * (1.0 - vitlens_stats_median_sorted (sorted, n) / column_median (ref)));
+        g_autofree char *speed = format_speed (self, column);
+
+        /* Translators: the tutorial's reduction and the speed it means, e.g. "52.4% · 2.1× faster" */
+        return g_strdup_printf (_("%s · %s"), percent, speed);
+      }
 
     case VALUE_SIZE:
       return column->file_bytes > 0 ? g_format_size (column->file_bytes) : NULL;
@@ -265,6 +336,7 @@ static void
 column_clear (Column *column)
 {
   g_clear_pointer (&column->name, g_free);
+  g_clear_pointer (&column->speed, g_free);
   g_clear_pointer (&column->result, vitlens_result_unref);
 }
 
@@ -328,11 +400,14 @@ make_column_widgets (VitlensCompareView *self,
       GtkWidget *key = gtk_label_new (_(value_titles[v].title));
       GtkWidget *value = gtk_label_new (dash);
 
+      /* Keys may wrap; values are numbers, never cut: they keep their natural width, and the
+       * cards reflow instead (columns_layout_allocate). */
       gtk_label_set_xalign (GTK_LABEL (key), 0);
+      gtk_label_set_wrap (GTK_LABEL (key), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (key), PANGO_WRAP_WORD_CHAR);
       gtk_widget_add_css_class (key, "dim-label");
       gtk_widget_set_tooltip_text (key, _(value_titles[v].tooltip));
       gtk_label_set_xalign (GTK_LABEL (value), 1);
-      gtk_label_set_ellipsize (GTK_LABEL (value), PANGO_ELLIPSIZE_START);
       gtk_widget_set_hexpand (value, TRUE);
       gtk_widget_add_css_class (value, "numeric");
       gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
@@ -371,6 +446,26 @@ update_column_widgets (VitlensCompareView *self,
       gtk_widget_set_visible (column->values[v], shown);
       gtk_widget_set_visible (column->value_keys[v], shown);
     }
+
+  /* Within the noise: said so, and why. */
+  {
+    GtkWidget *reduction = column->values[VALUE_REDUCTION];
+    g_autofree char *tooltip = NULL;
+    double factor;
+    int way;
+
+    g_free (column->speed);
+    column->speed = format_speed (self, column);
+    if (column_speed (self, column, &way, &factor) && way == 0)
+      /* Translators: the tooltip of "≈ same" in compare mode; %s are variants, e.g. "int8", "fp32" */
+      tooltip = g_strdup_printf (_("The p10–p90 bands of %s and %s overlap: the difference between their medians is within this machine's noise"),
+                                 column->name, reference_column (self)->name);
+    gtk_widget_set_tooltip_text (reduction, tooltip);
+    if (tooltip != NULL)
+      gtk_widget_add_css_class (reduction, "within-noise");
+    else
+      gtk_widget_remove_css_class (reduction, "within-noise");
+  }
 }
 
 static void
@@ -384,6 +479,138 @@ remove_columns (VitlensCompareView *self)
       memset (&self->columns[c], 0, sizeof (Column));
     }
   self->n_columns = 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The cards' layout: all in one row when they fit with every number whole, else two per row
+ * (4 → 2×2), else one per row. Every card gets the same width; a row is as tall as its tallest
+ * card at that width. */
+
+#define CARD_GAP 12
+
+/* Cards per row at @width: n, or half of them, or one. */
+static int
+cards_per_row (GtkWidget *box,
+               int        width,
+               int       *n_cards)
+{
+  int n = 0, min_card = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_should_layout (child))
+      {
+        int min = 0;
+
+        gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+        min_card = MAX (min_card, min);
+        n++;
+      }
+  *n_cards = n;
+  if (n == 0)
+    return 1;
+  for (int per = n; per > 1; per = per > 2 ? (per + 1) / 2 : 1)
+    if (per * min_card + (per - 1) * CARD_GAP <= width)
+      return per;
+  return 1;
+}
+
+/* The cards laid out at @width: their heights in rows (allocated when @allocate). */
+static int
+columns_layout_rows (GtkWidget *box,
+                     int        width,
+                     gboolean   allocate)
+{
+  int n, per = cards_per_row (box, width, &n);
+  int card_width = MAX (0, (width - (per - 1) * CARD_GAP) / per);
+  int y = 0, i = 0;
+  GtkWidget *row_start = gtk_widget_get_first_child (box);
+
+  while (row_start != NULL)
+    {
+      GtkWidget *child, *next = NULL;
+      int row_height = 0, k = 0;
+
+      for (child = row_start; child != NULL && k < per; child = gtk_widget_get_next_sibling (child))
+        if (gtk_widget_should_layout (child))
+          {
+            int min = 0;
+
+            gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, card_width, &min, NULL, NULL, NULL);
+            row_height = MAX (row_height, min);
+            k++;
+          }
+      next = child;
+      if (k == 0)
+        break;
+      if (allocate)
+        {
+          int x = 0;
+
+          for (child = row_start; child != next; child = gtk_widget_get_next_sibling (child))
+            if (gtk_widget_should_layout (child))
+              {
+                gtk_widget_size_allocate (child, &(GtkAllocation) { x, y, card_width, row_height }, -1);
+                x += card_width + CARD_GAP;
+              }
+        }
+      y += row_height + CARD_GAP;
+      i += k;
+      row_start = next;
+    }
+  return i > 0 ? y - CARD_GAP : 0;
+}
+
+static GtkSizeRequestMode
+columns_layout_request_mode (GtkWidget *box)
+{
+  return GTK_SIZE_REQUEST_HEIGHT_FOR_WIDTH;
+}
+
+static void
+columns_layout_measure (GtkWidget      *box,
+                        GtkOrientation  orientation,
+                        int             for_size,
+                        int            *minimum,
+                        int            *natural,
+                        int            *minimum_baseline,
+                        int            *natural_baseline)
+{
+  int min_card = 0, nat_sum = 0, n = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (gtk_widget_should_layout (child))
+      {
+        int min = 0, nat = 0;
+
+        gtk_widget_measure (child, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+        min_card = MAX (min_card, min);
+        nat_sum += nat;
+        n++;
+      }
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    {
+      /* at least one card's width; at best all side by side */
+      *minimum = min_card;
+      *natural = MAX (min_card, nat_sum + MAX (0, n - 1) * CARD_GAP);
+    }
+  else
+    {
+      int width = for_size >= 0 ? for_size : MAX (min_card, nat_sum + MAX (0, n - 1) * CARD_GAP);
+
+      *minimum = *natural = columns_layout_rows (box, width, FALSE);
+    }
+}
+
+static void
+columns_layout_allocate (GtkWidget *box,
+                         int        width,
+                         int        height,
+                         int        baseline)
+{
+  columns_layout_rows (box, width, TRUE);
 }
 
 /* The same variants as before, in the same order? */
@@ -423,6 +650,12 @@ update_summary (VitlensCompareView *self)
       g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u run per variant",
                                                  "%u runs per variant", ref->n_ms),
                               ref->n_ms);
+      if (self->note != NULL && !self->stream)
+        {
+          /* Translators: separates "12 runs per variant" from how they were run */
+          g_string_append (text, _(", "));
+          g_string_append (text, self->note);
+        }
     }
   if (self->source_name != NULL)
     {
@@ -446,13 +679,9 @@ vitlens_compare_view_get_chart (VitlensCompareView *self,
     {
       Column *column = &self->columns[c];
       VitlensChartRow *row = &chart->rows[chart->n_rows++];
-      double sorted[VITLENS_COMPARE_WINDOW];
-      guint n = sorted_window (column, sorted);
 
-      row->name = column->name;
-      row->median_ms = vitlens_stats_median_sorted (sorted, n);
-      row->p10_ms = vitlens_stats_percentile_sorted (sorted, n, 10);
-      row->p90_ms = vitlens_stats_percentile_sorted (sorted, n, 90);
+      column_chart_row (column, row);
+      row->speed = column->speed;
       if (self->stream)
         {
           row->n_trace = column_trace (column);
@@ -491,12 +720,33 @@ draw_chart (GtkDrawingArea *area,
   vitlens_chart_draw (&chart, cr, width, height);
 }
 
+/* "Running fp32 · int8 · optimized · lite, round 3 of 12…" and its bar, while one runs. */
+static void
+update_progress (VitlensCompareView *self)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (self->progress_box, self->rounds > 0);
+  if (self->rounds <= 0)
+    return;
+  for (guint c = 0; c < self->n_columns; c++)
+    g_string_append_printf (names, "%s%s", c ? " · " : "", self->columns[c].name);
+  /* Translators: in compare mode while it runs: "Running fp32 · int8, round 3 of 12…" (the
+   * variants, or "every variant" before they are known) */
+  text = g_strdup_printf (_("Running %s, round %d of %d…"),
+                          names->len ? names->str : _("every variant"), self->round, self->rounds);
+  gtk_label_set_label (self->progress_label, text);
+  gtk_progress_bar_set_fraction (self->progress_bar, CLAMP ((double)(self->round - 1) / self->rounds, 0, 1));
+}
+
 static void
 refresh (VitlensCompareView *self)
 {
   for (guint c = 0; c < self->n_columns; c++)
     update_column_widgets (self, &self->columns[c]);
   update_summary (self);
+  update_progress (self);
   gtk_stack_set_visible_child_name (self->columns_stack, self->n_columns > 0 ? "columns" : "empty");
   gtk_widget_queue_draw (GTK_WIDGET (self->chart_area));
 }
@@ -526,6 +776,7 @@ vitlens_compare_view_finalize (GObject *object)
   g_free (self->source_name);
   g_free (self->chart_subtitle);
   g_free (self->chart_trace_title);
+  g_free (self->note);
 
   G_OBJECT_CLASS (vitlens_compare_view_parent_class)->finalize (object);
 }
@@ -547,6 +798,9 @@ vitlens_compare_view_class_init (VitlensCompareViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, columns_stack);
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, columns_box);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, progress_box);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, progress_bar);
   gtk_widget_class_set_css_name (widget_class, "compareview");
 }
 
@@ -555,6 +809,10 @@ vitlens_compare_view_init (VitlensCompareView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  gtk_widget_set_layout_manager (GTK_WIDGET (self->columns_box),
+                                 gtk_custom_layout_new (columns_layout_request_mode,
+                                                        columns_layout_measure,
+                                                        columns_layout_allocate));
   self->chart_subtitle = g_strdup (_("Median forward pass per variant, p10–p90 whiskers"));
   gtk_drawing_area_set_draw_func (self->chart_area, draw_chart, self, NULL);
   refresh (self);
@@ -630,6 +888,29 @@ vitlens_compare_view_set_placeholder (VitlensCompareView *self,
   g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
 
   gtk_label_set_label (self->placeholder_label, text);
+}
+
+void
+vitlens_compare_view_set_progress (VitlensCompareView *self,
+                                   int                 round,
+                                   int                 rounds)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  self->round = rounds > 0 ? CLAMP (round, 1, rounds) : 0;
+  self->rounds = MAX (rounds, 0);
+  update_progress (self);
+}
+
+void
+vitlens_compare_view_set_note (VitlensCompareView *self,
+                               const char         *note)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  g_free (self->note);
+  self->note = g_strdup (note);
+  update_summary (self);
 }
 
 void
@@ -780,7 +1061,8 @@ vitlens_compare_view_to_csv (VitlensCompareView *self)
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
 
   g_string_append (out, "variant,median_ms,p10_ms,p90_ms,last_ms,reduction_pct,runs,file_bytes,"
-                        "size_reduction_pct,top1_agree,inputs,latency_ms,top1,top1_prob,threads,kernel\n");
+                        "size_reduction_pct,top1_agree,inputs,latency_ms,top1,top1_prob,threads,kernel,"
+                        "speed_factor,vs_reference\n");
   for (guint c = 0; c < self->n_columns; c++)
     {
       const Column *column = &self->columns[c];
@@ -806,7 +1088,17 @@ vitlens_compare_view_to_csv (VitlensCompareView *self)
       append_csv_field (out, top1_label (column, &fallback));
       g_string_append_printf (out, ",%s,%d,", prob, column_threads (column));
       append_csv_field (out, column_kernel (column));
-      g_string_append_c (out, '\n');
+      /* how many times faster or slower than the reference, and which: "2.1000,faster" */
+      {
+        double factor = 1;
+        int way = 0;
+        gboolean known = column_speed (self, column, &way, &factor);
+        g_autofree char *f = ascii_double (factor, "%.4f");
+
+        g_string_append_printf (out, ",%s,%s\n", known ? f : "",
+                                column == reference_column (self) ? "reference"
+                                : !known ? "" : way > 0 ? "faster" : way < 0 ? "slower" : "same");
+      }
     }
 
   return g_string_free (out, FALSE);
@@ -836,6 +1128,7 @@ vitlens_compare_view_to_markdown (VitlensCompareView *self)
   GString *out = g_string_new (NULL);
   const Column *ref;
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  gboolean any_same = FALSE;
 
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
 
@@ -883,7 +1176,19 @@ vitlens_compare_view_to_markdown (VitlensCompareView *self)
       g_string_append_printf (out, "%s–", g_ascii_formatd (buf, sizeof buf, "%.2f", num.p10));
       g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.2f", num.p90));
       g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.2f", column->last_ms));
-      g_string_append_printf (out, "%s%% | ", g_ascii_formatd (buf, sizeof buf, "%.1f", num.reduction));
+      g_string_append_printf (out, "%s%%", g_ascii_formatd (buf, sizeof buf, "%.1f", num.reduction));
+      if (column != ref && column->n_ms > 0 && ref->n_ms > 0)
+        {
+          VitlensChartRow a = { 0 }, b = { 0 };
+          char speed[48];
+
+          column_chart_row (column, &a);
+          column_chart_row (ref, &b);
+          vitlens_chart_format_speed (&a, &b, speed, sizeof speed);
+          g_string_append_printf (out, " (%s)", speed);
+          any_same |= vitlens_chart_speed (&a, &b, NULL) == 0;
+        }
+      g_string_append (out, " | ");
       if (column->file_bytes > 0)
         g_string_append_printf (out, "%s | ", g_ascii_formatd (buf, sizeof buf, "%.1f", column->file_bytes / 1e6));
       else
@@ -899,6 +1204,9 @@ vitlens_compare_view_to_markdown (VitlensCompareView *self)
         }
       g_string_append_printf (out, "%s | %s |\n", top1, kernel);
     }
+  if (any_same)
+    g_string_append (out, "\n≈ same: its p10–p90 band overlaps the reference's, so the difference "
+                          "between the medians is within the machine's noise.\n");
 
   return g_string_free (out, FALSE);
 }
@@ -1056,18 +1364,29 @@ vitlens_compare_view_get_row_marked (VitlensCompareView *self,
   return self->columns[column].marked[row];
 }
 
-const char *
-vitlens_compare_view_get_value (VitlensCompareView *self,
-                                guint               column,
-                                const char         *key)
+/* The label of @column's value named @key ("median", ...). */
+static GtkWidget *
+value_label (VitlensCompareView *self,
+             guint               column,
+             const char         *key)
 {
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
   g_return_val_if_fail (column < self->n_columns, NULL);
 
   for (int v = 0; v < N_VALUES; v++)
     if (g_str_equal (key, value_titles[v].key))
-      return gtk_label_get_label (GTK_LABEL (self->columns[column].values[v]));
+      return self->columns[column].values[v];
   g_return_val_if_reached (NULL);
+}
+
+const char *
+vitlens_compare_view_get_value (VitlensCompareView *self,
+                                guint               column,
+                                const char         *key)
+{
+  GtkWidget *label = value_label (self, column, key);
+
+  return label ? gtk_label_get_label (GTK_LABEL (label)) : NULL;
 }
 
 void
@@ -1089,6 +1408,39 @@ vitlens_compare_view_get_n_runs (VitlensCompareView *self,
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), 0);
   g_return_val_if_fail (column < self->n_columns, 0);
   return MIN (self->columns[column].n_ms, VITLENS_COMPARE_WINDOW);
+}
+
+const char *
+vitlens_compare_view_get_value_tooltip (VitlensCompareView *self,
+                                        guint               column,
+                                        const char         *key)
+{
+  GtkWidget *label = value_label (self, column, key);
+
+  return label ? gtk_widget_get_tooltip_text (label) : NULL;
+}
+
+const char *
+vitlens_compare_view_get_progress (VitlensCompareView *self)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  return self->rounds > 0 ? gtk_label_get_label (self->progress_label) : NULL;
+}
+
+const char *
+vitlens_compare_view_get_placeholder (VitlensCompareView *self)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->columns_stack), "empty") != 0)
+    return NULL;
+  return gtk_label_get_label (self->placeholder_label);
+}
+
+const char *
+vitlens_compare_view_get_summary (VitlensCompareView *self)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  return gtk_label_get_label (self->summary_label);
 }
 
 GtkWidget *

@@ -39,6 +39,16 @@ void        vitlens_compare_view_set_preview    (VitlensCompareView      *self,
 void        vitlens_compare_view_set_placeholder (VitlensCompareView     *self,
                                                  const char              *text);
 
+/* A comparison under way: round @round of @rounds shown ("Running fp32 · int8, round 3 of 12…"
+ * and a bar); @rounds 0: none. */
+void        vitlens_compare_view_set_progress   (VitlensCompareView      *self,
+                                                 int                      round,
+                                                 int                      rounds);
+/* How the runs were made, after "12 runs per variant" in the summary (e.g. "interleaved,
+ * stopped after 12 rounds"); NULL: nothing. */
+void        vitlens_compare_view_set_note       (VitlensCompareView      *self,
+                                                 const char              *note);
+
 /* Add one comparison: its times join each variant's rolling window; when @new_input, it also
  * counts for top-1 agreement (a re-run of the same image does not). @capture_time
  * (g_get_monotonic_time() of the frame's capture; -1 for images) gives each variant's latency. */
@@ -78,6 +88,16 @@ gboolean    vitlens_compare_view_get_row_marked (VitlensCompareView      *self,
 const char *vitlens_compare_view_get_value      (VitlensCompareView      *self,
                                                  guint                    column,
                                                  const char              *key);
+/* A value's tooltip as shown (the reduction's says why it reads "≈ same"); NULL: none. */
+const char *vitlens_compare_view_get_value_tooltip (VitlensCompareView  *self,
+                                                 guint                    column,
+                                                 const char              *key);
+/* The progress line while a comparison runs, else NULL. */
+const char *vitlens_compare_view_get_progress   (VitlensCompareView      *self);
+/* The placeholder's text while it is shown (no column yet), else NULL. */
+const char *vitlens_compare_view_get_placeholder (VitlensCompareView     *self);
+/* The line under the heading: model, threads, runs and how they were made, source. */
+const char *vitlens_compare_view_get_summary    (VitlensCompareView      *self);
 /* Top-1 agreement with the reference: @agree of @inputs. */
 void        vitlens_compare_view_get_agreement  (VitlensCompareView      *self,
                                                  guint                    column,

@@ -42,6 +42,8 @@
 #include "vitlens-window.h"
 
 #define WAIT_TIMEOUT_MS 30000
+/* Rounds of an image's comparison (vitlens-compare-page.c: a tiny model never hits its time cap) */
+#define COMPARE_ROUNDS 12
 
 static VitlensApplication *app;
 static char *tmpdir;
@@ -1306,7 +1308,7 @@ assert_export (VitlensCompareView *view,
       double median, p10, p90, latency;
 
       g_test_message ("CSV: %s", lines[i]);
-      g_assert_cmpuint (g_strv_length (fields), ==, 16);
+      g_assert_cmpuint (g_strv_length (fields), ==, 18);
       g_assert_cmpstr (fields[0], ==, vitlens_compare_view_get_column_name (view, i - 1));
       median = g_ascii_strtod (fields[1], &end);
       g_assert_true (*end == '\0');
@@ -1319,6 +1321,11 @@ assert_export (VitlensCompareView *view,
       g_assert_cmpint (g_ascii_strtoll (fields[7], NULL, 10), >, 0);
       if (i == 1)
         g_assert_cmpstr (fields[5], ==, "0.00");
+      /* how it compares with the reference, in words */
+      if (i == 1)
+        g_assert_cmpstr (fields[17], ==, "reference");
+      else
+        g_assert_true (g_strv_contains ((const char *[]) { "faster", "slower", "same", NULL }, fields[17]));
       latency = fields[11][0] ? g_ascii_strtod (fields[11], NULL) : -1;
       if (stream)
         g_assert_cmpfloat (latency, >, 0);
@@ -1371,7 +1378,7 @@ test_compare_image (void)
   drop_path (window, a);
   wait_idle (window);
 
-  /* Alt+4's action: every variant on the image, five rounds each. */
+  /* Alt+4's action: every variant on the image, twelve rounds each. */
   activate (window, "variant", g_variant_new_string ("compare"));
   wait_idle (window);
   g_assert_true (comparing (window));
@@ -1389,7 +1396,7 @@ test_compare_image (void)
                       vitlens_compare_view_get_value (view, c, "agreement"));
       g_assert_cmpstr (vitlens_compare_view_get_column_name (view, c), ==, names[c]);
       g_assert_cmpuint (vitlens_compare_view_get_n_rows (view, c), ==, 5);
-      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 5);
+      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, COMPARE_ROUNDS);
       for (const char **key = (const char *[]) { "last", "median", "spread", "reduction", "size",
                                                  "size-reduction", "agreement", NULL }; *key; key++)
         g_assert_cmpstr (vitlens_compare_view_get_value (view, c, *key), !=, "—");
@@ -1430,7 +1437,7 @@ test_compare_image (void)
   wait_idle (window);
   for (guint c = 0; c < n; c++)
     {
-      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 10);
+      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 2 * COMPARE_ROUNDS);
       vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
       g_assert_cmpuint (inputs, ==, 1);
     }
@@ -1444,7 +1451,7 @@ test_compare_image (void)
       vitlens_compare_view_get_agreement (view, c, &agree, &inputs);
       g_assert_cmpuint (inputs, ==, 2);
       g_assert_cmpuint (agree, <=, inputs);
-      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 15);
+      g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, c), ==, 3 * COMPARE_ROUNDS);
     }
   vitlens_compare_view_get_agreement (view, 0, &agree, &inputs);
   g_assert_cmpuint (agree, ==, 2);
@@ -1464,7 +1471,7 @@ test_compare_image (void)
     g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, n);
     vitlens_compare_view_get_agreement (view, 1, &agree, &inputs);
     g_assert_cmpuint (inputs, ==, 1);
-    g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, 1), ==, 5);
+    g_assert_cmpuint (vitlens_compare_view_get_n_runs (view, 1), ==, COMPARE_ROUNDS);
   }
 
   /* Alt+1: back to one variant, the image classified by it. */
@@ -1478,6 +1485,208 @@ test_compare_image (void)
   g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), ==, 0);
 
   close_window (window);
+}
+
+/* A comparison with known times (ms), one column per variant; fp32 is the reference. */
+static VitlensComparison *
+known_comparison (const double times[][5],
+                  guint        n_columns)
+{
+  static const char *names[] = { "fp32", "int8", "optimized", "lite" };
+  VitlensComparison *comparison = g_new0 (VitlensComparison, 1);
+
+  comparison->n_columns = (int)n_columns;
+  for (guint c = 0; c < n_columns; c++)
+    {
+      VitlensCompareColumn *column = &comparison->columns[c];
+      VitlensResult *result = vitlens_result_new ();
+
+      result->k = 1;
+      result->index[0] = 7;
+      result->prob[0] = 0.5f;
+      result->variant = c == 0 ? VIT_VARIANT_FP32 : c == 1 ? VIT_VARIANT_INT8 : VIT_VARIANT_OPTIMIZED;
+      column->name = names[c];
+      column->lite = c == 3;
+      column->result = result;
+      column->file_bytes = 1000000 / (c + 1);
+      column->n_runs = 5;
+      memcpy (column->forward_ms, times[c], sizeof times[c]);
+    }
+  return comparison;
+}
+
+/* "2.1× faster" / "1.3× slower" beside the reduction, "≈ same" (with why) where the p10–p90
+ * bands overlap: in the cards, the CSV, the Markdown and the chart. */
+static void
+test_compare_speed_words (void)
+{
+  static const double times[4][5] = {
+    { 10.0, 10.2, 9.9, 10.1, 10.0 },  /* fp32: median 10 */
+    { 4.8, 4.7, 4.9, 4.8, 4.8 },      /* int8: median 4.8, 2.08× faster */
+    { 13.0, 13.1, 12.9, 13.0, 13.0 }, /* optimized: median 13, 1.3× slower */
+    { 10.05, 9.95, 10.3, 9.8, 10.0 }, /* lite: its band overlaps fp32's */
+  };
+  g_autoptr(VitlensComparison) comparison = known_comparison (times, 4);
+  GtkWidget *window = gtk_window_new ();
+  VitlensCompareView *view = VITLENS_COMPARE_VIEW (vitlens_compare_view_new ());
+  g_autofree char *csv = NULL, *md = NULL;
+  g_auto(GStrv) lines = NULL;
+  VitlensChart chart;
+
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  vitlens_compare_view_add (view, comparison, TRUE, -1);
+
+  g_assert_cmpstr (vitlens_compare_view_get_value (view, 0, "reduction"), ==, "reference");
+  g_assert_cmpstr (vitlens_compare_view_get_value (view, 1, "reduction"), ==, "52.0% · 2.1× faster");
+  g_assert_cmpstr (vitlens_compare_view_get_value (view, 2, "reduction"), ==, "-30.0% · 1.3× slower");
+  g_assert_cmpstr (vitlens_compare_view_get_value (view, 3, "reduction"), ==, "0.0% · ≈ same");
+  g_assert_null (vitlens_compare_view_get_value_tooltip (view, 1, "reduction"));
+  g_assert_null (vitlens_compare_view_get_value_tooltip (view, 2, "reduction"));
+  g_assert_nonnull (strstr (vitlens_compare_view_get_value_tooltip (view, 3, "reduction"), "overlap"));
+
+  csv = vitlens_compare_view_to_csv (view);
+  g_test_message ("%s", csv);
+  lines = g_strsplit (csv, "\n", -1);
+  g_assert_true (g_str_has_suffix (lines[0], ",speed_factor,vs_reference"));
+  g_assert_true (g_str_has_suffix (lines[1], ",reference"));
+  g_assert_true (g_str_has_suffix (lines[2], ",2.0833,faster"));
+  g_assert_true (g_str_has_suffix (lines[3], ",1.3000,slower"));
+  g_assert_true (g_str_has_suffix (lines[4], ",same"));
+
+  md = vitlens_compare_view_to_markdown (view);
+  g_test_message ("%s", md);
+  g_assert_nonnull (strstr (md, "| 52.0% (2.1× faster) |"));
+  g_assert_nonnull (strstr (md, "| -30.0% (1.3× slower) |"));
+  g_assert_nonnull (strstr (md, "| 0.0% (≈ same) |"));
+  g_assert_nonnull (strstr (md, "≈ same: its p10–p90 band overlaps"));
+
+  vitlens_compare_view_get_chart (view, &chart);
+  g_assert_cmpstr (chart.rows[1].speed, ==, "2.1× faster");
+  g_assert_cmpstr (chart.rows[2].speed, ==, "1.3× slower");
+  g_assert_cmpstr (chart.rows[3].speed, ==, "≈ same");
+  /* the CLI's plot (no note given) writes the same in English */
+  {
+    char note[48];
+
+    vitlens_chart_format_speed (&chart.rows[1], &chart.rows[0], note, sizeof note);
+    g_assert_cmpstr (note, ==, "2.1× faster");
+    vitlens_chart_format_speed (&chart.rows[3], &chart.rows[0], note, sizeof note);
+    g_assert_cmpstr (note, ==, "≈ same");
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+compare_progress_shown (gpointer data)
+{
+  return vitlens_compare_view_get_progress (data) != NULL;
+}
+
+/* While an image's comparison runs, the view says what runs and how far it is; before its
+ * first answer it says it runs on the image (not "Open an image…"); after, how the runs went. */
+static void
+test_compare_progress (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensCompareView *view = compare_view (window);
+  g_autofree char *a = write_image ("compare-progress.png", 96, 72, 2);
+  g_autofree char *placeholder = NULL;
+  const char *progress;
+
+  /* no image: the placeholder asks for one */
+  g_assert_nonnull (strstr (vitlens_compare_view_get_placeholder (view), "Open an image"));
+
+  drop_path (window, a);
+  wait_idle (window);
+  activate (window, "variant", g_variant_new_string ("compare"));
+  placeholder = g_strdup (vitlens_compare_view_get_placeholder (view));
+  g_test_message ("placeholder: %s", placeholder);
+  g_assert_null (strstr (placeholder, "Open an image"));
+  g_assert_nonnull (strstr (placeholder, "compare-progress.png"));
+
+  wait_until (compare_progress_shown, view, "the comparison's progress");
+  progress = vitlens_compare_view_get_progress (view);
+  g_test_message ("progress: %s", progress);
+  g_assert_true (g_str_has_prefix (progress, "Running "));
+  g_assert_true (g_str_has_suffix (progress, " of 12…"));
+  g_assert_nonnull (strstr (progress, ", round "));
+
+  wait_idle (window);
+  g_assert_null (vitlens_compare_view_get_progress (view));
+  g_assert_null (vitlens_compare_view_get_placeholder (view));
+  g_test_message ("summary: %s", vitlens_compare_view_get_summary (view));
+  g_assert_nonnull (strstr (vitlens_compare_view_get_summary (view),
+                            "12 runs per variant, interleaved, 12 rounds at a time"));
+
+  close_window (window);
+}
+
+/* Every number (a label with the .numeric class) under @widget: shown whole. Measured on the
+ * label's Pango layout after a real layout pass, and against the width it was given. */
+static guint
+assert_numbers_whole (GtkWidget *widget)
+{
+  guint n = 0;
+
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "numeric")
+      && gtk_widget_get_mapped (widget))
+    {
+      GtkLabel *label = GTK_LABEL (widget);
+      int natural = 0;
+
+      gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &natural, NULL, NULL);
+      g_test_message ("number \"%s\": %d px of %d", gtk_label_get_label (label),
+                      gtk_widget_get_width (widget), natural);
+      g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+      g_assert_false (pango_layout_is_wrapped (gtk_label_get_layout (label)));
+      g_assert_cmpint (gtk_widget_get_width (widget), >=, natural);
+      return 1;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += assert_numbers_whole (child);
+  return n;
+}
+
+/* Compare at 800 and 1280 px wide: no number in the cards is cut ("… ms"); the cards reflow. */
+static void
+test_compare_numbers_readable (void)
+{
+  g_autofree char *a = write_image ("compare-readable.png", 96, 72, 3);
+  const int widths[] = { 800, 1280 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
+    {
+      VitlensWindow *window;
+      VitlensCompareView *view;
+      g_autofree char *name = g_strdup_printf ("compare-%d", widths[i]);
+      guint numbers;
+
+      vitlens_application_set_startup_model (app, model_path);
+      window = vitlens_window_new (app);
+      gtk_window_set_default_size (GTK_WINDOW (window), widths[i], widths[i] == 800 ? 600 : 800);
+      gtk_window_present (GTK_WINDOW (window));
+      wait_idle (window);
+      view = compare_view (window);
+
+      drop_path (window, a);
+      wait_idle (window);
+      activate (window, "variant", g_variant_new_string ("compare"));
+      wait_idle (window);
+      g_assert_cmpuint (vitlens_compare_view_get_n_columns (view), >, 0);
+
+      spin (100);
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+      /* the window's own width (without its client-side shadow, when there is one) */
+      g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, widths[i]);
+      g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), >=, widths[i] - 40);
+      numbers = assert_numbers_whole (GTK_WIDGET (view));
+      /* every value of every card, and the top-k percentages */
+      g_assert_cmpuint (numbers, >=, vitlens_compare_view_get_n_columns (view) * 7);
+      g_free (render_widget (GTK_WIDGET (window), name));
+      close_window (window);
+    }
 }
 
 /* The sidebar in stream mode: every number of the Timing card and the session's facts. */
@@ -1954,6 +2163,9 @@ main (int   argc,
   g_test_add_func ("/app/accels", test_accels);
   g_test_add_func ("/app/compare/image", test_compare_image);
   g_test_add_func ("/app/compare/test-pattern", test_compare_stream);
+  g_test_add_func ("/app/compare/numbers-readable", test_compare_numbers_readable);
+  g_test_add_func ("/app/compare/speed-words", test_compare_speed_words);
+  g_test_add_func ("/app/compare/progress", test_compare_progress);
   g_test_add_func ("/app/stream/test-pattern", test_stream_test_pattern);
   g_test_add_func ("/app/stream/video", test_video);
   g_test_add_func ("/app/stream/no-camera", test_no_camera);
