@@ -149,6 +149,13 @@ camera_entry_name (VitlensStreamPage *self,
   return NULL;
 }
 
+/* The camera source with no camera plugged in: nothing to play, the page says so. */
+static gboolean
+no_camera (VitlensStreamPage *self)
+{
+  return self->source == VITLENS_SOURCE_CAMERA && g_strcmp0 (self->camera_id, NO_CAMERA_ID) == 0;
+}
+
 static void
 notify_counts (VitlensStreamPage *self)
 {
@@ -167,7 +174,7 @@ update_actions (VitlensStreamPage *self)
   GAction *play = g_action_map_lookup_action (actions, "play-pause");
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), self->frame != NULL && self->source != VITLENS_SOURCE_IMAGE);
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (play), self->source != VITLENS_SOURCE_IMAGE);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (play), self->source != VITLENS_SOURCE_IMAGE && !no_camera (self));
 }
 
 /* The picture and the sidebar, unless nothing plays or Compare shows the frames. */
@@ -240,7 +247,8 @@ update_stream_bar (VitlensStreamPage *self)
   gtk_button_set_icon_name (self->play_button, running ? "media-playback-pause-symbolic"
                                                        : "media-playback-start-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->play_button),
-                               running ? _("Pause (Ctrl+P)") : _("Play (Ctrl+P)"));
+                               no_camera (self) ? _("No camera is connected")
+                               : running ? _("Pause (Ctrl+P)") : _("Play (Ctrl+P)"));
 
   switch (state)
     {
@@ -315,14 +323,16 @@ on_camera_state (VitlensStreamPage *self)
       set_status (self, FALSE, _("Paused"), NULL, _("_Resume"), "win.play-pause", NULL);
       break;
 
+    /* The end of a video and a machine without a camera are states, not errors: the page
+     * says so once, calmly, with what to do next; no banner. */
     case VITLENS_CAMERA_STATE_EOS:
       {
         /* Translators: %s is a video file's name */
         g_autofree char *message = g_strdup_printf (_("“%s” has ended. Play it again, turn on Loop, or choose another source."),
                                                     name ? name : "");
 
-        set_status (self, FALSE, _("The Video Has Ended"), NULL, _("_Play Again"), "win.play-pause", NULL);
-        vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM, message);
+        set_status (self, FALSE, _("The Video Has Ended"), message, _("_Play Again"), "win.play-pause", NULL);
+        vitlens_page_clear_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM);
       }
       break;
 
@@ -330,8 +340,7 @@ on_camera_state (VitlensStreamPage *self)
       set_status (self, FALSE, _("No Camera Found"),
                   _("Plug in a camera, or try the live view with the test pattern."),
                   _("Use the _Test Pattern"), "win.camera", g_variant_new_string (TEST_PATTERN_ID));
-      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM,
-                                       error ? error->message : _("No camera was found"));
+      vitlens_page_clear_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM);
       break;
 
     case VITLENS_CAMERA_STATE_ERROR:
@@ -570,6 +579,66 @@ select_camera_entry (VitlensStreamPage *self)
   g_signal_handlers_unblock_matched (self->camera_dropdown, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
 }
 
+/* The camera list's popup rows: a name and, for the camera chosen, a check mark; "No Camera
+ * Found" is a dimmed placeholder that cannot be chosen (nor checked). */
+static void
+camera_row_setup (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item,
+                  VitlensStreamPage        *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), check);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+camera_row_update_check (GtkListItem *item)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkDropDown *dropdown = g_object_get_data (G_OBJECT (item), "vitlens-dropdown");
+
+  if (box != NULL && dropdown != NULL)
+    gtk_widget_set_visible (gtk_widget_get_last_child (box),
+                            gtk_list_item_get_selectable (item)
+                            && gtk_drop_down_get_selected (dropdown) == gtk_list_item_get_position (item));
+}
+
+static void
+camera_row_bind (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item,
+                 VitlensStreamPage        *self)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+  guint position = gtk_list_item_get_position (item);
+  gboolean placeholder = position < self->camera_ids->len
+                         && g_str_equal (g_ptr_array_index (self->camera_ids, position), NO_CAMERA_ID);
+
+  gtk_label_set_label (GTK_LABEL (gtk_widget_get_first_child (box)),
+                       gtk_string_object_get_string (gtk_list_item_get_item (item)));
+  gtk_list_item_set_selectable (item, !placeholder);
+  gtk_list_item_set_activatable (item, !placeholder);
+  gtk_widget_set_sensitive (box, !placeholder);
+  g_object_set_data (G_OBJECT (item), "vitlens-dropdown", self->camera_dropdown);
+  g_signal_connect_object (self->camera_dropdown, "notify::selected", G_CALLBACK (camera_row_update_check),
+                           item, G_CONNECT_SWAPPED);
+  camera_row_update_check (item);
+}
+
+static void
+camera_row_unbind (GtkSignalListItemFactory *factory,
+                   GtkListItem              *item,
+                   VitlensStreamPage        *self)
+{
+  g_signal_handlers_disconnect_by_func (self->camera_dropdown, camera_row_update_check, item);
+  g_object_set_data (G_OBJECT (item), "vitlens-dropdown", NULL);
+}
+
 static void
 rebuild_camera_list (VitlensStreamPage *self)
 {
@@ -646,7 +715,7 @@ on_camera_selected (GtkDropDown   *dropdown,
 {
   guint i = gtk_drop_down_get_selected (dropdown);
 
-  if (i >= self->camera_ids->len)
+  if (i >= self->camera_ids->len || g_str_equal (g_ptr_array_index (self->camera_ids, i), NO_CAMERA_ID))
     return;
   g_action_group_activate_action (G_ACTION_GROUP (vitlens_page_get_action_map (VITLENS_PAGE (self))), "camera",
                                   g_variant_new_string (g_ptr_array_index (self->camera_ids, i)));
@@ -794,6 +863,9 @@ action_camera (GSimpleAction *action,
   const char *id = g_variant_get_string (param, NULL);
 
   ensure_monitor (self);
+  /* "No Camera Found" is a placeholder in the list, not a choice. */
+  if (g_str_equal (id, NO_CAMERA_ID))
+    return;
   if (camera_entry_name (self, id) == NULL)
     {
       /* Translators: %s is a camera's name or device */
@@ -1241,6 +1313,14 @@ vitlens_stream_page_init (VitlensStreamPage *self)
   self->camera_ids = g_ptr_array_new_with_free_func (g_free);
   self->camera_names = gtk_string_list_new (NULL);
   gtk_drop_down_set_model (self->camera_dropdown, G_LIST_MODEL (self->camera_names));
+  {
+    g_autoptr(GtkListItemFactory) rows = gtk_signal_list_item_factory_new ();
+
+    g_signal_connect (rows, "setup", G_CALLBACK (camera_row_setup), self);
+    g_signal_connect (rows, "bind", G_CALLBACK (camera_row_bind), self);
+    g_signal_connect (rows, "unbind", G_CALLBACK (camera_row_unbind), self);
+    gtk_drop_down_set_list_factory (self->camera_dropdown, rows);
+  }
   g_signal_connect (self->camera_dropdown, "notify::selected", G_CALLBACK (on_camera_selected), self);
   vitlens_results_panel_set_stream (self->results_panel, TRUE);
 
