@@ -57,6 +57,8 @@ struct _VitlensStreamPage
   GtkWidget            *open_video_button;
   GtkWidget            *loop_button;
   GtkLabel             *stream_label;
+  GtkWidget            *snapshot_button;
+  GtkPopover           *snapshot_popover;   /* Open, Show in Files: after a snapshot */
 
   VitlensInference     *inference;          /* the page's, whose frame results it follows */
   VitlensSource         source;
@@ -75,6 +77,7 @@ struct _VitlensStreamPage
   guint64               n_frames_shown;
   guint64               n_results_shown;
   int                   frame_width, frame_height;
+  char                 *snapshot_path;      /* the last snapshot saved */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS_TYPE_PAGE)
@@ -174,6 +177,9 @@ update_actions (VitlensStreamPage *self)
   GAction *play = g_action_map_lookup_action (actions, "play-pause");
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), self->frame != NULL && self->source != VITLENS_SOURCE_IMAGE);
+  for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (actions, *name)),
+                                 self->snapshot_path != NULL);
   g_simple_action_set_enabled (G_SIMPLE_ACTION (play), self->source != VITLENS_SOURCE_IMAGE && !no_camera (self));
 }
 
@@ -768,6 +774,12 @@ save_snapshot (VitlensStreamPage  *self,
       g_autofree char *message = g_strdup_printf (_("Saved %s"), file_name);
 
       vitlens_page_notice (VITLENS_PAGE (self), message, path);
+      /* What one does next with a snapshot: open it, or see it in its folder. */
+      g_free (self->snapshot_path);
+      self->snapshot_path = g_strdup (path);
+      update_actions (self);
+      if (gtk_widget_get_mapped (self->snapshot_button))
+        gtk_popover_popup (self->snapshot_popover);
     }
   return ok;
 }
@@ -823,7 +835,8 @@ action_snapshot (GSimpleAction *action,
   VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
   GtkFileChooserNative *native;
   Snapshot *snapshot;
-  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+  g_autofree char *folder_path = vitlens_stream_page_get_snapshot_folder (self);
+  g_autoptr(GFile) folder = g_file_new_for_path (folder_path);
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d %H-%M-%S");
   g_autofree char *name = NULL;
@@ -842,16 +855,114 @@ action_snapshot (GSimpleAction *action,
   /* Translators: the file name proposed for a snapshot; %s is the date and time */
   name = g_strdup_printf (_("ViT Lens snapshot %s.png"), stamp);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), name);
-  if (pictures != NULL)
-    {
-      g_autoptr(GFile) folder = g_file_new_for_path (pictures);
-
-      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
-    }
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
   /* No question of ours before replacing a file: in SAVE mode GTK 4's chooser (and the portal's)
    * asks by itself. */
   g_signal_connect_object (native, "response", G_CALLBACK (on_snapshot_chosen), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static void
+action_open_snapshot (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *uri = NULL;
+
+  if (self->snapshot_path == NULL)
+    return;
+  file = g_file_new_for_path (self->snapshot_path);
+  uri = g_file_get_uri (file);
+  gtk_popover_popdown (self->snapshot_popover);
+  gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
+}
+
+/* Show in Files: the file manager's org.freedesktop.FileManager1.ShowItems (the file selected
+ * in its folder), or, without one on the session bus, the folder itself. */
+typedef struct
+{
+  GtkWindow *window;
+  char      *uri;
+} ShowItems;
+
+static void
+show_items_free (ShowItems *show)
+{
+  g_clear_object (&show->window);
+  g_free (show->uri);
+  g_free (show);
+}
+
+static void
+show_folder_instead (ShowItems *show)
+{
+  g_autoptr(GFile) file = g_file_new_for_uri (show->uri);
+  g_autoptr(GFile) parent = g_file_get_parent (file);
+  g_autofree char *folder = parent ? g_file_get_uri (parent) : g_strdup (show->uri);
+
+  gtk_show_uri (show->window, folder, GDK_CURRENT_TIME);
+  show_items_free (show);
+}
+
+static void
+on_show_items (GObject      *object,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+  if (reply == NULL)
+    {
+      g_debug ("ShowItems: %s", error->message);
+      show_folder_instead (data);
+    }
+  else
+    show_items_free (data);
+}
+
+static void
+on_session_bus (GObject      *object,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  ShowItems *show = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_finish (result, &error);
+  const char *uris[] = { show->uri, NULL };
+
+  if (bus == NULL)
+    {
+      g_debug ("No session bus: %s", error->message);
+      show_folder_instead (show);
+      return;
+    }
+  g_dbus_connection_call (bus, "org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
+                          "org.freedesktop.FileManager1", "ShowItems",
+                          g_variant_new ("(^ass)", uris, ""), NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL,
+                          on_show_items, show);
+}
+
+static void
+action_show_snapshot (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
+  g_autoptr(GFile) file = NULL;
+  ShowItems *show;
+
+  if (self->snapshot_path == NULL)
+    return;
+  file = g_file_new_for_path (self->snapshot_path);
+  show = g_new0 (ShowItems, 1);
+  show->window = g_object_ref (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))));
+  show->uri = g_file_get_uri (file);
+  gtk_popover_popdown (self->snapshot_popover);
+  g_bus_get (G_BUS_TYPE_SESSION, NULL, on_session_bus, show);
 }
 
 static void
@@ -1014,6 +1125,18 @@ vitlens_stream_page_save_snapshot (VitlensStreamPage *self,
   return save_snapshot (self, self->frame, self->result, path, error);
 }
 
+char *
+vitlens_stream_page_get_snapshot_folder (VitlensStreamPage *self)
+{
+  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+
+  g_return_val_if_fail (VITLENS_IS_STREAM_PAGE (self), NULL);
+
+  if (pictures != NULL && g_file_test (pictures, G_FILE_TEST_IS_DIR))
+    return g_strdup (pictures);
+  return g_strdup (g_get_home_dir ());
+}
+
 VitlensStreamOverlay *
 vitlens_stream_page_get_overlay (VitlensStreamPage *self)
 {
@@ -1071,6 +1194,8 @@ static const GActionEntry stream_entries[] = {
   { .name = "play-pause", .activate = action_play_pause },
   { .name = "open-video", .activate = action_open_video },
   { .name = "snapshot", .activate = action_snapshot },
+  { .name = "open-snapshot", .activate = action_open_snapshot },
+  { .name = "show-snapshot", .activate = action_show_snapshot },
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -1214,7 +1339,10 @@ vitlens_stream_page_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->monitor, self);
       vitlens_camera_monitor_stop (self->monitor);
     }
+  if (self->snapshot_popover != NULL)
+    gtk_widget_unparent (GTK_WIDGET (self->snapshot_popover));
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_STREAM_PAGE);
+  self->snapshot_popover = NULL;
   g_clear_object (&self->camera);
   g_clear_object (&self->monitor);
   g_clear_object (&self->inference);
@@ -1233,6 +1361,7 @@ vitlens_stream_page_finalize (GObject *object)
 
   g_clear_pointer (&self->camera_ids, g_ptr_array_unref);
   g_clear_pointer (&self->camera_id, g_free);
+  g_clear_pointer (&self->snapshot_path, g_free);
 
   G_OBJECT_CLASS (vitlens_stream_page_parent_class)->finalize (object);
 }
@@ -1291,6 +1420,8 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, open_video_button);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, loop_button);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, stream_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, snapshot_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, snapshot_popover);
 }
 
 static void
@@ -1310,6 +1441,7 @@ vitlens_stream_page_init (VitlensStreamPage *self)
   g_action_map_add_action (actions, G_ACTION (source));
   g_action_map_add_action (actions, G_ACTION (loop));
 
+  gtk_widget_set_parent (GTK_WIDGET (self->snapshot_popover), self->snapshot_button);
   self->camera_ids = g_ptr_array_new_with_free_func (g_free);
   self->camera_names = gtk_string_list_new (NULL);
   gtk_drop_down_set_model (self->camera_dropdown, G_LIST_MODEL (self->camera_names));

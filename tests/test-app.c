@@ -1811,6 +1811,45 @@ test_video_end (void)
   close_window (window);
 }
 
+/* Snapshots go to the user's Pictures folder (else home), not where the app was started;
+ * after one is saved, Open and Show in Files are offered. */
+static void
+test_snapshot_next (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensStreamPage *page = stream_page (window);
+  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+  g_autofree char *folder = vitlens_stream_page_get_snapshot_folder (page);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *snap = test_path ("next.png");
+  GtkWidget *popover = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (page), VITLENS_TYPE_STREAM_PAGE,
+                                                                  "snapshot_popover"));
+
+  g_test_message ("snapshot folder: %s (Pictures: %s, working directory: %s)", folder, pictures, cwd);
+  if (pictures != NULL && g_file_test (pictures, G_FILE_TEST_IS_DIR))
+    g_assert_cmpstr (folder, ==, pictures);
+  else
+    g_assert_cmpstr (folder, ==, g_get_home_dir ());
+  if (g_strcmp0 (cwd, g_get_home_dir ()) != 0)
+    g_assert_cmpstr (folder, !=, cwd);
+
+  activate (window, "camera", g_variant_new_string ("test-pattern"));
+  wait_stream (window, 3, 1);
+  for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
+    {
+      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), *name));
+      g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), *name));
+    }
+  g_assert_true (vitlens_stream_page_save_snapshot (page, snap, NULL));
+  for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
+    g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), *name));
+  g_assert_true (gtk_widget_get_visible (popover));
+  g_free (render_widget (GTK_WIDGET (window), "snapshot-next"));
+  gtk_popover_popdown (GTK_POPOVER (popover));
+
+  close_window (window);
+}
+
 /* A fake camera: a device provider whose device makes videotestsrc (as in test-camera.c). */
 typedef struct { GstDevice parent; } TestDevice;
 typedef struct { GstDeviceClass parent_class; } TestDeviceClass;
@@ -2025,6 +2064,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/no-camera", test_no_camera);
   g_test_add_func ("/app/stream/no-camera-state", test_no_camera_state);
   g_test_add_func ("/app/stream/video-end", test_video_end);
+  g_test_add_func ("/app/stream/snapshot-next", test_snapshot_next);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
 
