@@ -1850,40 +1850,6 @@ test_snapshot_next (void)
   close_window (window);
 }
 
-static int
-sidebar_width (VitlensResultsPanel *panel)
-{
-  GtkWidget *pane = gtk_widget_get_ancestor (GTK_WIDGET (panel), GTK_TYPE_SCROLLED_WINDOW);
-
-  g_assert_nonnull (pane);
-  return gtk_widget_get_width (pane);
-}
-
-/* The sidebar keeps one width whether it shows an image's results or a stream's: the layout
- * does not jump between modes. */
-static void
-test_sidebar_width (void)
-{
-  VitlensWindow *window = new_window (model_path);
-  g_autofree char *image = write_image ("sidebar.png", 80, 60, 3);
-  int image_width, stream_width;
-
-  drop_path (window, image);
-  wait_idle (window);
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  image_width = sidebar_width (image_panel (window));
-
-  activate (window, "camera", g_variant_new_string ("test-pattern"));
-  wait_stream (window, 5, 2);
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  stream_width = sidebar_width (stream_panel (window));
-  g_test_message ("sidebar: %d px with an image, %d px with a stream", image_width, stream_width);
-  g_assert_cmpint (image_width, >, 0);
-  g_assert_cmpint (stream_width, ==, image_width);
-
-  close_window (window);
-}
-
 /* A fake camera: a device provider whose device makes videotestsrc (as in test-camera.c). */
 typedef struct { GstDevice parent; } TestDevice;
 typedef struct { GstDeviceClass parent_class; } TestDeviceClass;
@@ -2099,7 +2065,6 @@ main (int   argc,
   g_test_add_func ("/app/stream/no-camera-state", test_no_camera_state);
   g_test_add_func ("/app/stream/video-end", test_video_end);
   g_test_add_func ("/app/stream/snapshot-next", test_snapshot_next);
-  g_test_add_func ("/app/stream/sidebar-width", test_sidebar_width);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
 
