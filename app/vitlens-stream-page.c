@@ -45,6 +45,7 @@ struct _VitlensStreamPage
   GtkLabel             *caption;
   VitlensStreamOverlay *overlay;
   GtkWidget            *status;
+  GtkImage             *status_icon;
   GtkSpinner           *status_spinner;
   GtkLabel             *status_title;
   GtkLabel             *status_label;
@@ -208,6 +209,9 @@ update_placeholder (VitlensStreamPage *self)
   vitlens_results_panel_set_placeholder (self->results_panel, text);
 }
 
+/* What the page says. With no frame behind it, it is the page's placeholder, placed and styled
+ * as the image page's (status-page: an icon, a title-1, the text, a pill button); over a frame
+ * (paused, ended, starting again) a card keeps it readable. */
 static void
 set_status (VitlensStreamPage *self,
             gboolean       spinner,
@@ -217,6 +221,28 @@ set_status (VitlensStreamPage *self,
             const char    *button_action,
             GVariant      *button_target)
 {
+  gboolean placeholder = self->frame == NULL;
+  VitlensCameraState state = camera_state (self);
+  const char *icon = NULL;
+
+  if (placeholder && !spinner)
+    icon = state == VITLENS_CAMERA_STATE_NO_CAMERA ? "camera-web-symbolic"
+           : state == VITLENS_CAMERA_STATE_ERROR ? "dialog-warning-symbolic"
+           : "video-x-generic-symbolic";
+  gtk_image_set_from_icon_name (self->status_icon, icon);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_icon), icon != NULL);
+  if (placeholder)
+    {
+      gtk_widget_remove_css_class (self->status, "stream-status");
+      gtk_widget_add_css_class (self->status, "status-page");
+    }
+  else
+    {
+      gtk_widget_remove_css_class (self->status, "status-page");
+      gtk_widget_add_css_class (self->status, "stream-status");
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), placeholder ? "title-2" : "title-1");
+  gtk_widget_add_css_class (GTK_WIDGET (self->status_title), placeholder ? "title-1" : "title-2");
   gtk_widget_set_visible (self->status, title != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->status_spinner), spinner);
   gtk_spinner_set_spinning (self->status_spinner, spinner);
@@ -1408,6 +1434,7 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, caption);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, overlay);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_icon);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_spinner);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_title);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_label);

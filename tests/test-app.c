@@ -1776,6 +1776,10 @@ test_no_camera_state (void)
   spin (100);
   g_assert_null (banner_text (window));
   g_assert_cmpstr (stream_status (window, "status_title"), ==, "No Camera Found");
+  /* Placed and styled as the image page's placeholders (status-page, title-1). */
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (stream_page (window)),
+                                                                                      VITLENS_TYPE_STREAM_PAGE, "status")),
+                                           "status-page"));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
   g_assert_false (gtk_widget_is_sensitive (play));
   g_assert_cmpstr (gtk_widget_get_tooltip_text (play), ==, "No camera is connected");
