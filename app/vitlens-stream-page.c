@@ -888,21 +888,30 @@ action_snapshot (GSimpleAction *action,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
 }
 
+/* The last snapshot's URI (NULL: none yet), for Open and Show in Files; the popover that
+ * offered them closes. */
+static char *
+snapshot_uri (VitlensStreamPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (self->snapshot_path == NULL)
+    return NULL;
+  gtk_popover_popdown (self->snapshot_popover);
+  file = g_file_new_for_path (self->snapshot_path);
+  return g_file_get_uri (file);
+}
+
 static void
 action_open_snapshot (GSimpleAction *action,
                       GVariant      *param,
                       gpointer       user_data)
 {
   VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *uri = NULL;
+  g_autofree char *uri = snapshot_uri (self);
 
-  if (self->snapshot_path == NULL)
-    return;
-  file = g_file_new_for_path (self->snapshot_path);
-  uri = g_file_get_uri (file);
-  gtk_popover_popdown (self->snapshot_popover);
-  gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
+  if (uri != NULL)
+    gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
 }
 
 /* Show in Files: the file manager's org.freedesktop.FileManager1.ShowItems (the file selected
@@ -978,16 +987,14 @@ action_show_snapshot (GSimpleAction *action,
                       gpointer       user_data)
 {
   VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
-  g_autoptr(GFile) file = NULL;
+  char *uri = snapshot_uri (self);
   ShowItems *show;
 
-  if (self->snapshot_path == NULL)
+  if (uri == NULL)
     return;
-  file = g_file_new_for_path (self->snapshot_path);
   show = g_new0 (ShowItems, 1);
   show->window = g_object_ref (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))));
-  show->uri = g_file_get_uri (file);
-  gtk_popover_popdown (self->snapshot_popover);
+  show->uri = uri;
   g_bus_get (G_BUS_TYPE_SESSION, NULL, on_session_bus, show);
 }
 
