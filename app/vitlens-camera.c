@@ -108,6 +108,95 @@ static guint signals[N_SIGNALS];
 
 #define NO_VIDEO_MESSAGE "vitlens-no-video"
 
+/* Which Debian package decodes which media type (the "detail" caps of a missing decoder). */
+static const struct
+{
+  const char *media_type;
+  int         mpegversion; /* 0: any */
+  const char *package;
+} decoder_packages[] = {
+  { "video/x-h264", 0, "gstreamer1.0-libav" },
+  { "video/x-h265", 0, "gstreamer1.0-libav" },
+  { "audio/mpeg", 2, "gstreamer1.0-libav" },          /* AAC */
+  { "audio/mpeg", 4, "gstreamer1.0-libav" },          /* AAC */
+  { "audio/mpeg", 1, "gstreamer1.0-plugins-good" },   /* MP3: mpg123audiodec */
+  { "video/mpeg", 4, "gstreamer1.0-libav" },          /* MPEG-4 part 2 */
+  { "video/mpeg", 2, "gstreamer1.0-plugins-ugly" },   /* mpeg2dec */
+  { "video/mpeg", 1, "gstreamer1.0-plugins-ugly" },
+  { "video/x-divx", 0, "gstreamer1.0-libav" },
+  { "video/x-xvid", 0, "gstreamer1.0-libav" },
+  { "video/x-msmpeg", 0, "gstreamer1.0-libav" },
+  { "video/x-wmv", 0, "gstreamer1.0-libav" },
+  { "audio/x-wma", 0, "gstreamer1.0-libav" },
+  { "audio/x-ac3", 0, "gstreamer1.0-libav" },
+  { "video/x-vp8", 0, "gstreamer1.0-plugins-good" },
+  { "video/x-vp9", 0, "gstreamer1.0-plugins-good" },
+  { "video/x-av1", 0, "gstreamer1.0-plugins-bad" },
+  { "image/webp", 0, "gstreamer1.0-plugins-bad" },
+  { "audio/x-opus", 0, "gstreamer1.0-plugins-base" },
+  { "audio/x-vorbis", 0, "gstreamer1.0-plugins-base" },
+  { "video/x-theora", 0, "gstreamer1.0-plugins-base" },
+};
+
+/* Elements by name (a "missing element" message): their plugin's package. */
+static const struct
+{
+  const char *prefix;
+  const char *package;
+} element_packages[] = {
+  { "avdec_", "gstreamer1.0-libav" },
+  { "avenc_", "gstreamer1.0-libav" },
+  { "x264", "gstreamer1.0-plugins-ugly" },
+  { "mpeg2dec", "gstreamer1.0-plugins-ugly" },
+  { "webp", "gstreamer1.0-plugins-bad" },
+  { "dav1d", "gstreamer1.0-plugins-bad" },
+  { "vpx", "gstreamer1.0-plugins-good" },
+  { "v4l2", "gstreamer1.0-plugins-good" },
+};
+
+const char *
+vitlens_camera_missing_plugin_package (GstMessage *message)
+{
+  const GstStructure *s;
+  const char *type;
+
+  g_return_val_if_fail (GST_IS_MESSAGE (message), NULL);
+  if (!gst_is_missing_plugin_message (message))
+    return NULL;
+
+  s = gst_message_get_structure (message);
+  type = gst_structure_get_string (s, "type");
+  if (g_strcmp0 (type, "decoder") == 0)
+    {
+      const GstCaps *caps = NULL;
+      const GstStructure *media;
+      int mpegversion = 0;
+
+      if (!gst_structure_get (s, "detail", GST_TYPE_CAPS, &caps, NULL) || caps == NULL)
+        return NULL;
+      media = gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+      if (media != NULL)
+        gst_structure_get_int (media, "mpegversion", &mpegversion);
+      for (guint i = 0; media != NULL && i < G_N_ELEMENTS (decoder_packages); i++)
+        if (gst_structure_has_name (media, decoder_packages[i].media_type)
+            && (decoder_packages[i].mpegversion == 0 || decoder_packages[i].mpegversion == mpegversion))
+          {
+            gst_caps_unref ((GstCaps *)caps);
+            return decoder_packages[i].package;
+          }
+      gst_caps_unref ((GstCaps *)caps);
+    }
+  else if (g_strcmp0 (type, "element") == 0)
+    {
+      const char *name = gst_structure_get_string (s, "detail");
+
+      for (guint i = 0; name != NULL && i < G_N_ELEMENTS (element_packages); i++)
+        if (g_str_has_prefix (name, element_packages[i].prefix))
+          return element_packages[i].package;
+    }
+  return NULL;
+}
+
 const char *
 vitlens_camera_state_to_string (VitlensCameraState state)
 {
@@ -641,10 +730,16 @@ on_bus_message (GstBus     *bus,
     case GST_MESSAGE_ELEMENT:
       if (gst_is_missing_plugin_message (message))
         {
-          char *description = gst_missing_plugin_message_get_description (message);
+          g_autofree char *description = gst_missing_plugin_message_get_description (message);
+          const char *package = vitlens_camera_missing_plugin_package (message);
 
-          g_debug ("missing plugin: %s", description);
-          g_ptr_array_add (self->missing, description);
+          g_debug ("missing plugin: %s (%s)", description, package ? package : "package unknown");
+          g_ptr_array_add (self->missing,
+                           package
+                             /* Translators: what a missing GStreamer plugin would do (e.g. "H.264
+                              * (Main Profile) decoder"), then the Debian package that has it */
+                             ? g_strdup_printf (_("%s, from the package %s"), description, package)
+                             : g_steal_pointer (&description));
         }
       break;
 

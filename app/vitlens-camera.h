@@ -60,6 +60,11 @@ typedef enum
   VITLENS_CAMERA_STATE_NO_CAMERA, /* a camera was asked for and there is none */
 } VitlensCameraState;
 
+/* The Debian package that has what a GStreamer missing-plugin @message asks for (H.264, H.265,
+ * AAC, MPEG-4 and other decoders: "gstreamer1.0-libav"; VP8/VP9: "…-plugins-good"; AV1:
+ * "…-plugins-bad"; MPEG-2: "…-plugins-ugly"…), or NULL when we cannot tell. */
+const char *vitlens_camera_missing_plugin_package (GstMessage *message);
+
 #define VITLENS_TYPE_CAMERA_STATE (vitlens_camera_state_get_type ())
 GType vitlens_camera_state_get_type (void) G_GNUC_CONST;
 const char *vitlens_camera_state_to_string (VitlensCameraState state); /* "idle", "playing", … */

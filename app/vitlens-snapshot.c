@@ -11,6 +11,8 @@
 #include "vitlens-snapshot.h"
 #include "vitlens-chart.h"
 
+#define SNAPSHOT_MIN_TEXT_PX 10.0 /* the card's smallest text, in pixels of the saved frame */
+
 /* The frame into a cairo RGB24 surface (0xXXRRGGBB in native words). */
 static cairo_surface_t *
 surface_from_pixels (const vit_image *img)
@@ -104,8 +106,10 @@ vitlens_snapshot_save_png (const vit_image    *pixels,
       return FALSE;
     }
 
-  /* The card keeps its proportion to the frame: readable at 320×240 and at 1920×1080. */
-  scale = CLAMP (MIN (pixels->width / 640.0, pixels->height / 480.0), 0.5, 3.0);
+  /* The card keeps its proportion to the frame (up to 3× at 1920×1080), but never goes below
+   * a legible size: on a 320×240 frame half of 640×480's card would write 6 px text, so the
+   * smallest text (the footer, 11 px at scale 1) stays at SNAPSHOT_MIN_TEXT_PX or more. */
+  scale = CLAMP (MIN (pixels->width / 640.0, pixels->height / 480.0), SNAPSHOT_MIN_TEXT_PX / 11.0, 3.0);
   pad = 12 * scale;
   line_h = 18 * scale;
   row_h = 26 * scale;

@@ -45,6 +45,7 @@ struct _VitlensStreamPage
   GtkLabel             *caption;
   VitlensStreamOverlay *overlay;
   GtkWidget            *status;
+  GtkImage             *status_icon;
   GtkSpinner           *status_spinner;
   GtkLabel             *status_title;
   GtkLabel             *status_label;
@@ -57,6 +58,8 @@ struct _VitlensStreamPage
   GtkWidget            *open_video_button;
   GtkWidget            *loop_button;
   GtkLabel             *stream_label;
+  GtkWidget            *snapshot_button;
+  GtkPopover           *snapshot_popover;   /* Open, Show in Files: after a snapshot */
 
   VitlensInference     *inference;          /* the page's, whose frame results it follows */
   VitlensSource         source;
@@ -75,6 +78,7 @@ struct _VitlensStreamPage
   guint64               n_frames_shown;
   guint64               n_results_shown;
   int                   frame_width, frame_height;
+  char                 *snapshot_path;      /* the last snapshot saved */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS_TYPE_PAGE)
@@ -149,6 +153,13 @@ camera_entry_name (VitlensStreamPage *self,
   return NULL;
 }
 
+/* The camera source with no camera plugged in: nothing to play, the page says so. */
+static gboolean
+no_camera (VitlensStreamPage *self)
+{
+  return self->source == VITLENS_SOURCE_CAMERA && g_strcmp0 (self->camera_id, NO_CAMERA_ID) == 0;
+}
+
 static void
 notify_counts (VitlensStreamPage *self)
 {
@@ -167,7 +178,10 @@ update_actions (VitlensStreamPage *self)
   GAction *play = g_action_map_lookup_action (actions, "play-pause");
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), self->frame != NULL && self->source != VITLENS_SOURCE_IMAGE);
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (play), self->source != VITLENS_SOURCE_IMAGE);
+  for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (actions, *name)),
+                                 self->snapshot_path != NULL);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (play), self->source != VITLENS_SOURCE_IMAGE && !no_camera (self));
 }
 
 /* The picture and the sidebar, unless nothing plays or Compare shows the frames. */
@@ -195,6 +209,9 @@ update_placeholder (VitlensStreamPage *self)
   vitlens_results_panel_set_placeholder (self->results_panel, text);
 }
 
+/* What the page says. With no frame behind it, it is the page's placeholder, placed and styled
+ * as the image page's (status-page: an icon, a title-1, the text, a pill button); over a frame
+ * (paused, ended, starting again) a card keeps it readable. */
 static void
 set_status (VitlensStreamPage *self,
             gboolean       spinner,
@@ -204,6 +221,28 @@ set_status (VitlensStreamPage *self,
             const char    *button_action,
             GVariant      *button_target)
 {
+  gboolean placeholder = self->frame == NULL;
+  VitlensCameraState state = camera_state (self);
+  const char *icon = NULL;
+
+  if (placeholder && !spinner)
+    icon = state == VITLENS_CAMERA_STATE_NO_CAMERA ? "camera-web-symbolic"
+           : state == VITLENS_CAMERA_STATE_ERROR ? "dialog-warning-symbolic"
+           : "video-x-generic-symbolic";
+  gtk_image_set_from_icon_name (self->status_icon, icon);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_icon), icon != NULL);
+  if (placeholder)
+    {
+      gtk_widget_remove_css_class (self->status, "stream-status");
+      gtk_widget_add_css_class (self->status, "status-page");
+    }
+  else
+    {
+      gtk_widget_remove_css_class (self->status, "status-page");
+      gtk_widget_add_css_class (self->status, "stream-status");
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), placeholder ? "title-2" : "title-1");
+  gtk_widget_add_css_class (GTK_WIDGET (self->status_title), placeholder ? "title-1" : "title-2");
   gtk_widget_set_visible (self->status, title != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->status_spinner), spinner);
   gtk_spinner_set_spinning (self->status_spinner, spinner);
@@ -240,7 +279,8 @@ update_stream_bar (VitlensStreamPage *self)
   gtk_button_set_icon_name (self->play_button, running ? "media-playback-pause-symbolic"
                                                        : "media-playback-start-symbolic");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->play_button),
-                               running ? _("Pause (Ctrl+P)") : _("Play (Ctrl+P)"));
+                               no_camera (self) ? _("No camera is connected")
+                               : running ? _("Pause (Ctrl+P)") : _("Play (Ctrl+P)"));
 
   switch (state)
     {
@@ -315,14 +355,16 @@ on_camera_state (VitlensStreamPage *self)
       set_status (self, FALSE, _("Paused"), NULL, _("_Resume"), "win.play-pause", NULL);
       break;
 
+    /* The end of a video and a machine without a camera are states, not errors: the page
+     * says so once, calmly, with what to do next; no banner. */
     case VITLENS_CAMERA_STATE_EOS:
       {
         /* Translators: %s is a video file's name */
         g_autofree char *message = g_strdup_printf (_("“%s” has ended. Play it again, turn on Loop, or choose another source."),
                                                     name ? name : "");
 
-        set_status (self, FALSE, _("The Video Has Ended"), NULL, _("_Play Again"), "win.play-pause", NULL);
-        vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM, message);
+        set_status (self, FALSE, _("The Video Has Ended"), message, _("_Play Again"), "win.play-pause", NULL);
+        vitlens_page_clear_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM);
       }
       break;
 
@@ -330,8 +372,7 @@ on_camera_state (VitlensStreamPage *self)
       set_status (self, FALSE, _("No Camera Found"),
                   _("Plug in a camera, or try the live view with the test pattern."),
                   _("Use the _Test Pattern"), "win.camera", g_variant_new_string (TEST_PATTERN_ID));
-      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM,
-                                       error ? error->message : _("No camera was found"));
+      vitlens_page_clear_error (VITLENS_PAGE (self), VITLENS_ORIGIN_STREAM);
       break;
 
     case VITLENS_CAMERA_STATE_ERROR:
@@ -570,6 +611,66 @@ select_camera_entry (VitlensStreamPage *self)
   g_signal_handlers_unblock_matched (self->camera_dropdown, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
 }
 
+/* The camera list's popup rows: a name and, for the camera chosen, a check mark; "No Camera
+ * Found" is a dimmed placeholder that cannot be chosen (nor checked). */
+static void
+camera_row_setup (GtkSignalListItemFactory *factory,
+                  GtkListItem              *item,
+                  VitlensStreamPage        *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *check = gtk_image_new_from_icon_name ("object-select-symbolic");
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), check);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+camera_row_update_check (GtkListItem *item)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkDropDown *dropdown = g_object_get_data (G_OBJECT (item), "vitlens-dropdown");
+
+  if (box != NULL && dropdown != NULL)
+    gtk_widget_set_visible (gtk_widget_get_last_child (box),
+                            gtk_list_item_get_selectable (item)
+                            && gtk_drop_down_get_selected (dropdown) == gtk_list_item_get_position (item));
+}
+
+static void
+camera_row_bind (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item,
+                 VitlensStreamPage        *self)
+{
+  GtkWidget *box = gtk_list_item_get_child (item);
+  guint position = gtk_list_item_get_position (item);
+  gboolean placeholder = position < self->camera_ids->len
+                         && g_str_equal (g_ptr_array_index (self->camera_ids, position), NO_CAMERA_ID);
+
+  gtk_label_set_label (GTK_LABEL (gtk_widget_get_first_child (box)),
+                       gtk_string_object_get_string (gtk_list_item_get_item (item)));
+  gtk_list_item_set_selectable (item, !placeholder);
+  gtk_list_item_set_activatable (item, !placeholder);
+  gtk_widget_set_sensitive (box, !placeholder);
+  g_object_set_data (G_OBJECT (item), "vitlens-dropdown", self->camera_dropdown);
+  g_signal_connect_object (self->camera_dropdown, "notify::selected", G_CALLBACK (camera_row_update_check),
+                           item, G_CONNECT_SWAPPED);
+  camera_row_update_check (item);
+}
+
+static void
+camera_row_unbind (GtkSignalListItemFactory *factory,
+                   GtkListItem              *item,
+                   VitlensStreamPage        *self)
+{
+  g_signal_handlers_disconnect_by_func (self->camera_dropdown, camera_row_update_check, item);
+  g_object_set_data (G_OBJECT (item), "vitlens-dropdown", NULL);
+}
+
 static void
 rebuild_camera_list (VitlensStreamPage *self)
 {
@@ -646,7 +747,7 @@ on_camera_selected (GtkDropDown   *dropdown,
 {
   guint i = gtk_drop_down_get_selected (dropdown);
 
-  if (i >= self->camera_ids->len)
+  if (i >= self->camera_ids->len || g_str_equal (g_ptr_array_index (self->camera_ids, i), NO_CAMERA_ID))
     return;
   g_action_group_activate_action (G_ACTION_GROUP (vitlens_page_get_action_map (VITLENS_PAGE (self))), "camera",
                                   g_variant_new_string (g_ptr_array_index (self->camera_ids, i)));
@@ -699,6 +800,12 @@ save_snapshot (VitlensStreamPage  *self,
       g_autofree char *message = g_strdup_printf (_("Saved %s"), file_name);
 
       vitlens_page_notice (VITLENS_PAGE (self), message, path);
+      /* What one does next with a snapshot: open it, or see it in its folder. */
+      g_free (self->snapshot_path);
+      self->snapshot_path = g_strdup (path);
+      update_actions (self);
+      if (gtk_widget_get_mapped (self->snapshot_button))
+        gtk_popover_popup (self->snapshot_popover);
     }
   return ok;
 }
@@ -754,7 +861,8 @@ action_snapshot (GSimpleAction *action,
   VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
   GtkFileChooserNative *native;
   Snapshot *snapshot;
-  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+  g_autofree char *folder_path = vitlens_stream_page_get_snapshot_folder (self);
+  g_autoptr(GFile) folder = g_file_new_for_path (folder_path);
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d %H-%M-%S");
   g_autofree char *name = NULL;
@@ -773,16 +881,121 @@ action_snapshot (GSimpleAction *action,
   /* Translators: the file name proposed for a snapshot; %s is the date and time */
   name = g_strdup_printf (_("ViT Lens snapshot %s.png"), stamp);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), name);
-  if (pictures != NULL)
-    {
-      g_autoptr(GFile) folder = g_file_new_for_path (pictures);
-
-      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
-    }
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
   /* No question of ours before replacing a file: in SAVE mode GTK 4's chooser (and the portal's)
    * asks by itself. */
   g_signal_connect_object (native, "response", G_CALLBACK (on_snapshot_chosen), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+/* The last snapshot's URI (NULL: none yet), for Open and Show in Files; the popover that
+ * offered them closes. */
+static char *
+snapshot_uri (VitlensStreamPage *self)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (self->snapshot_path == NULL)
+    return NULL;
+  gtk_popover_popdown (self->snapshot_popover);
+  file = g_file_new_for_path (self->snapshot_path);
+  return g_file_get_uri (file);
+}
+
+static void
+action_open_snapshot (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
+  g_autofree char *uri = snapshot_uri (self);
+
+  if (uri != NULL)
+    gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), uri, GDK_CURRENT_TIME);
+}
+
+/* Show in Files: the file manager's org.freedesktop.FileManager1.ShowItems (the file selected
+ * in its folder), or, without one on the session bus, the folder itself. */
+typedef struct
+{
+  GtkWindow *window;
+  char      *uri;
+} ShowItems;
+
+static void
+show_items_free (ShowItems *show)
+{
+  g_clear_object (&show->window);
+  g_free (show->uri);
+  g_free (show);
+}
+
+static void
+show_folder_instead (ShowItems *show)
+{
+  g_autoptr(GFile) file = g_file_new_for_uri (show->uri);
+  g_autoptr(GFile) parent = g_file_get_parent (file);
+  g_autofree char *folder = parent ? g_file_get_uri (parent) : g_strdup (show->uri);
+
+  gtk_show_uri (show->window, folder, GDK_CURRENT_TIME);
+  show_items_free (show);
+}
+
+static void
+on_show_items (GObject      *object,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (object), result, &error);
+  if (reply == NULL)
+    {
+      g_debug ("ShowItems: %s", error->message);
+      show_folder_instead (data);
+    }
+  else
+    show_items_free (data);
+}
+
+static void
+on_session_bus (GObject      *object,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  ShowItems *show = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_finish (result, &error);
+  const char *uris[] = { show->uri, NULL };
+
+  if (bus == NULL)
+    {
+      g_debug ("No session bus: %s", error->message);
+      show_folder_instead (show);
+      return;
+    }
+  g_dbus_connection_call (bus, "org.freedesktop.FileManager1", "/org/freedesktop/FileManager1",
+                          "org.freedesktop.FileManager1", "ShowItems",
+                          g_variant_new ("(^ass)", uris, ""), NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL,
+                          on_show_items, show);
+}
+
+static void
+action_show_snapshot (GSimpleAction *action,
+                      GVariant      *param,
+                      gpointer       user_data)
+{
+  VitlensStreamPage *self = VITLENS_STREAM_PAGE (user_data);
+  char *uri = snapshot_uri (self);
+  ShowItems *show;
+
+  if (uri == NULL)
+    return;
+  show = g_new0 (ShowItems, 1);
+  show->window = g_object_ref (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))));
+  show->uri = uri;
+  g_bus_get (G_BUS_TYPE_SESSION, NULL, on_session_bus, show);
 }
 
 static void
@@ -794,6 +1007,9 @@ action_camera (GSimpleAction *action,
   const char *id = g_variant_get_string (param, NULL);
 
   ensure_monitor (self);
+  /* "No Camera Found" is a placeholder in the list, not a choice. */
+  if (g_str_equal (id, NO_CAMERA_ID))
+    return;
   if (camera_entry_name (self, id) == NULL)
     {
       /* Translators: %s is a camera's name or device */
@@ -942,6 +1158,18 @@ vitlens_stream_page_save_snapshot (VitlensStreamPage *self,
   return save_snapshot (self, self->frame, self->result, path, error);
 }
 
+char *
+vitlens_stream_page_get_snapshot_folder (VitlensStreamPage *self)
+{
+  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+
+  g_return_val_if_fail (VITLENS_IS_STREAM_PAGE (self), NULL);
+
+  if (pictures != NULL && g_file_test (pictures, G_FILE_TEST_IS_DIR))
+    return g_strdup (pictures);
+  return g_strdup (g_get_home_dir ());
+}
+
 VitlensStreamOverlay *
 vitlens_stream_page_get_overlay (VitlensStreamPage *self)
 {
@@ -999,6 +1227,8 @@ static const GActionEntry stream_entries[] = {
   { .name = "play-pause", .activate = action_play_pause },
   { .name = "open-video", .activate = action_open_video },
   { .name = "snapshot", .activate = action_snapshot },
+  { .name = "open-snapshot", .activate = action_open_snapshot },
+  { .name = "show-snapshot", .activate = action_show_snapshot },
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -1142,7 +1372,10 @@ vitlens_stream_page_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->monitor, self);
       vitlens_camera_monitor_stop (self->monitor);
     }
+  if (self->snapshot_popover != NULL)
+    gtk_widget_unparent (GTK_WIDGET (self->snapshot_popover));
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_STREAM_PAGE);
+  self->snapshot_popover = NULL;
   g_clear_object (&self->camera);
   g_clear_object (&self->monitor);
   g_clear_object (&self->inference);
@@ -1161,6 +1394,7 @@ vitlens_stream_page_finalize (GObject *object)
 
   g_clear_pointer (&self->camera_ids, g_ptr_array_unref);
   g_clear_pointer (&self->camera_id, g_free);
+  g_clear_pointer (&self->snapshot_path, g_free);
 
   G_OBJECT_CLASS (vitlens_stream_page_parent_class)->finalize (object);
 }
@@ -1207,6 +1441,7 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, caption);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, overlay);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_icon);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_spinner);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_title);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_label);
@@ -1219,6 +1454,8 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, open_video_button);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, loop_button);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, stream_label);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, snapshot_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, snapshot_popover);
 }
 
 static void
@@ -1238,9 +1475,18 @@ vitlens_stream_page_init (VitlensStreamPage *self)
   g_action_map_add_action (actions, G_ACTION (source));
   g_action_map_add_action (actions, G_ACTION (loop));
 
+  gtk_widget_set_parent (GTK_WIDGET (self->snapshot_popover), self->snapshot_button);
   self->camera_ids = g_ptr_array_new_with_free_func (g_free);
   self->camera_names = gtk_string_list_new (NULL);
   gtk_drop_down_set_model (self->camera_dropdown, G_LIST_MODEL (self->camera_names));
+  {
+    g_autoptr(GtkListItemFactory) rows = gtk_signal_list_item_factory_new ();
+
+    g_signal_connect (rows, "setup", G_CALLBACK (camera_row_setup), self);
+    g_signal_connect (rows, "bind", G_CALLBACK (camera_row_bind), self);
+    g_signal_connect (rows, "unbind", G_CALLBACK (camera_row_unbind), self);
+    gtk_drop_down_set_list_factory (self->camera_dropdown, rows);
+  }
   g_signal_connect (self->camera_dropdown, "notify::selected", G_CALLBACK (on_camera_selected), self);
   vitlens_results_panel_set_stream (self->results_panel, TRUE);
 

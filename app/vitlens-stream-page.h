@@ -47,7 +47,8 @@ G_DECLARE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS, STREAM_PA
  * Signals:
  *   frame (VitlensFrame *frame, GdkPaintable *paintable): a frame shown; NULL, NULL when the
  *     frames shown are gone (the stream stopped or starts again)
- * Actions: source, camera(s), play-pause, loop, open-video, snapshot. */
+ * Actions: source, camera(s), play-pause, loop, open-video, snapshot, and after a snapshot
+ * open-snapshot and show-snapshot (its folder, the file selected). */
 GtkWidget           *vitlens_stream_page_new               (void);
 
 /* Whether @file is a video (by its name), to play rather than classify as an image. */
@@ -59,6 +60,9 @@ void                 vitlens_stream_page_open_video        (VitlensStreamPage *s
 gboolean             vitlens_stream_page_save_snapshot     (VitlensStreamPage *self,
                                                             const char        *path,
                                                             GError           **error);
+/* The folder the snapshot chooser opens in: the user's Pictures folder, else the home folder;
+ * never the process's working directory. */
+char                *vitlens_stream_page_get_snapshot_folder (VitlensStreamPage *self);
 /* What is shown: the results over the video, and the sidebar's numbers. */
 VitlensStreamOverlay *vitlens_stream_page_get_overlay      (VitlensStreamPage *self);
 VitlensResultsPanel  *vitlens_stream_page_get_results_panel (VitlensStreamPage *self);

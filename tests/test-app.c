@@ -1901,15 +1901,12 @@ test_video (void)
   g_autofree char *bad = write_bytes ("holiday.mp4", "this is not a video\n", 20);
   const char *message;
 
-  /* A dropped video plays, then ends: the banner says so, and Play starts it again. */
+  /* A dropped video plays, then ends: the page says so (/app/stream/video-end), and Play
+   * starts it again. */
   drop_path (window, avi);
   g_assert_cmpstr (source_name (window), ==, "video");
   wait_state (window, VITLENS_CAMERA_STATE_EOS);
   g_assert_cmpuint (n_frames (window), >, 0);
-  message = banner_text (window);
-  g_test_message ("end of video: %s", message);
-  g_assert_nonnull (message);
-  g_assert_true (strstr (message, "clip.avi") != NULL);
 
   activate (window, "play-pause", NULL);
   wait_state (window, VITLENS_CAMERA_STATE_PLAYING);
@@ -1944,12 +1941,124 @@ test_no_camera (void)
   if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (cameras), 0), "No Camera Found"))
     {
       wait_state (window, VITLENS_CAMERA_STATE_NO_CAMERA);
-      g_test_message ("no camera: %s", banner_text (window));
-      g_assert_nonnull (banner_text (window));
       g_free (render_widget (GTK_WIDGET (window), "no-camera"));
     }
   activate (window, "source", g_variant_new_string ("image"));
   g_assert_null (banner_text (window));
+
+  close_window (window);
+}
+
+/* What the stream page says over the picture (its status), or NULL when it says nothing. */
+static const char *
+stream_status (VitlensWindow *window,
+               const char    *label)
+{
+  GtkWidget *status = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (stream_page (window)),
+                                                                 VITLENS_TYPE_STREAM_PAGE, "status"));
+  GtkLabel *child = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (stream_page (window)),
+                                                              VITLENS_TYPE_STREAM_PAGE, label));
+
+  if (!gtk_widget_get_visible (status) || !gtk_widget_get_visible (GTK_WIDGET (child)))
+    return NULL;
+  return gtk_label_get_label (child);
+}
+
+/* No camera is a state: one calm message in the page, no banner; Play does nothing (it is
+ * insensitive and says why); "No Camera Found" is a placeholder of the list, not a choice. */
+static void
+test_no_camera_state (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  GListModel *cameras = camera_list (window);
+  GtkWidget *play = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (stream_page (window)),
+                                                               VITLENS_TYPE_STREAM_PAGE, "play_button"));
+
+  activate (window, "source", g_variant_new_string ("camera"));
+  if (!g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (cameras), 0), "No Camera Found"))
+    {
+      g_test_skip ("a camera is plugged in");
+      close_window (window);
+      return;
+    }
+  wait_state (window, VITLENS_CAMERA_STATE_NO_CAMERA);
+  spin (100);
+  g_assert_null (banner_text (window));
+  g_assert_cmpstr (stream_status (window, "status_title"), ==, "No Camera Found");
+  /* Placed and styled as the image page's placeholders (status-page, title-1). */
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (stream_page (window)),
+                                                                                      VITLENS_TYPE_STREAM_PAGE, "status")),
+                                           "status-page"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
+  g_assert_false (gtk_widget_is_sensitive (play));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (play), ==, "No camera is connected");
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "camera"));
+
+  /* The test pattern plays; the placeholder is no choice to go back to. */
+  activate (window, "camera", g_variant_new_string ("test-pattern"));
+  wait_stream (window, 3, 0);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
+  activate (window, "camera", g_variant_new_string ("none"));
+  spin (200);
+  g_assert_cmpint (vitlens_camera_get_state (stream_camera (window)), ==, VITLENS_CAMERA_STATE_PLAYING);
+  g_assert_null (banner_text (window));
+
+  close_window (window);
+}
+
+/* The end of a video is a state: the page says it once, with Play Again; no banner. */
+static void
+test_video_end (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *avi = write_video ("ending.avi", 10);
+
+  drop_path (window, avi);
+  wait_state (window, VITLENS_CAMERA_STATE_EOS);
+  spin (100);
+  g_assert_null (banner_text (window));
+  g_assert_cmpstr (stream_status (window, "status_title"), ==, "The Video Has Ended");
+  g_assert_nonnull (strstr (stream_status (window, "status_label"), "ending.avi"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
+
+  close_window (window);
+}
+
+/* Snapshots go to the user's Pictures folder (else home), not where the app was started;
+ * after one is saved, Open and Show in Files are offered. */
+static void
+test_snapshot_next (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensStreamPage *page = stream_page (window);
+  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+  g_autofree char *folder = vitlens_stream_page_get_snapshot_folder (page);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *snap = test_path ("next.png");
+  GtkWidget *popover = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (page), VITLENS_TYPE_STREAM_PAGE,
+                                                                  "snapshot_popover"));
+
+  g_test_message ("snapshot folder: %s (Pictures: %s, working directory: %s)", folder, pictures, cwd);
+  if (pictures != NULL && g_file_test (pictures, G_FILE_TEST_IS_DIR))
+    g_assert_cmpstr (folder, ==, pictures);
+  else
+    g_assert_cmpstr (folder, ==, g_get_home_dir ());
+  if (g_strcmp0 (cwd, g_get_home_dir ()) != 0)
+    g_assert_cmpstr (folder, !=, cwd);
+
+  activate (window, "camera", g_variant_new_string ("test-pattern"));
+  wait_stream (window, 3, 1);
+  for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
+    {
+      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), *name));
+      g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), *name));
+    }
+  g_assert_true (vitlens_stream_page_save_snapshot (page, snap, NULL));
+  for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
+    g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), *name));
+  g_assert_true (gtk_widget_get_visible (popover));
+  g_free (render_widget (GTK_WIDGET (window), "snapshot-next"));
+  gtk_popover_popdown (GTK_POPOVER (popover));
 
   close_window (window);
 }
@@ -2169,6 +2278,9 @@ main (int   argc,
   g_test_add_func ("/app/stream/test-pattern", test_stream_test_pattern);
   g_test_add_func ("/app/stream/video", test_video);
   g_test_add_func ("/app/stream/no-camera", test_no_camera);
+  g_test_add_func ("/app/stream/no-camera-state", test_no_camera_state);
+  g_test_add_func ("/app/stream/video-end", test_video_end);
+  g_test_add_func ("/app/stream/snapshot-next", test_snapshot_next);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
 

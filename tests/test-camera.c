@@ -14,6 +14,7 @@
  */
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 #include <stdlib.h>
 #include <string.h>
@@ -590,6 +591,7 @@ test_error_files (void)
         g_test_message ("%s: %s", h264, error ? error->message : "(no error)");
         g_assert_error (error, VITLENS_CAMERA_ERROR, VITLENS_CAMERA_ERROR_MISSING_PLUGIN);
         g_assert_nonnull (strstr (error->message, "H.264"));
+        g_assert_nonnull (strstr (error->message, "gstreamer1.0-libav"));
       }
     gst_plugin_feature_list_free (h264_decoders);
     gst_plugin_feature_list_free (decoders);
@@ -612,6 +614,36 @@ test_error_files (void)
 
 /* Descriptions that end in caps, as typed after gst-launch-1.0: the caps filter the source
  * (they used to fail with 'no element "video"'); caps with spaces and caps in the middle too. */
+/* A missing decoder's message names the Debian package that has one: H.264, H.265 and AAC
+ * in gstreamer1.0-libav, the others in plugins-good/-bad/-ugly by name. */
+static void
+test_missing_plugin_package (void)
+{
+  static const struct { const char *caps; const char *package; } cases[] = {
+    { "video/x-h264, stream-format=avc", "gstreamer1.0-libav" },
+    { "video/x-h265", "gstreamer1.0-libav" },
+    { "audio/mpeg, mpegversion=(int)4", "gstreamer1.0-libav" },
+    { "video/x-vp9", "gstreamer1.0-plugins-good" },
+    { "video/x-av1", "gstreamer1.0-plugins-bad" },
+    { "video/mpeg, mpegversion=(int)2", "gstreamer1.0-plugins-ugly" },
+    { "video/x-made-up-codec", NULL },
+  };
+  g_autoptr(GstElement) element = gst_element_factory_make ("fakesrc", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GstCaps) caps = gst_caps_from_string (cases[i].caps);
+      g_autoptr(GstMessage) message = gst_missing_decoder_message_new (element, caps);
+
+      g_assert_cmpstr (vitlens_camera_missing_plugin_package (message), ==, cases[i].package);
+    }
+  {
+    g_autoptr(GstMessage) message = gst_missing_element_message_new (element, "avdec_h264");
+
+    g_assert_cmpstr (vitlens_camera_missing_plugin_package (message), ==, "gstreamer1.0-libav");
+  }
+}
+
 static void
 test_pipeline_caps (void)
 {
@@ -1081,6 +1113,7 @@ main (int argc, char **argv)
   g_test_add_func ("/camera/start-stop-20", test_start_stop);
   g_test_add_func ("/camera/error/no-device", test_error_no_device);
   g_test_add_func ("/camera/error/files", test_error_files);
+  g_test_add_func ("/camera/error/missing-plugin-package", test_missing_plugin_package);
   g_test_add_func ("/camera/pipeline-ending-in-caps", test_pipeline_caps);
   g_test_add_func ("/camera/monitor/hotplug", test_monitor_hotplug);
   g_test_add_func ("/inference/frames/latest-frame", test_worker_latest_frame);

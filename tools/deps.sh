@@ -9,7 +9,7 @@ libopenblas-dev libpng-dev libjpeg-dev zlib1g-dev
 libgtk-4-dev libglib2.0-dev-bin gettext desktop-file-utils appstream
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 libsoup-3.0-dev glib-networking
-gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
 xvfb xauth jq dataset-fashion-mnist
 fonts-noto-cjk
 "
