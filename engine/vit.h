@@ -304,10 +304,15 @@ typedef struct {
     /* The optimized variant's time per kind of step (GEMMs, attention, LayerNorm and
      * quantization, other), logged at INFO (vit_log_set) when the session is freed. */
     vit_profile profile;
+    /* Attention rollout (Abnar & Zuidema, 2020) of every run, for vit_session_rollout: each
+     * block's softmax probabilities averaged over heads where the variant produces them, kept
+     * in a buffer made here (depth x tokens^2 floats: deit_base 1.9 MB), multiplied after the
+     * forward. 0 (the default): no buffer, no extra work. Not with VIT_UNFUSE_ATTENTION. */
+    int32_t rollout;
 } vit_session_opts;
 
 /* Every field zero / NULL: fp32, all cores, per-tensor scales, the best kernel, automatic
- * attention, everything fused, no profile. */
+ * attention, everything fused, no profile, no rollout. */
 vit_session_opts vit_session_opts_default(void);
 
 /* Build what sessions made with `opts` will read (variant, per_channel and kernel count; threads
@@ -360,6 +365,15 @@ vit_status vit_session_classify(vit_session *session, const vit_image *image, in
 /* The last logits / probabilities of vit_session_classify (num_classes floats, owned by it). */
 const float *vit_session_logits(const vit_session *session);
 const float *vit_session_probs(const vit_session *session);
+/* The attention rollout of the last successful run (vit_session_run or _classify) of a session
+ * made with opts.rollout: grid_h x grid_w floats (the patch grid, img_size / patch_size a
+ * side), row-major, the largest 1; owned by the session, valid until its next run. Defined as
+ *     A_l  = block l's softmax probabilities averaged over heads (tokens x tokens)
+ *     A^_l = 0.5 A_l + 0.5 I
+ *     r    = e_cls A^_L ... A^_1   (distilled models: the mean of the cls and dist rows)
+ *     grid = r over the patch tokens, reshaped to the grid, divided by its maximum.
+ * NULL (and 0 x 0) without opts.rollout or before a successful run. */
+const float *vit_session_rollout(const vit_session *session, int32_t *grid_h, int32_t *grid_w);
 
 /* ---------------------------------------------------------------------------------------------
  * Output files: every file ViT Lens writes (.vitq, .vitl, PNGs, exports, snapshots) goes through
