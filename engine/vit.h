@@ -155,6 +155,19 @@ vit_preprocess_cfg vit_preprocess_cfg_default(void);
 vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *cfg, vit_image *out,
                                  vit_error *err);
 
+/* Where stage 1 takes the model input from in a width × height image: resized to resized_w ×
+ * resized_h, then the image_size square at (crop_x, crop_y) of the resized image (negative:
+ * zero padding before). A point (u, v) of the model input is, in the image,
+ * ((u + crop_x) * width / resized_w, (v + crop_y) * height / resized_h): how a patch-grid map
+ * (vit_session_rollout) goes back onto the picture. */
+typedef struct {
+    int32_t resized_w, resized_h;
+    int32_t crop_x, crop_y;
+} vit_preprocess_geometry;
+vit_status vit_preprocess_geometry_for(const vit_preprocess_cfg *cfg, int32_t width,
+                                       int32_t height, vit_preprocess_geometry *out,
+                                       vit_error *err);
+
 /* Stages 1+2: the model input, (channels, image_size, image_size) floats, [0,1] then
  * normalized with mean/std. `out` holds channels*image_size*image_size floats. */
 vit_status vit_preprocess(const vit_image *in, const vit_preprocess_cfg *cfg, float *out,
