@@ -190,6 +190,22 @@ typedef struct {
     float *roll; /* (T, T) this block's head mean */
 } att_roll_job;
 
+/* sum of p[0 .. n) in 8 running sums (a loop the compiler vectorizes) */
+static float row_sum(const float *p, int32_t n)
+{
+    float part[8] = {0};
+    int32_t c = 0;
+    for (; c + 8 <= n; c += 8)
+        for (int k = 0; k < 8; k++)
+            part[k] += p[c + k];
+    float sum = 0.0f;
+    for (; c < n; c++)
+        sum += p[c];
+    for (int k = 0; k < 8; k++)
+        sum += part[k];
+    return sum;
+}
+
 /* Rollout on: items are blocks of VIT_OPT_ATT_ROWS query rows, each through every head, so that
  * one thread owns rows [i0, i1) of the head mean, summed in a fixed order. After each head's
  * tile the scratch holds the block's exp(s - max) (the kernels' contract, vit-opt.h; bf16 with
@@ -213,31 +229,16 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
             else
                 s->ops->attention(s->q, s->kt, s->v, s->ctx, T, tp, s->D, s->hd, h, i0, i1, sbuf);
             for (int32_t r = 0; r < i1 - i0; r++) {
+                float *restrict pr = sbuf + (size_t)r * tp;
+                if (s->bf16) /* widened into the row's fp32 scores, read no more */
+                    for (int32_t c = 0; c < T; c++) {
+                        uint32_t u = (uint32_t)p16[(size_t)r * tp + c] << 16;
+                        memcpy(&pr[c], &u, sizeof u);
+                    }
+                const float w = 1.0f / ((float)s->heads * row_sum(pr, T));
                 float *restrict ar = acc + (size_t)r * T;
-                float sum = 0.0f;
-                if (s->bf16) {
-                    const uint16_t *pr = p16 + (size_t)r * tp;
-                    for (int32_t c = 0; c < T; c++) {
-                        uint32_t u = (uint32_t)pr[c] << 16;
-                        float f;
-                        memcpy(&f, &u, sizeof f);
-                        sum += f;
-                    }
-                    const float w = 1.0f / ((float)s->heads * sum);
-                    for (int32_t c = 0; c < T; c++) {
-                        uint32_t u = (uint32_t)pr[c] << 16;
-                        float f;
-                        memcpy(&f, &u, sizeof f);
-                        ar[c] += f * w;
-                    }
-                } else {
-                    const float *restrict pr = sbuf + (size_t)r * tp;
-                    for (int32_t c = 0; c < T; c++)
-                        sum += pr[c];
-                    const float w = 1.0f / ((float)s->heads * sum);
-                    for (int32_t c = 0; c < T; c++)
-                        ar[c] += pr[c] * w;
-                }
+                for (int32_t c = 0; c < T; c++)
+                    ar[c] += pr[c] * w;
             }
         }
     }
