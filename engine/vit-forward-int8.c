@@ -203,6 +203,9 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
             att_job aj = {s, best_exp()};
             vit_pool_run(pool, s->heads, 1, attention_heads, &aj);
         }
+        // rollout on: roll[l] (T, T) = mean over heads of att
+        if (s->roll)
+            vit_rollout_mean_heads(pool, s->att, s->heads, T, s->roll + (size_t)l * T * T);
         vit_qlinear_forward(&ql[1], s->ctx, T, st->tmp, st->scratch, pool);
         span_job add = {s->x, st->tmp, NULL};
         vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
@@ -246,6 +249,7 @@ static vit_status int8_init(vit_session *s, vit_error *err)
                                         &b->own_q, err);
     if (st == VIT_OK)
         st = vit_int8_state_new(s->model, s->threads, &b->run, err);
+    b->run.f.roll = s->roll_att;
     return st;
 }
 

@@ -87,7 +87,7 @@ static void attention_heads(void *ctx, int64_t begin, int64_t end, int32_t threa
     }
 }
 
-static void attention_blas(vit_opt_state *s)
+static void attention_blas(vit_opt_state *s, int32_t l)
 {
     unf_job j = {s, NULL, NULL, NULL, NULL, 0};
     vit_pool_run(s->pool, s->heads, 1, attention_heads, &j);

@@ -147,8 +147,8 @@ static void opt_forward_pass(const vit_model *m, const vit_opt_weights *w, vit_o
         step->ln_quant(s, b->norm1_w, b->norm1_b);
         // q (T, D), k^T (heads, hd, T), v (T, D) = dequant(a @ Wqkv^T) + b
         step->qkv(s, w, l);
-        // ctx (T, D) = softmax(q k^T) v, per head
-        step->attention(s);
+        // ctx (T, D) = softmax(q k^T) v, per head (rollout on: roll[l] = its head mean too)
+        step->attention(s, l);
         // a = quant_rows(ctx)
         step->quant_ctx(s);
         // x += dequant(a @ Wproj^T) + b
@@ -209,8 +209,12 @@ static vit_status opt_init(vit_session *s, vit_error *err)
     if (unfuse)
         vit_log(VIT_LOG_INFO, "optimized: fusions off: 0x%x", (unsigned)unfuse);
     vit_opt_steps_unfuse(&steps, unfuse);
-    return opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &steps, &s->opts, &b->run,
-                         err);
+    if (s->roll_att) /* vit_session_new refused it with the unfused attention */
+        vit_opt_steps_rollout(&steps);
+    st = opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &steps, &s->opts, &b->run,
+                       err);
+    b->run.roll = s->roll_att;
+    return st;
 }
 
 static vit_status opt_forward(vit_session *s, const float *in, float *logits, vit_error *err)

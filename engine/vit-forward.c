@@ -253,6 +253,9 @@ void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input,
         vit_fp32_layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
         linear(s, s->xn, b->qkv_w, pl, b->qkv_b, s->qkv, T, 3 * D, D, VIT_SEP_STORE);
         vit_fp32_attention(s);
+        // rollout on: roll[l] (T, T) = mean over heads of att
+        if (s->roll)
+            vit_rollout_mean_heads(s->pool, s->att, s->heads, T, s->roll + (size_t)l * T * T);
         linear(s, s->ctx, b->proj_w, pl ? pl + 1 : NULL, b->proj_b, s->x, T, D, D, VIT_SEP_ADD);
         // x = x + fc2(gelu(fc1(norm2(x))))
         vit_fp32_layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
@@ -296,6 +299,7 @@ static vit_status fp32_init(vit_session *s, vit_error *err)
     vit_status st = vit_fp32_state_new(m, &b->run, err);
     if (st != VIT_OK)
         return st;
+    b->run.roll = s->roll_att;
     const vit_sgemm_ops *ops = vit_sgemm_ops_for(s->kernel);
     if (!ops) {
         if (m->linears_released)

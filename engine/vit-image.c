@@ -1424,6 +1424,53 @@ static vit_status check_cfg(const vit_preprocess_cfg *cfg, vit_error *err)
     return vit_preprocess_cfg_check(cfg, "preprocess", err);
 }
 
+/* The size a w × h image is resized to before the crop. torchvision
+ * _compute_resized_output_size: the shorter side becomes resize_size, the longer
+ * int(resize_size * long / short) — a correctly rounded double quotient of exact integers,
+ * truncated, the same in C as in Python; transformers: a fixed size, whatever the aspect. */
+static vit_status resize_size(int32_t w, int32_t h, const vit_preprocess_cfg *cfg, int32_t *nw,
+                              int32_t *nh, vit_error *err)
+{
+    const int64_t shorter = w <= h ? w : h, longer = w <= h ? h : w;
+    const int64_t new_long =
+        (int64_t)((double)((int64_t)cfg->resize_size * longer) / (double)shorter);
+    const int fixed = cfg->resize_width > 0 && cfg->resize_height > 0;
+    if (new_long > INT32_MAX / 4 && !fixed)
+        return vit_fail(err, VIT_ERR_LIMIT, "resize_crop: resizing %d×%d makes a side of %lld",
+                        w, h, (long long)new_long);
+    *nw = fixed ? cfg->resize_width : w <= h ? cfg->resize_size : (int32_t)new_long;
+    *nh = fixed ? cfg->resize_height : w <= h ? (int32_t)new_long : cfg->resize_size;
+    return VIT_OK;
+}
+
+vit_status vit_preprocess_geometry_for(const vit_preprocess_cfg *cfg, int32_t width,
+                                       int32_t height, vit_preprocess_geometry *out,
+                                       vit_error *err)
+{
+    if (!out)
+        return vit_fail(err, VIT_ERR_ARG, "preprocess geometry: out is NULL");
+    memset(out, 0, sizeof *out);
+    vit_status st = check_cfg(cfg, err);
+    if (st != VIT_OK)
+        return st;
+    if (width < 1 || height < 1 || width > VIT_IMAGE_MAX_SIDE || height > VIT_IMAGE_MAX_SIDE)
+        return vit_fail(err, VIT_ERR_ARG, "preprocess geometry: bad image size %d×%d", width,
+                        height);
+    int32_t nw = 0, nh = 0;
+    st = resize_size(width, height, cfg, &nw, &nh, err);
+    if (st != VIT_OK)
+        return st;
+    const int fixed = cfg->resize_width > 0 && cfg->resize_height > 0;
+    int32_t sx, dx, lx, sy, dy, ly;
+    center_crop_axis(nw, cfg->image_size, fixed, &sx, &dx, &lx);
+    center_crop_axis(nh, cfg->image_size, fixed, &sy, &dy, &ly);
+    out->resized_w = nw;
+    out->resized_h = nh;
+    out->crop_x = sx - dx;
+    out->crop_y = sy - dy;
+    return VIT_OK;
+}
+
 vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *cfg, vit_image *out,
                                  vit_error *err)
 {
@@ -1453,22 +1500,13 @@ vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *
         src = conv;
     }
 
-    /* torchvision _compute_resized_output_size: the shorter side becomes resize_size, the
-     * longer int(resize_size * long / short) — a correctly rounded double quotient of exact
-     * integers, truncated, the same in C as in Python. */
-    const int64_t shorter = w <= h ? w : h, longer = w <= h ? h : w;
-    const int64_t new_long =
-        (int64_t)((double)((int64_t)cfg->resize_size * longer) / (double)shorter);
-    if (new_long > INT32_MAX / 4 && !(cfg->resize_width > 0 && cfg->resize_height > 0)) {
+    int32_t nw = 0, nh = 0;
+    st = resize_size(w, h, cfg, &nw, &nh, err);
+    if (st != VIT_OK) {
         free(conv);
-        return vit_fail(err, VIT_ERR_LIMIT, "resize_crop: resizing %d×%d makes a side of %lld",
-                        w, h, (long long)new_long);
+        return st;
     }
-    /* transformers: a fixed size, whatever the image's aspect */
     const int fixed = cfg->resize_width > 0 && cfg->resize_height > 0;
-    const int32_t nw = fixed ? cfg->resize_width : w <= h ? cfg->resize_size : (int32_t)new_long;
-    const int32_t nh = fixed ? cfg->resize_height : w <= h ? (int32_t)new_long : cfg->resize_size;
-
     int32_t sx, dx, lx, sy, dy, ly;
     center_crop_axis(nw, S, fixed, &sx, &dx, &lx);
     center_crop_axis(nh, S, fixed, &sy, &dy, &ly);

@@ -204,6 +204,7 @@ typedef struct {
     struct vit_pool *pool;
     float *kpack;  /* (heads, packed (hd, T))  each head's k^T, packed per run */
     float *vpack;  /* (heads, packed (T, hd))  each head's v */
+    float *roll;   /* (depth, T, T) the session's rollout buffer (opts.rollout), else NULL */
 } vit_fp32_state;
 
 vit_status vit_fp32_state_new(const vit_model *m, vit_fp32_state *s, vit_error *err);
@@ -229,5 +230,18 @@ void vit_embed_tokens(const vit_model *m, const float *patch_out, float *x);
 void vit_softmax_rows(float *x, int32_t rows, int32_t cols, float scale);
 void vit_softmax_rows_exp(float *x, int32_t rows, int32_t cols, int32_t ld, float scale,
                           float (*expfn)(float));
+
+/* ---------------------------------------------------------------------------------------------
+ * Attention rollout (vit-rollout.c; definition in vit.h, vit_session_rollout) */
+
+struct vit_pool;
+/* mean (T, T) = the mean over heads of att (heads, T, T), rows split over the pool (the fp32
+ * and int8 variants, after their attention) */
+void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t heads, int32_t T,
+                            float *mean);
+/* grid (T - prefix) = the rollout of att (depth, T, T), head means, divided by its max; row:
+ * 2T floats of scratch */
+void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix, float *row,
+                      float *grid);
 
 #endif /* VIT_IMPL_H */

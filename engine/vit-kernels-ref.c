@@ -239,7 +239,8 @@ void vit_attention_ref(const float *q, const float *kt, const float *v, float *c
     const float *kth = kt + (size_t)h * hd * tpad;
     for (int32_t i = i0; i < i1; i++) {
         const float *qi = q + (size_t)i * dim + (size_t)h * hd;
-        float *restrict sr = s;
+        /* row i of its block of VIT_OPT_ATT_ROWS (the probabilities are left there, vit-opt.h) */
+        float *restrict sr = s + (size_t)((i - i0) % VIT_OPT_ATT_ROWS) * tpad;
         for (int32_t j = 0; j < T; j++)
             sr[j] = 0.0f;
         for (int32_t d = 0; d < hd; d++) {

@@ -54,9 +54,9 @@ static void qkv(vit_opt_state *s, const vit_opt_weights *w, int32_t l)
     TIMED(PROF_GEMM, qkv(s, w, l));
 }
 
-static void attention(vit_opt_state *s)
+static void attention(vit_opt_state *s, int32_t l)
 {
-    TIMED(PROF_ATT, attention(s));
+    TIMED(PROF_ATT, attention(s, l));
 }
 
 static void quant_ctx(vit_opt_state *s)

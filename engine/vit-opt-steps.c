@@ -185,6 +185,78 @@ static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
     }
 }
 
+typedef struct {
+    const vit_opt_state *s;
+    float *roll; /* (T, T) this block's head mean */
+} att_roll_job;
+
+/* sum of p[0 .. n) in 8 running sums (a loop the compiler vectorizes) */
+static float row_sum(const float *p, int32_t n)
+{
+    float part[8] = {0};
+    int32_t c = 0;
+    for (; c + 8 <= n; c += 8)
+        for (int k = 0; k < 8; k++)
+            part[k] += p[c + k];
+    float sum = 0.0f;
+    for (; c < n; c++)
+        sum += p[c];
+    for (int k = 0; k < 8; k++)
+        sum += part[k];
+    return sum;
+}
+
+/* Rollout on: items are blocks of VIT_OPT_ATT_ROWS query rows, each through every head, so that
+ * one thread owns rows [i0, i1) of the head mean, summed in a fixed order. After each head's
+ * tile the scratch holds the block's exp(s - max) (the kernels' contract, vit-opt.h; bf16 with
+ * the bf16 attention): each row normalized by its sum, / heads, added into roll. */
+static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const att_roll_job *j = ctx;
+    const vit_opt_state *s = j->s;
+    const int32_t T = s->T, tp = s->tpad;
+    float *sbuf = vit_opt_scores_buf(s, thread);
+    const uint16_t *p16 = (const uint16_t *)(sbuf + (size_t)VIT_OPT_ATT_ROWS * tp);
+    for (int64_t blk = begin; blk < end; blk++) {
+        const int32_t i0 = (int32_t)blk * VIT_OPT_ATT_ROWS;
+        const int32_t i1 = i0 + VIT_OPT_ATT_ROWS < T ? i0 + VIT_OPT_ATT_ROWS : T;
+        float *acc = j->roll + (size_t)i0 * T;
+        memset(acc, 0, (size_t)(i1 - i0) * T * sizeof(float));
+        for (int32_t h = 0; h < s->heads; h++) {
+            if (s->bf16)
+                s->ops->attention_bf16(s->q16, s->k16, s->v16, s->ctx, T, tp, s->D, s->hd, h, i0,
+                                       i1, sbuf);
+            else
+                s->ops->attention(s->q, s->kt, s->v, s->ctx, T, tp, s->D, s->hd, h, i0, i1, sbuf);
+            for (int32_t r = 0; r < i1 - i0; r++) {
+                float *restrict pr = sbuf + (size_t)r * tp;
+                if (s->bf16) /* widened into the row's fp32 scores, read no more */
+                    for (int32_t c = 0; c < T; c++) {
+                        uint32_t u = (uint32_t)p16[(size_t)r * tp + c] << 16;
+                        memcpy(&pr[c], &u, sizeof u);
+                    }
+                const float w = 1.0f / ((float)s->heads * row_sum(pr, T));
+                float *restrict ar = acc + (size_t)r * T;
+                for (int32_t c = 0; c < T; c++)
+                    ar[c] += pr[c] * w;
+            }
+        }
+    }
+}
+
+/* ctx = softmax(q k^T) v as attention_tiles, and roll[l] (T, T) = the mean over heads of the
+ * probabilities */
+static void attention_rollout(vit_opt_state *s, int32_t l)
+{
+    att_roll_job j = {s, s->roll + (size_t)l * s->T * s->T};
+    par(s, (s->T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS, 1, att_roll_chunk, &j);
+}
+
+void vit_opt_steps_rollout(vit_opt_steps *st)
+{
+    st->attention = attention_rollout;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The fused steps */
 
@@ -236,7 +308,7 @@ static void qkv(vit_opt_state *s, const vit_opt_weights *w, int32_t l)
 }
 
 /* per (head, block of VIT_OPT_ATT_ROWS query rows): scores, softmax and sum in L1 */
-static void attention_tiles(vit_opt_state *s)
+static void attention_tiles(vit_opt_state *s, int32_t l)
 {
     att_job aj = {s, (s->T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS};
     par(s, s->heads * aj.blocks, 1, att_chunk, &aj);

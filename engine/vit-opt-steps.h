@@ -26,8 +26,8 @@ typedef struct {
     void (*ln_quant)(vit_opt_state *s, const float *g, const float *b);
     /* q, k^T, v = dequant(a @ Wqkv^T) + b of block l, q scaled by hd^-0.5 */
     void (*qkv)(vit_opt_state *s, const vit_opt_weights *w, int32_t l);
-    /* ctx = softmax(q k^T) v, per head */
-    void (*attention)(vit_opt_state *s);
+    /* ctx = softmax(q k^T) v, per head, of block l (the rollout step also keeps its head mean) */
+    void (*attention)(vit_opt_state *s, int32_t l);
     /* a = quant_rows(ctx) */
     void (*quant_ctx)(vit_opt_state *s);
     /* x += dequant(a @ W^T) + b */
@@ -44,6 +44,9 @@ typedef struct {
 
 /* The fused steps for these weights (the patch embedding in fp32 when w has patch_f32). */
 vit_opt_steps vit_opt_steps_fused(const vit_opt_weights *w);
+/* With the attention rollout on (s->roll): the attention step that also adds each block's
+ * probabilities, / heads, into roll (the fused tiles, one thread per block of query rows). */
+void vit_opt_steps_rollout(vit_opt_steps *st);
 /* Replace the steps of the fusions in `bits` (VIT_UNFUSE_*) by their unfused versions
  * (vit-forward-opt-unfused.c). */
 void vit_opt_steps_unfuse(vit_opt_steps *st, uint32_t bits);
@@ -97,6 +100,7 @@ struct vit_opt_state {
     size_t scratch_stride;
     int32_t att_rows;   /* query rows of attention scores in it: VIT_OPT_ATT_ROWS, or T */
     struct vit_opt_profile *prof; /* vit_session_opts.profile: the timed steps' sums; or NULL */
+    float *roll;        /* (depth, T, T) the session's rollout buffer (opts.rollout), or NULL */
 };
 
 /* ---------------------------------------------------------------------------------------------

@@ -98,7 +98,9 @@ typedef vit_quant_rows_mm_op *vit_quant_rows_mm_fn;
 /* Attention of head h for query rows [i0, i1) (at most VIT_OPT_ATT_ROWS... any count):
  * ctx[i][h*hd + d] = sum_j softmax_j(q_i . k_j) v[j][h*hd + d], q already scaled by hd^-0.5.
  * q, v: (T, dim); kt: (heads, hd, tpad); ctx: (T, dim). s: scratch of VIT_OPT_ATT_ROWS * tpad
- * floats. */
+ * floats. On return s holds the unnormalized probabilities exp(s_ij - max_j) of the last block
+ * of query rows (blocks of VIT_OPT_ATT_ROWS from i0): block row r at s + r * tpad, keys [0, T)
+ * (what the rollout step reads, vit-opt-steps.c). */
 typedef void vit_attention_op(const float *q, const float *kt, const float *v, float *ctx,
                                  int32_t T, int32_t tpad, int32_t dim, int32_t hd, int32_t h,
                                  int32_t i0, int32_t i1, float *s);
@@ -106,7 +108,8 @@ typedef vit_attention_op *vit_attention_fn;
 
 /* The same with q, k, v in bf16 (vdpbf16ps: two products per lane and instruction), the
  * layouts of vit_oepilogue's q16, k16, v16; s: scratch of VIT_OPT_ATT_ROWS * tpad * 6 bytes
- * (fp32 scores, then bf16 probabilities). */
+ * (fp32 scores, then bf16 probabilities). On return the bf16 unnormalized probabilities of the
+ * last block of query rows are at (uint16_t *)(s + VIT_OPT_ATT_ROWS * tpad) + r * tpad. */
 typedef void vit_attention_bf16_op(const uint16_t *q16, const uint16_t *k16,
                                       const uint16_t *v16, float *ctx, int32_t T, int32_t tpad,
                                       int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,

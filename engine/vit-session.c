@@ -20,6 +20,29 @@ static const vit_backend *const backends[VIT_VARIANT_COUNT] = {
     [VIT_VARIANT_OPTIMIZED] = &vit_backend_opt,
 };
 
+/* The rollout buffers (opts.rollout), before the backend's init, which hands roll_att to its
+ * forward. */
+static vit_status rollout_new(vit_session *s, vit_error *err)
+{
+    const vit_model_info *i = &s->model->info;
+    if (s->opts.variant == VIT_VARIANT_OPTIMIZED && (s->opts.unfuse & VIT_UNFUSE_ATTENTION))
+        return vit_fail(err, VIT_ERR_UNSUPPORTED,
+                        "the attention rollout needs the fused attention (unfuse 0x%x)",
+                        (unsigned)s->opts.unfuse);
+    size_t TT, bytes;
+    if (!vit_mul_size((size_t)i->num_tokens, (size_t)i->num_tokens, &TT) ||
+        !vit_mul_size(TT, (size_t)i->depth * sizeof(float), &bytes))
+        return vit_fail(err, VIT_ERR_LIMIT, "%s: the rollout buffer's size overflows", i->name);
+    s->roll_att = vit_alloc(bytes);
+    s->roll_row = vit_alloc(2 * (size_t)i->num_tokens * sizeof(float));
+    s->roll_grid = vit_alloc((size_t)i->num_patches * sizeof(float));
+    if (!s->roll_att || !s->roll_row || !s->roll_grid)
+        return vit_fail(err, VIT_ERR_NOMEM, "%s: out of memory for the rollout buffer (%zu bytes)",
+                        i->name, bytes);
+    memset(s->roll_att, 0, bytes);
+    return VIT_OK;
+}
+
 vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts, vit_session **out,
                            vit_error *err)
 {
@@ -53,6 +76,8 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
     vit_status st = VIT_OK;
     if (!s->input || !s->logits || !s->probs)
         st = vit_fail(err, VIT_ERR_NOMEM, "out of memory for session buffers");
+    if (st == VIT_OK && o.rollout)
+        st = rollout_new(s, err);
     if (st == VIT_OK)
         st = s->backend->init(s, err);
     if (st != VIT_OK) {
@@ -68,6 +93,9 @@ void vit_session_free(vit_session *s)
     if (!s)
         return;
     s->backend->free(s);
+    vit_free(s->roll_att);
+    vit_free(s->roll_row);
+    vit_free(s->roll_grid);
     vit_free(s->input);
     vit_free(s->logits);
     vit_free(s->probs);
@@ -98,6 +126,7 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
 {
     if (!s || !input || !logits)
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
+    s->roll_ready = 0;
     vit_status st = s->backend->forward(s, input, logits, err);
     /* No silent wrong answer: finite weights can still overflow (1e30 everywhere), and a NaN
      * logit would come out of softmax as a class with "nan%" or, through int8's clamping, as a
@@ -108,6 +137,13 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
                           "%s: the %s forward pass gave a NaN or infinite logit (class %d): the "
                           "weights or the input are out of range",
                           s->model->info.name, vit_variant_name(s->opts.variant), c);
+    // rollout: the blocks' head means, multiplied from the last block down (vit-rollout.c)
+    if (st == VIT_OK && s->roll_att) {
+        const vit_model_info *i = &s->model->info;
+        vit_rollout_grid(s->roll_att, i->depth, i->num_tokens, 1 + i->distilled, s->roll_row,
+                         s->roll_grid);
+        s->roll_ready = 1;
+    }
     return st;
 }
 
@@ -151,4 +187,14 @@ const float *vit_session_logits(const vit_session *s)
 const float *vit_session_probs(const vit_session *s)
 {
     return s ? s->probs : NULL;
+}
+
+const float *vit_session_rollout(const vit_session *s, int32_t *grid_h, int32_t *grid_w)
+{
+    int32_t g = s && s->roll_ready ? s->model->info.img_size / s->model->info.patch_size : 0;
+    if (grid_h)
+        *grid_h = g;
+    if (grid_w)
+        *grid_w = g;
+    return g ? s->roll_grid : NULL;
 }

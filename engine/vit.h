@@ -155,6 +155,19 @@ vit_preprocess_cfg vit_preprocess_cfg_default(void);
 vit_status vit_image_resize_crop(const vit_image *in, const vit_preprocess_cfg *cfg, vit_image *out,
                                  vit_error *err);
 
+/* Where stage 1 takes the model input from in a width × height image: resized to resized_w ×
+ * resized_h, then the image_size square at (crop_x, crop_y) of the resized image (negative:
+ * zero padding before). A point (u, v) of the model input is, in the image,
+ * ((u + crop_x) * width / resized_w, (v + crop_y) * height / resized_h): how a patch-grid map
+ * (vit_session_rollout) goes back onto the picture. */
+typedef struct {
+    int32_t resized_w, resized_h;
+    int32_t crop_x, crop_y;
+} vit_preprocess_geometry;
+vit_status vit_preprocess_geometry_for(const vit_preprocess_cfg *cfg, int32_t width,
+                                       int32_t height, vit_preprocess_geometry *out,
+                                       vit_error *err);
+
 /* Stages 1+2: the model input, (channels, image_size, image_size) floats, [0,1] then
  * normalized with mean/std. `out` holds channels*image_size*image_size floats. */
 vit_status vit_preprocess(const vit_image *in, const vit_preprocess_cfg *cfg, float *out,
@@ -304,10 +317,15 @@ typedef struct {
     /* The optimized variant's time per kind of step (GEMMs, attention, LayerNorm and
      * quantization, other), logged at INFO (vit_log_set) when the session is freed. */
     vit_profile profile;
+    /* Attention rollout (Abnar & Zuidema, 2020) of every run, for vit_session_rollout: each
+     * block's softmax probabilities averaged over heads where the variant produces them, kept
+     * in a buffer made here (depth x tokens^2 floats: deit_base 1.9 MB), multiplied after the
+     * forward. 0 (the default): no buffer, no extra work. Not with VIT_UNFUSE_ATTENTION. */
+    int32_t rollout;
 } vit_session_opts;
 
 /* Every field zero / NULL: fp32, all cores, per-tensor scales, the best kernel, automatic
- * attention, everything fused, no profile. */
+ * attention, everything fused, no profile, no rollout. */
 vit_session_opts vit_session_opts_default(void);
 
 /* Build what sessions made with `opts` will read (variant, per_channel and kernel count; threads
@@ -360,6 +378,15 @@ vit_status vit_session_classify(vit_session *session, const vit_image *image, in
 /* The last logits / probabilities of vit_session_classify (num_classes floats, owned by it). */
 const float *vit_session_logits(const vit_session *session);
 const float *vit_session_probs(const vit_session *session);
+/* The attention rollout of the last successful run (vit_session_run or _classify) of a session
+ * made with opts.rollout: grid_h x grid_w floats (the patch grid, img_size / patch_size a
+ * side), row-major, the largest 1; owned by the session, valid until its next run. Defined as
+ *     A_l  = block l's softmax probabilities averaged over heads (tokens x tokens)
+ *     A^_l = 0.5 A_l + 0.5 I
+ *     r    = e_cls A^_L ... A^_1   (distilled models: the mean of the cls and dist rows)
+ *     grid = r over the patch tokens, reshaped to the grid, divided by its maximum.
+ * NULL (and 0 x 0) without opts.rollout or before a successful run. */
+const float *vit_session_rollout(const vit_session *session, int32_t *grid_h, int32_t *grid_w);
 
 /* ---------------------------------------------------------------------------------------------
  * Output files: every file ViT Lens writes (.vitq, .vitl, PNGs, exports, snapshots) goes through

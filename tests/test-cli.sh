@@ -169,4 +169,19 @@ mkdir -p "$TMP/shoes/2"
 jq -e '.images == 2' "$TMP/eval5.json" >/dev/null
 check "/cli/eval/empty-class-folder" $?
 
+# classify --explain: the rollout in the JSON line equals the fixture's PyTorch rollout only on
+# input.f32 (tests/test-rollout.c); here its shape and scale, and the PNG over the picture
+line=$("$CLI" classify --json --explain --model "$FX/models/gray-p4/model.safetensors" "$FX/models/images/grad-45x37.png")
+echo "$line" | jq -e '.rollout.grid == [7, 7] and (.rollout.values | length) == 49
+    and ([.rollout.values[]] | max) == 1 and ([.rollout.values[]] | min) > 0' >/dev/null
+check "/cli/classify/explain-json" $?
+"$CLI" classify --json --model "$FX/models/gray-p4/model.safetensors" "$FX/models/images/grad-45x37.png" | jq -e 'has("rollout") | not' >/dev/null
+check "/cli/classify/no-rollout-without-explain" $?
+"$CLI" classify --explain-png "$TMP/heat.png" --model "$FX/models/tiny-p16/model.safetensors" "$FX/models/images/grad-45x37.png" >/dev/null &&
+    file "$TMP/heat.png" | grep -q "PNG image data, 45 x 37"
+check "/cli/classify/explain-png one image: FILE, the picture's size" $?
+"$CLI" classify --explain-png "$TMP/heat.png" --model "$FX/models/tiny-p16/model.safetensors" "$FX/models/images/grad-45x37.png" "$FX/models/images/blobs-20x50.png" >/dev/null &&
+    file "$TMP/heat-grad-45x37.png" | grep -q "45 x 37" && file "$TMP/heat-blobs-20x50.png" | grep -q "20 x 50"
+check "/cli/classify/explain-png several images: FILE-<stem>.png" $?
+
 check_summary

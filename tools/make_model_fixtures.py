@@ -559,6 +559,13 @@ def main():
                                   torch_fp32_max_abs_err=f32_err,
                                   numpy_check_max_abs_err=err)
 
+        # attention rollout of input.f32, float64 (vit_reference.attention_rollout)
+        roll = vr.attention_rollout(model.double(), x.double())
+        model.float()
+        write_f32(os.path.join(d, "rollout.f32"), roll.float())
+        c["rollout"] = OrderedDict(file=rel(os.path.join(d, "rollout.f32"), root),
+                                   grid=list(roll.shape))
+
         if spec["images"]:
             p = c["preprocess"]
             c["images"] = image_goldens(

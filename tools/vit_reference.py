@@ -64,6 +64,9 @@ class Attention(nn.Module):
         self.scale = self.head_dim ** -0.5
         self.qkv = nn.Linear(dim, dim * 3, bias=True)
         self.proj = nn.Linear(dim, dim)
+        # the softmax probabilities pass through here (no parameters, state_dict unchanged): a
+        # forward hook on it sees them, as attention_rollout does
+        self.attn_probs = nn.Identity()
 
     def forward(self, x):
         B, N, C = x.shape
@@ -72,7 +75,7 @@ class Attention(nn.Module):
         qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)
         q = q * self.scale
-        attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)  # (B,heads,N,N)
+        attn = self.attn_probs((q @ k.transpose(-2, -1)).softmax(dim=-1))  # (B,heads,N,N)
         x = (attn @ v).transpose(1, 2).reshape(B, N, C)  # heads concatenated per token
         return self.proj(x)
 
@@ -154,6 +157,33 @@ class VisionTransformer(nn.Module):
 
     def forward(self, x):
         return self.forward_head(self.forward_features(x))
+
+
+def attention_rollout(model, x):
+    """Attention rollout (Abnar & Zuidema, 2020) of one input x (C,H,W), as the engine defines
+    it: per block l, A_l = the softmax probabilities averaged over heads (T,T), taken by forward
+    hooks on each block's attn.attn_probs; A^_l = 0.5 A_l + 0.5 I; r = e_cls A^_L ... A^_1 (for
+    distilled models the mean of the cls and dist rows); r over the patch tokens, reshaped to the
+    patch grid (G,G), divided by its maximum. Runs in the model's dtype; returns (G,G)."""
+    probs = []
+    hooks = [b.attn.attn_probs.register_forward_hook(
+        lambda mod, inp, out: probs.append(out[0].mean(dim=0))) for b in model.blocks]
+    try:
+        with torch.no_grad():
+            model(x.to(next(model.parameters()).dtype)[None])
+    finally:
+        for h in hooks:
+            h.remove()
+    T = probs[0].shape[0]
+    prefix = model.num_prefix_tokens
+    r = torch.zeros(T, dtype=probs[0].dtype)
+    r[:prefix] = 1.0 / prefix
+    eye = torch.eye(T, dtype=r.dtype)
+    for a in reversed(probs):  # r (1,T) @ A^_L, then A^_(L-1), ...
+        r = r @ (0.5 * a + 0.5 * eye)
+    g = model.patch_embed.grid_size
+    grid = r[prefix:].reshape(g[0], g[1])
+    return grid / grid.max()
 
 
 def init_weights_timm(model):

@@ -1,5 +1,6 @@
 /* cli-classify.c — `vitlens-cli classify`: top-k labels and timings for each image. */
 #include "cli-common.h"
+#include "cli-explain.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -8,9 +9,13 @@
 static void usage(FILE *f)
 {
     fputs("Usage: " CLI_PROG " classify [--model PATH] [--variant fp32|int8|optimized] [--top K]\n"
-          "                            [--threads N] [--json] IMAGE...\n"
+          "                            [--threads N] [--json] [--explain] [--explain-png FILE]\n"
+          "                            IMAGE...\n"
           "Prints the top-K classes of each PNG or JPEG image with the time of each stage.\n"
-          "Without --model, the embedded default model is used.\n",
+          "Without --model, the embedded default model is used.\n"
+          "--explain adds the attention rollout (the patch grid, max 1) to each --json line;\n"
+          "--explain-png FILE writes it as a heat map over the image (several images:\n"
+          "FILE-<image stem>.png, e.g. heat.png -> heat-wolf.png).\n",
           f);
 }
 
@@ -30,7 +35,7 @@ static void print_human(const char *image, const vit_model *m, const vit_session
 }
 
 static void print_json(const char *image, const char *model_name, const vit_model *m,
-                       const vit_session *s, const vit_prediction *p)
+                       const vit_session *s, const vit_prediction *p, int explain)
 {
     char buf[32];
     fputs("{\"image\": ", stdout);
@@ -48,8 +53,15 @@ static void print_json(const char *image, const char *model_name, const vit_mode
         cli_json_number(stdout, p->prob[j], 6);
         printf("}");
     }
-    printf("], \"ms\": {\"decode\": %.3f, \"preprocess\": %.3f, \"forward\": %.3f}}\n",
+    printf("], \"ms\": {\"decode\": %.3f, \"preprocess\": %.3f, \"forward\": %.3f}",
            p->timing.decode_ms, p->timing.preprocess_ms, p->timing.forward_ms);
+    int32_t gh, gw;
+    const float *grid = explain ? vit_session_rollout(s, &gh, &gw) : NULL;
+    if (grid) {
+        fputs(", ", stdout);
+        cli_explain_json(stdout, grid, gh, gw);
+    }
+    printf("}\n");
 }
 
 int cli_classify(int argc, char **argv)
@@ -58,8 +70,10 @@ int cli_classify(int argc, char **argv)
     vit_session_opts opts = vit_session_opts_default();
     vitlens_session_opts_from_env(&opts);
     int32_t top = 5;
-    int json = 0;
+    int json = 0, explain = 0;
+    const char *explain_png = NULL;
     static const struct option longopts[] = {
+        {"explain", no_argument, NULL, 'e'},     {"explain-png", required_argument, NULL, 'E'},
         {"model", required_argument, NULL, 'm'}, {"variant", required_argument, NULL, 'v'},
         {"top", required_argument, NULL, 'k'},   {"threads", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},        {"per-channel", no_argument, NULL, 'c'},
@@ -67,7 +81,7 @@ int cli_classify(int argc, char **argv)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:k:t:jch", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:v:k:t:jceE:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v':
@@ -84,6 +98,8 @@ int cli_classify(int argc, char **argv)
             break;
         case 'j': json = 1; break;
         case 'c': opts.per_channel = 1; break;
+        case 'e': explain = 1; break;
+        case 'E': explain_png = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -94,6 +110,7 @@ int cli_classify(int argc, char **argv)
         return 2;
     }
 
+    opts.rollout = explain || explain_png;
     vit_model *model = cli_load_model(model_path);
     if (!model)
         return 1;
@@ -125,9 +142,20 @@ int cli_classify(int argc, char **argv)
         }
         pred.timing.decode_ms = decode_ms;
         if (json)
-            print_json(path, cli_model_display_name(model_path), model, session, &pred);
+            print_json(path, cli_model_display_name(model_path), model, session, &pred, explain);
         else
             print_human(path, model, session, &pred);
+        int32_t gh, gw;
+        const float *grid = explain_png ? vit_session_rollout(session, &gh, &gw) : NULL;
+        if (grid) {
+            char *out = argc - optind > 1 ? cli_explain_png_path(explain_png, path) : NULL;
+            const char *target = out ? out : explain_png;
+            if (cli_explain_png(target, &img, &vit_model_get_info(model)->pre, grid, gh, gw) != 0)
+                failures++;
+            else if (!json)
+                printf("  rollout heat map: %s\n", target);
+            free(out);
+        }
         fflush(stdout);
         vit_image_free(&img);
     }

@@ -2,8 +2,10 @@
  * with fp32, time per image, per-class accuracy and the confusion matrix. */
 #include "cli-common.h"
 #include "cli-dataset.h"
+#include "cli-explain.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,15 +19,19 @@ typedef struct {
     int64_t agree_int8; /* with the int8 row, when one runs (the optimized variant's second bar) */
     double ms;         /* preprocess + forward, summed */
     int64_t *confusion;/* (C, C): [truth][predicted] */
+    double roll_corr;  /* --explain: the sum of the rollout's Pearson correlation with fp32's */
+    int64_t roll_n;    /* over this many images (a constant grid has none) */
 } eval_row;
 
 static void usage(FILE *f)
 {
     fputs("Usage: " CLI_PROG " eval [--model PATH] [--variants fp32,int8,...] [--threads N]\n"
           "                        [--dataset fashion-mnist[:DIR] | --dataset imagefolder:DIR]\n"
-          "                        [--limit N] [--json] [--confusion-png FILE]\n"
+          "                        [--limit N] [--json] [--confusion-png FILE] [--explain]\n"
           "Reports top-1 and top-5 accuracy, top-1 agreement with fp32, time per image,\n"
-          "per-class accuracy and the confusion matrix of each variant.\n",
+          "per-class accuracy and the confusion matrix of each variant. --explain: also the\n"
+          "mean Pearson correlation of each variant's attention rollout with fp32's\n"
+          "(rollout_corr_fp32).\n",
           f);
 }
 
@@ -68,8 +74,10 @@ int cli_eval(int argc, char **argv)
     const char *model_path = NULL, *variants_arg = "fp32,int8", *spec = "fashion-mnist";
     const char *png = NULL;
     int32_t threads = 0, limit = 0;
-    int json = 0;
+    int json = 0, explain = 0;
+    float *ref_grid = NULL;
     static const struct option longopts[] = {
+        {"explain", no_argument, NULL, 'e'},
         {"model", required_argument, NULL, 'm'},   {"variants", required_argument, NULL, 'v'},
         {"threads", required_argument, NULL, 't'}, {"dataset", required_argument, NULL, 'd'},
         {"limit", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
@@ -78,7 +86,7 @@ int cli_eval(int argc, char **argv)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:t:d:n:jp:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:v:t:d:n:jp:eh", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v': variants_arg = optarg; break;
@@ -93,6 +101,7 @@ int cli_eval(int argc, char **argv)
                 return 2;
             break;
         case 'j': json = 1; break;
+        case 'e': explain = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -139,6 +148,7 @@ int cli_eval(int argc, char **argv)
         vitlens_session_opts_from_env(&o);
         o.variant = rows[r].variant;
         o.threads = threads;
+        o.rollout = explain;
         /* one model, several sessions: its derived weights are built once, on the model */
         if (vit_model_prepare(model, &o, &err) != VIT_OK ||
             vit_session_new(model, &o, &rows[r].session, &err) != VIT_OK) {
@@ -154,6 +164,12 @@ int cli_eval(int argc, char **argv)
         }
     }
 
+    ref_grid = explain ? malloc((size_t)info->num_patches * sizeof(float)) : NULL;
+    if (explain && !ref_grid) {
+        cli_error("out of memory");
+        status = 1;
+        goto out;
+    }
     int int8_row = -1;
     for (int r = 0; r < nrows; r++)
         if (rows[r].variant == VIT_VARIANT_INT8)
@@ -185,6 +201,16 @@ int cli_eval(int argc, char **argv)
                 ref_top1 = p.index[0];
             rows[r].agree += p.index[0] == ref_top1;
             top1s[r] = p.index[0];
+            // --explain: row 0's rollout is the reference (fp32 whenever the model has it)
+            int32_t gh, gw;
+            const float *grid = explain ? vit_session_rollout(rows[r].session, &gh, &gw) : NULL;
+            if (grid && r == 0)
+                memcpy(ref_grid, grid, (size_t)gh * gw * sizeof(float));
+            double corr = grid && r > 0 ? cli_pearson(grid, ref_grid, gh * gw) : NAN;
+            if (corr == corr) {
+                rows[r].roll_corr += corr;
+                rows[r].roll_n++;
+            }
             if (p.index[0] < C)
                 rows[r].confusion[(size_t)truth * C + p.index[0]]++;
         }
@@ -235,6 +261,11 @@ int cli_eval(int argc, char **argv)
                    done, t1, t5, ag, ms, vit_session_kernel(rows[r].session));
             if (int8_row >= 0)
                 printf("\"agree_int8\": %.6f, ", (double)rows[r].agree_int8 / done);
+            if (explain) {
+                printf("\"rollout_corr_fp32\": ");
+                cli_json_number(stdout, r == 0 ? 1.0 : rows[r].roll_corr / (double)rows[r].roll_n, 6);
+                printf(", \"rollout_images\": %lld, ", (long long)(r == 0 ? done : rows[r].roll_n));
+            }
             printf("\"per_class_top1\": [");
             for (int32_t t = 0; t < C; t++) {
                 const int64_t row = class_count[t];
@@ -254,6 +285,9 @@ int cli_eval(int argc, char **argv)
                 snprintf(a8, sizeof a8, "%.2f%%", 100.0 * rows[r].agree_int8 / done);
             printf("%-10s %7.2f%% %7.2f%% %9.2f%% %10s %12.3f  %s\n", vn, 100 * t1, 100 * t5, 100 * ag, a8,
                    ms, vit_session_kernel(rows[r].session));
+            if (explain && r > 0)
+                printf("%-10s rollout: mean Pearson correlation with fp32's %.4f over %lld images\n",
+                       "", rows[r].roll_corr / (double)rows[r].roll_n, (long long)rows[r].roll_n);
         }
     }
     if (!json && C <= 32) {
@@ -284,6 +318,7 @@ int cli_eval(int argc, char **argv)
 
 out:
     free(class_count);
+    free(ref_grid);
     for (int r = 0; r < nrows; r++) {
         vit_session_free(rows[r].session);
         free(rows[r].confusion);
