@@ -418,6 +418,19 @@ model_display_name (const char *path)
   return g_steal_pointer (&base);
 }
 
+/* The built-in model's name for the UI: the data's name is "fashion-vit (embedded)", which the
+ * CLI prints as it is; here the suffix is translated. */
+static char *
+builtin_display_name (void)
+{
+  const char *name = vitlens_data_model_name ();
+  const char *suffix = strstr (name, " (embedded)");
+  g_autofree char *base = suffix ? g_strndup (name, suffix - name) : g_strdup (name);
+
+  /* Translators: the name of the model built into the app, e.g. "fashion-vit (embedded)" */
+  return g_strdup_printf (_("%s (embedded)"), base);
+}
+
 static VitlensModelFacts *
 model_facts_new (const vit_model *model,
                  const char      *path,
@@ -427,7 +440,7 @@ model_facts_new (const vit_model *model,
   VitlensModelFacts *facts = g_atomic_rc_box_new0 (VitlensModelFacts);
 
   facts->path = g_strdup (path);
-  facts->display_name = path ? model_display_name (path) : g_strdup (vitlens_data_model_name ());
+  facts->display_name = path ? model_display_name (path) : builtin_display_name ();
   facts->architecture = g_strdup (info->name);
   facts->format = info->format;
   facts->num_params = info->num_params;

@@ -50,6 +50,10 @@ VitlensResult *vitlens_result_ref      (VitlensResult *result);
 void           vitlens_result_unref    (VitlensResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VitlensResult, vitlens_result_unref)
 
+/* A variant's name as the UI shows it: @name is the engine's ("fp32", "int8", "optimized",
+ * "lite"), which machine output keeps; "optimized" and "lite" are translated. */
+const char    *vitlens_variant_label   (const char *name);
+
 /* Compare mode: every variant the model has, on the same input. */
 
 #define VITLENS_COMPARE_MAX_COLUMNS 4  /* fp32, int8, optimized, lite */

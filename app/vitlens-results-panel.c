@@ -257,7 +257,7 @@ vitlens_results_panel_set_variant (VitlensResultsPanel *self,
 {
   g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
 
-  set_fact (self, FACT_VARIANT, vit_variant_name (variant));
+  set_fact (self, FACT_VARIANT, vitlens_variant_label (vit_variant_name (variant)));
 }
 
 /* No results: the placeholder, "—" everywhere, and the stream's window forgotten. */
@@ -308,7 +308,7 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
     gtk_label_set_label (self->median_label, text);
   }
 
-  set_fact (self, FACT_VARIANT, vit_variant_name (prediction->variant));
+  set_fact (self, FACT_VARIANT, vitlens_variant_label (vit_variant_name (prediction->variant)));
   set_fact_take (self, FACT_THREADS, g_strdup_printf ("%d", prediction->threads));
   set_fact (self, FACT_KERNEL, prediction->kernel);
 }
@@ -388,7 +388,7 @@ vitlens_results_panel_add_stream_result (VitlensResultsPanel *self,
   set_label_fps (self->inference_fps_label, result->inference_fps);
   set_label_ms (self->latency_label, result->latency_ms);
 
-  set_fact (self, FACT_VARIANT, vit_variant_name (result->variant));
+  set_fact (self, FACT_VARIANT, vitlens_variant_label (vit_variant_name (result->variant)));
   set_fact_take (self, FACT_THREADS, g_strdup_printf ("%d", result->threads));
   set_fact (self, FACT_KERNEL, result->kernel);
 }

@@ -368,7 +368,7 @@ change_variant_state (GSimpleAction *action,
            && !vitlens_inference_supports (self->inference, variant))
     {
       g_autofree char *message = g_strdup_printf (_("The %s variant is not available for this model"),
-                                                  vit_variant_name (variant));
+                                                  vitlens_variant_label (vit_variant_name (variant)));
 
       show_error (self, VITLENS_ORIGIN_OTHER, message);
     }
