@@ -37,6 +37,7 @@
 #include "vitlens-preferences-dialog.h"
 #include "vitlens-compare-page.h"
 #include "vitlens-image-page.h"
+#include "vitlens-model-menu.h"
 #include "vitlens-stream-page.h"
 #include "vitlens-variant-switcher.h"
 #include "vitlens-window.h"
@@ -57,6 +58,18 @@ window_child (VitlensWindow *window,
               const char    *name)
 {
   GObject *child = gtk_widget_get_template_child (GTK_WIDGET (window), VITLENS_TYPE_WINDOW, name);
+
+  g_assert_nonnull (child);
+  return child;
+}
+
+/* A template child of @widget, a @type. */
+static gpointer
+window_child_of (gpointer    widget,
+                 GType       type,
+                 const char *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
 
   g_assert_nonnull (child);
   return child;
@@ -1908,6 +1921,45 @@ test_localized_engine_message (void)
   }
 }
 
+/* A label shown somewhere under @widget whose text (mnemonics resolved) is @text. */
+static gboolean
+shows_label (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+/* Issue 18.3: a recent model in timm's layout keeps its underscores in the model menu: the
+ * GMenu label doubles them (a single one would be a mnemonic) and the menu shows them. */
+static void
+test_recent_model_underscores (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *dir = test_path ("deit_base_patch16_224");
+  g_autofree char *path = g_build_filename (dir, "model.safetensors", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GMenuModel *recent = vitlens_application_get_recent_models (app);
+  GtkMenuButton *button = window_child_of (window_child (window, "model_menu"), VITLENS_TYPE_MODEL_MENU, "button");
+  g_autofree char *label = NULL;
+
+  vitlens_application_remember_model (app, file);
+  g_assert_cmpint (g_menu_model_get_n_items (recent), >=, 1);
+  g_assert_true (g_menu_model_get_item_attribute (recent, 0, G_MENU_ATTRIBUTE_LABEL, "s", &label));
+  g_assert_cmpstr (label, ==, "deit__base__patch16__224/model.safetensors");
+
+  gtk_menu_button_popup (button);
+  spin (100);
+  g_assert_true (shows_label (GTK_WIDGET (gtk_menu_button_get_popover (button)),
+                              "deit_base_patch16_224/model.safetensors"));
+  gtk_menu_button_popdown (button);
+  close_window (window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1959,6 +2011,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/no-camera", test_no_camera);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
+  g_test_add_func ("/app/model-menu/recent-underscores", test_recent_model_underscores);
 
   rc = g_test_run ();
 
