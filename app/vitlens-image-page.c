@@ -48,6 +48,9 @@ struct _VitlensImagePage
   char                *title;
   GPtrArray           *files;              /* GFile: the images opened together */
   guint                shown_index;        /* of the image shown, in @files */
+  int                  step;               /* the decode under way steps through @files this
+                                            * way (+1, -1): a broken file is passed by; 0: it was
+                                            * asked for (a click), its error is shown */
   vit_variant          variant;
   gboolean             active;
   gboolean             pasted;             /* the decode under way is a pasted image's */
@@ -316,6 +319,28 @@ vitlens_image_page_model_changed (VitlensPage *page)
 static void set_files (VitlensImagePage *self,
                        GFile           **files,
                        guint             n_files);
+static void open_file_at (VitlensImagePage *self,
+                          guint             index,
+                          int               step);
+
+/* The next file from @from, @step (+1, -1) at a time round the strip, that is not known to be
+ * broken; @from when there is none. */
+static guint
+next_index (VitlensImagePage *self,
+            guint             from,
+            int               step)
+{
+  guint n = self->files->len;
+
+  for (guint i = 1; i < n; i++)
+    {
+      guint index = (from + (step > 0 ? i : n - i)) % n;
+
+      if (!vitlens_image_strip_get_broken (self->strip, index))
+        return index;
+    }
+  return from;
+}
 
 /* A file of the strip, or a pasted image (which stands alone), decoded. */
 static void
@@ -332,6 +357,20 @@ decode_done (GObject      *object,
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  if (error != NULL && !self->pasted)
+    {
+      guint failed = vitlens_image_strip_get_selected (self->strip);
+      guint next;
+
+      vitlens_image_strip_set_broken (self->strip, failed, error->message);
+      /* Stepping through: on to the next file that may be shown (not back to the one shown). */
+      next = self->step != 0 ? next_index (self, failed, self->step) : failed;
+      if (next != failed && (self->image == NULL || next != self->shown_index))
+        {
+          open_file_at (self, next, self->step);
+          return;
+        }
+    }
   if (error != NULL)
     {
       /* The previous image, model and results stay. */
@@ -363,12 +402,14 @@ new_decode (VitlensImagePage *self,
 
 static void
 open_file_at (VitlensImagePage *self,
-              guint             index)
+              guint             index,
+              int               step)
 {
   if (index >= self->files->len)
     return;
 
   new_decode (self, FALSE);
+  self->step = step;
   vitlens_image_strip_set_selected (self->strip, index);
   vitlens_image_load_async (g_ptr_array_index (self->files, index), self->decode_cancellable,
                             decode_done, g_object_ref (self));
@@ -399,7 +440,8 @@ vitlens_image_page_open_files (VitlensImagePage *self,
   if (n_files == 0)
     return;
   set_files (self, files, n_files);
-  open_file_at (self, 0);
+  /* A first file that is broken gives way to the next that is not. */
+  open_file_at (self, 0, +1);
 }
 
 void
@@ -456,7 +498,7 @@ on_strip_item_activated (VitlensImageStrip *strip,
                          guint              index,
                          VitlensImagePage  *self)
 {
-  open_file_at (self, index);
+  open_file_at (self, index, 0);
 }
 
 VitlensResultsPanel *
@@ -614,12 +656,12 @@ static void
 step_image (VitlensImagePage *self,
             int               delta)
 {
-  guint n = self->files->len;
   guint current = vitlens_image_strip_get_selected (self->strip);
+  guint next = next_index (self, current, delta);
 
-  if (n < 2)
-    return;
-  open_file_at (self, (current + n + delta) % n);
+  /* Broken files are passed by; when every other one is, nothing happens. */
+  if (next != current)
+    open_file_at (self, next, delta);
 }
 
 static void

@@ -37,6 +37,7 @@
 #include "vitlens-preferences-dialog.h"
 #include "vitlens-compare-page.h"
 #include "vitlens-image-page.h"
+#include "vitlens-image-strip.h"
 #include "vitlens-model-menu.h"
 #include "vitlens-stream-page.h"
 #include "vitlens-variant-switcher.h"
@@ -1921,6 +1922,56 @@ test_localized_engine_message (void)
   }
 }
 
+/* Issue 18.4: a missing file and a folder among the images opened together are marked broken in
+ * the strip, and Alt+→ / Alt+← pass them by, so every image after them can be reached. */
+static void
+test_strip_skips_broken (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensImagePage *page = image_page (window);
+  VitlensImageStrip *strip = window_child_of (page, VITLENS_TYPE_IMAGE_PAGE, "strip");
+  g_autofree char *a = write_image ("strip-a.png", 40, 40, 1);
+  g_autofree char *missing = test_path ("strip-missing.png");
+  g_autofree char *b = write_image ("strip-b.png", 30, 50, 2);
+  GFile *files[] = {
+    g_file_new_for_path (a), g_file_new_for_path (missing), g_file_new_for_path (tmpdir), g_file_new_for_path (b),
+  };
+
+  vitlens_image_page_open_files (page, files, G_N_ELEMENTS (files));
+  wait_idle (window);
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "strip-a.png");
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "next-image", NULL);
+  wait_idle (window);
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "strip-b.png");
+  g_assert_cmpuint (vitlens_image_strip_get_selected (strip), ==, 3);
+  g_assert_true (vitlens_image_strip_get_broken (strip, 1));
+  g_assert_true (vitlens_image_strip_get_broken (strip, 2));
+  g_assert_false (vitlens_image_strip_get_broken (strip, 0));
+  g_assert_null (banner_text (window));
+
+  /* back past both, and round */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "previous-image", NULL);
+  wait_idle (window);
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "strip-a.png");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "previous-image", NULL);
+  wait_idle (window);
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "strip-b.png");
+
+  /* the broken ones say why */
+  {
+    GtkWidget *button = gtk_widget_get_next_sibling (gtk_widget_get_first_child (
+      GTK_WIDGET (window_child_of (strip, VITLENS_TYPE_IMAGE_STRIP, "items_box"))));
+
+    g_assert_true (gtk_widget_has_css_class (button, "broken"));
+    g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (button), "strip-missing.png: "));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    g_object_unref (files[i]);
+  close_window (window);
+}
+
 /* A label shown somewhere under @widget whose text (mnemonics resolved) is @text. */
 static gboolean
 shows_label (GtkWidget  *widget,
@@ -2012,6 +2063,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
   g_test_add_func ("/app/model-menu/recent-underscores", test_recent_model_underscores);
+  g_test_add_func ("/app/window/strip-skips-broken", test_strip_skips_broken);
 
   rc = g_test_run ();
 
