@@ -510,7 +510,60 @@ vitlens_image_page_get_results_panel (VitlensImagePage *self)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Paste: files first (a file manager's Copy), then an image (a browser's Copy Image) */
+ * Paste: what the clipboard offers decides. Files first (a file manager's Copy), local ones
+ * only; then an image (a browser's Copy Image, which may offer its web address as a URI list
+ * too: that address is no file to read). */
+
+/* The clipboard offers an image: a texture, or PNG or JPEG bytes. */
+static gboolean
+clipboard_has_image (GdkClipboard *clipboard)
+{
+  GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
+
+  return gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE)
+         || gdk_content_formats_contain_mime_type (formats, "image/png")
+         || gdk_content_formats_contain_mime_type (formats, "image/jpeg");
+}
+
+/* The clipboard offers files: a file list, a file, or a URI list that reads as either. */
+static gboolean
+clipboard_has_files (GdkClipboard *clipboard)
+{
+  g_autoptr(GdkContentFormats) formats = NULL;
+
+  formats = gdk_content_formats_union_deserialize_gtypes (gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
+  return gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST)
+         || gdk_content_formats_contain_gtype (formats, G_TYPE_FILE);
+}
+
+/* A file pasted is read where it is: on this computer (or a mount of it), not from the web. */
+static gboolean
+is_pastable_file (GFile *file)
+{
+  g_autofree char *basename = g_file_get_basename (file);
+
+  return basename != NULL && !g_str_equal (basename, G_DIR_SEPARATOR_S)
+         && !g_file_has_uri_scheme (file, "http") && !g_file_has_uri_scheme (file, "https");
+}
+
+static void paste_texture_done (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data);
+
+/* Reads the clipboard's image; holds a ref on the page and one busy count until it is done. */
+static void
+paste_image (VitlensImagePage *self,
+             GdkClipboard     *clipboard)
+{
+  gdk_clipboard_read_texture_async (clipboard, self->cancellable, paste_texture_done, g_object_ref (self));
+}
+
+static void
+paste_nothing (VitlensImagePage *self)
+{
+  vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE,
+                      _("The clipboard holds no image and no image file"));
+}
 
 static void
 paste_texture_done (GObject      *object,
@@ -529,8 +582,7 @@ paste_texture_done (GObject      *object,
   if (texture == NULL)
     {
       g_debug ("Paste: %s", error ? error->message : "no texture");
-      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE,
-                          _("The clipboard holds no image and no image file"));
+      paste_nothing (self);
       return;
     }
   vitlens_image_page_open_texture (self, texture);
@@ -559,11 +611,15 @@ paste_value_done (GObject      *object,
       GSList *list = gdk_file_list_get_files (g_value_get_boxed (value));
 
       for (GSList *l = list; l != NULL; l = l->next)
-        g_ptr_array_add (files, l->data);
+        if (is_pastable_file (l->data))
+          g_ptr_array_add (files, l->data);
       g_slist_free (list);
     }
-  else if (value != NULL && G_VALUE_HOLDS (value, G_TYPE_FILE) && g_value_get_object (value))
+  else if (value != NULL && G_VALUE_HOLDS (value, G_TYPE_FILE) && g_value_get_object (value)
+           && is_pastable_file (g_value_get_object (value)))
     g_ptr_array_add (files, g_value_get_object (value));
+  if (error != NULL)
+    g_debug ("Paste, files: %s", error->message);
 
   if (files->len > 0)
     {
@@ -572,12 +628,14 @@ paste_value_done (GObject      *object,
       return;
     }
 
-  /* No files: an image, maybe. Still busy; the ref goes on to the next callback. */
-  {
-    GCancellable *cancellable = self->cancellable;
-
-    gdk_clipboard_read_texture_async (clipboard, cancellable, paste_texture_done, g_steal_pointer (&self));
-  }
+  /* No files to read here: the image beside them, if there is one; still busy. */
+  if (clipboard_has_image (clipboard))
+    paste_image (self, clipboard);
+  else
+    {
+      set_busy (self, -1);
+      paste_nothing (self);
+    }
 }
 
 static void
@@ -587,9 +645,22 @@ action_paste (GSimpleAction *action,
 {
   VitlensImagePage *self = VITLENS_IMAGE_PAGE (user_data);
   GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (self));
-  GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
+  g_autoptr(GdkContentFormats) formats = NULL;
   GType type = GDK_TYPE_FILE_LIST;
 
+  if (!clipboard_has_files (clipboard))
+    {
+      if (!clipboard_has_image (clipboard))
+        {
+          paste_nothing (self);
+          return;
+        }
+      set_busy (self, +1);
+      paste_image (self, clipboard);
+      return;
+    }
+
+  formats = gdk_content_formats_union_deserialize_gtypes (gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
   if (gdk_content_formats_contain_gtype (formats, G_TYPE_FILE) &&
       !gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     type = G_TYPE_FILE;

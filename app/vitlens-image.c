@@ -190,6 +190,8 @@ vitlens_image_new_from_file (GFile        *file,
   g_return_val_if_fail (G_IS_FILE (file), NULL);
 
   basename = g_file_get_basename (file);
+  if (basename == NULL) /* some URIs have none: never "(null)" in a message */
+    basename = g_file_get_parse_name (file);
   path = g_file_get_path (file);
   t0 = vit_now_ms ();
 

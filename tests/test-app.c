@@ -1972,6 +1972,54 @@ test_strip_skips_broken (void)
   close_window (window);
 }
 
+/* Issue 18.5: a clipboard with only image/png bytes (no file list, no texture type), as some
+ * apps' Copy Image offers, is pasted as "Pasted image" and classified. */
+static void
+test_paste_png_bytes (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *png = write_image ("bare.png", 48, 36, 4);
+  g_autoptr(GdkContentProvider) provider = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  char *data = NULL;
+  gsize size = 0;
+
+  g_file_get_contents (png, &data, &size, &error);
+  g_assert_no_error (error);
+  bytes = g_bytes_new_take (data, size);
+  provider = gdk_content_provider_new_for_bytes ("image/png", bytes);
+  g_assert_true (gdk_clipboard_set_content (gtk_widget_get_clipboard (GTK_WIDGET (window)), provider));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
+  wait_idle (window);
+  g_assert_null (banner_text (window));
+  g_assert_nonnull (shown_image (window));
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
+  assert_labels (window, png, VIT_VARIANT_FP32);
+
+  /* A browser's Copy Image: the picture, and its address as a URI list (no local file). */
+  {
+    g_autoptr(GBytes) uris = g_bytes_new_static ("https://example.com/\r\n", 22);
+    GdkContentProvider *both[] = {
+      gdk_content_provider_new_for_bytes ("image/png", bytes),
+      gdk_content_provider_new_for_bytes ("text/uri-list", uris),
+    };
+    g_autoptr(GdkContentProvider) union_provider = gdk_content_provider_new_union (both, 2);
+
+    close_window (window);
+    window = new_window (model_path);
+    g_assert_true (gdk_clipboard_set_content (gtk_widget_get_clipboard (GTK_WIDGET (window)), union_provider));
+    g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
+    wait_idle (window);
+    g_assert_null (banner_text (window));
+    g_assert_nonnull (shown_image (window));
+    g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
+    assert_labels (window, png, VIT_VARIANT_FP32);
+  }
+  close_window (window);
+}
+
 /* A label shown somewhere under @widget whose text (mnemonics resolved) is @text. */
 static gboolean
 shows_label (GtkWidget  *widget,
@@ -2064,6 +2112,7 @@ main (int   argc,
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
   g_test_add_func ("/app/model-menu/recent-underscores", test_recent_model_underscores);
   g_test_add_func ("/app/window/strip-skips-broken", test_strip_skips_broken);
+  g_test_add_func ("/app/window/paste-png-bytes", test_paste_png_bytes);
 
   rc = g_test_run ();
 
