@@ -604,6 +604,7 @@ worker_classify (VitlensInference *self,
   vit_prediction pred = { 0 };
   vit_session *session;
   VitlensResult *result;
+  gboolean first_run;
   int k;
 
   if (self->model == NULL)
@@ -626,6 +627,7 @@ worker_classify (VitlensInference *self,
       return NULL;
     }
 
+  first_run = !self->warm[variant];
   k = MIN (CLAMP (top_k, 1, VIT_TOPK_MAX), vit_model_get_info (self->model)->num_classes);
   /* The input's own pixels (an image's RGB, or a frame's RGBx rows with GStreamer's stride). */
   if (vit_session_classify (session, vitlens_frame_get_image (input), k, &pred, &err) != VIT_OK)
@@ -638,6 +640,8 @@ worker_classify (VitlensInference *self,
   result_set_top (result, self->model, pred.k, pred.index, pred.prob);
   result->preprocess_ms = pred.timing.preprocess_ms;
   result->forward_ms = pred.timing.forward_ms;
+  result->first_run = first_run;
+  self->warm[variant] = TRUE;
 
   return result;
 }
@@ -657,8 +661,12 @@ worker_classify_request (VitlensInference *self,
   if (result == NULL)
     return;
 
-  self->forward_ms[v][self->n_runs[v] % MEDIAN_WINDOW] = result->forward_ms;
-  self->n_runs[v]++;
+  /* The first run of a session is reported apart (VitlensResult.first_run), not in the median. */
+  if (!result->first_run)
+    {
+      self->forward_ms[v][self->n_runs[v] % MEDIAN_WINDOW] = result->forward_ms;
+      self->n_runs[v]++;
+    }
   n = MIN (self->n_runs[v], MEDIAN_WINDOW);
   result->median_runs = n;
   result->median_forward_ms = vitlens_stats_median (self->forward_ms[v], n, sorted);

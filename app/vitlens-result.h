@@ -34,6 +34,8 @@ typedef struct
   double        inference_fps;        /* frames: results per second over the last 16; else 0 */
   guint64       dropped;              /* frames: dropped so far; else 0 */
   double        median_forward_ms;    /* classify: over the last 64 runs of this variant and model */
+  gboolean      first_run;            /* classify: the session's first run, which sets up its
+                                       * buffers: slower, and left out of the median */
   int           median_runs;
   vit_variant   variant;
   int           threads;
