@@ -311,14 +311,21 @@ on_image_shown (VitlensWindow *self)
     g_object_set (self->stream_page, "source", VITLENS_SOURCE_IMAGE, NULL);
 }
 
+/* The title names what is shown: the image, or in the Camera and Video modes what plays. */
 static void
 on_title (VitlensWindow *self)
 {
   g_autofree char *title = NULL;
+  g_autofree char *name = NULL;
+  VitlensSource source;
 
-  g_object_get (self->image_page, "title", &title, NULL);
-  if (title != NULL)
-    gtk_window_set_title (GTK_WINDOW (self), title);
+  g_object_get (self->stream_page, "source", &source, "stream-name", &name, NULL);
+  if (source == VITLENS_SOURCE_IMAGE)
+    g_object_get (self->image_page, "title", &title, NULL);
+  else if (name != NULL && name[0] != '\0')
+    /* Translators: the window title: what plays (a video's or a camera's name), then the application's */
+    title = g_strdup_printf (_("%s — ViT Lens"), name);
+  gtk_window_set_title (GTK_WINDOW (self), title ? title : _("ViT Lens"));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -556,6 +563,8 @@ vitlens_window_init (VitlensWindow *self)
   g_signal_connect_swapped (self->image_page, "notify::title", G_CALLBACK (on_title), self);
   g_signal_connect (self->image_page, "open-files", G_CALLBACK (on_open_files), self);
   g_signal_connect_swapped (self->stream_page, "notify::source", G_CALLBACK (update_mode), self);
+  g_signal_connect_swapped (self->stream_page, "notify::source", G_CALLBACK (on_title), self);
+  g_signal_connect_swapped (self->stream_page, "notify::stream-name", G_CALLBACK (on_title), self);
   g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
 
   /* The whole window takes drops; the page shown lights up. */

@@ -2045,6 +2045,29 @@ test_first_run_apart (void)
   close_window (window);
 }
 
+/* Issue 18.13: the title names what is shown: the image, then the video that plays, then the
+ * image again when the Image mode comes back. */
+static void
+test_title_follows_source (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *png = write_image ("titled.png", 32, 32, 1);
+  g_autofree char *avi = write_video ("titled.avi", 10);
+
+  drop_path (window, png);
+  wait_idle (window);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "titled.png — ViT Lens");
+
+  drop_path (window, avi);
+  g_assert_cmpstr (source_name (window), ==, "video");
+  wait_state (window, VITLENS_CAMERA_STATE_EOS);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "titled.avi — ViT Lens");
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "source", g_variant_new_string ("image"));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "titled.png — ViT Lens");
+  close_window (window);
+}
+
 /* A label shown somewhere under @widget whose text (mnemonics resolved) is @text. */
 static gboolean
 shows_label (GtkWidget  *widget,
@@ -2139,6 +2162,7 @@ main (int   argc,
   g_test_add_func ("/app/window/strip-skips-broken", test_strip_skips_broken);
   g_test_add_func ("/app/window/paste-png-bytes", test_paste_png_bytes);
   g_test_add_func ("/app/window/first-run-apart", test_first_run_apart);
+  g_test_add_func ("/app/window/title-follows-source", test_title_follows_source);
 
   rc = g_test_run ();
 
