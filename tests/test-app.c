@@ -2081,6 +2081,41 @@ shows_label (GtkWidget  *widget,
   return FALSE;
 }
 
+/* A label under @widget whose text contains @text (not @except). */
+static gboolean
+shows_label_containing (GtkWidget  *widget,
+                        const char *text,
+                        GtkWidget  *except)
+{
+  if (widget != except && GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    if (shows_label_containing (child, text, except))
+      return TRUE;
+  return FALSE;
+}
+
+/* Issue 18.16: Preferences explains the threads field in the words the field shows for 0. */
+static void
+test_preferences_threads_words (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  GSettings *settings = vitlens_application_get_settings (app);
+  GtkWidget *dialog;
+  GtkWidget *threads;
+
+  g_settings_reset (settings, "threads");
+  dialog = vitlens_preferences_dialog_new (settings, GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (dialog));
+  threads = window_child_of (dialog, VITLENS_TYPE_PREFERENCES_DIALOG, "threads_spin");
+  spin (50);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (threads)), ==, "Automatic");
+  g_assert_true (shows_label_containing (dialog, "Automatic uses every core", NULL));
+  g_assert_false (shows_label_containing (dialog, "0 uses every core", NULL));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  close_window (window);
+}
+
 /* Issue 18.3: a recent model in timm's layout keeps its underscores in the model menu: the
  * GMenu label doubles them (a single one would be a mnemonic) and the menu shows them. */
 static void
@@ -2163,6 +2198,7 @@ main (int   argc,
   g_test_add_func ("/app/window/paste-png-bytes", test_paste_png_bytes);
   g_test_add_func ("/app/window/first-run-apart", test_first_run_apart);
   g_test_add_func ("/app/window/title-follows-source", test_title_follows_source);
+  g_test_add_func ("/app/preferences/threads-words", test_preferences_threads_words);
 
   rc = g_test_run ();
 
