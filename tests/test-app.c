@@ -2116,6 +2116,48 @@ test_preferences_threads_words (void)
   close_window (window);
 }
 
+/* The label under @widget whose text is @text; NULL: none. */
+static GtkWidget *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_label (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Issue 18.17: while something is dragged over the empty window, "Drop to Classify" does not
+ * cover the empty page's title, at the smallest window size too. */
+static void
+test_drop_pill_clear_of_title (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensImagePage *page = image_page (window);
+  GtkWidget *pill = gtk_revealer_get_child (window_child_of (page, VITLENS_TYPE_IMAGE_PAGE, "drop_revealer"));
+  GtkWidget *title = find_label (GTK_WIDGET (page), "Drop an Image Here");
+  graphene_rect_t a, b;
+
+  g_assert_cmpstr (image_view (window), ==, "empty");
+  g_assert_nonnull (title);
+  gtk_window_set_default_size (GTK_WINDOW (window), 640, 480);
+  g_object_set (page, "drop-active", TRUE, NULL);
+  spin (300);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+  g_assert_true (gtk_widget_get_mapped (pill));
+  g_assert_true (gtk_widget_compute_bounds (pill, GTK_WIDGET (window), &a));
+  g_assert_true (gtk_widget_compute_bounds (title, GTK_WIDGET (window), &b));
+  g_assert_false (graphene_rect_intersection (&a, &b, NULL));
+  g_object_set (page, "drop-active", FALSE, NULL);
+  close_window (window);
+}
+
 /* Issue 18.3: a recent model in timm's layout keeps its underscores in the model menu: the
  * GMenu label doubles them (a single one would be a mnemonic) and the menu shows them. */
 static void
@@ -2199,6 +2241,7 @@ main (int   argc,
   g_test_add_func ("/app/window/first-run-apart", test_first_run_apart);
   g_test_add_func ("/app/window/title-follows-source", test_title_follows_source);
   g_test_add_func ("/app/preferences/threads-words", test_preferences_threads_words);
+  g_test_add_func ("/app/window/drop-pill-clear-of-title", test_drop_pill_clear_of_title);
 
   rc = g_test_run ();
 
