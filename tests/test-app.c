@@ -2158,6 +2158,56 @@ test_drop_pill_clear_of_title (void)
   close_window (window);
 }
 
+static gboolean
+window_width_is (gpointer data)
+{
+  GtkWidget *window = data;
+  int want = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (window), "want-width"));
+
+  /* the default size includes the frame that client-side decorations draw around the window */
+  return gtk_widget_get_width (window) <= want && gtk_widget_get_width (window) >= want - 40;
+}
+
+/* Issues 18.14 and 18.15: at 800 and at 640 px wide (half of a 1366 px screen) the window fits
+ * (its minimum size is no more), and the model's name is not squeezed away. */
+static void
+test_narrow_window (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  GtkWidget *model_label = window_child_of (window_child (window, "model_menu"), VITLENS_TYPE_MODEL_MENU, "model_label");
+  const int widths[] = { 800, 640 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
+    {
+      int min_width = 0, min_height = 0, header_width = 0;
+      int width;
+
+      g_object_set_data (G_OBJECT (window), "want-width", GINT_TO_POINTER (widths[i]));
+      /* GTK 4.8 takes a new default size when the window is shown again */
+      gtk_widget_hide (GTK_WIDGET (window));
+      gtk_window_set_default_size (GTK_WINDOW (window), widths[i], 480);
+      gtk_window_present (GTK_WINDOW (window));
+      wait_until (window_width_is, window, "the window's new width");
+      spin (100); /* the compact layout comes in an idle */
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+      width = gtk_widget_get_width (GTK_WIDGET (window));
+      /* what the window holds, and its header bar, need no more than the window has */
+      gtk_widget_measure (gtk_window_get_child (GTK_WINDOW (window)), GTK_ORIENTATION_HORIZONTAL, -1,
+                          &min_width, NULL, NULL, NULL);
+      gtk_widget_measure (gtk_window_get_child (GTK_WINDOW (window)), GTK_ORIENTATION_VERTICAL, width,
+                          &min_height, NULL, NULL, NULL);
+      gtk_widget_measure (gtk_window_get_titlebar (GTK_WINDOW (window)), GTK_ORIENTATION_HORIZONTAL, -1,
+                          &header_width, NULL, NULL, NULL);
+      g_test_message ("%d px: content needs %d×%d, header bar %d, model label %d px", width, min_width,
+                      min_height, header_width, gtk_widget_get_width (model_label));
+      g_assert_cmpint (min_width, <=, width);
+      g_assert_cmpint (header_width, <=, width);
+      g_assert_cmpint (min_height, <=, gtk_widget_get_height (gtk_window_get_child (GTK_WINDOW (window))));
+      g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (model_label))));
+    }
+  close_window (window);
+}
+
 /* Issue 18.3: a recent model in timm's layout keeps its underscores in the model menu: the
  * GMenu label doubles them (a single one would be a mnemonic) and the menu shows them. */
 static void
@@ -2242,6 +2292,7 @@ main (int   argc,
   g_test_add_func ("/app/window/title-follows-source", test_title_follows_source);
   g_test_add_func ("/app/preferences/threads-words", test_preferences_threads_words);
   g_test_add_func ("/app/window/drop-pill-clear-of-title", test_drop_pill_clear_of_title);
+  g_test_add_func ("/app/window/narrow", test_narrow_window);
 
   rc = g_test_run ();
 
