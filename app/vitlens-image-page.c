@@ -23,7 +23,8 @@
 #include "vitlens-inference.h"
 
 /* Photos shrink to fit and never grow blurry; small images (a 28×28 digit, a 32×32 icon)
- * grow by a whole factor to about SMALL_IMAGE_SIDE, so they can be seen at all. */
+ * grow by a whole factor to about SMALL_IMAGE_SIDE, so they can be seen at all, nearest-
+ * neighbour (see vitlens_image_get_texture_scaled()). */
 #define SMALL_IMAGE_SIDE 320
 
 struct _VitlensImagePage
@@ -169,11 +170,13 @@ update_actions (VitlensImagePage *self)
   g_simple_action_set_enabled (G_SIMPLE_ACTION (next), self->files->len > 1);
 }
 
+/* A small image is shown grown by a whole factor, drawn with nearest-neighbour (its pixels stay
+ * sharp squares); a larger one shrinks to fit. */
 static void
 size_picture (VitlensImagePage *self,
-              int               width,
-              int               height)
+              VitlensImage     *image)
 {
+  int width = vitlens_image_get_width (image), height = vitlens_image_get_height (image);
   int side = MAX (width, height);
   GtkWidget *picture = GTK_WIDGET (self->picture);
 
@@ -181,6 +184,7 @@ size_picture (VitlensImagePage *self,
     {
       int scale = SMALL_IMAGE_SIDE / side;
 
+      gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture_scaled (image, scale)));
       gtk_picture_set_content_fit (self->picture, GTK_CONTENT_FIT_CONTAIN);
       gtk_widget_set_size_request (picture, width * scale, height * scale);
       gtk_widget_set_halign (picture, GTK_ALIGN_CENTER);
@@ -188,6 +192,7 @@ size_picture (VitlensImagePage *self,
     }
   else
     {
+      gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture (image)));
       gtk_picture_set_content_fit (self->picture, GTK_CONTENT_FIT_SCALE_DOWN);
       gtk_widget_set_size_request (picture, -1, -1);
       gtk_widget_set_halign (picture, GTK_ALIGN_FILL);
@@ -215,8 +220,7 @@ set_image (VitlensImagePage *self,
   g_autofree char *caption = NULL;
 
   g_set_object (&self->image, image);
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture (image)));
-  size_picture (self, vitlens_image_get_width (image), vitlens_image_get_height (image));
+  size_picture (self, image);
   gtk_picture_set_alternative_text (self->picture, vitlens_image_get_name (image));
 
   /* Translators: below the image: file name, width × height in pixels */

@@ -2208,6 +2208,39 @@ test_narrow_window (void)
   close_window (window);
 }
 
+/* Issue 18.18: a small image grows by a whole factor with nearest-neighbour: the picture's
+ * texture is the image's, each pixel a scale×scale block (GTK 4.8 would blur it by linear
+ * filtering). */
+static void
+test_small_image_sharp (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *png = write_image ("tiny.png", 8, 6, 2);
+  GtkPicture *picture;
+  GdkTexture *shown, *original;
+  g_autofree guint8 *a = NULL, *b = NULL;
+  int scale;
+
+  drop_path (window, png);
+  wait_idle (window);
+  picture = window_child_of (image_page (window), VITLENS_TYPE_IMAGE_PAGE, "picture");
+  shown = GDK_TEXTURE (gtk_picture_get_paintable (picture));
+  original = vitlens_image_get_texture (shown_image (window));
+  scale = gdk_texture_get_width (shown) / 8;
+  g_assert_cmpint (scale, >=, 2);
+  g_assert_cmpint (gdk_texture_get_width (shown), ==, 8 * scale);
+  g_assert_cmpint (gdk_texture_get_height (shown), ==, 6 * scale);
+
+  a = g_malloc (8 * 6 * 4);
+  b = g_malloc ((gsize)8 * scale * 6 * scale * 4);
+  gdk_texture_download (original, a, 8 * 4);
+  gdk_texture_download (shown, b, (gsize)8 * scale * 4);
+  for (int y = 0; y < 6 * scale; y++)
+    for (int x = 0; x < 8 * scale; x++)
+      g_assert_cmpmem (b + ((gsize)y * 8 * scale + x) * 4, 4, a + ((gsize)(y / scale) * 8 + x / scale) * 4, 4);
+  close_window (window);
+}
+
 /* Issue 18.3: a recent model in timm's layout keeps its underscores in the model menu: the
  * GMenu label doubles them (a single one would be a mnemonic) and the menu shows them. */
 static void
@@ -2293,6 +2326,7 @@ main (int   argc,
   g_test_add_func ("/app/preferences/threads-words", test_preferences_threads_words);
   g_test_add_func ("/app/window/drop-pill-clear-of-title", test_drop_pill_clear_of_title);
   g_test_add_func ("/app/window/narrow", test_narrow_window);
+  g_test_add_func ("/app/window/small-image-sharp", test_small_image_sharp);
 
   rc = g_test_run ();
 
