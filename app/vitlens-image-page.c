@@ -38,6 +38,9 @@ struct _VitlensImagePage
   GtkPicture          *picture;
   GtkLabel            *image_caption;
   GtkRevealer         *drop_revealer;
+  GtkWidget           *decoding_box;
+  GtkSpinner          *decoding_spinner;
+  GtkLabel            *decoding_label;
   GtkRevealer         *strip_revealer;
   VitlensImageStrip   *strip;
   VitlensResultsPanel *results_panel;
@@ -57,6 +60,7 @@ struct _VitlensImagePage
   gboolean             pasted;             /* the decode under way is a pasted image's */
   guint                n_pending;          /* decodes, pastes and classifications under way */
   guint                classify_idle;      /* a classification, asked for */
+  guint                decoding_timeout;   /* shows "Decoding photo.png…" if it takes a while */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensImagePage, vitlens_image_page, VITLENS_TYPE_PAGE)
@@ -326,6 +330,7 @@ static void set_files (VitlensImagePage *self,
 static void open_file_at (VitlensImagePage *self,
                           guint             index,
                           int               step);
+static void hide_decoding (VitlensImagePage *self);
 
 /* The next file from @from, @step (+1, -1) at a time round the strip, that is not known to be
  * broken; @from when there is none. */
@@ -361,6 +366,7 @@ decode_done (GObject      *object,
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  hide_decoding (self);
   if (error != NULL && !self->pasted)
     {
       guint failed = vitlens_image_strip_get_selected (self->strip);
@@ -392,6 +398,41 @@ decode_done (GObject      *object,
   set_image (self, image);
 }
 
+/* "Decoding photo.png…" in the image area (not in the header bar, which keeps its layout),
+ * for a decode that takes longer than DECODING_NOTICE_MS. */
+#define DECODING_NOTICE_MS 250
+
+static gboolean
+decoding_timeout_cb (gpointer user_data)
+{
+  VitlensImagePage *self = user_data;
+
+  self->decoding_timeout = 0;
+  gtk_widget_set_visible (self->decoding_box, TRUE);
+  gtk_spinner_start (self->decoding_spinner);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_decoding (VitlensImagePage *self,
+               const char       *name)
+{
+  /* Translators: shown while an image is decoded; %s is its file name */
+  g_autofree char *text = g_strdup_printf (_("Decoding %s…"), name);
+
+  gtk_label_set_label (self->decoding_label, text);
+  if (self->decoding_timeout == 0 && !gtk_widget_get_visible (self->decoding_box))
+    self->decoding_timeout = g_timeout_add (DECODING_NOTICE_MS, decoding_timeout_cb, self);
+}
+
+static void
+hide_decoding (VitlensImagePage *self)
+{
+  g_clear_handle_id (&self->decoding_timeout, g_source_remove);
+  gtk_spinner_stop (self->decoding_spinner);
+  gtk_widget_set_visible (self->decoding_box, FALSE);
+}
+
 static void
 new_decode (VitlensImagePage *self,
             gboolean          pasted)
@@ -414,6 +455,11 @@ open_file_at (VitlensImagePage *self,
 
   new_decode (self, FALSE);
   self->step = step;
+  {
+    g_autofree char *name = g_file_get_basename (g_ptr_array_index (self->files, index));
+
+    show_decoding (self, name ? name : "");
+  }
   vitlens_image_strip_set_selected (self->strip, index);
   vitlens_image_load_async (g_ptr_array_index (self->files, index), self->decode_cancellable,
                             decode_done, g_object_ref (self));
@@ -460,6 +506,7 @@ vitlens_image_page_open_texture (VitlensImagePage *self,
   /* Through PNG bytes, so a pasted image takes the same decoder as a file. */
   png = gdk_texture_save_to_png_bytes (texture);
   new_decode (self, TRUE);
+  show_decoding (self, _("Pasted image"));
   vitlens_image_load_bytes_async (png, _("Pasted image"), self->decode_cancellable,
                                   decode_done, g_object_ref (self));
 }
@@ -847,6 +894,7 @@ vitlens_image_page_dispose (GObject *object)
   if (self->decode_cancellable != NULL)
     g_cancellable_cancel (self->decode_cancellable);
   g_clear_handle_id (&self->classify_idle, g_source_remove);
+  g_clear_handle_id (&self->decoding_timeout, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_IMAGE_PAGE);
   g_clear_object (&self->image);
   g_clear_pointer (&self->prediction, vitlens_result_unref);
@@ -905,6 +953,9 @@ vitlens_image_page_class_init (VitlensImagePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, picture);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, image_caption);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, drop_revealer);
+  gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, decoding_box);
+  gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, decoding_spinner);
+  gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, decoding_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, strip_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, strip);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, results_panel);

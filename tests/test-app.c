@@ -2241,6 +2241,31 @@ test_small_image_sharp (void)
   close_window (window);
 }
 
+/* Issue 18.19: while an image decodes, the image area says so ("Decoding big.png…", shown if it
+ * takes over a quarter of a second) and the header bar keeps its layout (its spinner is always
+ * there, turning or not); once decoded, the notice is gone. */
+static void
+test_decoding_notice (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensImagePage *page = image_page (window);
+  GtkWidget *box = window_child_of (page, VITLENS_TYPE_IMAGE_PAGE, "decoding_box");
+  GtkLabel *label = window_child_of (page, VITLENS_TYPE_IMAGE_PAGE, "decoding_label");
+  GtkWidget *spinner = window_child (window, "busy_spinner");
+  g_autofree char *png = write_image ("big.png", 1600, 1200, 3);
+  g_autoptr(GFile) file = g_file_new_for_path (png);
+
+  g_assert_true (gtk_widget_get_visible (spinner));
+  vitlens_image_page_open_files (page, &file, 1);
+  g_assert_cmpstr (gtk_label_get_label (label), ==, "Decoding big.png…");
+  g_assert_true (gtk_widget_get_visible (spinner));
+  wait_idle (window);
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "big.png");
+  g_assert_false (gtk_widget_get_visible (box));
+  g_assert_true (gtk_widget_get_visible (spinner));
+  close_window (window);
+}
+
 /* Issue 18.3: a recent model in timm's layout keeps its underscores in the model menu: the
  * GMenu label doubles them (a single one would be a mnemonic) and the menu shows them. */
 static void
@@ -2327,6 +2352,7 @@ main (int   argc,
   g_test_add_func ("/app/window/drop-pill-clear-of-title", test_drop_pill_clear_of_title);
   g_test_add_func ("/app/window/narrow", test_narrow_window);
   g_test_add_func ("/app/window/small-image-sharp", test_small_image_sharp);
+  g_test_add_func ("/app/window/decoding-notice", test_decoding_notice);
 
   rc = g_test_run ();
 
