@@ -1976,15 +1976,34 @@ test_strip_skips_broken (void)
   close_window (window);
 }
 
+/* Paste what @provider offers into a new window: the image @png is shown as "Pasted image". */
+static void
+assert_pastes_image (GdkContentProvider *provider,
+                     const char         *png)
+{
+  VitlensWindow *window = new_window (model_path);
+
+  g_assert_true (gdk_clipboard_set_content (gtk_widget_get_clipboard (GTK_WIDGET (window)), provider));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
+  wait_idle (window);
+  g_assert_null (banner_text (window));
+  g_assert_nonnull (shown_image (window));
+  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
+  assert_labels (window, png, VIT_VARIANT_FP32);
+  close_window (window);
+}
+
 /* Issue 18.5: a clipboard with only image/png bytes (no file list, no texture type), as some
- * apps' Copy Image offers, is pasted as "Pasted image" and classified. */
+ * apps' Copy Image offers, is pasted as "Pasted image" and classified; so is one that offers
+ * the image's web address as a URI list beside it (a browser's), which is no file to read. */
 static void
 test_paste_png_bytes (void)
 {
-  VitlensWindow *window = new_window (model_path);
   g_autofree char *png = write_image ("bare.png", 48, 36, 4);
-  g_autoptr(GdkContentProvider) provider = NULL;
+  g_autoptr(GdkContentProvider) bare = NULL;
+  g_autoptr(GdkContentProvider) both = NULL;
   g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) uris = g_bytes_new_static ("https://example.com/\r\n", 22);
   g_autoptr(GError) error = NULL;
   char *data = NULL;
   gsize size = 0;
@@ -1992,36 +2011,14 @@ test_paste_png_bytes (void)
   g_file_get_contents (png, &data, &size, &error);
   g_assert_no_error (error);
   bytes = g_bytes_new_take (data, size);
-  provider = gdk_content_provider_new_for_bytes ("image/png", bytes);
-  g_assert_true (gdk_clipboard_set_content (gtk_widget_get_clipboard (GTK_WIDGET (window)), provider));
+  bare = gdk_content_provider_new_for_bytes ("image/png", bytes);
+  assert_pastes_image (bare, png);
 
-  g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
-  wait_idle (window);
-  g_assert_null (banner_text (window));
-  g_assert_nonnull (shown_image (window));
-  g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
-  assert_labels (window, png, VIT_VARIANT_FP32);
-
-  /* A browser's Copy Image: the picture, and its address as a URI list (no local file). */
-  {
-    g_autoptr(GBytes) uris = g_bytes_new_static ("https://example.com/\r\n", 22);
-    GdkContentProvider *both[] = {
-      gdk_content_provider_new_for_bytes ("image/png", bytes),
-      gdk_content_provider_new_for_bytes ("text/uri-list", uris),
-    };
-    g_autoptr(GdkContentProvider) union_provider = gdk_content_provider_new_union (both, 2);
-
-    close_window (window);
-    window = new_window (model_path);
-    g_assert_true (gdk_clipboard_set_content (gtk_widget_get_clipboard (GTK_WIDGET (window)), union_provider));
-    g_action_group_activate_action (G_ACTION_GROUP (window), "paste", NULL);
-    wait_idle (window);
-    g_assert_null (banner_text (window));
-    g_assert_nonnull (shown_image (window));
-    g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
-    assert_labels (window, png, VIT_VARIANT_FP32);
-  }
-  close_window (window);
+  both = gdk_content_provider_new_union ((GdkContentProvider *[]) {
+                                           gdk_content_provider_new_for_bytes ("image/png", bytes),
+                                           gdk_content_provider_new_for_bytes ("text/uri-list", uris),
+                                         }, 2);
+  assert_pastes_image (both, png);
 }
 
 /* Issue 18.6: a variant's first run (its session setting up its buffers) is reported apart in
@@ -2068,31 +2065,28 @@ test_title_follows_source (void)
   close_window (window);
 }
 
-/* A label shown somewhere under @widget whose text (mnemonics resolved) is @text. */
-static gboolean
-shows_label (GtkWidget  *widget,
-             const char *text)
+/* A label under @widget whose text (mnemonics resolved) is @text, or @whole FALSE, contains it;
+ * NULL: none. */
+static GtkWidget *
+find_label (GtkWidget  *widget,
+            const char *text,
+            gboolean    whole)
 {
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
-    if (shows_label (child, text))
-      return TRUE;
-  return FALSE;
-}
+  if (GTK_IS_LABEL (widget))
+    {
+      const char *shown = gtk_label_get_text (GTK_LABEL (widget));
 
-/* A label under @widget whose text contains @text (not @except). */
-static gboolean
-shows_label_containing (GtkWidget  *widget,
-                        const char *text,
-                        GtkWidget  *except)
-{
-  if (widget != except && GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL)
-    return TRUE;
+      if (whole ? g_str_equal (shown, text) : strstr (shown, text) != NULL)
+        return widget;
+    }
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
-    if (shows_label_containing (child, text, except))
-      return TRUE;
-  return FALSE;
+    {
+      GtkWidget *found = find_label (child, text, whole);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
 }
 
 /* Issue 18.16: Preferences explains the threads field in the words the field shows for 0. */
@@ -2110,27 +2104,10 @@ test_preferences_threads_words (void)
   threads = window_child_of (dialog, VITLENS_TYPE_PREFERENCES_DIALOG, "threads_spin");
   spin (50);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (threads)), ==, "Automatic");
-  g_assert_true (shows_label_containing (dialog, "Automatic uses every core", NULL));
-  g_assert_false (shows_label_containing (dialog, "0 uses every core", NULL));
+  g_assert_nonnull (find_label (dialog, "Automatic uses every core", FALSE));
+  g_assert_null (find_label (dialog, "0 uses every core", FALSE));
   gtk_window_destroy (GTK_WINDOW (dialog));
   close_window (window);
-}
-
-/* The label under @widget whose text is @text; NULL: none. */
-static GtkWidget *
-find_label (GtkWidget  *widget,
-            const char *text)
-{
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_label (child, text);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 /* Issue 18.17: while something is dragged over the empty window, "Drop to Classify" does not
@@ -2141,7 +2118,7 @@ test_drop_pill_clear_of_title (void)
   VitlensWindow *window = new_window (model_path);
   VitlensImagePage *page = image_page (window);
   GtkWidget *pill = gtk_revealer_get_child (window_child_of (page, VITLENS_TYPE_IMAGE_PAGE, "drop_revealer"));
-  GtkWidget *title = find_label (GTK_WIDGET (page), "Drop an Image Here");
+  GtkWidget *title = find_label (GTK_WIDGET (page), "Drop an Image Here", TRUE);
   graphene_rect_t a, b;
 
   g_assert_cmpstr (image_view (window), ==, "empty");
@@ -2286,8 +2263,8 @@ test_recent_model_underscores (void)
 
   gtk_menu_button_popup (button);
   spin (100);
-  g_assert_true (shows_label (GTK_WIDGET (gtk_menu_button_get_popover (button)),
-                              "deit_base_patch16_224/model.safetensors"));
+  g_assert_nonnull (find_label (GTK_WIDGET (gtk_menu_button_get_popover (button)),
+                                "deit_base_patch16_224/model.safetensors", TRUE));
   gtk_menu_button_popdown (button);
   close_window (window);
 }
