@@ -197,6 +197,65 @@ static const GActionEntry app_entries[] = {
   { .name = "about", .activate = action_about },
 };
 
+/* ---------------------------------------------------------------------------------------------
+ * Tooltips. GTK 4.8 lays a text tooltip out at its label's minimum width; Chinese may break after
+ * any character, so that minimum is one character and "主菜单" came out one character a line.
+ * Every tooltip text is shown in a label of our own instead: on one line up to about
+ * TOOLTIP_WIDTH_CHARS columns, wrapped at that width past it. */
+
+#define TOOLTIP_WIDTH_CHARS 48
+
+static gboolean
+on_query_tooltip (GtkWidget  *widget,
+                  int         x,
+                  int         y,
+                  gboolean    keyboard,
+                  GtkTooltip *tooltip,
+                  gpointer    user_data)
+{
+  const char *text = gtk_widget_get_tooltip_text (widget);
+  GtkWidget *label;
+  int columns = 0;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+
+  /* Chinese characters are two columns wide. */
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    columns += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+
+  label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (columns > TOOLTIP_WIDTH_CHARS)
+    {
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_width_chars (GTK_LABEL (label), TOOLTIP_WIDTH_CHARS);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), TOOLTIP_WIDTH_CHARS);
+    }
+  gtk_tooltip_set_custom (tooltip, label);
+  return TRUE;
+}
+
+/* The first query of a widget with a tooltip text connects on_query_tooltip, which runs in that
+ * same emission (before GTK's own handler, which it stops). */
+static gboolean
+tooltip_emission_hook (GSignalInvocationHint *hint,
+                       guint                  n_params,
+                       const GValue          *params,
+                       gpointer               user_data)
+{
+  GObject *widget = g_value_get_object (&params[0]);
+
+  if (gtk_widget_get_tooltip_text (GTK_WIDGET (widget)) != NULL
+      && g_object_get_data (widget, "vitlens-tooltip") == NULL)
+    {
+      g_object_set_data (widget, "vitlens-tooltip", GINT_TO_POINTER (TRUE));
+      g_signal_connect (widget, "query-tooltip", G_CALLBACK (on_query_tooltip), NULL);
+    }
+  return TRUE;
+}
+
 static void
 vitlens_application_startup (GApplication *application)
 {
@@ -253,6 +312,21 @@ vitlens_application_startup (GApplication *application)
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   gtk_window_set_default_icon_name (APP_ID);
+
+  {
+    static gsize hooked = 0;
+
+    if (g_once_init_enter (&hooked))
+      {
+        /* The signal exists once GtkWidget's class does. */
+        gpointer widget_class = g_type_class_ref (GTK_TYPE_WIDGET);
+
+        g_signal_add_emission_hook (g_signal_lookup ("query-tooltip", GTK_TYPE_WIDGET), 0,
+                                    tooltip_emission_hook, NULL, NULL);
+        g_type_class_unref (widget_class);
+        g_once_init_leave (&hooked, 1);
+      }
+  }
 }
 
 static void

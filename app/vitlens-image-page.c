@@ -23,7 +23,8 @@
 #include "vitlens-inference.h"
 
 /* Photos shrink to fit and never grow blurry; small images (a 28×28 digit, a 32×32 icon)
- * grow by a whole factor to about SMALL_IMAGE_SIDE, so they can be seen at all. */
+ * grow by a whole factor to about SMALL_IMAGE_SIDE, so they can be seen at all, nearest-
+ * neighbour (see vitlens_image_get_texture_scaled()). */
 #define SMALL_IMAGE_SIDE 320
 
 struct _VitlensImagePage
@@ -37,6 +38,9 @@ struct _VitlensImagePage
   GtkPicture          *picture;
   GtkLabel            *image_caption;
   GtkRevealer         *drop_revealer;
+  GtkWidget           *decoding_box;
+  GtkSpinner          *decoding_spinner;
+  GtkLabel            *decoding_label;
   GtkRevealer         *strip_revealer;
   VitlensImageStrip   *strip;
   VitlensResultsPanel *results_panel;
@@ -48,11 +52,15 @@ struct _VitlensImagePage
   char                *title;
   GPtrArray           *files;              /* GFile: the images opened together */
   guint                shown_index;        /* of the image shown, in @files */
+  int                  step;               /* the decode under way steps through @files this
+                                            * way (+1, -1): a broken file is passed by; 0: it was
+                                            * asked for (a click), its error is shown */
   vit_variant          variant;
   gboolean             active;
   gboolean             pasted;             /* the decode under way is a pasted image's */
   guint                n_pending;          /* decodes, pastes and classifications under way */
   guint                classify_idle;      /* a classification, asked for */
+  guint                decoding_timeout;   /* shows "Decoding photo.png…" if it takes a while */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensImagePage, vitlens_image_page, VITLENS_TYPE_PAGE)
@@ -166,11 +174,13 @@ update_actions (VitlensImagePage *self)
   g_simple_action_set_enabled (G_SIMPLE_ACTION (next), self->files->len > 1);
 }
 
+/* A small image is shown grown by a whole factor, drawn with nearest-neighbour (its pixels stay
+ * sharp squares); a larger one shrinks to fit. */
 static void
 size_picture (VitlensImagePage *self,
-              int               width,
-              int               height)
+              VitlensImage     *image)
 {
+  int width = vitlens_image_get_width (image), height = vitlens_image_get_height (image);
   int side = MAX (width, height);
   GtkWidget *picture = GTK_WIDGET (self->picture);
 
@@ -178,6 +188,7 @@ size_picture (VitlensImagePage *self,
     {
       int scale = SMALL_IMAGE_SIDE / side;
 
+      gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture_scaled (image, scale)));
       gtk_picture_set_content_fit (self->picture, GTK_CONTENT_FIT_CONTAIN);
       gtk_widget_set_size_request (picture, width * scale, height * scale);
       gtk_widget_set_halign (picture, GTK_ALIGN_CENTER);
@@ -185,6 +196,7 @@ size_picture (VitlensImagePage *self,
     }
   else
     {
+      gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture (image)));
       gtk_picture_set_content_fit (self->picture, GTK_CONTENT_FIT_SCALE_DOWN);
       gtk_widget_set_size_request (picture, -1, -1);
       gtk_widget_set_halign (picture, GTK_ALIGN_FILL);
@@ -212,8 +224,7 @@ set_image (VitlensImagePage *self,
   g_autofree char *caption = NULL;
 
   g_set_object (&self->image, image);
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (vitlens_image_get_texture (image)));
-  size_picture (self, vitlens_image_get_width (image), vitlens_image_get_height (image));
+  size_picture (self, image);
   gtk_picture_set_alternative_text (self->picture, vitlens_image_get_name (image));
 
   /* Translators: below the image: file name, width × height in pixels */
@@ -316,6 +327,29 @@ vitlens_image_page_model_changed (VitlensPage *page)
 static void set_files (VitlensImagePage *self,
                        GFile           **files,
                        guint             n_files);
+static void open_file_at (VitlensImagePage *self,
+                          guint             index,
+                          int               step);
+static void hide_decoding (VitlensImagePage *self);
+
+/* The next file from @from, @step (+1, -1) at a time round the strip, that is not known to be
+ * broken; @from when there is none. */
+static guint
+next_index (VitlensImagePage *self,
+            guint             from,
+            int               step)
+{
+  guint n = self->files->len;
+
+  for (guint i = 1; i < n; i++)
+    {
+      guint index = (from + (step > 0 ? i : n - i)) % n;
+
+      if (!vitlens_image_strip_get_broken (self->strip, index))
+        return index;
+    }
+  return from;
+}
 
 /* A file of the strip, or a pasted image (which stands alone), decoded. */
 static void
@@ -332,6 +366,21 @@ decode_done (GObject      *object,
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  hide_decoding (self);
+  if (error != NULL && !self->pasted)
+    {
+      guint failed = vitlens_image_strip_get_selected (self->strip);
+      guint next;
+
+      vitlens_image_strip_set_broken (self->strip, failed, error->message);
+      /* Stepping through: on to the next file that may be shown (not back to the one shown). */
+      next = self->step != 0 ? next_index (self, failed, self->step) : failed;
+      if (next != failed && (self->image == NULL || next != self->shown_index))
+        {
+          open_file_at (self, next, self->step);
+          return;
+        }
+    }
   if (error != NULL)
     {
       /* The previous image, model and results stay. */
@@ -349,6 +398,41 @@ decode_done (GObject      *object,
   set_image (self, image);
 }
 
+/* "Decoding photo.png…" in the image area (not in the header bar, which keeps its layout),
+ * for a decode that takes longer than DECODING_NOTICE_MS. */
+#define DECODING_NOTICE_MS 250
+
+static gboolean
+decoding_timeout_cb (gpointer user_data)
+{
+  VitlensImagePage *self = user_data;
+
+  self->decoding_timeout = 0;
+  gtk_widget_set_visible (self->decoding_box, TRUE);
+  gtk_spinner_start (self->decoding_spinner);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_decoding (VitlensImagePage *self,
+               const char       *name)
+{
+  /* Translators: shown while an image is decoded; %s is its file name */
+  g_autofree char *text = g_strdup_printf (_("Decoding %s…"), name);
+
+  gtk_label_set_label (self->decoding_label, text);
+  if (self->decoding_timeout == 0 && !gtk_widget_get_visible (self->decoding_box))
+    self->decoding_timeout = g_timeout_add (DECODING_NOTICE_MS, decoding_timeout_cb, self);
+}
+
+static void
+hide_decoding (VitlensImagePage *self)
+{
+  g_clear_handle_id (&self->decoding_timeout, g_source_remove);
+  gtk_spinner_stop (self->decoding_spinner);
+  gtk_widget_set_visible (self->decoding_box, FALSE);
+}
+
 static void
 new_decode (VitlensImagePage *self,
             gboolean          pasted)
@@ -363,12 +447,19 @@ new_decode (VitlensImagePage *self,
 
 static void
 open_file_at (VitlensImagePage *self,
-              guint             index)
+              guint             index,
+              int               step)
 {
   if (index >= self->files->len)
     return;
 
   new_decode (self, FALSE);
+  self->step = step;
+  {
+    g_autofree char *name = g_file_get_basename (g_ptr_array_index (self->files, index));
+
+    show_decoding (self, name ? name : "");
+  }
   vitlens_image_strip_set_selected (self->strip, index);
   vitlens_image_load_async (g_ptr_array_index (self->files, index), self->decode_cancellable,
                             decode_done, g_object_ref (self));
@@ -399,7 +490,8 @@ vitlens_image_page_open_files (VitlensImagePage *self,
   if (n_files == 0)
     return;
   set_files (self, files, n_files);
-  open_file_at (self, 0);
+  /* A first file that is broken gives way to the next that is not. */
+  open_file_at (self, 0, +1);
 }
 
 void
@@ -414,6 +506,7 @@ vitlens_image_page_open_texture (VitlensImagePage *self,
   /* Through PNG bytes, so a pasted image takes the same decoder as a file. */
   png = gdk_texture_save_to_png_bytes (texture);
   new_decode (self, TRUE);
+  show_decoding (self, _("Pasted image"));
   vitlens_image_load_bytes_async (png, _("Pasted image"), self->decode_cancellable,
                                   decode_done, g_object_ref (self));
 }
@@ -456,7 +549,7 @@ on_strip_item_activated (VitlensImageStrip *strip,
                          guint              index,
                          VitlensImagePage  *self)
 {
-  open_file_at (self, index);
+  open_file_at (self, index, 0);
 }
 
 VitlensResultsPanel *
@@ -468,7 +561,60 @@ vitlens_image_page_get_results_panel (VitlensImagePage *self)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Paste: files first (a file manager's Copy), then an image (a browser's Copy Image) */
+ * Paste: what the clipboard offers decides. Files first (a file manager's Copy), local ones
+ * only; then an image (a browser's Copy Image, which may offer its web address as a URI list
+ * too: that address is no file to read). */
+
+/* The clipboard offers an image: a texture, or PNG or JPEG bytes. */
+static gboolean
+clipboard_has_image (GdkClipboard *clipboard)
+{
+  GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
+
+  return gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE)
+         || gdk_content_formats_contain_mime_type (formats, "image/png")
+         || gdk_content_formats_contain_mime_type (formats, "image/jpeg");
+}
+
+/* The clipboard offers files: a file list, a file, or a URI list that reads as either. */
+static gboolean
+clipboard_has_files (GdkClipboard *clipboard)
+{
+  g_autoptr(GdkContentFormats) formats = NULL;
+
+  formats = gdk_content_formats_union_deserialize_gtypes (gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
+  return gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST)
+         || gdk_content_formats_contain_gtype (formats, G_TYPE_FILE);
+}
+
+/* A file pasted is read where it is: on this computer (or a mount of it), not from the web. */
+static gboolean
+is_pastable_file (GFile *file)
+{
+  g_autofree char *basename = g_file_get_basename (file);
+
+  return basename != NULL && !g_str_equal (basename, G_DIR_SEPARATOR_S)
+         && !g_file_has_uri_scheme (file, "http") && !g_file_has_uri_scheme (file, "https");
+}
+
+static void paste_texture_done (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data);
+
+/* Reads the clipboard's image; holds a ref on the page and one busy count until it is done. */
+static void
+paste_image (VitlensImagePage *self,
+             GdkClipboard     *clipboard)
+{
+  gdk_clipboard_read_texture_async (clipboard, self->cancellable, paste_texture_done, g_object_ref (self));
+}
+
+static void
+paste_nothing (VitlensImagePage *self)
+{
+  vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE,
+                      _("The clipboard holds no image and no image file"));
+}
 
 static void
 paste_texture_done (GObject      *object,
@@ -487,8 +633,7 @@ paste_texture_done (GObject      *object,
   if (texture == NULL)
     {
       g_debug ("Paste: %s", error ? error->message : "no texture");
-      vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_IMAGE,
-                          _("The clipboard holds no image and no image file"));
+      paste_nothing (self);
       return;
     }
   vitlens_image_page_open_texture (self, texture);
@@ -517,11 +662,15 @@ paste_value_done (GObject      *object,
       GSList *list = gdk_file_list_get_files (g_value_get_boxed (value));
 
       for (GSList *l = list; l != NULL; l = l->next)
-        g_ptr_array_add (files, l->data);
+        if (is_pastable_file (l->data))
+          g_ptr_array_add (files, l->data);
       g_slist_free (list);
     }
-  else if (value != NULL && G_VALUE_HOLDS (value, G_TYPE_FILE) && g_value_get_object (value))
+  else if (value != NULL && G_VALUE_HOLDS (value, G_TYPE_FILE) && g_value_get_object (value)
+           && is_pastable_file (g_value_get_object (value)))
     g_ptr_array_add (files, g_value_get_object (value));
+  if (error != NULL)
+    g_debug ("Paste, files: %s", error->message);
 
   if (files->len > 0)
     {
@@ -530,12 +679,14 @@ paste_value_done (GObject      *object,
       return;
     }
 
-  /* No files: an image, maybe. Still busy; the ref goes on to the next callback. */
-  {
-    GCancellable *cancellable = self->cancellable;
-
-    gdk_clipboard_read_texture_async (clipboard, cancellable, paste_texture_done, g_steal_pointer (&self));
-  }
+  /* No files to read here: the image beside them, if there is one; still busy. */
+  if (clipboard_has_image (clipboard))
+    paste_image (self, clipboard);
+  else
+    {
+      set_busy (self, -1);
+      paste_nothing (self);
+    }
 }
 
 static void
@@ -545,9 +696,22 @@ action_paste (GSimpleAction *action,
 {
   VitlensImagePage *self = VITLENS_IMAGE_PAGE (user_data);
   GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (self));
-  GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
+  g_autoptr(GdkContentFormats) formats = NULL;
   GType type = GDK_TYPE_FILE_LIST;
 
+  if (!clipboard_has_files (clipboard))
+    {
+      if (!clipboard_has_image (clipboard))
+        {
+          paste_nothing (self);
+          return;
+        }
+      set_busy (self, +1);
+      paste_image (self, clipboard);
+      return;
+    }
+
+  formats = gdk_content_formats_union_deserialize_gtypes (gdk_content_formats_ref (gdk_clipboard_get_formats (clipboard)));
   if (gdk_content_formats_contain_gtype (formats, G_TYPE_FILE) &&
       !gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     type = G_TYPE_FILE;
@@ -614,12 +778,12 @@ static void
 step_image (VitlensImagePage *self,
             int               delta)
 {
-  guint n = self->files->len;
   guint current = vitlens_image_strip_get_selected (self->strip);
+  guint next = next_index (self, current, delta);
 
-  if (n < 2)
-    return;
-  open_file_at (self, (current + n + delta) % n);
+  /* Broken files are passed by; when every other one is, nothing happens. */
+  if (next != current)
+    open_file_at (self, next, delta);
 }
 
 static void
@@ -730,6 +894,7 @@ vitlens_image_page_dispose (GObject *object)
   if (self->decode_cancellable != NULL)
     g_cancellable_cancel (self->decode_cancellable);
   g_clear_handle_id (&self->classify_idle, g_source_remove);
+  g_clear_handle_id (&self->decoding_timeout, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_IMAGE_PAGE);
   g_clear_object (&self->image);
   g_clear_pointer (&self->prediction, vitlens_result_unref);
@@ -788,6 +953,9 @@ vitlens_image_page_class_init (VitlensImagePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, picture);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, image_caption);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, drop_revealer);
+  gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, decoding_box);
+  gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, decoding_spinner);
+  gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, decoding_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, strip_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, strip);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, results_panel);

@@ -5,7 +5,9 @@
  *
  * Emits ::item-activated (index) when a thumbnail is clicked. Thumbnails come from
  * gdk-pixbuf at a small size, one file at a time in a GTask thread; they are only a preview,
- * the image shown and classified is always decoded by the engine.
+ * the image shown and classified is always decoded by the engine. An item that cannot be shown
+ * (gone, a folder, not an image: found by its thumbnail or by the engine's decoder) is marked
+ * broken: a warning icon, dimmed, the problem in its tooltip; stepping through skips it.
  */
 #define G_LOG_DOMAIN "vitlens-image-strip"
 
@@ -25,6 +27,7 @@ struct _VitlensImageStrip
 
   GPtrArray    *files;    /* GFile */
   GPtrArray    *buttons;  /* GtkToggleButton, borrowed from items_box */
+  GArray       *broken;   /* gboolean per item */
   guint         selected;
   gboolean      updating;
   GCancellable *cancellable;
@@ -55,9 +58,18 @@ thumbnail_thread (GTask        *task,
   GError *error = NULL;
 
   /* Only regular files: reading a FIFO dropped by mistake would block this thread forever. */
-  if (g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable) != G_FILE_TYPE_REGULAR)
+  switch (g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable))
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "not a regular file");
+    case G_FILE_TYPE_REGULAR:
+      break;
+    case G_FILE_TYPE_UNKNOWN:
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", _("No such file"));
+      return;
+    case G_FILE_TYPE_DIRECTORY:
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "%s", _("A folder, not an image"));
+      return;
+    default:
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "%s", _("Not a regular file"));
       return;
     }
   stream = g_file_read (file, cancellable, &error);
@@ -67,7 +79,9 @@ thumbnail_thread (GTask        *task,
                                                   TRUE, cancellable, &error);
   if (pixbuf == NULL)
     {
-      g_task_return_error (task, error);
+      g_debug ("No thumbnail: %s", error->message);
+      g_clear_error (&error);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s", _("Not an image that can be read"));
       return;
     }
 
@@ -104,16 +118,12 @@ thumbnail_done (GObject      *object,
 
   thumbnail = gtk_button_get_child (GTK_BUTTON (g_ptr_array_index (self->buttons, index)));
   gtk_widget_remove_css_class (thumbnail, "loading");
-  if (texture != NULL)
-    {
-      gtk_image_set_from_paintable (GTK_IMAGE (thumbnail), GDK_PAINTABLE (texture));
-    }
+  if (vitlens_image_strip_get_broken (self, index))
+    ; /* the engine's decoder said so first: its words stay */
+  else if (texture != NULL)
+    gtk_image_set_from_paintable (GTK_IMAGE (thumbnail), GDK_PAINTABLE (texture));
   else
-    {
-      g_debug ("No thumbnail for item %u: %s", index, error->message);
-      gtk_image_set_from_icon_name (GTK_IMAGE (thumbnail), "image-missing-symbolic");
-      gtk_widget_add_css_class (thumbnail, "missing");
-    }
+    vitlens_image_strip_set_broken (self, index, error->message);
 
   load_thumbnail (self, index + 1);
 }
@@ -160,6 +170,7 @@ clear_items (VitlensImageStrip *self)
     gtk_box_remove (self->items_box, child);
   g_ptr_array_set_size (self->buttons, 0);
   g_ptr_array_set_size (self->files, 0);
+  g_array_set_size (self->broken, 0);
   self->selected = 0;
 }
 
@@ -182,6 +193,7 @@ vitlens_image_strip_finalize (GObject *object)
 
   g_clear_pointer (&self->files, g_ptr_array_unref);
   g_clear_pointer (&self->buttons, g_ptr_array_unref);
+  g_clear_pointer (&self->broken, g_array_unref);
 
   G_OBJECT_CLASS (vitlens_image_strip_parent_class)->finalize (object);
 }
@@ -216,6 +228,7 @@ vitlens_image_strip_init (VitlensImageStrip *self)
 
   self->files = g_ptr_array_new_with_free_func (g_object_unref);
   self->buttons = g_ptr_array_new ();
+  self->broken = g_array_new (FALSE, TRUE, sizeof (gboolean));
 }
 
 GtkWidget *
@@ -262,6 +275,7 @@ vitlens_image_strip_set_files (VitlensImageStrip *self,
       g_ptr_array_add (self->buttons, button);
       g_ptr_array_add (self->files, g_object_ref (files[i]));
     }
+  g_array_set_size (self->broken, n_files);
 
   if (n_files > 0)
     vitlens_image_strip_set_selected (self, 0);
@@ -300,4 +314,49 @@ vitlens_image_strip_get_selected (VitlensImageStrip *self)
   g_return_val_if_fail (VITLENS_IS_IMAGE_STRIP (self), 0);
 
   return self->selected;
+}
+
+void
+vitlens_image_strip_set_broken (VitlensImageStrip *self,
+                                guint              index,
+                                const char        *problem)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *tooltip = NULL;
+  GtkWidget *button;
+  GtkWidget *thumbnail;
+
+  g_return_if_fail (VITLENS_IS_IMAGE_STRIP (self));
+
+  if (index >= self->buttons->len)
+    return;
+
+  button = g_ptr_array_index (self->buttons, index);
+  thumbnail = gtk_button_get_child (GTK_BUTTON (button));
+  name = g_file_get_basename (g_ptr_array_index (self->files, index));
+  /* The engine's messages start with the file name already. */
+  if (g_str_has_prefix (problem, name))
+    tooltip = g_strdup (problem);
+  else
+    /* Translators: the tooltip of an image that cannot be shown: its file name, the problem */
+    tooltip = g_strdup_printf (_("%s: %s"), name, problem);
+
+  g_array_index (self->broken, gboolean, index) = TRUE;
+  gtk_image_set_from_icon_name (GTK_IMAGE (thumbnail), "dialog-warning-symbolic");
+  gtk_widget_remove_css_class (thumbnail, "loading");
+  gtk_widget_add_css_class (thumbnail, "missing");
+  gtk_widget_add_css_class (button, "broken");
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, tooltip,
+                                  -1);
+}
+
+gboolean
+vitlens_image_strip_get_broken (VitlensImageStrip *self,
+                                guint              index)
+{
+  g_return_val_if_fail (VITLENS_IS_IMAGE_STRIP (self), FALSE);
+
+  return index < self->broken->len && g_array_index (self->broken, gboolean, index);
 }

@@ -23,5 +23,11 @@ guint      vitlens_image_strip_get_n_items  (VitlensImageStrip *self);
 void       vitlens_image_strip_set_selected (VitlensImageStrip *self,
                                              guint              index);
 guint      vitlens_image_strip_get_selected (VitlensImageStrip *self);
+/* Mark @index as an item that cannot be shown, @problem in its tooltip: stepping skips it. */
+void       vitlens_image_strip_set_broken   (VitlensImageStrip *self,
+                                             guint              index,
+                                             const char        *problem);
+gboolean   vitlens_image_strip_get_broken   (VitlensImageStrip *self,
+                                             guint              index);
 
 G_END_DECLS

@@ -25,6 +25,8 @@ struct _VitlensImage
   vit_image   pixels;   /* RGB8; .data points into @bytes */
   GBytes     *bytes;
   GdkTexture *texture;
+  GdkTexture *scaled;        /* vitlens_image_get_texture_scaled()'s, at scaled_by */
+  int         scaled_by;
   VitlensFrame *frame;  /* the same pixels, as VitlensInference takes them */
   double      decode_ms;
 };
@@ -37,6 +39,7 @@ vitlens_image_finalize (GObject *object)
   VitlensImage *self = (VitlensImage *)object;
 
   g_clear_object (&self->texture);
+  g_clear_object (&self->scaled);
   g_clear_pointer (&self->frame, vitlens_frame_unref);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   g_clear_object (&self->file);
@@ -190,6 +193,8 @@ vitlens_image_new_from_file (GFile        *file,
   g_return_val_if_fail (G_IS_FILE (file), NULL);
 
   basename = g_file_get_basename (file);
+  if (basename == NULL) /* some URIs have none: never "(null)" in a message */
+    basename = g_file_get_parse_name (file);
   path = g_file_get_path (file);
   t0 = vit_now_ms ();
 
@@ -372,4 +377,46 @@ vitlens_image_get_decode_ms (VitlensImage *self)
 {
   g_return_val_if_fail (VITLENS_IS_IMAGE (self), 0);
   return self->decode_ms;
+}
+
+GdkTexture *
+vitlens_image_get_texture_scaled (VitlensImage *self,
+                                  int           scale)
+{
+  const vit_image *img;
+  gsize stride;
+  guint8 *data;
+
+  g_return_val_if_fail (VITLENS_IS_IMAGE (self), NULL);
+
+  if (scale <= 1)
+    return self->texture;
+  if (self->scaled != NULL && self->scaled_by == scale)
+    return self->scaled;
+
+  img = &self->pixels;
+  stride = (gsize)img->width * scale * 3;
+  data = g_malloc (stride * (gsize)img->height * scale);
+  for (int y = 0; y < img->height; y++)
+    {
+      const guint8 *src = (const guint8 *)img->data + (gsize)y * img->stride;
+      guint8 *row = data + (gsize)y * scale * stride;
+
+      /* one row grown sideways, then copied down scale - 1 times */
+      for (int x = 0; x < img->width; x++)
+        for (int i = 0; i < scale; i++)
+          memcpy (row + ((gsize)x * scale + i) * 3, src + (gsize)x * 3, 3);
+      for (int i = 1; i < scale; i++)
+        memcpy (row + i * stride, row, stride);
+    }
+
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new_take (data, stride * (gsize)img->height * scale);
+
+    g_set_object (&self->scaled, NULL);
+    self->scaled = gdk_memory_texture_new (img->width * scale, img->height * scale, GDK_MEMORY_R8G8B8,
+                                           bytes, stride);
+    self->scaled_by = scale;
+  }
+  return self->scaled;
 }

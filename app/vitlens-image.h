@@ -42,6 +42,12 @@ VitlensImage    *vitlens_image_load_finish      (GAsyncResult         *result,
 const char      *vitlens_image_get_name         (VitlensImage         *self);
 GFile           *vitlens_image_get_file         (VitlensImage         *self);
 GdkTexture      *vitlens_image_get_texture      (VitlensImage         *self);
+/* The texture grown @scale times with nearest-neighbour (every pixel a @scale×@scale block):
+ * GTK 4.8 draws textures with linear filtering only (the filter of
+ * gtk_snapshot_append_scaled_texture() comes in 4.10), which blurs a small image grown big.
+ * Made once per scale; transfer none. */
+GdkTexture      *vitlens_image_get_texture_scaled (VitlensImage       *self,
+                                                   int                 scale);
 const vit_image *vitlens_image_get_pixels       (VitlensImage         *self);
 /* The same pixels as a VitlensFrame (no copy; transfer none), the input VitlensInference
  * takes; a result's frame is this one when it is this image's. */

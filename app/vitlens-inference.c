@@ -418,6 +418,19 @@ model_display_name (const char *path)
   return g_steal_pointer (&base);
 }
 
+/* The built-in model's name for the UI: the data's name is "fashion-vit (embedded)", which the
+ * CLI prints as it is; here the suffix is translated. */
+static char *
+builtin_display_name (void)
+{
+  const char *name = vitlens_data_model_name ();
+  const char *suffix = strstr (name, " (embedded)");
+  g_autofree char *base = suffix ? g_strndup (name, suffix - name) : g_strdup (name);
+
+  /* Translators: the name of the model built into the app, e.g. "fashion-vit (embedded)" */
+  return g_strdup_printf (_("%s (embedded)"), base);
+}
+
 static VitlensModelFacts *
 model_facts_new (const vit_model *model,
                  const char      *path,
@@ -427,7 +440,7 @@ model_facts_new (const vit_model *model,
   VitlensModelFacts *facts = g_atomic_rc_box_new0 (VitlensModelFacts);
 
   facts->path = g_strdup (path);
-  facts->display_name = path ? model_display_name (path) : g_strdup (vitlens_data_model_name ());
+  facts->display_name = path ? model_display_name (path) : builtin_display_name ();
   facts->architecture = g_strdup (info->name);
   facts->format = info->format;
   facts->num_params = info->num_params;
@@ -591,6 +604,7 @@ worker_classify (VitlensInference *self,
   vit_prediction pred = { 0 };
   vit_session *session;
   VitlensResult *result;
+  gboolean first_run;
   int k;
 
   if (self->model == NULL)
@@ -613,6 +627,7 @@ worker_classify (VitlensInference *self,
       return NULL;
     }
 
+  first_run = !self->warm[variant];
   k = MIN (CLAMP (top_k, 1, VIT_TOPK_MAX), vit_model_get_info (self->model)->num_classes);
   /* The input's own pixels (an image's RGB, or a frame's RGBx rows with GStreamer's stride). */
   if (vit_session_classify (session, vitlens_frame_get_image (input), k, &pred, &err) != VIT_OK)
@@ -625,6 +640,8 @@ worker_classify (VitlensInference *self,
   result_set_top (result, self->model, pred.k, pred.index, pred.prob);
   result->preprocess_ms = pred.timing.preprocess_ms;
   result->forward_ms = pred.timing.forward_ms;
+  result->first_run = first_run;
+  self->warm[variant] = TRUE;
 
   return result;
 }
@@ -644,8 +661,12 @@ worker_classify_request (VitlensInference *self,
   if (result == NULL)
     return;
 
-  self->forward_ms[v][self->n_runs[v] % MEDIAN_WINDOW] = result->forward_ms;
-  self->n_runs[v]++;
+  /* The first run of a session is reported apart (VitlensResult.first_run), not in the median. */
+  if (!result->first_run)
+    {
+      self->forward_ms[v][self->n_runs[v] % MEDIAN_WINDOW] = result->forward_ms;
+      self->n_runs[v]++;
+    }
   n = MIN (self->n_runs[v], MEDIAN_WINDOW);
   result->median_runs = n;
   result->median_forward_ms = vitlens_stats_median (self->forward_ms[v], n, sorted);

@@ -5,6 +5,10 @@
  */
 #define G_LOG_DOMAIN "vitlens-result"
 
+#include "vitlens-config.h"
+
+#include <glib/gi18n.h>
+
 #include "vitlens-result.h"
 
 static void
@@ -46,4 +50,16 @@ vitlens_comparison_free (VitlensComparison *comparison)
   for (int c = 0; c < comparison->n_columns; c++)
     g_clear_pointer (&comparison->columns[c].result, vitlens_result_unref);
   g_free (comparison);
+}
+
+const char *
+vitlens_variant_label (const char *name)
+{
+  if (g_strcmp0 (name, "optimized") == 0)
+    /* Translators: the optimized variant of a model (the engine's name stays "optimized") */
+    return C_("variant", "optimized");
+  if (g_strcmp0 (name, "lite") == 0)
+    /* Translators: the lite variant of a model, from a .vitl file */
+    return C_("variant", "lite");
+  return name;
 }

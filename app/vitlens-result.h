@@ -34,6 +34,8 @@ typedef struct
   double        inference_fps;        /* frames: results per second over the last 16; else 0 */
   guint64       dropped;              /* frames: dropped so far; else 0 */
   double        median_forward_ms;    /* classify: over the last 64 runs of this variant and model */
+  gboolean      first_run;            /* classify: the session's first run, which sets up its
+                                       * buffers: slower, and left out of the median */
   int           median_runs;
   vit_variant   variant;
   int           threads;
@@ -49,6 +51,10 @@ VitlensResult *vitlens_result_new      (void);
 VitlensResult *vitlens_result_ref      (VitlensResult *result);
 void           vitlens_result_unref    (VitlensResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VitlensResult, vitlens_result_unref)
+
+/* A variant's name as the UI shows it: @name is the engine's ("fp32", "int8", "optimized",
+ * "lite"), which machine output keeps; "optimized" and "lite" are translated. */
+const char    *vitlens_variant_label   (const char *name);
 
 /* Compare mode: every variant the model has, on the same input. */
 

@@ -257,7 +257,7 @@ vitlens_results_panel_set_variant (VitlensResultsPanel *self,
 {
   g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
 
-  set_fact (self, FACT_VARIANT, vit_variant_name (variant));
+  set_fact (self, FACT_VARIANT, vitlens_variant_label (vit_variant_name (variant)));
 }
 
 /* No results: the placeholder, "—" everywhere, and the stream's window forgotten. */
@@ -298,17 +298,30 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
 
   set_label_ms (self->decode_label, decode_ms);
   set_label_ms (self->preprocess_label, prediction->preprocess_ms);
-  set_label_ms (self->forward_label, prediction->forward_ms);
-  {
-    g_autofree char *ms = format_ms (prediction->median_forward_ms);
-    /* Translators: the median forward time, then over how many runs it was taken */
-    g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (%d run)", "%s (%d runs)",
-                                                          prediction->median_runs),
-                                             ms, prediction->median_runs);
-    gtk_label_set_label (self->median_label, text);
-  }
+  if (prediction->first_run)
+    {
+      g_autofree char *ms = format_ms (prediction->forward_ms);
+      /* Translators: the forward time of a variant's first run, which sets up its buffers and
+       * is slower than the runs after it (it is left out of the median) */
+      g_autofree char *text = g_strdup_printf (_("%s (first run, includes warm-up)"), ms);
 
-  set_fact (self, FACT_VARIANT, vit_variant_name (prediction->variant));
+      gtk_label_set_label (self->forward_label, text);
+    }
+  else
+    set_label_ms (self->forward_label, prediction->forward_ms);
+  if (prediction->median_runs == 0)
+    gtk_label_set_label (self->median_label, dash); /* only a first run so far */
+  else
+    {
+      g_autofree char *ms = format_ms (prediction->median_forward_ms);
+      /* Translators: the median forward time, then over how many runs it was taken */
+      g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (%d run)", "%s (%d runs)",
+                                                            prediction->median_runs),
+                                               ms, prediction->median_runs);
+      gtk_label_set_label (self->median_label, text);
+    }
+
+  set_fact (self, FACT_VARIANT, vitlens_variant_label (vit_variant_name (prediction->variant)));
   set_fact_take (self, FACT_THREADS, g_strdup_printf ("%d", prediction->threads));
   set_fact (self, FACT_KERNEL, prediction->kernel);
 }
@@ -388,7 +401,7 @@ vitlens_results_panel_add_stream_result (VitlensResultsPanel *self,
   set_label_fps (self->inference_fps_label, result->inference_fps);
   set_label_ms (self->latency_label, result->latency_ms);
 
-  set_fact (self, FACT_VARIANT, vit_variant_name (result->variant));
+  set_fact (self, FACT_VARIANT, vitlens_variant_label (vit_variant_name (result->variant)));
   set_fact_take (self, FACT_THREADS, g_strdup_printf ("%d", result->threads));
   set_fact (self, FACT_KERNEL, result->kernel);
 }

@@ -58,7 +58,7 @@ update (VitlensVariantSwitcher *self)
   for (int v = 0; v < VIT_VARIANT_COUNT; v++)
     {
       GtkToggleButton *button = self->buttons[v];
-      const char *name = vit_variant_name (v);
+      const char *name = vitlens_variant_label (vit_variant_name (v));
       gboolean supported = self->inference != NULL && vitlens_inference_supports (self->inference, v);
       g_autofree char *tooltip = NULL;
 
@@ -72,6 +72,7 @@ update (VitlensVariantSwitcher *self)
         /* Translators: tooltip of a disabled variant button; %s is fp32, int8 or optimized */
         tooltip = g_strdup_printf (_("The %s variant is not available for this model"), name);
 
+      gtk_button_set_label (GTK_BUTTON (button), name);
       gtk_widget_set_sensitive (GTK_WIDGET (button), supported);
       gtk_widget_set_tooltip_text (GTK_WIDGET (button), tooltip);
       set_active (self, button, !self->compare && v == (int)self->variant);

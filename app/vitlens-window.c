@@ -39,6 +39,8 @@ struct _VitlensWindow
   VitlensVariantSwitcher *variant_switcher;
   VitlensModelMenu    *model_menu;
   GtkSpinner          *busy_spinner;
+  GtkButton           *open_button;
+  GtkBox              *switcher_bar;
   GtkRevealer         *banner_revealer;
   GtkLabel            *banner_label;
   GtkRevealer         *notice_revealer;
@@ -54,6 +56,8 @@ struct _VitlensWindow
   gboolean             compare;       /* on: every variant side by side */
   VitlensOrigin        error_origin;  /* what the banner's error is about */
   guint                notice_timeout; /* hides the notice; 0: none pending */
+  gboolean             compact;       /* a narrow window: see update_compact() */
+  guint                compact_idle;
 };
 
 G_DEFINE_FINAL_TYPE (VitlensWindow, vitlens_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -73,7 +77,7 @@ update_busy (VitlensWindow *self)
   g_object_get (self->image_page, "busy", &image_busy, NULL);
   g_object_get (self->compare_page, "busy", &compare_busy, NULL);
   g_object_get (self->model_menu, "loading", &loading, NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->busy_spinner), loading || image_busy || compare_busy);
+  /* Always there, turning or not: the header bar keeps its layout (the model's name with it). */
   gtk_spinner_set_spinning (self->busy_spinner, loading || image_busy || compare_busy);
 }
 
@@ -120,6 +124,7 @@ show_notice (VitlensWindow *self,
   gtk_revealer_set_reveal_child (self->notice_revealer, TRUE);
   /* A newer notice gets its own NOTICE_SECONDS. */
   g_clear_handle_id (&self->notice_timeout, g_source_remove);
+  g_clear_handle_id (&self->compact_idle, g_source_remove);
   self->notice_timeout = g_timeout_add_seconds (NOTICE_SECONDS, notice_timeout_cb, self);
 }
 
@@ -298,6 +303,96 @@ on_drop (GtkDropTarget *target,
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * A narrow window (half of a 1366 px screen): Open shows its icon only, the variant switcher
+ * moves from the header bar to a bar at the bottom and the model's menu takes its place in the
+ * middle, so the model's name keeps its room. The
+ * header bar as a whole needs about 790 px, so COMPACT_WIDTH is above that: a window can always
+ * be made narrow enough to become compact, and the compact one (about 560 px) fits 640. */
+
+#define COMPACT_WIDTH 840
+
+static void
+set_compact (VitlensWindow *self,
+             gboolean       compact)
+{
+  GtkWidget *switcher = GTK_WIDGET (self->variant_switcher);
+  GtkWidget *model_menu = GTK_WIDGET (self->model_menu);
+  GtkWidget *spinner = GTK_WIDGET (self->busy_spinner);
+  /* not bound as a template child: the window owns its title bar, and disposes of it */
+  GtkHeaderBar *header_bar = GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self)));
+
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+
+  g_object_ref (switcher);
+  g_object_ref (model_menu);
+  g_object_ref (spinner);
+  if (compact)
+    {
+      /* The model's menu takes the switcher's place, in the middle, with room for its name. */
+      gtk_header_bar_remove (header_bar, model_menu);
+      gtk_header_bar_set_title_widget (header_bar, model_menu);
+      gtk_box_append (self->switcher_bar, switcher);
+      gtk_widget_set_hexpand (switcher, TRUE);
+      gtk_widget_set_halign (switcher, GTK_ALIGN_CENTER);
+      gtk_button_set_icon_name (self->open_button, "document-open-symbolic");
+    }
+  else
+    {
+      gtk_box_remove (self->switcher_bar, switcher);
+      gtk_header_bar_set_title_widget (header_bar, switcher);
+      /* back at the end, in the order of the template: spinner, model, main menu */
+      gtk_header_bar_remove (header_bar, spinner);
+      gtk_header_bar_pack_end (header_bar, model_menu);
+      gtk_header_bar_pack_end (header_bar, spinner);
+      gtk_button_set_label (self->open_button, _("_Open"));
+      gtk_button_set_use_underline (self->open_button, TRUE);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->switcher_bar), compact);
+  if (compact)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "compact");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "compact");
+  g_object_unref (spinner);
+  g_object_unref (model_menu);
+  g_object_unref (switcher);
+}
+
+static void
+apply_compact (VitlensWindow *self)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  int height;
+
+  /* not shown yet: the size it will have */
+  if (width <= 0 || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  set_compact (self, width > 0 && width < COMPACT_WIDTH);
+}
+
+static gboolean
+compact_idle_cb (gpointer user_data)
+{
+  VitlensWindow *self = user_data;
+
+  self->compact_idle = 0;
+  apply_compact (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The width changed: a window not shown yet changes at once (so that it opens at the size
+ * asked for), a shown one after this round of layout, not in it. */
+static void
+update_compact (VitlensWindow *self)
+{
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    apply_compact (self);
+  else if (self->compact_idle == 0)
+    self->compact_idle = g_idle_add (compact_idle_cb, self);
+}
+
+/* ---------------------------------------------------------------------------------------------
  * What the pages say */
 
 static void
@@ -311,14 +406,21 @@ on_image_shown (VitlensWindow *self)
     g_object_set (self->stream_page, "source", VITLENS_SOURCE_IMAGE, NULL);
 }
 
+/* The title names what is shown: the image, or in the Camera and Video modes what plays. */
 static void
 on_title (VitlensWindow *self)
 {
   g_autofree char *title = NULL;
+  g_autofree char *name = NULL;
+  VitlensSource source;
 
-  g_object_get (self->image_page, "title", &title, NULL);
-  if (title != NULL)
-    gtk_window_set_title (GTK_WINDOW (self), title);
+  g_object_get (self->stream_page, "source", &source, "stream-name", &name, NULL);
+  if (source == VITLENS_SOURCE_IMAGE)
+    g_object_get (self->image_page, "title", &title, NULL);
+  else if (name != NULL && name[0] != '\0')
+    /* Translators: the window title: what plays (a video's or a camera's name), then the application's */
+    title = g_strdup_printf (_("%s — ViT Lens"), name);
+  gtk_window_set_title (GTK_WINDOW (self), title ? title : _("ViT Lens"));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -368,7 +470,7 @@ change_variant_state (GSimpleAction *action,
            && !vitlens_inference_supports (self->inference, variant))
     {
       g_autofree char *message = g_strdup_printf (_("The %s variant is not available for this model"),
-                                                  vit_variant_name (variant));
+                                                  vitlens_variant_label (vit_variant_name (variant)));
 
       show_error (self, VITLENS_ORIGIN_OTHER, message);
     }
@@ -509,6 +611,8 @@ vitlens_window_class_init (VitlensWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, variant_switcher);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, model_menu);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, busy_spinner);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, open_button);
+  gtk_widget_class_bind_template_child (widget_class, VitlensWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, banner_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, banner_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensWindow, notice_revealer);
@@ -556,7 +660,11 @@ vitlens_window_init (VitlensWindow *self)
   g_signal_connect_swapped (self->image_page, "notify::title", G_CALLBACK (on_title), self);
   g_signal_connect (self->image_page, "open-files", G_CALLBACK (on_open_files), self);
   g_signal_connect_swapped (self->stream_page, "notify::source", G_CALLBACK (update_mode), self);
+  g_signal_connect_swapped (self->stream_page, "notify::source", G_CALLBACK (on_title), self);
+  g_signal_connect_swapped (self->stream_page, "notify::stream-name", G_CALLBACK (on_title), self);
   g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
+  g_signal_connect (self, "notify::default-width", G_CALLBACK (update_compact), NULL);
+  g_signal_connect (self, "notify::maximized", G_CALLBACK (update_compact), NULL);
 
   /* The whole window takes drops; the page shown lights up. */
   drop_target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
