@@ -7,11 +7,10 @@
  * pages: VitlensImagePage (images and their results), VitlensStreamPage (cameras, the test
  * pattern, videos) and VitlensComparePage (every variant side by side, on the image or on the
  * stream page's frames). It keeps the header bar (source, VitlensVariantSwitcher,
- * VitlensModelMenu, busy spinner), the banner and the notice, the mode stack and the actions;
- * the pages and the model menu add theirs (win.play-pause, win.next-image, win.open-model…).
- * The window sets what the pages work with (properties: inference, variant, preferences,
- * which one is shown) and hears from them through signals (errors, notices, busy, the image
- * shown, a model loaded); it calls them, they never call it.
+ * VitlensModelMenu, busy spinner; narrow: VitlensCompactHeader), the banner and the notice,
+ * the mode stack and the actions; the pages and the model menu add theirs. The window sets what
+ * the pages work with (properties: inference, variant, preferences, which one is shown) and
+ * hears from them through signals (errors, notices, busy, the image shown, a model loaded).
  *
  * Drops, Open…, pasted files and the command line all end in vitlens_window_open_files(),
  * which tells models, videos and images apart.
@@ -22,6 +21,7 @@
 
 #include <glib/gi18n.h>
 
+#include "vitlens-compact-header.h"
 #include "vitlens-compare-page.h"
 #include "vitlens-image-page.h"
 #include "vitlens-model-menu.h"
@@ -56,8 +56,7 @@ struct _VitlensWindow
   gboolean             compare;       /* on: every variant side by side */
   VitlensOrigin        error_origin;  /* what the banner's error is about */
   guint                notice_timeout; /* hides the notice; 0: none pending */
-  gboolean             compact;       /* a narrow window: see update_compact() */
-  guint                compact_idle;
+  VitlensCompactHeader compact_header; /* a narrow window's header bar */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensWindow, vitlens_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -124,7 +123,6 @@ show_notice (VitlensWindow *self,
   gtk_revealer_set_reveal_child (self->notice_revealer, TRUE);
   /* A newer notice gets its own NOTICE_SECONDS. */
   g_clear_handle_id (&self->notice_timeout, g_source_remove);
-  g_clear_handle_id (&self->compact_idle, g_source_remove);
   self->notice_timeout = g_timeout_add_seconds (NOTICE_SECONDS, notice_timeout_cb, self);
 }
 
@@ -300,96 +298,6 @@ on_drop (GtkDropTarget *target,
 {
   set_drop_active (self, FALSE);
   return vitlens_image_page_take_drop (self->image_page, value);
-}
-
-/* ---------------------------------------------------------------------------------------------
- * A narrow window (half of a 1366 px screen): Open shows its icon only, the variant switcher
- * moves from the header bar to a bar at the bottom and the model's menu takes its place in the
- * middle, so the model's name keeps its room. The
- * header bar as a whole needs about 790 px, so COMPACT_WIDTH is above that: a window can always
- * be made narrow enough to become compact, and the compact one (about 560 px) fits 640. */
-
-#define COMPACT_WIDTH 840
-
-static void
-set_compact (VitlensWindow *self,
-             gboolean       compact)
-{
-  GtkWidget *switcher = GTK_WIDGET (self->variant_switcher);
-  GtkWidget *model_menu = GTK_WIDGET (self->model_menu);
-  GtkWidget *spinner = GTK_WIDGET (self->busy_spinner);
-  /* not bound as a template child: the window owns its title bar, and disposes of it */
-  GtkHeaderBar *header_bar = GTK_HEADER_BAR (gtk_window_get_titlebar (GTK_WINDOW (self)));
-
-  if (self->compact == compact)
-    return;
-  self->compact = compact;
-
-  g_object_ref (switcher);
-  g_object_ref (model_menu);
-  g_object_ref (spinner);
-  if (compact)
-    {
-      /* The model's menu takes the switcher's place, in the middle, with room for its name. */
-      gtk_header_bar_remove (header_bar, model_menu);
-      gtk_header_bar_set_title_widget (header_bar, model_menu);
-      gtk_box_append (self->switcher_bar, switcher);
-      gtk_widget_set_hexpand (switcher, TRUE);
-      gtk_widget_set_halign (switcher, GTK_ALIGN_CENTER);
-      gtk_button_set_icon_name (self->open_button, "document-open-symbolic");
-    }
-  else
-    {
-      gtk_box_remove (self->switcher_bar, switcher);
-      gtk_header_bar_set_title_widget (header_bar, switcher);
-      /* back at the end, in the order of the template: spinner, model, main menu */
-      gtk_header_bar_remove (header_bar, spinner);
-      gtk_header_bar_pack_end (header_bar, model_menu);
-      gtk_header_bar_pack_end (header_bar, spinner);
-      gtk_button_set_label (self->open_button, _("_Open"));
-      gtk_button_set_use_underline (self->open_button, TRUE);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->switcher_bar), compact);
-  if (compact)
-    gtk_widget_add_css_class (GTK_WIDGET (self), "compact");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self), "compact");
-  g_object_unref (spinner);
-  g_object_unref (model_menu);
-  g_object_unref (switcher);
-}
-
-static void
-apply_compact (VitlensWindow *self)
-{
-  int width = gtk_widget_get_width (GTK_WIDGET (self));
-  int height;
-
-  /* not shown yet: the size it will have */
-  if (width <= 0 || !gtk_widget_get_mapped (GTK_WIDGET (self)))
-    gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
-  set_compact (self, width > 0 && width < COMPACT_WIDTH);
-}
-
-static gboolean
-compact_idle_cb (gpointer user_data)
-{
-  VitlensWindow *self = user_data;
-
-  self->compact_idle = 0;
-  apply_compact (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* The width changed: a window not shown yet changes at once (so that it opens at the size
- * asked for), a shown one after this round of layout, not in it. */
-static void
-update_compact (VitlensWindow *self)
-{
-  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
-    apply_compact (self);
-  else if (self->compact_idle == 0)
-    self->compact_idle = g_idle_add (compact_idle_cb, self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -574,6 +482,7 @@ vitlens_window_dispose (GObject *object)
   VitlensWindow *self = (VitlensWindow *)object;
 
   g_clear_handle_id (&self->notice_timeout, g_source_remove);
+  vitlens_compact_header_clear (&self->compact_header);
   if (self->image_page != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->image_page, self);
@@ -663,8 +572,9 @@ vitlens_window_init (VitlensWindow *self)
   g_signal_connect_swapped (self->stream_page, "notify::source", G_CALLBACK (on_title), self);
   g_signal_connect_swapped (self->stream_page, "notify::stream-name", G_CALLBACK (on_title), self);
   g_signal_connect (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), NULL);
-  g_signal_connect (self, "notify::default-width", G_CALLBACK (update_compact), NULL);
-  g_signal_connect (self, "notify::maximized", G_CALLBACK (update_compact), NULL);
+  vitlens_compact_header_init (&self->compact_header, GTK_WINDOW (self),
+                               GTK_WIDGET (self->variant_switcher), GTK_WIDGET (self->model_menu),
+                               GTK_WIDGET (self->busy_spinner), self->open_button, self->switcher_bar);
 
   /* The whole window takes drops; the page shown lights up. */
   drop_target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
