@@ -171,8 +171,12 @@ static void attention_heads(void *ctx, int64_t begin, int64_t end, int32_t threa
 /* ---------------------------------------------------------------------------------------------
  * The forward pass */
 
-void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_state *st,
-                      const float *input, float *logits)
+/* The int8 pass; MARK(op) ends each op when profiled (vit-impl.h, VIT_PROF_MARK) */
+#define MARK(op) VIT_PROF_MARK(prof, op)
+
+static inline __attribute__((always_inline)) void
+forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_state *st, const float *input,
+             float *logits, vit_prof *prof)
 {
     const vit_model_info *i = &m->info;
     vit_fp32_state *s = &st->f;
@@ -184,19 +188,24 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
 
     // patch embedding in fp32 (a Conv2d: quantize_dynamic leaves it alone)
     vit_im2col_patches(input, i->in_chans, i->img_size, i->patch_size, s->patches);
+    MARK(VIT_OP_OTHER);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, NP, D, cpp, 1.0f, s->patches, cpp,
                 m->w.patch_w, cpp, 0.0f, s->ctx, D);
     for (int32_t p = 0; p < NP; p++)
         for (int32_t c = 0; c < D; c++)
             s->ctx[(size_t)p * D + c] += m->w.patch_b[c];
+    MARK(VIT_OP_PATCH);
     vit_embed_tokens(m, s->ctx, s->x);
+    MARK(VIT_OP_OTHER);
 
     for (int32_t l = 0; l < i->depth; l++) {
         const vit_block_weights *b = &m->w.blocks[l];
         const vit_qlinear *ql = &q->layers[4 * l];
         // x = x + proj(attn(norm1(x)))            (qkv and proj in int8)
         vit_fp32_layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
+        MARK(VIT_OP_LAYERNORM);
         vit_qlinear_forward(&ql[0], s->xn, T, s->qkv, st->scratch, pool);
+        MARK(VIT_OP_QKV);
         if (s->ops) {
             vit_fp32_attention(s);
         } else {
@@ -206,16 +215,21 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
         // rollout on: roll[l] (T, T) = mean over heads of att
         if (s->roll)
             vit_rollout_mean_heads(pool, s->att, s->heads, T, s->roll + (size_t)l * T * T);
+        MARK(VIT_OP_ATTENTION);
         vit_qlinear_forward(&ql[1], s->ctx, T, st->tmp, st->scratch, pool);
         span_job add = {s->x, st->tmp, NULL};
         vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
+        MARK(VIT_OP_PROJ);
         // x = x + fc2(gelu(fc1(norm2(x))))        (fc1 and fc2 in int8)
         vit_fp32_layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
+        MARK(VIT_OP_LAYERNORM);
         vit_qlinear_forward(&ql[2], s->xn, T, s->hid, st->scratch, pool);
         span_job g = {s->hid, NULL, gelu};
         vit_pool_run(pool, (int64_t)T * H, 4096, gelu_span, &g);
+        MARK(VIT_OP_FC1);
         vit_qlinear_forward(&ql[3], s->hid, T, st->tmp, st->scratch, pool);
         vit_pool_run(pool, (int64_t)TD, 4096, add_span, &add);
+        MARK(VIT_OP_FC2);
     }
 
     int32_t prefix = 1 + i->distilled;
@@ -228,6 +242,16 @@ void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_sta
         for (int32_t c = 0; c < K; c++)
             logits[c] = 0.5f * (logits[c] + s->logits2[c]);
     }
+    MARK(VIT_OP_HEAD);
+}
+
+void vit_forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_state *st,
+                      const float *input, float *logits)
+{
+    if (st->f.prof)
+        forward_int8(m, q, st, input, logits, st->f.prof);
+    else
+        forward_int8(m, q, st, input, logits, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -250,6 +274,7 @@ static vit_status int8_init(vit_session *s, vit_error *err)
     if (st == VIT_OK)
         st = vit_int8_state_new(s->model, s->threads, &b->run, err);
     b->run.f.roll = s->roll_att;
+    b->run.f.prof = s->prof;
     return st;
 }
 

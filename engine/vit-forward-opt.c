@@ -19,7 +19,7 @@
 
 static void opt_state_free(vit_opt_state *s)
 {
-    vit_opt_profile_free(s->prof, s->threads);
+    vit_opt_profile_free(s->prof);
     vit_pool_free(s->pool);
     vit_free(s->arena);
     memset(s, 0, sizeof *s);
@@ -102,9 +102,6 @@ static vit_status opt_state_new(const vit_model *m, const vit_opt_ops *ops, int3
         *parts[k].p = p;
         p += vit_opt_round64(parts[k].bytes);
     }
-    /* time each kind of step: the steps above, wrapped (logged when the state is freed) */
-    if (opts->profile)
-        return vit_opt_profile_new(s, opts->profile, &s->prof, err);
     return VIT_OK;
 }
 
@@ -164,7 +161,7 @@ static void opt_forward_pass(const vit_model *m, const vit_opt_weights *w, vit_o
     }
 
     // logits (K) = head(LN(x[0])); distilled: (head(LN(x[0])) + head_dist(LN(x[1]))) / 2
-    vit_opt_head(s, m, w, logits);
+    step->head(s, m, w, logits);
     vit_pool_hold(s->pool, 0);
 }
 
@@ -214,6 +211,9 @@ static vit_status opt_init(vit_session *s, vit_error *err)
     st = opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &steps, &s->opts, &b->run,
                        err);
     b->run.roll = s->roll_att;
+    /* the profile: every step above wrapped in one that marks its op class */
+    if (st == VIT_OK && s->prof)
+        st = vit_opt_profile_new(&b->run, s->prof, b->w, err);
     return st;
 }
 
@@ -223,11 +223,7 @@ static vit_status opt_forward(vit_session *s, const float *in, float *logits, vi
     /* our pool does everything (OpenBLAS only in the unfused attention measurement, one
      * thread per head) */
     openblas_set_num_threads(1);
-    if (b->run.prof)
-        vit_opt_profile_begin(b->run.prof);
     opt_forward_pass(s->model, b->w, &b->run, in, logits);
-    if (b->run.prof)
-        vit_opt_profile_end(b->run.prof);
     return VIT_OK;
 }
 

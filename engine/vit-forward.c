@@ -231,7 +231,12 @@ void vit_fp32_attention(vit_fp32_state *s)
     vit_pool_run_chunks(s->pool, items, chunks, attention_rows, s);
 }
 
-void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits)
+/* The fp32 pass; MARK(op) ends each op when profiled (vit-impl.h, VIT_PROF_MARK) */
+#define MARK(op) VIT_PROF_MARK(prof, op)
+
+static inline __attribute__((always_inline)) void
+forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits,
+             vit_prof *prof)
 {
     const vit_model_info *i = &m->info;
     const vit_sgemm_model *p = s->packed; /* NULL on the OpenBLAS back end */
@@ -241,26 +246,36 @@ void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input,
 
     // patch embedding: conv P×P stride P == patches (NP, C*P*P) @ W^T + b -> (NP, D)
     vit_im2col_patches(input, i->in_chans, i->img_size, i->patch_size, s->patches);
+    MARK(VIT_OP_OTHER);
     linear(s, s->patches, m->w.patch_w, p ? &p->patch : NULL, m->w.patch_b, s->ctx, NP, D, cpp,
            VIT_SEP_STORE);
+    MARK(VIT_OP_PATCH);
     // x (T, D) = [cls, (dist,) patches] + pos_embed
     vit_embed_tokens(m, s->ctx, s->x);
+    MARK(VIT_OP_OTHER);
 
     for (int32_t l = 0; l < depth; l++) {
         const vit_block_weights *b = &m->w.blocks[l];
         const vit_sgemm_b *pl = p ? &p->layers[4 * l] : NULL;
         // x = x + proj(attn(norm1(x)))
         vit_fp32_layernorm(s, s->x, b->norm1_w, b->norm1_b, s->xn, T);
+        MARK(VIT_OP_LAYERNORM);
         linear(s, s->xn, b->qkv_w, pl, b->qkv_b, s->qkv, T, 3 * D, D, VIT_SEP_STORE);
+        MARK(VIT_OP_QKV);
         vit_fp32_attention(s);
         // rollout on: roll[l] (T, T) = mean over heads of att
         if (s->roll)
             vit_rollout_mean_heads(s->pool, s->att, s->heads, T, s->roll + (size_t)l * T * T);
+        MARK(VIT_OP_ATTENTION);
         linear(s, s->ctx, b->proj_w, pl ? pl + 1 : NULL, b->proj_b, s->x, T, D, D, VIT_SEP_ADD);
+        MARK(VIT_OP_PROJ);
         // x = x + fc2(gelu(fc1(norm2(x))))
         vit_fp32_layernorm(s, s->x, b->norm2_w, b->norm2_b, s->xn, T);
+        MARK(VIT_OP_LAYERNORM);
         linear(s, s->xn, b->fc1_w, pl ? pl + 2 : NULL, b->fc1_b, s->hid, T, H, D, VIT_SEP_GELU);
+        MARK(VIT_OP_FC1);
         linear(s, s->hid, b->fc2_w, pl ? pl + 3 : NULL, b->fc2_b, s->x, T, D, H, VIT_SEP_ADD);
+        MARK(VIT_OP_FC2);
     }
 
     // final norm on the class token(s) only: the head reads nothing else
@@ -275,8 +290,18 @@ void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input,
         for (int32_t c = 0; c < K; c++)
             logits[c] = 0.5f * (logits[c] + s->logits2[c]);
     }
+    MARK(VIT_OP_HEAD);
     vit_pool_hold(s->pool, 0);
 }
+
+void vit_forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *logits)
+{
+    if (s->prof)
+        forward_fp32(m, s, input, logits, s->prof);
+    else
+        forward_fp32(m, s, input, logits, NULL);
+}
+
 
 /* ---------------------------------------------------------------------------------------------
  * The fp32 backend */
@@ -300,6 +325,7 @@ static vit_status fp32_init(vit_session *s, vit_error *err)
     if (st != VIT_OK)
         return st;
     b->run.roll = s->roll_att;
+    b->run.prof = s->prof;
     const vit_sgemm_ops *ops = vit_sgemm_ops_for(s->kernel);
     if (!ops) {
         if (m->linears_released)

@@ -185,6 +185,40 @@ vit_status vit_model_from_vitl(vit_file_data *map, const char *path, vit_model *
                                vit_error *err);
 
 /* ---------------------------------------------------------------------------------------------
+ * Profile (vit-profile.c; vit_session_opts.profile): the session's, made at vit_session_new only
+ * when it is on. The forward marks the end of each op with its class: the time since the last
+ * mark goes to that class, so the classes of a run sum to its forward. Off, the variants run
+ * forwards (or steps) that contain no marks. */
+
+typedef struct vit_prof {
+    vit_profile clock;     /* WALL or CPU (this thread's) */
+    double t0, mark;       /* this run's start, the last mark */
+    double cur[VIT_OP_COUNT];
+    vit_profile_stats stats;
+} vit_prof;
+
+double vit_prof_now(const vit_prof *p);
+static inline void vit_prof_mark(vit_prof *p, vit_op op)
+{
+    double t = vit_prof_now(p);
+    p->cur[op] += t - p->mark;
+    p->mark = t;
+}
+/* In a forward instantiated twice, with prof NULL (a constant: the mark compiles to nothing)
+ * and with the session's profile */
+#define VIT_PROF_MARK(prof, op)                                                                \
+    do {                                                                                       \
+        if (prof)                                                                              \
+            vit_prof_mark(prof, op);                                                           \
+    } while (0)
+/* Around each forward (vit_session_run): end puts the time since the last mark in OTHER and
+ * the run in stats. */
+void vit_prof_begin(vit_prof *p);
+void vit_prof_end(vit_prof *p);
+/* stats.ops from the shapes */
+void vit_prof_count_ops(vit_prof *p, const vit_model_info *i);
+
+/* ---------------------------------------------------------------------------------------------
  * The fp32 forward pass (vit-forward.c): run state allocated once per session. */
 
 typedef struct {
@@ -205,6 +239,7 @@ typedef struct {
     float *kpack;  /* (heads, packed (hd, T))  each head's k^T, packed per run */
     float *vpack;  /* (heads, packed (T, hd))  each head's v */
     float *roll;   /* (depth, T, T) the session's rollout buffer (opts.rollout), else NULL */
+    vit_prof *prof; /* the session's profile (opts.profile): the marked forward; else NULL */
 } vit_fp32_state;
 
 vit_status vit_fp32_state_new(const vit_model *m, vit_fp32_state *s, vit_error *err);

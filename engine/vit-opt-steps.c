@@ -350,6 +350,7 @@ vit_opt_steps vit_opt_steps_fused(const vit_opt_weights *w)
         .linear_add = linear_add,
         .linear_gelu = linear_gelu,
         .quant_hid = quant_hid_mm,
+        .head = vit_opt_head,
         .att_rows = VIT_OPT_ATT_ROWS,
         .bf16 = 1,
     };

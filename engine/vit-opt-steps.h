@@ -36,6 +36,8 @@ typedef struct {
     void (*linear_gelu)(vit_opt_state *s, const vit_qlinear *ql);
     /* a = quant_rows(hid) */
     void (*quant_hid)(vit_opt_state *s);
+    /* logits = head(LN(x[0])) (vit_opt_head) */
+    void (*head)(vit_opt_state *s, const vit_model *m, const vit_opt_weights *w, float *logits);
     /* what the plan sizes for them: query rows of attention scores per thread (0: all T), and
      * whether the attention step reads bf16 q16, k16, v16 when the CPU has them */
     int32_t att_rows;
@@ -60,14 +62,12 @@ void vit_opt_head(vit_opt_state *s, const vit_model *m, const vit_opt_weights *w
  * Profile (vit-opt-profile.c): the same steps, each timed */
 
 struct vit_opt_profile;
-/* Replace s->steps by timed wrappers around them; the sums go to a new *out. */
-vit_status vit_opt_profile_new(vit_opt_state *s, vit_profile clock, struct vit_opt_profile **out,
+/* Replace s->steps by wrappers around them marking the session's profile prof (w: the weights
+ * the steps run, which tell proj from fc2); s->prof is theirs. */
+vit_status vit_opt_profile_new(vit_opt_state *s, vit_prof *prof, const vit_opt_weights *w,
                                vit_error *err);
-/* Around each run: "other" is the run's time minus the steps'. */
-void vit_opt_profile_begin(struct vit_opt_profile *p);
-void vit_opt_profile_end(struct vit_opt_profile *p);
-/* Log the mean per run (VIT_LOG_INFO), then free. NULL: nothing. */
-void vit_opt_profile_free(struct vit_opt_profile *p, int32_t threads);
+/* NULL: nothing */
+void vit_opt_profile_free(struct vit_opt_profile *p);
 
 /* ---------------------------------------------------------------------------------------------
  * Plan and run state: one arena, sized and carved at session creation. */
@@ -99,7 +99,7 @@ struct vit_opt_state {
     uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
     size_t scratch_stride;
     int32_t att_rows;   /* query rows of attention scores in it: VIT_OPT_ATT_ROWS, or T */
-    struct vit_opt_profile *prof; /* vit_session_opts.profile: the timed steps' sums; or NULL */
+    struct vit_opt_profile *prof; /* vit_session_opts.profile: the timed steps; or NULL */
     float *roll;        /* (depth, T, T) the session's rollout buffer (opts.rollout), or NULL */
 };
 

@@ -78,6 +78,15 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
         st = vit_fail(err, VIT_ERR_NOMEM, "out of memory for session buffers");
     if (st == VIT_OK && o.rollout)
         st = rollout_new(s, err);
+    if (st == VIT_OK && o.profile) {
+        s->prof = calloc(1, sizeof *s->prof);
+        if (!s->prof)
+            st = vit_fail(err, VIT_ERR_NOMEM, "out of memory for a session's profile");
+        else {
+            s->prof->clock = o.profile;
+            vit_prof_count_ops(s->prof, i);
+        }
+    }
     if (st == VIT_OK)
         st = s->backend->init(s, err);
     if (st != VIT_OK) {
@@ -88,11 +97,29 @@ vit_status vit_session_new(const vit_model *model, const vit_session_opts *opts,
     return VIT_OK;
 }
 
+/* opts.profile: the mean per run of each class, at INFO (VIT_OPT_PROFILE=1 bench --verbose) */
+static void log_profile(const vit_session *s)
+{
+    if (!s->prof || s->prof->stats.runs < 1)
+        return;
+    const vit_profile_stats *st = &s->prof->stats;
+    char line[512];
+    int n = snprintf(line, sizeof line, "%s, %d threads, mean of %d runs: %.3f ms:",
+                     vit_variant_name(s->opts.variant), (int)s->threads, (int)st->runs,
+                     st->total_forward_ms / st->runs);
+    for (int k = 0; k < VIT_OP_COUNT && n > 0 && (size_t)n < sizeof line; k++)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %s %.3f", vit_op_name(k),
+                      st->total_ms[k] / st->runs);
+    vit_log(VIT_LOG_INFO, "%s", line);
+}
+
 void vit_session_free(vit_session *s)
 {
     if (!s)
         return;
     s->backend->free(s);
+    log_profile(s);
+    free(s->prof);
     vit_free(s->roll_att);
     vit_free(s->roll_row);
     vit_free(s->roll_grid);
@@ -122,12 +149,26 @@ int32_t vit_session_threads(const vit_session *s)
     return s ? s->threads : 0;
 }
 
+vit_status vit_session_profile(const vit_session *s, vit_profile_stats *out, vit_error *err)
+{
+    if (!s || !out)
+        return vit_fail(err, VIT_ERR_ARG, "vit_session_profile: NULL argument");
+    if (!s->prof)
+        return vit_fail(err, VIT_ERR_ARG, "vit_session_profile: the session has no profile");
+    *out = s->prof->stats;
+    return VIT_OK;
+}
+
 vit_status vit_session_run(vit_session *s, const float *input, float *logits, vit_error *err)
 {
     if (!s || !input || !logits)
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
     s->roll_ready = 0;
+    if (s->prof)
+        vit_prof_begin(s->prof);
     vit_status st = s->backend->forward(s, input, logits, err);
+    if (s->prof)
+        vit_prof_end(s->prof);
     /* No silent wrong answer: finite weights can still overflow (1e30 everywhere), and a NaN
      * logit would come out of softmax as a class with "nan%" or, through int8's clamping, as a
      * confident answer. Checking K values costs nothing next to the forward. */

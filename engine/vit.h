@@ -314,8 +314,9 @@ typedef struct {
     /* The optimized variant's fusions to turn off, VIT_UNFUSE_* bits (0 = all fused): a
      * developer's measurement of what each pays; results stay within the test tolerances. */
     uint32_t unfuse;
-    /* The optimized variant's time per kind of step (GEMMs, attention, LayerNorm and
-     * quantization, other), logged at INFO (vit_log_set) when the session is freed. */
+    /* Time per op class of every run, in every variant (vit_session_profile; the mean per run
+     * is also logged at INFO, vit_log_set, when the session is freed). Chosen here: off, the
+     * forward reads no clock. */
     vit_profile profile;
     /* Attention rollout (Abnar & Zuidema, 2020) of every run, for vit_session_rollout: each
      * block's softmax probabilities averaged over heads where the variant produces them, kept
@@ -323,6 +324,37 @@ typedef struct {
      * forward. 0 (the default): no buffer, no extra work. Not with VIT_UNFUSE_ATTENTION. */
     int32_t rollout;
 } vit_session_opts;
+
+/* The op classes of a profile (vit_session_opts.profile). LAYERNORM includes the int8 and
+ * optimized variants' per-row activation quantization; FC1 its GELU; PROJ and FC2 their
+ * residual add (fused into the GEMM but in int8); HEAD the final LayerNorm of the class
+ * token(s) too; OTHER the rest (im2col, class and position embedding). */
+typedef enum {
+    VIT_OP_PATCH = 0, /* patch embedding (its GEMM) */
+    VIT_OP_LAYERNORM, /* LayerNorm (+ quantize) */
+    VIT_OP_QKV,
+    VIT_OP_ATTENTION, /* scores, softmax, context */
+    VIT_OP_PROJ,
+    VIT_OP_FC1,       /* fc1 + GELU */
+    VIT_OP_FC2,
+    VIT_OP_HEAD,
+    VIT_OP_OTHER,
+    VIT_OP_COUNT
+} vit_op;
+
+typedef struct {
+    int32_t runs;              /* forwards profiled so far */
+    double forward_ms;         /* the last run's forward */
+    double ms[VIT_OP_COUNT];   /* the last run's time per class; they sum to forward_ms */
+    double total_forward_ms;   /* summed over the runs */
+    double total_ms[VIT_OP_COUNT];
+    /* floating-point (fp32) or integer (int8, optimized) operations of one forward per class,
+     * 2·M·N·K per matrix product from the shapes (ATTENTION: q k^T and p v); 0 where none */
+    double ops[VIT_OP_COUNT];
+} vit_profile_stats;
+
+/* "patch", "layernorm", "qkv", "attention", "proj", "fc1", "fc2", "head", "other"; NULL else */
+const char *vit_op_name(vit_op op);
 
 /* Every field zero / NULL: fp32, all cores, per-tensor scales, the best kernel, automatic
  * attention, everything fused, no profile, no rollout. */
@@ -349,6 +381,10 @@ void vit_session_free(vit_session *session);
 const vit_model *vit_session_model(const vit_session *session);
 vit_variant vit_session_variant(const vit_session *session);
 int32_t vit_session_threads(const vit_session *session);
+/* The session's profile (vit_session_opts.profile): the last run's time per op class and the
+ * sums over its runs. VIT_ERR_ARG when the session was made without one. */
+vit_status vit_session_profile(const vit_session *session, vit_profile_stats *out,
+                               vit_error *err);
 /* The CPU kernel in use: fp32 "avx512", "avx2" or "openblas"; int8 and optimized "avx512-vnni",
  * "avx-vnni" (AVX2 with AVX-VNNI), "avx2" or "scalar". */
 const char *vit_session_kernel(const vit_session *session);

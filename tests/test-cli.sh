@@ -57,6 +57,17 @@ check "/cli/classify/file-name-escaped-in-messages ($(tr -d '\033' < "$TMP/err")
 "$CLI" bench --json --runs 5 --warmup 1 --variants fp32,int8 --model "$FX/models/tiny-p8-distilled/model.safetensors" > "$TMP/bench.json"
 jq -e -s 'length == 2 and .[0].variant == "fp32" and .[1].variant == "int8" and all(.[]; .median_ms > 0 and .min_ms <= .median_ms and .p90_ms >= .median_ms and .runs == 5 and .threads >= 1 and .file_bytes > 0 and .top1_agree >= 0 and (.kernel | length) > 0) and .[1].file_bytes < .[0].file_bytes' "$TMP/bench.json" >/dev/null
 check "/cli/bench/json" $?
+# bench --profile: a "profile" object per variant (every class, ms >= 0, GEMM rates > 0), and the
+# table in the text output; VIT_OPT_PROFILE=1 --verbose logs the classes too
+"$CLI" bench --json --profile --no-load --runs 3 --warmup 1 --variants fp32,int8,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-prof.json"
+jq -e -s 'length == 3 and all(.[]; .profile.forward_ms > 0 and (.profile.ops | keys | length) == 9 and all(.profile.ops[]; .ms >= 0) and ([.profile.ops.patch, .profile.ops.qkv, .profile.ops.attention, .profile.ops.proj, .profile.ops.fc1, .profile.ops.fc2, .profile.ops.head] | all(.gops > 0)))' "$TMP/bench-prof.json" >/dev/null
+check "/cli/bench/profile-json" $?
+"$CLI" bench --profile --no-load --runs 2 --warmup 0 --variants fp32,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-prof.txt"
+grep -q "^where the time goes" "$TMP/bench-prof.txt" && grep -q "^fc1 + GELU" "$TMP/bench-prof.txt" && grep -q "^forward .*100.0%" "$TMP/bench-prof.txt"
+check "/cli/bench/profile-table" $?
+VIT_OPT_PROFILE=1 "$CLI" bench --verbose --no-load --runs 2 --warmup 0 --variants optimized --model "$FX/models/tiny-p16/model.safetensors" > /dev/null 2> "$TMP/bench-prof.log"
+grep -q "^optimized, .* runs: .* qkv .* attention .* other" "$TMP/bench-prof.log"
+check "/cli/bench/opt-profile-env-log" $?
 "$CLI" bench --csv --runs 3 --warmup 0 --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench.csv"
 # no --variants: the tutorial's whole table, in its order
 [ "$(head -1 "$TMP/bench.csv" | cut -d, -f1-4)" = "variant,median_ms,min_ms,p90_ms" ] &&

@@ -625,6 +625,73 @@ static int run(const char *model_path, vit_variant v, int threads, const float *
     return ok;
 }
 
+/* vit_session_opts.profile in each variant: the logits bit-identical to the session without
+ * it, nothing allocated in a profiled forward, every class timed, the classes summing to the
+ * forward and the forward to the run's wall time (within 5%), GEMM rates positive */
+static void test_profile(const char *key, const char *model_path, const float *input, int32_t K)
+{
+    static const vit_variant vars[] = {VIT_VARIANT_FP32, VIT_VARIANT_INT8, VIT_VARIANT_OPTIMIZED};
+    enum { RUNS = 5 };
+    vit_error err = {0};
+    vit_model *m = NULL;
+    if (vit_model_load(model_path, &m, &err) != VIT_OK) {
+        test_check(0, "/profile/%s/load: %s", key, err.msg);
+        return;
+    }
+    float *off = calloc(K, 4), *on = calloc(K, 4);
+    for (size_t v = 0; v < sizeof vars / sizeof vars[0]; v++) {
+        const char *vn = vit_variant_name(vars[v]);
+        vit_session_opts o = vit_session_opts_default();
+        o.variant = vars[v];
+        o.threads = 2;
+        vit_session *s0 = NULL, *s1 = NULL;
+        vit_profile_stats st;
+        int ok = vit_session_new(m, &o, &s0, &err) == VIT_OK &&
+                 vit_session_run(s0, input, off, &err) == VIT_OK;
+        test_check(ok && vit_session_profile(s0, &st, NULL) == VIT_ERR_ARG,
+                   "/profile/%s/%s/off: no profile", key, vn);
+        o.profile = VIT_PROFILE_WALL;
+        ok = ok && vit_session_new(m, &o, &s1, &err) == VIT_OK &&
+             vit_session_run(s1, input, on, &err) == VIT_OK && /* first run: pages, pool */
+             vit_session_profile(s1, &st, &err) == VIT_OK;
+        double first = ok ? st.total_forward_ms : 0;
+        long before = allocations;
+        double wall = 0;
+        for (int r = 0; ok && r < RUNS; r++) {
+            double t0 = vit_now_ms();
+            ok = vit_session_run(s1, input, on, &err) == VIT_OK;
+            wall += vit_now_ms() - t0;
+        }
+        long allocs = allocations - before;
+        ok = ok && vit_session_profile(s1, &st, &err) == VIT_OK;
+        test_check(ok && allocs == 0 && memcmp(on, off, (size_t)K * 4) == 0 && st.runs == RUNS + 1,
+                   "/profile/%s/%s bit-identical, %ld allocations, %d runs", key, vn, allocs,
+                   ok ? (int)st.runs : -1);
+        double sum = 0, last = 0, profiled = st.total_forward_ms - first;
+        int present = 1, rates = 1;
+        for (int k = 0; ok && k < VIT_OP_COUNT; k++) {
+            sum += st.total_ms[k];
+            last += st.ms[k];
+            present &= st.total_ms[k] > 0 && st.ms[k] >= 0 && vit_op_name(k) != NULL;
+            if (k != VIT_OP_LAYERNORM && k != VIT_OP_OTHER)
+                rates &= st.ops[k] > 0 && st.ops[k] / st.total_ms[k] > 0;
+            else
+                rates &= st.ops[k] == 0;
+        }
+        test_check(ok && present && rates && fabs(sum - st.total_forward_ms) <= 1e-6 * sum &&
+                       fabs(last - st.forward_ms) <= 1e-6 * last,
+                   "/profile/%s/%s every class timed (sum %.3f ms = forward %.3f ms), GEMM rates "
+                   "positive", key, vn, sum, st.total_forward_ms);
+        test_check(ok && profiled <= wall && profiled >= 0.95 * wall - 0.005 * RUNS,
+                   "/profile/%s/%s forward %.3f ms of %d runs' wall %.3f ms (>= 95%%)", key, vn,
+                   profiled, RUNS, wall);
+        vit_session_free(s0);
+        vit_session_free(s1);
+    }
+    free(off), free(on);
+    vit_model_free(m);
+}
+
 static void test_model(const char *fixtures, const vit_json *c)
 {
     const char *dir = vit_json_string(c, "dir");
@@ -716,6 +783,7 @@ static void test_model(const char *fixtures, const vit_json *c)
     test_check(ok && allocs == 0 && memcmp(got, ref, (size_t)K * 4) == 0,
                "/opt/%s/profile bit-identical, %ld allocations", c->key, allocs);
     unsetenv("VIT_OPT_PROFILE");
+    test_profile(c->key, mpath, input, K);
     free(i8), free(ref), free(got), free(input), free(fp32);
 }
 

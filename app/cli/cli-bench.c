@@ -37,6 +37,11 @@ typedef struct {
     int lite;       /* a session on the .vitl file (variant optimized) */
     double load_ms; /* open -> first result, in a fresh process (-1: not measured) */
     double rss_mb;  /* that process's peak resident set */
+    /* --profile: per run, the forward and its op classes (vit_session_profile), and their
+     * medians */
+    double *prof_ms[VIT_OP_COUNT + 1]; /* [VIT_OP_COUNT]: the forward */
+    double prof_med[VIT_OP_COUNT + 1];
+    vit_profile_stats prof;            /* the ops counts */
 } bench_row;
 
 static void usage(FILE *f)
@@ -44,14 +49,18 @@ static void usage(FILE *f)
     fputs("Usage: " CLI_PROG " bench [--model PATH] [--variants fp32,int8,optimized,lite]\n"
           "                         [--threads N] [--runs N] [--warmup N] [--image IMG]...\n"
           "                         [--no-load] [--json | --csv | --markdown] [--plot FILE.png]\n"
-          "                         [--verbose]\n"
+          "                         [--profile] [--verbose]\n"
           "Times the forward pass of each variant (by default every one the model can run:\n"
           "fp32, int8, optimized and lite), interleaved, and prints median, min and p90\n"
           "in ms, the reduction against fp32, file size, top-1 agreement with fp32, and the time\n"
           "from opening the model to the first result and the peak RSS, each measured in a fresh\n"
           "process (--no-load skips those). 'lite' is the optimized variant on the .vitl file.\n"
-          "--verbose prints the engine's log; with VIT_OPT_PROFILE=1 in the environment that\n"
-          "includes the optimized variant's time per step (GEMMs, attention, LayerNorm, other).\n",
+          "--profile adds where the time goes: per variant the median time of each op class\n"
+          "(patch embedding, LayerNorm (+ quantize), qkv, attention, proj, fc1 + GELU, fc2,\n"
+          "head, other), its share of the forward, and GFLOP/s (fp32) or GOP/s (int8) of the\n"
+          "matrix products; with --json a \"profile\" object per variant.\n"
+          "--verbose prints the engine's log; with --profile (or VIT_OPT_PROFILE=1 in the\n"
+          "environment) that includes each session's mean time per op class.\n",
           f);
 }
 
@@ -195,6 +204,73 @@ static void measure_load(bench_row *row, const char *path, int32_t threads, int 
     }
 }
 
+/* --profile: the medians of each row's per-run samples */
+static void profile_medians(bench_row *r, int runs)
+{
+    for (int k = 0; k <= VIT_OP_COUNT; k++) {
+        vitlens_stats_sort(r->prof_ms[k], (size_t)runs);
+        r->prof_med[k] = vitlens_stats_median_sorted(r->prof_ms[k], (size_t)runs);
+    }
+}
+
+/* op k of row r: its GFLOP/s (fp32) or GOP/s (int8 products) at the median time; 0: none */
+static double profile_rate(const bench_row *r, int k)
+{
+    double ms = r->prof_med[k];
+    return k < VIT_OP_COUNT && r->prof.ops[k] > 0 && ms > 0 ? r->prof.ops[k] / (ms * 1e6) : 0.0;
+}
+
+static const char *const op_labels[VIT_OP_COUNT + 1] = {
+    "patch embedding", "LayerNorm (+ quant)", "qkv", "attention", "proj", "fc1 + GELU", "fc2",
+    "head", "other", "forward",
+};
+
+/* The profile table: a row per op class, a column (ms, %, rate) per variant. */
+static void print_profile(const bench_row *rows, int first, int nrows, int runs, int markdown)
+{
+    printf(markdown ? "\n**Where the time goes** · median of %d runs · ms, %% of the forward, "
+                      "GFLOP/s (fp32) or GOP/s (int8 products)\n\n| Op |"
+                    : "\nwhere the time goes: median of %d runs; ms, %% of the forward, "
+                      "GFLOP/s (fp32) or GOP/s (int8 products)\n%-20s",
+           runs, "op");
+    for (int r = first; r < nrows; r++)
+        printf(markdown ? " %s ms | %% | G(FL)OP/s |" : " %25s", row_name(&rows[r]));
+    if (markdown) {
+        printf("\n|---|");
+        for (int r = first; r < nrows; r++)
+            printf("---|---|---|");
+    }
+    printf("\n");
+    for (int k = 0; k <= VIT_OP_COUNT; k++) {
+        printf(markdown ? "| %s |" : "%-20s", op_labels[k]);
+        for (int r = first; r < nrows; r++) {
+            double ms = rows[r].prof_med[k], fwd = rows[r].prof_med[VIT_OP_COUNT];
+            double rate = profile_rate(&rows[r], k);
+            char rs[32] = "";
+            if (rate > 0)
+                snprintf(rs, sizeof rs, "%.1f", rate);
+            printf(markdown ? " %.3f | %.1f%% | %s |" : " %8.3f %6.1f%% %8s", ms,
+                   fwd > 0 ? 100.0 * ms / fwd : 0.0, rs);
+        }
+        printf("\n");
+    }
+}
+
+/* --json: the row's "profile" object */
+static void json_profile(const bench_row *r)
+{
+    double fwd = r->prof_med[VIT_OP_COUNT];
+    printf(", \"profile\": {\"forward_ms\": %.4f, \"ops\": {", fwd);
+    for (int k = 0; k < VIT_OP_COUNT; k++) {
+        printf("%s\"%s\": {\"ms\": %.4f, \"pct\": %.2f", k ? ", " : "", vit_op_name(k),
+               r->prof_med[k], fwd > 0 ? 100.0 * r->prof_med[k] / fwd : 0.0);
+        if (profile_rate(r, k) > 0)
+            printf(", \"ops\": %.0f, \"gops\": %.3f", r->prof.ops[k], profile_rate(r, k));
+        printf("}");
+    }
+    printf("}}");
+}
+
 int cli_bench(int argc, char **argv)
 {
     const char *model_path = NULL;
@@ -202,7 +278,7 @@ int cli_bench(int argc, char **argv)
     const char *images[MAX_IMAGES];
     int n_images = 0;
     int32_t threads = 0, runs = 20, warmup = 3;
-    int json = 0, csv = 0, per_channel = 0, markdown = 0, no_load = 0;
+    int json = 0, csv = 0, per_channel = 0, markdown = 0, no_load = 0, profile = 0;
     const char *measure_variant = NULL;
     const char *plot = NULL;
     static const struct option longopts[] = {
@@ -213,12 +289,12 @@ int cli_bench(int argc, char **argv)
         {"per-channel", no_argument, NULL, 'p'},  {"help", no_argument, NULL, 'h'},
         {"markdown", no_argument, NULL, 'M'},     {"plot", required_argument, NULL, 'P'},
         {"no-load", no_argument, NULL, 'N'},      {"measure-load", required_argument, NULL, 'L'},
-        {"verbose", no_argument, NULL, 'V'},
+        {"verbose", no_argument, NULL, 'V'},      {"profile", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:NL:V", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:NL:VF", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v': variants_arg = optarg; break;
@@ -249,6 +325,7 @@ int cli_bench(int argc, char **argv)
         case 'N': no_load = 1; break;
         case 'L': measure_variant = optarg; break;
         case 'V': vit_log_set(log_stderr, NULL); break;
+        case 'F': profile = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -400,6 +477,8 @@ int cli_bench(int argc, char **argv)
         o.variant = rows[r].variant;
         o.threads = threads;
         o.per_channel = per_channel;
+        if (profile && !o.profile)
+            o.profile = VIT_PROFILE_WALL; /* VIT_OPT_PROFILE=cpu: the thread's CPU time */
         double t0 = vit_now_ms();
         /* one model, several sessions: its derived weights are built once, on the model */
         vit_model *m = rows[r].lite ? lite_model : model;
@@ -411,6 +490,8 @@ int cli_bench(int argc, char **argv)
         }
         rows[r].create_ms = vit_now_ms() - t0;
         rows[r].ms = calloc((size_t)runs, sizeof(double));
+        for (int k = 0; profile && k <= VIT_OP_COUNT; k++)
+            rows[r].prof_ms[k] = calloc((size_t)runs, sizeof(double));
     }
 
     /* agreement with fp32 on every input */
@@ -441,7 +522,14 @@ int cli_bench(int argc, char **argv)
             double t0 = vit_now_ms();
             vit_session_run(rows[r].session, in, logits, &err);
             rows[r].ms[i] = vit_now_ms() - t0;
+            if (profile && vit_session_profile(rows[r].session, &rows[r].prof, NULL) == VIT_OK) {
+                for (int k = 0; k < VIT_OP_COUNT; k++)
+                    rows[r].prof_ms[k][i] = rows[r].prof.ms[k];
+                rows[r].prof_ms[VIT_OP_COUNT][i] = rows[r].prof.forward_ms;
+            }
         }
+    for (int r = 0; profile && r < nrows; r++)
+        profile_medians(&rows[r], runs);
 
     double ref_median = 0;
     if (markdown)
@@ -493,8 +581,11 @@ int cli_bench(int argc, char **argv)
                    vit_session_threads(rows[r].session), vsize, agree);
             cli_json_number(stdout, rows[r].max_logit_err, 6); /* NaN when a variant gave NaN */
             printf(", \"kernel\": \"%s\", \"session_ms\": %.2f, \"load_ms\": %.3f,"
-                   " \"peak_rss_mb\": %.2f, \"cpu\": \"%s\"}\n",
+                   " \"peak_rss_mb\": %.2f, \"cpu\": \"%s\"",
                    kernel, rows[r].create_ms, rows[r].load_ms, rows[r].rss_mb, cpu_label());
+            if (profile)
+                json_profile(&rows[r]);
+            printf("}\n");
         } else if (csv) {
             printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f\n", vname, med,
                    rows[r].ms[0], vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90), reduction, runs,
@@ -513,6 +604,8 @@ int cli_bench(int argc, char **argv)
                    rows[r].max_logit_err, load_s, rss_s, kernel);
         }
     }
+    if (profile && !json && !csv && nrows > 0)
+        print_profile(rows, show_fp32 ? 0 : 1, nrows, runs, markdown);
     if (plot) {
 #ifdef VITLENS_HAVE_CAIRO
         /* the same chart as the app's Compare view, written without a display */
@@ -547,6 +640,8 @@ out:
     for (int r = 0; r < nrows; r++) {
         vit_session_free(rows[r].session);
         free(rows[r].ms);
+        for (int k = 0; k <= VIT_OP_COUNT; k++)
+            free(rows[r].prof_ms[k]);
     }
     free(inputs);
     free(logits);
