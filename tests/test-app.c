@@ -2256,6 +2256,32 @@ test_localized_engine_message (void)
   }
 }
 
+/* The stream overlay's variant as the UI names it: "optimized" in English, translated in zh_CN
+ * (when this machine has that locale), as the Compare columns' titles are. */
+static void
+test_overlay_variant_label (void)
+{
+  const char *localedir = g_getenv ("VITLENS_LOCALEDIR");
+  g_autoptr(VitlensStreamOverlay) overlay = g_object_ref_sink (g_object_new (VITLENS_TYPE_STREAM_OVERLAY, NULL));
+  g_autofree char *old = g_strdup (setlocale (LC_MESSAGES, NULL));
+  g_autofree char *zh = NULL;
+
+  vitlens_stream_overlay_set_variant (overlay, VIT_VARIANT_OPTIMIZED);
+  g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "optimized");
+  if (localedir == NULL || setlocale (LC_MESSAGES, "zh_CN.UTF-8") == NULL)
+    {
+      g_test_message ("zh_CN.UTF-8 is not installed here: only English was checked");
+      return;
+    }
+  bindtextdomain ("vitlens", localedir);
+  bind_textdomain_codeset ("vitlens", "UTF-8");
+  textdomain ("vitlens");
+  vitlens_stream_overlay_set_variant (overlay, VIT_VARIANT_OPTIMIZED);
+  zh = g_strdup (vitlens_stream_overlay_get_value (overlay, "variant"));
+  setlocale (LC_MESSAGES, old);
+  g_assert_cmpstr (zh, ==, "优化");
+}
+
 /* Issue 18.4: a missing file and a folder among the images opened together are marked broken in
  * the strip, and Alt+→ / Alt+← pass them by, so every image after them can be reached. */
 static void
@@ -2905,6 +2931,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/snapshot-next", test_snapshot_next);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
+  g_test_add_func ("/app/stream/overlay-variant-label", test_overlay_variant_label);
   g_test_add_func ("/app/model-menu/recent-underscores", test_recent_model_underscores);
   g_test_add_func ("/app/window/strip-skips-broken", test_strip_skips_broken);
   g_test_add_func ("/app/window/paste-png-bytes", test_paste_png_bytes);
