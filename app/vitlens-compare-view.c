@@ -370,7 +370,7 @@ make_column_widgets (VitlensCompareView *self,
   gtk_widget_add_css_class (column->card, "compare-column");
   gtk_widget_set_hexpand (column->card, TRUE);
 
-  column->title = gtk_label_new (column->name);
+  column->title = gtk_label_new (vitlens_variant_label (column->name)); /* "optimized", "lite" translated */
   gtk_label_set_xalign (GTK_LABEL (column->title), 0);
   gtk_widget_add_css_class (column->title, "title-3");
   gtk_box_append (GTK_BOX (heading), column->title);

@@ -410,7 +410,16 @@ model_display_name (const char *path)
     {
       g_autofree char *dir = g_path_get_dirname (path);
       g_autofree char *dir_base = g_path_get_basename (dir);
+      g_autofree char *snapshots = g_path_get_dirname (dir);
+      g_autofree char *repo_dir = g_path_get_dirname (snapshots);
+      g_autofree char *repo_base = g_path_get_basename (repo_dir);
+      g_autofree char *snapshots_base = g_path_get_basename (snapshots);
+      const char *name = g_strrstr (repo_base, "--");
 
+      /* the hub cache's models--ORG--NAME/snapshots/COMMIT/: NAME, not the commit */
+      if (g_str_equal (snapshots_base, "snapshots") && g_str_has_prefix (repo_base, "models--") &&
+          name != NULL && name[2] != '\0')
+        return g_strdup (name + 2);
       if (!g_str_equal (dir_base, ".") && !g_str_equal (dir_base, G_DIR_SEPARATOR_S))
         return g_steal_pointer (&dir_base);
     }

@@ -71,6 +71,8 @@ struct _VitlensResultsPanel
   GtkWidget     *latency_key;
   GtkLabel      *latency_label;
   GtkGrid       *model_grid;
+  GtkWidget     *builtin_hint;   /* what the built-in model knows, and Get ImageNet models… */
+  GtkLabel      *builtin_hint_label;
 
   VitlensPredictionRows rows;
   GtkLabel      *facts[N_FACTS];
@@ -175,6 +177,8 @@ vitlens_results_panel_class_init (VitlensResultsPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, latency_key);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, latency_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, model_grid);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, builtin_hint);
+  gtk_widget_class_bind_template_child (widget_class, VitlensResultsPanel, builtin_hint_label);
   gtk_widget_class_set_css_name (widget_class, "resultspanel");
 }
 
@@ -217,6 +221,8 @@ vitlens_results_panel_set_model (VitlensResultsPanel     *self,
 {
   g_return_if_fail (VITLENS_IS_RESULTS_PANEL (self));
 
+  /* The built-in model is Fashion-MNIST's: a horse dropped on it comes out "Bag", and this says why. */
+  gtk_widget_set_visible (self->builtin_hint, facts != NULL && facts->path == NULL);
   if (facts == NULL)
     {
       for (guint f = 0; f < N_FACTS; f++)
@@ -464,4 +470,12 @@ vitlens_results_panel_get_fact (VitlensResultsPanel *self,
       return gtk_label_get_label (self->facts[f]);
 
   g_return_val_if_reached (NULL);
+}
+
+const char *
+vitlens_results_panel_get_hint (VitlensResultsPanel *self)
+{
+  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
+
+  return gtk_widget_get_visible (self->builtin_hint) ? gtk_label_get_label (self->builtin_hint_label) : NULL;
 }

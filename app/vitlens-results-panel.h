@@ -62,5 +62,7 @@ const char *vitlens_results_panel_get_row_percent (VitlensResultsPanel    *self,
 const char *vitlens_results_panel_get_fact       (VitlensResultsPanel     *self,
                                                   const char              *key);
 gboolean    vitlens_results_panel_get_stream     (VitlensResultsPanel     *self);
+/* The built-in model's hint (what it can recognize) when it is shown, else NULL. */
+const char *vitlens_results_panel_get_hint       (VitlensResultsPanel     *self);
 
 G_END_DECLS

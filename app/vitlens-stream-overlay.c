@@ -150,7 +150,7 @@ vitlens_stream_overlay_set_result (VitlensStreamOverlay *self,
   gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), FALSE);
   vitlens_prediction_rows_show (&self->rows, result, result->k, NULL);
 
-  set_value_take (self, VALUE_VARIANT, g_strdup (vit_variant_name (result->variant)));
+  set_value_take (self, VALUE_VARIANT, g_strdup (vitlens_variant_label (vit_variant_name (result->variant))));
   set_value_take (self, VALUE_FORWARD, format_ms (result->forward_ms));
   set_value_take (self, VALUE_INFERENCE_FPS, format_fps (result->inference_fps));
   set_value_take (self, VALUE_LATENCY, format_ms (result->latency_ms));
@@ -180,7 +180,7 @@ vitlens_stream_overlay_set_variant (VitlensStreamOverlay *self,
 {
   g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
 
-  set_value_take (self, VALUE_VARIANT, g_strdup (vit_variant_name (variant)));
+  set_value_take (self, VALUE_VARIANT, g_strdup (vitlens_variant_label (vit_variant_name (variant))));
 }
 
 guint

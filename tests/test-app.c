@@ -28,12 +28,19 @@
 #include <gtk/gtk.h>
 #include <libintl.h>
 #include <locale.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "vit.h"
 #include "vitlens-application.h"
 #include "vitlens-data.h"
 #include "vitlens-error.h"
+#ifdef VITLENS_HAVE_HUB
+#include "vitlens-get-models-dialog.h"
+#endif
 #include "vitlens-preferences-dialog.h"
 #include "vitlens-compare-page.h"
 #include "vitlens-image-page.h"
@@ -1743,13 +1750,15 @@ test_stream_test_pattern (void)
   g_autofree char *snap = test_path ("snapshot.png");
   g_autofree char *image = write_image ("before-stream.png", 80, 60, 2);
   guint64 frames, results;
-  int width, height;
+  int width, height, image_width;
 
   /* An image first: its results come back when the stream stops. */
   drop_path (window, image);
   wait_idle (window);
   g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
   g_assert_false (vitlens_results_panel_get_stream (panel));
+  spin (100);
+  image_width = gtk_widget_get_width (GTK_WIDGET (panel));
 
   /* The test pattern, through the camera list's entry. */
   activate (window, "camera", g_variant_new_string ("test-pattern"));
@@ -1771,6 +1780,9 @@ test_stream_test_pattern (void)
   g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "fp32");
   assert_stream_panel (window, "fp32");
   g_free (render_widget (GTK_WIDGET (window), "stream"));
+  /* "0.26 ms (last 6 frames)" wraps: the side panel keeps its width in both modes (18.11) */
+  g_assert_nonnull (strstr (vitlens_results_panel_get_fact (stream_panel (window), "median"), "("));
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (stream_panel (window))), ==, image_width);
 
   /* Another variant takes effect on the next frames; the median starts again with it. */
   if (model_supports (VIT_VARIANT_INT8))
@@ -2244,6 +2256,32 @@ test_localized_engine_message (void)
   }
 }
 
+/* The stream overlay's variant as the UI names it: "optimized" in English, translated in zh_CN
+ * (when this machine has that locale), as the Compare columns' titles are. */
+static void
+test_overlay_variant_label (void)
+{
+  const char *localedir = g_getenv ("VITLENS_LOCALEDIR");
+  g_autoptr(VitlensStreamOverlay) overlay = g_object_ref_sink (g_object_new (VITLENS_TYPE_STREAM_OVERLAY, NULL));
+  g_autofree char *old = g_strdup (setlocale (LC_MESSAGES, NULL));
+  g_autofree char *zh = NULL;
+
+  vitlens_stream_overlay_set_variant (overlay, VIT_VARIANT_OPTIMIZED);
+  g_assert_cmpstr (vitlens_stream_overlay_get_value (overlay, "variant"), ==, "optimized");
+  if (localedir == NULL || setlocale (LC_MESSAGES, "zh_CN.UTF-8") == NULL)
+    {
+      g_test_message ("zh_CN.UTF-8 is not installed here: only English was checked");
+      return;
+    }
+  bindtextdomain ("vitlens", localedir);
+  bind_textdomain_codeset ("vitlens", "UTF-8");
+  textdomain ("vitlens");
+  vitlens_stream_overlay_set_variant (overlay, VIT_VARIANT_OPTIMIZED);
+  zh = g_strdup (vitlens_stream_overlay_get_value (overlay, "variant"));
+  setlocale (LC_MESSAGES, old);
+  g_assert_cmpstr (zh, ==, "优化");
+}
+
 /* Issue 18.4: a missing file and a folder among the images opened together are marked broken in
  * the strip, and Alt+→ / Alt+← pass them by, so every image after them can be reached. */
 static void
@@ -2587,6 +2625,252 @@ test_recent_model_underscores (void)
   close_window (window);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Get Models…, against tests/test-hub --serve on 127.0.0.1 (HF_ENDPOINT), the cache in tmpdir */
+
+#ifdef VITLENS_HAVE_HUB
+static GPid hub_pid;
+static char *hub_cache;
+
+/* the hub goes when the test goes, even when it aborts */
+static void
+hub_child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Start the test hub (VITLENS_TEST_HUB), before any thread: the environment is set for it. */
+static gboolean
+hub_serve (void)
+{
+  const char *prog = g_getenv ("VITLENS_TEST_HUB");
+  const char *argv[] = { prog, "--serve", NULL };
+  g_autoptr(GError) error = NULL;
+  char line[256] = "";
+  gsize n = 0;
+  int out = -1;
+
+  if (prog == NULL)
+    return FALSE;
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, hub_child_setup, NULL, &hub_pid,
+                            NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  while (n < sizeof line - 1 && read (out, line + n, 1) == 1 && line[n] != '\n')
+    n++;
+  line[n] = '\0';
+  close (out);
+  g_assert_true (g_str_has_prefix (line, "http://127.0.0.1:"));
+  hub_cache = g_build_filename (tmpdir, "hub", NULL);
+  g_setenv ("HF_ENDPOINT", line, TRUE);
+  g_setenv ("HF_HUB_CACHE", hub_cache, TRUE);
+  g_unsetenv ("HF_HUB_OFFLINE");
+  g_unsetenv ("TRANSFORMERS_OFFLINE");
+  g_unsetenv ("HF_TOKEN");
+  return TRUE;
+}
+
+static VitlensGetModelsDialog *
+open_get_models (VitlensWindow *window)
+{
+  GListModel *windows = gtk_window_get_toplevels ();
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "get-models", NULL);
+  spin (100);
+  for (guint i = 0; i < g_list_model_get_n_items (windows); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (windows, i);
+      if (VITLENS_IS_GET_MODELS_DIALOG (w))
+        return VITLENS_GET_MODELS_DIALOG (w);
+    }
+  g_assert_not_reached ();
+}
+
+static gboolean
+dialog_idle (gpointer data)
+{
+  return !vitlens_get_models_dialog_get_busy (data);
+}
+
+static gboolean
+dialog_halfway (gpointer data)
+{
+  return g_str_has_prefix (vitlens_get_models_dialog_get_progress_text (data), "model.safetensors: ")
+         && vitlens_get_models_dialog_get_fraction (data) >= 0.3;
+}
+
+static gboolean
+dialog_gone (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static void
+on_fraction (GtkProgressBar *bar,
+             GParamSpec     *pspec,
+             double         *max)
+{
+  *max = MAX (*max, gtk_progress_bar_get_fraction (bar));
+}
+
+static const char *
+menu_label (VitlensWindow *window)
+{
+  return gtk_label_get_label (window_child_of (window_child (window, "model_menu"), VITLENS_TYPE_MODEL_MENU,
+                                               "model_label"));
+}
+
+/* Download, cancel, errors: the built-in model's hint, then a model from the hub loaded. */
+static void
+test_get_models_download (void)
+{
+  VitlensWindow *window;
+  VitlensResultsPanel *panel;
+  VitlensGetModelsDialog *dialog;
+  g_autofree char *png = write_image ("get-models.png", 64, 64, 1);
+  g_autofree char *slow = NULL, *snapshot = NULL;
+  g_autofree char *progress_png = NULL;
+  gboolean builtin;
+  size_t size = 0;
+  double max = 0;
+
+  if (hub_cache == NULL)
+    {
+      g_test_skip ("no test hub (VITLENS_TEST_HUB)");
+      return;
+    }
+  g_settings_reset (vitlens_application_get_settings (app), "last-model");
+  window = new_window (NULL);
+  panel = image_panel (window);
+  builtin = vitlens_data_model (&size) != NULL;
+  drop_path (window, png);
+  wait_idle (window);
+  /* the built-in model says what it knows, and offers this dialog */
+  if (builtin)
+    {
+      g_assert_nonnull (strstr (vitlens_results_panel_get_hint (panel), "10 kinds of clothing"));
+      g_free (render_widget (GTK_WIDGET (panel), "getmodels-hint"));
+    }
+  else
+    g_assert_null (vitlens_results_panel_get_hint (panel));
+
+  dialog = open_get_models (window);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  g_assert_cmpuint (vitlens_get_models_dialog_get_n_models (dialog), ==, 5);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpstr (vitlens_get_models_dialog_get_model_state (dialog, i), !=, "Downloaded");
+  {
+    g_autofree char *size = g_format_size (22900000);
+    g_assert_cmpstr (vitlens_get_models_dialog_get_model_state (dialog, 0), ==, size);
+  }
+
+  /* a slow download, cancelled half way: no snapshot */
+  vitlens_get_models_dialog_download (dialog, "vitlens-test/slow");
+  g_assert_true (vitlens_get_models_dialog_get_busy (dialog));
+  wait_until (dialog_halfway, dialog, "the download half way");
+  g_assert_nonnull (strstr (vitlens_get_models_dialog_get_progress_text (dialog), "/s)"));
+  progress_png = render_widget (GTK_WIDGET (dialog), "getmodels-progress");
+  vitlens_get_models_dialog_cancel (dialog);
+  wait_until (dialog_idle, dialog, "the download cancelled");
+  g_assert_cmpstr (vitlens_get_models_dialog_get_error (dialog), ==, "Download cancelled");
+  slow = g_build_filename (hub_cache, "models--vitlens-test--slow", "snapshots", NULL);
+  {
+    /* config.json, verified, may stay (as huggingface_hub keeps it); the weights have no
+     * snapshot link, only the partial blob a later download resumes */
+    g_autoptr(GDir) dir = g_dir_open (slow, 0, NULL);
+    const char *commit;
+    while (dir != NULL && (commit = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *weights = g_build_filename (slow, commit, "model.safetensors", NULL);
+        g_assert_false (g_file_test (weights, G_FILE_TEST_EXISTS));
+      }
+  }
+  g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), !=, "slow");
+
+  /* errors, in one line */
+  vitlens_get_models_dialog_download (dialog, "vitlens-test/no-such-model");
+  wait_until (dialog_idle, dialog, "the unknown repository");
+  g_assert_cmpstr (vitlens_get_models_dialog_get_error (dialog), ==,
+                   "No repository vitlens-test/no-such-model on the Hub (or it is private)");
+  vitlens_get_models_dialog_download (dialog, "vitlens-test/gated");
+  wait_until (dialog_idle, dialog, "the gated repository");
+  g_assert_true (g_str_has_prefix (vitlens_get_models_dialog_get_error (dialog), "vitlens-test/gated is gated"));
+  vitlens_get_models_dialog_download (dialog, "not a repo");
+  g_assert_false (vitlens_get_models_dialog_get_busy (dialog));
+  g_assert_true (g_str_has_suffix (vitlens_get_models_dialog_get_error (dialog), "is not a repository id (ORGANIZATION/NAME)"));
+  g_free (render_widget (GTK_WIDGET (dialog), "getmodels-error"));
+
+  /* a download to the end: loaded, the image classified again, the dialog closed */
+  g_signal_connect (window_child_of (dialog, VITLENS_TYPE_GET_MODELS_DIALOG, "progress_bar"), "notify::fraction",
+                    G_CALLBACK (on_fraction), &max);
+  vitlens_get_models_dialog_download (dialog, "vitlens-test/tiny-p16");
+  wait_until (dialog_gone, &dialog, "the dialog to close");
+  g_assert_cmpfloat (max, ==, 1.0);
+  wait_until (window_idle, window, "the model to load");
+  wait_idle (window);
+  g_assert_cmpstr (menu_label (window), ==, "tiny-p16");
+  g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), ==, "tiny-p16");
+  g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "parameters"), !=, "—");
+  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), >, 0);
+  g_assert_null (vitlens_results_panel_get_hint (panel));
+  snapshot = g_build_filename (hub_cache, "models--vitlens-test--tiny-p16", "snapshots", NULL);
+  g_assert_true (g_file_test (snapshot, G_FILE_TEST_IS_DIR));
+  g_free (render_widget (GTK_WIDGET (window), "getmodels-result"));
+
+  close_window (window);
+}
+
+/* A catalogue model already in the cache is marked, and loads at once without the network. */
+static void
+test_get_models_cached (void)
+{
+  const char *repo_dir = "models--timm--deit_tiny_patch16_224.fb_in1k";
+  const char *commit = "0123456789abcdef0123456789abcdef01234567";
+  g_autofree char *snap = NULL, *refs = NULL, *fixtures_dir = NULL;
+  VitlensWindow *window;
+  VitlensGetModelsDialog *dialog;
+  GtkListBox *list;
+
+  if (hub_cache == NULL)
+    {
+      g_test_skip ("no test hub (VITLENS_TEST_HUB)");
+      return;
+    }
+  snap = g_build_filename (hub_cache, repo_dir, "snapshots", commit, NULL);
+  refs = g_build_filename (hub_cache, repo_dir, "refs", NULL);
+  fixtures_dir = g_path_get_dirname (model_path);
+  g_assert_cmpint (g_mkdir_with_parents (snap, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (refs, 0755), ==, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *name = i == 0 ? "model.safetensors" : "config.json";
+      g_autofree char *from = g_build_filename (fixtures_dir, name, NULL);
+      g_autofree char *to = g_build_filename (snap, name, NULL);
+      g_assert_cmpint (symlink (from, to), ==, 0);
+    }
+  {
+    g_autofree char *ref = g_build_filename (refs, "main", NULL);
+    g_assert_true (g_file_set_contents (ref, commit, -1, NULL));
+  }
+
+  window = new_window (model_path);
+  dialog = open_get_models (window);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  g_assert_cmpstr (vitlens_get_models_dialog_get_model_state (dialog, 0), ==, "Downloaded");
+  {
+    g_autofree char *size = g_format_size (88200000);
+    g_assert_cmpstr (vitlens_get_models_dialog_get_model_state (dialog, 1), ==, size);
+  }
+  g_assert_null (vitlens_results_panel_get_hint (image_panel (window)));
+  list = window_child_of (dialog, VITLENS_TYPE_GET_MODELS_DIALOG, "catalogue_list");
+  g_signal_emit_by_name (list, "row-activated", gtk_list_box_get_row_at_index (list, 0));
+  wait_until (dialog_gone, &dialog, "the dialog to close");
+  wait_idle (window);
+  g_assert_cmpstr (menu_label (window), ==, "deit_tiny_patch16_224.fb_in1k");
+
+  close_window (window);
+}
+#endif
+
 int
 main (int   argc,
       char *argv[])
@@ -2610,6 +2894,9 @@ main (int   argc,
   model_path = g_build_filename (fixtures, "models", "tiny-p16", "model.safetensors", NULL);
   tmpdir = g_dir_make_tmp ("vitlens-test-app-XXXXXX", &error);
   g_assert_no_error (error);
+#ifdef VITLENS_HAVE_HUB
+  hub_serve ();
+#endif
 
   app = vitlens_application_new ();
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE | G_APPLICATION_HANDLES_OPEN);
@@ -2644,6 +2931,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/snapshot-next", test_snapshot_next);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
+  g_test_add_func ("/app/stream/overlay-variant-label", test_overlay_variant_label);
   g_test_add_func ("/app/model-menu/recent-underscores", test_recent_model_underscores);
   g_test_add_func ("/app/window/strip-skips-broken", test_strip_skips_broken);
   g_test_add_func ("/app/window/paste-png-bytes", test_paste_png_bytes);
@@ -2654,8 +2942,20 @@ main (int   argc,
   g_test_add_func ("/app/window/narrow", test_narrow_window);
   g_test_add_func ("/app/window/small-image-sharp", test_small_image_sharp);
   g_test_add_func ("/app/window/decoding-notice", test_decoding_notice);
+#ifdef VITLENS_HAVE_HUB
+  g_test_add_func ("/app/get-models/download", test_get_models_download);
+  g_test_add_func ("/app/get-models/cached", test_get_models_cached);
+#endif
 
   rc = g_test_run ();
+#ifdef VITLENS_HAVE_HUB
+  if (hub_pid != 0)
+    {
+      kill (hub_pid, SIGKILL);
+      g_spawn_close_pid (hub_pid);
+    }
+  g_free (hub_cache);
+#endif
 
   remove_tmpdir ();
   g_clear_object (&app);

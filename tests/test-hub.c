@@ -46,6 +46,7 @@ typedef struct
   GPtrArray *files; /* HubFile */
   gboolean   gated;
   gboolean   bad_etag; /* advertise a wrong SHA-256 for large files */
+  gboolean   slow;     /* the CDN sends large files 4 KiB every 20 ms (the app's Cancel) */
 } HubRepo;
 
 static struct
@@ -274,6 +275,37 @@ handle_resolve (SoupServerMessage *msg,
 }
 
 /* The CDN: /cdn/ORG/NAME/FILE, with Range; the first GET after a cut_after is cut. */
+/* A slow CDN response, written by its own thread so the server goes on answering; it stops
+ * when the client goes away. */
+typedef struct
+{
+  GIOStream *io;
+  GBytes    *bytes;
+} SlowSend;
+
+static gpointer
+slow_send_thread (gpointer data)
+{
+  SlowSend *s = data;
+  GOutputStream *out = g_io_stream_get_output_stream (s->io);
+  gsize n;
+  const char *bytes = g_bytes_get_data (s->bytes, &n);
+  g_autofree char *head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+                                           "Content-Type: application/octet-stream\r\n\r\n", n);
+  gboolean ok = g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL);
+
+  for (gsize at = 0; ok && at < n; at += 4096)
+    {
+      ok = g_output_stream_write_all (out, bytes + at, MIN (4096, n - at), NULL, NULL, NULL);
+      g_usleep (20000);
+    }
+  g_io_stream_close (s->io, NULL, NULL);
+  g_object_unref (s->io);
+  g_bytes_unref (s->bytes);
+  g_free (s);
+  return NULL;
+}
+
 static void
 handle_cdn (SoupServerMessage *msg,
             const char        *path)
@@ -307,6 +339,15 @@ handle_cdn (SoupServerMessage *msg,
   cut = hub.cut_after;
   hub.cut_after = 0;
   g_mutex_unlock (&hub.lock);
+
+  if (r->slow)
+    {
+      SlowSend *s = g_new0 (SlowSend, 1);
+      s->io = soup_server_message_steal_connection (msg);
+      s->bytes = g_bytes_ref (f->bytes);
+      g_thread_unref (g_thread_new ("slow-cdn", slow_send_thread, s));
+      return;
+    }
 
   if (cut > 0)
     {
@@ -403,6 +444,7 @@ hub_start (void)
   add_repo ("vitlens-test/gated", TRUE, FALSE)->gated = TRUE;
   add_repo ("vitlens-test/no-weights", FALSE, FALSE);
   add_repo ("vitlens-test/on-demand", TRUE, FALSE);
+  add_repo ("vitlens-test/slow", TRUE, FALSE)->slow = TRUE;
   add_transformers_repo ("facebook-test/vit-tiny", "tiny-p16-hf");
   add_transformers_repo ("facebook-test/deit-tiny-distilled", "tiny-p8-distilled-hf");
 
