@@ -7,7 +7,7 @@
  * (vitlens_hub_lookup(), no network) and loaded at once; any other ORG/NAME can be typed. A
  * download runs vitlens_hub_fetch_model() in a GTask thread; its progress comes back to the
  * main loop through idles. Cancel (or closing the dialog) cancels it, and the hub leaves no
- * snapshot of a cut download. Done, the model loads through the model menu and the dialog
+ * snapshot of a cut download. Done, ::model-chosen gives the model (the model menu loads it) and the dialog
  * closes; an error stays in the dialog, in one line.
  */
 #define G_LOG_DOMAIN "vitlens-get-models-dialog"
@@ -49,7 +49,7 @@ struct _VitlensGetModelsDialog
   GtkLabel         *error_label;
 
   GtkLabel         *states[G_N_ELEMENTS (catalogue)];
-  VitlensModelMenu *menu;
+  gboolean          disposed;
   VitlensHub       *hub;         /* used by the worker while busy, else by the main thread */
   GCancellable     *cancellable; /* the download under way, NULL when none */
   char             *repo;        /* its repository */
@@ -58,6 +58,13 @@ struct _VitlensGetModelsDialog
 };
 
 G_DEFINE_FINAL_TYPE (VitlensGetModelsDialog, vitlens_get_models_dialog, GTK_TYPE_WINDOW)
+
+enum {
+  MODEL_CHOSEN,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static void
 set_busy (VitlensGetModelsDialog *self,
@@ -130,14 +137,14 @@ update_states (VitlensGetModelsDialog *self)
     }
 }
 
-/* Load the snapshot's model.safetensors through the model menu, and close. */
+/* The snapshot's model.safetensors is there: say so (the model menu loads it), and close. */
 static void
 load_and_close (VitlensGetModelsDialog *self,
                 const char             *model_path)
 {
   g_autoptr(GFile) file = g_file_new_for_path (model_path);
 
-  vitlens_model_menu_load (self->menu, file, FALSE);
+  g_signal_emit (self, signals[MODEL_CHOSEN], 0, file);
   gtk_window_close (GTK_WINDOW (self));
 }
 
@@ -173,7 +180,7 @@ show_progress (gpointer data)
   g_autofree char *text = NULL;
   double seconds;
 
-  if (self->cancellable == NULL || self->menu == NULL) /* over, or disposed */
+  if (self->cancellable == NULL || self->disposed) /* over, or disposed */
     return G_SOURCE_REMOVE;
   if (p->state == VITLENS_HUB_FILE_STARTED)
     {
@@ -242,7 +249,7 @@ fetch_done (GObject      *object,
   g_autofree char *repo = g_steal_pointer (&self->repo);
 
   g_clear_object (&self->cancellable);
-  if (self->menu == NULL) /* disposed meanwhile */
+  if (self->disposed) /* disposed meanwhile */
     return;
   set_busy (self, FALSE);
   update_states (self);
@@ -446,7 +453,7 @@ vitlens_get_models_dialog_dispose (GObject *object)
   /* a download under way is cancelled; its GTask holds the dialog (and the hub) until it ends */
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->menu);
+  self->disposed = TRUE;
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_GET_MODELS_DIALOG);
 
   G_OBJECT_CLASS (vitlens_get_models_dialog_parent_class)->dispose (object);
@@ -486,6 +493,10 @@ vitlens_get_models_dialog_class_init (VitlensGetModelsDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_download);
   gtk_widget_class_bind_template_callback (widget_class, on_cancel);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+
+  /* A model is in the cache, downloaded or found there: its model.safetensors (a GFile). */
+  signals[MODEL_CHOSEN] = g_signal_new ("model-chosen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_FILE);
 }
 
 static void
@@ -501,14 +512,7 @@ vitlens_get_models_dialog_init (VitlensGetModelsDialog *self)
 }
 
 GtkWidget *
-vitlens_get_models_dialog_new (GtkWindow        *parent,
-                               VitlensModelMenu *menu)
+vitlens_get_models_dialog_new (GtkWindow *parent)
 {
-  VitlensGetModelsDialog *self;
-
-  g_return_val_if_fail (VITLENS_IS_MODEL_MENU (menu), NULL);
-
-  self = g_object_new (VITLENS_TYPE_GET_MODELS_DIALOG, "transient-for", parent, "modal", TRUE, NULL);
-  self->menu = g_object_ref (menu);
-  return GTK_WIDGET (self);
+  return g_object_new (VITLENS_TYPE_GET_MODELS_DIALOG, "transient-for", parent, "modal", TRUE, NULL);
 }

@@ -7,7 +7,6 @@
 
 #include <gtk/gtk.h>
 
-#include "vitlens-model-menu.h"
 
 G_BEGIN_DECLS
 
@@ -18,8 +17,7 @@ G_DECLARE_FINAL_TYPE (VitlensGetModelsDialog, vitlens_get_models_dialog, VITLENS
 /* A catalogue of the timm DeiT models (the cached ones marked), a field for any repository,
  * and the download's progress; the model downloaded is loaded through @menu, and the dialog
  * closes. The hub is the environment's (HF_ENDPOINT, HF_HUB_CACHE, HF_TOKEN, HF_HUB_OFFLINE). */
-GtkWidget  *vitlens_get_models_dialog_new      (GtkWindow              *parent,
-                                                VitlensModelMenu       *menu);
+GtkWidget  *vitlens_get_models_dialog_new      (GtkWindow              *parent);
 
 /* For tests: type @repo into the repository field and press Download; press Cancel. */
 void        vitlens_get_models_dialog_download (VitlensGetModelsDialog *self,

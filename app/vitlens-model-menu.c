@@ -19,6 +19,9 @@
 #include "vitlens-error.h"
 #include "vitlens-inference.h"
 #include "vitlens-model-menu.h"
+#ifdef VITLENS_HAVE_HUB
+#include "vitlens-get-models-dialog.h"
+#endif
 
 struct _VitlensModelMenu
 {
@@ -305,11 +308,48 @@ action_reload_model (GSimpleAction *action,
     load (self, self->file, FALSE, FALSE);
 }
 
+/* Get Models…: one dialog at a time, over the window; the model it gives is loaded here. */
+static void
+on_dialog_model_chosen (GtkWidget        *dialog,
+                        GFile            *file,
+                        VitlensModelMenu *self)
+{
+  load (self, file, FALSE, FALSE);
+}
+
+static void
+action_get_models (GSimpleAction *action,
+                   GVariant      *param,
+                   gpointer       user_data)
+{
+#ifdef VITLENS_HAVE_HUB
+  VitlensModelMenu *self = VITLENS_MODEL_MENU (user_data);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWindow *parent = GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
+  GListModel *windows = gtk_window_get_toplevels ();
+  GtkWidget *dialog;
+
+  for (guint i = 0; i < g_list_model_get_n_items (windows); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (windows, i);
+      if (VITLENS_IS_GET_MODELS_DIALOG (w) && gtk_window_get_transient_for (w) == parent)
+        {
+          gtk_window_present (w);
+          return;
+        }
+    }
+  dialog = vitlens_get_models_dialog_new (parent);
+  g_signal_connect_object (dialog, "model-chosen", G_CALLBACK (on_dialog_model_chosen), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+#endif
+}
+
 static const GActionEntry model_entries[] = {
   { .name = "open-model", .activate = action_open_model },
   { .name = "load-embedded-model", .activate = action_load_embedded_model },
   { .name = "open-recent-model", .activate = action_open_recent_model, .parameter_type = "s" },
   { .name = "reload-model", .activate = action_reload_model },
+  { .name = "get-models", .activate = action_get_models },
 };
 
 GActionGroup *
@@ -451,6 +491,11 @@ vitlens_model_menu_init (VitlensModelMenu *self)
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions),
                                                                             "reload-model")),
                                FALSE);
+#ifndef VITLENS_HAVE_HUB
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self->actions),
+                                                                            "get-models")),
+                               FALSE);
+#endif
   update_label (self);
 }
 

@@ -23,9 +23,6 @@
 
 #include "vitlens-compact-header.h"
 #include "vitlens-compare-page.h"
-#ifdef VITLENS_HAVE_HUB
-#include "vitlens-get-models-dialog.h"
-#endif
 #include "vitlens-image-page.h"
 #include "vitlens-model-menu.h"
 #include "vitlens-stream-page.h"
@@ -413,31 +410,7 @@ action_dismiss_notice (GSimpleAction *action,
   gtk_revealer_set_reveal_child (self->notice_revealer, FALSE);
 }
 
-/* Get Models…: one dialog at a time, over the window. */
-static void
-action_get_models (GSimpleAction *action,
-                   GVariant      *param,
-                   gpointer       user_data)
-{
-#ifdef VITLENS_HAVE_HUB
-  VitlensWindow *self = VITLENS_WINDOW (user_data);
-  GListModel *windows = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (windows); i++)
-    {
-      g_autoptr(GtkWindow) w = g_list_model_get_item (windows, i);
-      if (VITLENS_IS_GET_MODELS_DIALOG (w) && gtk_window_get_transient_for (w) == GTK_WINDOW (self))
-        {
-          gtk_window_present (w);
-          return;
-        }
-    }
-  gtk_window_present (GTK_WINDOW (vitlens_get_models_dialog_new (GTK_WINDOW (self), self->model_menu)));
-#endif
-}
-
 static const GActionEntry win_entries[] = {
-  { .name = "get-models", .activate = action_get_models },
   { .name = "close", .activate = action_close },
   { .name = "fullscreen", .activate = action_fullscreen, .state = "false" },
   { .name = "variant", .parameter_type = "s", .state = "'fp32'", .change_state = change_variant_state },
@@ -574,9 +547,6 @@ vitlens_window_init (VitlensWindow *self)
   self->inference = vitlens_inference_new ();
   self->variant = VIT_VARIANT_FP32;
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
-#ifndef VITLENS_HAVE_HUB
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "get-models")), FALSE);
-#endif
   g_object_set (self->variant_switcher, "inference", self->inference, NULL);
   g_object_set (self->model_menu, "inference", self->inference, NULL);
   vitlens_action_map_add_group (G_ACTION_MAP (self), vitlens_model_menu_get_actions (self->model_menu));
