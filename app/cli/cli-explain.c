@@ -2,6 +2,7 @@
  * rollout (vit_session_rollout): the grid as JSON, the heat map over the photo as PNG, and the
  * Pearson correlation of two grids. */
 #include "cli-explain.h"
+#include "vitlens-heatmap.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,33 +19,6 @@ void cli_explain_json(FILE *f, const float *grid, int32_t gh, int32_t gw)
     fputs("]}", f);
 }
 
-/* The colour map (inferno's five stops, linear between them): v in [0, 1] -> RGB. */
-static void colour(float v, float rgb[3])
-{
-    static const float stops[5][3] = {
-        {0, 0, 4}, {87, 16, 110}, {188, 55, 84}, {249, 142, 9}, {252, 255, 164},
-    };
-    v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-    float x = v * 4.0f;
-    int i = x >= 4.0f ? 3 : (int)x;
-    float t = x - (float)i;
-    for (int c = 0; c < 3; c++)
-        rgb[c] = stops[i][c] + t * (stops[i + 1][c] - stops[i][c]);
-}
-
-/* The grid at grid coordinates (gx, gy) (cell centres at integers), bilinear, edges clamped. */
-static float sample(const float *grid, int32_t gh, int32_t gw, float gx, float gy)
-{
-    gx = gx < 0.0f ? 0.0f : gx > (float)(gw - 1) ? (float)(gw - 1) : gx;
-    gy = gy < 0.0f ? 0.0f : gy > (float)(gh - 1) ? (float)(gh - 1) : gy;
-    int32_t x0 = (int32_t)gx, y0 = (int32_t)gy;
-    int32_t x1 = x0 + 1 < gw ? x0 + 1 : x0, y1 = y0 + 1 < gh ? y0 + 1 : y0;
-    float tx = gx - (float)x0, ty = gy - (float)y0;
-    float top = grid[y0 * gw + x0] + tx * (grid[y0 * gw + x1] - grid[y0 * gw + x0]);
-    float bot = grid[y1 * gw + x0] + tx * (grid[y1 * gw + x1] - grid[y1 * gw + x0]);
-    return top + ty * (bot - top);
-}
-
 int cli_explain_png(const char *path, const vit_image *photo, const vit_preprocess_cfg *cfg,
                     const float *grid, int32_t gh, int32_t gw)
 {
@@ -57,14 +31,12 @@ int cli_explain_png(const char *path, const vit_image *photo, const vit_preproce
         return -1;
     }
     const int bpp = vit_pixel_format_bytes(photo->format);
-    const float S = (float)cfg->image_size, alpha = 0.55f;
-    const float sx = (float)g.resized_w / (float)photo->width;
-    const float sy = (float)g.resized_h / (float)photo->height;
+    const float alpha = 0.55f;
+    VitlensHeatmap map;
+    vitlens_heatmap_init(&map, grid, gh, gw, cfg->image_size, &g, photo->width, photo->height);
     for (int32_t y = 0; y < photo->height; y++) {
         const uint8_t *src = photo->data + (size_t)y * photo->stride;
         uint8_t *dst = out.data + (size_t)y * out.stride;
-        // v: the pixel centre's row in the model input
-        const float v = ((float)y + 0.5f) * sy - (float)g.crop_y;
         for (int32_t x = 0; x < photo->width; x++) {
             const uint8_t *p = src + (size_t)x * bpp;
             float rgb[3];
@@ -74,13 +46,11 @@ int cli_explain_png(const char *path, const vit_image *photo, const vit_preproce
                 rgb[0] = p[2], rgb[1] = p[1], rgb[2] = p[0];
             else
                 rgb[0] = p[0], rgb[1] = p[1], rgb[2] = p[2];
-            const float u = ((float)x + 0.5f) * sx - (float)g.crop_x;
+            const float v = vitlens_heatmap_value(&map, (float)x + 0.5f, (float)y + 0.5f);
             float o[3];
-            if (u >= 0.0f && u < S && v >= 0.0f && v < S) {
-                // the patch grid over the crop: cell centres at ((i + 0.5) S / gw)
+            if (v >= 0.0f) {
                 float heat[3];
-                colour(sample(grid, gh, gw, u * (float)gw / S - 0.5f, v * (float)gh / S - 0.5f),
-                       heat);
+                vitlens_heatmap_colour(v, heat);
                 for (int c = 0; c < 3; c++)
                     o[c] = (1.0f - alpha) * rgb[c] + alpha * heat[c];
             } else {
