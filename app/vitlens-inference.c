@@ -72,6 +72,7 @@ struct _VitlensInference
   vit_variant        frame_variant;
   int                frame_top_k;
   int                frame_threads;
+  gboolean           rollout;          /* sessions compute the attention rollout (main thread too) */
   gboolean           keep_all;
   guint64            pushed, inferred, dropped, failed;
   gint64             first_push, last_result;
@@ -85,6 +86,8 @@ struct _VitlensInference
   guint              model_serial;
   vit_session       *sessions[VIT_VARIANT_COUNT];
   int                session_threads[VIT_VARIANT_COUNT]; /* the threads asked for */
+  gboolean           session_rollout[VIT_VARIANT_COUNT]; /* made with opts.rollout */
+  gboolean           session_profile[VIT_VARIANT_COUNT]; /* made with opts.profile */
   double             forward_ms[VIT_VARIANT_COUNT][MEDIAN_WINDOW];
   int                n_runs[VIT_VARIANT_COUNT];
   char              *last_error;       /* a frame error is not repeated for every frame */
@@ -101,6 +104,7 @@ struct _VitlensInference
                                           only; cleared whenever a model is freed or loaded) */
   vit_session       *lite_session;
   int                lite_threads;
+  gboolean           lite_rollout, lite_profile;
   gboolean           warm[VIT_VARIANT_COUNT + 1]; /* the session has run once (index COUNT: lite) */
   guint              rotation;         /* where the next round's order starts */
 };
@@ -110,6 +114,7 @@ G_DEFINE_FINAL_TYPE (VitlensInference, vitlens_inference, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_MODEL,
+  PROP_ROLLOUT,
   N_PROPS
 };
 
@@ -136,6 +141,7 @@ typedef struct
   int           runs;    /* compare */
   int           top_k;
   int           threads;
+  gboolean      rollout;
 } RunRequest;
 
 typedef struct
@@ -364,13 +370,19 @@ post_frame_error (VitlensInference *self,
 static vit_session_opts
 session_opts_for (VitlensInference *self,
                   vit_variant       variant,
-                  int               threads)
+                  int               threads,
+                  gboolean          rollout,
+                  gboolean          profile)
 {
   vit_session_opts opts = vit_session_opts_default ();
 
   vitlens_session_opts_from_env (&opts); /* VIT_KERNEL, VIT_OPT_*: for development and tests */
   opts.variant = variant;
   opts.threads = threads;
+  /* The rollout keeps every block's attention (not there with the attention unfused) */
+  opts.rollout = rollout && !(opts.unfuse & VIT_UNFUSE_ATTENTION);
+  if (profile && opts.profile == VIT_PROFILE_OFF)
+    opts.profile = VIT_PROFILE_WALL;
 
   return opts;
 }
@@ -517,7 +529,7 @@ worker_prepare_model (VitlensInference *self,
   self->prepared_model = model;
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
     {
-      vit_session_opts opts = session_opts_for (self, order[i], 0);
+      vit_session_opts opts = session_opts_for (self, order[i], 0, FALSE, FALSE);
 
       if (vit_model_supports (model, order[i]) && vit_model_prepare (model, &opts, &err) != VIT_OK)
         return; /* the session asking for it will report the error */
@@ -527,28 +539,35 @@ worker_prepare_model (VitlensInference *self,
 }
 
 /* One session per variant (and one on the lite model), made on first use (that is when its
- * buffers are allocated) and made again when the number of threads asked for changes. */
+ * buffers are allocated) and made again when the number of threads asked for changes, when
+ * the rollout is turned on or off (off, it costs nothing), or when a profile is asked of a
+ * session made without one (compare mode; a profile once there stays: it costs under 0.4%). */
 static vit_session *
 worker_session (VitlensInference *self,
                 vit_variant       variant,
                 gboolean          lite,
                 int               threads,
+                gboolean          rollout,
+                gboolean          profile,
                 vit_error        *err)
 {
   vit_session **slot = lite ? &self->lite_session : &self->sessions[variant];
   int *slot_threads = lite ? &self->lite_threads : &self->session_threads[variant];
+  gboolean *slot_rollout = lite ? &self->lite_rollout : &self->session_rollout[variant];
+  gboolean *slot_profile = lite ? &self->lite_profile : &self->session_profile[variant];
   int warm = lite ? VIT_VARIANT_COUNT : (int)variant;
 
-  if (*slot != NULL && *slot_threads != threads)
+  if (*slot != NULL && (*slot_threads != threads || *slot_rollout != rollout || (profile && !*slot_profile)))
     {
+      profile |= *slot_profile;
       g_clear_pointer (slot, vit_session_free);
-      /* Times taken with another number of threads do not mix. */
+      /* Times taken with another number of threads (or the rollout's work) do not mix. */
       if (!lite)
         self->n_runs[variant] = 0;
     }
   if (*slot == NULL)
     {
-      vit_session_opts opts = session_opts_for (self, variant, threads);
+      vit_session_opts opts = session_opts_for (self, variant, threads, rollout, profile);
       vit_model *model = lite ? self->lite_model : self->model;
 
       /* The derived weights (packed fp32, int8) are built once on the model, which only this
@@ -559,6 +578,8 @@ worker_session (VitlensInference *self,
           vit_session_new (model, &opts, slot, err) != VIT_OK)
         return NULL;
       *slot_threads = threads;
+      *slot_rollout = rollout;
+      *slot_profile = profile;
       self->warm[warm] = FALSE;
     }
 
@@ -600,6 +621,29 @@ result_set_top (VitlensResult   *result,
     }
 }
 
+/* The session's attention rollout of its last run, if it made one, into @result, with where
+ * the model's input square lies in the input's image. */
+static void
+result_set_rollout (VitlensResult   *result,
+                    const vit_model *model,
+                    vit_session     *session)
+{
+  const vit_model_info *info = vit_model_get_info (model);
+  const vit_image *image = vitlens_frame_get_image (result->frame);
+  int32_t gh = 0, gw = 0;
+  const float *grid = vit_session_rollout (session, &gh, &gw);
+  vit_error err = { 0 };
+
+  if (grid == NULL || gh <= 0 || gw <= 0
+      || vit_preprocess_geometry_for (&info->pre, image->width, image->height,
+                                      &result->rollout_geometry, &err) != VIT_OK)
+    return;
+  result->rollout = g_memdup2 (grid, (gsize)gh * gw * sizeof (float));
+  result->rollout_h = gh;
+  result->rollout_w = gw;
+  result->rollout_size = info->pre.image_size;
+}
+
 /* Classify @input with one variant: what a classification and a frame have in common. */
 static VitlensResult *
 worker_classify (VitlensInference *self,
@@ -607,6 +651,7 @@ worker_classify (VitlensInference *self,
                  vit_variant       variant,
                  int               top_k,
                  int               threads,
+                 gboolean          rollout,
                  GError          **error)
 {
   vit_error err = { 0 };
@@ -629,7 +674,7 @@ worker_classify (VitlensInference *self,
       return NULL;
     }
 
-  session = worker_session (self, variant, FALSE, threads, &err);
+  session = worker_session (self, variant, FALSE, threads, rollout, FALSE, &err);
   if (session == NULL)
     {
       vitlens_set_error_from_vit (error, &err);
@@ -650,6 +695,7 @@ worker_classify (VitlensInference *self,
   result->preprocess_ms = pred.timing.preprocess_ms;
   result->forward_ms = pred.timing.forward_ms;
   result->first_run = first_run;
+  result_set_rollout (result, self->model, session);
   self->warm[variant] = TRUE;
 
   return result;
@@ -666,7 +712,8 @@ worker_classify_request (VitlensInference *self,
   vit_variant v = req->variant;
   int n;
 
-  result = worker_classify (self, req->input, v, req->top_k, req->threads, &reply->error);
+  result = worker_classify (self, req->input, v, req->top_k, req->threads, req->rollout,
+                            &reply->error);
   if (result == NULL)
     return;
 
@@ -768,6 +815,25 @@ worker_superseded (VitlensInference *self)
   return newer;
 }
 
+/* The mean time per op class of the runs since @before (vit_session_profile). */
+static void
+column_set_profile (VitlensCompareColumn    *column,
+                    const vit_session       *session,
+                    const vit_profile_stats *before)
+{
+  vit_profile_stats after;
+  int runs;
+
+  if (before->runs < 0 || vit_session_profile (session, &after, NULL) != VIT_OK)
+    return;
+  runs = after.runs - before->runs;
+  if (runs <= 0)
+    return;
+  for (int k = 0; k < VIT_OP_COUNT; k++)
+    column->op_ms[k] = (after.total_ms[k] - before->total_ms[k]) / runs;
+  column->profiled = TRUE;
+}
+
 static void
 worker_compare (VitlensInference *self,
                 RunRequest       *req,
@@ -777,6 +843,7 @@ worker_compare (VitlensInference *self,
   const vit_model_info *info;
   vit_error err = { 0 };
   vit_session *sessions[VITLENS_COMPARE_MAX_COLUMNS] = { NULL };
+  vit_profile_stats before[VITLENS_COMPARE_MAX_COLUMNS];
   vit_variant variants[VITLENS_COMPARE_MAX_COLUMNS];
   g_autofree float *input = NULL;
   g_autofree float *logits = NULL;
@@ -822,7 +889,8 @@ worker_compare (VitlensInference *self,
 
   for (int c = 0; c < n; c++)
     {
-      sessions[c] = worker_session (self, variants[c], out->columns[c].lite, req->threads, &err);
+      sessions[c] = worker_session (self, variants[c], out->columns[c].lite, req->threads,
+                                    req->rollout, TRUE, &err);
       if (sessions[c] == NULL)
         {
           vitlens_set_error_from_vit (&reply->error, &err);
@@ -856,6 +924,11 @@ worker_compare (VitlensInference *self,
           self->warm[warm] = TRUE;
         }
     }
+
+  /* Where the time goes: each session's op-class sums before and after the rounds. */
+  for (int c = 0; c < n; c++)
+    if (vit_session_profile (sessions[c], &before[c], NULL) != VIT_OK)
+      before[c].runs = -1;
 
   /* Rounds over every variant, each round starting one variant further on. */
   runs = CLAMP (req->runs, 1, VITLENS_COMPARE_MAX_RUNS);
@@ -904,7 +977,9 @@ worker_compare (VitlensInference *self,
       result_set_top (result, self->model, k, index, prob);
       result->preprocess_ms = out->preprocess_ms;
       result->forward_ms = column->forward_ms[column->n_runs - 1];
+      result_set_rollout (result, self->model, sessions[c]);
       column->result = result;
+      column_set_profile (column, sessions[c], &before[c]);
     }
 
   reply->comparison = g_steal_pointer (&out);
@@ -927,13 +1002,14 @@ worker_frame (VitlensInference *self,
               VitlensFrame     *frame,
               vit_variant       variant,
               int               top_k,
-              int               threads)
+              int               threads,
+              gboolean          rollout)
 {
   g_autoptr(GError) error = NULL;
   VitlensResult *result;
   gint64 now;
 
-  result = worker_classify (self, frame, variant, top_k, threads, &error);
+  result = worker_classify (self, frame, variant, top_k, threads, rollout, &error);
   now = g_get_monotonic_time ();
 
   g_mutex_lock (&self->lock);
@@ -982,6 +1058,7 @@ worker_main (gpointer data)
       VitlensFrame *frame = NULL;
       vit_variant variant;
       int top_k, threads;
+      gboolean rollout;
 
       g_mutex_lock (&self->lock);
       while (!self->quit && self->pending_load == NULL && self->pending_classify == NULL
@@ -1003,6 +1080,7 @@ worker_main (gpointer data)
       variant = self->frame_variant;
       top_k = self->frame_top_k;
       threads = self->frame_threads;
+      rollout = self->rollout;
       self->busy = TRUE;
       g_mutex_unlock (&self->lock);
 
@@ -1024,7 +1102,7 @@ worker_main (gpointer data)
         }
       else
         {
-          worker_frame (self, frame, variant, top_k, threads);
+          worker_frame (self, frame, variant, top_k, threads, rollout);
           vitlens_frame_unref (frame);
         }
 
@@ -1128,6 +1206,27 @@ vitlens_inference_get_property (GObject    *object,
       g_value_set_boxed (value, self->facts);
       break;
 
+    case PROP_ROLLOUT:
+      g_value_set_boolean (value, self->rollout);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+vitlens_inference_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_ROLLOUT:
+      vitlens_inference_set_rollout (VITLENS_INFERENCE (object), g_value_get_boolean (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1141,6 +1240,7 @@ vitlens_inference_class_init (VitlensInferenceClass *klass)
   object_class->dispose = vitlens_inference_dispose;
   object_class->finalize = vitlens_inference_finalize;
   object_class->get_property = vitlens_inference_get_property;
+  object_class->set_property = vitlens_inference_set_property;
 
   /**
    * VitlensInference:model:
@@ -1151,6 +1251,16 @@ vitlens_inference_class_init (VitlensInferenceClass *klass)
   properties[PROP_MODEL] =
     g_param_spec_boxed ("model", NULL, NULL, VITLENS_TYPE_MODEL_FACTS,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * VitlensInference:rollout:
+   *
+   * Whether results carry the attention rollout (VitlensResult.rollout), from the next
+   * classification, comparison or frame on (vitlens_inference_set_rollout()).
+   */
+  properties[PROP_ROLLOUT] =
+    g_param_spec_boolean ("rollout", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1289,6 +1399,7 @@ run_async (VitlensInference   *self,
   req->runs = runs;
   req->top_k = top_k;
   req->threads = MAX (threads, 0);
+  req->rollout = self->rollout;
   g_task_set_task_data (task, req, run_request_free);
 
   queue_task (self, slot, task);
@@ -1477,4 +1588,32 @@ vitlens_inference_reset_stats (VitlensInference *self)
   self->first_push = self->last_result = 0;
   self->ring_n = 0;
   g_mutex_unlock (&self->lock);
+}
+
+/* Main thread. The engine's sessions are made again with or without the rollout as the next
+ * request or frame needs them: off, no session computes it (it costs nothing). */
+void
+vitlens_inference_set_rollout (VitlensInference *self,
+                               gboolean          rollout)
+{
+  g_return_if_fail (VITLENS_IS_INFERENCE (self));
+
+  rollout = !!rollout;
+  g_mutex_lock (&self->lock);
+  if (self->rollout == rollout)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  self->rollout = rollout;
+  g_mutex_unlock (&self->lock);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROLLOUT]);
+}
+
+gboolean
+vitlens_inference_get_rollout (VitlensInference *self)
+{
+  g_return_val_if_fail (VITLENS_IS_INFERENCE (self), FALSE);
+
+  return self->rollout;
 }

@@ -142,6 +142,12 @@ void                     vitlens_inference_set_frame_options  (VitlensInference 
                                                                vit_variant          variant,
                                                                int                  top_k,
                                                                int                  threads);
+/* Attention rollout (the :rollout property, default off): from the next classification,
+ * comparison or frame on, every result carries the model's attention rollout
+ * (VitlensResult.rollout). The sessions are made again for it; off, they compute none. */
+void                     vitlens_inference_set_rollout        (VitlensInference    *self,
+                                                               gboolean             rollout);
+gboolean                 vitlens_inference_get_rollout        (VitlensInference    *self);
 /* Deliver every frame's result in order instead of only the newest (a CLI printing one line per
  * frame; a window wants the default, FALSE). */
 void                     vitlens_inference_set_keep_all_results (VitlensInference  *self,

@@ -19,6 +19,7 @@ result_clear (gpointer data)
   for (int i = 0; i < VIT_TOPK_MAX; i++)
     g_free (result->label[i]);
   g_free (result->kernel);
+  g_free (result->rollout);
   g_clear_pointer (&result->frame, vitlens_frame_unref);
 }
 

@@ -41,6 +41,14 @@ typedef struct
   int           threads;
   char         *kernel;               /* vit_session_kernel() */
   guint         model_serial;         /* VitlensModelFacts.serial of the model that ran */
+  /* The attention rollout (vit_session_rollout) when the inference was asked for it
+   * (vitlens_inference_set_rollout): rollout_h × rollout_w floats, row-major, the largest 1,
+   * over the model's input square (rollout_size a side), which lies in the frame's image as
+   * rollout_geometry says (vitlens-heatmap.h maps it back); NULL and 0 × 0 without. */
+  float                  *rollout;
+  int                     rollout_h, rollout_w;
+  int                     rollout_size;
+  vit_preprocess_geometry rollout_geometry;
 } VitlensResult;
 
 #define VITLENS_TYPE_RESULT (vitlens_result_get_type ())
@@ -70,6 +78,8 @@ typedef struct
   double         forward_ms[VITLENS_COMPARE_MAX_RUNS]; /* this request's runs, in the order run */
   gint64         done_time;                         /* g_get_monotonic_time() of its first result */
   gint64         file_bytes;                        /* the file it runs from: the model, .vitq, .vitl; -1 unknown */
+  gboolean       profiled;                          /* op_ms holds where the time went */
+  double         op_ms[VIT_OP_COUNT];               /* per vit_op class, the mean of this request's runs */
 } VitlensCompareColumn;
 
 /* The reference (speed-up, size and agreement are measured against it) is fp32 when the model
