@@ -337,6 +337,164 @@ vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double
   cairo_restore (cr);
 }
 
+/* ---- where the time goes ---- */
+
+static const struct {
+  const char *label;
+  double rgb[3];
+} op_classes[VIT_OP_COUNT] = {
+  [VIT_OP_PATCH] = { "patch embedding", { 0.569, 0.255, 0.675 } },
+  [VIT_OP_LAYERNORM] = { "LayerNorm (+ quantize)", { 0.604, 0.600, 0.588 } },
+  [VIT_OP_QKV] = { "qkv", { 0.208, 0.518, 0.894 } },
+  [VIT_OP_ATTENTION] = { "attention", { 0.878, 0.247, 0.188 } },
+  [VIT_OP_PROJ] = { "proj", { 0.384, 0.706, 0.933 } },
+  [VIT_OP_FC1] = { "fc1 + GELU", { 0.149, 0.635, 0.412 } },
+  [VIT_OP_FC2] = { "fc2", { 0.561, 0.831, 0.451 } },
+  [VIT_OP_HEAD] = { "head", { 0.965, 0.757, 0.071 } },
+  [VIT_OP_OTHER] = { "other", { 0.804, 0.671, 0.561 } },
+};
+
+#define PROFILE_LEGEND_ITEM 150 /* px a legend entry gets */
+#define PROFILE_ROW 30
+#define PROFILE_LEGEND_ROW 20
+
+const char *
+vitlens_chart_op_label (vit_op op)
+{
+  return op >= 0 && op < VIT_OP_COUNT ? op_classes[op].label : "";
+}
+
+void
+vitlens_chart_op_colour (vit_op op, double rgb[3])
+{
+  for (int c = 0; c < 3; c++)
+    rgb[c] = op >= 0 && op < VIT_OP_COUNT ? op_classes[op].rgb[c] : 0.5;
+}
+
+static int
+profile_rows (const VitlensChart *chart)
+{
+  int n = 0;
+  for (int i = 0; i < chart->n_rows; i++)
+    n += chart->rows[i].op_ms != NULL;
+  return n;
+}
+
+int
+vitlens_chart_has_profile (const VitlensChart *chart)
+{
+  return profile_rows (chart) > 0;
+}
+
+static int
+legend_per_row (double width)
+{
+  int per = (int) ((width - 28) / PROFILE_LEGEND_ITEM);
+  return per < 1 ? 1 : per > VIT_OP_COUNT ? VIT_OP_COUNT : per;
+}
+
+double
+vitlens_chart_profile_height (const VitlensChart *chart, double width)
+{
+  int n = profile_rows (chart);
+  int per = legend_per_row (width);
+  int legend_rows = (VIT_OP_COUNT + per - 1) / per;
+
+  if (n == 0)
+    return 0;
+  return 12 + 22 + n * PROFILE_ROW + 10 + legend_rows * PROFILE_LEGEND_ROW + 10;
+}
+
+void
+vitlens_chart_draw_profile (const VitlensChart *chart, cairo_t *cr, double width, double height)
+{
+  double fg = chart->dark ? 0.92 : 0.13;
+  double bg = chart->dark ? 0.14 : 1.0;
+  double tw, th;
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, bg, bg, bg);
+  cairo_paint (cr);
+
+  double top = 12;
+  cairo_set_source_rgb (cr, fg, fg, fg);
+  text_at (cr, chart->profile_title ? chart->profile_title : "Where the time goes", 13, 1, 14, top + 12);
+  top += 22;
+
+  double fmax_ms = 0;
+  for (int i = 0; i < chart->n_rows; i++)
+    {
+      const double *ms = chart->rows[i].op_ms;
+      double sum = 0;
+      for (int k = 0; ms && k < VIT_OP_COUNT; k++)
+        sum += fmax (ms[k], 0);
+      fmax_ms = fmax (fmax_ms, sum);
+    }
+  double left = 96, right = width - 150;
+  if (right < left + 40)
+    right = left + 40;
+
+  /* one bar per profiled row, its classes in vit_op order, all on the longest forward's scale */
+  for (int i = 0; i < chart->n_rows; i++)
+    {
+      const VitlensChartRow *r = &chart->rows[i];
+      if (r->op_ms == NULL)
+        continue;
+      double cy = top + PROFILE_ROW / 2.0, bar_h = PROFILE_ROW - 8, x = left, sum = 0;
+      for (int k = 0; k < VIT_OP_COUNT; k++)
+        sum += fmax (r->op_ms[k], 0);
+
+      text_size (cr, r->name, 13, 0, &tw, &th);
+      cairo_set_source_rgb (cr, fg, fg, fg);
+      text_at (cr, r->name, 13, 0, left - 10 - tw, cy + th / 2 - 1);
+
+      for (int k = 0; k < VIT_OP_COUNT && fmax_ms > 0; k++)
+        {
+          const double *c = op_classes[k].rgb;
+          double w = (right - left) * fmax (r->op_ms[k], 0) / fmax_ms;
+          cairo_set_source_rgb (cr, c[0], c[1], c[2]);
+          cairo_rectangle (cr, x, cy - bar_h / 2, w, bar_h);
+          cairo_fill (cr);
+          /* the share, where it fits: dark text on light colours, light on dark */
+          char pct[16];
+          snprintf (pct, sizeof pct, "%.0f%%", sum > 0 ? 100.0 * r->op_ms[k] / sum : 0.0);
+          text_size (cr, pct, 10, 0, &tw, &th);
+          if (tw + 6 <= w)
+            {
+              double lum = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+              double t = lum > 0.55 ? 0.1 : 1.0;
+              cairo_set_source_rgb (cr, t, t, t);
+              text_at (cr, pct, 10, 0, x + (w - tw) / 2, cy + th / 2);
+            }
+          x += w;
+        }
+      char val[32];
+      snprintf (val, sizeof val, sum < 1 ? "%.3f ms" : sum < 10 ? "%.2f ms" : "%.1f ms", sum);
+      text_size (cr, val, 12, 0, &tw, &th);
+      cairo_set_source_rgb (cr, fg, fg, fg);
+      text_at (cr, val, 12, 0, x + 8, cy + th / 2 - 1);
+      top += PROFILE_ROW;
+    }
+
+  /* the legend: a swatch and a name per class, as many to a line as fit */
+  top += 10;
+  int per = legend_per_row (width);
+  for (int k = 0; k < VIT_OP_COUNT; k++)
+    {
+      double lx = 14 + (k % per) * PROFILE_LEGEND_ITEM;
+      double ly = top + (k / per) * PROFILE_LEGEND_ROW;
+      const double *c = op_classes[k].rgb;
+      const char *label = chart->op_labels[k] ? chart->op_labels[k] : op_classes[k].label;
+      cairo_set_source_rgb (cr, c[0], c[1], c[2]);
+      cairo_rectangle (cr, lx, ly + 3, 12, 12);
+      cairo_fill (cr);
+      text_size (cr, label, 11, 0, &tw, &th);
+      cairo_set_source_rgba (cr, fg, fg, fg, 0.85);
+      text_at (cr, label, 11, 0, lx + 18, ly + 9 + th / 2);
+    }
+  (void) height;
+  cairo_restore (cr);
+}
+
 int
 vitlens_chart_speed (const VitlensChartRow *row, const VitlensChartRow *ref, double *factor)
 {
@@ -379,15 +537,21 @@ int
 vitlens_chart_write_png (const VitlensChart *chart, int width, int height, const char *path,
                          char *errbuf, size_t errlen)
 {
-  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  int profile_h = (int) ceil (vitlens_chart_profile_height (chart, width));
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height + profile_h);
   if (cairo_surface_status (s) != CAIRO_STATUS_SUCCESS)
     {
-      snprintf (errbuf, errlen, "%s: cannot make a %d×%d image", path, width, height);
+      snprintf (errbuf, errlen, "%s: cannot make a %d×%d image", path, width, height + profile_h);
       cairo_surface_destroy (s);
       return -1;
     }
   cairo_t *cr = cairo_create (s);
   vitlens_chart_draw (chart, cr, width, height);
+  if (profile_h > 0)
+    {
+      cairo_translate (cr, 0, height);
+      vitlens_chart_draw_profile (chart, cr, width, profile_h);
+    }
   cairo_destroy (cr);
   int st = vitlens_surface_write_png (s, path, errbuf, errlen);
   cairo_surface_destroy (s);

@@ -10,6 +10,8 @@
 #include <cairo.h>
 #include <stddef.h>
 
+#include "vit.h"
+
 #define VITLENS_CHART_MAX_ROWS 8
 
 typedef struct {
@@ -21,6 +23,9 @@ typedef struct {
     /* optional: how it compares with the reference, beside its reduction ("2.1× faster",
      * "≈ same"); NULL: the chart writes it in English (vitlens_chart_format_speed) */
     const char *speed;
+    /* optional: where the forward's time goes, ms per op class (vit_op order, VIT_OP_COUNT
+     * values, vit_session_profile); NULL: the row has no "where the time goes" bar */
+    const double *op_ms;
 } VitlensChartRow;
 
 typedef struct {
@@ -34,6 +39,9 @@ typedef struct {
     const char *trace_title;
     /* where the reduction is measured from: this row (default 0, the first) */
     int reference;
+    /* the time bars' heading and op class names (NULL: English, as vitlens_chart_op_label) */
+    const char *profile_title;
+    const char *op_labels[VIT_OP_COUNT];
 } VitlensChart;
 
 #ifdef VITLENS_CHART_PANGO
@@ -56,12 +64,25 @@ void vitlens_chart_format_speed (const VitlensChartRow *row, const VitlensChartR
 /* Draw into cr over (0, 0, width, height). */
 void vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double height);
 
+/* "Where the time goes": for each row with op_ms, a bar stacked by op class (its length the
+ * row's forward, on one scale for all rows; each class's share written in it when it fits),
+ * under a legend of the classes. vitlens_chart_write_png draws it under the chart. */
+int vitlens_chart_has_profile (const VitlensChart *chart);
+/* The height the time bars want at @width (0 without any op_ms). */
+double vitlens_chart_profile_height (const VitlensChart *chart, double width);
+void vitlens_chart_draw_profile (const VitlensChart *chart, cairo_t *cr, double width, double height);
+/* An op class's English name ("patch embedding", "LayerNorm (+ quantize)", … "other"), and its
+ * colour in the time bars (0..1 RGB). */
+const char *vitlens_chart_op_label (vit_op op);
+void vitlens_chart_op_colour (vit_op op, double rgb[3]);
+
 /* Write @surface as PNG to @path through the engine's one output writer (vit_output: temporary,
  * fsync, rename; only regular files replaced); 0 on success, else -1 with a message in errbuf. */
 int vitlens_surface_write_png (cairo_surface_t *surface, const char *path, char *errbuf,
                                size_t errlen);
 
-/* Render to a PNG file; returns 0 on success, else -1 with a message in errbuf. */
+/* Render to a PNG file, @height for the chart and, when a row has op_ms, the time bars under it
+ * (vitlens_chart_profile_height more); returns 0 on success, else -1 with a message in errbuf. */
 int vitlens_chart_write_png (const VitlensChart *chart, int width, int height, const char *path,
                              char *errbuf, size_t errlen);
 
