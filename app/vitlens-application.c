@@ -277,6 +277,7 @@ vitlens_application_startup (GApplication *application)
     { "win.variant::int8", { "<Alt>2", NULL } },
     { "win.variant::optimized", { "<Alt>3", NULL } },
     { "win.variant::compare", { "<Alt>4", NULL } },
+    { "win.show-attention", { "<Control>t", NULL } },
     { "win.source::image", { "<Control>1", NULL } },
     { "win.source::camera", { "<Control>2", NULL } },
     { "win.source::video", { "<Control>3", NULL } },

@@ -18,6 +18,7 @@
 
 #include <glib/gi18n.h>
 
+#include "vitlens-attention-overlay.h"
 #include "vitlens-image-page.h"
 #include "vitlens-image-strip.h"
 #include "vitlens-inference.h"
@@ -36,6 +37,7 @@ struct _VitlensImagePage
   GtkStack            *image_stack;
   GtkSpinner          *loading_spinner;
   GtkPicture          *picture;
+  VitlensAttentionOverlay *attention_overlay;
   GtkLabel            *image_caption;
   GtkRevealer         *drop_revealer;
   GtkWidget           *decoding_box;
@@ -212,6 +214,8 @@ set_prediction (VitlensImagePage *self,
   self->prediction = prediction;
   vitlens_results_panel_set_prediction (self->results_panel, prediction,
                                         prediction ? vitlens_image_get_decode_ms (self->image) : 0);
+  vitlens_attention_overlay_set_result (self->attention_overlay,
+                                        vitlens_page_get_show_attention (VITLENS_PAGE (self)) ? prediction : NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PREDICTION]);
 }
 
@@ -818,9 +822,16 @@ vitlens_image_page_options_changed (VitlensPage *page,
 {
   VitlensImagePage *self = VITLENS_IMAGE_PAGE (page);
 
-  /* Another number of threads or of results: run again, in place. */
+  /* Another number of threads or of results: run again, in place; the attention shown: again
+   * only if the result has none (the inference computes it from now on). */
   if (g_str_equal (pspec->name, "loading"))
     update_view (self);
+  else if (!g_str_equal (pspec->name, "show-attention"))
+    schedule_classify (self);
+  else if (!vitlens_page_get_show_attention (page))
+    vitlens_attention_overlay_set_result (self->attention_overlay, NULL);
+  else if (self->prediction != NULL && self->prediction->rollout != NULL)
+    vitlens_attention_overlay_set_result (self->attention_overlay, self->prediction);
   else
     schedule_classify (self);
 }
@@ -945,12 +956,14 @@ vitlens_image_page_class_init (VitlensImagePageClass *klass)
                                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_LIST_MODEL);
 
   g_type_ensure (VITLENS_TYPE_IMAGE_STRIP);
+  g_type_ensure (VITLENS_TYPE_ATTENTION_OVERLAY);
   g_type_ensure (VITLENS_TYPE_RESULTS_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, APP_RESOURCE_PATH "/ui/vitlens-image-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, image_area);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, image_stack);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, picture);
+  gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, attention_overlay);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, image_caption);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, drop_revealer);
   gtk_widget_class_bind_template_child (widget_class, VitlensImagePage, decoding_box);

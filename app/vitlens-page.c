@@ -19,6 +19,7 @@ typedef struct
   int                 threads;
   gboolean            loading;
   gboolean            busy;
+  gboolean            show_attention;
 } VitlensPagePrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (VitlensPage, vitlens_page, GTK_TYPE_BOX)
@@ -30,6 +31,7 @@ enum {
   PROP_THREADS,
   PROP_LOADING,
   PROP_BUSY,
+  PROP_SHOW_ATTENTION,
   N_PROPS
 };
 
@@ -94,6 +96,10 @@ vitlens_page_set_property (GObject      *object,
       priv->loading = g_value_get_boolean (value);
       break;
 
+    case PROP_SHOW_ATTENTION:
+      priv->show_attention = g_value_get_boolean (value);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       return;
@@ -117,6 +123,7 @@ vitlens_page_get_property (GObject    *object,
     case PROP_THREADS: g_value_set_int (value, priv->threads); break;
     case PROP_LOADING: g_value_set_boolean (value, priv->loading); break;
     case PROP_BUSY: g_value_set_boolean (value, priv->busy); break;
+    case PROP_SHOW_ATTENTION: g_value_set_boolean (value, priv->show_attention); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -149,6 +156,7 @@ vitlens_page_class_init (VitlensPageClass *klass)
   properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE, rw);
   properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE,
                                                 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOW_ATTENTION] = g_param_spec_boolean ("show-attention", NULL, NULL, FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
@@ -230,6 +238,39 @@ vitlens_page_get_threads (VitlensPage *self)
   VitlensPagePrivate *priv = vitlens_page_get_instance_private (self);
 
   return priv->threads;
+}
+
+gboolean
+vitlens_page_get_show_attention (VitlensPage *self)
+{
+  VitlensPagePrivate *priv = vitlens_page_get_instance_private (self);
+
+  return priv->show_attention;
+}
+
+/* A stateful action named @key that toggles (or sets) the key, added to @map. */
+void
+vitlens_action_map_add_setting (GActionMap *map,
+                                GSettings  *settings,
+                                const char *key)
+{
+  g_autoptr(GAction) action = g_settings_create_action (settings, key);
+
+  g_action_map_add_action (map, action);
+}
+
+/* The preferences a page follows: another number of threads or of results, or the attention
+ * shown or not, and it runs again in place. */
+void
+vitlens_page_bind_settings (VitlensPage *self,
+                            GSettings   *settings)
+{
+  static const char *const keys[] = { "top-k", "threads", "show-attention" };
+
+  g_return_if_fail (VITLENS_IS_PAGE (self));
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_settings_bind (settings, keys[i], self, keys[i], G_SETTINGS_BIND_GET);
 }
 
 gboolean

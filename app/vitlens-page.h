@@ -15,6 +15,7 @@
  *   top-k      int               results shown (1–10)
  *   threads    int               threads of a forward pass (0: every core)
  *   loading    gboolean          a model is being loaded (the placeholders say so)
+ *   show-attention gboolean      the model's attention rollout over the pictures (win.show-attention)
  *   busy       gboolean          read-only: the page waits for a decode, a classification…
  * Signals:
  *   error        (VitlensOrigin origin, const char *message)
@@ -48,7 +49,7 @@ struct _VitlensPageClass
 
   /* The inference's model changed, or the inference was set. */
   void (*model_changed)   (VitlensPage *self);
-  /* :top-k, :threads or :loading changed (@pspec says which). */
+  /* :top-k, :threads, :loading or :show-attention changed (@pspec says which). */
   void (*options_changed) (VitlensPage *self,
                            GParamSpec  *pspec);
 };
@@ -60,6 +61,12 @@ void                     vitlens_page_add_actions      (VitlensPage   *self,
 void                     vitlens_action_map_add_group  (GActionMap    *map,
                                                         GActionGroup  *group);
 
+/* Add a stateful action named @key to @map, which sets @settings' key of that name (a boolean
+ * one toggles). */
+void                     vitlens_action_map_add_setting (GActionMap   *map,
+                                                        GSettings     *settings,
+                                                        const char    *key);
+
 /* For the pages themselves. */
 VitlensInference        *vitlens_page_get_inference    (VitlensPage   *self);
 /* The loaded model; NULL without one (or without an inference yet). */
@@ -67,6 +74,10 @@ const VitlensModelFacts *vitlens_page_get_model        (VitlensPage   *self);
 int                      vitlens_page_get_top_k        (VitlensPage   *self);
 int                      vitlens_page_get_threads      (VitlensPage   *self);
 gboolean                 vitlens_page_get_loading      (VitlensPage   *self);
+gboolean                 vitlens_page_get_show_attention (VitlensPage *self);
+/* For the window: :top-k, :threads and :show-attention follow @settings' keys of those names. */
+void                     vitlens_page_bind_settings    (VitlensPage   *self,
+                                                        GSettings     *settings);
 void                     vitlens_page_set_busy         (VitlensPage   *self,
                                                         gboolean       busy);
 /* Where a page puts its actions. */

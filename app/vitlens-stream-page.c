@@ -23,6 +23,7 @@
 
 #include <glib/gi18n.h>
 
+#include "vitlens-attention-overlay.h"
 #include "vitlens-camera-monitor.h"
 #include "vitlens-snapshot.h"
 #include "vitlens-stream-page.h"
@@ -42,6 +43,7 @@ struct _VitlensStreamPage
   GtkWidget            *view;
   GtkWidget            *stream_area;
   GtkPicture           *picture;
+  VitlensAttentionOverlay *attention_overlay;
   GtkLabel             *caption;
   VitlensStreamOverlay *overlay;
   GtkWidget            *status;
@@ -415,6 +417,7 @@ clear_frames (VitlensStreamPage *self)
   self->frame_width = self->frame_height = 0;
   gtk_picture_set_paintable (self->picture, NULL);
   vitlens_stream_overlay_set_result (self->overlay, NULL);
+  vitlens_attention_overlay_set_result (self->attention_overlay, NULL);
   vitlens_stream_overlay_set_display_fps (self->overlay, -1);
   vitlens_results_panel_add_stream_result (self->results_panel, NULL);
   vitlens_results_panel_set_display_fps (self->results_panel, -1);
@@ -496,6 +499,8 @@ on_result (VitlensInference *inference,
   self->result = vitlens_result_ref (result);
   self->n_results_shown++;
   vitlens_stream_overlay_set_result (self->overlay, result);
+  vitlens_attention_overlay_set_result (self->attention_overlay,
+                                        vitlens_page_get_show_attention (VITLENS_PAGE (self)) ? result : NULL);
   vitlens_results_panel_add_stream_result (self->results_panel, result);
   notify_counts (self);
 }
@@ -1272,6 +1277,10 @@ vitlens_stream_page_options_changed (VitlensPage *page,
 
   if (g_str_equal (pspec->name, "loading"))
     update_placeholder (self);
+  else if (g_str_equal (pspec->name, "show-attention"))
+    /* on: the next frame's result has it (the inference computes it from now on) */
+    vitlens_attention_overlay_set_result (self->attention_overlay,
+                                          vitlens_page_get_show_attention (page) ? self->result : NULL);
   else
     sync_frame_options (self);
 }
@@ -1434,12 +1443,14 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
 
   g_type_ensure (VITLENS_TYPE_RESULTS_PANEL);
   g_type_ensure (VITLENS_TYPE_STREAM_OVERLAY);
+  g_type_ensure (VITLENS_TYPE_ATTENTION_OVERLAY);
   gtk_widget_class_set_template_from_resource (widget_class, APP_RESOURCE_PATH "/ui/vitlens-stream-page.ui");
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, view);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, stream_area);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, picture);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, caption);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, overlay);
+  gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, attention_overlay);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_icon);
   gtk_widget_class_bind_template_child (widget_class, VitlensStreamPage, status_spinner);

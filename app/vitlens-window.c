@@ -464,12 +464,11 @@ vitlens_window_setup (VitlensWindow      *self,
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
-  /* Another number of threads or of results: the pages run again, in place. */
+  /* Threads, results, attention (win.show-attention): the pages run again, in place. */
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
-    {
-      g_settings_bind (self->settings, "top-k", pages[i], "top-k", G_SETTINGS_BIND_GET);
-      g_settings_bind (self->settings, "threads", pages[i], "threads", G_SETTINGS_BIND_GET);
-    }
+    vitlens_page_bind_settings (VITLENS_PAGE (pages[i]), self->settings);
+  g_settings_bind (self->settings, "show-attention", self->inference, "rollout", G_SETTINGS_BIND_GET);
+  vitlens_action_map_add_setting (G_ACTION_MAP (self), self->settings, "show-attention");
   g_object_set (self->model_menu, "recent-models", vitlens_application_get_recent_models (app), NULL);
 
   startup_model = vitlens_application_get_startup_model (app);
@@ -482,6 +481,7 @@ vitlens_window_dispose (GObject *object)
   VitlensWindow *self = (VitlensWindow *)object;
 
   g_clear_handle_id (&self->notice_timeout, g_source_remove);
+  g_action_map_remove_action (G_ACTION_MAP (self), "show-attention"); /* it follows the settings */
   vitlens_compact_header_clear (&self->compact_header);
   if (self->image_page != NULL)
     {
