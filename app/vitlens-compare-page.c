@@ -585,6 +585,14 @@ vitlens_compare_page_options_changed (VitlensPage *page,
       update_placeholder (self);
       return;
     }
+  /* The attention in every column: run again for it (the inference computes it from now on). */
+  if (g_str_equal (pspec->name, "show-attention"))
+    {
+      vitlens_compare_view_set_show_attention (self->view, vitlens_page_get_show_attention (page));
+      if (vitlens_page_get_show_attention (page))
+        schedule_compare (self);
+      return;
+    }
   /* Times taken with another number of threads are not comparable: start again. */
   if (self->threads != vitlens_page_get_threads (page))
     vitlens_compare_view_reset (self->view);

@@ -22,6 +22,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "vitlens-attention-overlay.h"
 #include "vitlens-compare-view.h"
 #include "vitlens-stats.h"
 #include "vitlens-prediction-rows.h"
@@ -58,6 +59,19 @@ static const struct
   [VALUE_LATENCY] = { "latency", N_("Latency"), N_("From the frame's capture to this variant's result, median") },
 };
 
+/* The op classes of the engine's profile (vit_op), as the time bars' legend names them. */
+static const char *const op_titles[VIT_OP_COUNT] = {
+  [VIT_OP_PATCH] = N_("Patch embedding"),
+  [VIT_OP_LAYERNORM] = N_("LayerNorm (+ quantize)"),
+  [VIT_OP_QKV] = N_("qkv"),
+  [VIT_OP_ATTENTION] = N_("Attention"),
+  [VIT_OP_PROJ] = N_("proj"),
+  [VIT_OP_FC1] = N_("fc1 + GELU"),
+  [VIT_OP_FC2] = N_("fc2"),
+  [VIT_OP_HEAD] = N_("Head"),
+  [VIT_OP_OTHER] = N_("Other"),
+};
+
 typedef struct
 {
   /* what it is */
@@ -78,12 +92,16 @@ typedef struct
   /* the latest answer: its top-k, and the threads and kernel of the session that ran */
   VitlensResult *result;
   gboolean     marked[VIT_TOPK_MAX];
+  /* where the time of its latest comparison went, per vit_op class */
+  gboolean     profiled;
+  double       op_ms[VIT_OP_COUNT];
 
   /* widgets */
   GtkWidget   *card;
   GtkWidget   *title;
   GtkWidget   *badge;
   GtkWidget   *rows_box;
+  GtkWidget   *attention;  /* the input with this variant's attention (win.show-attention) */
   VitlensPredictionRows rows;
   GtkWidget   *value_keys[N_VALUES];
   GtkWidget   *values[N_VALUES];
@@ -102,6 +120,7 @@ struct _VitlensCompareView
   GtkLabel       *summary_label;
   GtkPicture     *preview_picture;
   GtkDrawingArea *chart_area;
+  GtkDrawingArea *profile_area;
   GtkStack       *columns_stack;
   GtkLabel       *placeholder_label;
   GtkBox         *columns_box;
@@ -118,6 +137,7 @@ struct _VitlensCompareView
   guint           n_comparisons;
   char           *note;          /* how the runs were stopped, after "12 runs per variant" */
   int             round, rounds; /* the comparison under way: round of rounds; 0 of 0: none */
+  gboolean        show_attention;
 
   /* the chart's strings */
   char           *chart_subtitle;
@@ -381,6 +401,13 @@ make_column_widgets (VitlensCompareView *self,
   gtk_box_append (GTK_BOX (heading), column->badge);
   gtk_box_append (GTK_BOX (column->card), heading);
 
+  column->attention = vitlens_attention_overlay_new ();
+  gtk_widget_set_size_request (column->attention, -1, 150);
+  gtk_widget_add_css_class (column->attention, "compare-attention");
+  vitlens_attention_overlay_set_paintable (VITLENS_ATTENTION_OVERLAY (column->attention),
+                                           gtk_picture_get_paintable (self->preview_picture));
+  gtk_box_append (GTK_BOX (column->card), column->attention);
+
   column->rows_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_add_css_class (column->rows_box, "compare-rows");
   gtk_accessible_update_relation (GTK_ACCESSIBLE (column->rows_box),
@@ -436,6 +463,9 @@ update_column_widgets (VitlensCompareView *self,
     gtk_widget_remove_css_class (column->card, "reference");
 
   vitlens_prediction_rows_show (&column->rows, column->result, column_k (column), column->marked);
+  gtk_widget_set_visible (column->attention, self->show_attention);
+  vitlens_attention_overlay_set_result (VITLENS_ATTENTION_OVERLAY (column->attention),
+                                        self->show_attention ? column->result : NULL);
 
   for (int v = 0; v < N_VALUES; v++)
     {
@@ -682,6 +712,7 @@ vitlens_compare_view_get_chart (VitlensCompareView *self,
 
       column_chart_row (column, row);
       row->speed = column->speed;
+      row->op_ms = column->profiled ? column->op_ms : NULL;
       if (self->stream)
         {
           row->n_trace = column_trace (column);
@@ -690,6 +721,10 @@ vitlens_compare_view_get_chart (VitlensCompareView *self,
     }
   if (self->stream)
     chart->trace_title = self->chart_trace_title;
+  /* Translators: the heading of Compare's stacked bars of time per kind of operation */
+  chart->profile_title = _("Where the time goes");
+  for (int k = 0; k < VIT_OP_COUNT; k++)
+    chart->op_labels[k] = _(op_titles[k]);
 }
 
 static gboolean
@@ -702,6 +737,37 @@ is_dark (GtkWidget *widget)
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   G_GNUC_END_IGNORE_DEPRECATIONS
   return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
+}
+
+/* Under the chart: where each variant's forward pass spends its time. */
+static void
+draw_profile (GtkDrawingArea *area,
+              cairo_t        *cr,
+              int             width,
+              int             height,
+              gpointer        user_data)
+{
+  VitlensCompareView *self = VITLENS_COMPARE_VIEW (user_data);
+  VitlensChart chart;
+
+  vitlens_compare_view_get_chart (self, &chart);
+  chart.dark = is_dark (GTK_WIDGET (area));
+  vitlens_chart_draw_profile (&chart, cr, width, height);
+}
+
+/* The time bars' height follows the legend's lines at the width they get. */
+static void
+update_profile_area (VitlensCompareView *self)
+{
+  GtkWidget *area = GTK_WIDGET (self->profile_area);
+  VitlensChart chart;
+  int width = gtk_widget_get_width (area);
+
+  vitlens_compare_view_get_chart (self, &chart);
+  gtk_widget_set_visible (area, vitlens_chart_has_profile (&chart));
+  gtk_drawing_area_set_content_height (self->profile_area,
+                                       (int)ceil (vitlens_chart_profile_height (&chart, width > 0 ? width : 600)));
+  gtk_widget_queue_draw (area);
 }
 
 static void
@@ -749,6 +815,7 @@ refresh (VitlensCompareView *self)
   update_progress (self);
   gtk_stack_set_visible_child_name (self->columns_stack, self->n_columns > 0 ? "columns" : "empty");
   gtk_widget_queue_draw (GTK_WIDGET (self->chart_area));
+  update_profile_area (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -795,6 +862,7 @@ vitlens_compare_view_class_init (VitlensCompareViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, summary_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, preview_picture);
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, chart_area);
+  gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, profile_area);
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, columns_stack);
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, VitlensCompareView, columns_box);
@@ -815,6 +883,8 @@ vitlens_compare_view_init (VitlensCompareView *self)
                                                         columns_layout_allocate));
   self->chart_subtitle = g_strdup (_("Median forward pass per variant, p10–p90 whiskers"));
   gtk_drawing_area_set_draw_func (self->chart_area, draw_chart, self, NULL);
+  gtk_drawing_area_set_draw_func (self->profile_area, draw_profile, self, NULL);
+  g_signal_connect_swapped (self->profile_area, "resize", G_CALLBACK (update_profile_area), self);
   refresh (self);
 }
 
@@ -879,6 +949,40 @@ vitlens_compare_view_set_preview (VitlensCompareView *self,
   g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
 
   gtk_picture_set_paintable (self->preview_picture, paintable);
+  for (guint c = 0; c < self->n_columns; c++)
+    vitlens_attention_overlay_set_paintable (VITLENS_ATTENTION_OVERLAY (self->columns[c].attention), paintable);
+}
+
+void
+vitlens_compare_view_set_show_attention (VitlensCompareView *self,
+                                         gboolean            show)
+{
+  g_return_if_fail (VITLENS_IS_COMPARE_VIEW (self));
+
+  self->show_attention = show;
+  refresh (self);
+}
+
+GtkWidget *
+vitlens_compare_view_get_attention (VitlensCompareView *self,
+                                    guint               column)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
+  g_return_val_if_fail (column < self->n_columns, NULL);
+
+  return self->columns[column].attention;
+}
+
+gboolean
+vitlens_compare_view_get_profile (VitlensCompareView *self,
+                                  guint               column,
+                                  double             *op_ms)
+{
+  g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), FALSE);
+  g_return_val_if_fail (column < self->n_columns, FALSE);
+
+  memcpy (op_ms, self->columns[column].op_ms, sizeof self->columns[column].op_ms);
+  return self->columns[column].profiled;
 }
 
 void
@@ -951,6 +1055,8 @@ vitlens_compare_view_add (VitlensCompareView      *self,
       Column *column = &self->columns[c];
 
       column->file_bytes = in->file_bytes;
+      column->profiled = in->profiled;
+      memcpy (column->op_ms, in->op_ms, sizeof column->op_ms);
 
       for (int r = 0; r < in->n_runs; r++)
         {
@@ -1053,6 +1159,18 @@ top1_label (const Column *column,
   return *fallback;
 }
 
+/* Op class @k's share of the column's profiled forward pass, in %. */
+static double
+op_percent (const Column *column,
+            int           k)
+{
+  double sum = 0;
+
+  for (int i = 0; i < VIT_OP_COUNT; i++)
+    sum += column->op_ms[i];
+  return sum > 0 ? 100.0 * column->op_ms[k] / sum : 0;
+}
+
 char *
 vitlens_compare_view_to_csv (VitlensCompareView *self)
 {
@@ -1062,7 +1180,11 @@ vitlens_compare_view_to_csv (VitlensCompareView *self)
 
   g_string_append (out, "variant,median_ms,p10_ms,p90_ms,last_ms,reduction_pct,runs,file_bytes,"
                         "size_reduction_pct,top1_agree,inputs,latency_ms,top1,top1_prob,threads,kernel,"
-                        "speed_factor,vs_reference\n");
+                        "speed_factor,vs_reference");
+  /* where the time goes: ms and % of the forward per op class ("patch_ms,patch_pct,…") */
+  for (int k = 0; k < VIT_OP_COUNT; k++)
+    g_string_append_printf (out, ",%s_ms,%s_pct", vit_op_name (k), vit_op_name (k));
+  g_string_append_c (out, '\n');
   for (guint c = 0; c < self->n_columns; c++)
     {
       const Column *column = &self->columns[c];
@@ -1095,10 +1217,18 @@ vitlens_compare_view_to_csv (VitlensCompareView *self)
         gboolean known = column_speed (self, column, &way, &factor);
         g_autofree char *f = ascii_double (factor, "%.4f");
 
-        g_string_append_printf (out, ",%s,%s\n", known ? f : "",
+        g_string_append_printf (out, ",%s,%s", known ? f : "",
                                 column == reference_column (self) ? "reference"
                                 : !known ? "" : way > 0 ? "faster" : way < 0 ? "slower" : "same");
       }
+      for (int k = 0; k < VIT_OP_COUNT; k++)
+        {
+          g_autofree char *ms = column->profiled ? ascii_double (column->op_ms[k], "%.4f") : g_strdup ("");
+          g_autofree char *pct = column->profiled ? ascii_double (op_percent (column, k), "%.2f") : g_strdup ("");
+
+          g_string_append_printf (out, ",%s,%s", ms, pct);
+        }
+      g_string_append_c (out, '\n');
     }
 
   return g_string_free (out, FALSE);
@@ -1120,6 +1250,49 @@ markdown_cell (const char *text)
         g_string_append_c (out, *p);
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* The Markdown table of where the time goes, as `vitlens-cli bench --profile --markdown`
+ * writes it: a row per op class, ms and % per variant; nothing without a profile. */
+static void
+append_markdown_profile (VitlensCompareView *self,
+                         GString            *out)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  gboolean any = FALSE;
+
+  for (guint c = 0; c < self->n_columns; c++)
+    any |= self->columns[c].profiled;
+  if (!any)
+    return;
+  g_string_append (out, "\n**Where the time goes** · mean of the latest comparison's runs · ms, % of "
+                        "the forward\n\n| Op |");
+  for (guint c = 0; c < self->n_columns; c++)
+    if (self->columns[c].profiled)
+      {
+        g_autofree char *name = markdown_cell (self->columns[c].name);
+
+        g_string_append_printf (out, " %s ms | %% |", name);
+      }
+  g_string_append (out, "\n|---|");
+  for (guint c = 0; c < self->n_columns; c++)
+    if (self->columns[c].profiled)
+      g_string_append (out, "---|---|");
+  g_string_append_c (out, '\n');
+  for (int k = 0; k < VIT_OP_COUNT; k++)
+    {
+      g_string_append_printf (out, "| %s |", vitlens_chart_op_label (k));
+      for (guint c = 0; c < self->n_columns; c++)
+        {
+          const Column *column = &self->columns[c];
+
+          if (!column->profiled)
+            continue;
+          g_string_append_printf (out, " %s |", g_ascii_formatd (buf, sizeof buf, "%.3f", column->op_ms[k]));
+          g_string_append_printf (out, " %s%% |", g_ascii_formatd (buf, sizeof buf, "%.1f", op_percent (column, k)));
+        }
+      g_string_append_c (out, '\n');
+    }
 }
 
 char *
@@ -1207,6 +1380,7 @@ vitlens_compare_view_to_markdown (VitlensCompareView *self)
   if (any_same)
     g_string_append (out, "\n≈ same: its p10–p90 band overlaps the reference's, so the difference "
                           "between the medians is within the machine's noise.\n");
+  append_markdown_profile (self, out);
 
   return g_string_free (out, FALSE);
 }

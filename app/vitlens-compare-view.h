@@ -35,6 +35,10 @@ void        vitlens_compare_view_set_source     (VitlensCompareView      *self,
 /* The input shown beside the chart (an image, or the stream's latest frame). */
 void        vitlens_compare_view_set_preview    (VitlensCompareView      *self,
                                                  GdkPaintable            *paintable);
+/* The input with each variant's attention rollout in its column (the results carry it when
+ * the inference computes it), or not. */
+void        vitlens_compare_view_set_show_attention (VitlensCompareView  *self,
+                                                 gboolean                 show);
 /* What the view says while it has nothing to show. */
 void        vitlens_compare_view_set_placeholder (VitlensCompareView     *self,
                                                  const char              *text);
@@ -71,6 +75,14 @@ void        vitlens_compare_view_get_chart      (VitlensCompareView      *self,
                                                  VitlensChart            *chart);
 
 /* What is on screen, for tests. */
+/* Column @column's VitlensAttentionOverlay. */
+GtkWidget  *vitlens_compare_view_get_attention  (VitlensCompareView      *self,
+                                                 guint                    column);
+/* Where column @column's latest comparison spent its time: VIT_OP_COUNT ms into @op_ms;
+ * FALSE when it has no profile. */
+gboolean    vitlens_compare_view_get_profile    (VitlensCompareView      *self,
+                                                 guint                    column,
+                                                 double                  *op_ms);
 guint       vitlens_compare_view_get_n_columns  (VitlensCompareView      *self);
 const char *vitlens_compare_view_get_column_name (VitlensCompareView     *self,
                                                  guint                    column);
