@@ -28,6 +28,7 @@
 #include <gtk/gtk.h>
 #include <libintl.h>
 #include <locale.h>
+#include <math.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 
 #include "vit.h"
 #include "vitlens-application.h"
+#include "vitlens-attention-overlay.h"
 #include "vitlens-data.h"
 #include "vitlens-error.h"
 #ifdef VITLENS_HAVE_HUB
@@ -1326,6 +1328,9 @@ assert_export (VitlensCompareView *view,
   lines = g_strsplit (g_strchomp (csv), "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, n + 1);
   g_assert_true (g_str_has_prefix (lines[0], "variant,median_ms,p10_ms,p90_ms,last_ms,reduction_pct,"));
+  g_assert_true (g_str_has_suffix (lines[0], ",patch_ms,patch_pct,layernorm_ms,layernorm_pct,qkv_ms,qkv_pct,"
+                                             "attention_ms,attention_pct,proj_ms,proj_pct,fc1_ms,fc1_pct,"
+                                             "fc2_ms,fc2_pct,head_ms,head_pct,other_ms,other_pct"));
   for (guint i = 1; i <= n; i++)
     {
       g_auto(GStrv) fields = g_strsplit (lines[i], ",", -1);
@@ -1333,7 +1338,20 @@ assert_export (VitlensCompareView *view,
       double median, p10, p90, latency;
 
       g_test_message ("CSV: %s", lines[i]);
-      g_assert_cmpuint (g_strv_length (fields), ==, 18);
+      g_assert_cmpuint (g_strv_length (fields), ==, 18 + 2 * VIT_OP_COUNT);
+      /* where the time goes (Compare profiles every variant): ms and % per op class, the %
+       * adding up to the whole forward */
+      {
+        double pct = 0;
+
+        for (int k = 0; k < VIT_OP_COUNT; k++)
+          {
+            g_assert_cmpfloat (g_ascii_strtod (fields[18 + 2 * k], &end), >=, 0);
+            g_assert_true (*end == '\0' && end != fields[18 + 2 * k]);
+            pct += g_ascii_strtod (fields[19 + 2 * k], NULL);
+          }
+        g_assert_cmpfloat_with_epsilon (pct, 100.0, 0.1);
+      }
       g_assert_cmpstr (fields[0], ==, vitlens_compare_view_get_column_name (view, i - 1));
       median = g_ascii_strtod (fields[1], &end);
       g_assert_true (*end == '\0');
@@ -1364,7 +1382,8 @@ assert_export (VitlensCompareView *view,
   {
     g_auto(GStrv) md_lines = g_strsplit (md, "\n", -1);
 
-    for (guint i = 0; md_lines[i] != NULL; i++)
+    /* the first table; "Where the time goes" comes after it */
+    for (guint i = 0; md_lines[i] != NULL && !(table_rows > 0 && md_lines[i][0] == '\0'); i++)
       if (g_str_has_prefix (md_lines[i], "| "))
         {
           if (table_rows > 0)
@@ -1379,13 +1398,286 @@ assert_export (VitlensCompareView *view,
   g_assert_cmpuint (table_rows, ==, n + 1);
   g_assert_true (strstr (md, "| Model | Inference Time (median ms) |") != NULL);
   g_assert_true ((strstr (md, "Latency (median ms)") != NULL) == stream);
+  /* Where the time goes: a row per op class, ms and % per variant. */
+  {
+    const char *profile = strstr (md, "**Where the time goes**");
+    g_autofree char *head = g_strdup_printf ("| Op | %s ms | %% |", vitlens_compare_view_get_column_name (view, 0));
+
+    g_assert_nonnull (profile);
+    g_assert_nonnull (strstr (profile, head));
+    for (int k = 0; k < VIT_OP_COUNT; k++)
+      {
+        g_autofree char *row = g_strdup_printf ("\n| %s | ", vitlens_chart_op_label (k));
+
+        g_assert_nonnull (strstr (profile, row));
+      }
+  }
 
   /* PNG: the chart, taller with the latency trace. */
   assert_png (png_path, &width, &height);
   vitlens_compare_view_get_chart (view, &chart);
   g_assert_cmpint (chart.n_rows, ==, n);
   g_assert_cmpint (width, ==, 760);
-  g_assert_cmpint (height, ==, 120 + 56 * (int)n + (stream ? 180 : 0));
+  /* the time bars under it */
+  g_assert_true (vitlens_chart_has_profile (&chart));
+  g_assert_cmpint (height, ==, 120 + 56 * (int)n + (stream ? 180 : 0)
+                               + (int)ceil (vitlens_chart_profile_height (&chart, 760)));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Show attention (win.show-attention, Ctrl+T) */
+
+static VitlensAttentionOverlay *
+image_attention (VitlensWindow *w)
+{
+  return VITLENS_ATTENTION_OVERLAY (window_child_of (image_page (w), VITLENS_TYPE_IMAGE_PAGE, "attention_overlay"));
+}
+
+static VitlensAttentionOverlay *
+stream_attention (VitlensWindow *w)
+{
+  return VITLENS_ATTENTION_OVERLAY (window_child_of (stream_page (w), VITLENS_TYPE_STREAM_PAGE, "attention_overlay"));
+}
+
+/* The image page's result (borrowed: the page keeps it). */
+static VitlensResult *
+shown_prediction (VitlensWindow *window)
+{
+  VitlensResult *result = NULL;
+
+  g_object_get (image_page (window), "prediction", &result, NULL);
+  if (result != NULL)
+    vitlens_result_unref (result);
+  return result;
+}
+
+static void
+set_show_attention (VitlensWindow *window,
+                    gboolean       show)
+{
+  g_autoptr(GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (window), "show-attention");
+
+  g_assert_nonnull (state);
+  if (g_variant_get_boolean (state) != show)
+    activate (window, "show-attention", NULL); /* Ctrl+T's action toggles */
+  g_clear_pointer (&state, g_variant_unref);
+  state = g_action_group_get_action_state (G_ACTION_GROUP (window), "show-attention");
+  g_assert_true (g_variant_get_boolean (state) == show);
+}
+
+/* A rollout grid as the engine makes it: the model's patch grid, values in [0, 1], the largest 1. */
+static void
+assert_rollout (VitlensWindow *window,
+                const float   *grid,
+                int            gh,
+                int            gw)
+{
+  VitlensInference *inference = get_object (image_page (window), "inference");
+  const VitlensModelFacts *facts = vitlens_inference_get_model (inference);
+  float max = 0;
+
+  g_assert_nonnull (grid);
+  g_assert_cmpint (gh, ==, facts->img_size / facts->patch_size);
+  g_assert_cmpint (gw, ==, facts->img_size / facts->patch_size);
+  for (int i = 0; i < gh * gw; i++)
+    {
+      g_assert_cmpfloat (grid[i], >=, 0);
+      g_assert_cmpfloat (grid[i], <=, 1);
+      max = MAX (max, grid[i]);
+    }
+  g_assert_cmpfloat_with_epsilon (max, 1.0, 1e-6);
+}
+
+static gboolean
+overlay_has_grid (gpointer data)
+{
+  int gh, gw;
+
+  return vitlens_attention_overlay_get_grid (data, &gh, &gw) != NULL;
+}
+
+static void
+test_attention_image (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensAttentionOverlay *overlay = image_attention (window);
+  GtkWidget *picture = window_child_of (image_page (window), VITLENS_TYPE_IMAGE_PAGE, "picture");
+  g_autofree char *path = write_image ("attention.png", 400, 300, 3);
+  GSettings *settings = vitlens_application_get_settings (app);
+  VitlensResult *prediction;
+  graphene_rect_t rect;
+  graphene_point_t origin;
+  const float *grid;
+  int gh, gw;
+
+  drop_path (window, path);
+  wait_idle (window);
+  /* Off (the default): the result has no rollout, nothing is drawn. */
+  prediction = shown_prediction (window);
+  g_assert_nonnull (prediction);
+  g_assert_null (prediction->rollout);
+  g_assert_null (vitlens_attention_overlay_get_grid (overlay, &gh, &gw));
+
+  /* On: classified again, the overlay gets the model's patch grid, and the key remembers it. */
+  set_show_attention (window, TRUE);
+  wait_idle (window);
+  wait_until (overlay_has_grid, overlay, "the attention over the image");
+  grid = vitlens_attention_overlay_get_grid (overlay, &gh, &gw);
+  assert_rollout (window, grid, gh, gw);
+  prediction = shown_prediction (window);
+  g_assert_true (prediction->rollout == grid);
+  g_assert_true (g_settings_get_boolean (settings, "show-attention"));
+
+  /* Over the picture as it is drawn: the image's aspect, inside the picture, centred. */
+  g_free (render_widget (GTK_WIDGET (window), "attention-image"));
+  g_assert_true (vitlens_attention_overlay_get_image_rect (overlay, &rect));
+  g_assert_true (gtk_widget_compute_point (picture, GTK_WIDGET (overlay), &GRAPHENE_POINT_INIT (0, 0), &origin));
+  g_assert_cmpfloat_with_epsilon (rect.size.width / rect.size.height, 400.0 / 300.0, 0.02);
+  g_assert_cmpfloat (rect.origin.x, >=, origin.x - 1);
+  g_assert_cmpfloat (rect.origin.x + rect.size.width, <=, origin.x + gtk_widget_get_width (picture) + 1);
+  g_assert_cmpfloat_with_epsilon (2 * (rect.origin.x - origin.x) + rect.size.width,
+                                  gtk_widget_get_width (picture), 2);
+
+  /* Off again: nothing drawn; the next classification computes no rollout. */
+  set_show_attention (window, FALSE);
+  g_assert_null (vitlens_attention_overlay_get_grid (overlay, &gh, &gw));
+  if (model_supports (VIT_VARIANT_INT8))
+    {
+      activate (window, "variant", g_variant_new_string ("int8"));
+      wait_idle (window);
+      prediction = shown_prediction (window);
+      g_assert_cmpint (prediction->variant, ==, VIT_VARIANT_INT8);
+      g_assert_null (prediction->rollout);
+      /* and on, with int8: its own rollout */
+      set_show_attention (window, TRUE);
+      wait_idle (window);
+      wait_until (overlay_has_grid, overlay, "int8's attention over the image");
+      grid = vitlens_attention_overlay_get_grid (overlay, &gh, &gw);
+      assert_rollout (window, grid, gh, gw);
+      set_show_attention (window, FALSE);
+    }
+
+  close_window (window);
+}
+
+typedef struct
+{
+  guint    with, without;
+} RolloutCount;
+
+static void
+count_rollout (VitlensInference *inference,
+               VitlensResult    *result,
+               RolloutCount     *count)
+{
+  if (result->rollout != NULL)
+    count->with++;
+  else
+    count->without++;
+}
+
+static void
+test_attention_stream (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensAttentionOverlay *overlay = stream_attention (window);
+  VitlensInference *inference = get_object (image_page (window), "inference");
+  RolloutCount count = { 0, 0 };
+  const float *grid;
+  gulong handler;
+  int gh, gw;
+
+  handler = g_signal_connect (inference, "frame-result", G_CALLBACK (count_rollout), &count);
+
+  /* Off: the test pattern's results carry no rollout. */
+  activate (window, "camera", g_variant_new_string ("test-pattern"));
+  wait_stream (window, 10, 3);
+  g_assert_cmpuint (count.without, >=, 3);
+  g_assert_cmpuint (count.with, ==, 0);
+  g_assert_null (vitlens_attention_overlay_get_grid (overlay, &gh, &gw));
+
+  /* On: from the next frames on, every result has one, and the overlay shows the newest. */
+  set_show_attention (window, TRUE);
+  wait_stream (window, 1, 2); /* a frame already under way may come without */
+  memset (&count, 0, sizeof count);
+  wait_stream (window, 5, 3);
+  g_assert_cmpuint (count.with, >=, 3);
+  g_assert_cmpuint (count.without, ==, 0);
+  grid = vitlens_attention_overlay_get_grid (overlay, &gh, &gw);
+  assert_rollout (window, grid, gh, gw);
+  g_assert_true (vitlens_attention_overlay_get_result (overlay)->number > 0);
+  g_free (render_widget (GTK_WIDGET (window), "attention-stream"));
+
+  /* Off: none again, and nothing drawn. */
+  set_show_attention (window, FALSE);
+  g_assert_null (vitlens_attention_overlay_get_grid (overlay, &gh, &gw));
+  wait_stream (window, 1, 2);
+  memset (&count, 0, sizeof count);
+  wait_stream (window, 5, 3);
+  g_assert_cmpuint (count.with, ==, 0);
+  g_assert_cmpuint (count.without, >=, 3);
+
+  g_signal_handler_disconnect (inference, handler);
+  activate (window, "source", g_variant_new_string ("image"));
+  close_window (window);
+}
+
+static void
+test_attention_compare (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  VitlensCompareView *view = compare_view (window);
+  g_autofree char *path = write_image ("attention-compare.png", 120, 90, 4);
+  guint n;
+
+  drop_path (window, path);
+  wait_idle (window);
+  activate (window, "variant", g_variant_new_string ("compare"));
+  wait_idle (window);
+  n = vitlens_compare_view_get_n_columns (view);
+  g_assert_cmpuint (n, >, 0);
+  /* Off: the columns show no attention; their profiles are there all the same. */
+  for (guint c = 0; c < n; c++)
+    {
+      GtkWidget *attention = vitlens_compare_view_get_attention (view, c);
+      int gh, gw;
+
+      g_assert_false (gtk_widget_get_visible (attention));
+      g_assert_null (vitlens_attention_overlay_get_grid (VITLENS_ATTENTION_OVERLAY (attention), &gh, &gw));
+    }
+
+  /* On: compared again, every column has its variant's attention and where its time went. */
+  set_show_attention (window, TRUE);
+  wait_idle (window);
+  for (guint c = 0; c < n; c++)
+    {
+      GtkWidget *attention = vitlens_compare_view_get_attention (view, c);
+      double op_ms[VIT_OP_COUNT], sum = 0;
+      const float *grid;
+      int gh, gw;
+
+      g_assert_true (gtk_widget_get_visible (attention));
+      grid = vitlens_attention_overlay_get_grid (VITLENS_ATTENTION_OVERLAY (attention), &gh, &gw);
+      g_test_message ("%s: rollout %d×%d", vitlens_compare_view_get_column_name (view, c), gh, gw);
+      assert_rollout (window, grid, gh, gw);
+      g_assert_true (vitlens_compare_view_get_profile (view, c, op_ms));
+      for (int k = 0; k < VIT_OP_COUNT; k++)
+        {
+          g_assert_cmpfloat (op_ms[k], >=, 0);
+          sum += op_ms[k];
+        }
+      g_assert_cmpfloat (sum, >, 0);
+      g_assert_cmpfloat (op_ms[VIT_OP_ATTENTION], >, 0);
+    }
+  gtk_test_widget_wait_for_draw (vitlens_compare_view_get_chart_area (view));
+  g_free (render_widget (GTK_WIDGET (window), "attention-compare"));
+  assert_export (view, "attention-compare", FALSE);
+
+  set_show_attention (window, FALSE);
+  g_assert_false (gtk_widget_get_visible (vitlens_compare_view_get_attention (view, 0)));
+  activate (window, "variant", g_variant_new_string ("fp32"));
+  wait_idle (window);
+  close_window (window);
 }
 
 static void
@@ -2923,6 +3215,9 @@ main (int   argc,
   g_test_add_func ("/app/command-line", test_command_line);
   g_test_add_func ("/app/accels", test_accels);
   g_test_add_func ("/app/compare/image", test_compare_image);
+  g_test_add_func ("/app/attention/image", test_attention_image);
+  g_test_add_func ("/app/attention/test-pattern", test_attention_stream);
+  g_test_add_func ("/app/attention/compare", test_attention_compare);
   g_test_add_func ("/app/compare/test-pattern", test_compare_stream);
   g_test_add_func ("/app/compare/numbers-readable", test_compare_numbers_readable);
   g_test_add_func ("/app/compare/speed-words", test_compare_speed_words);
