@@ -37,14 +37,6 @@ struct _VitlensAttentionOverlay
 
 G_DEFINE_FINAL_TYPE (VitlensAttentionOverlay, vitlens_attention_overlay, GTK_TYPE_WIDGET)
 
-enum {
-  PROP_0,
-  PROP_PICTURE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 /* ---------------------------------------------------------------------------------------------
  * The heat map */
 
@@ -232,65 +224,19 @@ vitlens_attention_overlay_dispose (GObject *object)
 {
   VitlensAttentionOverlay *self = VITLENS_ATTENTION_OVERLAY (object);
 
+  /* no picture, no result (nor its heat map), no paintable */
   vitlens_attention_overlay_set_picture (self, NULL);
+  vitlens_attention_overlay_set_result (self, NULL);
   g_clear_object (&self->paintable);
-  g_clear_object (&self->heat);
-  g_clear_pointer (&self->result, vitlens_result_unref);
-
   G_OBJECT_CLASS (vitlens_attention_overlay_parent_class)->dispose (object);
-}
-
-static void
-vitlens_attention_overlay_set_property (GObject      *object,
-                                        guint         prop_id,
-                                        const GValue *value,
-                                        GParamSpec   *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_PICTURE:
-      vitlens_attention_overlay_set_picture (VITLENS_ATTENTION_OVERLAY (object), g_value_get_object (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-vitlens_attention_overlay_get_property (GObject    *object,
-                                        guint       prop_id,
-                                        GValue     *value,
-                                        GParamSpec *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_PICTURE:
-      g_value_set_object (value, VITLENS_ATTENTION_OVERLAY (object)->picture);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
 vitlens_attention_overlay_class_init (VitlensAttentionOverlayClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
-
-  object_class->dispose = vitlens_attention_overlay_dispose;
-  object_class->set_property = vitlens_attention_overlay_set_property;
-  object_class->get_property = vitlens_attention_overlay_get_property;
-  widget_class->snapshot = vitlens_attention_overlay_snapshot;
-
-  properties[PROP_PICTURE] =
-    g_param_spec_object ("picture", NULL, NULL, GTK_TYPE_PICTURE,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  gtk_widget_class_set_css_name (widget_class, "attention-overlay");
+  G_OBJECT_CLASS (klass)->dispose = vitlens_attention_overlay_dispose;
+  GTK_WIDGET_CLASS (klass)->snapshot = vitlens_attention_overlay_snapshot;
+  gtk_widget_class_set_css_name (GTK_WIDGET_CLASS (klass), "attention-overlay");
 }
 
 static void
@@ -328,8 +274,6 @@ vitlens_attention_overlay_set_picture (VitlensAttentionOverlay *self,
       g_signal_connect_swapped (picture, "notify::content-fit", G_CALLBACK (gtk_widget_queue_draw), self);
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
-  if (!g_object_is_floating (self))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PICTURE]);
 }
 
 void

@@ -4,7 +4,7 @@
  * Copyright 2024 The ViT Lens authors
  * SPDX-License-Identifier: MIT
  *
- * Put it over a GtkPicture (in a GtkOverlay, set with :picture): it finds where the picture
+ * Put it over a GtkPicture (in a GtkOverlay; vitlens_attention_overlay_set_picture()): it finds where the picture
  * draws its paintable (the picture's content fit, as GtkPicture places it) and paints the heat
  * map there, mapped back through the model's resize and crop (vitlens-heatmap.h); outside the
  * square the model saw, the picture is dimmed. Or give it a paintable of its own (a Compare
@@ -24,7 +24,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (VitlensAttentionOverlay, vitlens_attention_overlay, VITLENS, ATTENTION_OVERLAY, GtkWidget)
 
 GtkWidget     *vitlens_attention_overlay_new           (void);
-/* The picture the heat map lies over (the :picture property; NULL: its own paintable). */
+/* The picture the heat map lies over (NULL: its own paintable). */
 void           vitlens_attention_overlay_set_picture   (VitlensAttentionOverlay *self,
                                                         GtkPicture              *picture);
 /* What it draws under the heat map when it has no picture (NULL: nothing). */

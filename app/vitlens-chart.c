@@ -92,6 +92,18 @@ text_at (cairo_t *cr, const char *text, double size, int bold, double x, double 
 #endif
 }
 
+/* Paint the background in the chart's colours (dark or light), after cairo_save; returns the
+ * grey of the text. */
+static double
+paint_background (const VitlensChart *chart, cairo_t *cr)
+{
+  double bg = chart->dark ? 0.14 : 1.0;
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, bg, bg, bg);
+  cairo_paint (cr);
+  return chart->dark ? 0.92 : 0.13;
+}
+
 static int
 has_trace (const VitlensChart *chart)
 {
@@ -218,12 +230,8 @@ draw_traces (const VitlensChart *chart, cairo_t *cr, double fg, double left, dou
 void
 vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double height)
 {
-  double fg = chart->dark ? 0.92 : 0.13;
-  double bg = chart->dark ? 0.14 : 1.0;
+  double fg = paint_background (chart, cr);
   double tw, th;
-  cairo_save (cr);
-  cairo_set_source_rgb (cr, bg, bg, bg);
-  cairo_paint (cr);
 
   double top = 12;
   if (chart->title)
@@ -408,12 +416,8 @@ vitlens_chart_profile_height (const VitlensChart *chart, double width)
 void
 vitlens_chart_draw_profile (const VitlensChart *chart, cairo_t *cr, double width, double height)
 {
-  double fg = chart->dark ? 0.92 : 0.13;
-  double bg = chart->dark ? 0.14 : 1.0;
+  double fg = paint_background (chart, cr);
   double tw, th;
-  cairo_save (cr);
-  cairo_set_source_rgb (cr, bg, bg, bg);
-  cairo_paint (cr);
 
   double top = 12;
   cairo_set_source_rgb (cr, fg, fg, fg);

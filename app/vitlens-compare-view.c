@@ -739,22 +739,6 @@ is_dark (GtkWidget *widget)
   return 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue > 0.5;
 }
 
-/* Under the chart: where each variant's forward pass spends its time. */
-static void
-draw_profile (GtkDrawingArea *area,
-              cairo_t        *cr,
-              int             width,
-              int             height,
-              gpointer        user_data)
-{
-  VitlensCompareView *self = VITLENS_COMPARE_VIEW (user_data);
-  VitlensChart chart;
-
-  vitlens_compare_view_get_chart (self, &chart);
-  chart.dark = is_dark (GTK_WIDGET (area));
-  vitlens_chart_draw_profile (&chart, cr, width, height);
-}
-
 /* The time bars' height follows the legend's lines at the width they get. */
 static void
 update_profile_area (VitlensCompareView *self)
@@ -783,7 +767,11 @@ draw_chart (GtkDrawingArea *area,
   vitlens_compare_view_get_chart (self, &chart);
   chart.title = NULL; /* the view's heading says it */
   chart.dark = is_dark (GTK_WIDGET (area));
-  vitlens_chart_draw (&chart, cr, width, height);
+  /* the chart, or under it where each variant's forward pass spends its time */
+  if (area == self->profile_area)
+    vitlens_chart_draw_profile (&chart, cr, width, height);
+  else
+    vitlens_chart_draw (&chart, cr, width, height);
 }
 
 /* "Running fp32 · int8 · optimized · lite, round 3 of 12…" and its bar, while one runs. */
@@ -883,7 +871,7 @@ vitlens_compare_view_init (VitlensCompareView *self)
                                                         columns_layout_allocate));
   self->chart_subtitle = g_strdup (_("Median forward pass per variant, p10–p90 whiskers"));
   gtk_drawing_area_set_draw_func (self->chart_area, draw_chart, self, NULL);
-  gtk_drawing_area_set_draw_func (self->profile_area, draw_profile, self, NULL);
+  gtk_drawing_area_set_draw_func (self->profile_area, draw_chart, self, NULL);
   g_signal_connect_swapped (self->profile_area, "resize", G_CALLBACK (update_profile_area), self);
   refresh (self);
 }

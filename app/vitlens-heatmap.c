@@ -2,14 +2,9 @@
 #include "vitlens-heatmap.h"
 
 void
-vitlens_heatmap_init (VitlensHeatmap               *heatmap,
-                      const float                  *grid,
-                      int32_t                       grid_h,
-                      int32_t                       grid_w,
-                      int32_t                       size,
-                      const vit_preprocess_geometry *geometry,
-                      int32_t                       width,
-                      int32_t                       height)
+vitlens_heatmap_init (VitlensHeatmap *heatmap, const float *grid, int32_t grid_h, int32_t grid_w,
+                      int32_t size, const vit_preprocess_geometry *geometry, int32_t width,
+                      int32_t height)
 {
   heatmap->grid = grid;
   heatmap->grid_h = grid_h;

@@ -979,6 +979,7 @@ static void
 vitlens_image_page_init (VitlensImagePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  vitlens_attention_overlay_set_picture (self->attention_overlay, self->picture);
 
   self->cancellable = g_cancellable_new ();
   self->files = g_ptr_array_new_with_free_func (g_object_unref);

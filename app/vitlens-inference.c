@@ -72,7 +72,7 @@ struct _VitlensInference
   vit_variant        frame_variant;
   int                frame_top_k;
   int                frame_threads;
-  gboolean           rollout;          /* sessions compute the attention rollout (main thread too) */
+  gboolean           rollout;          /* sessions compute the attention rollout (written on the main thread) */
   gboolean           keep_all;
   guint64            pushed, inferred, dropped, failed;
   gint64             first_push, last_result;
@@ -114,7 +114,6 @@ G_DEFINE_FINAL_TYPE (VitlensInference, vitlens_inference, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_MODEL,
-  PROP_ROLLOUT,
   N_PROPS
 };
 
@@ -1206,31 +1205,11 @@ vitlens_inference_get_property (GObject    *object,
       g_value_set_boxed (value, self->facts);
       break;
 
-    case PROP_ROLLOUT:
-      g_value_set_boolean (value, self->rollout);
-      break;
-
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
-static void
-vitlens_inference_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
-{
-  switch (prop_id)
-    {
-    case PROP_ROLLOUT:
-      vitlens_inference_set_rollout (VITLENS_INFERENCE (object), g_value_get_boolean (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
 
 static void
 vitlens_inference_class_init (VitlensInferenceClass *klass)
@@ -1240,7 +1219,6 @@ vitlens_inference_class_init (VitlensInferenceClass *klass)
   object_class->dispose = vitlens_inference_dispose;
   object_class->finalize = vitlens_inference_finalize;
   object_class->get_property = vitlens_inference_get_property;
-  object_class->set_property = vitlens_inference_set_property;
 
   /**
    * VitlensInference:model:
@@ -1251,16 +1229,6 @@ vitlens_inference_class_init (VitlensInferenceClass *klass)
   properties[PROP_MODEL] =
     g_param_spec_boxed ("model", NULL, NULL, VITLENS_TYPE_MODEL_FACTS,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-
-  /**
-   * VitlensInference:rollout:
-   *
-   * Whether results carry the attention rollout (VitlensResult.rollout), from the next
-   * classification, comparison or frame on (vitlens_inference_set_rollout()).
-   */
-  properties[PROP_ROLLOUT] =
-    g_param_spec_boolean ("rollout", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1597,17 +1565,7 @@ vitlens_inference_set_rollout (VitlensInference *self,
                                gboolean          rollout)
 {
   g_return_if_fail (VITLENS_IS_INFERENCE (self));
-
-  rollout = !!rollout;
-  g_mutex_lock (&self->lock);
-  if (self->rollout == rollout)
-    {
-      g_mutex_unlock (&self->lock);
-      return;
-    }
-  self->rollout = rollout;
-  g_mutex_unlock (&self->lock);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ROLLOUT]);
+  g_atomic_int_set (&self->rollout, !!rollout); /* the worker reads it under the lock */
 }
 
 gboolean

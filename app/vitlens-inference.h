@@ -142,7 +142,7 @@ void                     vitlens_inference_set_frame_options  (VitlensInference 
                                                                vit_variant          variant,
                                                                int                  top_k,
                                                                int                  threads);
-/* Attention rollout (the :rollout property, default off): from the next classification,
+/* Attention rollout (default off): from the next classification,
  * comparison or frame on, every result carries the model's attention rollout
  * (VitlensResult.rollout). The sessions are made again for it; off, they compute none. */
 void                     vitlens_inference_set_rollout        (VitlensInference    *self,

@@ -97,7 +97,10 @@ vitlens_page_set_property (GObject      *object,
       break;
 
     case PROP_SHOW_ATTENTION:
+      /* the sessions compute the attention only while some page shows it */
       priv->show_attention = g_value_get_boolean (value);
+      if (priv->inference != NULL)
+        vitlens_inference_set_rollout (priv->inference, priv->show_attention);
       break;
 
     default:

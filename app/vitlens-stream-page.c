@@ -1477,6 +1477,7 @@ vitlens_stream_page_init (VitlensStreamPage *self)
   GActionMap *actions = vitlens_page_get_action_map (VITLENS_PAGE (self));
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  vitlens_attention_overlay_set_picture (self->attention_overlay, self->picture);
 
   self->variant = VIT_VARIANT_FP32;
   g_action_map_add_action_entries (actions, stream_entries, G_N_ELEMENTS (stream_entries), self);

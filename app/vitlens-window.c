@@ -467,7 +467,6 @@ vitlens_window_setup (VitlensWindow      *self,
   /* Threads, results, attention (win.show-attention): the pages run again, in place. */
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     vitlens_page_bind_settings (VITLENS_PAGE (pages[i]), self->settings);
-  g_settings_bind (self->settings, "show-attention", self->inference, "rollout", G_SETTINGS_BIND_GET);
   vitlens_action_map_add_setting (G_ACTION_MAP (self), self->settings, "show-attention");
   g_object_set (self->model_menu, "recent-models", vitlens_application_get_recent_models (app), NULL);
 
