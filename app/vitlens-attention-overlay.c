@@ -24,6 +24,7 @@
 #define LEGEND_BAR   96   /* the colour bar's width, px */
 #define LEGEND_PAD   6
 #define LEGEND_INSET 8
+#define LEGEND_SMALL 240  /* a picture narrower than this gets the legend without its title */
 
 struct _VitlensAttentionOverlay
 {
@@ -131,7 +132,8 @@ vitlens_attention_overlay_get_image_rect (VitlensAttentionOverlay *self,
  * Drawing */
 
 /* "Attention", a colour bar from low to high, in a dark translucent box at the bottom left of
- * the picture; left out when the picture is too small for it. */
+ * the picture; on a small picture (a Compare column's) without the title, and left out when the
+ * picture is too small even for that. */
 static void
 snapshot_legend (VitlensAttentionOverlay *self,
                  GtkSnapshot             *snapshot,
@@ -150,6 +152,8 @@ snapshot_legend (VitlensAttentionOverlay *self,
   float box_w, box_h, x, y, bar_y;
 
   pango_layout_get_pixel_size (title, &tw, &th);
+  if (image->size.width < LEGEND_SMALL)
+    tw = th = 0;
   pango_layout_get_pixel_size (low, &lw, &lh);
   pango_layout_get_pixel_size (high, &hw, &hh);
   box_w = MAX (MAX (tw, LEGEND_BAR), lw + hw + 8) + 2 * LEGEND_PAD;
@@ -164,10 +168,13 @@ snapshot_legend (VitlensAttentionOverlay *self,
   gtk_snapshot_append_color (snapshot, &back, &GRAPHENE_RECT_INIT (x, y, box_w, box_h));
   gtk_snapshot_pop (snapshot);
 
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x + LEGEND_PAD, y + LEGEND_PAD));
-  gtk_snapshot_append_layout (snapshot, title, &white);
-  gtk_snapshot_restore (snapshot);
+  if (th > 0)
+    {
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x + LEGEND_PAD, y + LEGEND_PAD));
+      gtk_snapshot_append_layout (snapshot, title, &white);
+      gtk_snapshot_restore (snapshot);
+    }
 
   bar_y = y + LEGEND_PAD + th + 2;
   for (int i = 0; i < 5; i++)

@@ -362,7 +362,7 @@ static const struct {
   [VIT_OP_OTHER] = { "other", { 0.804, 0.671, 0.561 } },
 };
 
-#define PROFILE_LEGEND_ITEM 150 /* px a legend entry gets */
+#define PROFILE_LEGEND_ITEM 180 /* px a legend entry gets: "LayerNorm (+ quantize)" and its swatch */
 #define PROFILE_ROW 30
 #define PROFILE_LEGEND_ROW 20
 
