@@ -63,7 +63,6 @@ struct _VitlensStreamPage
 
   VitlensInference     *inference;          /* the page's, whose frame results it follows */
   VitlensSource         source;
-  vit_variant           variant;
   gboolean              compare;
   gboolean              loop;
   VitlensCamera        *camera;             /* made when a stream first starts */
@@ -91,10 +90,8 @@ G_DEFINE_ENUM_TYPE (VitlensSource, vitlens_source,
 enum {
   PROP_0,
   PROP_SOURCE,
-  PROP_VARIANT,
   PROP_COMPARE,
   PROP_LOOP,
-  PROP_DROP_ACTIVE,
   PROP_CAMERA,
   PROP_STATE,
   PROP_CAMERAS,
@@ -518,9 +515,11 @@ on_frame_error (VitlensInference *inference,
 static void
 sync_frame_options (VitlensStreamPage *self)
 {
+  VitlensPage *page = VITLENS_PAGE (self);
+
   if (self->inference != NULL)
-    vitlens_inference_set_frame_options (self->inference, self->variant, vitlens_page_get_top_k (VITLENS_PAGE (self)),
-                                         vitlens_page_get_threads (VITLENS_PAGE (self)));
+    vitlens_inference_set_frame_options (self->inference, vitlens_page_get_variant (page),
+                                         vitlens_page_get_top_k (page), vitlens_page_get_threads (page));
 }
 
 /* Frames to the inference for the variant shown, or (compare mode) to nobody: Compare
@@ -1271,9 +1270,17 @@ vitlens_stream_page_options_changed (VitlensPage *page,
   VitlensStreamPage *self = VITLENS_STREAM_PAGE (page);
 
   if (g_str_equal (pspec->name, "loading"))
-    update_placeholder (self);
-  else
-    sync_frame_options (self);
+    {
+      update_placeholder (self);
+      return;
+    }
+  /* Another variant: from the next frame on. */
+  if (g_str_equal (pspec->name, "variant"))
+    {
+      vitlens_stream_overlay_set_variant (self->overlay, vitlens_page_get_variant (page));
+      vitlens_results_panel_set_variant (self->results_panel, vitlens_page_get_variant (page));
+    }
+  sync_frame_options (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1292,14 +1299,6 @@ vitlens_stream_page_set_property (GObject      *object,
     case PROP_SOURCE:
       /* The same source again (re)starts what it plays if it is not playing. */
       set_source (self, g_value_get_enum (value));
-      return;
-
-    case PROP_VARIANT:
-      /* From the next frame on. */
-      self->variant = g_value_get_int (value);
-      sync_frame_options (self);
-      vitlens_stream_overlay_set_variant (self->overlay, self->variant);
-      vitlens_results_panel_set_variant (self->results_panel, self->variant);
       break;
 
     case PROP_COMPARE:
@@ -1314,15 +1313,9 @@ vitlens_stream_page_set_property (GObject      *object,
         vitlens_camera_set_loop (self->camera, self->loop);
       break;
 
-    case PROP_DROP_ACTIVE:
-      vitlens_page_show_drop (VITLENS_PAGE (self), self->drop_revealer, self->stream_area, g_value_get_boolean (value));
-      break;
-
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      return;
     }
-  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -1336,10 +1329,8 @@ vitlens_stream_page_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_SOURCE: g_value_set_enum (value, self->source); break;
-    case PROP_VARIANT: g_value_set_int (value, self->variant); break;
     case PROP_COMPARE: g_value_set_boolean (value, self->compare); break;
     case PROP_LOOP: g_value_set_boolean (value, self->loop); break;
-    case PROP_DROP_ACTIVE: g_value_set_boolean (value, gtk_revealer_get_reveal_child (self->drop_revealer)); break;
     case PROP_CAMERA: g_value_set_object (value, self->camera); break;
     case PROP_STATE: g_value_set_enum (value, camera_state (self)); break;
     case PROP_CAMERAS: g_value_set_object (value, self->camera_names); break;
@@ -1405,7 +1396,8 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   VitlensPageClass *page_class = VITLENS_PAGE_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  /* :source notifies when it changes (set_source); :compare and :loop on every set. */
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->set_property = vitlens_stream_page_set_property;
@@ -1415,11 +1407,10 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   page_class->model_changed = vitlens_stream_page_model_changed;
   page_class->options_changed = vitlens_stream_page_options_changed;
 
-  properties[PROP_SOURCE] = g_param_spec_enum ("source", NULL, NULL, VITLENS_TYPE_SOURCE, VITLENS_SOURCE_IMAGE, rw);
-  properties[PROP_VARIANT] = g_param_spec_int ("variant", NULL, NULL, 0, VIT_VARIANT_COUNT - 1, VIT_VARIANT_FP32, rw);
+  properties[PROP_SOURCE] = g_param_spec_enum ("source", NULL, NULL, VITLENS_TYPE_SOURCE, VITLENS_SOURCE_IMAGE,
+                                                  rw | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_COMPARE] = g_param_spec_boolean ("compare", NULL, NULL, FALSE, rw);
   properties[PROP_LOOP] = g_param_spec_boolean ("loop", NULL, NULL, FALSE, rw);
-  properties[PROP_DROP_ACTIVE] = g_param_spec_boolean ("drop-active", NULL, NULL, FALSE, rw);
   properties[PROP_CAMERA] = g_param_spec_object ("camera", NULL, NULL, VITLENS_TYPE_CAMERA, ro);
   properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, VITLENS_TYPE_CAMERA_STATE,
                                               VITLENS_CAMERA_STATE_IDLE, ro);
@@ -1467,7 +1458,7 @@ vitlens_stream_page_init (VitlensStreamPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->variant = VIT_VARIANT_FP32;
+  vitlens_page_set_drop_target (VITLENS_PAGE (self), self->drop_revealer, self->stream_area);
   g_action_map_add_action_entries (actions, stream_entries, G_N_ELEMENTS (stream_entries), self);
   /* win.source ("image", "camera", "video") and win.loop are these properties. */
   source = g_property_action_new ("source", self, "source");
