@@ -23,8 +23,9 @@
 #include <math.h>
 
 #include "vitlens-compare-view.h"
-#include "vitlens-stats.h"
+#include "vitlens-key-values.h"
 #include "vitlens-prediction-rows.h"
+#include "vitlens-stats.h"
 
 static const char *dash = "—";
 
@@ -42,12 +43,7 @@ typedef enum
   N_VALUES
 } Value;
 
-static const struct
-{
-  const char *key;
-  const char *title;
-  const char *tooltip;
-} value_titles[N_VALUES] = {
+static const VitlensKeyTitle value_titles[N_VALUES] = {
   [VALUE_LAST] = { "last", N_("Last"), N_("The forward pass of the latest run") },
   [VALUE_MEDIAN] = { "median", N_("Median"), N_("Median forward pass over the latest runs (at most 64)") },
   [VALUE_SPREAD] = { "spread", N_("p10–p90"), N_("10th and 90th percentiles: one run in ten was faster than the first, one in ten slower than the second") },
@@ -395,29 +391,12 @@ make_column_widgets (VitlensCompareView *self,
   gtk_grid_set_column_spacing (GTK_GRID (grid), 10);
   gtk_grid_set_row_spacing (GTK_GRID (grid), 4);
   gtk_widget_add_css_class (grid, "compare-values");
+  /* Keys may wrap; values are numbers, never cut: they keep their natural width, and the cards
+   * reflow instead (columns_layout_allocate). */
   for (int v = 0; v < N_VALUES; v++)
-    {
-      GtkWidget *key = gtk_label_new (_(value_titles[v].title));
-      GtkWidget *value = gtk_label_new (dash);
-
-      /* Keys may wrap; values are numbers, never cut: they keep their natural width, and the
-       * cards reflow instead (columns_layout_allocate). */
-      gtk_label_set_xalign (GTK_LABEL (key), 0);
-      gtk_label_set_wrap (GTK_LABEL (key), TRUE);
-      gtk_label_set_wrap_mode (GTK_LABEL (key), PANGO_WRAP_WORD_CHAR);
-      gtk_widget_add_css_class (key, "dim-label");
-      gtk_widget_set_tooltip_text (key, _(value_titles[v].tooltip));
-      gtk_label_set_xalign (GTK_LABEL (value), 1);
-      gtk_widget_set_hexpand (value, TRUE);
-      gtk_widget_add_css_class (value, "numeric");
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
-                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
-                                      -1);
-      gtk_grid_attach (GTK_GRID (grid), key, 0, v, 1, 1);
-      gtk_grid_attach (GTK_GRID (grid), value, 1, v, 1, 1);
-      column->value_keys[v] = key;
-      column->values[v] = value;
-    }
+    column->values[v] = vitlens_key_value_add (GTK_GRID (grid), v, &value_titles[v],
+                                               VITLENS_KEY_VALUE_NUMERIC | VITLENS_KEY_VALUE_WRAP_KEY,
+                                               &column->value_keys[v]);
   gtk_box_append (GTK_BOX (column->card), grid);
 
   gtk_box_append (self->columns_box, column->card);
@@ -1370,13 +1349,14 @@ value_label (VitlensCompareView *self,
              guint               column,
              const char         *key)
 {
+  int v;
+
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
   g_return_val_if_fail (column < self->n_columns, NULL);
 
-  for (int v = 0; v < N_VALUES; v++)
-    if (g_str_equal (key, value_titles[v].key))
-      return self->columns[column].values[v];
-  g_return_val_if_reached (NULL);
+  v = vitlens_key_title_find (value_titles, N_VALUES, key);
+  g_return_val_if_fail (v >= 0, NULL);
+  return self->columns[column].values[v];
 }
 
 const char *

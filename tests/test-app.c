@@ -413,10 +413,10 @@ assert_labels (VitlensWindow *window,
   char *labels[5] = { NULL };
 
   expected_labels (image_path, variant, 5, labels);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
   for (guint i = 0; i < 5; i++)
     {
-      g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, i), ==, labels[i]);
+      g_assert_cmpstr (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), i), ==, labels[i]);
       g_free (labels[i]);
     }
 }
@@ -488,7 +488,7 @@ test_startup_model (void)
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), ==, "tiny-p16");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "architecture"), ==, "vit_test_tiny_patch16_32");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "classes"), ==, "10 (unnamed)");
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 0);
   g_assert_null (banner_text (window));
 
   close_window (window);
@@ -542,7 +542,7 @@ test_bad_startup_model (void)
   g_assert_cmpstr (banner_text (window), ==, message);
   g_assert_cmpstr (image_view (window), ==, "image");
   if (vitlens_data_model (&size) == NULL)
-    g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+    g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 0);
 
   /* A model that loads does, and classifies the image shown. */
   {
@@ -572,7 +572,7 @@ test_drop_classify (void)
   g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "drop.png");
   g_assert_cmpint (vitlens_image_get_width (shown_image (window)), ==, 120);
   assert_labels (window, png, VIT_VARIANT_FP32);
-  g_assert_true (g_str_has_suffix (vitlens_results_panel_get_row_percent (panel, 0), "%"));
+  g_assert_true (g_str_has_suffix (vitlens_prediction_rows_get_percent (vitlens_results_panel_get_rows (panel), 0), "%"));
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "forward"), !=, "—");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "decode"), !=, "—");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "variant"), ==, "fp32");
@@ -658,7 +658,7 @@ test_broken_image (void)
   drop_path (window, good);
   wait_idle (window);
   assert_labels (window, good, VIT_VARIANT_FP32);
-  first_label = g_strdup (vitlens_results_panel_get_row_label (panel, 0));
+  first_label = g_strdup (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), 0));
 
   /* Not an image: the engine's words, and nothing else changes. */
   drop_path (window, heic);
@@ -675,7 +675,7 @@ test_broken_image (void)
   drop_path (window, truncated);
   wait_idle (window);
   g_assert_true (g_str_has_prefix (banner_text (window), "truncated.png: "));
-  g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, 0), ==, first_label);
+  g_assert_cmpstr (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), 0), ==, first_label);
 
   /* A file that is not there. */
   drop_path (window, missing);
@@ -695,7 +695,7 @@ test_broken_image (void)
         g_test_message ("%s", banner_text (window));
         g_assert_nonnull (banner_text (window));
         g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "good.png");
-        g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, 0), ==, first_label);
+        g_assert_cmpstr (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), 0), ==, first_label);
       }
   }
 
@@ -857,7 +857,7 @@ test_paste (void)
   g_assert_null (banner_text (window));
   g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
   assert_labels (window, png, VIT_VARIANT_FP32); /* the same pixels as the file */
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
 
   /* Files on the clipboard (a file manager's Copy). */
   {
@@ -895,7 +895,7 @@ test_preferences (void)
 
   drop_path (window, png);
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
 
   dialog = vitlens_preferences_dialog_new (settings, GTK_WINDOW (window));
   gtk_window_present (GTK_WINDOW (dialog));
@@ -904,7 +904,7 @@ test_preferences (void)
   /* Changes apply at once: the image runs again with three results, then one thread. */
   g_settings_set_int (settings, "top-k", 3);
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 3);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 3);
   g_settings_set_int (settings, "threads", 1);
   wait_idle (window);
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "threads"), ==, "1");
@@ -912,7 +912,7 @@ test_preferences (void)
   g_settings_reset (settings, "top-k");
   g_settings_reset (settings, "threads");
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
 
   /* The model opened is remembered for next time. */
   {
@@ -1737,7 +1737,7 @@ assert_stream_panel (VitlensWindow *window,
   g_assert_cmpint (atoi (threads), >=, 1);
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "variant"), ==, variant);
   /* The predictions are over the video, not in the sidebar. */
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 0);
 }
 
 static void
@@ -1755,7 +1755,7 @@ test_stream_test_pattern (void)
   /* An image first: its results come back when the stream stops. */
   drop_path (window, image);
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
   g_assert_false (vitlens_results_panel_get_stream (panel));
   spin (100);
   image_width = gtk_widget_get_width (GTK_WIDGET (panel));
@@ -1771,7 +1771,7 @@ test_stream_test_pattern (void)
                    ==, "Test Pattern");
   g_object_unref (g_list_model_get_item (cameras, g_list_model_get_n_items (cameras) - 1));
 
-  g_assert_cmpuint (vitlens_stream_overlay_get_n_rows (overlay), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_stream_overlay_get_rows (overlay)), ==, 5);
   for (const char **key = (const char *[]) { "forward", "inference-fps", "display-fps", "latency", NULL }; *key; key++)
     {
       g_test_message ("%s: %s", *key, vitlens_stream_overlay_get_value (overlay, *key));
@@ -1836,7 +1836,7 @@ test_stream_test_pattern (void)
   g_assert_cmpstr (image_view (window), ==, "image");
   g_assert_false (vitlens_results_panel_get_stream (panel));
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "decode"), !=, "—");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "inference-fps"), ==, "—");
 
@@ -2814,7 +2814,7 @@ test_get_models_download (void)
   g_assert_cmpstr (menu_label (window), ==, "tiny-p16");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), ==, "tiny-p16");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "parameters"), !=, "—");
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), >, 0);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), >, 0);
   g_assert_null (vitlens_results_panel_get_hint (panel));
   snapshot = g_build_filename (hub_cache, "models--vitlens-test--tiny-p16", "snapshots", NULL);
   g_assert_true (g_file_test (snapshot, G_FILE_TEST_IS_DIR));
