@@ -24,6 +24,7 @@
 #include <glib/gi18n.h>
 
 #include "vitlens-camera-monitor.h"
+#include "vitlens-image-page.h"
 #include "vitlens-snapshot.h"
 #include "vitlens-stream-page.h"
 
@@ -78,6 +79,7 @@ struct _VitlensStreamPage
   guint64               n_results_shown;
   int                   frame_width, frame_height;
   char                 *snapshot_path;      /* the last snapshot saved */
+  VitlensImagePage     *image_page;         /* what the image source shows (its snapshot) */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS_TYPE_PAGE)
@@ -98,6 +100,7 @@ enum {
   PROP_STREAM_NAME,
   PROP_N_FRAMES,
   PROP_N_RESULTS,
+  PROP_IMAGE_PAGE,
   N_PROPS,
 };
 
@@ -167,14 +170,52 @@ notify_counts (VitlensStreamPage *self)
 /* ---------------------------------------------------------------------------------------------
  * What the page shows of the stream */
 
+/* What a snapshot saves: the frame shown and its latest result, or, with the image source,
+ * the image page's picture and results (references, or FALSE: nothing to save). */
+static gboolean
+snapshot_input (VitlensStreamPage  *self,
+                VitlensFrame      **frame,
+                VitlensResult     **result,
+                char              **name)
+{
+  g_autoptr(VitlensImage) image = NULL;
+
+  *frame = NULL;
+  *result = NULL;
+  *name = NULL;
+  if (self->source != VITLENS_SOURCE_IMAGE)
+    {
+      if (self->frame == NULL)
+        return FALSE;
+      *frame = vitlens_frame_ref (self->frame);
+      *result = self->result ? vitlens_result_ref (self->result) : NULL;
+      *name = g_strdup (stream_name (self));
+      return TRUE;
+    }
+  if (self->image_page == NULL || self->compare)
+    return FALSE;
+  g_object_get (self->image_page, "image", &image, "prediction", result, "title", name, NULL);
+  if (image == NULL)
+    {
+      g_clear_pointer (result, vitlens_result_unref);
+      g_clear_pointer (name, g_free);
+      return FALSE;
+    }
+  *frame = vitlens_frame_ref (vitlens_image_get_frame (image));
+  return TRUE;
+}
+
 static void
 update_actions (VitlensStreamPage *self)
 {
   GActionMap *actions = vitlens_page_get_action_map (VITLENS_PAGE (self));
   GAction *snapshot = g_action_map_lookup_action (actions, "snapshot");
   GAction *play = g_action_map_lookup_action (actions, "play-pause");
+  g_autoptr(VitlensFrame) frame = NULL;
+  g_autoptr(VitlensResult) result = NULL;
+  g_autofree char *name = NULL;
 
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), self->frame != NULL && self->source != VITLENS_SOURCE_IMAGE);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), snapshot_input (self, &frame, &result, &name));
   for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
     g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (actions, *name)),
                                  self->snapshot_path != NULL);
@@ -756,6 +797,7 @@ static gboolean
 save_snapshot (VitlensStreamPage  *self,
                VitlensFrame       *frame,
                VitlensResult      *result,
+               const char         *name,
                const char         *path,
                GError            **error)
 {
@@ -765,7 +807,6 @@ save_snapshot (VitlensStreamPage  *self,
   int n = result ? result->k : 0;
   g_autofree char *title = NULL;
   g_autoptr(GString) footer = g_string_new (NULL);
-  const char *name = stream_name (self);
   gboolean ok;
 
   for (int i = 0; i < n; i++)
@@ -780,9 +821,13 @@ save_snapshot (VitlensStreamPage  *self,
     {
       /* Translators: a snapshot's title: what played, then the variant */
       title = g_strdup_printf (_("%s · %s"), name ? name : "", vit_variant_name (result->variant));
-      /* Translators: a snapshot's timings: forward pass, latency and inference rate */
-      g_string_printf (footer, _("Forward pass %.1f ms · latency %.1f ms · %.1f fps"),
-                       result->forward_ms, result->latency_ms, result->inference_fps);
+      if (result->latency_ms > 0)
+        /* Translators: a snapshot's timings: forward pass, latency and inference rate */
+        g_string_printf (footer, _("Forward pass %.1f ms · latency %.1f ms · %.1f fps"),
+                         result->forward_ms, result->latency_ms, result->inference_fps);
+      else
+        /* Translators: an image snapshot's timing */
+        g_string_printf (footer, _("Forward pass %.1f ms"), result->forward_ms);
     }
   else
     title = g_strdup (name ? name : "");
@@ -813,6 +858,7 @@ typedef struct
 {
   VitlensFrame  *frame;
   VitlensResult *result;
+  char          *name;
 } Snapshot;
 
 static void
@@ -821,6 +867,7 @@ snapshot_free (Snapshot *snapshot)
   vitlens_frame_unref (snapshot->frame);
   if (snapshot->result != NULL)
     vitlens_result_unref (snapshot->result);
+  g_free (snapshot->name);
   g_free (snapshot);
 }
 
@@ -839,7 +886,7 @@ on_snapshot_chosen (GtkNativeDialog *native,
 
       if (path == NULL)
         vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_OTHER, _("The snapshot can only be saved in a local folder"));
-      else if (!save_snapshot (self, snapshot->frame, snapshot->result, path, &error))
+      else if (!save_snapshot (self, snapshot->frame, snapshot->result, snapshot->name, path, &error))
         {
           /* Translators: %s says why */
           g_autofree char *message = g_strdup_printf (_("The snapshot was not saved: %s"), error->message);
@@ -866,13 +913,13 @@ action_snapshot (GSimpleAction *action,
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d %H-%M-%S");
   g_autofree char *name = NULL;
 
-  if (self->frame == NULL)
-    return;
-
   /* This frame and these results, whatever plays while the chooser is open. */
   snapshot = g_new0 (Snapshot, 1);
-  snapshot->frame = vitlens_frame_ref (self->frame);
-  snapshot->result = self->result ? vitlens_result_ref (self->result) : NULL;
+  if (!snapshot_input (self, &snapshot->frame, &snapshot->result, &snapshot->name))
+    {
+      g_free (snapshot);
+      return;
+    }
 
   native = vitlens_page_file_chooser_new (VITLENS_PAGE (self), _("Save Snapshot"),
                                           GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"));
@@ -1146,15 +1193,19 @@ vitlens_stream_page_save_snapshot (VitlensStreamPage *self,
                                    const char        *path,
                                    GError           **error)
 {
+  g_autoptr(VitlensFrame) frame = NULL;
+  g_autoptr(VitlensResult) result = NULL;
+  g_autofree char *name = NULL;
+
   g_return_val_if_fail (VITLENS_IS_STREAM_PAGE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  if (self->frame == NULL)
+  if (!snapshot_input (self, &frame, &result, &name))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("There is no frame to save yet"));
       return FALSE;
     }
-  return save_snapshot (self, self->frame, self->result, path, error);
+  return save_snapshot (self, frame, result, name, path, error);
 }
 
 char *
@@ -1283,6 +1334,30 @@ vitlens_stream_page_options_changed (VitlensPage *page,
   sync_frame_options (self);
 }
 
+static void
+on_image_page_changed (VitlensStreamPage *self)
+{
+  /* An answer that comes after the window closed: its action map is gone. */
+  if (gtk_widget_get_root (GTK_WIDGET (self)) != NULL)
+    update_actions (self);
+}
+
+/* The image source's snapshot is of what @image_page shows: win.snapshot follows it. */
+static void
+set_image_page (VitlensStreamPage *self,
+                VitlensImagePage  *image_page)
+{
+  if (self->image_page != NULL)
+    g_signal_handlers_disconnect_by_data (self->image_page, self);
+  g_set_object (&self->image_page, image_page);
+  if (image_page != NULL)
+    {
+      g_signal_connect_swapped (image_page, "notify::image", G_CALLBACK (on_image_page_changed), self);
+      g_signal_connect_swapped (image_page, "notify::prediction", G_CALLBACK (on_image_page_changed), self);
+    }
+  update_actions (self);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * GObject */
 
@@ -1305,6 +1380,11 @@ vitlens_stream_page_set_property (GObject      *object,
       self->compare = g_value_get_boolean (value);
       update_inference_route (self);
       update_view (self);
+      update_actions (self);
+      break;
+
+    case PROP_IMAGE_PAGE:
+      set_image_page (self, g_value_get_object (value));
       break;
 
     case PROP_LOOP:
@@ -1337,6 +1417,7 @@ vitlens_stream_page_get_property (GObject    *object,
     case PROP_STREAM_NAME: g_value_set_string (value, stream_name (self)); break;
     case PROP_N_FRAMES: g_value_set_uint64 (value, self->n_frames_shown); break;
     case PROP_N_RESULTS: g_value_set_uint64 (value, self->n_results_shown); break;
+    case PROP_IMAGE_PAGE: g_value_set_object (value, self->image_page); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1367,6 +1448,9 @@ vitlens_stream_page_dispose (GObject *object)
     gtk_widget_unparent (GTK_WIDGET (self->snapshot_popover));
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_STREAM_PAGE);
   self->snapshot_popover = NULL;
+  if (self->image_page != NULL)
+    g_signal_handlers_disconnect_by_data (self->image_page, self);
+  g_clear_object (&self->image_page);
   g_clear_object (&self->camera);
   g_clear_object (&self->monitor);
   g_clear_object (&self->inference);
@@ -1418,6 +1502,7 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   properties[PROP_STREAM_NAME] = g_param_spec_string ("stream-name", NULL, NULL, NULL, ro);
   properties[PROP_N_FRAMES] = g_param_spec_uint64 ("n-frames", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   properties[PROP_N_RESULTS] = g_param_spec_uint64 ("n-results", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_IMAGE_PAGE] = g_param_spec_object ("image-page", NULL, NULL, VITLENS_TYPE_IMAGE_PAGE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[FRAME] = g_signal_new ("frame", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,

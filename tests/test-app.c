@@ -2056,6 +2056,45 @@ test_video_end (void)
 
 /* Snapshots go to the user's Pictures folder (else home), not where the app was started;
  * after one is saved, Open and Show in Files are offered. */
+/* Ctrl+S (win.snapshot) in Image mode: the image at its own size, its labels drawn on it;
+ * Compare has nothing to snapshot. */
+static void
+test_image_snapshot (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *png = write_image ("snapshot-source.png", 320, 240, 3);
+  g_autofree char *snap = test_path ("image-snapshot.png");
+  vit_image in = { 0 }, out = { 0 };
+  vit_error err = { 0 };
+  gsize differ = 0;
+  int width, height;
+
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "snapshot"));
+  drop_path (window, png);
+  wait_idle (window);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "snapshot"));
+  g_assert_true (vitlens_stream_page_save_snapshot (stream_page (window), snap, NULL));
+  assert_png (snap, &width, &height);
+  g_assert_cmpint (width, ==, 320);
+  g_assert_cmpint (height, ==, 240);
+  g_assert_cmpstr (notice_text (window), ==, "Saved image-snapshot.png");
+
+  /* The labels' card is drawn over the picture: a good part of it differs from the image. */
+  g_assert_cmpint (vit_image_load (png, &in, &err), ==, VIT_OK);
+  g_assert_cmpint (vit_image_load (snap, &out, &err), ==, VIT_OK);
+  for (gsize i = 0; i < (gsize)320 * 240 * 3; i++)
+    differ += in.data[i] != out.data[i];
+  g_test_message ("%" G_GSIZE_FORMAT " of %d bytes differ", differ, 320 * 240 * 3);
+  g_assert_cmpuint (differ, >, 320 * 240 * 3 / 50);
+  vit_image_free (&in);
+  vit_image_free (&out);
+
+  activate (window, "variant", g_variant_new_string ("compare"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "snapshot"));
+
+  close_window (window);
+}
+
 static void
 test_snapshot_next (void)
 {
@@ -2933,6 +2972,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/no-camera-state", test_no_camera_state);
   g_test_add_func ("/app/stream/video-end", test_video_end);
   g_test_add_func ("/app/stream/snapshot-next", test_snapshot_next);
+  g_test_add_func ("/app/window/image-snapshot", test_image_snapshot);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
   g_test_add_func ("/app/stream/overlay-variant-label", test_overlay_variant_label);
