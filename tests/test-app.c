@@ -2545,7 +2545,22 @@ window_width_is (gpointer data)
 static void
 test_narrow_window (void)
 {
-  const int widths[] = { 800, 640 };
+  /* 1000 px, with a model whose name is as long as the menu shows (22 characters): the
+   * switcher in the middle left it too little room, so the name was cut in the middle. */
+  const int widths[] = { 1000, 800, 640 };
+  g_autofree char *long_dir = test_path ("deit_small_patch16_224");
+  g_autofree char *long_model = g_build_filename (long_dir, "model.safetensors", NULL);
+  g_autofree char *fixture_dir = g_path_get_dirname (model_path);
+
+  g_assert_cmpint (g_mkdir_with_parents (long_dir, 0755), ==, 0);
+  for (const char **name = (const char *[]) { "model.safetensors", "config.json", NULL }; *name; name++)
+    {
+      g_autofree char *target = g_build_filename (fixture_dir, *name, NULL);
+      g_autofree char *link = g_build_filename (long_dir, *name, NULL);
+
+      g_unlink (link);
+      g_assert_cmpint (symlink (target, link), ==, 0);
+    }
 
   for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
     {
@@ -2556,7 +2571,7 @@ test_narrow_window (void)
 
       /* A window opened at that size (one shown again keeps its first size on some X servers:
        * GTK 4.8 under Xvfb, in the ASan build). */
-      vitlens_application_set_startup_model (app, model_path);
+      vitlens_application_set_startup_model (app, i == 0 ? long_model : model_path);
       window = vitlens_window_new (app);
       gtk_window_set_default_size (GTK_WINDOW (window), widths[i], 480);
       gtk_window_present (GTK_WINDOW (window));
@@ -2579,6 +2594,8 @@ test_narrow_window (void)
       g_assert_cmpint (min_width, <=, width);
       g_assert_cmpint (header_width, <=, width);
       g_assert_cmpint (min_height, <=, gtk_widget_get_height (gtk_window_get_child (GTK_WINDOW (window))));
+      g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (model_label)), ==,
+                       i == 0 ? "deit_small_patch16_224" : "tiny-p16");
       g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (model_label))));
       close_window (window);
     }
