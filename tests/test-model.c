@@ -855,9 +855,8 @@ static void test_hf_errors(void)
 static void test_transformers(void)
 {
     vit_json *cases = test_load_cases(fixtures, "model");
-    const vit_json *models = vit_json_get(cases, "models");
     int count = 0;
-    for (const vit_json *c = models ? models->child : NULL; c; c = c->next) {
+    for (const vit_json *c = test_first_case(cases); c; c = c->next) {
         const char *layout = vit_json_string(c, "layout");
         if (layout && strcmp(layout, "transformers") == 0) {
             test_hf_model(c);
@@ -1065,11 +1064,9 @@ static void test_data_loader(void)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
-    if (!fixtures) {
-        fprintf(stderr, "usage: test-model FIXTURES_DIR\n");
+    fixtures = test_fixtures_dir(argc, argv, "test-model", "");
+    if (!fixtures)
         return 2;
-    }
     test_synthetic_errors();
     test_golden();
     test_transformers();
