@@ -7,6 +7,7 @@
 #include "../engine/vit-sgemm.h"
 #include "test-cases.h"
 #include "test-util.h"
+#include "timm-layout.h"
 #include "vitlens-engine-env.h"
 #include "vitlens-data.h"
 
@@ -76,19 +77,8 @@ static void synth_model_k(tt_list *l, int distilled, int K)
         char k[64];
 #define BL(leaf, rank, r, c)                                                                       \
     snprintf(k, sizeof k, "blocks.%d.%s", b, leaf);                                                \
-    add(l, k, rank, r, c, 0, 0)
-        BL("norm1.weight", 1, D, 0);
-        BL("norm1.bias", 1, D, 0);
-        BL("attn.qkv.weight", 2, 3 * D, D);
-        BL("attn.qkv.bias", 1, 3 * D, 0);
-        BL("attn.proj.weight", 2, D, D);
-        BL("attn.proj.bias", 1, D, 0);
-        BL("norm2.weight", 1, D, 0);
-        BL("norm2.bias", 1, D, 0);
-        BL("mlp.fc1.weight", 2, H, D);
-        BL("mlp.fc1.bias", 1, H, 0);
-        BL("mlp.fc2.weight", 2, D, H);
-        BL("mlp.fc2.bias", 1, D, 0);
+    add(l, k, rank, r, c, 0, 0);
+        TIMM_BLOCK_TENSORS(BL, D, H)
 #undef BL
     }
     add(l, "norm.weight", 1, D, 0, 0, 0);
