@@ -589,26 +589,26 @@ void vit_gemm_u8s8s32_avx512(int32_t m, const uint8_t *a, int32_t lda, const vit
 /* ---------------------------------------------------------------------------------------------
  * The optimized variant's fast GELU and exp (vit-math-avx512.h) over arrays */
 
-void vit_gelu_avx512(const float *x, float *y, size_t n)
+/* y = f(x) over n floats, 16 at a time and a masked tail (f inlined: a constant here) */
+static ALWAYS_INLINE void map512(__m512 (*f)(__m512), const float *x, float *y, size_t n)
 {
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, gelu512(_mm512_loadu_ps(x + i)));
+        _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));
     if (i < n) {
         __mmask16 mk = (__mmask16)((1u << (n - i)) - 1);
-        _mm512_mask_storeu_ps(y + i, mk, gelu512(_mm512_maskz_loadu_ps(mk, x + i)));
+        _mm512_mask_storeu_ps(y + i, mk, f(_mm512_maskz_loadu_ps(mk, x + i)));
     }
+}
+
+void vit_gelu_avx512(const float *x, float *y, size_t n)
+{
+    map512(gelu512, x, y, n);
 }
 
 void vit_exp_avx512(const float *x, float *y, size_t n)
 {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, exp512(_mm512_loadu_ps(x + i)));
-    if (i < n) {
-        __mmask16 mk = (__mmask16)((1u << (n - i)) - 1);
-        _mm512_mask_storeu_ps(y + i, mk, exp512(_mm512_maskz_loadu_ps(mk, x + i)));
-    }
+    map512(exp512, x, y, n);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -861,9 +861,11 @@ static const pv_fn pv_tiles[MR + 1][NV] = {
     {0}, PROW(1), PROW(2), PROW(3), PROW(4), PROW(5), PROW(6),
 };
 
-/* The largest of a row's T scores, in every lane (the softmax's max); *tail: the mask of the
- * T % 16 scores past the last whole vector. */
-static ALWAYS_INLINE __m512 row_max512(const float *sr, int32_t T, __mmask16 *tail_out)
+/* Softmax of one row of scores sr over its T keys: p_j = exp(s_j - max), returns 1 / sum_j p_j.
+ * bf16 0: p in place of the scores (fp32, the lanes past T untouched); 1: p in bf16 into pr,
+ * zeros past T up to the next multiple of 16 (inside the row's tpad), for p v. */
+static ALWAYS_INLINE float softmax_row512(const int bf16, float *sr, int32_t T, int32_t tpad,
+                                          uint16_t *pr)
 {
     __m512 m = _mm512_set1_ps(-INFINITY);
     int32_t j = 0;
@@ -872,8 +874,27 @@ static ALWAYS_INLINE __m512 row_max512(const float *sr, int32_t T, __mmask16 *ta
     const __mmask16 tail = (__mmask16)((1u << (T - j)) - 1);
     if (tail)
         m = _mm512_mask_max_ps(m, tail, _mm512_maskz_loadu_ps(tail, sr + j), m);
-    *tail_out = tail;
-    return _mm512_set1_ps(_mm512_reduce_max_ps(m));
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+    __m512 sum = _mm512_setzero_ps();
+    for (j = 0; j + 16 <= T; j += 16) {
+        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
+        if (bf16)
+            _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
+        else
+            _mm512_storeu_ps(sr + j, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    if (bf16 && j < tpad) {
+        __m512 e = _mm512_maskz_mov_ps(
+            tail, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx)));
+        _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
+        sum = _mm512_add_ps(sum, e);
+    } else if (!bf16 && tail) {
+        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx));
+        _mm512_mask_storeu_ps(sr + j, tail, e);
+        sum = _mm512_mask_add_ps(sum, tail, sum, e);
+    }
+    return 1.0f / _mm512_reduce_add_ps(sum);
 }
 
 void vit_attention_avx512(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
@@ -896,24 +917,8 @@ void vit_attention_avx512(const float *q, const float *kt, const float *v, float
         }
         // p = exp(s - max) over the T real keys, sums
         float inv[MR];
-        for (int32_t r = 0; r < mr; r++) {
-            float *sr = s + (size_t)r * tpad;
-            __mmask16 tail;
-            const __m512 mx = row_max512(sr, T, &tail);
-            __m512 sum = _mm512_setzero_ps();
-            int32_t j;
-            for (j = 0; j + 16 <= T; j += 16) {
-                __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
-                _mm512_storeu_ps(sr + j, e);
-                sum = _mm512_add_ps(sum, e);
-            }
-            if (tail) {
-                __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx));
-                _mm512_mask_storeu_ps(sr + j, tail, e);
-                sum = _mm512_mask_add_ps(sum, tail, sum, e);
-            }
-            inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
-        }
+        for (int32_t r = 0; r < mr; r++)
+            inv[r] = softmax_row512(0, s + (size_t)r * tpad, T, tpad, NULL);
         // ctx_i[:, h] (mr, hd) = p (mr, T) @ v[:, h] (T, hd) / sum
         float *ci = ctx + (size_t)i * dim + (size_t)h * hd;
         for (int32_t d = 0; d < hd; d += 64) {
@@ -1034,26 +1039,8 @@ void vit_attention_bf16_avx512(const uint16_t *q16, const uint16_t *k16, const u
         }
         // p = exp(s - max) over the T real keys (zero past T), in bf16; sums in fp32
         float inv[MR];
-        for (int32_t r = 0; r < mr; r++) {
-            const float *sr = s + (size_t)r * tpad;
-            uint16_t *pr = p16 + (size_t)r * tpad;
-            __mmask16 tail;
-            const __m512 mx = row_max512(sr, T, &tail);
-            __m512 sum = _mm512_setzero_ps();
-            int32_t j;
-            for (j = 0; j + 16 <= T; j += 16) {
-                __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
-                _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
-                sum = _mm512_add_ps(sum, e);
-            }
-            if (j < tpad) {
-                __m512 e = _mm512_maskz_mov_ps(
-                    tail, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx)));
-                _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
-                sum = _mm512_add_ps(sum, e);
-            }
-            inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
-        }
+        for (int32_t r = 0; r < mr; r++)
+            inv[r] = softmax_row512(1, s + (size_t)r * tpad, T, tpad, p16 + (size_t)r * tpad);
         // ctx_i[:, h] (mr, hd) = p (mr, T) @ v[:, h] (T, hd) / sum
         float *ci = ctx + (size_t)i * dim + (size_t)h * hd;
         for (int32_t d = 0; d < hd; d += 64) {
