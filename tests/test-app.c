@@ -49,6 +49,7 @@
 #include "vitlens-stream-page.h"
 #include "vitlens-variant-switcher.h"
 #include "vitlens-window.h"
+#include "test-fake-camera.h"
 
 #define WAIT_TIMEOUT_MS 30000
 /* Rounds of an image's comparison (vitlens-compare-page.c: a tiny model never hits its time cap) */
@@ -2132,45 +2133,7 @@ test_snapshot_next (void)
   close_window (window);
 }
 
-/* A fake camera: a device provider whose device makes videotestsrc (as in test-camera.c). */
-typedef struct { GstDevice parent; } TestDevice;
-typedef struct { GstDeviceClass parent_class; } TestDeviceClass;
-GType test_device_get_type (void);
-G_DEFINE_TYPE (TestDevice, test_device, GST_TYPE_DEVICE)
-
-static GstElement *
-test_device_create_element (GstDevice  *device,
-                            const char *name)
-{
-  GstElement *src = gst_element_factory_make ("videotestsrc", name);
-
-  g_object_set (src, "is-live", TRUE, "pattern", 18 /* ball */, NULL);
-  return src;
-}
-
-static void test_device_class_init (TestDeviceClass *klass) { GST_DEVICE_CLASS (klass)->create_element = test_device_create_element; }
-static void test_device_init (TestDevice *self) { }
-
-typedef struct { GstDeviceProvider parent; } TestProvider;
-typedef struct { GstDeviceProviderClass parent_class; } TestProviderClass;
-GType test_provider_get_type (void);
-G_DEFINE_TYPE (TestProvider, test_provider, GST_TYPE_DEVICE_PROVIDER)
-
-static gboolean test_provider_start (GstDeviceProvider *provider) { return TRUE; }
-static void test_provider_stop (GstDeviceProvider *provider) { }
-static void test_provider_init (TestProvider *self) { }
-
-static void
-test_provider_class_init (TestProviderClass *klass)
-{
-  GstDeviceProviderClass *dp = GST_DEVICE_PROVIDER_CLASS (klass);
-
-  dp->start = test_provider_start;
-  dp->stop = test_provider_stop;
-  gst_device_provider_class_set_static_metadata (dp, "ViT Lens test cameras", "Source/Video",
-                                                 "Fake cameras for tests", "ViT Lens");
-}
-
+/* A fake camera (test-fake-camera.h) comes and goes. */
 typedef struct
 {
   VitlensWindow *window;
@@ -2192,14 +2155,9 @@ test_camera_hotplug (void)
 {
   VitlensWindow *window;
   g_autoptr(GstDeviceProvider) provider = NULL;
-  g_autoptr(GstCaps) caps = gst_caps_from_string ("video/x-raw,width=320,height=240,framerate=30/1");
-  GstStructure *props = gst_structure_new ("props", "api.v4l2.path", G_TYPE_STRING, "/dev/vitlens-test0", NULL);
-  g_autoptr(GstDevice) device = g_object_new (test_device_get_type (), "display-name", "ViT Lens Test Camera",
-                                              "device-class", "Video/Source", "caps", caps,
-                                              "properties", props, NULL);
+  g_autoptr(GstDevice) device = test_device_new ("ViT Lens Test Camera", "/dev/vitlens-test0", 320, 240);
   CameraWait want;
 
-  gst_structure_free (props);
   g_assert_true (gst_device_provider_register (NULL, "vitlenstestcameras", GST_RANK_PRIMARY,
                                                test_provider_get_type ()));
   window = new_window (model_path);
