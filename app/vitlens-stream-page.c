@@ -832,8 +832,9 @@ save_snapshot (VitlensStreamPage  *self,
   else
     title = g_strdup (name ? name : "");
 
-  ok = vitlens_snapshot_save_png (vitlens_frame_get_image (frame), title, labels, probs, n,
-                                  result ? footer->str : NULL, path, error);
+  ok = vitlens_snapshot_save_png (vitlens_frame_get_image (frame),
+                                  &(VitlensSnapshotCard) { title, labels, probs, n, result ? footer->str : NULL },
+                                  path, error);
   for (int i = 0; i < n; i++)
     g_free (fallbacks[i]);
 
