@@ -235,16 +235,6 @@ format_speed (VitlensCompareView *self,
 }
 
 static char *
-format_ms (double ms)
-{
-  if (ms >= 1000)
-    /* Translators: a duration in seconds */
-    return g_strdup_printf (_("%.2f s"), ms / 1000);
-  /* Translators: a duration in milliseconds */
-  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
-}
-
-static char *
 format_percent (double value)
 {
   /* Translators: a percentage, e.g. a reduction of "42.5%" */
@@ -264,17 +254,17 @@ column_value (VitlensCompareView *self,
   switch (value)
     {
     case VALUE_LAST:
-      return n ? format_ms (column->last_ms) : NULL;
+      return n ? vitlens_format_ms (column->last_ms) : NULL;
 
     case VALUE_MEDIAN:
-      return n ? format_ms (vitlens_stats_median_sorted (sorted, n)) : NULL;
+      return n ? vitlens_format_ms (vitlens_stats_median_sorted (sorted, n)) : NULL;
 
     case VALUE_SPREAD:
       if (n == 0)
         return NULL;
       {
         double p10 = vitlens_stats_percentile_sorted (sorted, n, 10), p90 = vitlens_stats_percentile_sorted (sorted, n, 90);
-        g_autofree char *high = format_ms (p90);
+        g_autofree char *high = vitlens_format_ms (p90);
         /* the low end as a bare number in the high end's unit: "0.05–0.08 ms" */
         g_autofree char *low = p90 >= 1000 ? g_strdup_printf ("%.2f", p10 / 1000)
                                            : g_strdup_printf (p90 < 10 ? "%.2f" : "%.1f", p10);
@@ -315,7 +305,7 @@ column_value (VitlensCompareView *self,
       return g_strdup_printf (_("%u of %u"), column->agree, column->inputs);
 
     case VALUE_LATENCY:
-      return column->n_latency ? format_ms (column_latency_median (column)) : NULL;
+      return column->n_latency ? vitlens_format_ms (column_latency_median (column)) : NULL;
 
     case N_VALUES:
     default:

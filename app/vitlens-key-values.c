@@ -47,6 +47,25 @@ vitlens_key_value_add (GtkGrid               *grid,
   return value;
 }
 
+char *
+vitlens_format_ms (double ms)
+{
+  if (ms >= 1000)
+    /* Translators: a duration in seconds */
+    return g_strdup_printf (_("%.2f s"), ms / 1000);
+  /* Translators: a duration in milliseconds */
+  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
+}
+
+char *
+vitlens_format_fps (double fps)
+{
+  if (!(fps > 0))
+    return NULL;
+  /* Translators: a rate in frames per second */
+  return g_strdup_printf (_("%.1f fps"), fps);
+}
+
 int
 vitlens_key_title_find (const VitlensKeyTitle *titles,
                         int                    n,

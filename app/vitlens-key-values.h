@@ -39,4 +39,9 @@ int        vitlens_key_title_find (const VitlensKeyTitle *titles,
                                    int                    n,
                                    const char            *key);
 
+/* The values' words: "12.3 ms" (two decimals under 10 ms, seconds from 1,000 ms on), and
+ * "29.8 fps" (NULL for no rate yet: 0 or less). Newly allocated. */
+char      *vitlens_format_ms      (double                 ms);
+char      *vitlens_format_fps     (double                 fps);
+
 G_END_DECLS

@@ -88,16 +88,6 @@ G_DEFINE_FINAL_TYPE (VitlensResultsPanel, vitlens_results_panel, GTK_TYPE_BOX)
 static const char *dash = "—";
 
 static char *
-format_ms (double ms)
-{
-  if (ms >= 1000)
-    /* Translators: a duration in seconds */
-    return g_strdup_printf (_("%.2f s"), ms / 1000);
-  /* Translators: a duration in milliseconds */
-  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
-}
-
-static char *
 format_count (gint64 n)
 {
   if (n >= 1000000)
@@ -113,7 +103,7 @@ static void
 set_label_ms (GtkLabel *label,
               double    ms)
 {
-  g_autofree char *text = format_ms (ms);
+  g_autofree char *text = vitlens_format_ms (ms);
 
   gtk_label_set_label (label, text);
 }
@@ -122,16 +112,9 @@ static void
 set_label_fps (GtkLabel *label,
                double    fps)
 {
-  g_autofree char *text = NULL;
+  g_autofree char *text = vitlens_format_fps (fps);
 
-  if (!(fps > 0))
-    {
-      gtk_label_set_label (label, dash);
-      return;
-    }
-  /* Translators: a rate in frames per second */
-  text = g_strdup_printf (_("%.1f fps"), fps);
-  gtk_label_set_label (label, text);
+  gtk_label_set_label (label, text ? text : dash);
 }
 
 static void
@@ -288,7 +271,7 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
   set_label_ms (self->preprocess_label, prediction->preprocess_ms);
   if (prediction->first_run)
     {
-      g_autofree char *ms = format_ms (prediction->forward_ms);
+      g_autofree char *ms = vitlens_format_ms (prediction->forward_ms);
       /* Translators: the forward time of a variant's first run, which sets up its buffers and
        * is slower than the runs after it (it is left out of the median) */
       g_autofree char *text = g_strdup_printf (_("%s (first run, includes warm-up)"), ms);
@@ -301,7 +284,7 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
     gtk_label_set_label (self->median_label, dash); /* only a first run so far */
   else
     {
-      g_autofree char *ms = format_ms (prediction->median_forward_ms);
+      g_autofree char *ms = vitlens_format_ms (prediction->median_forward_ms);
       /* Translators: the median forward time, then over how many runs it was taken */
       g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (%d run)", "%s (%d runs)",
                                                             prediction->median_runs),
@@ -379,7 +362,7 @@ vitlens_results_panel_add_stream_result (VitlensResultsPanel *self,
   set_label_ms (self->preprocess_label, result->preprocess_ms);
   set_label_ms (self->forward_label, result->forward_ms);
   {
-    g_autofree char *ms = format_ms (median);
+    g_autofree char *ms = vitlens_format_ms (median);
     /* Translators: the median forward time of a stream, then over how many of its latest frames */
     g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (last %u frame)",
                                                           "%s (last %u frames)", n),

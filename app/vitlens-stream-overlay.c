@@ -63,25 +63,6 @@ set_value_take (VitlensStreamOverlay *self,
   g_free (text);
 }
 
-static char *
-format_ms (double ms)
-{
-  if (ms >= 1000)
-    /* Translators: a duration in seconds */
-    return g_strdup_printf (_("%.2f s"), ms / 1000);
-  /* Translators: a duration in milliseconds */
-  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
-}
-
-static char *
-format_fps (double fps)
-{
-  if (!(fps > 0))
-    return NULL;
-  /* Translators: a rate in frames per second */
-  return g_strdup_printf (_("%.1f fps"), fps);
-}
-
 static void
 vitlens_stream_overlay_class_init (VitlensStreamOverlayClass *klass)
 {
@@ -133,9 +114,9 @@ vitlens_stream_overlay_set_result (VitlensStreamOverlay *self,
   vitlens_prediction_rows_show (&self->rows, result, result->k, NULL);
 
   set_value_take (self, VALUE_VARIANT, g_strdup (vitlens_variant_label (vit_variant_name (result->variant))));
-  set_value_take (self, VALUE_FORWARD, format_ms (result->forward_ms));
-  set_value_take (self, VALUE_INFERENCE_FPS, format_fps (result->inference_fps));
-  set_value_take (self, VALUE_LATENCY, format_ms (result->latency_ms));
+  set_value_take (self, VALUE_FORWARD, vitlens_format_ms (result->forward_ms));
+  set_value_take (self, VALUE_INFERENCE_FPS, vitlens_format_fps (result->inference_fps));
+  set_value_take (self, VALUE_LATENCY, vitlens_format_ms (result->latency_ms));
 }
 
 void
@@ -144,7 +125,7 @@ vitlens_stream_overlay_set_display_fps (VitlensStreamOverlay *self,
 {
   g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
 
-  set_value_take (self, VALUE_DISPLAY_FPS, format_fps (fps));
+  set_value_take (self, VALUE_DISPLAY_FPS, vitlens_format_fps (fps));
 }
 
 void
