@@ -194,14 +194,17 @@ snapshot_input (VitlensStreamPage  *self,
     }
   if (self->image_page == NULL || self->compare)
     return FALSE;
-  g_object_get (self->image_page, "image", &image, "prediction", result, "title", name, NULL);
+  g_object_get (self->image_page, "image", &image, "prediction", result, NULL);
   if (image == NULL)
     {
       g_clear_pointer (result, vitlens_result_unref);
-      g_clear_pointer (name, g_free);
       return FALSE;
     }
   *frame = vitlens_frame_ref (vitlens_image_get_frame (image));
+  *name = g_strdup (vitlens_image_get_name (image));
+  /* The last image's results while this one's are on their way: not this image's. */
+  if (*result != NULL && (*result)->frame != *frame)
+    g_clear_pointer (result, vitlens_result_unref);
   return TRUE;
 }
 
@@ -820,7 +823,8 @@ save_snapshot (VitlensStreamPage  *self,
   if (result != NULL)
     {
       /* Translators: a snapshot's title: what played, then the variant */
-      title = g_strdup_printf (_("%s · %s"), name ? name : "", vit_variant_name (result->variant));
+      title = g_strdup_printf (_("%s · %s"), name ? name : "",
+                               vitlens_variant_label (vit_variant_name (result->variant)));
       if (result->latency_ms > 0)
         /* Translators: a snapshot's timings: forward pass, latency and inference rate */
         g_string_printf (footer, _("Forward pass %.1f ms · latency %.1f ms · %.1f fps"),
