@@ -13,7 +13,10 @@
 #include "vitlens-compact-header.h"
 
 /* The header bar as a whole needs about 790 px, so COMPACT_WIDTH is above that: a window can always
- * be made narrow enough to become compact, and the compact one (about 560 px) fits 640. */
+ * be made narrow enough to become compact, and the compact one (about 560 px) fits 640. A long
+ * model name needs more: the switcher stays in the middle, so the model's menu gets only what
+ * is left at its side. When that cuts its name, the header turns compact from that width on
+ * (squeeze_width), where the name has the middle to itself. */
 
 #define COMPACT_WIDTH 840
 
@@ -65,6 +68,18 @@ set_compact (VitlensCompactHeader *self,
   g_object_unref (switcher);
 }
 
+/* The model's menu, laid out at the end of the header bar, has less than it asks for. */
+static gboolean
+model_menu_squeezed (VitlensCompactHeader *self)
+{
+  int natural = 0;
+
+  if (self->compact || !gtk_widget_get_mapped (self->model_menu))
+    return FALSE;
+  gtk_widget_measure (self->model_menu, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &natural, NULL, NULL);
+  return gtk_widget_get_width (self->model_menu) < natural;
+}
+
 static void
 apply_compact (VitlensCompactHeader *self)
 {
@@ -74,7 +89,9 @@ apply_compact (VitlensCompactHeader *self)
   /* not shown yet: the size it will have */
   if (width <= 0 || !gtk_widget_get_mapped (GTK_WIDGET (self->window)))
     gtk_window_get_default_size (self->window, &width, &height);
-  set_compact (self, width > 0 && width < COMPACT_WIDTH);
+  if (width > 0 && model_menu_squeezed (self))
+    self->squeeze_width = MAX (self->squeeze_width, width + 1);
+  set_compact (self, width > 0 && width < MAX (COMPACT_WIDTH, self->squeeze_width));
 }
 
 static gboolean
@@ -100,6 +117,17 @@ update_compact (GObject              *window,
     self->idle = g_idle_add (compact_idle_cb, self);
 }
 
+static void
+on_model_menu_loading (GObject              *model_menu,
+                       GParamSpec           *pspec,
+                       VitlensCompactHeader *self)
+{
+  /* A name that fitted before decides nothing about this one. */
+  self->squeeze_width = 0;
+  if (self->idle == 0 && gtk_widget_get_mapped (GTK_WIDGET (self->window)))
+    self->idle = g_idle_add (compact_idle_cb, self);
+}
+
 void
 vitlens_compact_header_init (VitlensCompactHeader *self,
                              GtkWindow            *window,
@@ -118,6 +146,8 @@ vitlens_compact_header_init (VitlensCompactHeader *self,
   self->switcher_bar = switcher_bar;
   g_signal_connect (window, "notify::default-width", G_CALLBACK (update_compact), self);
   g_signal_connect (window, "notify::maximized", G_CALLBACK (update_compact), self);
+  /* Another model, another name: is there room for it? (after it is laid out) */
+  g_signal_connect (model_menu, "notify::loading", G_CALLBACK (on_model_menu_loading), self);
 }
 
 void
@@ -126,6 +156,8 @@ vitlens_compact_header_clear (VitlensCompactHeader *self)
   g_clear_handle_id (&self->idle, g_source_remove);
   if (self->window != NULL)
     g_signal_handlers_disconnect_by_data (self->window, self);
+  if (self->model_menu != NULL)
+    g_signal_handlers_disconnect_by_data (self->model_menu, self);
   self->window = NULL;
 }
 

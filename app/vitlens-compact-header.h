@@ -21,6 +21,7 @@ typedef struct
   GtkButton *open_button;  /* label, or icon only */
   GtkBox    *switcher_bar; /* the bar at the bottom, shown when compact */
   gboolean   compact;
+  int        squeeze_width; /* compact below this width too: the model's name did not fit */
   guint      idle;
 } VitlensCompactHeader;
 

@@ -43,7 +43,6 @@ struct _VitlensComparePage
 
   GCancellable       *cancellable;    /* all this page asked; cancelled in dispose */
   int                 threads;        /* the :threads the view's times were taken with */
-  gboolean            active;
   VitlensStreamPage  *stream_page;
   gboolean            stream;          /* the stream page plays: its frames are compared */
   gboolean            paused;
@@ -66,7 +65,6 @@ G_DEFINE_FINAL_TYPE (VitlensComparePage, vitlens_compare_page, VITLENS_TYPE_PAGE
 
 enum {
   PROP_0,
-  PROP_ACTIVE,
   PROP_IMAGE,
   PROP_STREAM_PAGE,
   N_PROPS,
@@ -169,7 +167,7 @@ compare_done (GObject      *object,
 
   /* Answers no longer wanted: compare mode left, another image, another model, a pause. */
   facts = get_model (self);
-  if (!self->active || facts == NULL || comparison->model_serial != facts->serial
+  if (!vitlens_page_get_active (VITLENS_PAGE (self)) || facts == NULL || comparison->model_serial != facts->serial
       || (data->image != NULL && (data->image != self->image || self->stream))
       || (data->image == NULL && (!self->stream || self->paused)))
     {
@@ -232,7 +230,7 @@ static void
 compare_image (VitlensComparePage *self,
                gboolean            again)
 {
-  if (self->image == NULL || self->stream || !self->active || get_model (self) == NULL)
+  if (self->image == NULL || self->stream || !vitlens_page_get_active (VITLENS_PAGE (self)) || get_model (self) == NULL)
     return;
 
   if (again)
@@ -260,7 +258,7 @@ compare_idle_cb (gpointer user_data)
 static void
 schedule_compare (VitlensComparePage *self)
 {
-  if (self->compare_idle != 0 || self->image == NULL || self->stream || !self->active)
+  if (self->compare_idle != 0 || self->image == NULL || self->stream || !vitlens_page_get_active (VITLENS_PAGE (self)))
     return;
   self->compare_idle = g_idle_add (compare_idle_cb, self);
   set_busy (self, 0);
@@ -282,7 +280,7 @@ on_stream_frame (VitlensStreamPage  *page,
   g_set_object (&self->frame_paintable, paintable);
   if (self->stream)
     vitlens_compare_view_set_preview (self->view, paintable);
-  if (frame == NULL || !self->active || !self->stream || get_model (self) == NULL)
+  if (frame == NULL || !vitlens_page_get_active (VITLENS_PAGE (self)) || !self->stream || get_model (self) == NULL)
     return;
 
   data = g_new0 (CompareData, 1);
@@ -301,7 +299,7 @@ update_actions (VitlensComparePage *self)
 {
   GAction *again = g_action_map_lookup_action (vitlens_page_get_action_map (VITLENS_PAGE (self)), "compare-again");
 
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (again), self->active && !self->stream && self->image != NULL);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (again), vitlens_page_get_active (VITLENS_PAGE (self)) && !self->stream && self->image != NULL);
 }
 
 /* What the view says it compares on, and shows beside the chart. */
@@ -585,6 +583,8 @@ vitlens_compare_page_options_changed (VitlensPage *page,
       update_placeholder (self);
       return;
     }
+  if (g_str_equal (pspec->name, "active"))
+    update_source (self);
   /* The attention in every column: run again for it (the inference computes it from now on). */
   if (g_str_equal (pspec->name, "show-attention"))
     {
@@ -610,14 +610,6 @@ vitlens_compare_page_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_ACTIVE:
-      if (self->active == g_value_get_boolean (value))
-        break;
-      self->active = g_value_get_boolean (value);
-      update_source (self);
-      schedule_compare (self);
-      break;
-
     case PROP_IMAGE:
       g_set_object (&self->image, g_value_get_object (value));
       update_source (self);
@@ -630,9 +622,7 @@ vitlens_compare_page_set_property (GObject      *object,
 
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      return;
     }
-  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -645,7 +635,6 @@ vitlens_compare_page_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_ACTIVE: g_value_set_boolean (value, self->active); break;
     case PROP_IMAGE: g_value_set_object (value, self->image); break;
     case PROP_STREAM_PAGE: g_value_set_object (value, self->stream_page); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -686,7 +675,8 @@ vitlens_compare_page_class_init (VitlensComparePageClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   VitlensPageClass *page_class = VITLENS_PAGE_CLASS (klass);
-  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  /* Notified on every set. */
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
   object_class->set_property = vitlens_compare_page_set_property;
   object_class->get_property = vitlens_compare_page_get_property;
@@ -695,7 +685,6 @@ vitlens_compare_page_class_init (VitlensComparePageClass *klass)
   page_class->model_changed = vitlens_compare_page_model_changed;
   page_class->options_changed = vitlens_compare_page_options_changed;
 
-  properties[PROP_ACTIVE] = g_param_spec_boolean ("active", NULL, NULL, FALSE, flags);
   properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, VITLENS_TYPE_IMAGE, flags);
   properties[PROP_STREAM_PAGE] = g_param_spec_object ("stream-page", NULL, NULL, VITLENS_TYPE_STREAM_PAGE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);

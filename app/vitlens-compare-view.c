@@ -24,8 +24,9 @@
 
 #include "vitlens-attention-overlay.h"
 #include "vitlens-compare-view.h"
-#include "vitlens-stats.h"
+#include "vitlens-key-values.h"
 #include "vitlens-prediction-rows.h"
+#include "vitlens-stats.h"
 
 static const char *dash = "—";
 
@@ -43,12 +44,7 @@ typedef enum
   N_VALUES
 } Value;
 
-static const struct
-{
-  const char *key;
-  const char *title;
-  const char *tooltip;
-} value_titles[N_VALUES] = {
+static const VitlensKeyTitle value_titles[N_VALUES] = {
   [VALUE_LAST] = { "last", N_("Last"), N_("The forward pass of the latest run") },
   [VALUE_MEDIAN] = { "median", N_("Median"), N_("Median forward pass over the latest runs (at most 64)") },
   [VALUE_SPREAD] = { "spread", N_("p10–p90"), N_("10th and 90th percentiles: one run in ten was faster than the first, one in ten slower than the second") },
@@ -259,16 +255,6 @@ format_speed (VitlensCompareView *self,
 }
 
 static char *
-format_ms (double ms)
-{
-  if (ms >= 1000)
-    /* Translators: a duration in seconds */
-    return g_strdup_printf (_("%.2f s"), ms / 1000);
-  /* Translators: a duration in milliseconds */
-  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
-}
-
-static char *
 format_percent (double value)
 {
   /* Translators: a percentage, e.g. a reduction of "42.5%" */
@@ -288,17 +274,17 @@ column_value (VitlensCompareView *self,
   switch (value)
     {
     case VALUE_LAST:
-      return n ? format_ms (column->last_ms) : NULL;
+      return n ? vitlens_format_ms (column->last_ms) : NULL;
 
     case VALUE_MEDIAN:
-      return n ? format_ms (vitlens_stats_median_sorted (sorted, n)) : NULL;
+      return n ? vitlens_format_ms (vitlens_stats_median_sorted (sorted, n)) : NULL;
 
     case VALUE_SPREAD:
       if (n == 0)
         return NULL;
       {
         double p10 = vitlens_stats_percentile_sorted (sorted, n, 10), p90 = vitlens_stats_percentile_sorted (sorted, n, 90);
-        g_autofree char *high = format_ms (p90);
+        g_autofree char *high = vitlens_format_ms (p90);
         /* the low end as a bare number in the high end's unit: "0.05–0.08 ms" */
         g_autofree char *low = p90 >= 1000 ? g_strdup_printf ("%.2f", p10 / 1000)
                                            : g_strdup_printf (p90 < 10 ? "%.2f" : "%.1f", p10);
@@ -339,7 +325,7 @@ column_value (VitlensCompareView *self,
       return g_strdup_printf (_("%u of %u"), column->agree, column->inputs);
 
     case VALUE_LATENCY:
-      return column->n_latency ? format_ms (column_latency_median (column)) : NULL;
+      return column->n_latency ? vitlens_format_ms (column_latency_median (column)) : NULL;
 
     case N_VALUES:
     default:
@@ -422,29 +408,12 @@ make_column_widgets (VitlensCompareView *self,
   gtk_grid_set_column_spacing (GTK_GRID (grid), 10);
   gtk_grid_set_row_spacing (GTK_GRID (grid), 4);
   gtk_widget_add_css_class (grid, "compare-values");
+  /* Keys may wrap; values are numbers, never cut: they keep their natural width, and the cards
+   * reflow instead (columns_layout_allocate). */
   for (int v = 0; v < N_VALUES; v++)
-    {
-      GtkWidget *key = gtk_label_new (_(value_titles[v].title));
-      GtkWidget *value = gtk_label_new (dash);
-
-      /* Keys may wrap; values are numbers, never cut: they keep their natural width, and the
-       * cards reflow instead (columns_layout_allocate). */
-      gtk_label_set_xalign (GTK_LABEL (key), 0);
-      gtk_label_set_wrap (GTK_LABEL (key), TRUE);
-      gtk_label_set_wrap_mode (GTK_LABEL (key), PANGO_WRAP_WORD_CHAR);
-      gtk_widget_add_css_class (key, "dim-label");
-      gtk_widget_set_tooltip_text (key, _(value_titles[v].tooltip));
-      gtk_label_set_xalign (GTK_LABEL (value), 1);
-      gtk_widget_set_hexpand (value, TRUE);
-      gtk_widget_add_css_class (value, "numeric");
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
-                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
-                                      -1);
-      gtk_grid_attach (GTK_GRID (grid), key, 0, v, 1, 1);
-      gtk_grid_attach (GTK_GRID (grid), value, 1, v, 1, 1);
-      column->value_keys[v] = key;
-      column->values[v] = value;
-    }
+    column->values[v] = vitlens_key_value_add (GTK_GRID (grid), v, &value_titles[v],
+                                               VITLENS_KEY_VALUE_NUMERIC | VITLENS_KEY_VALUE_WRAP_KEY,
+                                               &column->value_keys[v]);
   gtk_box_append (GTK_BOX (column->card), grid);
 
   gtk_box_append (self->columns_box, column->card);
@@ -1532,13 +1501,14 @@ value_label (VitlensCompareView *self,
              guint               column,
              const char         *key)
 {
+  int v;
+
   g_return_val_if_fail (VITLENS_IS_COMPARE_VIEW (self), NULL);
   g_return_val_if_fail (column < self->n_columns, NULL);
 
-  for (int v = 0; v < N_VALUES; v++)
-    if (g_str_equal (key, value_titles[v].key))
-      return self->columns[column].values[v];
-  g_return_val_if_reached (NULL);
+  v = vitlens_key_title_find (value_titles, N_VALUES, key);
+  g_return_val_if_fail (v >= 0, NULL);
+  return self->columns[column].values[v];
 }
 
 const char *

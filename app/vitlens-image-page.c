@@ -57,8 +57,6 @@ struct _VitlensImagePage
   int                  step;               /* the decode under way steps through @files this
                                             * way (+1, -1): a broken file is passed by; 0: it was
                                             * asked for (a click), its error is shown */
-  vit_variant          variant;
-  gboolean             active;
   gboolean             pasted;             /* the decode under way is a pasted image's */
   guint                n_pending;          /* decodes, pastes and classifications under way */
   guint                classify_idle;      /* a classification, asked for */
@@ -69,9 +67,6 @@ G_DEFINE_FINAL_TYPE (VitlensImagePage, vitlens_image_page, VITLENS_TYPE_PAGE)
 
 enum {
   PROP_0,
-  PROP_VARIANT,
-  PROP_ACTIVE,
-  PROP_DROP_ACTIVE,
   PROP_IMAGE,
   PROP_PREDICTION,
   PROP_TITLE,
@@ -270,7 +265,7 @@ classify_done (GObject      *object,
 
   /* Answers for an image or a variant no longer shown: a newer request is on its way. */
   if (self->image == NULL || prediction->frame != vitlens_image_get_frame (self->image)
-      || prediction->variant != self->variant)
+      || prediction->variant != vitlens_page_get_variant (VITLENS_PAGE (self)))
     return;
 
   set_prediction (self, g_steal_pointer (&prediction));
@@ -281,13 +276,13 @@ classify (VitlensImagePage *self)
 {
   VitlensPage *page = VITLENS_PAGE (self);
 
-  if (self->image == NULL || get_model (self) == NULL || !self->active
-      || !vitlens_inference_supports (vitlens_page_get_inference (page), self->variant))
+  if (self->image == NULL || get_model (self) == NULL || !vitlens_page_get_active (page)
+      || !vitlens_inference_supports (vitlens_page_get_inference (page), vitlens_page_get_variant (page)))
     return;
 
   set_busy (self, +1);
   vitlens_inference_classify_async (vitlens_page_get_inference (page), vitlens_image_get_frame (self->image),
-                                    self->variant, vitlens_page_get_top_k (page),
+                                    vitlens_page_get_variant (page), vitlens_page_get_top_k (page),
                                     vitlens_page_get_threads (page),
                                     self->cancellable, classify_done, g_object_ref (self));
 }
@@ -307,7 +302,7 @@ classify_idle_cb (gpointer user_data)
 static void
 schedule_classify (VitlensImagePage *self)
 {
-  if (self->classify_idle != 0 || self->image == NULL || !self->active)
+  if (self->classify_idle != 0 || self->image == NULL || !vitlens_page_get_active (VITLENS_PAGE (self)))
     return;
   self->classify_idle = g_idle_add (classify_idle_cb, self);
   set_busy (self, 0);
@@ -822,11 +817,17 @@ vitlens_image_page_options_changed (VitlensPage *page,
 {
   VitlensImagePage *self = VITLENS_IMAGE_PAGE (page);
 
-  /* Another number of threads or of results: run again, in place; the attention shown: again
-   * only if the result has none (the inference computes it from now on). */
+  /* Another variant, number of threads or of results: run again, in place. Shown again: the
+   * variant may have changed meanwhile. The attention shown: again only if the result has none
+   * (the inference computes it from now on). */
   if (g_str_equal (pspec->name, "loading"))
-    update_view (self);
-  else if (!g_str_equal (pspec->name, "show-attention"))
+    {
+      update_view (self);
+      return;
+    }
+  if (g_str_equal (pspec->name, "variant"))
+    vitlens_results_panel_set_variant (self->results_panel, vitlens_page_get_variant (page));
+  if (!g_str_equal (pspec->name, "show-attention"))
     schedule_classify (self);
   else if (!vitlens_page_get_show_attention (page))
     vitlens_attention_overlay_set_result (self->attention_overlay, NULL);
@@ -834,43 +835,6 @@ vitlens_image_page_options_changed (VitlensPage *page,
     vitlens_attention_overlay_set_result (self->attention_overlay, self->prediction);
   else
     schedule_classify (self);
-}
-
-static void
-vitlens_image_page_set_property (GObject      *object,
-                                 guint         prop_id,
-                                 const GValue *value,
-                                 GParamSpec   *pspec)
-{
-  VitlensImagePage *self = VITLENS_IMAGE_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_VARIANT:
-      if (self->variant == (vit_variant)g_value_get_int (value))
-        return;
-      self->variant = g_value_get_int (value);
-      vitlens_results_panel_set_variant (self->results_panel, self->variant);
-      schedule_classify (self);
-      break;
-
-    case PROP_ACTIVE:
-      if (self->active == g_value_get_boolean (value))
-        return;
-      /* Shown again: the variant may have changed meanwhile. */
-      self->active = g_value_get_boolean (value);
-      schedule_classify (self);
-      break;
-
-    case PROP_DROP_ACTIVE:
-      vitlens_page_show_drop (VITLENS_PAGE (self), self->drop_revealer, self->image_area, g_value_get_boolean (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      return;
-    }
-  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -883,9 +847,6 @@ vitlens_image_page_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_VARIANT: g_value_set_int (value, self->variant); break;
-    case PROP_ACTIVE: g_value_set_boolean (value, self->active); break;
-    case PROP_DROP_ACTIVE: g_value_set_boolean (value, gtk_revealer_get_reveal_child (self->drop_revealer)); break;
     case PROP_IMAGE: g_value_set_object (value, self->image); break;
     case PROP_PREDICTION: g_value_set_boxed (value, self->prediction); break;
     case PROP_TITLE: g_value_set_string (value, self->title); break;
@@ -932,19 +893,14 @@ vitlens_image_page_class_init (VitlensImagePageClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   VitlensPageClass *page_class = VITLENS_PAGE_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
-  object_class->set_property = vitlens_image_page_set_property;
   object_class->get_property = vitlens_image_page_get_property;
   object_class->dispose = vitlens_image_page_dispose;
   object_class->finalize = vitlens_image_page_finalize;
   page_class->model_changed = vitlens_image_page_model_changed;
   page_class->options_changed = vitlens_image_page_options_changed;
 
-  properties[PROP_VARIANT] = g_param_spec_int ("variant", NULL, NULL, 0, VIT_VARIANT_COUNT - 1, VIT_VARIANT_FP32, rw);
-  properties[PROP_ACTIVE] = g_param_spec_boolean ("active", NULL, NULL, TRUE, rw);
-  properties[PROP_DROP_ACTIVE] = g_param_spec_boolean ("drop-active", NULL, NULL, FALSE, rw);
   properties[PROP_IMAGE] = g_param_spec_object ("image", NULL, NULL, VITLENS_TYPE_IMAGE, ro);
   properties[PROP_PREDICTION] = g_param_spec_boxed ("prediction", NULL, NULL, VITLENS_TYPE_RESULT, ro);
   properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, ro);
@@ -983,8 +939,7 @@ vitlens_image_page_init (VitlensImagePage *self)
 
   self->cancellable = g_cancellable_new ();
   self->files = g_ptr_array_new_with_free_func (g_object_unref);
-  self->variant = VIT_VARIANT_FP32;
-  self->active = TRUE;
+  vitlens_page_set_drop_target (VITLENS_PAGE (self), self->drop_revealer, self->image_area);
   g_action_map_add_action_entries (vitlens_page_get_action_map (VITLENS_PAGE (self)), image_entries,
                                    G_N_ELEMENTS (image_entries), self);
   update_actions (self);

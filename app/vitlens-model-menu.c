@@ -389,9 +389,7 @@ vitlens_model_menu_set_property (GObject      *object,
 
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      return;
     }
-  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -449,12 +447,11 @@ vitlens_model_menu_class_init (VitlensModelMenuClass *klass)
   object_class->dispose = vitlens_model_menu_dispose;
   object_class->finalize = vitlens_model_menu_finalize;
 
+  /* :inference and :recent-models are notified on every set. */
   properties[PROP_INFERENCE] =
-    g_param_spec_object ("inference", NULL, NULL, VITLENS_TYPE_INFERENCE,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_object ("inference", NULL, NULL, VITLENS_TYPE_INFERENCE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_RECENT_MODELS] =
-    g_param_spec_object ("recent-models", NULL, NULL, G_TYPE_MENU_MODEL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_object ("recent-models", NULL, NULL, G_TYPE_MENU_MODEL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_LOADING] =
     g_param_spec_boolean ("loading", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -19,6 +19,10 @@ typedef struct
   int                 threads;
   gboolean            loading;
   gboolean            busy;
+  vit_variant         variant;
+  gboolean            active;
+  GtkRevealer        *drop_revealer;  /* vitlens_page_set_drop_target(); not refs: template children */
+  GtkWidget          *drop_area;
   gboolean            show_attention;
 } VitlensPagePrivate;
 
@@ -31,6 +35,9 @@ enum {
   PROP_THREADS,
   PROP_LOADING,
   PROP_BUSY,
+  PROP_VARIANT,
+  PROP_ACTIVE,
+  PROP_DROP_ACTIVE,
   PROP_SHOW_ATTENTION,
   N_PROPS
 };
@@ -50,6 +57,18 @@ static void
 model_changed (VitlensPage *self)
 {
   VITLENS_PAGE_GET_CLASS (self)->model_changed (self);
+}
+
+static void
+show_drop (GtkRevealer *revealer,
+           GtkWidget   *area,
+           gboolean     active)
+{
+  gtk_revealer_set_reveal_child (revealer, active);
+  if (active)
+    gtk_widget_add_css_class (area, "drop-active");
+  else
+    gtk_widget_remove_css_class (area, "drop-active");
 }
 
 static void
@@ -96,6 +115,24 @@ vitlens_page_set_property (GObject      *object,
       priv->loading = g_value_get_boolean (value);
       break;
 
+    case PROP_VARIANT:
+      if (priv->variant == (vit_variant)g_value_get_int (value))
+        return;
+      priv->variant = g_value_get_int (value);
+      break;
+
+    case PROP_ACTIVE:
+      if (priv->active == g_value_get_boolean (value))
+        return;
+      priv->active = g_value_get_boolean (value);
+      break;
+
+    case PROP_DROP_ACTIVE:
+      if (priv->drop_revealer != NULL)
+        show_drop (priv->drop_revealer, priv->drop_area, g_value_get_boolean (value));
+      g_object_notify_by_pspec (object, pspec);
+      return;
+
     case PROP_SHOW_ATTENTION:
       /* the sessions compute the attention only while some page shows it */
       priv->show_attention = g_value_get_boolean (value);
@@ -126,6 +163,11 @@ vitlens_page_get_property (GObject    *object,
     case PROP_THREADS: g_value_set_int (value, priv->threads); break;
     case PROP_LOADING: g_value_set_boolean (value, priv->loading); break;
     case PROP_BUSY: g_value_set_boolean (value, priv->busy); break;
+    case PROP_VARIANT: g_value_set_int (value, priv->variant); break;
+    case PROP_ACTIVE: g_value_set_boolean (value, priv->active); break;
+    case PROP_DROP_ACTIVE:
+      g_value_set_boolean (value, priv->drop_revealer != NULL && gtk_revealer_get_reveal_child (priv->drop_revealer));
+      break;
     case PROP_SHOW_ATTENTION: g_value_set_boolean (value, priv->show_attention); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -159,6 +201,9 @@ vitlens_page_class_init (VitlensPageClass *klass)
   properties[PROP_LOADING] = g_param_spec_boolean ("loading", NULL, NULL, FALSE, rw);
   properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE,
                                                 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_VARIANT] = g_param_spec_int ("variant", NULL, NULL, 0, VIT_VARIANT_COUNT - 1, VIT_VARIANT_FP32, rw);
+  properties[PROP_ACTIVE] = g_param_spec_boolean ("active", NULL, NULL, FALSE, rw);
+  properties[PROP_DROP_ACTIVE] = g_param_spec_boolean ("drop-active", NULL, NULL, FALSE, rw);
   properties[PROP_SHOW_ATTENTION] = g_param_spec_boolean ("show-attention", NULL, NULL, FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -176,6 +221,7 @@ vitlens_page_init (VitlensPage *self)
   VitlensPagePrivate *priv = vitlens_page_get_instance_private (self);
 
   priv->top_k = 5;
+  priv->variant = VIT_VARIANT_FP32;
   priv->actions = g_simple_action_group_new ();
 }
 
@@ -304,17 +350,31 @@ vitlens_page_get_action_map (VitlensPage *self)
   return G_ACTION_MAP (priv->actions);
 }
 
-void
-vitlens_page_show_drop (VitlensPage *self,
-                        GtkRevealer *revealer,
-                        GtkWidget   *area,
-                        gboolean     active)
+vit_variant
+vitlens_page_get_variant (VitlensPage *self)
 {
-  gtk_revealer_set_reveal_child (revealer, active);
-  if (active)
-    gtk_widget_add_css_class (area, "drop-active");
-  else
-    gtk_widget_remove_css_class (area, "drop-active");
+  VitlensPagePrivate *priv = vitlens_page_get_instance_private (self);
+
+  return priv->variant;
+}
+
+gboolean
+vitlens_page_get_active (VitlensPage *self)
+{
+  VitlensPagePrivate *priv = vitlens_page_get_instance_private (self);
+
+  return priv->active;
+}
+
+void
+vitlens_page_set_drop_target (VitlensPage *self,
+                              GtkRevealer *revealer,
+                              GtkWidget   *area)
+{
+  VitlensPagePrivate *priv = vitlens_page_get_instance_private (self);
+
+  priv->drop_revealer = revealer;
+  priv->drop_area = area;
 }
 
 void

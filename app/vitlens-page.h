@@ -17,6 +17,10 @@
  *   loading    gboolean          a model is being loaded (the placeholders say so)
  *   show-attention gboolean      the model's attention rollout over the pictures (win.show-attention)
  *   busy       gboolean          read-only: the page waits for a decode, a classification…
+ *   variant    int (vit_variant) the variant a single-variant page runs
+ *   active     gboolean          the page is the one shown (a hidden page runs nothing)
+ *   drop-active gboolean         something is dragged over the window: the page's drop target
+ *                                (vitlens_page_set_drop_target) says "Drop to Classify"
  * Signals:
  *   error        (VitlensOrigin origin, const char *message)
  *   clear-error  (VitlensOrigin origin)    a success: an error about @origin is out of date
@@ -49,7 +53,8 @@ struct _VitlensPageClass
 
   /* The inference's model changed, or the inference was set. */
   void (*model_changed)   (VitlensPage *self);
-  /* :top-k, :threads, :loading or :show-attention changed (@pspec says which). */
+  /* :top-k, :threads, :loading, :show-attention, :variant or :active changed (@pspec says
+   * which); :variant and :active only when their value did. */
   void (*options_changed) (VitlensPage *self,
                            GParamSpec  *pspec);
 };
@@ -74,6 +79,8 @@ const VitlensModelFacts *vitlens_page_get_model        (VitlensPage   *self);
 int                      vitlens_page_get_top_k        (VitlensPage   *self);
 int                      vitlens_page_get_threads      (VitlensPage   *self);
 gboolean                 vitlens_page_get_loading      (VitlensPage   *self);
+vit_variant              vitlens_page_get_variant      (VitlensPage   *self);
+gboolean                 vitlens_page_get_active       (VitlensPage   *self);
 gboolean                 vitlens_page_get_show_attention (VitlensPage *self);
 /* For the window: :top-k, :threads and :show-attention follow @settings' keys of those names. */
 void                     vitlens_page_bind_settings    (VitlensPage   *self,
@@ -82,12 +89,11 @@ void                     vitlens_page_set_busy         (VitlensPage   *self,
                                                         gboolean       busy);
 /* Where a page puts its actions. */
 GActionMap              *vitlens_page_get_action_map   (VitlensPage   *self);
-/* Something is dragged over the window (or no longer): @revealer shows "Drop to Classify" over
- * @area, which lights up. */
-void                     vitlens_page_show_drop        (VitlensPage   *self,
+/* While :drop-active, @revealer shows "Drop to Classify" over @area, which lights up. Both
+ * are the page's own widgets (not referenced). */
+void                     vitlens_page_set_drop_target  (VitlensPage   *self,
                                                         GtkRevealer   *revealer,
-                                                        GtkWidget     *area,
-                                                        gboolean       active);
+                                                        GtkWidget     *area);
 /* Emit ::error, ::clear-error, ::notice. */
 void                     vitlens_page_error            (VitlensPage   *self,
                                                         VitlensOrigin  origin,

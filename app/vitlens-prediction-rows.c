@@ -50,6 +50,12 @@ vitlens_prediction_rows_show (VitlensPredictionRows *rows,
   rows->n_visible = n;
 }
 
+guint
+vitlens_prediction_rows_get_n (const VitlensPredictionRows *rows)
+{
+  return rows->n_visible;
+}
+
 const char *
 vitlens_prediction_rows_get_label (const VitlensPredictionRows *rows,
                                    guint                        row)

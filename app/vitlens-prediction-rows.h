@@ -33,7 +33,8 @@ void        vitlens_prediction_rows_show        (VitlensPredictionRows *rows,
                                                  const VitlensResult   *result,
                                                  int                    k,
                                                  const gboolean        *differs);
-/* For tests: the shown rows' names and percentages. */
+/* What is on screen (tests): how many rows are shown, their names and percentages. */
+guint       vitlens_prediction_rows_get_n       (const VitlensPredictionRows *rows);
 const char *vitlens_prediction_rows_get_label   (const VitlensPredictionRows *rows,
                                                  guint                        row);
 const char *vitlens_prediction_rows_get_percent (const VitlensPredictionRows *rows,

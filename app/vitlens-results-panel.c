@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 
+#include "vitlens-key-values.h"
 #include "vitlens-prediction-rows.h"
 #include "vitlens-results-panel.h"
 #include "vitlens-stats.h"
@@ -35,20 +36,16 @@ typedef enum
   N_FACTS
 } Fact;
 
-static const struct
-{
-  const char *key;
-  const char *title;
-} fact_titles[N_FACTS] = {
-  [FACT_NAME] = { "name", N_("Name") },
-  [FACT_ARCHITECTURE] = { "architecture", N_("Architecture") },
-  [FACT_PARAMETERS] = { "parameters", N_("Parameters") },
-  [FACT_FILE_SIZE] = { "file-size", N_("File size") },
-  [FACT_INPUT] = { "input", N_("Input") },
-  [FACT_CLASSES] = { "classes", N_("Classes") },
-  [FACT_VARIANT] = { "variant", N_("Variant") },
-  [FACT_THREADS] = { "threads", N_("Threads") },
-  [FACT_KERNEL] = { "kernel", N_("Kernel") },
+static const VitlensKeyTitle fact_titles[N_FACTS] = {
+  [FACT_NAME] = { "name", N_("Name"), NULL },
+  [FACT_ARCHITECTURE] = { "architecture", N_("Architecture"), NULL },
+  [FACT_PARAMETERS] = { "parameters", N_("Parameters"), NULL },
+  [FACT_FILE_SIZE] = { "file-size", N_("File size"), NULL },
+  [FACT_INPUT] = { "input", N_("Input"), NULL },
+  [FACT_CLASSES] = { "classes", N_("Classes"), NULL },
+  [FACT_VARIANT] = { "variant", N_("Variant"), NULL },
+  [FACT_THREADS] = { "threads", N_("Threads"), NULL },
+  [FACT_KERNEL] = { "kernel", N_("Kernel"), NULL },
 };
 
 struct _VitlensResultsPanel
@@ -91,16 +88,6 @@ G_DEFINE_FINAL_TYPE (VitlensResultsPanel, vitlens_results_panel, GTK_TYPE_BOX)
 static const char *dash = "—";
 
 static char *
-format_ms (double ms)
-{
-  if (ms >= 1000)
-    /* Translators: a duration in seconds */
-    return g_strdup_printf (_("%.2f s"), ms / 1000);
-  /* Translators: a duration in milliseconds */
-  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
-}
-
-static char *
 format_count (gint64 n)
 {
   if (n >= 1000000)
@@ -116,7 +103,7 @@ static void
 set_label_ms (GtkLabel *label,
               double    ms)
 {
-  g_autofree char *text = format_ms (ms);
+  g_autofree char *text = vitlens_format_ms (ms);
 
   gtk_label_set_label (label, text);
 }
@@ -125,16 +112,9 @@ static void
 set_label_fps (GtkLabel *label,
                double    fps)
 {
-  g_autofree char *text = NULL;
+  g_autofree char *text = vitlens_format_fps (fps);
 
-  if (!(fps > 0))
-    {
-      gtk_label_set_label (label, dash);
-      return;
-    }
-  /* Translators: a rate in frames per second */
-  text = g_strdup_printf (_("%.1f fps"), fps);
-  gtk_label_set_label (label, text);
+  gtk_label_set_label (label, text ? text : dash);
 }
 
 static void
@@ -188,25 +168,10 @@ vitlens_results_panel_init (VitlensResultsPanel *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   vitlens_prediction_rows_init (&self->rows, self->rows_box, "prediction-row");
 
-  for (guint f = 0; f < N_FACTS; f++)
-    {
-      GtkWidget *key = gtk_label_new (_(fact_titles[f].title));
-      GtkWidget *value = gtk_label_new (dash);
-
-      gtk_label_set_xalign (GTK_LABEL (key), 0);
-      gtk_widget_set_valign (key, GTK_ALIGN_START);
-      gtk_widget_add_css_class (key, "dim-label");
-      gtk_label_set_xalign (GTK_LABEL (value), 1);
-      /* Long architecture names lose their middle; the tooltip has all of it. */
-      gtk_label_set_ellipsize (GTK_LABEL (value), PANGO_ELLIPSIZE_MIDDLE);
-      gtk_widget_set_hexpand (value, TRUE);
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
-                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
-                                      -1);
-      gtk_grid_attach (self->model_grid, key, 0, f, 1, 1);
-      gtk_grid_attach (self->model_grid, value, 1, f, 1, 1);
-      self->facts[f] = GTK_LABEL (value);
-    }
+  /* Long architecture names lose their middle; the tooltip has all of it. */
+  for (int f = 0; f < N_FACTS; f++)
+    self->facts[f] = GTK_LABEL (vitlens_key_value_add (self->model_grid, f, &fact_titles[f],
+                                                       VITLENS_KEY_VALUE_ELLIPSIZE, NULL));
 }
 
 GtkWidget *
@@ -306,7 +271,7 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
   set_label_ms (self->preprocess_label, prediction->preprocess_ms);
   if (prediction->first_run)
     {
-      g_autofree char *ms = format_ms (prediction->forward_ms);
+      g_autofree char *ms = vitlens_format_ms (prediction->forward_ms);
       /* Translators: the forward time of a variant's first run, which sets up its buffers and
        * is slower than the runs after it (it is left out of the median) */
       g_autofree char *text = g_strdup_printf (_("%s (first run, includes warm-up)"), ms);
@@ -319,7 +284,7 @@ vitlens_results_panel_set_prediction (VitlensResultsPanel *self,
     gtk_label_set_label (self->median_label, dash); /* only a first run so far */
   else
     {
-      g_autofree char *ms = format_ms (prediction->median_forward_ms);
+      g_autofree char *ms = vitlens_format_ms (prediction->median_forward_ms);
       /* Translators: the median forward time, then over how many runs it was taken */
       g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (%d run)", "%s (%d runs)",
                                                             prediction->median_runs),
@@ -397,7 +362,7 @@ vitlens_results_panel_add_stream_result (VitlensResultsPanel *self,
   set_label_ms (self->preprocess_label, result->preprocess_ms);
   set_label_ms (self->forward_label, result->forward_ms);
   {
-    g_autofree char *ms = format_ms (median);
+    g_autofree char *ms = vitlens_format_ms (median);
     /* Translators: the median forward time of a stream, then over how many of its latest frames */
     g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s (last %u frame)",
                                                           "%s (last %u frames)", n),
@@ -421,34 +386,20 @@ vitlens_results_panel_set_display_fps (VitlensResultsPanel *self,
   set_label_fps (self->display_fps_label, fps);
 }
 
-guint
-vitlens_results_panel_get_n_rows (VitlensResultsPanel *self)
-{
-  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), 0);
-
-  return self->rows.n_visible;
-}
-
-const char *
-vitlens_results_panel_get_row_label (VitlensResultsPanel *self,
-                                     guint                row)
+const VitlensPredictionRows *
+vitlens_results_panel_get_rows (VitlensResultsPanel *self)
 {
   g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
-  return vitlens_prediction_rows_get_label (&self->rows, row);
-}
 
-const char *
-vitlens_results_panel_get_row_percent (VitlensResultsPanel *self,
-                                       guint                row)
-{
-  g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
-  return vitlens_prediction_rows_get_percent (&self->rows, row);
+  return &self->rows;
 }
 
 const char *
 vitlens_results_panel_get_fact (VitlensResultsPanel *self,
                                 const char          *key)
 {
+  int fact;
+
   g_return_val_if_fail (VITLENS_IS_RESULTS_PANEL (self), NULL);
 
   if (g_str_equal (key, "decode"))
@@ -465,11 +416,9 @@ vitlens_results_panel_get_fact (VitlensResultsPanel *self,
     return gtk_label_get_label (self->display_fps_label);
   if (g_str_equal (key, "latency"))
     return gtk_label_get_label (self->latency_label);
-  for (guint f = 0; f < N_FACTS; f++)
-    if (g_str_equal (key, fact_titles[f].key))
-      return gtk_label_get_label (self->facts[f]);
-
-  g_return_val_if_reached (NULL);
+  fact = vitlens_key_title_find (fact_titles, N_FACTS, key);
+  g_return_val_if_fail (fact >= 0, NULL);
+  return gtk_label_get_label (self->facts[fact]);
 }
 
 const char *

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "vitlens-inference.h"
+#include "vitlens-prediction-rows.h"
 
 G_BEGIN_DECLS
 
@@ -51,11 +52,8 @@ void        vitlens_results_panel_set_display_fps (VitlensResultsPanel    *self,
                                                   double                   fps);
 
 /* What is on screen, for tests and accessibility checks. */
-guint       vitlens_results_panel_get_n_rows     (VitlensResultsPanel     *self);
-const char *vitlens_results_panel_get_row_label  (VitlensResultsPanel     *self,
-                                                  guint                    row);
-const char *vitlens_results_panel_get_row_percent (VitlensResultsPanel    *self,
-                                                  guint                    row);
+const VitlensPredictionRows *
+            vitlens_results_panel_get_rows       (VitlensResultsPanel     *self);
 /* "decode", "preprocess", "forward", "median", "inference-fps", "display-fps", "latency" (the
  * Timing card), or a fact of the Model card: "name", "architecture", "parameters", "file-size",
  * "input", "classes", "variant", "threads", "kernel". */

@@ -81,15 +81,15 @@ rounded_rectangle (cairo_t *cr,
 }
 
 gboolean
-vitlens_snapshot_save_png (const vit_image    *pixels,
-                           const char         *title,
-                           const char * const *labels,
-                           const float        *probs,
-                           int                 n_rows,
-                           const char         *footer,
-                           const char         *path,
-                           GError            **error)
+vitlens_snapshot_save_png (const vit_image           *pixels,
+                           const VitlensSnapshotCard *card,
+                           const char                *path,
+                           GError                   **error)
 {
+  const char *title = card->title, *footer = card->footer;
+  const char * const *labels = card->labels;
+  const float *probs = card->probs;
+  int n_rows = card->n_rows;
   cairo_surface_t *surface;
   cairo_t *cr;
   double scale, pad, card_w, card_h, row_h, line_h, x, y;

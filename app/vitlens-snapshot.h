@@ -11,16 +11,22 @@
 
 G_BEGIN_DECLS
 
-/* Draw @pixels (RGB8, RGBX8, RGBA8, BGRX8 or BGRA8) at full size with a card in the lower left
- * corner: @title, then @n_rows rows of @labels with their @probs as bars, then @footer (may
- * be NULL), and write it to @path as PNG. Any thread (cairo and Pango only). */
-gboolean vitlens_snapshot_save_png (const vit_image    *pixels,
-                                    const char         *title,
-                                    const char * const *labels,
-                                    const float        *probs,
-                                    int                 n_rows,
-                                    const char         *footer,
-                                    const char         *path,
-                                    GError            **error);
+/* What the card in the lower left corner says: @title, then @n_rows rows of @labels with their
+ * @probs as bars, then @footer (may be NULL). */
+typedef struct
+{
+  const char         *title;
+  const char * const *labels;
+  const float        *probs;
+  int                 n_rows;
+  const char         *footer;
+} VitlensSnapshotCard;
+
+/* Draw @pixels (RGB8, RGBX8, RGBA8, BGRX8 or BGRA8) at full size with @card over it, and write
+ * it to @path as PNG. Any thread (cairo and Pango only). */
+gboolean vitlens_snapshot_save_png (const vit_image           *pixels,
+                                    const VitlensSnapshotCard *card,
+                                    const char                *path,
+                                    GError                   **error);
 
 G_END_DECLS

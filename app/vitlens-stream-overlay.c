@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "vitlens-key-values.h"
 #include "vitlens-prediction-rows.h"
 #include "vitlens-stream-overlay.h"
 
@@ -27,16 +28,12 @@ typedef enum
   N_VALUES
 } Value;
 
-static const struct
-{
-  const char *key;
-  const char *title;
-} value_titles[N_VALUES] = {
-  [VALUE_VARIANT] = { "variant", N_("Variant") },
-  [VALUE_FORWARD] = { "forward", N_("Forward pass") },
-  [VALUE_INFERENCE_FPS] = { "inference-fps", N_("Inference") },
-  [VALUE_DISPLAY_FPS] = { "display-fps", N_("Display") },
-  [VALUE_LATENCY] = { "latency", N_("Latency") },
+static const VitlensKeyTitle value_titles[N_VALUES] = {
+  [VALUE_VARIANT] = { "variant", N_("Variant"), NULL },
+  [VALUE_FORWARD] = { "forward", N_("Forward pass"), NULL },
+  [VALUE_INFERENCE_FPS] = { "inference-fps", N_("Inference"), NULL },
+  [VALUE_DISPLAY_FPS] = { "display-fps", N_("Display"), NULL },
+  [VALUE_LATENCY] = { "latency", N_("Latency"), NULL },
 };
 
 struct _VitlensStreamOverlay
@@ -66,25 +63,6 @@ set_value_take (VitlensStreamOverlay *self,
   g_free (text);
 }
 
-static char *
-format_ms (double ms)
-{
-  if (ms >= 1000)
-    /* Translators: a duration in seconds */
-    return g_strdup_printf (_("%.2f s"), ms / 1000);
-  /* Translators: a duration in milliseconds */
-  return g_strdup_printf (ms < 10 ? _("%.2f ms") : _("%.1f ms"), ms);
-}
-
-static char *
-format_fps (double fps)
-{
-  if (!(fps > 0))
-    return NULL;
-  /* Translators: a rate in frames per second */
-  return g_strdup_printf (_("%.1f fps"), fps);
-}
-
 static void
 vitlens_stream_overlay_class_init (VitlensStreamOverlayClass *klass)
 {
@@ -106,23 +84,8 @@ vitlens_stream_overlay_init (VitlensStreamOverlay *self)
   self->rows.max_name_chars = 22;
 
   for (int v = 0; v < N_VALUES; v++)
-    {
-      GtkWidget *key = gtk_label_new (_(value_titles[v].title));
-      GtkWidget *value = gtk_label_new (dash);
-
-      gtk_label_set_xalign (GTK_LABEL (key), 0);
-      gtk_widget_add_css_class (key, "dim-label");
-      gtk_label_set_xalign (GTK_LABEL (value), 1);
-      gtk_widget_set_hexpand (value, TRUE);
-      gtk_widget_add_css_class (value, "numeric");
-      gtk_accessible_update_relation (GTK_ACCESSIBLE (value),
-                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY, key, NULL,
-                                      -1);
-      gtk_grid_attach (self->values_grid, key, 0, v, 1, 1);
-      gtk_grid_attach (self->values_grid, value, 1, v, 1, 1);
-      self->keys[v] = key;
-      self->values[v] = value;
-    }
+    self->values[v] = vitlens_key_value_add (self->values_grid, v, &value_titles[v],
+                                             VITLENS_KEY_VALUE_NUMERIC, &self->keys[v]);
 }
 
 GtkWidget *
@@ -151,9 +114,9 @@ vitlens_stream_overlay_set_result (VitlensStreamOverlay *self,
   vitlens_prediction_rows_show (&self->rows, result, result->k, NULL);
 
   set_value_take (self, VALUE_VARIANT, g_strdup (vitlens_variant_label (vit_variant_name (result->variant))));
-  set_value_take (self, VALUE_FORWARD, format_ms (result->forward_ms));
-  set_value_take (self, VALUE_INFERENCE_FPS, format_fps (result->inference_fps));
-  set_value_take (self, VALUE_LATENCY, format_ms (result->latency_ms));
+  set_value_take (self, VALUE_FORWARD, vitlens_format_ms (result->forward_ms));
+  set_value_take (self, VALUE_INFERENCE_FPS, vitlens_format_fps (result->inference_fps));
+  set_value_take (self, VALUE_LATENCY, vitlens_format_ms (result->latency_ms));
 }
 
 void
@@ -162,7 +125,7 @@ vitlens_stream_overlay_set_display_fps (VitlensStreamOverlay *self,
 {
   g_return_if_fail (VITLENS_IS_STREAM_OVERLAY (self));
 
-  set_value_take (self, VALUE_DISPLAY_FPS, format_fps (fps));
+  set_value_take (self, VALUE_DISPLAY_FPS, vitlens_format_fps (fps));
 }
 
 void
@@ -183,43 +146,19 @@ vitlens_stream_overlay_set_variant (VitlensStreamOverlay *self,
   set_value_take (self, VALUE_VARIANT, g_strdup (vitlens_variant_label (vit_variant_name (variant))));
 }
 
-guint
-vitlens_stream_overlay_get_n_rows (VitlensStreamOverlay *self)
-{
-  g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), 0);
-  return self->rows.n_visible;
-}
-
-const char *
-vitlens_stream_overlay_get_row_label (VitlensStreamOverlay *self,
-                                      guint                 row)
+const VitlensPredictionRows *
+vitlens_stream_overlay_get_rows (VitlensStreamOverlay *self)
 {
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
-  return vitlens_prediction_rows_get_label (&self->rows, row);
-}
 
-const char *
-vitlens_stream_overlay_get_row_percent (VitlensStreamOverlay *self,
-                                        guint                 row)
-{
-  g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
-  return vitlens_prediction_rows_get_percent (&self->rows, row);
-}
-
-static int
-value_index (const char *key)
-{
-  for (int v = 0; v < N_VALUES; v++)
-    if (g_str_equal (key, value_titles[v].key))
-      return v;
-  return -1;
+  return &self->rows;
 }
 
 const char *
 vitlens_stream_overlay_get_value (VitlensStreamOverlay *self,
                                   const char           *key)
 {
-  int v = value_index (key);
+  int v = vitlens_key_title_find (value_titles, N_VALUES, key);
 
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
   g_return_val_if_fail (v >= 0, NULL);
@@ -230,7 +169,7 @@ const char *
 vitlens_stream_overlay_get_value_title (VitlensStreamOverlay *self,
                                         const char           *key)
 {
-  int v = value_index (key);
+  int v = vitlens_key_title_find (value_titles, N_VALUES, key);
 
   g_return_val_if_fail (VITLENS_IS_STREAM_OVERLAY (self), NULL);
   g_return_val_if_fail (v >= 0, NULL);

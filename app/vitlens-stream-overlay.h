@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "vitlens-prediction-rows.h"
 #include "vitlens-result.h"
 
 G_BEGIN_DECLS
@@ -30,11 +31,8 @@ void        vitlens_stream_overlay_set_variant     (VitlensStreamOverlay     *se
                                                     vit_variant               variant);
 
 /* What is on screen, for tests and the snapshot. */
-guint       vitlens_stream_overlay_get_n_rows      (VitlensStreamOverlay     *self);
-const char *vitlens_stream_overlay_get_row_label   (VitlensStreamOverlay     *self,
-                                                    guint                     row);
-const char *vitlens_stream_overlay_get_row_percent (VitlensStreamOverlay     *self,
-                                                    guint                     row);
+const VitlensPredictionRows *
+            vitlens_stream_overlay_get_rows        (VitlensStreamOverlay     *self);
 /* "forward", "inference-fps", "display-fps", "latency", "variant". */
 const char *vitlens_stream_overlay_get_value       (VitlensStreamOverlay     *self,
                                                     const char               *key);

@@ -25,6 +25,7 @@
 
 #include "vitlens-attention-overlay.h"
 #include "vitlens-camera-monitor.h"
+#include "vitlens-image-page.h"
 #include "vitlens-snapshot.h"
 #include "vitlens-stream-page.h"
 
@@ -65,7 +66,6 @@ struct _VitlensStreamPage
 
   VitlensInference     *inference;          /* the page's, whose frame results it follows */
   VitlensSource         source;
-  vit_variant           variant;
   gboolean              compare;
   gboolean              loop;
   VitlensCamera        *camera;             /* made when a stream first starts */
@@ -81,6 +81,7 @@ struct _VitlensStreamPage
   guint64               n_results_shown;
   int                   frame_width, frame_height;
   char                 *snapshot_path;      /* the last snapshot saved */
+  VitlensImagePage     *image_page;         /* what the image source shows (its snapshot) */
 };
 
 G_DEFINE_FINAL_TYPE (VitlensStreamPage, vitlens_stream_page, VITLENS_TYPE_PAGE)
@@ -93,16 +94,15 @@ G_DEFINE_ENUM_TYPE (VitlensSource, vitlens_source,
 enum {
   PROP_0,
   PROP_SOURCE,
-  PROP_VARIANT,
   PROP_COMPARE,
   PROP_LOOP,
-  PROP_DROP_ACTIVE,
   PROP_CAMERA,
   PROP_STATE,
   PROP_CAMERAS,
   PROP_STREAM_NAME,
   PROP_N_FRAMES,
   PROP_N_RESULTS,
+  PROP_IMAGE_PAGE,
   N_PROPS,
 };
 
@@ -172,14 +172,55 @@ notify_counts (VitlensStreamPage *self)
 /* ---------------------------------------------------------------------------------------------
  * What the page shows of the stream */
 
+/* What a snapshot saves: the frame shown and its latest result, or, with the image source,
+ * the image page's picture and results (references, or FALSE: nothing to save). */
+static gboolean
+snapshot_input (VitlensStreamPage  *self,
+                VitlensFrame      **frame,
+                VitlensResult     **result,
+                char              **name)
+{
+  g_autoptr(VitlensImage) image = NULL;
+
+  *frame = NULL;
+  *result = NULL;
+  *name = NULL;
+  if (self->source != VITLENS_SOURCE_IMAGE)
+    {
+      if (self->frame == NULL)
+        return FALSE;
+      *frame = vitlens_frame_ref (self->frame);
+      *result = self->result ? vitlens_result_ref (self->result) : NULL;
+      *name = g_strdup (stream_name (self));
+      return TRUE;
+    }
+  if (self->image_page == NULL || self->compare)
+    return FALSE;
+  g_object_get (self->image_page, "image", &image, "prediction", result, NULL);
+  if (image == NULL)
+    {
+      g_clear_pointer (result, vitlens_result_unref);
+      return FALSE;
+    }
+  *frame = vitlens_frame_ref (vitlens_image_get_frame (image));
+  *name = g_strdup (vitlens_image_get_name (image));
+  /* The last image's results while this one's are on their way: not this image's. */
+  if (*result != NULL && (*result)->frame != *frame)
+    g_clear_pointer (result, vitlens_result_unref);
+  return TRUE;
+}
+
 static void
 update_actions (VitlensStreamPage *self)
 {
   GActionMap *actions = vitlens_page_get_action_map (VITLENS_PAGE (self));
   GAction *snapshot = g_action_map_lookup_action (actions, "snapshot");
   GAction *play = g_action_map_lookup_action (actions, "play-pause");
+  g_autoptr(VitlensFrame) frame = NULL;
+  g_autoptr(VitlensResult) result = NULL;
+  g_autofree char *name = NULL;
 
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), self->frame != NULL && self->source != VITLENS_SOURCE_IMAGE);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (snapshot), snapshot_input (self, &frame, &result, &name));
   for (const char **name = (const char *[]) { "open-snapshot", "show-snapshot", NULL }; *name; name++)
     g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (actions, *name)),
                                  self->snapshot_path != NULL);
@@ -523,9 +564,11 @@ on_frame_error (VitlensInference *inference,
 static void
 sync_frame_options (VitlensStreamPage *self)
 {
+  VitlensPage *page = VITLENS_PAGE (self);
+
   if (self->inference != NULL)
-    vitlens_inference_set_frame_options (self->inference, self->variant, vitlens_page_get_top_k (VITLENS_PAGE (self)),
-                                         vitlens_page_get_threads (VITLENS_PAGE (self)));
+    vitlens_inference_set_frame_options (self->inference, vitlens_page_get_variant (page),
+                                         vitlens_page_get_top_k (page), vitlens_page_get_threads (page));
 }
 
 /* Frames to the inference for the variant shown, or (compare mode) to nobody: Compare
@@ -762,6 +805,7 @@ static gboolean
 save_snapshot (VitlensStreamPage  *self,
                VitlensFrame       *frame,
                VitlensResult      *result,
+               const char         *name,
                const char         *path,
                GError            **error)
 {
@@ -771,7 +815,6 @@ save_snapshot (VitlensStreamPage  *self,
   int n = result ? result->k : 0;
   g_autofree char *title = NULL;
   g_autoptr(GString) footer = g_string_new (NULL);
-  const char *name = stream_name (self);
   gboolean ok;
 
   for (int i = 0; i < n; i++)
@@ -785,16 +828,22 @@ save_snapshot (VitlensStreamPage  *self,
   if (result != NULL)
     {
       /* Translators: a snapshot's title: what played, then the variant */
-      title = g_strdup_printf (_("%s · %s"), name ? name : "", vit_variant_name (result->variant));
-      /* Translators: a snapshot's timings: forward pass, latency and inference rate */
-      g_string_printf (footer, _("Forward pass %.1f ms · latency %.1f ms · %.1f fps"),
-                       result->forward_ms, result->latency_ms, result->inference_fps);
+      title = g_strdup_printf (_("%s · %s"), name ? name : "",
+                               vitlens_variant_label (vit_variant_name (result->variant)));
+      if (result->latency_ms > 0)
+        /* Translators: a snapshot's timings: forward pass, latency and inference rate */
+        g_string_printf (footer, _("Forward pass %.1f ms · latency %.1f ms · %.1f fps"),
+                         result->forward_ms, result->latency_ms, result->inference_fps);
+      else
+        /* Translators: an image snapshot's timing */
+        g_string_printf (footer, _("Forward pass %.1f ms"), result->forward_ms);
     }
   else
     title = g_strdup (name ? name : "");
 
-  ok = vitlens_snapshot_save_png (vitlens_frame_get_image (frame), title, labels, probs, n,
-                                  result ? footer->str : NULL, path, error);
+  ok = vitlens_snapshot_save_png (vitlens_frame_get_image (frame),
+                                  &(VitlensSnapshotCard) { title, labels, probs, n, result ? footer->str : NULL },
+                                  path, error);
   for (int i = 0; i < n; i++)
     g_free (fallbacks[i]);
 
@@ -819,6 +868,7 @@ typedef struct
 {
   VitlensFrame  *frame;
   VitlensResult *result;
+  char          *name;
 } Snapshot;
 
 static void
@@ -827,6 +877,7 @@ snapshot_free (Snapshot *snapshot)
   vitlens_frame_unref (snapshot->frame);
   if (snapshot->result != NULL)
     vitlens_result_unref (snapshot->result);
+  g_free (snapshot->name);
   g_free (snapshot);
 }
 
@@ -845,7 +896,7 @@ on_snapshot_chosen (GtkNativeDialog *native,
 
       if (path == NULL)
         vitlens_page_error (VITLENS_PAGE (self), VITLENS_ORIGIN_OTHER, _("The snapshot can only be saved in a local folder"));
-      else if (!save_snapshot (self, snapshot->frame, snapshot->result, path, &error))
+      else if (!save_snapshot (self, snapshot->frame, snapshot->result, snapshot->name, path, &error))
         {
           /* Translators: %s says why */
           g_autofree char *message = g_strdup_printf (_("The snapshot was not saved: %s"), error->message);
@@ -872,13 +923,13 @@ action_snapshot (GSimpleAction *action,
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d %H-%M-%S");
   g_autofree char *name = NULL;
 
-  if (self->frame == NULL)
-    return;
-
   /* This frame and these results, whatever plays while the chooser is open. */
   snapshot = g_new0 (Snapshot, 1);
-  snapshot->frame = vitlens_frame_ref (self->frame);
-  snapshot->result = self->result ? vitlens_result_ref (self->result) : NULL;
+  if (!snapshot_input (self, &snapshot->frame, &snapshot->result, &snapshot->name))
+    {
+      g_free (snapshot);
+      return;
+    }
 
   native = vitlens_page_file_chooser_new (VITLENS_PAGE (self), _("Save Snapshot"),
                                           GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"));
@@ -1152,15 +1203,19 @@ vitlens_stream_page_save_snapshot (VitlensStreamPage *self,
                                    const char        *path,
                                    GError           **error)
 {
+  g_autoptr(VitlensFrame) frame = NULL;
+  g_autoptr(VitlensResult) result = NULL;
+  g_autofree char *name = NULL;
+
   g_return_val_if_fail (VITLENS_IS_STREAM_PAGE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  if (self->frame == NULL)
+  if (!snapshot_input (self, &frame, &result, &name))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("There is no frame to save yet"));
       return FALSE;
     }
-  return save_snapshot (self, self->frame, self->result, path, error);
+  return save_snapshot (self, frame, result, name, path, error);
 }
 
 char *
@@ -1276,13 +1331,48 @@ vitlens_stream_page_options_changed (VitlensPage *page,
   VitlensStreamPage *self = VITLENS_STREAM_PAGE (page);
 
   if (g_str_equal (pspec->name, "loading"))
-    update_placeholder (self);
-  else if (g_str_equal (pspec->name, "show-attention"))
-    /* on: the next frame's result has it (the inference computes it from now on) */
-    vitlens_attention_overlay_set_result (self->attention_overlay,
-                                          vitlens_page_get_show_attention (page) ? self->result : NULL);
-  else
-    sync_frame_options (self);
+    {
+      update_placeholder (self);
+      return;
+    }
+  /* on: the next frame's result has it (the inference computes it from now on) */
+  if (g_str_equal (pspec->name, "show-attention"))
+    {
+      vitlens_attention_overlay_set_result (self->attention_overlay,
+                                            vitlens_page_get_show_attention (page) ? self->result : NULL);
+      return;
+    }
+  /* Another variant: from the next frame on. */
+  if (g_str_equal (pspec->name, "variant"))
+    {
+      vitlens_stream_overlay_set_variant (self->overlay, vitlens_page_get_variant (page));
+      vitlens_results_panel_set_variant (self->results_panel, vitlens_page_get_variant (page));
+    }
+  sync_frame_options (self);
+}
+
+static void
+on_image_page_changed (VitlensStreamPage *self)
+{
+  /* An answer that comes after the window closed: its action map is gone. */
+  if (gtk_widget_get_root (GTK_WIDGET (self)) != NULL)
+    update_actions (self);
+}
+
+/* The image source's snapshot is of what @image_page shows: win.snapshot follows it. */
+static void
+set_image_page (VitlensStreamPage *self,
+                VitlensImagePage  *image_page)
+{
+  if (self->image_page != NULL)
+    g_signal_handlers_disconnect_by_data (self->image_page, self);
+  g_set_object (&self->image_page, image_page);
+  if (image_page != NULL)
+    {
+      g_signal_connect_swapped (image_page, "notify::image", G_CALLBACK (on_image_page_changed), self);
+      g_signal_connect_swapped (image_page, "notify::prediction", G_CALLBACK (on_image_page_changed), self);
+    }
+  update_actions (self);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1301,20 +1391,17 @@ vitlens_stream_page_set_property (GObject      *object,
     case PROP_SOURCE:
       /* The same source again (re)starts what it plays if it is not playing. */
       set_source (self, g_value_get_enum (value));
-      return;
-
-    case PROP_VARIANT:
-      /* From the next frame on. */
-      self->variant = g_value_get_int (value);
-      sync_frame_options (self);
-      vitlens_stream_overlay_set_variant (self->overlay, self->variant);
-      vitlens_results_panel_set_variant (self->results_panel, self->variant);
       break;
 
     case PROP_COMPARE:
       self->compare = g_value_get_boolean (value);
       update_inference_route (self);
       update_view (self);
+      update_actions (self);
+      break;
+
+    case PROP_IMAGE_PAGE:
+      set_image_page (self, g_value_get_object (value));
       break;
 
     case PROP_LOOP:
@@ -1323,15 +1410,9 @@ vitlens_stream_page_set_property (GObject      *object,
         vitlens_camera_set_loop (self->camera, self->loop);
       break;
 
-    case PROP_DROP_ACTIVE:
-      vitlens_page_show_drop (VITLENS_PAGE (self), self->drop_revealer, self->stream_area, g_value_get_boolean (value));
-      break;
-
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      return;
     }
-  g_object_notify_by_pspec (object, pspec);
 }
 
 static void
@@ -1345,16 +1426,15 @@ vitlens_stream_page_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_SOURCE: g_value_set_enum (value, self->source); break;
-    case PROP_VARIANT: g_value_set_int (value, self->variant); break;
     case PROP_COMPARE: g_value_set_boolean (value, self->compare); break;
     case PROP_LOOP: g_value_set_boolean (value, self->loop); break;
-    case PROP_DROP_ACTIVE: g_value_set_boolean (value, gtk_revealer_get_reveal_child (self->drop_revealer)); break;
     case PROP_CAMERA: g_value_set_object (value, self->camera); break;
     case PROP_STATE: g_value_set_enum (value, camera_state (self)); break;
     case PROP_CAMERAS: g_value_set_object (value, self->camera_names); break;
     case PROP_STREAM_NAME: g_value_set_string (value, stream_name (self)); break;
     case PROP_N_FRAMES: g_value_set_uint64 (value, self->n_frames_shown); break;
     case PROP_N_RESULTS: g_value_set_uint64 (value, self->n_results_shown); break;
+    case PROP_IMAGE_PAGE: g_value_set_object (value, self->image_page); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1385,6 +1465,9 @@ vitlens_stream_page_dispose (GObject *object)
     gtk_widget_unparent (GTK_WIDGET (self->snapshot_popover));
   gtk_widget_dispose_template (GTK_WIDGET (self), VITLENS_TYPE_STREAM_PAGE);
   self->snapshot_popover = NULL;
+  if (self->image_page != NULL)
+    g_signal_handlers_disconnect_by_data (self->image_page, self);
+  g_clear_object (&self->image_page);
   g_clear_object (&self->camera);
   g_clear_object (&self->monitor);
   g_clear_object (&self->inference);
@@ -1414,7 +1497,8 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   VitlensPageClass *page_class = VITLENS_PAGE_CLASS (klass);
-  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  /* :source notifies when it changes (set_source); :compare and :loop on every set. */
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
   object_class->set_property = vitlens_stream_page_set_property;
@@ -1424,11 +1508,10 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   page_class->model_changed = vitlens_stream_page_model_changed;
   page_class->options_changed = vitlens_stream_page_options_changed;
 
-  properties[PROP_SOURCE] = g_param_spec_enum ("source", NULL, NULL, VITLENS_TYPE_SOURCE, VITLENS_SOURCE_IMAGE, rw);
-  properties[PROP_VARIANT] = g_param_spec_int ("variant", NULL, NULL, 0, VIT_VARIANT_COUNT - 1, VIT_VARIANT_FP32, rw);
+  properties[PROP_SOURCE] = g_param_spec_enum ("source", NULL, NULL, VITLENS_TYPE_SOURCE, VITLENS_SOURCE_IMAGE,
+                                                  rw | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_COMPARE] = g_param_spec_boolean ("compare", NULL, NULL, FALSE, rw);
   properties[PROP_LOOP] = g_param_spec_boolean ("loop", NULL, NULL, FALSE, rw);
-  properties[PROP_DROP_ACTIVE] = g_param_spec_boolean ("drop-active", NULL, NULL, FALSE, rw);
   properties[PROP_CAMERA] = g_param_spec_object ("camera", NULL, NULL, VITLENS_TYPE_CAMERA, ro);
   properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, VITLENS_TYPE_CAMERA_STATE,
                                               VITLENS_CAMERA_STATE_IDLE, ro);
@@ -1436,6 +1519,7 @@ vitlens_stream_page_class_init (VitlensStreamPageClass *klass)
   properties[PROP_STREAM_NAME] = g_param_spec_string ("stream-name", NULL, NULL, NULL, ro);
   properties[PROP_N_FRAMES] = g_param_spec_uint64 ("n-frames", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   properties[PROP_N_RESULTS] = g_param_spec_uint64 ("n-results", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_IMAGE_PAGE] = g_param_spec_object ("image-page", NULL, NULL, VITLENS_TYPE_IMAGE_PAGE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[FRAME] = g_signal_new ("frame", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -1479,7 +1563,7 @@ vitlens_stream_page_init (VitlensStreamPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   vitlens_attention_overlay_set_picture (self->attention_overlay, self->picture);
 
-  self->variant = VIT_VARIANT_FP32;
+  vitlens_page_set_drop_target (VITLENS_PAGE (self), self->drop_revealer, self->stream_area);
   g_action_map_add_action_entries (actions, stream_entries, G_N_ELEMENTS (stream_entries), self);
   /* win.source ("image", "camera", "video") and win.loop are these properties. */
   source = g_property_action_new ("source", self, "source");

@@ -589,26 +589,26 @@ void vit_gemm_u8s8s32_avx512(int32_t m, const uint8_t *a, int32_t lda, const vit
 /* ---------------------------------------------------------------------------------------------
  * The optimized variant's fast GELU and exp (vit-math-avx512.h) over arrays */
 
-void vit_gelu_avx512(const float *x, float *y, size_t n)
+/* y = f(x) over n floats, 16 at a time and a masked tail (f inlined: a constant here) */
+static ALWAYS_INLINE void map512(__m512 (*f)(__m512), const float *x, float *y, size_t n)
 {
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, gelu512(_mm512_loadu_ps(x + i)));
+        _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));
     if (i < n) {
         __mmask16 mk = (__mmask16)((1u << (n - i)) - 1);
-        _mm512_mask_storeu_ps(y + i, mk, gelu512(_mm512_maskz_loadu_ps(mk, x + i)));
+        _mm512_mask_storeu_ps(y + i, mk, f(_mm512_maskz_loadu_ps(mk, x + i)));
     }
+}
+
+void vit_gelu_avx512(const float *x, float *y, size_t n)
+{
+    map512(gelu512, x, y, n);
 }
 
 void vit_exp_avx512(const float *x, float *y, size_t n)
 {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, exp512(_mm512_loadu_ps(x + i)));
-    if (i < n) {
-        __mmask16 mk = (__mmask16)((1u << (n - i)) - 1);
-        _mm512_mask_storeu_ps(y + i, mk, exp512(_mm512_maskz_loadu_ps(mk, x + i)));
-    }
+    map512(exp512, x, y, n);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -861,6 +861,42 @@ static const pv_fn pv_tiles[MR + 1][NV] = {
     {0}, PROW(1), PROW(2), PROW(3), PROW(4), PROW(5), PROW(6),
 };
 
+/* Softmax of one row of scores sr over its T keys: p_j = exp(s_j - max), returns 1 / sum_j p_j.
+ * bf16 0: p in place of the scores (fp32, the lanes past T untouched); 1: p in bf16 into pr,
+ * zeros past T up to the next multiple of 16 (inside the row's tpad), for p v. */
+static ALWAYS_INLINE float softmax_row512(const int bf16, float *sr, int32_t T, int32_t tpad,
+                                          uint16_t *pr)
+{
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    int32_t j = 0;
+    for (; j + 16 <= T; j += 16)
+        m = _mm512_max_ps(_mm512_loadu_ps(sr + j), m);
+    const __mmask16 tail = (__mmask16)((1u << (T - j)) - 1);
+    if (tail)
+        m = _mm512_mask_max_ps(m, tail, _mm512_maskz_loadu_ps(tail, sr + j), m);
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+    __m512 sum = _mm512_setzero_ps();
+    for (j = 0; j + 16 <= T; j += 16) {
+        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
+        if (bf16)
+            _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
+        else
+            _mm512_storeu_ps(sr + j, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    if (bf16 && j < tpad) {
+        __m512 e = _mm512_maskz_mov_ps(
+            tail, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx)));
+        _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
+        sum = _mm512_add_ps(sum, e);
+    } else if (!bf16 && tail) {
+        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx));
+        _mm512_mask_storeu_ps(sr + j, tail, e);
+        sum = _mm512_mask_add_ps(sum, tail, sum, e);
+    }
+    return 1.0f / _mm512_reduce_add_ps(sum);
+}
+
 void vit_attention_avx512(const float *q, const float *kt, const float *v, float *ctx, int32_t T,
                           int32_t tpad, int32_t dim, int32_t hd, int32_t h, int32_t i0,
                           int32_t i1, float *s)
@@ -881,29 +917,8 @@ void vit_attention_avx512(const float *q, const float *kt, const float *v, float
         }
         // p = exp(s - max) over the T real keys, sums
         float inv[MR];
-        for (int32_t r = 0; r < mr; r++) {
-            float *sr = s + (size_t)r * tpad;
-            __m512 m = _mm512_set1_ps(-INFINITY);
-            int32_t j = 0;
-            for (; j + 16 <= T; j += 16)
-                m = _mm512_max_ps(_mm512_loadu_ps(sr + j), m);
-            const __mmask16 tail = (__mmask16)((1u << (T - j)) - 1);
-            if (tail)
-                m = _mm512_mask_max_ps(m, tail, _mm512_maskz_loadu_ps(tail, sr + j), m);
-            const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
-            __m512 sum = _mm512_setzero_ps();
-            for (j = 0; j + 16 <= T; j += 16) {
-                __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
-                _mm512_storeu_ps(sr + j, e);
-                sum = _mm512_add_ps(sum, e);
-            }
-            if (tail) {
-                __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx));
-                _mm512_mask_storeu_ps(sr + j, tail, e);
-                sum = _mm512_mask_add_ps(sum, tail, sum, e);
-            }
-            inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
-        }
+        for (int32_t r = 0; r < mr; r++)
+            inv[r] = softmax_row512(0, s + (size_t)r * tpad, T, tpad, NULL);
         // ctx_i[:, h] (mr, hd) = p (mr, T) @ v[:, h] (T, hd) / sum
         float *ci = ctx + (size_t)i * dim + (size_t)h * hd;
         for (int32_t d = 0; d < hd; d += 64) {
@@ -931,32 +946,42 @@ void vit_attention_avx512(const float *q, const float *kt, const float *v, float
         }                                                                                      \
     } while (0)
 
+/* c[r][0 .. 16 nv) = scale[r] * sum_p a[r][2p .. 2p+1] . b_p for mr rows: a bf16 rows (stride
+ * lda), each pair of elements broadcast; b_p the pair rows of b (bf16, pairs interleaved per
+ * column, ldb columns a pair row: pair row p, column c at b + (p * ldb + c) * 2), over K pair
+ * rows. The bf16 counterpart of bcast_tile. */
+static ALWAYS_INLINE void dp_bf16_tile(const int mr, const int nv, const uint16_t *a,
+                                       int32_t lda, const uint16_t *b, int32_t ldb, int32_t K,
+                                       const float *scale, float *c, int32_t ldc)
+{
+    SACC_ALL;
+    __m512i b0, b1 = _mm512_setzero_si512(), b2 = b1, b3 = b1;
+    for (int32_t p = 0; p < K; p++) {
+        const uint16_t *bp = b + (size_t)p * ldb * 2;
+        b0 = _mm512_loadu_si512(bp);
+        if (nv > 1)
+            b1 = _mm512_loadu_si512(bp + 32);
+        if (nv > 2)
+            b2 = _mm512_loadu_si512(bp + 64);
+        if (nv > 3)
+            b3 = _mm512_loadu_si512(bp + 96);
+        SDP_ROW(0, b0, b1, b2, b3, a + 2 * p);
+        SDP_ROW(1, b0, b1, b2, b3, a + lda + 2 * p);
+        SDP_ROW(2, b0, b1, b2, b3, a + 2 * lda + 2 * p);
+        SDP_ROW(3, b0, b1, b2, b3, a + 3 * lda + 2 * p);
+        SDP_ROW(4, b0, b1, b2, b3, a + 4 * lda + 2 * p);
+        SDP_ROW(5, b0, b1, b2, b3, a + 5 * lda + 2 * p);
+    }
+    SSTORE_SCALED(c, ldc, scale);
+}
+
 /* s[r][j0 .. j0 + 16 nv) = q_r . k_j: q16 at row 0 / the head's column 0; k16 at the head's
  * pair row 0, key j0 (dword units: pair row p, key j at k16 + (p * tpad + j) * 2) */
 static ALWAYS_INLINE void scores_bf16_tile(const int mr, const int nv, const uint16_t *q,
                                            int32_t ldq, const uint16_t *k, int32_t tpad,
                                            int32_t hd, float *s)
 {
-    SACC_ALL;
-    __m512i k0, k1 = _mm512_setzero_si512(), k2 = k1, k3 = k1;
-    for (int32_t dp = 0; dp < hd / 2; dp++) {
-        const uint16_t *kd = k + (size_t)dp * tpad * 2;
-        k0 = _mm512_loadu_si512(kd);
-        if (nv > 1)
-            k1 = _mm512_loadu_si512(kd + 32);
-        if (nv > 2)
-            k2 = _mm512_loadu_si512(kd + 64);
-        if (nv > 3)
-            k3 = _mm512_loadu_si512(kd + 96);
-        SDP_ROW(0, k0, k1, k2, k3, q + 2 * dp);
-        SDP_ROW(1, k0, k1, k2, k3, q + ldq + 2 * dp);
-        SDP_ROW(2, k0, k1, k2, k3, q + 2 * ldq + 2 * dp);
-        SDP_ROW(3, k0, k1, k2, k3, q + 3 * ldq + 2 * dp);
-        SDP_ROW(4, k0, k1, k2, k3, q + 4 * ldq + 2 * dp);
-        SDP_ROW(5, k0, k1, k2, k3, q + 5 * ldq + 2 * dp);
-    }
-    const float *no_scale = NULL;
-    SSTORE_SCALED(s, tpad, no_scale);
+    dp_bf16_tile(mr, nv, q, ldq, k, tpad, hd / 2, NULL, s, tpad);
 }
 
 /* ctx[r][0 .. 16 nv) = (sum_j p[r][j] v_j) * inv[r]: p16 rows (bf16, stride tpad, zero past
@@ -965,25 +990,7 @@ static ALWAYS_INLINE void pv_bf16_tile(const int mr, const int nv, const uint16_
                                        int32_t tpad, const uint16_t *v, int32_t hd, int32_t pairs,
                                        const float *inv, float *ctx, int32_t ldc)
 {
-    SACC_ALL;
-    __m512i v0, v1 = _mm512_setzero_si512(), v2 = v1, v3 = v1;
-    for (int32_t jp = 0; jp < pairs; jp++) {
-        const uint16_t *vj = v + (size_t)jp * hd * 2;
-        v0 = _mm512_loadu_si512(vj);
-        if (nv > 1)
-            v1 = _mm512_loadu_si512(vj + 32);
-        if (nv > 2)
-            v2 = _mm512_loadu_si512(vj + 64);
-        if (nv > 3)
-            v3 = _mm512_loadu_si512(vj + 96);
-        SDP_ROW(0, v0, v1, v2, v3, p + 2 * jp);
-        SDP_ROW(1, v0, v1, v2, v3, p + tpad + 2 * jp);
-        SDP_ROW(2, v0, v1, v2, v3, p + 2 * tpad + 2 * jp);
-        SDP_ROW(3, v0, v1, v2, v3, p + 3 * tpad + 2 * jp);
-        SDP_ROW(4, v0, v1, v2, v3, p + 4 * tpad + 2 * jp);
-        SDP_ROW(5, v0, v1, v2, v3, p + 5 * tpad + 2 * jp);
-    }
-    SSTORE_SCALED(ctx, ldc, inv);
+    dp_bf16_tile(mr, nv, p, tpad, v, hd, pairs, inv, ctx, ldc);
 }
 
 typedef void (*scores_bf16_fn)(const uint16_t *q, int32_t ldq, const uint16_t *k, int32_t tpad,
@@ -1032,31 +1039,8 @@ void vit_attention_bf16_avx512(const uint16_t *q16, const uint16_t *k16, const u
         }
         // p = exp(s - max) over the T real keys (zero past T), in bf16; sums in fp32
         float inv[MR];
-        for (int32_t r = 0; r < mr; r++) {
-            const float *sr = s + (size_t)r * tpad;
-            uint16_t *pr = p16 + (size_t)r * tpad;
-            __m512 m = _mm512_set1_ps(-INFINITY);
-            int32_t j = 0;
-            for (; j + 16 <= T; j += 16)
-                m = _mm512_max_ps(_mm512_loadu_ps(sr + j), m);
-            const __mmask16 tail = (__mmask16)((1u << (T - j)) - 1);
-            if (tail)
-                m = _mm512_mask_max_ps(m, tail, _mm512_maskz_loadu_ps(tail, sr + j), m);
-            const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
-            __m512 sum = _mm512_setzero_ps();
-            for (j = 0; j + 16 <= T; j += 16) {
-                __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(sr + j), mx));
-                _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
-                sum = _mm512_add_ps(sum, e);
-            }
-            if (j < tpad) {
-                __m512 e = _mm512_maskz_mov_ps(
-                    tail, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sr + j), mx)));
-                _mm256_storeu_si256((__m256i *)(pr + j), (__m256i)_mm512_cvtneps_pbh(e));
-                sum = _mm512_add_ps(sum, e);
-            }
-            inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
-        }
+        for (int32_t r = 0; r < mr; r++)
+            inv[r] = softmax_row512(1, s + (size_t)r * tpad, T, tpad, p16 + (size_t)r * tpad);
         // ctx_i[:, h] (mr, hd) = p (mr, T) @ v[:, h] (T, hd) / sum
         float *ci = ctx + (size_t)i * dim + (size_t)h * hd;
         for (int32_t d = 0; d < hd; d += 64) {

@@ -51,6 +51,7 @@
 #include "vitlens-stream-page.h"
 #include "vitlens-variant-switcher.h"
 #include "vitlens-window.h"
+#include "test-fake-camera.h"
 
 #define WAIT_TIMEOUT_MS 30000
 /* Rounds of an image's comparison (vitlens-compare-page.c: a tiny model never hits its time cap) */
@@ -415,10 +416,10 @@ assert_labels (VitlensWindow *window,
   char *labels[5] = { NULL };
 
   expected_labels (image_path, variant, 5, labels);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
   for (guint i = 0; i < 5; i++)
     {
-      g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, i), ==, labels[i]);
+      g_assert_cmpstr (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), i), ==, labels[i]);
       g_free (labels[i]);
     }
 }
@@ -490,7 +491,7 @@ test_startup_model (void)
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), ==, "tiny-p16");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "architecture"), ==, "vit_test_tiny_patch16_32");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "classes"), ==, "10 (unnamed)");
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 0);
   g_assert_null (banner_text (window));
 
   close_window (window);
@@ -544,7 +545,7 @@ test_bad_startup_model (void)
   g_assert_cmpstr (banner_text (window), ==, message);
   g_assert_cmpstr (image_view (window), ==, "image");
   if (vitlens_data_model (&size) == NULL)
-    g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+    g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 0);
 
   /* A model that loads does, and classifies the image shown. */
   {
@@ -574,7 +575,7 @@ test_drop_classify (void)
   g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "drop.png");
   g_assert_cmpint (vitlens_image_get_width (shown_image (window)), ==, 120);
   assert_labels (window, png, VIT_VARIANT_FP32);
-  g_assert_true (g_str_has_suffix (vitlens_results_panel_get_row_percent (panel, 0), "%"));
+  g_assert_true (g_str_has_suffix (vitlens_prediction_rows_get_percent (vitlens_results_panel_get_rows (panel), 0), "%"));
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "forward"), !=, "—");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "decode"), !=, "—");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "variant"), ==, "fp32");
@@ -660,7 +661,7 @@ test_broken_image (void)
   drop_path (window, good);
   wait_idle (window);
   assert_labels (window, good, VIT_VARIANT_FP32);
-  first_label = g_strdup (vitlens_results_panel_get_row_label (panel, 0));
+  first_label = g_strdup (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), 0));
 
   /* Not an image: the engine's words, and nothing else changes. */
   drop_path (window, heic);
@@ -677,7 +678,7 @@ test_broken_image (void)
   drop_path (window, truncated);
   wait_idle (window);
   g_assert_true (g_str_has_prefix (banner_text (window), "truncated.png: "));
-  g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, 0), ==, first_label);
+  g_assert_cmpstr (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), 0), ==, first_label);
 
   /* A file that is not there. */
   drop_path (window, missing);
@@ -697,7 +698,7 @@ test_broken_image (void)
         g_test_message ("%s", banner_text (window));
         g_assert_nonnull (banner_text (window));
         g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "good.png");
-        g_assert_cmpstr (vitlens_results_panel_get_row_label (panel, 0), ==, first_label);
+        g_assert_cmpstr (vitlens_prediction_rows_get_label (vitlens_results_panel_get_rows (panel), 0), ==, first_label);
       }
   }
 
@@ -859,7 +860,7 @@ test_paste (void)
   g_assert_null (banner_text (window));
   g_assert_cmpstr (vitlens_image_get_name (shown_image (window)), ==, "Pasted image");
   assert_labels (window, png, VIT_VARIANT_FP32); /* the same pixels as the file */
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
 
   /* Files on the clipboard (a file manager's Copy). */
   {
@@ -897,7 +898,7 @@ test_preferences (void)
 
   drop_path (window, png);
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
 
   dialog = vitlens_preferences_dialog_new (settings, GTK_WINDOW (window));
   gtk_window_present (GTK_WINDOW (dialog));
@@ -906,7 +907,7 @@ test_preferences (void)
   /* Changes apply at once: the image runs again with three results, then one thread. */
   g_settings_set_int (settings, "top-k", 3);
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 3);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 3);
   g_settings_set_int (settings, "threads", 1);
   wait_idle (window);
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "threads"), ==, "1");
@@ -914,7 +915,7 @@ test_preferences (void)
   g_settings_reset (settings, "top-k");
   g_settings_reset (settings, "threads");
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
 
   /* The model opened is remembered for next time. */
   {
@@ -2031,7 +2032,7 @@ assert_stream_panel (VitlensWindow *window,
   g_assert_cmpint (atoi (threads), >=, 1);
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "variant"), ==, variant);
   /* The predictions are over the video, not in the sidebar. */
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 0);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 0);
 }
 
 static void
@@ -2049,7 +2050,7 @@ test_stream_test_pattern (void)
   /* An image first: its results come back when the stream stops. */
   drop_path (window, image);
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
   g_assert_false (vitlens_results_panel_get_stream (panel));
   spin (100);
   image_width = gtk_widget_get_width (GTK_WIDGET (panel));
@@ -2065,7 +2066,7 @@ test_stream_test_pattern (void)
                    ==, "Test Pattern");
   g_object_unref (g_list_model_get_item (cameras, g_list_model_get_n_items (cameras) - 1));
 
-  g_assert_cmpuint (vitlens_stream_overlay_get_n_rows (overlay), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_stream_overlay_get_rows (overlay)), ==, 5);
   for (const char **key = (const char *[]) { "forward", "inference-fps", "display-fps", "latency", NULL }; *key; key++)
     {
       g_test_message ("%s: %s", *key, vitlens_stream_overlay_get_value (overlay, *key));
@@ -2130,7 +2131,7 @@ test_stream_test_pattern (void)
   g_assert_cmpstr (image_view (window), ==, "image");
   g_assert_false (vitlens_results_panel_get_stream (panel));
   wait_idle (window);
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), ==, 5);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), ==, 5);
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "decode"), !=, "—");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "inference-fps"), ==, "—");
 
@@ -2350,6 +2351,45 @@ test_video_end (void)
 
 /* Snapshots go to the user's Pictures folder (else home), not where the app was started;
  * after one is saved, Open and Show in Files are offered. */
+/* Ctrl+S (win.snapshot) in Image mode: the image at its own size, its labels drawn on it;
+ * Compare has nothing to snapshot. */
+static void
+test_image_snapshot (void)
+{
+  VitlensWindow *window = new_window (model_path);
+  g_autofree char *png = write_image ("snapshot-source.png", 320, 240, 3);
+  g_autofree char *snap = test_path ("image-snapshot.png");
+  vit_image in = { 0 }, out = { 0 };
+  vit_error err = { 0 };
+  gsize differ = 0;
+  int width, height;
+
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "snapshot"));
+  drop_path (window, png);
+  wait_idle (window);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "snapshot"));
+  g_assert_true (vitlens_stream_page_save_snapshot (stream_page (window), snap, NULL));
+  assert_png (snap, &width, &height);
+  g_assert_cmpint (width, ==, 320);
+  g_assert_cmpint (height, ==, 240);
+  g_assert_cmpstr (notice_text (window), ==, "Saved image-snapshot.png");
+
+  /* The labels' card is drawn over the picture: a good part of it differs from the image. */
+  g_assert_cmpint (vit_image_load (png, &in, &err), ==, VIT_OK);
+  g_assert_cmpint (vit_image_load (snap, &out, &err), ==, VIT_OK);
+  for (gsize i = 0; i < (gsize)320 * 240 * 3; i++)
+    differ += in.data[i] != out.data[i];
+  g_test_message ("%" G_GSIZE_FORMAT " of %d bytes differ", differ, 320 * 240 * 3);
+  g_assert_cmpuint (differ, >, 320 * 240 * 3 / 50);
+  vit_image_free (&in);
+  vit_image_free (&out);
+
+  activate (window, "variant", g_variant_new_string ("compare"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "snapshot"));
+
+  close_window (window);
+}
+
 static void
 test_snapshot_next (void)
 {
@@ -2387,45 +2427,7 @@ test_snapshot_next (void)
   close_window (window);
 }
 
-/* A fake camera: a device provider whose device makes videotestsrc (as in test-camera.c). */
-typedef struct { GstDevice parent; } TestDevice;
-typedef struct { GstDeviceClass parent_class; } TestDeviceClass;
-GType test_device_get_type (void);
-G_DEFINE_TYPE (TestDevice, test_device, GST_TYPE_DEVICE)
-
-static GstElement *
-test_device_create_element (GstDevice  *device,
-                            const char *name)
-{
-  GstElement *src = gst_element_factory_make ("videotestsrc", name);
-
-  g_object_set (src, "is-live", TRUE, "pattern", 18 /* ball */, NULL);
-  return src;
-}
-
-static void test_device_class_init (TestDeviceClass *klass) { GST_DEVICE_CLASS (klass)->create_element = test_device_create_element; }
-static void test_device_init (TestDevice *self) { }
-
-typedef struct { GstDeviceProvider parent; } TestProvider;
-typedef struct { GstDeviceProviderClass parent_class; } TestProviderClass;
-GType test_provider_get_type (void);
-G_DEFINE_TYPE (TestProvider, test_provider, GST_TYPE_DEVICE_PROVIDER)
-
-static gboolean test_provider_start (GstDeviceProvider *provider) { return TRUE; }
-static void test_provider_stop (GstDeviceProvider *provider) { }
-static void test_provider_init (TestProvider *self) { }
-
-static void
-test_provider_class_init (TestProviderClass *klass)
-{
-  GstDeviceProviderClass *dp = GST_DEVICE_PROVIDER_CLASS (klass);
-
-  dp->start = test_provider_start;
-  dp->stop = test_provider_stop;
-  gst_device_provider_class_set_static_metadata (dp, "ViT Lens test cameras", "Source/Video",
-                                                 "Fake cameras for tests", "ViT Lens");
-}
-
+/* A fake camera (test-fake-camera.h) comes and goes. */
 typedef struct
 {
   VitlensWindow *window;
@@ -2447,14 +2449,9 @@ test_camera_hotplug (void)
 {
   VitlensWindow *window;
   g_autoptr(GstDeviceProvider) provider = NULL;
-  g_autoptr(GstCaps) caps = gst_caps_from_string ("video/x-raw,width=320,height=240,framerate=30/1");
-  GstStructure *props = gst_structure_new ("props", "api.v4l2.path", G_TYPE_STRING, "/dev/vitlens-test0", NULL);
-  g_autoptr(GstDevice) device = g_object_new (test_device_get_type (), "display-name", "ViT Lens Test Camera",
-                                              "device-class", "Video/Source", "caps", caps,
-                                              "properties", props, NULL);
+  g_autoptr(GstDevice) device = test_device_new ("ViT Lens Test Camera", "/dev/vitlens-test0", 320, 240);
   CameraWait want;
 
-  gst_structure_free (props);
   g_assert_true (gst_device_provider_register (NULL, "vitlenstestcameras", GST_RANK_PRIMARY,
                                                test_provider_get_type ()));
   window = new_window (model_path);
@@ -2800,7 +2797,22 @@ window_width_is (gpointer data)
 static void
 test_narrow_window (void)
 {
-  const int widths[] = { 800, 640 };
+  /* 1000 px, with a model whose name is as long as the menu shows (22 characters): the
+   * switcher in the middle left it too little room, so the name was cut in the middle. */
+  const int widths[] = { 1000, 800, 640 };
+  g_autofree char *long_dir = test_path ("deit_small_patch16_224");
+  g_autofree char *long_model = g_build_filename (long_dir, "model.safetensors", NULL);
+  g_autofree char *fixture_dir = g_path_get_dirname (model_path);
+
+  g_assert_cmpint (g_mkdir_with_parents (long_dir, 0755), ==, 0);
+  for (const char **name = (const char *[]) { "model.safetensors", "config.json", NULL }; *name; name++)
+    {
+      g_autofree char *target = g_build_filename (fixture_dir, *name, NULL);
+      g_autofree char *link = g_build_filename (long_dir, *name, NULL);
+
+      g_unlink (link);
+      g_assert_cmpint (symlink (target, link), ==, 0);
+    }
 
   for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
     {
@@ -2811,7 +2823,7 @@ test_narrow_window (void)
 
       /* A window opened at that size (one shown again keeps its first size on some X servers:
        * GTK 4.8 under Xvfb, in the ASan build). */
-      vitlens_application_set_startup_model (app, model_path);
+      vitlens_application_set_startup_model (app, i == 0 ? long_model : model_path);
       window = vitlens_window_new (app);
       gtk_window_set_default_size (GTK_WINDOW (window), widths[i], 480);
       gtk_window_present (GTK_WINDOW (window));
@@ -2834,6 +2846,8 @@ test_narrow_window (void)
       g_assert_cmpint (min_width, <=, width);
       g_assert_cmpint (header_width, <=, width);
       g_assert_cmpint (min_height, <=, gtk_widget_get_height (gtk_window_get_child (GTK_WINDOW (window))));
+      g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (model_label)), ==,
+                       i == 0 ? "deit_small_patch16_224" : "tiny-p16");
       g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (model_label))));
       close_window (window);
     }
@@ -3108,7 +3122,7 @@ test_get_models_download (void)
   g_assert_cmpstr (menu_label (window), ==, "tiny-p16");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "name"), ==, "tiny-p16");
   g_assert_cmpstr (vitlens_results_panel_get_fact (panel, "parameters"), !=, "—");
-  g_assert_cmpuint (vitlens_results_panel_get_n_rows (panel), >, 0);
+  g_assert_cmpuint (vitlens_prediction_rows_get_n (vitlens_results_panel_get_rows (panel)), >, 0);
   g_assert_null (vitlens_results_panel_get_hint (panel));
   snapshot = g_build_filename (hub_cache, "models--vitlens-test--tiny-p16", "snapshots", NULL);
   g_assert_true (g_file_test (snapshot, G_FILE_TEST_IS_DIR));
@@ -3230,6 +3244,7 @@ main (int   argc,
   g_test_add_func ("/app/stream/no-camera-state", test_no_camera_state);
   g_test_add_func ("/app/stream/video-end", test_video_end);
   g_test_add_func ("/app/stream/snapshot-next", test_snapshot_next);
+  g_test_add_func ("/app/window/image-snapshot", test_image_snapshot);
   g_test_add_func ("/app/stream/camera-hotplug", test_camera_hotplug);
   g_test_add_func ("/app/error/localized-engine-message", test_localized_engine_message);
   g_test_add_func ("/app/stream/overlay-variant-label", test_overlay_variant_label);

@@ -24,6 +24,7 @@
 #include "vitlens-camera.h"
 #include "vitlens-error.h"
 #include "vitlens-inference.h"
+#include "test-fake-camera.h"
 
 static char *tmp_dir;
 
@@ -679,77 +680,7 @@ test_pipeline_caps (void)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * A fake camera: a device provider whose devices make videotestsrc, to drive the monitor */
-
-typedef struct { GstDevice parent; } TestDevice;
-typedef struct { GstDeviceClass parent_class; } TestDeviceClass;
-GType test_device_get_type (void);
-G_DEFINE_TYPE (TestDevice, test_device, GST_TYPE_DEVICE)
-
-static GstElement *
-test_device_create_element (GstDevice *device, const char *name)
-{
-  GstElement *src = gst_element_factory_make ("videotestsrc", name);
-
-  g_object_set (src, "is-live", TRUE, NULL);
-  return src;
-}
-
-static void
-test_device_class_init (TestDeviceClass *klass)
-{
-  GST_DEVICE_CLASS (klass)->create_element = test_device_create_element;
-}
-
-static void
-test_device_init (TestDevice *self)
-{
-}
-
-static GstDevice *
-test_device_new (const char *name, const char *path)
-{
-  g_autoptr(GstCaps) caps = gst_caps_from_string ("video/x-raw,width=160,height=120,framerate=30/1");
-  GstStructure *props = gst_structure_new ("props", "api.v4l2.path", G_TYPE_STRING, path, NULL);
-  GstDevice *device = g_object_new (test_device_get_type (), "display-name", name,
-                                    "device-class", "Video/Source", "caps", caps,
-                                    "properties", props, NULL);
-
-  gst_structure_free (props);
-  return device;
-}
-
-typedef struct { GstDeviceProvider parent; } TestProvider;
-typedef struct { GstDeviceProviderClass parent_class; } TestProviderClass;
-GType test_provider_get_type (void);
-G_DEFINE_TYPE (TestProvider, test_provider, GST_TYPE_DEVICE_PROVIDER)
-
-static gboolean
-test_provider_start (GstDeviceProvider *provider)
-{
-  return TRUE;
-}
-
-static void
-test_provider_stop (GstDeviceProvider *provider)
-{
-}
-
-static void
-test_provider_class_init (TestProviderClass *klass)
-{
-  GstDeviceProviderClass *dp = GST_DEVICE_PROVIDER_CLASS (klass);
-
-  dp->start = test_provider_start;
-  dp->stop = test_provider_stop;
-  gst_device_provider_class_set_static_metadata (dp, "ViT Lens test cameras", "Source/Video",
-                                                 "Fake cameras for tests", "ViT Lens");
-}
-
-static void
-test_provider_init (TestProvider *self)
-{
-}
+ * A fake camera (test-fake-camera.h), to drive the monitor */
 
 static guint items_changed;
 
@@ -776,7 +707,7 @@ test_monitor_hotplug (void)
 {
   g_autoptr(VitlensCameraMonitor) monitor = vitlens_camera_monitor_new ();
   g_autoptr(GstDeviceProvider) provider = NULL;
-  g_autoptr(GstDevice) device = test_device_new ("ViT Lens Test Camera", "/dev/vitlens-test0");
+  g_autoptr(GstDevice) device = test_device_new ("ViT Lens Test Camera", "/dev/vitlens-test0", 160, 120);
   g_autoptr(GError) error = NULL;
   g_autoptr(VitlensCamera) camera = vitlens_camera_new ();
   g_autoptr(GstDevice) item = NULL;

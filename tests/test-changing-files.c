@@ -188,11 +188,9 @@ static int make_version(const char *model_path, vit_variant variant, const char 
 
 int main(int argc, char **argv)
 {
-    const char *fx = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
-    if (!fx) {
-        fprintf(stderr, "usage: test-changing-files FIXTURES_DIR [SECONDS]\n");
+    const char *fx = test_fixtures_dir(argc, argv, "test-changing-files", "[SECONDS]");
+    if (!fx)
         return 2;
-    }
     if (argc > 2)
         seconds = atof(argv[2]);
     snprintf(tmp, sizeof tmp, "%s/vitlens-changing-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");

@@ -621,23 +621,6 @@ image_path (void)
                            NULL);
 }
 
-/* The top-5 of the fixture model file itself (tests/test-cli.sh checks it against PyTorch). */
-static char *
-fixture_top5 (Fixture *fx)
-{
-  g_auto (Run) run = { 0 };
-  g_autofree char *model = g_build_filename (g_getenv ("VITLENS_FIXTURES"), "models", "tiny-p16",
-                                             "model.safetensors", NULL);
-  g_autofree char *image = image_path ();
-  char *top;
-
-  run_cli (&run, fx, NULL, NULL, NULL, "classify", "--json", "--model", model, image, NULL);
-  g_assert_cmpint (run.status, ==, 0);
-  top = top5 (run.out);
-  g_assert_cmpuint (strlen (top), >, 0);
-  return top;
-}
-
 /* The top-5 of classifying the committed fixture file `dir`/model.safetensors directly. */
 static char *
 fixture_dir_top5 (Fixture    *fx,
@@ -654,6 +637,13 @@ fixture_dir_top5 (Fixture    *fx,
   top = top5 (run.out);
   g_assert_cmpuint (strlen (top), >, 0);
   return top;
+}
+
+/* The top-5 of the fixture model file itself (tests/test-cli.sh checks it against PyTorch). */
+static char *
+fixture_top5 (Fixture *fx)
+{
+  return fixture_dir_top5 (fx, "tiny-p16");
 }
 
 /* transformers-layout repositories (facebook/deit-* style) fetched through --model: the same

@@ -43,16 +43,9 @@ static int run_int8(const char *model_path, const float *input, float *logits, i
                     int per_channel, const char **kernel_used)
 {
     vit_error err = {0};
-    vit_model *m = NULL;
-    if (vit_model_load(model_path, &m, &err) != VIT_OK)
-        return 0;
-    vit_session_opts o = vit_session_opts_default();
-    vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
-    o.variant = VIT_VARIANT_INT8;
-    o.threads = threads;
-    o.per_channel = per_channel;
-    vit_session *s = NULL;
-    int ok = vit_session_new(m, &o, &s, &err) == VIT_OK &&
+    vit_model *m;
+    vit_session *s;
+    int ok = test_session_new(model_path, VIT_VARIANT_INT8, threads, per_channel, &m, &s) &&
              vit_session_run(s, input, logits, &err) == VIT_OK;
     static char kname[32];
     snprintf(kname, sizeof kname, "%s", s ? vit_session_kernel(s) : "?");
@@ -152,25 +145,21 @@ static void test_vitq(const char *model_path, const char *key, int per_channel)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
+    fixtures = test_fixtures_dir(argc, argv, "test-int8", "");
     if (!fixtures)
         return 2;
     vit_json *cases = test_load_cases(fixtures, "int8");
-    const vit_json *models = vit_json_get(cases, "models");
     int compared = 0;
-    for (const vit_json *c = models ? models->child : NULL; c; c = c->next) {
+    for (const vit_json *c = test_first_case(cases); c; c = c->next) {
         const vit_json *quant = vit_json_get(c, "quant");
         if (!quant)
             continue;
-        const char *dir = vit_json_string(c, "dir");
-        int32_t K = (int32_t)vit_json_number(c, "num_classes", 0);
-        int32_t C = (int32_t)vit_json_number(c, "in_chans", 0), S = (int32_t)vit_json_number(c, "img_size", 0);
-        char mpath[1024], path[1024];
-        snprintf(mpath, sizeof mpath, "%s/models/%s/model.safetensors", fixtures, dir);
-        snprintf(path, sizeof path, "%s/models/%s/input.f32", fixtures, dir);
-        float *input = test_read_f32(path, (size_t)C * S * S);
-        snprintf(path, sizeof path, "%s/models/%s/logits.f32", fixtures, dir);
-        float *fp32 = test_read_f32(path, (size_t)K);
+        test_case tc;
+        test_case_read(fixtures, c, &tc);
+        const int32_t K = tc.K;
+        const char *mpath = tc.model;
+        float *input = tc.input, *fp32 = tc.logits;
+        char path[1024];
         const char *onednn_file = vit_json_string(vit_json_get(quant, "onednn"), "file");
         snprintf(path, sizeof path, "%s/models/%s", fixtures, onednn_file ? onednn_file : "");
         float *torch = test_read_f32(path, (size_t)K);

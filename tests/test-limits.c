@@ -761,11 +761,9 @@ static void test_threads(void)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
-    if (!fixtures) {
-        fprintf(stderr, "usage: test-limits FIXTURES_DIR\n");
+    fixtures = test_fixtures_dir(argc, argv, "test-limits", "");
+    if (!fixtures)
         return 2;
-    }
     const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(tmp, sizeof tmp, "%s/vitlens-limits-XXXXXX", tmpdir);
     if (!mkdtemp(tmp)) {

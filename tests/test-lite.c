@@ -314,13 +314,12 @@ static void test_model(const vit_json *c)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
+    fixtures = test_fixtures_dir(argc, argv, "test-lite", "");
     if (!fixtures)
         return 2;
     unsetenv("VIT_KERNEL");
     vit_json *cases = test_load_cases(fixtures, "lite");
-    const vit_json *models = vit_json_get(cases, "models");
-    for (const vit_json *c = models ? models->child : NULL; c; c = c->next)
+    for (const vit_json *c = test_first_case(cases); c; c = c->next)
         test_model(c);
     vit_json_free(cases);
     return test_done();

@@ -7,6 +7,7 @@
 #include "../engine/vit-sgemm.h"
 #include "test-cases.h"
 #include "test-util.h"
+#include "timm-layout.h"
 #include "vitlens-engine-env.h"
 #include "vitlens-data.h"
 
@@ -76,19 +77,8 @@ static void synth_model_k(tt_list *l, int distilled, int K)
         char k[64];
 #define BL(leaf, rank, r, c)                                                                       \
     snprintf(k, sizeof k, "blocks.%d.%s", b, leaf);                                                \
-    add(l, k, rank, r, c, 0, 0)
-        BL("norm1.weight", 1, D, 0);
-        BL("norm1.bias", 1, D, 0);
-        BL("attn.qkv.weight", 2, 3 * D, D);
-        BL("attn.qkv.bias", 1, 3 * D, 0);
-        BL("attn.proj.weight", 2, D, D);
-        BL("attn.proj.bias", 1, D, 0);
-        BL("norm2.weight", 1, D, 0);
-        BL("norm2.bias", 1, D, 0);
-        BL("mlp.fc1.weight", 2, H, D);
-        BL("mlp.fc1.bias", 1, H, 0);
-        BL("mlp.fc2.weight", 2, D, H);
-        BL("mlp.fc2.bias", 1, D, 0);
+    add(l, k, rank, r, c, 0, 0);
+        TIMM_BLOCK_TENSORS(BL, D, H)
 #undef BL
     }
     add(l, "norm.weight", 1, D, 0, 0, 0);
@@ -855,9 +845,8 @@ static void test_hf_errors(void)
 static void test_transformers(void)
 {
     vit_json *cases = test_load_cases(fixtures, "model");
-    const vit_json *models = vit_json_get(cases, "models");
     int count = 0;
-    for (const vit_json *c = models ? models->child : NULL; c; c = c->next) {
+    for (const vit_json *c = test_first_case(cases); c; c = c->next) {
         const char *layout = vit_json_string(c, "layout");
         if (layout && strcmp(layout, "transformers") == 0) {
             test_hf_model(c);
@@ -1065,11 +1054,9 @@ static void test_data_loader(void)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
-    if (!fixtures) {
-        fprintf(stderr, "usage: test-model FIXTURES_DIR\n");
+    fixtures = test_fixtures_dir(argc, argv, "test-model", "");
+    if (!fixtures)
         return 2;
-    }
     test_synthetic_errors();
     test_golden();
     test_transformers();

@@ -105,29 +105,59 @@ static float max_abs(const float *a, size_t n)
 
 static const char *mode_name[] = {"store", "add", "gelu", "qkv"};
 
+/* A GEMM's operands: weights in [-0.2, 0.2] and biases quantized for kern (ql) and for the
+ * scalar reference (qs), per channel or per tensor; m rows of A bytes 0..amax at a stride of
+ * k rounded up to 64, with their scales and zero points. */
+typedef struct {
+    float *w, *bias;
+    vit_qlinear ql, qs;
+    int32_t lda;
+    uint8_t *a;
+    float *as;
+    int32_t *az;
+} gemm_case;
+
+static void gemm_case_new(gemm_case *g, vit_kernel kern, int per_channel, int32_t amax,
+                          int32_t m, int32_t n, int32_t k)
+{
+    vit_error err = {0};
+    g->w = malloc((size_t)n * k * sizeof(float));
+    g->bias = malloc((size_t)n * sizeof(float));
+    for (size_t i = 0; i < (size_t)n * k; i++)
+        g->w[i] = frand(-0.2f, 0.2f);
+    for (int32_t j = 0; j < n; j++)
+        g->bias[j] = frand(-1, 1);
+    vit_qlinear_init(&g->ql, g->w, g->bias, n, k, per_channel, kern, &err);
+    vit_qlinear_init(&g->qs, g->w, g->bias, n, k, per_channel, VIT_KERNEL_SCALAR, &err);
+    g->lda = (k + 63) & ~63;
+    g->a = calloc((size_t)m * g->lda, 1);
+    g->as = malloc((size_t)m * sizeof(float));
+    g->az = malloc((size_t)m * sizeof(int32_t));
+    for (int32_t i = 0; i < m; i++) {
+        for (int32_t kk = 0; kk < k; kk++)
+            g->a[(size_t)i * g->lda + kk] = (uint8_t)(rnd() % (uint32_t)(amax + 1));
+        g->as[i] = frand(0.001f, 0.05f);
+        g->az[i] = (int32_t)(rnd() % 256);
+    }
+}
+
+static void gemm_case_free(gemm_case *g)
+{
+    vit_qlinear_free(&g->ql);
+    vit_qlinear_free(&g->qs);
+    free(g->w), free(g->bias), free(g->a), free(g->as), free(g->az);
+}
+
 /* gemm (packing for kern) against vit_opt_gemm_ref on A bytes 0..amax, every mode */
 static void test_gemm_fn(vit_kernel kern, vit_opt_gemm_fn gemm, const char *name, int32_t amax,
                          int32_t m, int32_t n, int32_t k)
 {
-    vit_error err = {0};
-    float *w = malloc((size_t)n * k * sizeof(float)), *bias = malloc((size_t)n * sizeof(float));
-    for (size_t i = 0; i < (size_t)n * k; i++)
-        w[i] = frand(-0.2f, 0.2f);
-    for (int32_t j = 0; j < n; j++)
-        bias[j] = frand(-1, 1);
-    vit_qlinear ql, qs;
-    vit_qlinear_init(&ql, w, bias, n, k, 1, kern, &err);
-    vit_qlinear_init(&qs, w, bias, n, k, 1, VIT_KERNEL_SCALAR, &err);
-    int32_t lda = (k + 63) & ~63;
-    uint8_t *a = calloc((size_t)m * lda, 1);
-    float *as = malloc((size_t)m * sizeof(float));
-    int32_t *az = malloc((size_t)m * sizeof(int32_t));
-    for (int32_t i = 0; i < m; i++) {
-        for (int32_t kk = 0; kk < k; kk++)
-            a[(size_t)i * lda + kk] = (uint8_t)(rnd() % (uint32_t)(amax + 1));
-        as[i] = frand(0.001f, 0.05f);
-        az[i] = (int32_t)(rnd() % 256);
-    }
+    gemm_case g;
+    gemm_case_new(&g, kern, 1, amax, m, n, k);
+    const int32_t lda = g.lda;
+    const uint8_t *a = g.a;
+    const float *as = g.as;
+    const int32_t *az = g.az;
     size_t ny = (size_t)m * n;
     float *y0 = malloc(ny * sizeof(float)), *y1 = malloc(ny * sizeof(float));
     int32_t tpad = (m + 15) & ~15;
@@ -138,8 +168,8 @@ static void test_gemm_fn(vit_kernel kern, vit_opt_gemm_fn gemm, const char *name
     for (int mode = VIT_OEP_STORE; mode <= VIT_OEP_QKV; mode++) {
         if (mode == VIT_OEP_QKV && n % 3 != 0)
             continue;
-        vit_oepilogue e0 = {.mode = mode, .a_scale = as, .a_zp = az, .w_scale = ql.scale,
-                            .row_sum = ql.row_sum, .bias = ql.bias, .y = y0, .ldy = n};
+        vit_oepilogue e0 = {.mode = mode, .a_scale = as, .a_zp = az, .w_scale = g.ql.scale,
+                            .row_sum = g.ql.row_sum, .bias = g.ql.bias, .y = y0, .ldy = n};
         if (mode == VIT_OEP_GELU)
             e0.row_mm = mm0, e0.mm_ld = panels;
         vit_oepilogue e1 = e0;
@@ -155,12 +185,12 @@ static void test_gemm_fn(vit_kernel kern, vit_opt_gemm_fn gemm, const char *name
         }
         for (size_t i = 0; i < ny; i++)
             y0[i] = y1[i] = frand(-1, 1);
-        vit_opt_gemm_ref(0, m, a, lda, &qs, 0, n, &e0, scratch);
+        vit_opt_gemm_ref(0, m, a, lda, &g.qs, 0, n, &e0, scratch);
         /* the kernel in two pieces of rows and columns, as the pool splits it */
         int32_t rm = m / 2, cn = (n / 2) & ~63;
-        gemm(0, rm, a, lda, &ql, 0, cn, &e1, scratch);
-        gemm(0, rm, a, lda, &ql, cn, n, &e1, scratch);
-        gemm(rm, m, a, lda, &ql, 0, n, &e1, scratch);
+        gemm(0, rm, a, lda, &g.ql, 0, cn, &e1, scratch);
+        gemm(0, rm, a, lda, &g.ql, cn, n, &e1, scratch);
+        gemm(rm, m, a, lda, &g.ql, 0, n, &e1, scratch);
         int same = mode == VIT_OEP_QKV
                        ? memcmp(q0, q1, (size_t)3 * tpad * n * sizeof(float)) == 0
                        : memcmp(y0, y1, ny * sizeof(float)) == 0;
@@ -171,9 +201,8 @@ static void test_gemm_fn(vit_kernel kern, vit_opt_gemm_fn gemm, const char *name
         test_check(same, "/opt/gemm/%s/%s %dx%dx%d bit-identical to the reference (max|Δ| %.1e)",
                    name, mode_name[mode], m, n, k, d);
     }
-    vit_qlinear_free(&ql);
-    vit_qlinear_free(&qs);
-    free(w), free(bias), free(a), free(as), free(az), free(y0), free(y1), free(q0), free(q1);
+    gemm_case_free(&g);
+    free(y0), free(y1), free(q0), free(q1);
     free(mm0), free(mm1);
 }
 
@@ -288,13 +317,39 @@ static void test_rows(vit_kernel kern, int32_t rows, int32_t dim)
     free(ln), free(x), free(w), free(b), free(tmp), free(q0), free(q1);
 }
 
+/* Head h of the attention in double, straight from the definition, into cf: row i, columns
+ * h hd .. h hd + hd, is sum_j softmax_j(q_i . k_j) v_j over the T keys (q, v: T rows of D;
+ * kt: k transposed, D rows of tpad; T up to 1024). */
+static void attention_f64(const float *q, const float *kt, const float *v, float *cf, int32_t T,
+                          int32_t tpad, int32_t D, int32_t hd, int32_t h)
+{
+    for (int32_t i = 0; i < T; i++) {
+        double mx = -1e30, sum = 0, e[1024];
+        for (int32_t j = 0; j < T; j++) {
+            double sc = 0;
+            for (int32_t d = 0; d < hd; d++)
+                sc += (double)q[(size_t)i * D + h * hd + d] * kt[(size_t)(h * hd + d) * tpad + j];
+            e[j] = sc;
+            mx = sc > mx ? sc : mx;
+        }
+        for (int32_t j = 0; j < T; j++)
+            sum += e[j] = exp(e[j] - mx);
+        for (int32_t d = 0; d < hd; d++) {
+            double o = 0;
+            for (int32_t j = 0; j < T; j++)
+                o += e[j] * v[(size_t)j * D + h * hd + d];
+            cf[(size_t)i * D + h * hd + d] = (float)(o / sum);
+        }
+    }
+}
+
 static void test_attention(vit_kernel kern, int32_t T, int32_t heads, int32_t hd)
 {
     const vit_opt_ops *ops = vit_opt_ops_for(kern);
     int32_t D = heads * hd, tpad = (T + 15) & ~15;
     float *q = malloc((size_t)T * D * 4), *kt = calloc((size_t)D * tpad, 4), *v = malloc((size_t)T * D * 4);
     float *c0 = malloc((size_t)T * D * 4), *c1 = malloc((size_t)T * D * 4), *cf = malloc((size_t)T * D * 4);
-    float *s = malloc((size_t)VIT_OPT_ATT_ROWS * tpad * 4), *p = malloc((size_t)T * 4);
+    float *s = malloc((size_t)VIT_OPT_ATT_ROWS * tpad * 4);
     for (size_t i = 0; i < (size_t)T * D; i++)
         q[i] = frand(-1, 1), v[i] = frand(-2, 2);
     for (int32_t d = 0; d < D; d++)
@@ -307,31 +362,13 @@ static void test_attention(vit_kernel kern, int32_t T, int32_t heads, int32_t hd
     }
     /* and in double, straight from the definition */
     for (int32_t h = 0; h < heads; h++)
-        for (int32_t i = 0; i < T; i++) {
-            double mx = -1e30, sum = 0;
-            for (int32_t j = 0; j < T; j++) {
-                double sc = 0;
-                for (int32_t d = 0; d < hd; d++)
-                    sc += (double)q[(size_t)i * D + h * hd + d] * kt[(size_t)(h * hd + d) * tpad + j];
-                p[j] = (float)sc;
-                mx = sc > mx ? sc : mx;
-            }
-            double e[1024];
-            for (int32_t j = 0; j < T; j++)
-                sum += e[j] = exp(p[j] - mx);
-            for (int32_t d = 0; d < hd; d++) {
-                double o = 0;
-                for (int32_t j = 0; j < T; j++)
-                    o += e[j] * v[(size_t)j * D + h * hd + d];
-                cf[(size_t)i * D + h * hd + d] = (float)(o / sum);
-            }
-        }
+        attention_f64(q, kt, v, cf, T, tpad, D, hd, h);
     float scale = max_abs(cf, (size_t)T * D);
     float dk = max_abs_diff(c0, c1, (size_t)T * D) / scale, dr = max_abs_diff(c0, cf, (size_t)T * D) / scale;
     test_check(dk <= VIT_TOL_OPT_ATT && dr <= VIT_TOL_OPT_ATT,
                "/opt/attention/%s T=%d heads=%d hd=%d: vs ref %.1e, ref vs double %.1e (tol %.0e)",
                ops->name, T, heads, hd, dk, dr, VIT_TOL_OPT_ATT);
-    free(q), free(kt), free(v), free(c0), free(c1), free(cf), free(s), free(p);
+    free(q), free(kt), free(v), free(c0), free(c1), free(cf), free(s);
 }
 
 /* bf16 with round-to-nearest-even, as vcvtneps2bf16 (normal numbers) */
@@ -356,33 +393,20 @@ static float from_bf16(uint16_t h)
 static void test_gemm_bf16(int32_t m, int32_t D, int32_t hd, int32_t k)
 {
     const int32_t n = 3 * D, tpad = (m + 15) & ~15;
-    vit_error err = {0};
-    float *w = malloc((size_t)n * k * 4), *bias = malloc((size_t)n * 4);
-    for (size_t i = 0; i < (size_t)n * k; i++)
-        w[i] = frand(-0.2f, 0.2f);
-    for (int32_t j = 0; j < n; j++)
-        bias[j] = frand(-1, 1);
-    vit_qlinear ql, qs;
-    vit_qlinear_init(&ql, w, bias, n, k, 0, VIT_KERNEL_AVX512_VNNI, &err);
-    vit_qlinear_init(&qs, w, bias, n, k, 0, VIT_KERNEL_SCALAR, &err);
-    int32_t lda = (k + 63) & ~63;
-    uint8_t *a = calloc((size_t)m * lda, 1);
-    float *as = malloc((size_t)m * 4);
-    int32_t *az = malloc((size_t)m * 4);
-    for (int32_t i = 0; i < m; i++) {
-        for (int32_t kk = 0; kk < k; kk++)
-            a[(size_t)i * lda + kk] = (uint8_t)(rnd() & 255);
-        as[i] = frand(0.001f, 0.05f);
-        az[i] = (int32_t)(rnd() % 256);
-    }
+    gemm_case g;
+    gemm_case_new(&g, VIT_KERNEL_AVX512_VNNI, 0, 255, m, n, k);
+    const int32_t lda = g.lda;
+    const uint8_t *a = g.a;
+    const float *as = g.as;
+    const int32_t *az = g.az;
     float *q = calloc((size_t)m * D, 4), *kt = calloc((size_t)D * tpad, 4), *v = calloc((size_t)m * D, 4);
     float *vs = calloc((size_t)m * D, 4);
     uint16_t *q16 = calloc((size_t)m * D, 2), *k16 = calloc((size_t)D * tpad, 2), *v16 = calloc((size_t)D * tpad, 2);
     int32_t scratch[8 * VIT_OPT_PW];
-    vit_oepilogue e = {.mode = VIT_OEP_QKV, .a_scale = as, .a_zp = az, .w_scale = ql.scale,
-                       .row_sum = ql.row_sum, .bias = ql.bias, .q = q, .kt = kt, .v = v,
+    vit_oepilogue e = {.mode = VIT_OEP_QKV, .a_scale = as, .a_zp = az, .w_scale = g.ql.scale,
+                       .row_sum = g.ql.row_sum, .bias = g.ql.bias, .q = q, .kt = kt, .v = v,
                        .dim = D, .hd = hd, .tpad = tpad};
-    vit_opt_gemm_ref(0, m, a, lda, &qs, 0, n, &e, scratch);
+    vit_opt_gemm_ref(0, m, a, lda, &g.qs, 0, n, &e, scratch);
     vit_oepilogue eb = e;
     eb.v = vs;
     eb.bf16 = 1;
@@ -390,9 +414,9 @@ static void test_gemm_bf16(int32_t m, int32_t D, int32_t hd, int32_t k)
     eb.q16 = q16, eb.k16 = k16, eb.v16 = v16;
     int32_t half = (m / 12) * 6; /* row blocks of 6, as the pool splits */
     const vit_opt_ops *ops = vit_opt_ops_for(VIT_KERNEL_AVX512_VNNI);
-    ops->gemm(0, half, a, lda, &ql, 0, n, &eb, scratch);
-    ops->gemm(half, m, a, lda, &ql, 0, n / 2, &eb, scratch);
-    ops->gemm(half, m, a, lda, &ql, n / 2, n, &eb, scratch);
+    ops->gemm(0, half, a, lda, &g.ql, 0, n, &eb, scratch);
+    ops->gemm(half, m, a, lda, &g.ql, 0, n / 2, &eb, scratch);
+    ops->gemm(half, m, a, lda, &g.ql, n / 2, n, &eb, scratch);
     long bad = 0;
     for (int32_t i = 0; i < m; i++)
         for (int32_t c = 0; c < D; c++) {
@@ -406,9 +430,8 @@ static void test_gemm_bf16(int32_t m, int32_t D, int32_t hd, int32_t k)
         }
     test_check(bad == 0, "/opt/gemm/avx512-vnni/qkv-bf16 %dx%dx%d q16, k16, v16 = bf16(reference) (%ld differ)",
                m, n, k, bad);
-    vit_qlinear_free(&ql);
-    vit_qlinear_free(&qs);
-    free(w), free(bias), free(a), free(as), free(az), free(q), free(kt), free(v), free(vs);
+    gemm_case_free(&g);
+    free(q), free(kt), free(v), free(vs);
     free(q16), free(k16), free(v16);
 }
 
@@ -435,24 +458,7 @@ static void test_attention_bf16(int32_t T, int32_t heads, int32_t hd)
         const vit_opt_ops *ops = vit_opt_ops_for(VIT_KERNEL_AVX512_VNNI);
         ops->attention_bf16(q16, k16, v16, c0, T, tpad, D, hd, h, 0, T / 2 & ~1, s);
         ops->attention_bf16(q16, k16, v16, c0, T, tpad, D, hd, h, T / 2 & ~1, T, s);
-        for (int32_t i = 0; i < T; i++) {
-            double mx = -1e30, sum = 0, e[1024];
-            for (int32_t j = 0; j < T; j++) {
-                double sc = 0;
-                for (int32_t d = 0; d < hd; d++)
-                    sc += (double)q[(size_t)i * D + h * hd + d] * kt[(size_t)(h * hd + d) * tpad + j];
-                e[j] = sc;
-                mx = sc > mx ? sc : mx;
-            }
-            for (int32_t j = 0; j < T; j++)
-                sum += e[j] = exp(e[j] - mx);
-            for (int32_t d = 0; d < hd; d++) {
-                double o = 0;
-                for (int32_t j = 0; j < T; j++)
-                    o += e[j] * v[(size_t)j * D + h * hd + d];
-                cf[(size_t)i * D + h * hd + d] = (float)(o / sum);
-            }
-        }
+        attention_f64(q, kt, v, cf, T, tpad, D, hd, h);
     }
     float d = max_abs_diff(c0, cf, (size_t)T * D) / max_abs(cf, (size_t)T * D);
     test_check(d <= VIT_TOL_OPT_ATT_BF16, "/opt/attention/avx512-bf16 T=%d heads=%d hd=%d: vs double %.1e (tol %.0e)",
@@ -602,15 +608,9 @@ static int run(const char *model_path, vit_variant v, int threads, const float *
                float *logits, char *kernel, long *allocs)
 {
     vit_error err = {0};
-    vit_model *m = NULL;
-    if (vit_model_load(model_path, &m, &err) != VIT_OK)
-        return 0;
-    vit_session_opts o = vit_session_opts_default();
-    vitlens_session_opts_from_env(&o); /* VIT_KERNEL, as the programs read it */
-    o.variant = v;
-    o.threads = threads;
-    vit_session *s = NULL;
-    int ok = vit_session_new(m, &o, &s, &err) == VIT_OK;
+    vit_model *m;
+    vit_session *s;
+    int ok = test_session_new(model_path, v, threads, 0, &m, &s);
     if (ok) {
         ok = vit_session_run(s, input, logits, &err) == VIT_OK; /* first run: pages, pool */
         long before = allocations;
@@ -694,15 +694,11 @@ static void test_profile(const char *key, const char *model_path, const float *i
 
 static void test_model(const char *fixtures, const vit_json *c)
 {
-    const char *dir = vit_json_string(c, "dir");
-    int32_t K = (int32_t)vit_json_number(c, "num_classes", 0);
-    int32_t C = (int32_t)vit_json_number(c, "in_chans", 0), S = (int32_t)vit_json_number(c, "img_size", 0);
-    char mpath[1024], path[1024];
-    snprintf(mpath, sizeof mpath, "%s/models/%s/model.safetensors", fixtures, dir);
-    snprintf(path, sizeof path, "%s/models/%s/input.f32", fixtures, dir);
-    float *input = test_read_f32(path, (size_t)C * S * S);
-    snprintf(path, sizeof path, "%s/models/%s/logits.f32", fixtures, dir);
-    float *fp32 = test_read_f32(path, (size_t)K);
+    test_case tc;
+    test_case_read(fixtures, c, &tc);
+    const int32_t K = tc.K;
+    const char *mpath = tc.model;
+    float *input = tc.input, *fp32 = tc.logits;
     test_check(input && fp32, "/opt/%s/fixtures-present", c->key);
     if (!input || !fp32) {
         free(input), free(fp32);
@@ -789,7 +785,7 @@ static void test_model(const char *fixtures, const vit_json *c)
 
 int main(int argc, char **argv)
 {
-    const char *fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
+    const char *fixtures = test_fixtures_dir(argc, argv, "test-opt", "");
     if (!fixtures)
         return 2;
     test_math();
@@ -835,8 +831,7 @@ int main(int argc, char **argv)
     }
 
     vit_json *cases = test_load_cases(fixtures, "opt");
-    const vit_json *models = vit_json_get(cases, "models");
-    for (const vit_json *c = models ? models->child : NULL; c; c = c->next)
+    for (const vit_json *c = test_first_case(cases); c; c = c->next)
         test_model(fixtures, c);
     vit_json_free(cases);
     return test_done();

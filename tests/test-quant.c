@@ -77,17 +77,13 @@ static const vit_kernel simd_kernels[] = {VIT_KERNEL_AVX2, VIT_KERNEL_AVX512_VNN
 /* ---------------------------------------------------------------------------------------------
  * GEMM: every kernel against the reference */
 
-static void test_gemm_shape(int32_t m, int32_t k, int32_t n, int mode)
+/* a (m rows of k bytes at a stride of lda) times the weights q (n x k) with one scale: every
+ * SIMD kernel of this CPU bit for bit against the scalar reference, over all the columns and
+ * over three column sub-ranges, aligned or not, each writing exactly its columns ("what" ends
+ * the checks' names) */
+static void check_gemm_kernels(int32_t m, int32_t k, int32_t n, const uint8_t *a, int32_t lda,
+                               const int8_t *q, const float *scale, const char *what)
 {
-    int32_t lda = k + (int32_t)(rnd() % 3); /* odd strides, and rows that end at k exactly */
-    size_t abytes = (size_t)(m - 1) * (size_t)lda + (size_t)k;
-    uint8_t *a = xalloc(abytes);
-    fill_u8(a, abytes, mode);
-    int8_t *q = xalloc((size_t)n * (size_t)k);
-    fill_s8(q, (size_t)n * (size_t)k, mode);
-    float *scale = xalloc(sizeof(float));
-    scale[0] = 0.01f;
-
     int32_t *ref = xalloc((size_t)m * (size_t)n * sizeof(int32_t));
     int32_t *out = xalloc((size_t)m * (size_t)n * sizeof(int32_t));
     vit_qlinear ql_ref;
@@ -95,6 +91,8 @@ static void test_gemm_shape(int32_t m, int32_t k, int32_t n, int mode)
     if (vit_qlinear_init_quantized(&ql_ref, q, scale, NULL, n, k, 0, VIT_KERNEL_SCALAR, &err) !=
         VIT_OK) {
         test_check(0, "/quant/gemm/init %dx%dx%d: %s", (int)m, (int)k, (int)n, err.msg);
+        vit_free(ref);
+        vit_free(out);
         return;
     }
     vit_gemm_u8s8s32(VIT_KERNEL_SCALAR, m, k, a, lda, &ql_ref, ref, n, 0, n);
@@ -125,16 +123,30 @@ static void test_gemm_shape(int32_t m, int32_t k, int32_t n, int mode)
         vit_gemm_u8s8s32(kern, m, k, a, lda, &ql, out, n, cuts[0], cuts[1]);
         vit_gemm_u8s8s32(kern, m, k, a, lda, &ql, out, n, cuts[1], cuts[2]);
         ok = ok && memcmp(out, ref, (size_t)m * (size_t)n * sizeof(int32_t)) == 0;
-        test_check(ok, "/quant/gemm/%s/bit-exact%s %dx%dx%d", vit_kernel_name(kern),
-              mode == 1 ? "-extreme" : mode == 2 ? "-7bit" : "", (int)m, (int)k, (int)n);
+        test_check(ok, "/quant/gemm/%s/bit-exact%s %dx%dx%d", vit_kernel_name(kern), what, (int)m,
+              (int)k, (int)n);
         vit_qlinear_free(&ql);
     }
     vit_qlinear_free(&ql_ref);
+    vit_free(ref);
+    vit_free(out);
+}
+
+static void test_gemm_shape(int32_t m, int32_t k, int32_t n, int mode)
+{
+    int32_t lda = k + (int32_t)(rnd() % 3); /* odd strides, and rows that end at k exactly */
+    size_t abytes = (size_t)(m - 1) * (size_t)lda + (size_t)k;
+    uint8_t *a = xalloc(abytes);
+    fill_u8(a, abytes, mode);
+    int8_t *q = xalloc((size_t)n * (size_t)k);
+    fill_s8(q, (size_t)n * (size_t)k, mode);
+    float *scale = xalloc(sizeof(float));
+    scale[0] = 0.01f;
+    check_gemm_kernels(m, k, n, a, lda, q, scale,
+                       mode == 1 ? "-extreme" : mode == 2 ? "-7bit" : "");
     vit_free(a);
     vit_free(q);
     vit_free(scale);
-    vit_free(ref);
-    vit_free(out);
 }
 
 static void test_gemm(void)
@@ -174,28 +186,10 @@ static void test_gemm(void)
         a[36 * k + 299] = 200;
         int8_t *q = xalloc((size_t)n * k);
         fill_s8(q, (size_t)n * k, 1);
-        float sc = 1.0f;
-        int32_t *ref = xalloc((size_t)m * n * 4), *out = xalloc((size_t)m * n * 4);
-        vit_qlinear qr;
-        vit_qlinear_init_quantized(&qr, q, &sc, NULL, n, k, 0, VIT_KERNEL_SCALAR, NULL);
-        vit_gemm_u8s8s32(VIT_KERNEL_SCALAR, m, k, a, k, &qr, ref, n, 0, n);
-        for (size_t s = 0; s < sizeof simd_kernels / sizeof simd_kernels[0]; s++) {
-            vit_kernel kern = simd_kernels[s];
-            if (!vit_kernel_supported(kern))
-                continue;
-            vit_qlinear ql;
-            vit_qlinear_init_quantized(&ql, q, &sc, NULL, n, k, 0, kern, NULL);
-            vit_gemm_u8s8s32(kern, m, k, a, k, &ql, out, n, 0, n);
-            test_check(memcmp(out, ref, (size_t)m * n * 4) == 0,
-                  "/quant/gemm/%s/bit-exact-mixed-rows %dx%dx%d", vit_kernel_name(kern), (int)m,
-                  (int)k, (int)n);
-            vit_qlinear_free(&ql);
-        }
-        vit_qlinear_free(&qr);
+        const float sc = 1.0f;
+        check_gemm_kernels(m, k, n, a, k, q, &sc, "-mixed-rows");
         vit_free(a);
         vit_free(q);
-        vit_free(ref);
-        vit_free(out);
     }
 }
 

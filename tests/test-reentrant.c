@@ -324,11 +324,9 @@ static void test_loading(void)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
-    if (!fixtures) {
-        fprintf(stderr, "usage: test-reentrant FIXTURES_DIR [ROUNDS]\n");
+    fixtures = test_fixtures_dir(argc, argv, "test-reentrant", "[ROUNDS]");
+    if (!fixtures)
         return 2;
-    }
     if (argc > 2)
         rounds = atoi(argv[2]) > 0 ? atoi(argv[2]) : rounds;
     const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";

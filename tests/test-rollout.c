@@ -214,15 +214,12 @@ static void test_options(void)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
-    if (!fixtures) {
-        fprintf(stderr, "usage: test-rollout FIXTURES_DIR\n");
+    fixtures = test_fixtures_dir(argc, argv, "test-rollout", "");
+    if (!fixtures)
         return 2;
-    }
     vit_json *cases = test_load_cases(fixtures, "rollout");
-    const vit_json *models = vit_json_get(cases, "models");
     int count = 0;
-    for (const vit_json *c = models ? models->child : NULL; c; c = c->next)
+    for (const vit_json *c = test_first_case(cases); c; c = c->next)
         if (vit_json_get(c, "rollout")) {
             test_model(c);
             count++;

@@ -135,11 +135,9 @@ static void cycle(int round)
 
 int main(int argc, char **argv)
 {
-    fixtures = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
-    if (!fixtures) {
-        fprintf(stderr, "usage: test-soak FIXTURES_DIR\n");
+    fixtures = test_fixtures_dir(argc, argv, "test-soak", "");
+    if (!fixtures)
         return 2;
-    }
     double seconds = UNDER_SANITIZER ? 5 : 20;
     if (getenv("VITLENS_SOAK_SECONDS"))
         seconds = atof(getenv("VITLENS_SOAK_SECONDS"));

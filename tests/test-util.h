@@ -77,6 +77,17 @@ __attribute__((unused)) static int test_write_file(const char *path, const void 
     return fclose(f) == 0 && ok;
 }
 
+/* The fixtures directory: argv[1], else $VITLENS_FIXTURES; NULL (after "usage: PROG
+ * FIXTURES_DIR ARGS" on stderr) when neither is given. */
+__attribute__((unused)) static const char *test_fixtures_dir(int argc, char **argv,
+                                                             const char *prog, const char *args)
+{
+    const char *dir = argc > 1 ? argv[1] : getenv("VITLENS_FIXTURES");
+    if (!dir)
+        fprintf(stderr, "usage: %s FIXTURES_DIR%s%s\n", prog, *args ? " " : "", args);
+    return dir;
+}
+
 /* 1 when built with a sanitizer (address-space limits and timings do not apply there). */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_SANITIZER 1

@@ -66,36 +66,27 @@ static void print_json(const char *image, const char *model_name, const vit_mode
 
 int cli_classify(int argc, char **argv)
 {
-    const char *model_path = NULL;
     vit_session_opts opts = vit_session_opts_default();
     vitlens_session_opts_from_env(&opts);
-    int32_t top = 5;
+    cli_opts o = {.variant = opts.variant, .threads = opts.threads, .top = 5};
     int json = 0, explain = 0;
     const char *explain_png = NULL;
     static const struct option longopts[] = {
-        {"explain", no_argument, NULL, 'e'},     {"explain-png", required_argument, NULL, 'E'},
-        {"model", required_argument, NULL, 'm'}, {"variant", required_argument, NULL, 'v'},
-        {"top", required_argument, NULL, 'k'},   {"threads", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},        {"per-channel", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        CLI_OPTS_LONG,
+        {"explain", no_argument, NULL, 'e'},
+        {"explain-png", required_argument, NULL, 'E'},
+        {"json", no_argument, NULL, 'j'},
+        {"per-channel", no_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, common;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:v:k:t:jceE:h", longopts, NULL)) != -1) {
+        if ((common = cli_common_option(c, optarg, &o)) == CLI_OPT_BAD)
+            return 2;
+        if (common == CLI_OPT_DONE)
+            continue;
         switch (c) {
-        case 'm': model_path = optarg; break;
-        case 'v':
-            if (!cli_parse_variant(optarg, &opts.variant))
-                return 2;
-            break;
-        case 'k':
-            if (!cli_parse_int("--top", optarg, 1, VIT_TOPK_MAX, &top))
-                return 2;
-            break;
-        case 't':
-            if (!cli_parse_int("--threads", optarg, 1, 256, &opts.threads))
-                return 2;
-            break;
         case 'j': json = 1; break;
         case 'c': opts.per_channel = 1; break;
         case 'e': explain = 1; break;
@@ -110,8 +101,10 @@ int cli_classify(int argc, char **argv)
         return 2;
     }
 
+    opts.variant = o.variant;
+    opts.threads = o.threads;
     opts.rollout = explain || explain_png;
-    vit_model *model = cli_load_model(model_path);
+    vit_model *model = cli_load_model(o.model_path);
     if (!model)
         return 1;
     vit_error err = {0};
@@ -134,7 +127,7 @@ int cli_classify(int argc, char **argv)
         }
         double decode_ms = vit_now_ms() - t0;
         vit_prediction pred;
-        if (vit_session_classify(session, &img, top, &pred, &err) != VIT_OK) {
+        if (vit_session_classify(session, &img, o.top, &pred, &err) != VIT_OK) {
             cli_error("%s: %s", path, err.msg);
             failures++;
             vit_image_free(&img);
@@ -142,7 +135,7 @@ int cli_classify(int argc, char **argv)
         }
         pred.timing.decode_ms = decode_ms;
         if (json)
-            print_json(path, cli_model_display_name(model_path), model, session, &pred, explain);
+            print_json(path, cli_model_display_name(o.model_path), model, session, &pred, explain);
         else
             print_human(path, model, session, &pred);
         int32_t gh, gw;

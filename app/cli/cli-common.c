@@ -80,6 +80,17 @@ bool cli_parse_int(const char *opt, const char *value, long lo, long hi, int32_t
     return true;
 }
 
+int cli_common_option(int c, const char *arg, cli_opts *o)
+{
+    switch (c) {
+    case 'm': o->model_path = arg; return CLI_OPT_DONE;
+    case 'v': return cli_parse_variant(arg, &o->variant) ? CLI_OPT_DONE : CLI_OPT_BAD;
+    case 't': return cli_parse_int("--threads", arg, 1, 256, &o->threads) ? CLI_OPT_DONE : CLI_OPT_BAD;
+    case 'k': return cli_parse_int("--top", arg, 1, VIT_TOPK_MAX, &o->top) ? CLI_OPT_DONE : CLI_OPT_BAD;
+    default: return CLI_OPT_OTHER;
+    }
+}
+
 const char *cli_model_display_name(const char *path)
 {
     return path ? path : vitlens_data_model_name();

@@ -6,6 +6,7 @@
 #include "vit.h"
 #include "vitlens-engine-env.h" /* VIT_KERNEL, VIT_OPT_*: vitlens_session_opts_from_env */
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -18,6 +19,24 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* --variant's value; false (and a message) for anything but fp32, int8, optimized. */
 bool cli_parse_variant(const char *value, vit_variant *out);
 bool cli_parse_int(const char *opt, const char *value, long lo, long hi, int32_t *out);
+
+/* The options classify, stream and export share. */
+typedef struct {
+    const char *model_path; /* --model PATH; NULL: the embedded model */
+    vit_variant variant;    /* --variant */
+    int32_t threads;        /* --threads N (1-256); 0: every core */
+    int32_t top;            /* --top K (1-VIT_TOPK_MAX) */
+} cli_opts;
+#define CLI_OPTS_LONG                                                                              \
+    {"model", required_argument, NULL, 'm'}, {"variant", required_argument, NULL, 'v'},            \
+        {"threads", required_argument, NULL, 't'}, {"top", required_argument, NULL, 'k'},          \
+        {"help", no_argument, NULL, 'h'}
+/* One answer of getopt_long: CLI_OPT_DONE when it was one of cli_opts' (-m, -v, -t, -k) and
+ * is stored in *o; CLI_OPT_BAD (a message is printed) when its value is not valid; else
+ * CLI_OPT_OTHER, for the subcommand's own switch. A subcommand accepts only the letters its
+ * short-options string lists. */
+enum { CLI_OPT_OTHER, CLI_OPT_DONE, CLI_OPT_BAD };
+int cli_common_option(int c, const char *arg, cli_opts *o);
 
 /* Load --model PATH, or the embedded default model when path is NULL. A 1000-class model with
  * no labels of its own gets the ImageNet class names. Prints the error and returns NULL. */

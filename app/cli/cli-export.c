@@ -19,23 +19,24 @@ static void usage(FILE *f)
 
 int cli_export(int argc, char **argv)
 {
-    const char *model_path = NULL, *out_path = NULL;
-    vit_variant variant = VIT_VARIANT_INT8;
+    cli_opts o = {.variant = VIT_VARIANT_INT8};
+    const char *out_path = NULL;
     int per_channel = 0;
     static const struct option longopts[] = {
-        {"model", required_argument, NULL, 'm'}, {"variant", required_argument, NULL, 'v'},
-        {"output", required_argument, NULL, 'o'}, {"per-channel", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        CLI_OPTS_LONG,
+        {"output", required_argument, NULL, 'o'},
+        {"per-channel", no_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, common;
     optind = 1;
+    /* --threads and --top are not export's: "m:v:o:ch" leaves them out. */
     while ((c = getopt_long(argc, argv, "m:v:o:ch", longopts, NULL)) != -1) {
+        if ((common = cli_common_option(c, optarg, &o)) == CLI_OPT_BAD)
+            return 2;
+        if (common == CLI_OPT_DONE)
+            continue;
         switch (c) {
-        case 'm': model_path = optarg; break;
-        case 'v':
-            if (!cli_parse_variant(optarg, &variant))
-                return 2;
-            break;
         case 'o': out_path = optarg; break;
         case 'c': per_channel = 1; break;
         case 'h': usage(stdout); return 0;
@@ -46,19 +47,19 @@ int cli_export(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (variant != VIT_VARIANT_INT8 && variant != VIT_VARIANT_OPTIMIZED) {
+    if (o.variant != VIT_VARIANT_INT8 && o.variant != VIT_VARIANT_OPTIMIZED) {
         cli_error("export: --variant int8 (.vitq) or optimized (.vitl); fp32 models are the "
                   "safetensors themselves");
         return 2;
     }
-    vit_model *model = cli_load_model(model_path);
+    vit_model *model = cli_load_model(o.model_path);
     if (!model)
         return 1;
     vit_error err = {0};
     vit_session_opts env = vit_session_opts_default();
     vitlens_session_opts_from_env(&env); /* VIT_KERNEL: the kernel a .vitl is packed for */
     double t0 = vit_now_ms();
-    vit_status s = variant == VIT_VARIANT_INT8
+    vit_status s = o.variant == VIT_VARIANT_INT8
                        ? vit_model_export_vitq(model, per_channel, out_path, &err)
                        : vit_model_export_vitl_for(model, per_channel, env.kernel, out_path, &err);
     double ms = vit_now_ms() - t0;
@@ -72,7 +73,7 @@ int cli_export(int argc, char **argv)
     long long in_bytes = vit_model_get_info(model)->file_bytes;
     printf("wrote %s: %.2f MB, %.1f%% of %s (%.2f MB), %s scales, in %.0f ms\n", out_path,
            out_bytes / 1e6, in_bytes > 0 ? 100.0 * out_bytes / in_bytes : 0.0,
-           cli_model_display_name(model_path), in_bytes / 1e6,
+           cli_model_display_name(o.model_path), in_bytes / 1e6,
            per_channel ? "per-channel" : "per-tensor", ms);
     vit_model_free(model);
     return 0;

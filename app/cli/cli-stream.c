@@ -304,37 +304,27 @@ static int set_source(VitlensCamera *camera, const char *camera_name, const char
 
 int cli_stream(int argc, char **argv)
 {
-    const char *model_path = NULL, *camera_name = NULL, *video = NULL, *pipeline = NULL;
-    vit_variant variant = VIT_VARIANT_FP32;
-    int32_t threads = 0, top = 5, width = 640, height = 480, fps = 30, frames = 0;
+    cli_opts o = {.variant = VIT_VARIANT_FP32, .threads = 0, .top = 5};
+    const char *camera_name = NULL, *video = NULL, *pipeline = NULL;
+    int32_t width = 640, height = 480, fps = 30, frames = 0;
     int json = 0, test_pattern = 0, loop = 0, list = 0;
     static const struct option longopts[] = {
-        {"model", required_argument, NULL, 'm'},   {"variant", required_argument, NULL, 'v'},
-        {"threads", required_argument, NULL, 't'}, {"top", required_argument, NULL, 'k'},
-        {"frames", required_argument, NULL, 'n'},  {"json", no_argument, NULL, 'j'},
-        {"test-pattern", no_argument, NULL, 'T'},  {"size", required_argument, NULL, 's'},
-        {"fps", required_argument, NULL, 'f'},     {"video", required_argument, NULL, 'V'},
-        {"loop", no_argument, NULL, 'l'},          {"camera", required_argument, NULL, 'c'},
+        CLI_OPTS_LONG,
+        {"frames", required_argument, NULL, 'n'},   {"json", no_argument, NULL, 'j'},
+        {"test-pattern", no_argument, NULL, 'T'},   {"size", required_argument, NULL, 's'},
+        {"fps", required_argument, NULL, 'f'},      {"video", required_argument, NULL, 'V'},
+        {"loop", no_argument, NULL, 'l'},           {"camera", required_argument, NULL, 'c'},
         {"pipeline", required_argument, NULL, 'p'}, {"list-cameras", no_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, common;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:v:t:k:n:jTs:f:V:lc:p:Lh", longopts, NULL)) != -1) {
+        if ((common = cli_common_option(c, optarg, &o)) == CLI_OPT_BAD)
+            return 2;
+        if (common == CLI_OPT_DONE)
+            continue;
         switch (c) {
-        case 'm': model_path = optarg; break;
-        case 'v':
-            if (!cli_parse_variant(optarg, &variant))
-                return 2;
-            break;
-        case 't':
-            if (!cli_parse_int("--threads", optarg, 1, 256, &threads))
-                return 2;
-            break;
-        case 'k':
-            if (!cli_parse_int("--top", optarg, 1, VIT_TOPK_MAX, &top))
-                return 2;
-            break;
         case 'n':
             if (!cli_parse_int("--frames", optarg, 1, INT32_MAX, &frames))
                 return 2;
@@ -388,15 +378,15 @@ int cli_stream(int argc, char **argv)
     vitlens_camera_set_loop(camera, loop);
     vitlens_camera_set_max_frames(camera, (guint64)frames);
 
-    const char *model_file = cli_model_path(model_path); /* ORG/NAME: the hub cache's file */
-    if (model_path && !model_file)
+    const char *model_file = cli_model_path(o.model_path); /* ORG/NAME: the hub cache's file */
+    if (o.model_path && !model_file)
         return 1;
     g_autoptr(VitlensInference) inference = load_model(model_file);
     if (!inference)
         return 1;
     const VitlensModelFacts *facts = vitlens_inference_get_model(inference);
-    if (!facts->supports[variant]) {
-        cli_error("the %s variant cannot be made from this model", vit_variant_name(variant));
+    if (!facts->supports[o.variant]) {
+        cli_error("the %s variant cannot be made from this model", vit_variant_name(o.variant));
         return 1;
     }
 
@@ -404,14 +394,14 @@ int cli_stream(int argc, char **argv)
         .loop = g_main_loop_new(NULL, FALSE),
         .camera = camera,
         .inference = inference,
-        .model_name = cli_model_display_name(model_path),
-        .variant = variant,
+        .model_name = cli_model_display_name(o.model_path),
+        .variant = o.variant,
         .json = json,
     };
     if (!json)
         printf("%s → %s (%s, %s)\n", vitlens_camera_get_source_name(camera), facts->architecture,
-               st.model_name, vit_variant_name(variant));
-    vitlens_inference_set_frame_options(inference, variant, top, threads);
+               st.model_name, vit_variant_name(o.variant));
+    vitlens_inference_set_frame_options(inference, o.variant, o.top, o.threads);
     vitlens_inference_set_keep_all_results(inference, TRUE);
     g_signal_connect(inference, "frame-result", G_CALLBACK(on_result), &st);
     g_signal_connect(inference, "frame-error", G_CALLBACK(on_frame_error), &st);

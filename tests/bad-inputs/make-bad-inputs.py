@@ -156,6 +156,22 @@ def model(name, message, what, data, config=HEADS, extra=None):
     case(name, "file", "model", message, what, data, files)
 
 
+def patched(data, at, new):
+    """data with the bytes at `at` replaced by `new`"""
+    b = bytearray(data)
+    b[at:at + len(new)] = new
+    return bytes(b)
+
+
+def future_version(ext, data, version):
+    """The case of a .vitq or .vitl export (`data`) whose version field (bytes 4..8) says
+    `version`, newer than this build reads"""
+    model("future-version." + ext,
+          "future-version.%s: .%s version %d was written by a newer ViT Lens; this one reads "
+          "version 1" % (ext, ext, version), "a .%s from a future version" % ext,
+          patched(data, 4, struct.pack("<I", version)), config=None)
+
+
 def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "app", "cli", "vitlens-cli")
     shutil.rmtree(OUT, ignore_errors=True)
@@ -424,42 +440,29 @@ def main():
                        stdout=subprocess.DEVNULL, env=dict(os.environ, VIT_KERNEL="scalar"))
         vitq = open(q, "rb").read()
         vitl = open(l, "rb").read()
-    future = bytearray(vitq)
-    future[4:8] = struct.pack("<I", 2)
-    model("future-version.vitq",
-          "future-version.vitq: .vitq version 2 was written by a newer ViT Lens; this one reads "
-          "version 1", "a .vitq from a future version", bytes(future), config=None)
-    zero = bytearray(vitq)
-    zero[4:8] = b"\0\0\0\0"
+    future_version("vitq", vitq, 2)
     model("version-0.vitq", "version-0.vitq: .vitq version 0 is not valid", "version field 0",
-          bytes(zero), config=None)
-    flags = bytearray(vitq)
-    flags[12] = 2
+          patched(vitq, 4, b"\0\0\0\0"), config=None)
     model("unknown-flags.vitq", "unknown-flags.vitq: .vitq has unknown flags 0x2",
-          "a flag bit this version does not know", bytes(flags), config=None)
-    dmg = bytearray(vitq)
-    dmg[40] ^= 0x01
+          "a flag bit this version does not know", patched(vitq, 12, b"\x02"), config=None)
+    dmg = flip(vitq, 40, 0x01)
     crc_stored = struct.unpack("<I", vitq[8:12])[0]
     hl = struct.unpack("<Q", vitq[16:24])[0]
     crc_got = zlib.crc32(bytes(dmg[16:24 + hl])) & 0xFFFFFFFF
     model("damaged-header.vitq",
           "damaged-header.vitq: .vitq header checksum mismatch (stored %08x, computed %08x): the "
           "file is damaged" % (crc_stored, crc_got), "one bit flipped in the JSON header",
-          bytes(dmg), config=None)
+          dmg, config=None)
     model("truncated.vitq", "truncated.vitq: .vitq header length %d is past the end of the file: "
           "truncated" % hl, "cut inside the header", vitq[:200], config=None)
     model("prelude-only.vitq", "prelude-only.vitq: truncated .vitq file (10 bytes)",
           "the magic and a few bytes", vitq[:10], config=None)
-    lf = bytearray(vitl)
-    lf[4:8] = struct.pack("<I", 7)
-    model("future-version.vitl",
-          "future-version.vitl: .vitl version 7 was written by a newer ViT Lens; this one reads "
-          "version 1", "a .vitl from a future version", bytes(lf), config=None)
-    ld = bytearray(vitl)
-    ld[60] ^= 0x01  # inside the model shape fields, covered by the header CRC
+    future_version("vitl", vitl, 7)
     model("damaged-header.vitl",
           "damaged-header.vitl: .vitl header checksum mismatch: the file is damaged",
-          "one bit flipped in the header", bytes(ld), config=None)
+          "one bit flipped in the header",
+          flip(vitl, 60, 0x01),  # inside the model shape fields, covered by the header CRC
+          config=None)
     model("truncated.vitl",
           "truncated.vitl: the file has 4096 bytes, its header says %d: truncated or damaged"
           % len(vitl), "cut to 4 kB", vitl[:4096], config=None)

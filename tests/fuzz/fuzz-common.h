@@ -10,6 +10,7 @@
 #define VITLENS_FUZZ_COMMON_H
 
 #include "../../engine/vit.h"
+#include "../timm-layout.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -106,19 +107,8 @@ static uint8_t *fuzz_synth_model(int D, int C, int P, int grid, int depth, int H
         char k[64];
 #define FUZZ_BL(leaf, rank, r, c)                                                                  \
     snprintf(k, sizeof k, "blocks.%d.%s", b, leaf);                                                \
-    fuzz_st_add(&w, k, rank, r, c, 0, 0)
-        FUZZ_BL("norm1.weight", 1, D, 0);
-        FUZZ_BL("norm1.bias", 1, D, 0);
-        FUZZ_BL("attn.qkv.weight", 2, 3 * D, D);
-        FUZZ_BL("attn.qkv.bias", 1, 3 * D, 0);
-        FUZZ_BL("attn.proj.weight", 2, D, D);
-        FUZZ_BL("attn.proj.bias", 1, D, 0);
-        FUZZ_BL("norm2.weight", 1, D, 0);
-        FUZZ_BL("norm2.bias", 1, D, 0);
-        FUZZ_BL("mlp.fc1.weight", 2, H, D);
-        FUZZ_BL("mlp.fc1.bias", 1, H, 0);
-        FUZZ_BL("mlp.fc2.weight", 2, D, H);
-        FUZZ_BL("mlp.fc2.bias", 1, D, 0);
+    fuzz_st_add(&w, k, rank, r, c, 0, 0);
+        TIMM_BLOCK_TENSORS(FUZZ_BL, D, H)
 #undef FUZZ_BL
     }
     fuzz_st_add(&w, "norm.weight", 1, D, 0, 0, 0);
