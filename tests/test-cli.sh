@@ -62,6 +62,13 @@ check "/cli/bench/json" $?
 "$CLI" bench --json --profile --no-load --runs 3 --warmup 1 --variants fp32,int8,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-prof.json"
 jq -e -s 'length == 3 and all(.[]; .profile.forward_ms > 0 and (.profile.ops | keys | length) == 9 and all(.profile.ops[]; .ms >= 0) and ([.profile.ops.patch, .profile.ops.qkv, .profile.ops.attention, .profile.ops.proj, .profile.ops.fc1, .profile.ops.fc2, .profile.ops.head] | all(.gops > 0)))' "$TMP/bench-prof.json" >/dev/null
 check "/cli/bench/profile-json" $?
+# bench --explain: every variant's sessions compute the rollout (its grid is there after the
+# runs); without it, none does
+"$CLI" bench --json --explain --no-load --runs 2 --warmup 0 --variants fp32,int8,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-explain.json" &&
+  "$CLI" bench --json --no-load --runs 2 --warmup 0 --variants fp32,int8,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-plain.json" &&
+  jq -e -s 'length == 3 and all(.[]; .rollout_grid == [2, 2])' "$TMP/bench-explain.json" >/dev/null &&
+  jq -e -s 'length == 3 and all(.[]; has("rollout_grid") | not)' "$TMP/bench-plain.json" >/dev/null
+check "/cli/bench/explain" $?
 "$CLI" bench --profile --no-load --runs 2 --warmup 0 --variants fp32,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-prof.txt"
 grep -q "^where the time goes" "$TMP/bench-prof.txt" && grep -q "^fc1 + GELU" "$TMP/bench-prof.txt" && grep -q "^forward .*100.0%" "$TMP/bench-prof.txt"
 check "/cli/bench/profile-table" $?

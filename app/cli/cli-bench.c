@@ -49,7 +49,7 @@ static void usage(FILE *f)
     fputs("Usage: " CLI_PROG " bench [--model PATH] [--variants fp32,int8,optimized,lite]\n"
           "                         [--threads N] [--runs N] [--warmup N] [--image IMG]...\n"
           "                         [--no-load] [--json | --csv | --markdown] [--plot FILE.png]\n"
-          "                         [--profile] [--verbose]\n"
+          "                         [--profile] [--explain] [--verbose]\n"
           "Times the forward pass of each variant (by default every one the model can run:\n"
           "fp32, int8, optimized and lite), interleaved, and prints median, min and p90\n"
           "in ms, the reduction against fp32, file size, top-1 agreement with fp32, and the time\n"
@@ -59,6 +59,8 @@ static void usage(FILE *f)
           "(patch embedding, LayerNorm (+ quantize), qkv, attention, proj, fc1 + GELU, fc2,\n"
           "head, other), its share of the forward, and GFLOP/s (fp32) or GOP/s (int8) of the\n"
           "matrix products; with --json a \"profile\" object per variant.\n"
+          "--explain times every variant with its attention rollout on (what classify\n"
+          "--explain and the app's Show Attention cost): run once with, once without.\n"
           "--verbose prints the engine's log; with --profile (or VIT_OPT_PROFILE=1 in the\n"
           "environment) that includes each session's mean time per op class.\n",
           f);
@@ -278,7 +280,7 @@ int cli_bench(int argc, char **argv)
     const char *images[MAX_IMAGES];
     int n_images = 0;
     int32_t threads = 0, runs = 20, warmup = 3;
-    int json = 0, csv = 0, per_channel = 0, markdown = 0, no_load = 0, profile = 0;
+    int json = 0, csv = 0, per_channel = 0, markdown = 0, no_load = 0, profile = 0, explain = 0;
     const char *measure_variant = NULL;
     const char *plot = NULL;
     static const struct option longopts[] = {
@@ -290,11 +292,11 @@ int cli_bench(int argc, char **argv)
         {"markdown", no_argument, NULL, 'M'},     {"plot", required_argument, NULL, 'P'},
         {"no-load", no_argument, NULL, 'N'},      {"measure-load", required_argument, NULL, 'L'},
         {"verbose", no_argument, NULL, 'V'},      {"profile", no_argument, NULL, 'F'},
-        {NULL, 0, NULL, 0},
+        {"explain", no_argument, NULL, 'e'},      {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:NL:VF", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:v:t:r:w:i:jcphMP:NL:VFe", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'v': variants_arg = optarg; break;
@@ -326,6 +328,7 @@ int cli_bench(int argc, char **argv)
         case 'L': measure_variant = optarg; break;
         case 'V': vit_log_set(log_stderr, NULL); break;
         case 'F': profile = 1; break;
+        case 'e': explain = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -479,6 +482,7 @@ int cli_bench(int argc, char **argv)
         o.per_channel = per_channel;
         if (profile && !o.profile)
             o.profile = VIT_PROFILE_WALL; /* VIT_OPT_PROFILE=cpu: the thread's CPU time */
+        o.rollout = explain;
         double t0 = vit_now_ms();
         /* one model, several sessions: its derived weights are built once, on the model */
         vit_model *m = rows[r].lite ? lite_model : model;
@@ -585,6 +589,9 @@ int cli_bench(int argc, char **argv)
                    kernel, rows[r].create_ms, rows[r].load_ms, rows[r].rss_mb, cpu_label());
             if (profile)
                 json_profile(&rows[r]);
+            int32_t gh = 0, gw = 0; /* --explain: the rollout of the last run is there */
+            if (vit_session_rollout(rows[r].session, &gh, &gw))
+                printf(", \"rollout_grid\": [%d, %d]", gh, gw);
             printf("}\n");
         } else if (csv) {
             printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f\n", vname, med,
