@@ -1390,3 +1390,46 @@ void vit_attention_avx2(const float *q, const float *kt, const float *v, float *
         }
     }
 }
+
+/* The rollout's head mean (vit_roll_add_ref): the row sum in 8 lanes, the tail of the keys
+ * (T % 8) added after them, as the reference. */
+static ALWAYS_INLINE __m256 roll_load8(const float *p32, const uint16_t *p16, size_t at)
+{
+    if (p32)
+        return _mm256_loadu_ps(p32 + at);
+    __m128i b = _mm_loadu_si128((const __m128i *)(p16 + at));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(b), 16));
+}
+
+static ALWAYS_INLINE float roll_at(const float *p32, const uint16_t *p16, size_t at)
+{
+    if (p32)
+        return p32[at];
+    uint32_t u = (uint32_t)p16[at] << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+void vit_roll_add_avx2(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
+                       int32_t tpad, int32_t heads, float *acc)
+{
+    const int32_t full = T & ~7;
+    for (int32_t r = 0; r < rows; r++) {
+        const size_t row = (size_t)r * tpad;
+        float *restrict ar = acc + (size_t)r * T;
+        __m256 vs = _mm256_setzero_ps();
+        float tail = 0.0f;
+        for (int32_t c = 0; c < full; c += 8)
+            vs = _mm256_add_ps(vs, roll_load8(p32, p16, row + c));
+        for (int32_t c = full; c < T; c++)
+            tail += roll_at(p32, p16, row + c);
+        const float w = 1.0f / ((float)heads * (tail + hsum256(vs)));
+        const __m256 vw = _mm256_set1_ps(w);
+        for (int32_t c = 0; c < full; c += 8)
+            _mm256_storeu_ps(ar + c, _mm256_fmadd_ps(roll_load8(p32, p16, row + c), vw,
+                                                     _mm256_loadu_ps(ar + c)));
+        for (int32_t c = full; c < T; c++)
+            ar[c] += roll_at(p32, p16, row + c) * w;
+    }
+}

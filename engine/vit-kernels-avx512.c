@@ -1049,3 +1049,38 @@ void vit_attention_bf16_avx512(const uint16_t *q16, const uint16_t *k16, const u
         }
     }
 }
+
+/* The rollout's head mean (vit_roll_add_ref): the row sum in 16 lanes, the last keys masked. */
+static inline __m512 roll_load16(const float *p32, const uint16_t *p16, size_t at, __mmask16 m)
+{
+    if (p32)
+        return _mm512_maskz_loadu_ps(m, p32 + at);
+    __m256i b = _mm256_maskz_loadu_epi16(m, p16 + at);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
+}
+
+void vit_roll_add_avx512(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
+                         int32_t tpad, int32_t heads, float *acc)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        const size_t row = (size_t)r * tpad;
+        float *restrict ar = acc + (size_t)r * T;
+        /* two running sums: the adds' latency, not their count, bounds this loop */
+        __m512 vs = _mm512_setzero_ps(), vs1 = _mm512_setzero_ps();
+        int32_t c = 0;
+        for (; c + 32 <= T; c += 32) {
+            vs = _mm512_add_ps(vs, roll_load16(p32, p16, row + c, 0xffff));
+            vs1 = _mm512_add_ps(vs1, roll_load16(p32, p16, row + c + 16, 0xffff));
+        }
+        for (; c < T; c += 16) {
+            const __mmask16 m = T - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - c)) - 1);
+            vs = _mm512_add_ps(vs, roll_load16(p32, p16, row + c, m));
+        }
+        const __m512 vw = _mm512_set1_ps(1.0f / ((float)heads * _mm512_reduce_add_ps(_mm512_add_ps(vs, vs1))));
+        for (int32_t c = 0; c < T; c += 16) {
+            const __mmask16 m = T - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - c)) - 1);
+            const __m512 a = _mm512_maskz_loadu_ps(m, ar + c);
+            _mm512_mask_storeu_ps(ar + c, m, _mm512_fmadd_ps(roll_load16(p32, p16, row + c, m), vw, a));
+        }
+    }
+}

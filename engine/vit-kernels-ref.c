@@ -272,6 +272,38 @@ void vit_attention_ref(const float *q, const float *kt, const float *v, float *c
     }
 }
 
+static inline float vit_bf16_to_f32(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* The rollout's head mean from an attention tile's probabilities: the row sum in 8 running sums
+ * (as the AVX2 kernel's lanes), then each probability / (heads * sum) into acc. */
+void vit_roll_add_ref(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
+                      int32_t tpad, int32_t heads, float *acc)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        float *restrict ar = acc + (size_t)r * T;
+        float part[8] = {0}, sum = 0.0f;
+        int32_t c = 0;
+#define P(c) (p32 ? p32[(size_t)r * tpad + (c)] : vit_bf16_to_f32(p16[(size_t)r * tpad + (c)]))
+        for (; c + 8 <= T; c += 8)
+            for (int k = 0; k < 8; k++)
+                part[k] += P(c + k);
+        for (; c < T; c++)
+            sum += P(c);
+        for (int k = 0; k < 8; k++)
+            sum += part[k];
+        const float w = 1.0f / ((float)heads * sum);
+        for (c = 0; c < T; c++)
+            ar[c] += P(c) * w;
+#undef P
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The int8 variant: activation quantization parameters, min/max, quantization, the GEMM */
 

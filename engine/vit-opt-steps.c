@@ -25,17 +25,18 @@
 static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
     [VIT_KERNEL_SCALAR] = {"scalar", VIT_KERNEL_SCALAR, VIT_ACT_QMAX_FULL, vit_opt_gemm_ref,
                            vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref,
-                           NULL, vit_quant_rows_mm_ref},
+                           NULL, vit_quant_rows_mm_ref, vit_roll_add_ref},
 #if defined(VIT_HAVE_X86_SIMD)
     /* the AVX2 GEMM (vpmaddubsw, vit-kernels-avx2.c) is exact for 7-bit inputs only:
      * activations 0..127 */
     [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_avx2,
                          vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
-                         vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2},
+                         vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2, vit_roll_add_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
                                 vit_opt_gemm_avx512, vit_ln_quant_avx512, vit_quant_rows_avx512,
                                 vit_attention_avx512, vit_gelu_avx512,
-                                vit_attention_bf16_avx512, vit_quant_rows_mm_avx512},
+                                vit_attention_bf16_avx512, vit_quant_rows_mm_avx512,
+                                vit_roll_add_avx512},
 #endif
 };
 
@@ -46,7 +47,7 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
 static const vit_opt_ops opt_ops_avx_vnni = {
     "avx-vnni", VIT_KERNEL_AVX2, VIT_ACT_QMAX_FULL, vit_opt_gemm_avx_vnni,
     vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
-    vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2};
+    vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2, vit_roll_add_avx2};
 #endif
 
 const vit_opt_ops *vit_opt_ops_for(vit_kernel k)
@@ -190,22 +191,6 @@ typedef struct {
     float *roll; /* (T, T) this block's head mean */
 } att_roll_job;
 
-/* sum of p[0 .. n) in 8 running sums (a loop the compiler vectorizes) */
-static float row_sum(const float *p, int32_t n)
-{
-    float part[8] = {0};
-    int32_t c = 0;
-    for (; c + 8 <= n; c += 8)
-        for (int k = 0; k < 8; k++)
-            part[k] += p[c + k];
-    float sum = 0.0f;
-    for (; c < n; c++)
-        sum += p[c];
-    for (int k = 0; k < 8; k++)
-        sum += part[k];
-    return sum;
-}
-
 /* Rollout on: items are blocks of VIT_OPT_ATT_ROWS query rows, each through every head, so that
  * one thread owns rows [i0, i1) of the head mean, summed in a fixed order. After each head's
  * tile the scratch holds the block's exp(s - max) (the kernels' contract, vit-opt.h; bf16 with
@@ -228,18 +213,7 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
                                        i1, sbuf);
             else
                 s->ops->attention(s->q, s->kt, s->v, s->ctx, T, tp, s->D, s->hd, h, i0, i1, sbuf);
-            for (int32_t r = 0; r < i1 - i0; r++) {
-                float *restrict pr = sbuf + (size_t)r * tp;
-                if (s->bf16) /* widened into the row's fp32 scores, read no more */
-                    for (int32_t c = 0; c < T; c++) {
-                        uint32_t u = (uint32_t)p16[(size_t)r * tp + c] << 16;
-                        memcpy(&pr[c], &u, sizeof u);
-                    }
-                const float w = 1.0f / ((float)s->heads * row_sum(pr, T));
-                float *restrict ar = acc + (size_t)r * T;
-                for (int32_t c = 0; c < T; c++)
-                    ar[c] += pr[c] * w;
-            }
+            s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, i1 - i0, T, tp, s->heads, acc);
         }
     }
 }

@@ -116,6 +116,14 @@ typedef void vit_attention_bf16_op(const uint16_t *q16, const uint16_t *k16,
                                       float *s);
 typedef vit_attention_bf16_op *vit_attention_bf16_fn;
 
+/* The attention rollout's head mean (vit-opt-steps.c), from what an attention tile leaves in its
+ * scratch: for rows r in [0, rows), acc[r][c] += p[r][c] / (heads * sum_c p[r][c]), c in [0, T),
+ * with p the unnormalized probabilities at p32 + r * tpad (fp32), or at p16 + r * tpad (bf16,
+ * when p32 is NULL). The row sum runs in 8 (ref, AVX2) or 16 (AVX-512) lanes. */
+typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
+                             int32_t tpad, int32_t heads, float *acc);
+typedef vit_roll_add_op *vit_roll_add_fn;
+
 #define VIT_OPT_ATT_ROWS 6 /* query rows per attention tile */
 #define VIT_OPT_PATCH_F32_MAX 64 /* patch embeddings with at most this many inputs run in fp32 */
 #define VIT_OPT_MR 6       /* GEMM rows per micro-tile (the parallel split's row block) */
@@ -136,6 +144,7 @@ typedef struct {
     vit_gelu_fn gelu; /* only for the unfused measurement path (VIT_UNFUSE_GELU) */
     vit_attention_bf16_fn attention_bf16; /* NULL: fp32 attention only */
     vit_quant_rows_mm_fn quant_rows_mm;
+    vit_roll_add_fn roll_add;
 } vit_opt_ops;
 
 /* The ops for a GEMM kernel (fused GEMMs on AVX-512 and AVX2; for AVX2 packing the
@@ -148,6 +157,7 @@ vit_ln_quant_op vit_ln_quant_ref;
 vit_quant_rows_op vit_quant_rows_ref;
 vit_quant_rows_mm_op vit_quant_rows_mm_ref;
 vit_attention_op vit_attention_ref;
+vit_roll_add_op vit_roll_add_ref;
 /* The loop of every kernel's quant_rows (mm NULL) and quant_rows_mm, through its min/max and
  * quantization (vit-kernels-ref.c). */
 void vit_quant_rows_with(vit_minmax_fn minmax, vit_quantize_fn quantize, const float *x,
@@ -176,6 +186,7 @@ vit_gelu_op vit_gelu_avx2;
 vit_quant_rows_mm_op vit_quant_rows_mm_avx2;
 vit_attention_op vit_attention_avx2;
 vit_gelu_op vit_exp_avx2;
+vit_roll_add_op vit_roll_add_avx2;
 
 /* The fused GEMM on AVX2 (vit-kernels-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
  * vit_opt_gemm_ref only when every byte of A is <= 127 (an s16 pair sum would saturate above:
@@ -193,6 +204,7 @@ vit_attention_op vit_attention_avx512;
 vit_attention_bf16_op vit_attention_bf16_avx512;
 vit_gelu_op vit_gelu_avx512;
 vit_gelu_op vit_exp_avx512;
+vit_roll_add_op vit_roll_add_avx512;
 #endif
 
 /* ---------------------------------------------------------------------------------------------

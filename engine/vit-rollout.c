@@ -51,13 +51,25 @@ void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix
     // r = r A^_L ... A^_1, A^_l = 0.5 A_l + 0.5 I: r' = 0.5 (r A_l) + 0.5 r
     for (int32_t l = depth - 1; l >= 0; l--) {
         const float *a = att + (size_t)l * T * T;
+        float *restrict nx = next; /* not r, not a: the loops below vectorize */
         for (int32_t c = 0; c < T; c++)
             next[c] = 0.5f * r[c];
-        for (int32_t i = 0; i < T; i++) {
+        // four rows of A_l a pass over next: a quarter of its loads and stores (this product
+        // is most of what the rollout adds to a small model's forward)
+        int32_t i = 0;
+        for (; i + 4 <= T; i += 4) {
+            const float r0 = 0.5f * r[i], r1 = 0.5f * r[i + 1], r2 = 0.5f * r[i + 2],
+                        r3 = 0.5f * r[i + 3];
+            const float *restrict a0 = a + (size_t)i * T, *restrict a1 = a0 + T,
+                                  *restrict a2 = a1 + T, *restrict a3 = a2 + T;
+            for (int32_t c = 0; c < T; c++)
+                nx[c] += ((r0 * a0[c] + r1 * a1[c]) + (r2 * a2[c] + r3 * a3[c]));
+        }
+        for (; i < T; i++) {
             const float ri = 0.5f * r[i];
             const float *restrict ai = a + (size_t)i * T;
             for (int32_t c = 0; c < T; c++)
-                next[c] += ri * ai[c];
+                nx[c] += ri * ai[c];
         }
         float *t = r;
         r = next;

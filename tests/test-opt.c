@@ -466,6 +466,48 @@ static void test_attention_bf16(int32_t T, int32_t heads, int32_t hd)
     free(q16), free(k16), free(v16), free(q), free(kt), free(v), free(c0), free(cf), free(s);
 }
 
+/* The rollout's head mean of a tile (ops->roll_add) against the reference, fp32 and bf16
+ * probabilities, on an accumulator that already holds other heads' share; and the reference
+ * against its definition in double: each row's probabilities / (heads * their sum). */
+static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
+{
+    const vit_opt_ops *ops = vit_opt_ops_for(kern);
+    const int32_t tpad = (T + 15) & ~15, heads = 3;
+    float *p = malloc((size_t)rows * tpad * 4), *a0 = malloc((size_t)rows * T * 4);
+    float *ak = malloc((size_t)rows * T * 4), *ar = malloc((size_t)rows * T * 4);
+    double *ad = malloc((size_t)rows * T * sizeof(double));
+    uint16_t *p16 = malloc((size_t)rows * tpad * 2);
+    for (int bf = 0; bf < 2; bf++) {
+        for (int32_t i = 0; i < rows * tpad; i++) {
+            p16[i] = bf16(frand(0, 1));
+            p[i] = bf ? frand(-9, 9) /* not read: the bf16 rows are */ : frand(0, 1);
+        }
+        for (int32_t i = 0; i < rows * T; i++)
+            a0[i] = frand(0, 0.3f);
+        memcpy(ak, a0, (size_t)rows * T * 4);
+        memcpy(ar, a0, (size_t)rows * T * 4);
+        ops->roll_add(bf ? NULL : p, p16, rows, T, tpad, heads, ak);
+        vit_roll_add_ref(bf ? NULL : p, p16, rows, T, tpad, heads, ar);
+        for (int32_t r = 0; r < rows; r++) {
+            double sum = 0;
+            for (int32_t c = 0; c < T; c++)
+                sum += bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c];
+            for (int32_t c = 0; c < T; c++)
+                ad[r * T + c] = a0[r * T + c] +
+                                (bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c]) / (heads * sum);
+        }
+        double dk = 0, dr = 0;
+        for (int32_t i = 0; i < rows * T; i++) {
+            dk = fmax(dk, fabs(ak[i] - ar[i]) / fabs(ar[i]));
+            dr = fmax(dr, fabs(ar[i] - ad[i]) / fabs(ad[i]));
+        }
+        test_check(dk <= 1e-6 && dr <= 1e-6,
+                   "/opt/roll-add/%s/%s rows=%d T=%d: vs reference %.1e, reference vs double %.1e (tol 1e-6)",
+                   ops->name, bf ? "bf16" : "fp32", rows, T, dk, dr);
+    }
+    free(p), free(a0), free(ak), free(ar), free(ad), free(p16);
+}
+
 /* vit_pool_run_chunks: more chunks than threads, each index exactly once, in the boundaries
  * of vit_pool_chunk */
 typedef struct {
@@ -828,6 +870,10 @@ int main(int argc, char **argv)
         test_attention(k, 50, 3, 16);
         test_attention(k, 67, 2, 64);
         test_rows(k, 3, 13); /* LayerNorm rows with a tail of 5 */
+        test_roll_add(k, VIT_OPT_ATT_ROWS, 197);
+        test_roll_add(k, 5, 51); /* a tail of 3 keys after the 8 and 16 lanes */
+        test_roll_add(k, 1, 7);
+        test_roll_add(k, 2, 16);
     }
 
     vit_json *cases = test_load_cases(fixtures, "opt");
