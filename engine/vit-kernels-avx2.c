@@ -1411,8 +1411,8 @@ static ALWAYS_INLINE float roll_at(const float *p32, const uint16_t *p16, size_t
     return f;
 }
 
-void vit_roll_add_avx2(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
-                       int32_t tpad, int32_t heads, float *acc)
+void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
+                       int32_t T, int32_t tpad, int32_t heads, float *acc)
 {
     const int32_t full = T & ~7;
     for (int32_t r = 0; r < rows; r++) {
@@ -1420,11 +1420,11 @@ void vit_roll_add_avx2(const float *p32, const uint16_t *p16, int32_t rows, int3
         float *restrict ar = acc + (size_t)r * T;
         __m256 vs = _mm256_setzero_ps();
         float tail = 0.0f;
-        for (int32_t c = 0; c < full; c += 8)
+        for (int32_t c = 0; !inv && c < full; c += 8)
             vs = _mm256_add_ps(vs, roll_load8(p32, p16, row + c));
-        for (int32_t c = full; c < T; c++)
+        for (int32_t c = full; !inv && c < T; c++)
             tail += roll_at(p32, p16, row + c);
-        const float w = 1.0f / ((float)heads * (tail + hsum256(vs)));
+        const float w = inv ? inv[r] / (float)heads : 1.0f / ((float)heads * (tail + hsum256(vs)));
         const __m256 vw = _mm256_set1_ps(w);
         for (int32_t c = 0; c < full; c += 8)
             _mm256_storeu_ps(ar + c, _mm256_fmadd_ps(roll_load8(p32, p16, row + c), vw,

@@ -1047,6 +1047,9 @@ void vit_attention_bf16_avx512(const uint16_t *q16, const uint16_t *k16, const u
             int32_t nv = (hd - d) / 16 < NV ? (hd - d) / 16 : NV;
             pv_bf16_tiles[mr][nv - 1](p16, tpad, vh + (size_t)d * 2, hd, pairs, inv, ci + d, dim);
         }
+        // the scores are spent: their first floats keep the factors, for the rollout
+        for (int32_t r = 0; r < mr; r++)
+            s[r] = inv[r];
     }
 }
 
@@ -1059,24 +1062,30 @@ static inline __m512 roll_load16(const float *p32, const uint16_t *p16, size_t a
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
 }
 
-void vit_roll_add_avx512(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
-                         int32_t tpad, int32_t heads, float *acc)
+void vit_roll_add_avx512(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
+                         int32_t T, int32_t tpad, int32_t heads, float *acc)
 {
     for (int32_t r = 0; r < rows; r++) {
         const size_t row = (size_t)r * tpad;
         float *restrict ar = acc + (size_t)r * T;
-        /* two running sums: the adds' latency, not their count, bounds this loop */
-        __m512 vs = _mm512_setzero_ps(), vs1 = _mm512_setzero_ps();
-        int32_t c = 0;
-        for (; c + 32 <= T; c += 32) {
-            vs = _mm512_add_ps(vs, roll_load16(p32, p16, row + c, 0xffff));
-            vs1 = _mm512_add_ps(vs1, roll_load16(p32, p16, row + c + 16, 0xffff));
+        __m512 vw;
+        if (inv) {
+            vw = _mm512_set1_ps(inv[r] / (float)heads);
+        } else {
+            /* two running sums: the adds' latency, not their count, bounds this loop */
+            __m512 vs = _mm512_setzero_ps(), vs1 = _mm512_setzero_ps();
+            int32_t c = 0;
+            for (; c + 32 <= T; c += 32) {
+                vs = _mm512_add_ps(vs, roll_load16(p32, p16, row + c, 0xffff));
+                vs1 = _mm512_add_ps(vs1, roll_load16(p32, p16, row + c + 16, 0xffff));
+            }
+            for (; c < T; c += 16) {
+                const __mmask16 m =
+                    T - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - c)) - 1);
+                vs = _mm512_add_ps(vs, roll_load16(p32, p16, row + c, m));
+            }
+            vw = _mm512_set1_ps(1.0f / ((float)heads * _mm512_reduce_add_ps(_mm512_add_ps(vs, vs1))));
         }
-        for (; c < T; c += 16) {
-            const __mmask16 m = T - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - c)) - 1);
-            vs = _mm512_add_ps(vs, roll_load16(p32, p16, row + c, m));
-        }
-        const __m512 vw = _mm512_set1_ps(1.0f / ((float)heads * _mm512_reduce_add_ps(_mm512_add_ps(vs, vs1))));
         for (int32_t c = 0; c < T; c += 16) {
             const __mmask16 m = T - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - c)) - 1);
             const __m512 a = _mm512_maskz_loadu_ps(m, ar + c);

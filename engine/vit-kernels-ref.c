@@ -282,22 +282,22 @@ static inline float vit_bf16_to_f32(uint16_t b)
 
 /* The rollout's head mean from an attention tile's probabilities: the row sum in 8 running sums
  * (as the AVX2 kernel's lanes), then each probability / (heads * sum) into acc. */
-void vit_roll_add_ref(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
-                      int32_t tpad, int32_t heads, float *acc)
+void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
+                      int32_t T, int32_t tpad, int32_t heads, float *acc)
 {
     for (int32_t r = 0; r < rows; r++) {
         float *restrict ar = acc + (size_t)r * T;
         float part[8] = {0}, sum = 0.0f;
         int32_t c = 0;
 #define P(c) (p32 ? p32[(size_t)r * tpad + (c)] : vit_bf16_to_f32(p16[(size_t)r * tpad + (c)]))
-        for (; c + 8 <= T; c += 8)
+        for (; !inv && c + 8 <= T; c += 8)
             for (int k = 0; k < 8; k++)
                 part[k] += P(c + k);
-        for (; c < T; c++)
+        for (; !inv && c < T; c++)
             sum += P(c);
         for (int k = 0; k < 8; k++)
             sum += part[k];
-        const float w = 1.0f / ((float)heads * sum);
+        const float w = inv ? inv[r] / (float)heads : 1.0f / ((float)heads * sum);
         for (c = 0; c < T; c++)
             ar[c] += P(c) * w;
 #undef P

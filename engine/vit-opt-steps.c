@@ -213,7 +213,9 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
                                        i1, sbuf);
             else
                 s->ops->attention(s->q, s->kt, s->v, s->ctx, T, tp, s->D, s->hd, h, i0, i1, sbuf);
-            s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, i1 - i0, T, tp, s->heads, acc);
+            /* bf16: the kernel left each row's 1 / sum at sbuf[r] */
+            s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, s->bf16 ? sbuf : NULL, i1 - i0, T, tp,
+                             s->heads, acc);
         }
     }
 }

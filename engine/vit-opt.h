@@ -109,7 +109,9 @@ typedef vit_attention_op *vit_attention_fn;
 /* The same with q, k, v in bf16 (vdpbf16ps: two products per lane and instruction), the
  * layouts of vit_oepilogue's q16, k16, v16; s: scratch of VIT_OPT_ATT_ROWS * tpad * 6 bytes
  * (fp32 scores, then bf16 probabilities). On return the bf16 unnormalized probabilities of the
- * last block of query rows are at (uint16_t *)(s + VIT_OPT_ATT_ROWS * tpad) + r * tpad. */
+ * last block of query rows are at (uint16_t *)(s + VIT_OPT_ATT_ROWS * tpad) + r * tpad, and
+ * s[r] is 1 / their sum (taken in fp32 before the rounding to bf16: the factor ctx was scaled
+ * by), for the rollout (vit-opt-steps.c). */
 typedef void vit_attention_bf16_op(const uint16_t *q16, const uint16_t *k16,
                                       const uint16_t *v16, float *ctx, int32_t T, int32_t tpad,
                                       int32_t dim, int32_t hd, int32_t h, int32_t i0, int32_t i1,
@@ -117,11 +119,12 @@ typedef void vit_attention_bf16_op(const uint16_t *q16, const uint16_t *k16,
 typedef vit_attention_bf16_op *vit_attention_bf16_fn;
 
 /* The attention rollout's head mean (vit-opt-steps.c), from what an attention tile leaves in its
- * scratch: for rows r in [0, rows), acc[r][c] += p[r][c] / (heads * sum_c p[r][c]), c in [0, T),
- * with p the unnormalized probabilities at p32 + r * tpad (fp32), or at p16 + r * tpad (bf16,
- * when p32 is NULL). The row sum runs in 8 (ref, AVX2) or 16 (AVX-512) lanes. */
-typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, int32_t rows, int32_t T,
-                             int32_t tpad, int32_t heads, float *acc);
+ * scratch: for rows r in [0, rows), acc[r][c] += p[r][c] * inv[r] / heads, c in [0, T), with p
+ * the unnormalized probabilities at p32 + r * tpad (fp32), or at p16 + r * tpad (bf16, when
+ * p32 is NULL), and inv[r] = 1 / sum_c p[r][c] as the bf16 attention leaves it, or, with inv
+ * NULL, taken here (in 8 lanes: ref, AVX2; in 16: AVX-512). */
+typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, const float *inv,
+                             int32_t rows, int32_t T, int32_t tpad, int32_t heads, float *acc);
 typedef vit_roll_add_op *vit_roll_add_fn;
 
 #define VIT_OPT_ATT_ROWS 6 /* query rows per attention tile */

@@ -463,12 +463,26 @@ static void test_attention_bf16(int32_t T, int32_t heads, int32_t hd)
     float d = max_abs_diff(c0, cf, (size_t)T * D) / max_abs(cf, (size_t)T * D);
     test_check(d <= VIT_TOL_OPT_ATT_BF16, "/opt/attention/avx512-bf16 T=%d heads=%d hd=%d: vs double %.1e (tol %.0e)",
                T, heads, hd, d, VIT_TOL_OPT_ATT_BF16);
+    /* what the rollout reads: the last block's rows, s[r] = 1 / the sum of their probabilities
+     * (taken before their rounding to bf16: within bf16's half ulp, 2^-9, of the rounded sum) */
+    const uint16_t *p16 = (const uint16_t *)(s + (size_t)VIT_OPT_ATT_ROWS * tpad);
+    int32_t half = T / 2 & ~1, last = T - half, lr = (last - 1) % VIT_OPT_ATT_ROWS + 1;
+    double worst = 0;
+    for (int32_t r = 0; r < lr; r++) {
+        double sum = 0;
+        for (int32_t c = 0; c < T; c++)
+            sum += from_bf16(p16[(size_t)r * tpad + c]);
+        worst = fmax(worst, fabs(s[r] * sum - 1.0));
+    }
+    test_check(worst <= 1.0 / 512, "/opt/attention/avx512-bf16 T=%d: s[r] is 1 / the row's sum (%.1e)",
+               T, worst);
     free(q16), free(k16), free(v16), free(q), free(kt), free(v), free(c0), free(cf), free(s);
 }
 
-/* The rollout's head mean of a tile (ops->roll_add) against the reference, fp32 and bf16
- * probabilities, on an accumulator that already holds other heads' share; and the reference
- * against its definition in double: each row's probabilities / (heads * their sum). */
+/* The rollout's head mean of a tile (ops->roll_add) against the reference — fp32 probabilities,
+ * bf16 ones summed by the op, bf16 ones with the factors the bf16 attention leaves — on an
+ * accumulator that already holds other heads' share; and the reference against its definition
+ * in double: each row's probabilities times 1 / (heads * their sum) (or * inv / heads). */
 static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
 {
     const vit_opt_ops *ops = vit_opt_ops_for(kern);
@@ -477,7 +491,9 @@ static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
     float *ak = malloc((size_t)rows * T * 4), *ar = malloc((size_t)rows * T * 4);
     double *ad = malloc((size_t)rows * T * sizeof(double));
     uint16_t *p16 = malloc((size_t)rows * tpad * 2);
-    for (int bf = 0; bf < 2; bf++) {
+    float inv[VIT_OPT_ATT_ROWS];
+    static const char *mode[3] = {"fp32", "bf16", "bf16-inv"};
+    for (int bf = 0; bf < 3; bf++) {
         for (int32_t i = 0; i < rows * tpad; i++) {
             p16[i] = bf16(frand(0, 1));
             p[i] = bf ? frand(-9, 9) /* not read: the bf16 rows are */ : frand(0, 1);
@@ -486,15 +502,17 @@ static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
             a0[i] = frand(0, 0.3f);
         memcpy(ak, a0, (size_t)rows * T * 4);
         memcpy(ar, a0, (size_t)rows * T * 4);
-        ops->roll_add(bf ? NULL : p, p16, rows, T, tpad, heads, ak);
-        vit_roll_add_ref(bf ? NULL : p, p16, rows, T, tpad, heads, ar);
+        for (int32_t r = 0; r < rows; r++)
+            inv[r] = frand(0.001f, 0.1f);
+        ops->roll_add(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, ak);
+        vit_roll_add_ref(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, ar);
         for (int32_t r = 0; r < rows; r++) {
             double sum = 0;
             for (int32_t c = 0; c < T; c++)
                 sum += bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c];
+            double w = bf == 2 ? (double)inv[r] / heads : 1.0 / (heads * sum);
             for (int32_t c = 0; c < T; c++)
-                ad[r * T + c] = a0[r * T + c] +
-                                (bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c]) / (heads * sum);
+                ad[r * T + c] = a0[r * T + c] + (bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c]) * w;
         }
         double dk = 0, dr = 0;
         for (int32_t i = 0; i < rows * T; i++) {
@@ -503,7 +521,7 @@ static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
         }
         test_check(dk <= 1e-6 && dr <= 1e-6,
                    "/opt/roll-add/%s/%s rows=%d T=%d: vs reference %.1e, reference vs double %.1e (tol 1e-6)",
-                   ops->name, bf ? "bf16" : "fp32", rows, T, dk, dr);
+                   ops->name, mode[bf], rows, T, dk, dr);
     }
     free(p), free(a0), free(ak), free(ar), free(ad), free(p16);
 }
