@@ -814,22 +814,18 @@ worker_superseded (VitlensInference *self)
   return newer;
 }
 
-/* The mean time per op class of the runs since @before (vit_session_profile). */
+/* Each op class's median over the request's runs (@samples[k][run], as bench --profile): one
+ * slow run on a busy machine moves a mean, not the median the chart above the bars shows. */
 static void
-column_set_profile (VitlensCompareColumn    *column,
-                    const vit_session       *session,
-                    const vit_profile_stats *before)
+column_set_profile (VitlensCompareColumn *column,
+                    double                samples[VIT_OP_COUNT][VITLENS_COMPARE_MAX_RUNS])
 {
-  vit_profile_stats after;
-  int runs;
+  double scratch[VITLENS_COMPARE_MAX_RUNS];
 
-  if (before->runs < 0 || vit_session_profile (session, &after, NULL) != VIT_OK)
-    return;
-  runs = after.runs - before->runs;
-  if (runs <= 0)
+  if (column->n_runs <= 0)
     return;
   for (int k = 0; k < VIT_OP_COUNT; k++)
-    column->op_ms[k] = (after.total_ms[k] - before->total_ms[k]) / runs;
+    column->op_ms[k] = vitlens_stats_median (samples[k], (size_t)column->n_runs, scratch);
   column->profiled = TRUE;
 }
 
@@ -842,7 +838,8 @@ worker_compare (VitlensInference *self,
   const vit_model_info *info;
   vit_error err = { 0 };
   vit_session *sessions[VITLENS_COMPARE_MAX_COLUMNS] = { NULL };
-  vit_profile_stats before[VITLENS_COMPARE_MAX_COLUMNS];
+  gboolean profiled[VITLENS_COMPARE_MAX_COLUMNS];
+  double op_samples[VITLENS_COMPARE_MAX_COLUMNS][VIT_OP_COUNT][VITLENS_COMPARE_MAX_RUNS];
   vit_variant variants[VITLENS_COMPARE_MAX_COLUMNS];
   g_autofree float *input = NULL;
   g_autofree float *logits = NULL;
@@ -924,10 +921,13 @@ worker_compare (VitlensInference *self,
         }
     }
 
-  /* Where the time goes: each session's op-class sums before and after the rounds. */
+  /* Where the time goes: each run's time per op class (the sessions are profiled). */
   for (int c = 0; c < n; c++)
-    if (vit_session_profile (sessions[c], &before[c], NULL) != VIT_OK)
-      before[c].runs = -1;
+    {
+      vit_profile_stats stats;
+
+      profiled[c] = vit_session_profile (sessions[c], &stats, NULL) == VIT_OK;
+    }
 
   /* Rounds over every variant, each round starting one variant further on. */
   runs = CLAMP (req->runs, 1, VITLENS_COMPARE_MAX_RUNS);
@@ -950,7 +950,16 @@ worker_compare (VitlensInference *self,
               vitlens_set_error_from_vit (&reply->error, &err);
               return;
             }
-          column->forward_ms[column->n_runs++] = vit_now_ms () - start;
+          column->forward_ms[column->n_runs] = vit_now_ms () - start;
+          if (profiled[c])
+            {
+              vit_profile_stats stats;
+
+              profiled[c] = vit_session_profile (sessions[c], &stats, NULL) == VIT_OK;
+              for (int op = 0; op < VIT_OP_COUNT; op++)
+                op_samples[c][op][column->n_runs] = stats.ms[op];
+            }
+          column->n_runs++;
           if (r == 0)
             column->done_time = g_get_monotonic_time ();
         }
@@ -978,7 +987,8 @@ worker_compare (VitlensInference *self,
       result->forward_ms = column->forward_ms[column->n_runs - 1];
       result_set_rollout (result, self->model, sessions[c]);
       column->result = result;
-      column_set_profile (column, sessions[c], &before[c]);
+      if (profiled[c])
+        column_set_profile (column, op_samples[c]);
     }
 
   reply->comparison = g_steal_pointer (&out);

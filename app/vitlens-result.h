@@ -79,7 +79,7 @@ typedef struct
   gint64         done_time;                         /* g_get_monotonic_time() of its first result */
   gint64         file_bytes;                        /* the file it runs from: the model, .vitq, .vitl; -1 unknown */
   gboolean       profiled;                          /* op_ms holds where the time went */
-  double         op_ms[VIT_OP_COUNT];               /* per vit_op class, the mean of this request's runs */
+  double         op_ms[VIT_OP_COUNT];               /* per vit_op class, the median of this request's runs */
 } VitlensCompareColumn;
 
 /* The reference (speed-up, size and agreement are measured against it) is fp32 when the model
