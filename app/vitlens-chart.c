@@ -104,6 +104,19 @@ paint_background (const VitlensChart *chart, cairo_t *cr)
   return chart->dark ? 0.92 : 0.13;
 }
 
+static const char *
+chart_unit (const VitlensChart *chart)
+{
+  return chart->unit ? chart->unit : "ms";
+}
+
+/* Digits after the point of a time: sub-millisecond ones (tiny models) keep three. */
+static int
+time_digits (double ms)
+{
+  return ms < 1 ? 3 : ms < 10 ? 2 : 1;
+}
+
 static int
 has_trace (const VitlensChart *chart)
 {
@@ -127,7 +140,7 @@ draw_traces (const VitlensChart *chart, cairo_t *cr, double fg, double left, dou
 {
   int n_max = 0;
   double vmax = 0;
-  char lab[32];
+  char lab[64];
   double tw, th;
 
   for (int i = 0; i < chart->n_rows; i++)
@@ -156,7 +169,7 @@ draw_traces (const VitlensChart *chart, cairo_t *cr, double fg, double left, dou
       cairo_move_to (cr, left, floor (y) + 0.5);
       cairo_line_to (cr, right, floor (y) + 0.5);
       cairo_stroke (cr);
-      snprintf (lab, sizeof lab, "%g ms", vmax * k / 2.0);
+      snprintf (lab, sizeof lab, "%g %s", vmax * k / 2.0, chart_unit (chart));
       text_size (cr, lab, 11, 0, &tw, &th);
       cairo_set_source_rgba (cr, fg, fg, fg, 0.7);
       text_at (cr, lab, 11, 0, left - 8 - tw, y + th / 2);
@@ -289,7 +302,7 @@ vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double
       cairo_set_source_rgba (cr, fg, fg, fg, 0.7);
       text_at (cr, lab, 11, 0, x - tw / 2, bottom + 16);
     }
-  text_at (cr, "ms", 11, 0, right + 28, bottom + 16);
+  text_at (cr, chart_unit (chart), 11, 0, right + 28, bottom + 16);
 
   int ref_row = chart->reference >= 0 && chart->reference < n ? chart->reference : 0;
   double ref = chart->rows[ref_row].median_ms;
@@ -327,8 +340,8 @@ vitlens_chart_draw (const VitlensChart *chart, cairo_t *cr, double width, double
 
       /* sub-millisecond times (tiny models) keep three digits */
       char val[64];
-      const char *fmt = r->median_ms < 1 ? "%.3f ms" : r->median_ms < 10 ? "%.2f ms" : "%.1f ms";
-      int len = snprintf (val, sizeof val, fmt, r->median_ms);
+      int len = snprintf (val, sizeof val, "%.*f %s", time_digits (r->median_ms), r->median_ms,
+                          chart_unit (chart));
       if (i != ref_row && ref > 0 && len > 0 && len < (int) sizeof val)
         {
           char speed[48];
@@ -472,7 +485,7 @@ vitlens_chart_draw_profile (const VitlensChart *chart, cairo_t *cr, double width
           x += w;
         }
       char val[32];
-      snprintf (val, sizeof val, sum < 1 ? "%.3f ms" : sum < 10 ? "%.2f ms" : "%.1f ms", sum);
+      snprintf (val, sizeof val, "%.*f %s", time_digits (sum), sum, chart_unit (chart));
       text_size (cr, val, 12, 0, &tw, &th);
       cairo_set_source_rgb (cr, fg, fg, fg);
       text_at (cr, val, 12, 0, x + 8, cy + th / 2 - 1);

@@ -42,6 +42,8 @@ typedef struct {
     /* the time bars' heading and op class names (NULL: English, as vitlens_chart_op_label) */
     const char *profile_title;
     const char *op_labels[VIT_OP_COUNT];
+    /* the unit after every time and under the axis (NULL: "ms"; the app's is translated) */
+    const char *unit;
 } VitlensChart;
 
 #ifdef VITLENS_CHART_PANGO

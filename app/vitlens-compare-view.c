@@ -680,6 +680,7 @@ vitlens_compare_view_get_chart (VitlensCompareView *self,
       VitlensChartRow *row = &chart->rows[chart->n_rows++];
 
       column_chart_row (column, row);
+      row->name = vitlens_variant_label (column->name); /* the picture's words: translated */
       row->speed = column->speed;
       row->op_ms = column->profiled ? column->op_ms : NULL;
       if (self->stream)
@@ -692,6 +693,8 @@ vitlens_compare_view_get_chart (VitlensCompareView *self,
     chart->trace_title = self->chart_trace_title;
   /* Translators: the heading of Compare's stacked bars of time per kind of operation */
   chart->profile_title = _("Where the time goes");
+  /* Translators: milliseconds, after the times in Compare's chart and under its axis */
+  chart->unit = C_("unit", "ms");
   for (int k = 0; k < VIT_OP_COUNT; k++)
     chart->op_labels[k] = _(op_titles[k]);
 }
