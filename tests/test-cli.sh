@@ -37,6 +37,17 @@ check "/cli/classify/bad-option ($(cat "$TMP/err"))" $?
 "$CLI" classify --variant fast --model "$FX/models/tiny-p16/model.safetensors" x.png 2>"$TMP/err"
 [ $? -eq 2 ] && grep -q "unknown variant 'fast'" "$TMP/err"
 check "/cli/classify/bad-variant" $?
+# the options classify, stream and export share (cli_common_option): a bad value is refused with
+# its option's name, exit 2; export has no --threads or --top and refuses them as unknown
+ok=0
+"$CLI" classify --threads 0 x.png 2>"$TMP/err"; [ $? -eq 2 ] && grep -q -- "--threads: '0'" "$TMP/err" || ok=1
+"$CLI" stream --top 0 --test-pattern --frames 1 2>"$TMP/err"; [ $? -eq 2 ] && grep -q -- "--top: '0'" "$TMP/err" || ok=1
+"$CLI" stream --variant fast --test-pattern --frames 1 2>"$TMP/err"; [ $? -eq 2 ] && grep -q "unknown variant 'fast'" "$TMP/err" || ok=1
+for opt in "--threads 2" "--top 3"; do
+  # shellcheck disable=SC2086
+  "$CLI" export $opt -o "$TMP/never.vitq" 2>"$TMP/err"; [ $? -eq 2 ] && grep -q "unrecognized option" "$TMP/err" && [ ! -e "$TMP/never.vitq" ] || ok=1
+done
+check "/cli/common-options" $ok
 
 # text from files reaches a terminal and JSON escaped: a label with an ESC sequence and a byte
 # that is not UTF-8, and a file name with ESC in it

@@ -27,10 +27,14 @@ typedef struct {
     int32_t threads;        /* --threads N (1-256); 0: every core */
     int32_t top;            /* --top K (1-VIT_TOPK_MAX) */
 } cli_opts;
-#define CLI_OPTS_LONG                                                                              \
+/* getopt_long matches every long option listed, whatever the short-options string says: a
+ * subcommand without --threads and --top (export) lists CLI_OPTS_LONG_MODEL only. */
+#define CLI_OPTS_LONG_MODEL                                                                        \
     {"model", required_argument, NULL, 'm'}, {"variant", required_argument, NULL, 'v'},            \
-        {"threads", required_argument, NULL, 't'}, {"top", required_argument, NULL, 'k'},          \
         {"help", no_argument, NULL, 'h'}
+#define CLI_OPTS_LONG                                                                              \
+    CLI_OPTS_LONG_MODEL, {"threads", required_argument, NULL, 't'},                                \
+        {"top", required_argument, NULL, 'k'}
 /* One answer of getopt_long: CLI_OPT_DONE when it was one of cli_opts' (-m, -v, -t, -k) and
  * is stored in *o; CLI_OPT_BAD (a message is printed) when its value is not valid; else
  * CLI_OPT_OTHER, for the subcommand's own switch. A subcommand accepts only the letters its

@@ -23,14 +23,13 @@ int cli_export(int argc, char **argv)
     const char *out_path = NULL;
     int per_channel = 0;
     static const struct option longopts[] = {
-        CLI_OPTS_LONG,
+        CLI_OPTS_LONG_MODEL,
         {"output", required_argument, NULL, 'o'},
         {"per-channel", no_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     int c, common;
     optind = 1;
-    /* --threads and --top are not export's: "m:v:o:ch" leaves them out. */
     while ((c = getopt_long(argc, argv, "m:v:o:ch", longopts, NULL)) != -1) {
         if ((common = cli_common_option(c, optarg, &o)) == CLI_OPT_BAD)
             return 2;
