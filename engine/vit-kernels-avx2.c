@@ -1403,12 +1403,7 @@ static ALWAYS_INLINE __m256 roll_load8(const float *p32, const uint16_t *p16, si
 
 static ALWAYS_INLINE float roll_at(const float *p32, const uint16_t *p16, size_t at)
 {
-    if (p32)
-        return p32[at];
-    uint32_t u = (uint32_t)p16[at] << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
+    return p32 ? p32[at] : vit_bf16_to_f32(p16[at]);
 }
 
 void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,

@@ -272,14 +272,6 @@ void vit_attention_ref(const float *q, const float *kt, const float *v, float *c
     }
 }
 
-static inline float vit_bf16_to_f32(uint16_t b)
-{
-    uint32_t u = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* The rollout's head mean from an attention tile's probabilities: the row sum in 8 running sums
  * (as the AVX2 kernel's lanes), then each probability / (heads * sum) into acc. */
 void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,

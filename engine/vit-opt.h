@@ -32,6 +32,7 @@
 #include "vit-impl.h"
 #include "vit-pool.h"
 #include "vit-quant.h"
+#include <string.h>
 
 /* ---------------------------------------------------------------------------------------------
  * Kernels */
@@ -123,6 +124,15 @@ typedef vit_attention_bf16_op *vit_attention_bf16_fn;
  * the unnormalized probabilities at p32 + r * tpad (fp32), or at p16 + r * tpad (bf16, when
  * p32 is NULL), and inv[r] = 1 / sum_c p[r][c] as the bf16 attention leaves it, or, with inv
  * NULL, taken here (in 8 lanes: ref, AVX2; in 16: AVX-512). */
+/* A bf16 value as the float it stands for (its 16 bits are the float's high half). */
+static inline float vit_bf16_to_f32(uint16_t b)
+{
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, const float *inv,
                              int32_t rows, int32_t T, int32_t tpad, int32_t heads, float *acc);
 typedef vit_roll_add_op *vit_roll_add_fn;
