@@ -214,7 +214,9 @@ forward_int8(const vit_model *m, const vit_quant_model *q, vit_int8_state *st, c
         }
         // rollout on: roll[l] (T, T) = mean over heads of att
         if (s->roll)
-            vit_rollout_mean_heads(pool, s->att, s->heads, T, s->roll + (size_t)l * T * T);
+            vit_rollout_mean_heads(pool, s->att, s->heads, T,
+                                   l == i->depth - 1 ? 1 + i->distilled : T,
+                                   s->roll + (size_t)l * T * T);
         MARK(VIT_OP_ATTENTION);
         vit_qlinear_forward(&ql[1], s->ctx, T, st->tmp, st->scratch, pool);
         span_job add = {s->x, st->tmp, NULL};

@@ -43,6 +43,7 @@ static vit_status opt_state_new(const vit_model *m, const vit_opt_ops *ops, int3
     s->cpp = i->in_chans * i->patch_size * i->patch_size;
     s->K = i->num_classes;
     s->prefix = 1 + i->distilled;
+    s->depth = i->depth;
     s->eps = i->ln_eps;
     int32_t kmax = s->D > s->H ? s->D : s->H;
     kmax = kmax > s->cpp ? kmax : s->cpp;

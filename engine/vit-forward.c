@@ -265,7 +265,9 @@ forward_fp32(const vit_model *m, vit_fp32_state *s, const float *input, float *l
         vit_fp32_attention(s);
         // rollout on: roll[l] (T, T) = mean over heads of att
         if (s->roll)
-            vit_rollout_mean_heads(s->pool, s->att, s->heads, T, s->roll + (size_t)l * T * T);
+            vit_rollout_mean_heads(s->pool, s->att, s->heads, T,
+                                   l == depth - 1 ? 1 + m->info.distilled : T,
+                                   s->roll + (size_t)l * T * T);
         MARK(VIT_OP_ATTENTION);
         linear(s, s->ctx, b->proj_w, pl ? pl + 1 : NULL, b->proj_b, s->x, T, D, D, VIT_SEP_ADD);
         MARK(VIT_OP_PROJ);

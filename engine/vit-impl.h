@@ -270,12 +270,12 @@ void vit_softmax_rows_exp(float *x, int32_t rows, int32_t cols, int32_t ld, floa
  * Attention rollout (vit-rollout.c; definition in vit.h, vit_session_rollout) */
 
 struct vit_pool;
-/* mean (T, T) = the mean over heads of att (heads, T, T), rows split over the pool (the fp32
- * and int8 variants, after their attention) */
+/* mean (T, T) = the mean over heads of att (heads, T, T), its rows [0, rows) (T; the last
+ * block's prefix), split over the pool (the fp32 and int8 variants, after their attention) */
 void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t heads, int32_t T,
-                            float *mean);
+                            int32_t rows, float *mean);
 /* grid (T - prefix) = the rollout of att (depth, T, T), head means, divided by its max; row:
- * 2T floats of scratch */
+ * 2T floats of scratch. Of the last block only the prefix rows are read. */
 void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix, float *row,
                       float *grid);
 

@@ -188,13 +188,17 @@ static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 
 typedef struct {
     const vit_opt_state *s;
-    float *roll; /* (T, T) this block's head mean */
+    float *roll;       /* (T, T) this block's head mean */
+    int32_t roll_rows; /* its rows the rollout reads: T, or the last block's cls (and dist) */
 } att_roll_job;
 
-/* Rollout on: items are blocks of VIT_OPT_ATT_ROWS query rows, each through every head, so that
- * one thread owns rows [i0, i1) of the head mean, summed in a fixed order. After each head's
- * tile the scratch holds the block's exp(s - max) (the kernels' contract, vit-opt.h; bf16 with
- * the bf16 attention): each row normalized by its sum, / heads, added into roll. */
+/* Rollout on: a chunk is a run of blocks of VIT_OPT_ATT_ROWS query rows, all of them through
+ * every head, so that one thread owns those rows of the head mean and sums them in a fixed
+ * order; head by head, so that a head's k and v serve the whole run from the near caches (block
+ * by block through every head, they came from L2 once per block: most of what the rollout then
+ * cost a small model). After each tile the scratch holds the block's exp(s - max) (the kernels'
+ * contract, vit-opt.h; bf16 with the bf16 attention): each row normalized by its sum, / heads,
+ * added into roll. */
 static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 {
     const att_roll_job *j = ctx;
@@ -202,29 +206,31 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
     const int32_t T = s->T, tp = s->tpad;
     float *sbuf = vit_opt_scores_buf(s, thread);
     const uint16_t *p16 = (const uint16_t *)(sbuf + (size_t)VIT_OPT_ATT_ROWS * tp);
-    for (int64_t blk = begin; blk < end; blk++) {
-        const int32_t i0 = (int32_t)blk * VIT_OPT_ATT_ROWS;
-        const int32_t i1 = i0 + VIT_OPT_ATT_ROWS < T ? i0 + VIT_OPT_ATT_ROWS : T;
-        float *acc = j->roll + (size_t)i0 * T;
-        memset(acc, 0, (size_t)(i1 - i0) * T * sizeof(float));
-        for (int32_t h = 0; h < s->heads; h++) {
+    const int32_t r0 = (int32_t)begin * VIT_OPT_ATT_ROWS;
+    const int32_t r1 = (int32_t)end * VIT_OPT_ATT_ROWS < T ? (int32_t)end * VIT_OPT_ATT_ROWS : T;
+    const int32_t keep = r1 < j->roll_rows ? r1 : j->roll_rows; /* rows [r0, keep) of roll */
+    if (keep > r0)
+        memset(j->roll + (size_t)r0 * T, 0, (size_t)(keep - r0) * T * sizeof(float));
+    for (int32_t h = 0; h < s->heads; h++)
+        for (int32_t i0 = r0; i0 < r1; i0 += VIT_OPT_ATT_ROWS) {
+            const int32_t i1 = i0 + VIT_OPT_ATT_ROWS < T ? i0 + VIT_OPT_ATT_ROWS : T;
             if (s->bf16)
                 s->ops->attention_bf16(s->q16, s->k16, s->v16, s->ctx, T, tp, s->D, s->hd, h, i0,
                                        i1, sbuf);
             else
                 s->ops->attention(s->q, s->kt, s->v, s->ctx, T, tp, s->D, s->hd, h, i0, i1, sbuf);
             /* bf16: the kernel left each row's 1 / sum at sbuf[r] */
-            s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, s->bf16 ? sbuf : NULL, i1 - i0, T, tp,
-                             s->heads, acc);
+            if (i0 < keep)
+                s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, s->bf16 ? sbuf : NULL, i1 - i0, T,
+                                 tp, s->heads, j->roll + (size_t)i0 * T);
         }
-    }
 }
 
 /* ctx = softmax(q k^T) v as attention_tiles, and roll[l] (T, T) = the mean over heads of the
- * probabilities */
+ * probabilities (of the last block only the rows the rollout reads: vit_rollout_grid) */
 static void attention_rollout(vit_opt_state *s, int32_t l)
 {
-    att_roll_job j = {s, s->roll + (size_t)l * s->T * s->T};
+    att_roll_job j = {s, s->roll + (size_t)l * s->T * s->T, l == s->depth - 1 ? s->prefix : s->T};
     par(s, (s->T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS, 1, att_roll_chunk, &j);
 }
 

@@ -77,7 +77,7 @@ struct vit_opt_state {
     vit_opt_steps steps; /* what the forward calls */
     struct vit_pool *pool;
     int32_t threads;
-    int32_t T, D, H, heads, hd, tpad, NP, cpp, K, prefix;
+    int32_t T, D, H, heads, hd, tpad, NP, cpp, K, prefix, depth;
     float eps;          /* LayerNorm epsilon, the model's ln_eps */
     int32_t lda;        /* row stride of a: max(D, H, cpp) rounded up to 64 */
     void *arena;        /* everything below points into it */

@@ -5,6 +5,8 @@
 #include "vit-impl.h"
 #include "vit-pool.h"
 
+#include <cblas.h>
+
 #include <string.h>
 
 typedef struct {
@@ -35,10 +37,10 @@ static void mean_rows(void *ctx, int64_t begin, int64_t end, int32_t thread)
 }
 
 void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t heads, int32_t T,
-                            float *mean)
+                            int32_t rows, float *mean)
 {
     mean_job j = {att, mean, heads, T};
-    vit_pool_run(pool, T, 16, mean_rows, &j);
+    vit_pool_run(pool, rows, 16, mean_rows, &j);
 }
 
 void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix, float *row,
@@ -48,32 +50,19 @@ void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix
     // r = e_cls (distilled: (e_cls + e_dist) / 2)
     for (int32_t t = 0; t < T; t++)
         r[t] = t < prefix ? 1.0f / (float)prefix : 0.0f;
-    // r = r A^_L ... A^_1, A^_l = 0.5 A_l + 0.5 I: r' = 0.5 (r A_l) + 0.5 r
+    // r = r A^_L ... A^_1, A^_l = 0.5 A_l + 0.5 I: r' = 0.5 (r A_l) + 0.5 r. The first product,
+    // e_cls A^_L, reads only the prefix rows (r is 0 past them): the variants leave A_L's others
+    // unwritten.
     for (int32_t l = depth - 1; l >= 0; l--) {
-        const float *a = att + (size_t)l * T * T;
-        float *restrict nx = next; /* not r, not a: the loops below vectorize */
-        for (int32_t c = 0; c < T; c++)
-            next[c] = 0.5f * r[c];
-        // four rows of A_l a pass over next: a quarter of its loads and stores (this product
-        // is most of what the rollout adds to a small model's forward)
-        int32_t i = 0;
-        for (; i + 4 <= T; i += 4) {
-            const float r0 = 0.5f * r[i], r1 = 0.5f * r[i + 1], r2 = 0.5f * r[i + 2],
-                        r3 = 0.5f * r[i + 3];
-            const float *restrict a0 = a + (size_t)i * T, *restrict a1 = a0 + T,
-                                  *restrict a2 = a1 + T, *restrict a3 = a2 + T;
-            for (int32_t c = 0; c < T; c++)
-                nx[c] += ((r0 * a0[c] + r1 * a1[c]) + (r2 * a2[c] + r3 * a3[c]));
-        }
-        for (; i < T; i++) {
-            const float ri = 0.5f * r[i];
-            const float *restrict ai = a + (size_t)i * T;
-            for (int32_t c = 0; c < T; c++)
-                nx[c] += ri * ai[c];
-        }
-        float *t = r;
+        const int32_t n = l == depth - 1 ? prefix : T;
+        // next = 0.5 (A_l^T r) + 0.5 r over rows [0, n) of A_l: OpenBLAS's gemv, in the CPU's
+        // vectors (this product is most of what the rollout adds to a small model's forward)
+        memcpy(next, r, (size_t)T * sizeof(float));
+        cblas_sgemv(CblasRowMajor, CblasTrans, n, T, 0.5f, att + (size_t)l * T * T, T, r, 1,
+                    0.5f, next, 1);
+        float *tmp = r;
         r = next;
-        next = t;
+        next = tmp;
     }
     // grid = r over the patch tokens / its max
     const int32_t np = T - prefix;
