@@ -1407,7 +1407,7 @@ static ALWAYS_INLINE float roll_at(const float *p32, const uint16_t *p16, size_t
 }
 
 void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                       int32_t T, int32_t tpad, int32_t heads, float *acc)
+                       int32_t T, int32_t tpad, int32_t heads, int32_t assign, float *acc)
 {
     const int32_t full = T & ~7;
     for (int32_t r = 0; r < rows; r++) {
@@ -1423,8 +1423,9 @@ void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, 
         const __m256 vw = _mm256_set1_ps(w);
         for (int32_t c = 0; c < full; c += 8)
             _mm256_storeu_ps(ar + c, _mm256_fmadd_ps(roll_load8(p32, p16, row + c), vw,
-                                                     _mm256_loadu_ps(ar + c)));
+                                                     assign ? _mm256_setzero_ps()
+                                                            : _mm256_loadu_ps(ar + c)));
         for (int32_t c = full; c < T; c++)
-            ar[c] += roll_at(p32, p16, row + c) * w;
+            ar[c] = fmaf(roll_at(p32, p16, row + c), w, assign ? 0.0f : ar[c]);
     }
 }

@@ -275,7 +275,7 @@ void vit_attention_ref(const float *q, const float *kt, const float *v, float *c
 /* The rollout's head mean from an attention tile's probabilities: the row sum in 8 running sums
  * (as the AVX2 kernel's lanes), then each probability / (heads * sum) into acc. */
 void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                      int32_t T, int32_t tpad, int32_t heads, float *acc)
+                      int32_t T, int32_t tpad, int32_t heads, int32_t assign, float *acc)
 {
     for (int32_t r = 0; r < rows; r++) {
         float *restrict ar = acc + (size_t)r * T;
@@ -291,7 +291,7 @@ void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, i
             sum += part[k];
         const float w = inv ? inv[r] / (float)heads : 1.0f / ((float)heads * sum);
         for (c = 0; c < T; c++)
-            ar[c] += P(c) * w;
+            ar[c] = fmaf(P(c), w, assign ? 0.0f : ar[c]);
 #undef P
     }
 }

@@ -198,7 +198,7 @@ typedef struct {
  * by block through every head, they came from L2 once per block: most of what the rollout then
  * cost a small model). After each tile the scratch holds the block's exp(s - max) (the kernels'
  * contract, vit-opt.h; bf16 with the bf16 attention): each row normalized by its sum, / heads,
- * added into roll. */
+ * into roll (the first head's written, the others' added). */
 static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 {
     const att_roll_job *j = ctx;
@@ -209,8 +209,6 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
     const int32_t r0 = (int32_t)begin * VIT_OPT_ATT_ROWS;
     const int32_t r1 = (int32_t)end * VIT_OPT_ATT_ROWS < T ? (int32_t)end * VIT_OPT_ATT_ROWS : T;
     const int32_t keep = r1 < j->roll_rows ? r1 : j->roll_rows; /* rows [r0, keep) of roll */
-    if (keep > r0)
-        memset(j->roll + (size_t)r0 * T, 0, (size_t)(keep - r0) * T * sizeof(float));
     for (int32_t h = 0; h < s->heads; h++)
         for (int32_t i0 = r0; i0 < r1; i0 += VIT_OPT_ATT_ROWS) {
             const int32_t i1 = i0 + VIT_OPT_ATT_ROWS < T ? i0 + VIT_OPT_ATT_ROWS : T;
@@ -222,7 +220,7 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
             /* bf16: the kernel left each row's 1 / sum at sbuf[r] */
             if (i0 < keep)
                 s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, s->bf16 ? sbuf : NULL, i1 - i0, T,
-                                 tp, s->heads, j->roll + (size_t)i0 * T);
+                                 tp, s->heads, h == 0, j->roll + (size_t)i0 * T);
         }
 }
 

@@ -480,9 +480,10 @@ static void test_attention_bf16(int32_t T, int32_t heads, int32_t hd)
 }
 
 /* The rollout's head mean of a tile (ops->roll_add) against the reference — fp32 probabilities,
- * bf16 ones summed by the op, bf16 ones with the factors the bf16 attention leaves — on an
- * accumulator that already holds other heads' share; and the reference against its definition
- * in double: each row's probabilities times 1 / (heads * their sum) (or * inv / heads). */
+ * bf16 ones summed by the op, bf16 ones with the factors the bf16 attention leaves — added to an
+ * accumulator that already holds other heads' share, or (assign, the first head) written over
+ * garbage; and the reference against its definition in double: each row's probabilities times
+ * 1 / (heads * their sum) (or * inv / heads). */
 static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
 {
     const vit_opt_ops *ops = vit_opt_ops_for(kern);
@@ -493,26 +494,29 @@ static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
     uint16_t *p16 = malloc((size_t)rows * tpad * 2);
     float inv[VIT_OPT_ATT_ROWS];
     static const char *mode[3] = {"fp32", "bf16", "bf16-inv"};
-    for (int bf = 0; bf < 3; bf++) {
+    for (int it = 0; it < 6; it++) {
+        const int bf = it % 3, assign = it / 3;
         for (int32_t i = 0; i < rows * tpad; i++) {
             p16[i] = bf16(frand(0, 1));
             p[i] = bf ? frand(-9, 9) /* not read: the bf16 rows are */ : frand(0, 1);
         }
         for (int32_t i = 0; i < rows * T; i++)
-            a0[i] = frand(0, 0.3f);
+            a0[i] = assign ? frand(-9, 9) : frand(0, 0.3f);
         memcpy(ak, a0, (size_t)rows * T * 4);
         memcpy(ar, a0, (size_t)rows * T * 4);
         for (int32_t r = 0; r < rows; r++)
             inv[r] = frand(0.001f, 0.1f);
-        ops->roll_add(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, ak);
-        vit_roll_add_ref(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, ar);
+        ops->roll_add(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, assign, ak);
+        vit_roll_add_ref(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, assign,
+                         ar);
         for (int32_t r = 0; r < rows; r++) {
             double sum = 0;
             for (int32_t c = 0; c < T; c++)
                 sum += bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c];
             double w = bf == 2 ? (double)inv[r] / heads : 1.0 / (heads * sum);
             for (int32_t c = 0; c < T; c++)
-                ad[r * T + c] = a0[r * T + c] + (bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c]) * w;
+                ad[r * T + c] = (assign ? 0.0 : a0[r * T + c]) +
+                                (bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c]) * w;
         }
         double dk = 0, dr = 0;
         for (int32_t i = 0; i < rows * T; i++) {
@@ -520,8 +524,9 @@ static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
             dr = fmax(dr, fabs(ar[i] - ad[i]) / fabs(ad[i]));
         }
         test_check(dk <= 1e-6 && dr <= 1e-6,
-                   "/opt/roll-add/%s/%s rows=%d T=%d: vs reference %.1e, reference vs double %.1e (tol 1e-6)",
-                   ops->name, mode[bf], rows, T, dk, dr);
+                   "/opt/roll-add/%s/%s%s rows=%d T=%d: vs reference %.1e, reference vs double "
+                   "%.1e (tol 1e-6)",
+                   ops->name, mode[bf], assign ? "-assign" : "", rows, T, dk, dr);
     }
     free(p), free(a0), free(ak), free(ar), free(ad), free(p16);
 }

@@ -42,6 +42,10 @@ typedef struct {
     double *prof_ms[VIT_OP_COUNT + 1]; /* [VIT_OP_COUNT]: the forward */
     double prof_med[VIT_OP_COUNT + 1];
     vit_profile_stats prof;            /* the ops counts */
+    /* --explain: a twin session with the attention rollout on, timed run by run next to this
+     * one (off, on, on, off, ...): its times, and each run's ratio to the run beside it */
+    vit_session *roll_session;
+    double *roll_ms, *roll_ratio; /* (runs) */
 } bench_row;
 
 static void usage(FILE *f)
@@ -59,8 +63,10 @@ static void usage(FILE *f)
           "(patch embedding, LayerNorm (+ quantize), qkv, attention, proj, fc1 + GELU, fc2,\n"
           "head, other), its share of the forward, and GFLOP/s (fp32) or GOP/s (int8) of the\n"
           "matrix products; with --json a \"profile\" object per variant.\n"
-          "--explain times every variant with its attention rollout on (what classify\n"
-          "--explain and the app's Show Attention cost): run once with, once without.\n"
+          "--explain also times every variant with its attention rollout on (what classify\n"
+          "--explain and the app's Show Attention ask for), in a second session run right\n"
+          "before or after each timed run, and prints what the rollout costs: the median\n"
+          "with it against the median without, and the p10-p90 of the runs' paired ratios.\n"
           "--verbose prints the engine's log; with --profile (or VIT_OPT_PROFILE=1 in the\n"
           "environment) that includes each session's mean time per op class.\n",
           f);
@@ -255,6 +261,40 @@ static void print_profile(const bench_row *rows, int first, int nrows, int runs,
                    fwd > 0 ? 100.0 * ms / fwd : 0.0, rs);
         }
         printf("\n");
+    }
+}
+
+/* --explain: each variant's time with the rollout off and on, from the same interleaved runs;
+ * the cost is the ratio of the medians, the spread that of the paired ratios (on / the off run
+ * beside it) */
+static double roll_cost_pct(const bench_row *r, int runs)
+{
+    double off = vitlens_stats_median_sorted(r->ms, (size_t)runs);
+    double on = vitlens_stats_median_sorted(r->roll_ms, (size_t)runs);
+    return off > 0 ? 100.0 * (on / off - 1.0) : 0.0;
+}
+
+/* the p-th percentile of the paired ratios, as a cost in % */
+static double roll_paired_pct(const bench_row *r, int runs, double p)
+{
+    return 100.0 * (vitlens_stats_percentile_sorted(r->roll_ratio, (size_t)runs, p) - 1.0);
+}
+
+static void print_rollout(const bench_row *rows, int first, int nrows, int runs, int markdown)
+{
+    printf(markdown ? "\n**The attention rollout's cost** · the same %d runs, each variant with "
+                      "it off and on, back to back\n\n| Variant | Off (median ms) | On (median ms) "
+                      "| Cost | p10–p90 of paired ratios |\n|---|---|---|---|---|\n"
+                    : "\nthe attention rollout's cost: the same %d runs, each variant with it off "
+                      "and on, back to back\n%-10s %10s %10s %8s %21s\n",
+           runs, "variant", "off ms", "on ms", "cost", "paired p10-p90");
+    for (int r = first; r < nrows; r++) {
+        double off = vitlens_stats_median_sorted(rows[r].ms, (size_t)runs);
+        double on = vitlens_stats_median_sorted(rows[r].roll_ms, (size_t)runs);
+        printf(markdown ? "| %s | %.3f | %.3f | %+.1f%% | %+.1f%% – %+.1f%% |\n"
+                        : "%-10s %10.3f %10.3f %+7.1f%% %+9.1f%% .. %+6.1f%%\n",
+               row_name(&rows[r]), off, on, roll_cost_pct(&rows[r], runs),
+               roll_paired_pct(&rows[r], runs, 10), roll_paired_pct(&rows[r], runs, 90));
     }
 }
 
@@ -482,7 +522,6 @@ int cli_bench(int argc, char **argv)
         o.per_channel = per_channel;
         if (profile && !o.profile)
             o.profile = VIT_PROFILE_WALL; /* VIT_OPT_PROFILE=cpu: the thread's CPU time */
-        o.rollout = explain;
         double t0 = vit_now_ms();
         /* one model, several sessions: its derived weights are built once, on the model */
         vit_model *m = rows[r].lite ? lite_model : model;
@@ -493,6 +532,17 @@ int cli_bench(int argc, char **argv)
             goto out;
         }
         rows[r].create_ms = vit_now_ms() - t0;
+        if (explain) { /* its twin: the rollout on, no profile (that is the plain run's) */
+            o.rollout = 1;
+            o.profile = VIT_PROFILE_OFF;
+            if (vit_session_new(m, &o, &rows[r].roll_session, &err) != VIT_OK) {
+                cli_error("%s", err.msg);
+                status = 1;
+                goto out;
+            }
+            rows[r].roll_ms = calloc((size_t)runs, sizeof(double));
+            rows[r].roll_ratio = calloc((size_t)runs, sizeof(double));
+        }
         rows[r].ms = calloc((size_t)runs, sizeof(double));
         for (int k = 0; profile && k <= VIT_OP_COUNT; k++)
             rows[r].prof_ms[k] = calloc((size_t)runs, sizeof(double));
@@ -517,15 +567,32 @@ int cli_bench(int argc, char **argv)
 
     /* warm-up, then interleaved timed runs */
     for (int w = 0; w < warmup; w++)
-        for (int r = 0; r < nrows; r++)
+        for (int r = 0; r < nrows; r++) {
             vit_session_run(rows[r].session, inputs, logits, &err);
+            if (rows[r].roll_session)
+                vit_session_run(rows[r].roll_session, inputs, logits, &err);
+        }
     for (int i = 0; i < runs; i++)
         for (int r0 = 0; r0 < nrows; r0++) {
             int r = (r0 + i) % nrows; /* rotate the order too */
             const float *in = inputs + (size_t)(i % n_inputs) * in_n;
+            /* --explain: the rollout's twin right before (odd runs) or after (even) */
+            if (rows[r].roll_session && i % 2) {
+                double t0 = vit_now_ms();
+                vit_session_run(rows[r].roll_session, in, logits, &err);
+                rows[r].roll_ms[i] = vit_now_ms() - t0;
+            }
             double t0 = vit_now_ms();
             vit_session_run(rows[r].session, in, logits, &err);
             rows[r].ms[i] = vit_now_ms() - t0;
+            if (rows[r].roll_session && i % 2 == 0) {
+                double t1 = vit_now_ms();
+                vit_session_run(rows[r].roll_session, in, logits, &err);
+                rows[r].roll_ms[i] = vit_now_ms() - t1;
+            }
+            if (rows[r].roll_session)
+                rows[r].roll_ratio[i] =
+                    rows[r].ms[i] > 0 ? rows[r].roll_ms[i] / rows[r].ms[i] : 1.0;
             if (profile && vit_session_profile(rows[r].session, &rows[r].prof, NULL) == VIT_OK) {
                 for (int k = 0; k < VIT_OP_COUNT; k++)
                     rows[r].prof_ms[k][i] = rows[r].prof.ms[k];
@@ -534,6 +601,10 @@ int cli_bench(int argc, char **argv)
         }
     for (int r = 0; profile && r < nrows; r++)
         profile_medians(&rows[r], runs);
+    for (int r = 0; explain && r < nrows; r++) {
+        vitlens_stats_sort(rows[r].roll_ms, (size_t)runs);
+        vitlens_stats_sort(rows[r].roll_ratio, (size_t)runs);
+    }
 
     double ref_median = 0;
     if (markdown)
@@ -552,7 +623,8 @@ int cli_bench(int argc, char **argv)
                n_images ? "images given" : "a fixed random input", cpu_label());
     if (csv)
         printf("variant,median_ms,min_ms,p90_ms,reduction_pct,runs,threads,file_bytes,"
-               "size_reduction_pct,top1_agree,max_logit_err,kernel,load_ms,peak_rss_mb\n");
+               "size_reduction_pct,top1_agree,max_logit_err,kernel,load_ms,peak_rss_mb%s\n",
+               explain ? ",rollout_median_ms,rollout_cost_pct" : "");
     else if (!json && !markdown)
         printf("%-10s %10s %9s %9s %10s %12s %9s %10s %12s %9s %9s  %s\n", "variant", "median ms",
                "min ms", "p90 ms", "reduction", "file size", "size red.", "top-1 agr.",
@@ -590,14 +662,23 @@ int cli_bench(int argc, char **argv)
             if (profile)
                 json_profile(&rows[r]);
             int32_t gh = 0, gw = 0; /* --explain: the rollout of the last run is there */
-            if (vit_session_rollout(rows[r].session, &gh, &gw))
-                printf(", \"rollout_grid\": [%d, %d]", gh, gw);
+            if (rows[r].roll_session && vit_session_rollout(rows[r].roll_session, &gh, &gw))
+                printf(", \"rollout_grid\": [%d, %d], \"rollout_median_ms\": %.4f,"
+                       " \"rollout_cost_pct\": %.2f, \"rollout_paired_p10_pct\": %.2f,"
+                       " \"rollout_paired_p90_pct\": %.2f",
+                       gh, gw, vitlens_stats_median_sorted(rows[r].roll_ms, (size_t)runs),
+                       roll_cost_pct(&rows[r], runs), roll_paired_pct(&rows[r], runs, 10),
+                       roll_paired_pct(&rows[r], runs, 90));
             printf("}\n");
         } else if (csv) {
-            printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f\n", vname, med,
+            printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f", vname, med,
                    rows[r].ms[0], vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90), reduction, runs,
                    vit_session_threads(rows[r].session), vsize, size_red, agree,
                    rows[r].max_logit_err, kernel, rows[r].load_ms, rows[r].rss_mb);
+            if (explain)
+                printf(",%.4f,%.2f", vitlens_stats_median_sorted(rows[r].roll_ms, (size_t)runs),
+                       roll_cost_pct(&rows[r], runs));
+            printf("\n");
         } else if (markdown) {
             printf("| %s | %.2f | %.2f–%.2f | %.1f%% | %.1f | %.1f%% | %d/%d | %s | %s | %s |\n",
                    vname, med, vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 10), vitlens_stats_percentile_sorted(rows[r].ms, (size_t)runs, 90),
@@ -613,6 +694,8 @@ int cli_bench(int argc, char **argv)
     }
     if (profile && !json && !csv && nrows > 0)
         print_profile(rows, show_fp32 ? 0 : 1, nrows, runs, markdown);
+    if (explain && !json && !csv && nrows > 0)
+        print_rollout(rows, show_fp32 ? 0 : 1, nrows, runs, markdown);
     if (plot) {
 #ifdef VITLENS_HAVE_CAIRO
         /* the same chart as the app's Compare view, written without a display */
@@ -646,7 +729,10 @@ int cli_bench(int argc, char **argv)
 out:
     for (int r = 0; r < nrows; r++) {
         vit_session_free(rows[r].session);
+        vit_session_free(rows[r].roll_session);
         free(rows[r].ms);
+        free(rows[r].roll_ms);
+        free(rows[r].roll_ratio);
         for (int k = 0; k <= VIT_OP_COUNT; k++)
             free(rows[r].prof_ms[k]);
     }
