@@ -61,10 +61,13 @@ static vit_status opt_state_new(const vit_model *m, const vit_opt_ops *ops, int3
     s->bf16 = s->bf16 && (vit_cpu_features() & VIT_CPU_AVX512_BF16);
     const size_t T = (size_t)s->T, D = (size_t)s->D, H = (size_t)s->H, F = sizeof(float);
     /* per thread: attention scores (6 x tpad, + bf16 probabilities; or T x tpad unfused), a
-     * LayerNorm row (kmax), a GEMM int32 tile */
+     * LayerNorm row (kmax), the rollout's accumulator, a GEMM int32 tile */
     s->att_rows = steps->att_rows ? steps->att_rows : s->T;
+    s->roll_rows = steps->roll_acc ? vit_opt_roll_chunk_rows(s->T, s->threads) : 0;
     s->scratch_stride = vit_opt_round64((size_t)s->att_rows * (size_t)s->tpad * (F + 2)) +
-                        vit_opt_round64((size_t)kmax * F) + vit_opt_round64(VIT_OPT_GEMM_SCRATCH);
+                        vit_opt_round64((size_t)kmax * F) +
+                        vit_opt_round64((size_t)s->roll_rows * T * F) +
+                        vit_opt_round64(VIT_OPT_GEMM_SCRATCH);
     struct {
         void **p;
         size_t bytes;

@@ -1407,12 +1407,13 @@ static ALWAYS_INLINE float roll_at(const float *p32, const uint16_t *p16, size_t
 }
 
 void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                       int32_t T, int32_t tpad, int32_t heads, int32_t assign, float *acc)
+                       int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out)
 {
     const int32_t full = T & ~7;
     for (int32_t r = 0; r < rows; r++) {
         const size_t row = (size_t)r * tpad;
-        float *restrict ar = acc + (size_t)r * T;
+        float *o = out + (size_t)r * T; /* prev may be out: no restrict */
+        const float *pv = prev ? prev + (size_t)r * T : NULL;
         __m256 vs = _mm256_setzero_ps();
         float tail = 0.0f;
         for (int32_t c = 0; !inv && c < full; c += 8)
@@ -1422,10 +1423,10 @@ void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, 
         const float w = inv ? inv[r] / (float)heads : 1.0f / ((float)heads * (tail + hsum256(vs)));
         const __m256 vw = _mm256_set1_ps(w);
         for (int32_t c = 0; c < full; c += 8)
-            _mm256_storeu_ps(ar + c, _mm256_fmadd_ps(roll_load8(p32, p16, row + c), vw,
-                                                     assign ? _mm256_setzero_ps()
-                                                            : _mm256_loadu_ps(ar + c)));
+            _mm256_storeu_ps(o + c, _mm256_fmadd_ps(roll_load8(p32, p16, row + c), vw,
+                                                    pv ? _mm256_loadu_ps(pv + c)
+                                                       : _mm256_setzero_ps()));
         for (int32_t c = full; c < T; c++)
-            ar[c] = fmaf(roll_at(p32, p16, row + c), w, assign ? 0.0f : ar[c]);
+            o[c] = fmaf(roll_at(p32, p16, row + c), w, pv ? pv[c] : 0.0f);
     }
 }

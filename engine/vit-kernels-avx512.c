@@ -1063,11 +1063,12 @@ static inline __m512 roll_load16(const float *p32, const uint16_t *p16, size_t a
 }
 
 void vit_roll_add_avx512(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                         int32_t T, int32_t tpad, int32_t heads, int32_t assign, float *acc)
+                         int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out)
 {
     for (int32_t r = 0; r < rows; r++) {
         const size_t row = (size_t)r * tpad;
-        float *restrict ar = acc + (size_t)r * T;
+        float *o = out + (size_t)r * T; /* prev may be out: no restrict */
+        const float *pv = prev ? prev + (size_t)r * T : NULL;
         __m512 vw;
         if (inv) {
             vw = _mm512_set1_ps(inv[r] / (float)heads);
@@ -1088,8 +1089,8 @@ void vit_roll_add_avx512(const float *p32, const uint16_t *p16, const float *inv
         }
         for (int32_t c = 0; c < T; c += 16) {
             const __mmask16 m = T - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - c)) - 1);
-            const __m512 a = assign ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, ar + c);
-            _mm512_mask_storeu_ps(ar + c, m, _mm512_fmadd_ps(roll_load16(p32, p16, row + c, m), vw, a));
+            const __m512 a = pv ? _mm512_maskz_loadu_ps(m, pv + c) : _mm512_setzero_ps();
+            _mm512_mask_storeu_ps(o + c, m, _mm512_fmadd_ps(roll_load16(p32, p16, row + c, m), vw, a));
         }
     }
 }

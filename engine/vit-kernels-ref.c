@@ -275,10 +275,11 @@ void vit_attention_ref(const float *q, const float *kt, const float *v, float *c
 /* The rollout's head mean from an attention tile's probabilities: the row sum in 8 running sums
  * (as the AVX2 kernel's lanes), then each probability / (heads * sum) into acc. */
 void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                      int32_t T, int32_t tpad, int32_t heads, int32_t assign, float *acc)
+                      int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out)
 {
     for (int32_t r = 0; r < rows; r++) {
-        float *restrict ar = acc + (size_t)r * T;
+        float *o = out + (size_t)r * T; /* prev may be out: no restrict */
+        const float *pv = prev ? prev + (size_t)r * T : NULL;
         float part[8] = {0}, sum = 0.0f;
         int32_t c = 0;
 #define P(c) (p32 ? p32[(size_t)r * tpad + (c)] : vit_bf16_to_f32(p16[(size_t)r * tpad + (c)]))
@@ -291,7 +292,7 @@ void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, i
             sum += part[k];
         const float w = inv ? inv[r] / (float)heads : 1.0f / ((float)heads * sum);
         for (c = 0; c < T; c++)
-            ar[c] = fmaf(P(c), w, assign ? 0.0f : ar[c]);
+            o[c] = fmaf(P(c), w, pv ? pv[c] : 0.0f);
 #undef P
     }
 }

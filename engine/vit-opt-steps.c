@@ -68,7 +68,6 @@ const vit_opt_ops *vit_opt_ops_for(vit_kernel k)
  * thread: more chunks than threads, taken as threads come free, so that a thread the OS has
  * descheduled (a busy machine) holds up a small part of the step, not half of it. Results do
  * not depend on the chunks: every output element is computed whole inside one. */
-#define VIT_OPT_CHUNKS_PER_THREAD 4
 static void par(const vit_opt_state *s, int64_t n, int64_t grain, vit_pool_fn fn, void *ctx)
 {
     int64_t chunks = (n + grain - 1) / (grain > 0 ? grain : 1);
@@ -189,26 +188,27 @@ static void att_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 typedef struct {
     const vit_opt_state *s;
     float *roll;       /* (T, T) this block's head mean */
-    int32_t roll_rows; /* its rows the rollout reads: T, or the last block's cls (and dist) */
+    int32_t keep_rows; /* its rows the rollout reads: T, or the last block's cls (and dist) */
 } att_roll_job;
 
 /* Rollout on: a chunk is a run of blocks of VIT_OPT_ATT_ROWS query rows, all of them through
  * every head, so that one thread owns those rows of the head mean and sums them in a fixed
  * order; head by head, so that a head's k and v serve the whole run from the near caches (block
- * by block through every head, they came from L2 once per block: most of what the rollout then
- * cost a small model). After each tile the scratch holds the block's exp(s - max) (the kernels'
- * contract, vit-opt.h; bf16 with the bf16 attention): each row normalized by its sum, / heads,
- * into roll (the first head's written, the others' added). */
-static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
+ * by block through every head, they came from L2 once per block). After each tile the scratch
+ * holds the block's exp(s - max) (the kernels' contract, vit-opt.h; bf16 with the bf16
+ * attention): each row normalized by its sum, / heads, summed over the heads in the thread's
+ * own accumulator, the last head's sum written into roll. roll's lines are then written once
+ * per run, not once per head: their stores, missing the caches, were most of what the head
+ * mean cost. */
+static void att_roll_run(const att_roll_job *j, int64_t begin, int64_t end, int32_t thread)
 {
-    const att_roll_job *j = ctx;
     const vit_opt_state *s = j->s;
     const int32_t T = s->T, tp = s->tpad;
-    float *sbuf = vit_opt_scores_buf(s, thread);
+    float *sbuf = vit_opt_scores_buf(s, thread), *acc = vit_opt_roll_buf(s, thread);
     const uint16_t *p16 = (const uint16_t *)(sbuf + (size_t)VIT_OPT_ATT_ROWS * tp);
     const int32_t r0 = (int32_t)begin * VIT_OPT_ATT_ROWS;
     const int32_t r1 = (int32_t)end * VIT_OPT_ATT_ROWS < T ? (int32_t)end * VIT_OPT_ATT_ROWS : T;
-    const int32_t keep = r1 < j->roll_rows ? r1 : j->roll_rows; /* rows [r0, keep) of roll */
+    const int32_t keep = r1 < j->keep_rows ? r1 : j->keep_rows; /* rows [r0, keep) of roll */
     for (int32_t h = 0; h < s->heads; h++)
         for (int32_t i0 = r0; i0 < r1; i0 += VIT_OPT_ATT_ROWS) {
             const int32_t i1 = i0 + VIT_OPT_ATT_ROWS < T ? i0 + VIT_OPT_ATT_ROWS : T;
@@ -217,11 +217,24 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
                                        i1, sbuf);
             else
                 s->ops->attention(s->q, s->kt, s->v, s->ctx, T, tp, s->D, s->hd, h, i0, i1, sbuf);
+            if (i0 >= keep)
+                continue;
             /* bf16: the kernel left each row's 1 / sum at sbuf[r] */
-            if (i0 < keep)
-                s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, s->bf16 ? sbuf : NULL, i1 - i0, T,
-                                 tp, s->heads, h == 0, j->roll + (size_t)i0 * T);
+            float *mine = acc + (size_t)(i0 - r0) * T;
+            s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, s->bf16 ? sbuf : NULL, i1 - i0, T, tp,
+                             s->heads, h == 0 ? NULL : mine,
+                             h == s->heads - 1 ? j->roll + (size_t)i0 * T : mine);
         }
+}
+
+/* blocks [begin, end) in runs the accumulator holds (a chunk is at most one; the pool runs the
+ * whole range at once on one thread) */
+static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
+{
+    const att_roll_job *j = ctx;
+    const int64_t most = j->s->roll_rows / VIT_OPT_ATT_ROWS;
+    for (int64_t b = begin; b < end; b += most)
+        att_roll_run(j, b, end - b < most ? end : b + most, thread);
 }
 
 /* ctx = softmax(q k^T) v as attention_tiles, and roll[l] (T, T) = the mean over heads of the
@@ -235,6 +248,7 @@ static void attention_rollout(vit_opt_state *s, int32_t l)
 void vit_opt_steps_rollout(vit_opt_steps *st)
 {
     st->attention = attention_rollout;
+    st->roll_acc = 1;
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ typedef struct {
      * whether the attention step reads bf16 q16, k16, v16 when the CPU has them */
     int32_t att_rows;
     int32_t bf16;
+    /* the rollout step: a thread's accumulator for the head mean of its run of query rows */
+    int32_t roll_acc;
 } vit_opt_steps;
 
 /* The fused steps for these weights (the patch embedding in fp32 when w has patch_f32). */
@@ -68,6 +70,19 @@ vit_status vit_opt_profile_new(vit_opt_state *s, vit_prof *prof, const vit_opt_w
                                vit_error *err);
 /* NULL: nothing */
 void vit_opt_profile_free(struct vit_opt_profile *p);
+
+/* Chunks of a parallel step: more than threads, taken as threads come free (par, vit-opt-steps.c) */
+#define VIT_OPT_CHUNKS_PER_THREAD 4
+
+/* The most query rows one chunk of the rollout step covers: its blocks of VIT_OPT_ATT_ROWS
+ * split over the chunks as vit_pool_run_chunks splits them. */
+static inline int32_t vit_opt_roll_chunk_rows(int32_t T, int32_t threads)
+{
+    const int64_t blocks = (T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS;
+    const int64_t most = (int64_t)threads * VIT_OPT_CHUNKS_PER_THREAD;
+    const int64_t chunks = blocks < most ? blocks : most;
+    return (int32_t)((blocks + chunks - 1) / chunks) * VIT_OPT_ATT_ROWS;
+}
 
 /* ---------------------------------------------------------------------------------------------
  * Plan and run state: one arena, sized and carved at session creation. */
@@ -99,6 +114,7 @@ struct vit_opt_state {
     uint8_t *scratch;   /* (threads, scratch_stride) per-thread: attention scores, LN row, tile */
     size_t scratch_stride;
     int32_t att_rows;   /* query rows of attention scores in it: VIT_OPT_ATT_ROWS, or T */
+    int32_t roll_rows;  /* rows of T floats of the rollout's accumulator in it (0: none) */
     struct vit_opt_profile *prof; /* vit_session_opts.profile: the timed steps; or NULL */
     float *roll;        /* (depth, T, T) the session's rollout buffer (opts.rollout), or NULL */
 };
@@ -112,7 +128,7 @@ static inline size_t vit_opt_round64(size_t n)
 }
 
 /* A thread's scratch: attention scores (att_rows x tpad fp32, + bf16 probabilities), then a
- * LayerNorm row, then a GEMM tile. */
+ * LayerNorm row, the rollout's accumulator (roll_rows x T, or nothing), a GEMM tile. */
 static inline float *vit_opt_scores_buf(const vit_opt_state *s, int32_t thread)
 {
     return (float *)(s->scratch + (size_t)thread * s->scratch_stride);
@@ -128,6 +144,13 @@ static inline void *vit_opt_tile_buf(const vit_opt_state *s, int32_t thread)
 {
     return s->scratch + (size_t)thread * s->scratch_stride + s->scratch_stride -
            vit_opt_round64(VIT_OPT_GEMM_SCRATCH);
+}
+
+/* The rollout's accumulator (roll_rows x T), between the LayerNorm row and the tile */
+static inline float *vit_opt_roll_buf(const vit_opt_state *s, int32_t thread)
+{
+    return (float *)((uint8_t *)vit_opt_tile_buf(s, thread) -
+                     vit_opt_round64((size_t)s->roll_rows * (size_t)s->T * sizeof(float)));
 }
 
 /* The epilogue reading a's row parameters and ql's: y (ldy) for STORE, ADD and GELU. */

@@ -120,11 +120,11 @@ typedef void vit_attention_bf16_op(const uint16_t *q16, const uint16_t *k16,
 typedef vit_attention_bf16_op *vit_attention_bf16_fn;
 
 /* The attention rollout's head mean (vit-opt-steps.c), from what an attention tile leaves in its
- * scratch: for rows r in [0, rows), acc[r][c] += p[r][c] * inv[r] / heads, c in [0, T) (with
- * assign, the first head's: acc[r][c] = ..., acc not read), with p the unnormalized
- * probabilities at p32 + r * tpad (fp32), or at p16 + r * tpad (bf16, when p32 is NULL), and
- * inv[r] = 1 / sum_c p[r][c] as the bf16 attention leaves it, or, with inv NULL, taken here (in
- * 8 lanes: ref, AVX2; in 16: AVX-512). */
+ * scratch: for rows r in [0, rows), out[r][c] = prev[r][c] + p[r][c] * inv[r] / heads, c in
+ * [0, T) (prev NULL: 0, the first head's share), with p the unnormalized probabilities at
+ * p32 + r * tpad (fp32), or at p16 + r * tpad (bf16, when p32 is NULL), and inv[r] =
+ * 1 / sum_c p[r][c] as the bf16 attention leaves it, or, with inv NULL, taken here (in 8 lanes:
+ * ref, AVX2; in 16: AVX-512). prev may be out; rows of prev and out are T floats. */
 /* A bf16 value as the float it stands for (its 16 bits are the float's high half). */
 static inline float vit_bf16_to_f32(uint16_t b)
 {
@@ -135,8 +135,8 @@ static inline float vit_bf16_to_f32(uint16_t b)
 }
 
 typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, const float *inv,
-                             int32_t rows, int32_t T, int32_t tpad, int32_t heads, int32_t assign,
-                             float *acc);
+                             int32_t rows, int32_t T, int32_t tpad, int32_t heads,
+                             const float *prev, float *out);
 typedef vit_roll_add_op *vit_roll_add_fn;
 
 #define VIT_OPT_ATT_ROWS 6 /* query rows per attention tile */

@@ -78,14 +78,14 @@ check "/cli/bench/profile-json" $?
 # and the text table; without it, none of that
 "$CLI" bench --json --explain --no-load --runs 3 --warmup 0 --variants fp32,int8,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-explain.json" &&
   "$CLI" bench --json --no-load --runs 2 --warmup 0 --variants fp32,int8,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-plain.json" &&
-  jq -e -s 'length == 3 and all(.[]; .rollout_grid == [2, 2] and .rollout_median_ms > 0 and (.rollout_cost_pct | type) == "number" and .rollout_paired_p10_pct <= .rollout_paired_p90_pct and ((100 * (.rollout_median_ms / .median_ms - 1) - .rollout_cost_pct) | fabs) < 2)' "$TMP/bench-explain.json" >/dev/null &&
+  jq -e -s 'length == 3 and all(.[]; .rollout_grid == [2, 2] and .rollout_median_ms > 0 and (.rollout_cost_pct | type) == "number" and .rollout_paired_p10_pct <= .rollout_paired_median_pct and .rollout_paired_median_pct <= .rollout_paired_p90_pct and ((100 * (.rollout_median_ms / .median_ms - 1) - .rollout_cost_pct) | fabs) < 2)' "$TMP/bench-explain.json" >/dev/null &&
   jq -e -s 'length == 3 and all(.[]; has("rollout_grid") or has("rollout_median_ms") | not)' "$TMP/bench-plain.json" >/dev/null &&
   "$CLI" bench --csv --explain --no-load --runs 2 --warmup 0 --variants fp32,int8 --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-explain.csv" &&
   head -1 "$TMP/bench-explain.csv" | grep -q ',rollout_median_ms,rollout_cost_pct$' &&
   [ "$(awk -F, 'NR > 1 && NF == 16' "$TMP/bench-explain.csv" | wc -l)" = 2 ] &&
   "$CLI" bench --explain --no-load --runs 2 --warmup 0 --variants fp32,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-explain.txt" &&
   grep -q "^the attention rollout's cost" "$TMP/bench-explain.txt" &&
-  grep -Eq '^optimized +[0-9.]+ +[0-9.]+ +[-+][0-9.]+%' "$TMP/bench-explain.txt" &&
+  grep -Eq '^optimized +[0-9.]+ +[0-9.]+ +[-+][0-9.]+% +[-+][0-9.]+% / [-+][0-9.]+% / [-+][0-9.]+%$' "$TMP/bench-explain.txt" &&
   "$CLI" bench --no-load --runs 2 --warmup 0 --variants fp32 --model "$FX/models/tiny-p16/model.safetensors" | grep -vq "rollout"
 check "/cli/bench/explain" $?
 "$CLI" bench --profile --no-load --runs 2 --warmup 0 --variants fp32,optimized --model "$FX/models/tiny-p16/model.safetensors" > "$TMP/bench-prof.txt"

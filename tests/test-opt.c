@@ -480,55 +480,61 @@ static void test_attention_bf16(int32_t T, int32_t heads, int32_t hd)
 }
 
 /* The rollout's head mean of a tile (ops->roll_add) against the reference — fp32 probabilities,
- * bf16 ones summed by the op, bf16 ones with the factors the bf16 attention leaves — added to an
- * accumulator that already holds other heads' share, or (assign, the first head) written over
- * garbage; and the reference against its definition in double: each row's probabilities times
- * 1 / (heads * their sum) (or * inv / heads). */
+ * bf16 ones summed by the op, bf16 ones with the factors the bf16 attention leaves — added to
+ * other heads' share in place (prev = out), from one buffer into another, or (the first head,
+ * prev NULL) written over garbage; and the reference against its definition in double: each
+ * row's probabilities times 1 / (heads * their sum) (or * inv / heads). */
 static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
 {
     const vit_opt_ops *ops = vit_opt_ops_for(kern);
     const int32_t tpad = (T + 15) & ~15, heads = 3;
-    float *p = malloc((size_t)rows * tpad * 4), *a0 = malloc((size_t)rows * T * 4);
-    float *ak = malloc((size_t)rows * T * 4), *ar = malloc((size_t)rows * T * 4);
-    double *ad = malloc((size_t)rows * T * sizeof(double));
+    const size_t n = (size_t)rows * T;
+    float *p = malloc((size_t)rows * tpad * 4), *a0 = malloc(n * 4), *prev = malloc(n * 4);
+    float *ak = malloc(n * 4), *ar = malloc(n * 4);
+    double *ad = malloc(n * sizeof(double));
     uint16_t *p16 = malloc((size_t)rows * tpad * 2);
     float inv[VIT_OPT_ATT_ROWS];
     static const char *mode[3] = {"fp32", "bf16", "bf16-inv"};
-    for (int it = 0; it < 6; it++) {
-        const int bf = it % 3, assign = it / 3;
+    static const char *into[3] = {"in-place", "prev-to-out", "first"};
+    for (int it = 0; it < 9; it++) {
+        const int bf = it % 3, how = it / 3;
         for (int32_t i = 0; i < rows * tpad; i++) {
             p16[i] = bf16(frand(0, 1));
             p[i] = bf ? frand(-9, 9) /* not read: the bf16 rows are */ : frand(0, 1);
         }
-        for (int32_t i = 0; i < rows * T; i++)
-            a0[i] = assign ? frand(-9, 9) : frand(0, 0.3f);
-        memcpy(ak, a0, (size_t)rows * T * 4);
-        memcpy(ar, a0, (size_t)rows * T * 4);
+        for (size_t i = 0; i < n; i++) {
+            a0[i] = frand(0, 0.3f);
+            prev[i] = a0[i];
+            ak[i] = ar[i] = how == 0 ? a0[i] : frand(-9, 9); /* out: in place, or garbage */
+        }
         for (int32_t r = 0; r < rows; r++)
             inv[r] = frand(0.001f, 0.1f);
-        ops->roll_add(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, assign, ak);
-        vit_roll_add_ref(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, assign,
-                         ar);
+        const float *pk = how == 0 ? ak : how == 1 ? prev : NULL;
+        const float *pr = how == 0 ? ar : how == 1 ? prev : NULL;
+        ops->roll_add(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, pk, ak);
+        vit_roll_add_ref(bf ? NULL : p, p16, bf == 2 ? inv : NULL, rows, T, tpad, heads, pr, ar);
         for (int32_t r = 0; r < rows; r++) {
             double sum = 0;
             for (int32_t c = 0; c < T; c++)
                 sum += bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c];
             double w = bf == 2 ? (double)inv[r] / heads : 1.0 / (heads * sum);
             for (int32_t c = 0; c < T; c++)
-                ad[r * T + c] = (assign ? 0.0 : a0[r * T + c]) +
+                ad[r * T + c] = (how == 2 ? 0.0 : a0[r * T + c]) +
                                 (bf ? from_bf16(p16[r * tpad + c]) : p[r * tpad + c]) * w;
         }
         double dk = 0, dr = 0;
-        for (int32_t i = 0; i < rows * T; i++) {
+        int prev_kept = 1;
+        for (size_t i = 0; i < n; i++) {
             dk = fmax(dk, fabs(ak[i] - ar[i]) / fabs(ar[i]));
             dr = fmax(dr, fabs(ar[i] - ad[i]) / fabs(ad[i]));
+            prev_kept &= prev[i] == a0[i];
         }
-        test_check(dk <= 1e-6 && dr <= 1e-6,
-                   "/opt/roll-add/%s/%s%s rows=%d T=%d: vs reference %.1e, reference vs double "
-                   "%.1e (tol 1e-6)",
-                   ops->name, mode[bf], assign ? "-assign" : "", rows, T, dk, dr);
+        test_check(dk <= 1e-6 && dr <= 1e-6 && prev_kept,
+                   "/opt/roll-add/%s/%s/%s rows=%d T=%d: vs reference %.1e, reference vs double "
+                   "%.1e (tol 1e-6), prev untouched %d",
+                   ops->name, mode[bf], into[how], rows, T, dk, dr, prev_kept);
     }
-    free(p), free(a0), free(ak), free(ar), free(ad), free(p16);
+    free(p), free(a0), free(prev), free(ak), free(ar), free(ad), free(p16);
 }
 
 /* vit_pool_run_chunks: more chunks than threads, each index exactly once, in the boundaries

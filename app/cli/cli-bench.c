@@ -66,7 +66,8 @@ static void usage(FILE *f)
           "--explain also times every variant with its attention rollout on (what classify\n"
           "--explain and the app's Show Attention ask for), in a second session run right\n"
           "before or after each timed run, and prints what the rollout costs: the median\n"
-          "with it against the median without, and the p10-p90 of the runs' paired ratios.\n"
+          "with it against the median without, and the p10, median and p90 of the runs'\n"
+          "paired ratios.\n"
           "--verbose prints the engine's log; with --profile (or VIT_OPT_PROFILE=1 in the\n"
           "environment) that includes each session's mean time per op class.\n",
           f);
@@ -265,8 +266,8 @@ static void print_profile(const bench_row *rows, int first, int nrows, int runs,
 }
 
 /* --explain: each variant's time with the rollout off and on, from the same interleaved runs;
- * the cost is the ratio of the medians, the spread that of the paired ratios (on / the off run
- * beside it) */
+ * the cost is the ratio of the medians; the paired ratios (on / the off run beside it) show its
+ * spread, and their median, what a machine whose speed jumps from run to run changes least */
 static double roll_cost_pct(const bench_row *r, int runs)
 {
     double off = vitlens_stats_median_sorted(r->ms, (size_t)runs);
@@ -284,17 +285,18 @@ static void print_rollout(const bench_row *rows, int first, int nrows, int runs,
 {
     printf(markdown ? "\n**The attention rollout's cost** · the same %d runs, each variant with "
                       "it off and on, back to back\n\n| Variant | Off (median ms) | On (median ms) "
-                      "| Cost | p10–p90 of paired ratios |\n|---|---|---|---|---|\n"
+                      "| Cost | Paired ratios: p10 | median | p90 |\n|---|---|---|---|---|---|---|\n"
                     : "\nthe attention rollout's cost: the same %d runs, each variant with it off "
-                      "and on, back to back\n%-10s %10s %10s %8s %21s\n",
-           runs, "variant", "off ms", "on ms", "cost", "paired p10-p90");
+                      "and on, back to back\n%-10s %10s %10s %8s   %s\n",
+           runs, "variant", "off ms", "on ms", "cost", "paired ratios: p10 / median / p90");
     for (int r = first; r < nrows; r++) {
         double off = vitlens_stats_median_sorted(rows[r].ms, (size_t)runs);
         double on = vitlens_stats_median_sorted(rows[r].roll_ms, (size_t)runs);
-        printf(markdown ? "| %s | %.3f | %.3f | %+.1f%% | %+.1f%% – %+.1f%% |\n"
-                        : "%-10s %10.3f %10.3f %+7.1f%% %+9.1f%% .. %+6.1f%%\n",
+        printf(markdown ? "| %s | %.3f | %.3f | %+.1f%% | %+.1f%% | %+.1f%% | %+.1f%% |\n"
+                        : "%-10s %10.3f %10.3f %+7.1f%%   %+.1f%% / %+.1f%% / %+.1f%%\n",
                row_name(&rows[r]), off, on, roll_cost_pct(&rows[r], runs),
-               roll_paired_pct(&rows[r], runs, 10), roll_paired_pct(&rows[r], runs, 90));
+               roll_paired_pct(&rows[r], runs, 10), roll_paired_pct(&rows[r], runs, 50),
+               roll_paired_pct(&rows[r], runs, 90));
     }
 }
 
@@ -665,10 +667,10 @@ int cli_bench(int argc, char **argv)
             if (rows[r].roll_session && vit_session_rollout(rows[r].roll_session, &gh, &gw))
                 printf(", \"rollout_grid\": [%d, %d], \"rollout_median_ms\": %.4f,"
                        " \"rollout_cost_pct\": %.2f, \"rollout_paired_p10_pct\": %.2f,"
-                       " \"rollout_paired_p90_pct\": %.2f",
+                       " \"rollout_paired_median_pct\": %.2f, \"rollout_paired_p90_pct\": %.2f",
                        gh, gw, vitlens_stats_median_sorted(rows[r].roll_ms, (size_t)runs),
                        roll_cost_pct(&rows[r], runs), roll_paired_pct(&rows[r], runs, 10),
-                       roll_paired_pct(&rows[r], runs, 90));
+                       roll_paired_pct(&rows[r], runs, 50), roll_paired_pct(&rows[r], runs, 90));
             printf("}\n");
         } else if (csv) {
             printf("%s,%.4f,%.4f,%.4f,%.2f,%d,%d,%lld,%.2f,%.4f,%.6g,%s,%.3f,%.2f", vname, med,
