@@ -20,7 +20,9 @@ struct vit_session {
     float *probs;  /* (K) */
     /* opts.rollout (vit-rollout.c), else NULL: what the backend's forward fills, block by
      * block, and what vit_session_run makes of it */
-    float *roll_att;   /* (depth, T, T) each block's probabilities averaged over heads */
+    void *roll_att;    /* (depth, T, T) each block's probabilities averaged over heads: floats,
+                        * or (roll_bf16, the optimized variant) bf16, half the memory traffic */
+    int32_t roll_bf16;
     float *roll_row;   /* (2, T) the rollout row, and the next one */
     float *roll_grid;  /* (NP) the last run's rollout, max 1 */
     int32_t roll_ready; /* roll_grid is the last run's */

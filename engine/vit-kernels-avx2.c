@@ -1430,3 +1430,49 @@ void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, 
             o[c] = fmaf(roll_at(p32, p16, row + c), w, pv ? pv[c] : 0.0f);
     }
 }
+
+/* vit_to_bf16_ref in 8 lanes, the last n % 8 as the reference */
+void vit_to_bf16_avx2(const float *x, uint16_t *y, size_t n)
+{
+    const __m256i half = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i u = _mm256_castps_si256(_mm256_loadu_ps(x + i));
+        const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+        const __m256i b = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, half), odd), 16);
+        /* 8 x 32 -> 8 x 16: pack within the 128-bit halves, then their low quarters together */
+        const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(b, b), 0x08);
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_castsi256_si128(p));
+    }
+    vit_to_bf16_ref(x + i, y + i, n - i);
+}
+
+/* vit_roll_gemv_ref with y in up to 12 registers per 96 columns, the rows in the same order; the
+ * last T % 8 columns as the reference */
+void vit_roll_gemv_avx2(const uint16_t *a, int32_t rows, int32_t T, const float *r, float alpha,
+                        float *y)
+{
+    const int32_t full = T & ~7;
+    for (int32_t c0 = 0; c0 < full; c0 += 96) {
+        const int32_t nv = (full - c0 < 96 ? full - c0 : 96) / 8;
+        __m256 acc[12];
+        for (int32_t v = 0; v < nv; v++)
+            acc[v] = _mm256_loadu_ps(y + c0 + 8 * v);
+        for (int32_t i = 0; i < rows; i++) {
+            const __m256 ri = _mm256_set1_ps(alpha * r[i]);
+            const uint16_t *ai = a + (size_t)i * T + c0;
+            for (int32_t v = 0; v < nv; v++) {
+                const __m128i b = _mm_loadu_si128((const __m128i *)(ai + 8 * v));
+                const __m256 av = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(b), 16));
+                acc[v] = _mm256_fmadd_ps(ri, av, acc[v]);
+            }
+        }
+        for (int32_t v = 0; v < nv; v++)
+            _mm256_storeu_ps(y + c0 + 8 * v, acc[v]);
+    }
+    for (int32_t i = 0; full < T && i < rows; i++) {
+        const float ri = alpha * r[i];
+        for (int32_t c = full; c < T; c++)
+            y[c] = fmaf(ri, vit_bf16_to_f32(a[(size_t)i * T + c]), y[c]);
+    }
+}

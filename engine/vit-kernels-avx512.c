@@ -1094,3 +1094,40 @@ void vit_roll_add_avx512(const float *p32, const uint16_t *p16, const float *inv
         }
     }
 }
+
+/* vit_to_bf16_ref in 16 lanes */
+void vit_to_bf16_avx512(const float *x, uint16_t *y, size_t n)
+{
+    const __m512i half = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        const __m512i u = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, x + i));
+        const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
+        const __m512i b = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, half), odd), 16);
+        _mm512_mask_cvtepi32_storeu_epi16(y + i, m, b);
+    }
+}
+
+/* vit_roll_gemv_ref with y in up to 16 registers per 256 columns, the rows in the same order */
+void vit_roll_gemv_avx512(const uint16_t *a, int32_t rows, int32_t T, const float *r, float alpha,
+                          float *y)
+{
+    for (int32_t c0 = 0; c0 < T; c0 += 256) {
+        const int32_t nc = T - c0 < 256 ? T - c0 : 256, nv = (nc + 15) / 16;
+        const __mmask16 last = nc % 16 ? (__mmask16)((1u << (nc % 16)) - 1) : (__mmask16)0xffff;
+        __m512 acc[16];
+        for (int32_t v = 0; v < nv; v++)
+            acc[v] = _mm512_maskz_loadu_ps(v == nv - 1 ? last : 0xffff, y + c0 + 16 * v);
+        for (int32_t i = 0; i < rows; i++) {
+            const __m512 ri = _mm512_set1_ps(alpha * r[i]);
+            const uint16_t *ai = a + (size_t)i * T + c0;
+            for (int32_t v = 0; v < nv; v++) {
+                const __m256i b = _mm256_maskz_loadu_epi16(v == nv - 1 ? last : 0xffff, ai + 16 * v);
+                const __m512 av = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
+                acc[v] = _mm512_fmadd_ps(ri, av, acc[v]);
+            }
+        }
+        for (int32_t v = 0; v < nv; v++)
+            _mm512_mask_storeu_ps(y + c0 + 16 * v, v == nv - 1 ? last : 0xffff, acc[v]);
+    }
+}

@@ -297,6 +297,31 @@ void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, i
     }
 }
 
+/* Round to nearest, ties to even: add half an ulp of bf16 (less one, plus the kept lowest bit) and
+ * drop the low 16 bits. Finite x only (what the head means are). */
+void vit_to_bf16_ref(const float *x, uint16_t *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        y[i] = (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    }
+}
+
+/* The rollout's product with bf16 rows: y += alpha r a, a row at a time (the SIMD kernels keep y
+ * in registers, in the same order of rows, so they differ from this by float rounding only in
+ * the fused multiply-add) */
+void vit_roll_gemv_ref(const uint16_t *a, int32_t rows, int32_t T, const float *r, float alpha,
+                       float *y)
+{
+    for (int32_t i = 0; i < rows; i++) {
+        const float ri = alpha * r[i];
+        const uint16_t *ai = a + (size_t)i * T;
+        for (int32_t c = 0; c < T; c++)
+            y[c] = fmaf(ri, vit_bf16_to_f32(ai[c]), y[c]);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The int8 variant: activation quantization parameters, min/max, quantization, the GEMM */
 

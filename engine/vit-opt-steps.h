@@ -116,7 +116,7 @@ struct vit_opt_state {
     int32_t att_rows;   /* query rows of attention scores in it: VIT_OPT_ATT_ROWS, or T */
     int32_t roll_rows;  /* rows of T floats of the rollout's accumulator in it (0: none) */
     struct vit_opt_profile *prof; /* vit_session_opts.profile: the timed steps; or NULL */
-    float *roll;        /* (depth, T, T) the session's rollout buffer (opts.rollout), or NULL */
+    uint16_t *roll;     /* (depth, T, T) bf16, the session's rollout buffer (opts.rollout), or NULL */
 };
 
 /* ---------------------------------------------------------------------------------------------

@@ -138,6 +138,8 @@ typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, const float 
                              int32_t rows, int32_t T, int32_t tpad, int32_t heads,
                              const float *prev, float *out);
 typedef vit_roll_add_op *vit_roll_add_fn;
+/* y[i] = x[i] rounded to bf16 (to nearest, ties to even), for the rollout's head means: finite x */
+typedef void vit_to_bf16_op(const float *x, uint16_t *y, size_t n);
 
 #define VIT_OPT_ATT_ROWS 6 /* query rows per attention tile */
 #define VIT_OPT_PATCH_F32_MAX 64 /* patch embeddings with at most this many inputs run in fp32 */
@@ -160,6 +162,8 @@ typedef struct {
     vit_attention_bf16_fn attention_bf16; /* NULL: fp32 attention only */
     vit_quant_rows_mm_fn quant_rows_mm;
     vit_roll_add_fn roll_add;
+    vit_to_bf16_op *to_bf16;
+    vit_bf16_gemv_op *roll_gemv; /* the rollout's products (vit_rollout_grid_bf16) */
 } vit_opt_ops;
 
 /* The ops for a GEMM kernel (fused GEMMs on AVX-512 and AVX2; for AVX2 packing the
@@ -173,6 +177,8 @@ vit_quant_rows_op vit_quant_rows_ref;
 vit_quant_rows_mm_op vit_quant_rows_mm_ref;
 vit_attention_op vit_attention_ref;
 vit_roll_add_op vit_roll_add_ref;
+vit_to_bf16_op vit_to_bf16_ref;
+vit_bf16_gemv_op vit_roll_gemv_ref;
 /* The loop of every kernel's quant_rows (mm NULL) and quant_rows_mm, through its min/max and
  * quantization (vit-kernels-ref.c). */
 void vit_quant_rows_with(vit_minmax_fn minmax, vit_quantize_fn quantize, const float *x,
@@ -202,6 +208,8 @@ vit_quant_rows_mm_op vit_quant_rows_mm_avx2;
 vit_attention_op vit_attention_avx2;
 vit_gelu_op vit_exp_avx2;
 vit_roll_add_op vit_roll_add_avx2;
+vit_to_bf16_op vit_to_bf16_avx2;
+vit_bf16_gemv_op vit_roll_gemv_avx2;
 
 /* The fused GEMM on AVX2 (vit-kernels-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
  * vit_opt_gemm_ref only when every byte of A is <= 127 (an s16 pair sum would saturate above:
@@ -220,6 +228,8 @@ vit_attention_bf16_op vit_attention_bf16_avx512;
 vit_gelu_op vit_gelu_avx512;
 vit_gelu_op vit_exp_avx512;
 vit_roll_add_op vit_roll_add_avx512;
+vit_to_bf16_op vit_to_bf16_avx512;
+vit_bf16_gemv_op vit_roll_gemv_avx512;
 #endif
 
 /* ---------------------------------------------------------------------------------------------

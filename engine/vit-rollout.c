@@ -43,6 +43,18 @@ void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t hea
     vit_pool_run(pool, rows, 16, mean_rows, &j);
 }
 
+/* grid = r over the patch tokens / its max */
+static void grid_from_row(const float *r, int32_t T, int32_t prefix, float *grid)
+{
+    const int32_t np = T - prefix;
+    float mx = 0.0f;
+    for (int32_t p = 0; p < np; p++)
+        mx = r[prefix + p] > mx ? r[prefix + p] : mx;
+    const float inv = mx > 0.0f ? 1.0f / mx : 0.0f;
+    for (int32_t p = 0; p < np; p++)
+        grid[p] = r[prefix + p] * inv;
+}
+
 void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix, float *row,
                       float *grid)
 {
@@ -64,12 +76,23 @@ void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix
         r = next;
         next = tmp;
     }
-    // grid = r over the patch tokens / its max
-    const int32_t np = T - prefix;
-    float mx = 0.0f;
-    for (int32_t p = 0; p < np; p++)
-        mx = r[prefix + p] > mx ? r[prefix + p] : mx;
-    const float inv = mx > 0.0f ? 1.0f / mx : 0.0f;
-    for (int32_t p = 0; p < np; p++)
-        grid[p] = r[prefix + p] * inv;
+    grid_from_row(r, T, prefix, grid);
+}
+
+void vit_rollout_grid_bf16(const uint16_t *att, int32_t depth, int32_t T, int32_t prefix,
+                           vit_bf16_gemv_op *gemv, float *row, float *grid)
+{
+    float *r = row, *next = row + T;
+    for (int32_t t = 0; t < T; t++)
+        r[t] = t < prefix ? 1.0f / (float)prefix : 0.0f;
+    // as vit_rollout_grid: next = 0.5 r + 0.5 (r A_l), A_l's rows in bf16
+    for (int32_t l = depth - 1; l >= 0; l--) {
+        for (int32_t t = 0; t < T; t++)
+            next[t] = 0.5f * r[t];
+        gemv(att + (size_t)l * T * T, l == depth - 1 ? prefix : T, T, r, 0.5f, next);
+        float *tmp = r;
+        r = next;
+        next = tmp;
+    }
+    grid_from_row(r, T, prefix, grid);
 }

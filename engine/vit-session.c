@@ -2,6 +2,7 @@
  * model, made once at vit_session_new so that a forward pass never allocates. The variant's
  * work is its backend's (vit-backend.h), chosen here once. */
 #include "vit-backend.h"
+#include "vit-opt.h"
 
 #include <stdlib.h>
 #include <math.h>
@@ -29,9 +30,13 @@ static vit_status rollout_new(vit_session *s, vit_error *err)
         return vit_fail(err, VIT_ERR_UNSUPPORTED,
                         "the attention rollout needs the fused attention (unfuse 0x%x)",
                         (unsigned)s->opts.unfuse);
+    /* the optimized variant keeps its head means in bf16: its rollout is compared with fp32's
+     * (a correlation), not with torch's to 1e-4, and its attention is in bf16 already */
+    s->roll_bf16 = s->opts.variant == VIT_VARIANT_OPTIMIZED;
     size_t TT, bytes;
     if (!vit_mul_size((size_t)i->num_tokens, (size_t)i->num_tokens, &TT) ||
-        !vit_mul_size(TT, (size_t)i->depth * sizeof(float), &bytes))
+        !vit_mul_size(TT, (size_t)i->depth * (s->roll_bf16 ? sizeof(uint16_t) : sizeof(float)),
+                      &bytes))
         return vit_fail(err, VIT_ERR_LIMIT, "%s: the rollout buffer's size overflows", i->name);
     s->roll_att = vit_alloc(bytes);
     s->roll_row = vit_alloc(2 * (size_t)i->num_tokens * sizeof(float));
@@ -181,8 +186,13 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
     // rollout: the blocks' head means, multiplied from the last block down (vit-rollout.c)
     if (st == VIT_OK && s->roll_att) {
         const vit_model_info *i = &s->model->info;
-        vit_rollout_grid(s->roll_att, i->depth, i->num_tokens, 1 + i->distilled, s->roll_row,
-                         s->roll_grid);
+        if (s->roll_bf16)
+            vit_rollout_grid_bf16(s->roll_att, i->depth, i->num_tokens, 1 + i->distilled,
+                                  vit_opt_ops_for(s->kernel)->roll_gemv, s->roll_row,
+                                  s->roll_grid);
+        else
+            vit_rollout_grid(s->roll_att, i->depth, i->num_tokens, 1 + i->distilled,
+                             s->roll_row, s->roll_grid);
         s->roll_ready = 1;
     }
     return st;

@@ -537,6 +537,68 @@ static void test_roll_add(vit_kernel kern, int32_t rows, int32_t T)
     free(p), free(a0), free(prev), free(ak), free(ar), free(ad), free(p16);
 }
 
+/* ops->to_bf16 against the reference bit for bit, and the reference against round to nearest,
+ * ties to even: every result within half a bf16 ulp, ties (half an ulp exactly) to the even one,
+ * on random values, on ties, and on an n with a tail after the 8 and 16 lanes. */
+static void test_to_bf16(vit_kernel kern)
+{
+    const vit_opt_ops *ops = vit_opt_ops_for(kern);
+    enum { N = 1000 + 13 };
+    static float x[N];
+    static uint16_t yk[N], yr[N];
+    for (int i = 0; i < N; i++)
+        x[i] = frand(-2, 2) * (i % 7 == 0 ? 1e-6f : 1.0f);
+    /* ties: 1 + 2^-8 (to 1), 1 + 3 * 2^-8 (to 1 + 2^-6), and a negative one */
+    x[3] = 1.0f + 0x1p-8f, x[4] = 1.0f + 3 * 0x1p-8f, x[5] = -(2.0f + 0x1p-7f), x[6] = 0.0f;
+    ops->to_bf16(x, yk, N);
+    vit_to_bf16_ref(x, yr, N);
+    int same = memcmp(yk, yr, sizeof yk) == 0, near = 1;
+    for (int i = 0; i < N; i++) {
+        double got = from_bf16(yr[i]), ulp = ldexp(1.0, ilogb(x[i]) - 7);
+        if (x[i] == 0.0f)
+            near &= got == 0.0;
+        else
+            near &= fabs(got - x[i]) <= ulp / 2 &&
+                    (fabs(got - x[i]) < ulp / 2 || (yr[i] & 1) == 0); /* ties: even */
+    }
+    near &= from_bf16(yr[3]) == 1.0 && from_bf16(yr[4]) == 1.0 + 0x1p-6 &&
+            from_bf16(yr[5]) == -2.0;
+    test_check(same && near, "/opt/to-bf16/%s: as the reference %d, nearest (ties to even) %d",
+               ops->name, same, near);
+}
+
+/* ops->roll_gemv against the reference bit for bit (the same rows in the same order, each a
+ * fused multiply-add), and the reference against y + alpha r a in double; T with tails after
+ * the 8 and 16 lanes, and past one block of 256 columns. */
+static void test_roll_gemv(vit_kernel kern, int32_t rows, int32_t T)
+{
+    const vit_opt_ops *ops = vit_opt_ops_for(kern);
+    uint16_t *a = malloc((size_t)rows * T * 2);
+    float *r = malloc((size_t)rows * 4), *y0 = malloc((size_t)T * 4);
+    float *yk = malloc((size_t)T * 4), *yr = malloc((size_t)T * 4);
+    for (size_t i = 0; i < (size_t)rows * T; i++)
+        a[i] = bf16(frand(0, 1));
+    for (int32_t i = 0; i < rows; i++)
+        r[i] = frand(0, 1);
+    for (int32_t c = 0; c < T; c++)
+        y0[c] = yk[c] = yr[c] = frand(0, 1);
+    ops->roll_gemv(a, rows, T, r, 0.5f, yk);
+    vit_roll_gemv_ref(a, rows, T, r, 0.5f, yr);
+    double dr = 0;
+    for (int32_t c = 0; c < T; c++) {
+        double want = y0[c];
+        for (int32_t i = 0; i < rows; i++)
+            want += 0.5 * r[i] * from_bf16(a[(size_t)i * T + c]);
+        dr = fmax(dr, fabs(yr[c] - want) / want);
+    }
+    int same = memcmp(yk, yr, (size_t)T * 4) == 0;
+    test_check(same && dr <= 1e-5,
+               "/opt/roll-gemv/%s rows=%d T=%d: as the reference %d, reference vs double %.1e "
+               "(tol 1e-5)",
+               ops->name, rows, T, same, dr);
+    free(a), free(r), free(y0), free(yk), free(yr);
+}
+
 /* vit_pool_run_chunks: more chunks than threads, each index exactly once, in the boundaries
  * of vit_pool_chunk */
 typedef struct {
@@ -903,6 +965,10 @@ int main(int argc, char **argv)
         test_roll_add(k, 5, 51); /* a tail of 3 keys after the 8 and 16 lanes */
         test_roll_add(k, 1, 7);
         test_roll_add(k, 2, 16);
+        test_to_bf16(k);
+        test_roll_gemv(k, 197, 197);
+        test_roll_gemv(k, 1, 51);  /* the first product: one row; a tail of 3 */
+        test_roll_gemv(k, 30, 300); /* two blocks of columns (AVX-512: 256 + 44) */
     }
 
     vit_json *cases = test_load_cases(fixtures, "opt");
