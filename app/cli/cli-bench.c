@@ -534,9 +534,9 @@ int cli_bench(int argc, char **argv)
             goto out;
         }
         rows[r].create_ms = vit_now_ms() - t0;
-        if (explain) { /* its twin: the rollout on, no profile (that is the plain run's) */
+        if (explain) { /* its twin: the rollout on, and the same profile clock as the plain
+                        * session (what both pay for it), whose profile is the one printed */
             o.rollout = 1;
-            o.profile = VIT_PROFILE_OFF;
             if (vit_session_new(m, &o, &rows[r].roll_session, &err) != VIT_OK) {
                 cli_error("%s", err.msg);
                 status = 1;
