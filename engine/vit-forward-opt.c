@@ -63,7 +63,7 @@ static vit_status opt_state_new(const vit_model *m, const vit_opt_ops *ops, int3
     /* per thread: attention scores (6 x tpad, + bf16 probabilities; or T x tpad unfused), a
      * LayerNorm row (kmax), the rollout's accumulator, a GEMM int32 tile */
     s->att_rows = steps->att_rows ? steps->att_rows : s->T;
-    s->roll_rows = steps->roll_acc ? vit_opt_roll_chunk_rows(s->T, s->threads) : 0;
+    s->roll_rows = steps->roll_acc ? VIT_OPT_ROLL_BLOCKS * VIT_OPT_ATT_ROWS : 0;
     s->scratch_stride = vit_opt_round64((size_t)s->att_rows * (size_t)s->tpad * (F + 2)) +
                         vit_opt_round64((size_t)kmax * F) +
                         vit_opt_round64((size_t)s->roll_rows * T * F) +

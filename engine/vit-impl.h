@@ -274,16 +274,14 @@ struct vit_pool;
  * block's prefix), split over the pool (the fp32 and int8 variants, after their attention) */
 void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t heads, int32_t T,
                             int32_t rows, float *mean);
-/* grid (T - prefix) = the rollout of att (depth, T, T), head means, divided by its max; row:
- * 2T floats of scratch. Of the last block only the prefix rows are read. */
-void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix, float *row,
-                      float *grid);
 /* y[c] += alpha * sum_{i < rows} r[i] * a[i][c] for c in [0, T): a, rows of T bf16 (the
  * optimized variant's head means, vit-opt.h's roll_gemv) */
 typedef void vit_bf16_gemv_op(const uint16_t *a, int32_t rows, int32_t T, const float *r,
                               float alpha, float *y);
-/* The same rollout from head means stored in bf16, their products by gemv. */
-void vit_rollout_grid_bf16(const uint16_t *att, int32_t depth, int32_t T, int32_t prefix,
-                           vit_bf16_gemv_op *gemv, float *row, float *grid);
+/* grid (T - prefix) = the rollout of att (depth, T, T), head means, divided by its max: att's
+ * values floats (gemv NULL), or bf16 multiplied by gemv; row: 2T floats of scratch. Of the last
+ * block only the prefix rows are read. */
+void vit_rollout_grid(const void *att, vit_bf16_gemv_op *gemv, int32_t depth, int32_t T,
+                      int32_t prefix, float *row, float *grid);
 
 #endif /* VIT_IMPL_H */

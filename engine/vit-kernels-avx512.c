@@ -1095,7 +1095,8 @@ void vit_roll_add_avx512(const float *p32, const uint16_t *p16, const float *inv
     }
 }
 
-/* vit_to_bf16_ref in 16 lanes */
+/* vit_to_bf16_ref in 16 lanes, in integers: not vcvtneps2bf16, which the AVX-512 CPUs without
+ * BF16 that run the fp32 attention lack */
 void vit_to_bf16_avx512(const float *x, uint16_t *y, size_t n)
 {
     const __m512i half = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1);

@@ -308,9 +308,8 @@ void vit_to_bf16_ref(const float *x, uint16_t *y, size_t n)
     }
 }
 
-/* The rollout's product with bf16 rows: y += alpha r a, a row at a time (the SIMD kernels keep y
- * in registers, in the same order of rows, so they differ from this by float rounding only in
- * the fused multiply-add) */
+/* The rollout's product with bf16 rows: y += alpha r a, a row at a time, each a fused multiply-add
+ * (the SIMD kernels keep y in registers and take the rows in this order: bit for bit this) */
 void vit_roll_gemv_ref(const uint16_t *a, int32_t rows, int32_t T, const float *r, float alpha,
                        float *y)
 {

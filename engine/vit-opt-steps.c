@@ -71,6 +71,7 @@ const vit_opt_ops *vit_opt_ops_for(vit_kernel k)
  * thread: more chunks than threads, taken as threads come free, so that a thread the OS has
  * descheduled (a busy machine) holds up a small part of the step, not half of it. Results do
  * not depend on the chunks: every output element is computed whole inside one. */
+#define VIT_OPT_CHUNKS_PER_THREAD 4
 static void par(const vit_opt_state *s, int64_t n, int64_t grain, vit_pool_fn fn, void *ctx)
 {
     int64_t chunks = (n + grain - 1) / (grain > 0 ? grain : 1);
@@ -231,14 +232,13 @@ static void att_roll_run(const att_roll_job *j, int64_t begin, int64_t end, int3
         }
 }
 
-/* blocks [begin, end) in runs the accumulator holds (a chunk is at most one; the pool runs the
- * whole range at once on one thread) */
+/* blocks [begin, end) in runs the accumulator holds (VIT_OPT_ROLL_BLOCKS: a chunk on several
+ * threads is usually one run; on one thread the pool runs the whole range at once) */
 static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 {
-    const att_roll_job *j = ctx;
-    const int64_t most = j->s->roll_rows / VIT_OPT_ATT_ROWS;
-    for (int64_t b = begin; b < end; b += most)
-        att_roll_run(j, b, end - b < most ? end : b + most, thread);
+    for (int64_t b = begin; b < end; b += VIT_OPT_ROLL_BLOCKS)
+        att_roll_run(ctx, b, end - b < VIT_OPT_ROLL_BLOCKS ? end : b + VIT_OPT_ROLL_BLOCKS,
+                     thread);
 }
 
 /* ctx = softmax(q k^T) v as attention_tiles, and roll[l] (T, T) = the mean over heads of the

@@ -71,18 +71,9 @@ vit_status vit_opt_profile_new(vit_opt_state *s, vit_prof *prof, const vit_opt_w
 /* NULL: nothing */
 void vit_opt_profile_free(struct vit_opt_profile *p);
 
-/* Chunks of a parallel step: more than threads, taken as threads come free (par, vit-opt-steps.c) */
-#define VIT_OPT_CHUNKS_PER_THREAD 4
-
-/* The most query rows one chunk of the rollout step covers: its blocks of VIT_OPT_ATT_ROWS
- * split over the chunks as vit_pool_run_chunks splits them. */
-static inline int32_t vit_opt_roll_chunk_rows(int32_t T, int32_t threads)
-{
-    const int64_t blocks = (T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS;
-    const int64_t most = (int64_t)threads * VIT_OPT_CHUNKS_PER_THREAD;
-    const int64_t chunks = blocks < most ? blocks : most;
-    return (int32_t)((blocks + chunks - 1) / chunks) * VIT_OPT_ATT_ROWS;
-}
+/* Blocks of VIT_OPT_ATT_ROWS query rows the rollout step's accumulator holds: the longest run
+ * a thread takes head by head (a chunk of deit's 33 blocks on 2 threads is at most 5) */
+#define VIT_OPT_ROLL_BLOCKS 8
 
 /* ---------------------------------------------------------------------------------------------
  * Plan and run state: one arena, sized and carved at session creation. */

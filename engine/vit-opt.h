@@ -119,12 +119,6 @@ typedef void vit_attention_bf16_op(const uint16_t *q16, const uint16_t *k16,
                                       float *s);
 typedef vit_attention_bf16_op *vit_attention_bf16_fn;
 
-/* The attention rollout's head mean (vit-opt-steps.c), from what an attention tile leaves in its
- * scratch: for rows r in [0, rows), out[r][c] = prev[r][c] + p[r][c] * inv[r] / heads, c in
- * [0, T) (prev NULL: 0, the first head's share), with p the unnormalized probabilities at
- * p32 + r * tpad (fp32), or at p16 + r * tpad (bf16, when p32 is NULL), and inv[r] =
- * 1 / sum_c p[r][c] as the bf16 attention leaves it, or, with inv NULL, taken here (in 8 lanes:
- * ref, AVX2; in 16: AVX-512). prev may be out; rows of prev and out are T floats. */
 /* A bf16 value as the float it stands for (its 16 bits are the float's high half). */
 static inline float vit_bf16_to_f32(uint16_t b)
 {
@@ -134,6 +128,12 @@ static inline float vit_bf16_to_f32(uint16_t b)
     return f;
 }
 
+/* The attention rollout's head mean (vit-opt-steps.c), from what an attention tile leaves in its
+ * scratch: for rows r in [0, rows), out[r][c] = prev[r][c] + p[r][c] * inv[r] / heads, c in
+ * [0, T) (prev NULL: 0, the first head's share), with p the unnormalized probabilities at
+ * p32 + r * tpad (fp32), or at p16 + r * tpad (bf16, when p32 is NULL), and inv[r] =
+ * 1 / sum_c p[r][c] as the bf16 attention leaves it, or, with inv NULL, taken here (in 8 lanes:
+ * ref, AVX2; in 16: AVX-512). prev may be out; rows of prev and out are T floats. */
 typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, const float *inv,
                              int32_t rows, int32_t T, int32_t tpad, int32_t heads,
                              const float *prev, float *out);
@@ -163,7 +163,7 @@ typedef struct {
     vit_quant_rows_mm_fn quant_rows_mm;
     vit_roll_add_fn roll_add;
     vit_to_bf16_op *to_bf16;
-    vit_bf16_gemv_op *roll_gemv; /* the rollout's products (vit_rollout_grid_bf16) */
+    vit_bf16_gemv_op *roll_gemv; /* the rollout's products (vit_rollout_grid) */
 } vit_opt_ops;
 
 /* The ops for a GEMM kernel (fused GEMMs on AVX-512 and AVX2; for AVX2 packing the

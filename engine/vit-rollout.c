@@ -43,9 +43,34 @@ void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t hea
     vit_pool_run(pool, rows, 16, mean_rows, &j);
 }
 
-/* grid = r over the patch tokens / its max */
-static void grid_from_row(const float *r, int32_t T, int32_t prefix, float *grid)
+void vit_rollout_grid(const void *att, vit_bf16_gemv_op *gemv, int32_t depth, int32_t T,
+                      int32_t prefix, float *row, float *grid)
 {
+    const size_t TT = (size_t)T * T;
+    float *r = row, *next = row + T;
+    // r = e_cls (distilled: (e_cls + e_dist) / 2)
+    for (int32_t t = 0; t < T; t++)
+        r[t] = t < prefix ? 1.0f / (float)prefix : 0.0f;
+    // r = r A^_L ... A^_1, A^_l = 0.5 A_l + 0.5 I: r' = 0.5 r + 0.5 (r A_l). The first product,
+    // e_cls A^_L, reads only the prefix rows (r is 0 past them): the variants leave A_L's others
+    // unwritten.
+    for (int32_t l = depth - 1; l >= 0; l--) {
+        const int32_t n = l == depth - 1 ? prefix : T;
+        for (int32_t t = 0; t < T; t++)
+            next[t] = 0.5f * r[t];
+        // next += 0.5 A_l^T r over rows [0, n) of A_l, in the CPU's vectors (this product is
+        // most of what the rollout adds to a small model's forward): bf16 rows through the
+        // optimized variant's kernel, floats through OpenBLAS
+        if (gemv)
+            gemv((const uint16_t *)att + (size_t)l * TT, n, T, r, 0.5f, next);
+        else
+            cblas_sgemv(CblasRowMajor, CblasTrans, n, T, 0.5f, (const float *)att + (size_t)l * TT,
+                        T, r, 1, 1.0f, next, 1);
+        float *tmp = r;
+        r = next;
+        next = tmp;
+    }
+    // grid = r over the patch tokens / its max
     const int32_t np = T - prefix;
     float mx = 0.0f;
     for (int32_t p = 0; p < np; p++)
@@ -53,46 +78,4 @@ static void grid_from_row(const float *r, int32_t T, int32_t prefix, float *grid
     const float inv = mx > 0.0f ? 1.0f / mx : 0.0f;
     for (int32_t p = 0; p < np; p++)
         grid[p] = r[prefix + p] * inv;
-}
-
-void vit_rollout_grid(const float *att, int32_t depth, int32_t T, int32_t prefix, float *row,
-                      float *grid)
-{
-    float *r = row, *next = row + T;
-    // r = e_cls (distilled: (e_cls + e_dist) / 2)
-    for (int32_t t = 0; t < T; t++)
-        r[t] = t < prefix ? 1.0f / (float)prefix : 0.0f;
-    // r = r A^_L ... A^_1, A^_l = 0.5 A_l + 0.5 I: r' = 0.5 (r A_l) + 0.5 r. The first product,
-    // e_cls A^_L, reads only the prefix rows (r is 0 past them): the variants leave A_L's others
-    // unwritten.
-    for (int32_t l = depth - 1; l >= 0; l--) {
-        const int32_t n = l == depth - 1 ? prefix : T;
-        // next = 0.5 (A_l^T r) + 0.5 r over rows [0, n) of A_l: OpenBLAS's gemv, in the CPU's
-        // vectors (this product is most of what the rollout adds to a small model's forward)
-        memcpy(next, r, (size_t)T * sizeof(float));
-        cblas_sgemv(CblasRowMajor, CblasTrans, n, T, 0.5f, att + (size_t)l * T * T, T, r, 1,
-                    0.5f, next, 1);
-        float *tmp = r;
-        r = next;
-        next = tmp;
-    }
-    grid_from_row(r, T, prefix, grid);
-}
-
-void vit_rollout_grid_bf16(const uint16_t *att, int32_t depth, int32_t T, int32_t prefix,
-                           vit_bf16_gemv_op *gemv, float *row, float *grid)
-{
-    float *r = row, *next = row + T;
-    for (int32_t t = 0; t < T; t++)
-        r[t] = t < prefix ? 1.0f / (float)prefix : 0.0f;
-    // as vit_rollout_grid: next = 0.5 r + 0.5 (r A_l), A_l's rows in bf16
-    for (int32_t l = depth - 1; l >= 0; l--) {
-        for (int32_t t = 0; t < T; t++)
-            next[t] = 0.5f * r[t];
-        gemv(att + (size_t)l * T * T, l == depth - 1 ? prefix : T, T, r, 0.5f, next);
-        float *tmp = r;
-        r = next;
-        next = tmp;
-    }
-    grid_from_row(r, T, prefix, grid);
 }

@@ -186,13 +186,8 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
     // rollout: the blocks' head means, multiplied from the last block down (vit-rollout.c)
     if (st == VIT_OK && s->roll_att) {
         const vit_model_info *i = &s->model->info;
-        if (s->roll_bf16)
-            vit_rollout_grid_bf16(s->roll_att, i->depth, i->num_tokens, 1 + i->distilled,
-                                  vit_opt_ops_for(s->kernel)->roll_gemv, s->roll_row,
-                                  s->roll_grid);
-        else
-            vit_rollout_grid(s->roll_att, i->depth, i->num_tokens, 1 + i->distilled,
-                             s->roll_row, s->roll_grid);
+        vit_rollout_grid(s->roll_att, s->roll_bf16 ? vit_opt_ops_for(s->kernel)->roll_gemv : NULL,
+                         i->depth, i->num_tokens, 1 + i->distilled, s->roll_row, s->roll_grid);
         s->roll_ready = 1;
     }
     return st;

@@ -265,6 +265,14 @@ static void print_profile(const bench_row *rows, int first, int nrows, int runs,
     }
 }
 
+/* One forward of s on in, in ms */
+static double timed_run(vit_session *s, const float *in, float *logits)
+{
+    double t0 = vit_now_ms();
+    vit_session_run(s, in, logits, NULL);
+    return vit_now_ms() - t0;
+}
+
 /* --explain: each variant's time with the rollout off and on, from the same interleaved runs;
  * the cost is the ratio of the medians; the paired ratios (on / the off run beside it) show its
  * spread, and their median, what a machine whose speed jumps from run to run changes least */
@@ -579,20 +587,13 @@ int cli_bench(int argc, char **argv)
             int r = (r0 + i) % nrows; /* rotate the order too */
             const float *in = inputs + (size_t)(i % n_inputs) * in_n;
             /* --explain: the rollout's twin right before (odd runs) or after (even) */
-            if (rows[r].roll_session && i % 2) {
-                double t0 = vit_now_ms();
-                vit_session_run(rows[r].roll_session, in, logits, &err);
-                rows[r].roll_ms[i] = vit_now_ms() - t0;
-            }
-            double t0 = vit_now_ms();
-            vit_session_run(rows[r].session, in, logits, &err);
-            rows[r].ms[i] = vit_now_ms() - t0;
-            if (rows[r].roll_session && i % 2 == 0) {
-                double t1 = vit_now_ms();
-                vit_session_run(rows[r].roll_session, in, logits, &err);
-                rows[r].roll_ms[i] = vit_now_ms() - t1;
-            }
-            if (rows[r].roll_session)
+            vit_session *twin = rows[r].roll_session;
+            if (twin && i % 2)
+                rows[r].roll_ms[i] = timed_run(twin, in, logits);
+            rows[r].ms[i] = timed_run(rows[r].session, in, logits);
+            if (twin && i % 2 == 0)
+                rows[r].roll_ms[i] = timed_run(twin, in, logits);
+            if (twin)
                 rows[r].roll_ratio[i] =
                     rows[r].ms[i] > 0 ? rows[r].roll_ms[i] / rows[r].ms[i] : 1.0;
             if (profile && vit_session_profile(rows[r].session, &rows[r].prof, NULL) == VIT_OK) {
