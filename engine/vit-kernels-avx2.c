@@ -1406,13 +1406,27 @@ static ALWAYS_INLINE float roll_at(const float *p32, const uint16_t *p16, size_t
     return p32 ? p32[at] : vit_bf16_to_f32(p16[at]);
 }
 
+/* vit_to_bf16_ref of 8 lanes into y */
+static ALWAYS_INLINE void store_bf16x8(uint16_t *y, __m256 x)
+{
+    const __m256i u = _mm256_castps_si256(x);
+    const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    const __m256i b =
+        _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), odd), 16);
+    /* 8 x 32 -> 8 x 16: pack within the 128-bit halves, then their low quarters together */
+    const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(b, b), 0x08);
+    _mm_storeu_si128((__m128i *)y, _mm256_castsi256_si128(p));
+}
+
 void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                       int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out)
+                       int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out,
+                       uint16_t *out16)
 {
     const int32_t full = T & ~7;
     for (int32_t r = 0; r < rows; r++) {
         const size_t row = (size_t)r * tpad;
-        float *o = out + (size_t)r * T; /* prev may be out: no restrict */
+        float *o = out16 ? NULL : out + (size_t)r * T; /* prev may be out: no restrict */
+        uint16_t *o16 = out16 ? out16 + (size_t)r * T : NULL;
         const float *pv = prev ? prev + (size_t)r * T : NULL;
         __m256 vs = _mm256_setzero_ps();
         float tail = 0.0f;
@@ -1422,29 +1436,22 @@ void vit_roll_add_avx2(const float *p32, const uint16_t *p16, const float *inv, 
             tail += roll_at(p32, p16, row + c);
         const float w = inv ? inv[r] / (float)heads : 1.0f / ((float)heads * (tail + hsum256(vs)));
         const __m256 vw = _mm256_set1_ps(w);
-        for (int32_t c = 0; c < full; c += 8)
-            _mm256_storeu_ps(o + c, _mm256_fmadd_ps(roll_load8(p32, p16, row + c), vw,
-                                                    pv ? _mm256_loadu_ps(pv + c)
-                                                       : _mm256_setzero_ps()));
-        for (int32_t c = full; c < T; c++)
-            o[c] = fmaf(roll_at(p32, p16, row + c), w, pv ? pv[c] : 0.0f);
+        for (int32_t c = 0; c < full; c += 8) {
+            const __m256 v = _mm256_fmadd_ps(roll_load8(p32, p16, row + c), vw,
+                                             pv ? _mm256_loadu_ps(pv + c) : _mm256_setzero_ps());
+            if (o16)
+                store_bf16x8(o16 + c, v);
+            else
+                _mm256_storeu_ps(o + c, v);
+        }
+        for (int32_t c = full; c < T; c++) {
+            const float v = fmaf(roll_at(p32, p16, row + c), w, pv ? pv[c] : 0.0f);
+            if (o16)
+                vit_to_bf16_ref(&v, o16 + c, 1);
+            else
+                o[c] = v;
+        }
     }
-}
-
-/* vit_to_bf16_ref in 8 lanes, the last n % 8 as the reference */
-void vit_to_bf16_avx2(const float *x, uint16_t *y, size_t n)
-{
-    const __m256i half = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256i u = _mm256_castps_si256(_mm256_loadu_ps(x + i));
-        const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
-        const __m256i b = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, half), odd), 16);
-        /* 8 x 32 -> 8 x 16: pack within the 128-bit halves, then their low quarters together */
-        const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(b, b), 0x08);
-        _mm_storeu_si128((__m128i *)(y + i), _mm256_castsi256_si128(p));
-    }
-    vit_to_bf16_ref(x + i, y + i, n - i);
 }
 
 /* vit_roll_gemv_ref with y in up to 12 registers per 96 columns, the rows in the same order; the

@@ -1053,6 +1053,16 @@ void vit_attention_bf16_avx512(const uint16_t *q16, const uint16_t *k16, const u
     }
 }
 
+/* vit_to_bf16_ref in 16 lanes, in integers: not vcvtneps2bf16, which the AVX-512 CPUs without
+ * BF16 that run the fp32 attention lack. The bf16 in the low halves of the 32-bit lanes. */
+static inline __m512i round_bf16x16(__m512 x)
+{
+    const __m512i u = _mm512_castps_si512(x);
+    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    return _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), odd),
+                             16);
+}
+
 /* The rollout's head mean (vit_roll_add_ref): the row sum in 16 lanes, the last keys masked. */
 static inline __m512 roll_load16(const float *p32, const uint16_t *p16, size_t at, __mmask16 m)
 {
@@ -1063,11 +1073,13 @@ static inline __m512 roll_load16(const float *p32, const uint16_t *p16, size_t a
 }
 
 void vit_roll_add_avx512(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                         int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out)
+                         int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out,
+                         uint16_t *out16)
 {
     for (int32_t r = 0; r < rows; r++) {
         const size_t row = (size_t)r * tpad;
-        float *o = out + (size_t)r * T; /* prev may be out: no restrict */
+        float *o = out16 ? NULL : out + (size_t)r * T; /* prev may be out: no restrict */
+        uint16_t *o16 = out16 ? out16 + (size_t)r * T : NULL;
         const float *pv = prev ? prev + (size_t)r * T : NULL;
         __m512 vw;
         if (inv) {
@@ -1090,22 +1102,12 @@ void vit_roll_add_avx512(const float *p32, const uint16_t *p16, const float *inv
         for (int32_t c = 0; c < T; c += 16) {
             const __mmask16 m = T - c >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - c)) - 1);
             const __m512 a = pv ? _mm512_maskz_loadu_ps(m, pv + c) : _mm512_setzero_ps();
-            _mm512_mask_storeu_ps(o + c, m, _mm512_fmadd_ps(roll_load16(p32, p16, row + c, m), vw, a));
+            const __m512 v = _mm512_fmadd_ps(roll_load16(p32, p16, row + c, m), vw, a);
+            if (o16)
+                _mm512_mask_cvtepi32_storeu_epi16(o16 + c, m, round_bf16x16(v));
+            else
+                _mm512_mask_storeu_ps(o + c, m, v);
         }
-    }
-}
-
-/* vit_to_bf16_ref in 16 lanes, in integers: not vcvtneps2bf16, which the AVX-512 CPUs without
- * BF16 that run the fp32 attention lack */
-void vit_to_bf16_avx512(const float *x, uint16_t *y, size_t n)
-{
-    const __m512i half = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1);
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-        const __m512i u = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, x + i));
-        const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
-        const __m512i b = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, half), odd), 16);
-        _mm512_mask_cvtepi32_storeu_epi16(y + i, m, b);
     }
 }
 

@@ -275,10 +275,11 @@ void vit_attention_ref(const float *q, const float *kt, const float *v, float *c
 /* The rollout's head mean from an attention tile's probabilities: the row sum in 8 running sums
  * (as the AVX2 kernel's lanes), then each probability / (heads * sum) into acc. */
 void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, int32_t rows,
-                      int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out)
+                      int32_t T, int32_t tpad, int32_t heads, const float *prev, float *out,
+                      uint16_t *out16)
 {
     for (int32_t r = 0; r < rows; r++) {
-        float *o = out + (size_t)r * T; /* prev may be out: no restrict */
+        float *o = out16 ? NULL : out + (size_t)r * T; /* prev may be out: no restrict */
         const float *pv = prev ? prev + (size_t)r * T : NULL;
         float part[8] = {0}, sum = 0.0f;
         int32_t c = 0;
@@ -291,8 +292,13 @@ void vit_roll_add_ref(const float *p32, const uint16_t *p16, const float *inv, i
         for (int k = 0; k < 8; k++)
             sum += part[k];
         const float w = inv ? inv[r] / (float)heads : 1.0f / ((float)heads * sum);
-        for (c = 0; c < T; c++)
-            o[c] = fmaf(P(c), w, pv ? pv[c] : 0.0f);
+        for (c = 0; c < T; c++) {
+            const float v = fmaf(P(c), w, pv ? pv[c] : 0.0f);
+            if (out16)
+                vit_to_bf16_ref(&v, out16 + (size_t)r * T + c, 1);
+            else
+                o[c] = v;
+        }
 #undef P
     }
 }

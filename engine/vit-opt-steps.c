@@ -25,7 +25,7 @@
 static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
     [VIT_KERNEL_SCALAR] = {"scalar", VIT_KERNEL_SCALAR, VIT_ACT_QMAX_FULL, vit_opt_gemm_ref,
                            vit_ln_quant_ref, vit_quant_rows_ref, vit_attention_ref, vit_gelu_ref,
-                           NULL, vit_quant_rows_mm_ref, vit_roll_add_ref, vit_to_bf16_ref,
+                           NULL, vit_quant_rows_mm_ref, vit_roll_add_ref,
                            vit_roll_gemv_ref},
 #if defined(VIT_HAVE_X86_SIMD)
     /* the AVX2 GEMM (vpmaddubsw, vit-kernels-avx2.c) is exact for 7-bit inputs only:
@@ -33,12 +33,12 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
     [VIT_KERNEL_AVX2] = {"avx2", VIT_KERNEL_AVX2, VIT_ACT_QMAX_TORCH, vit_opt_gemm_avx2,
                          vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
                          vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2, vit_roll_add_avx2,
-                         vit_to_bf16_avx2, vit_roll_gemv_avx2},
+                         vit_roll_gemv_avx2},
     [VIT_KERNEL_AVX512_VNNI] = {"avx512-vnni", VIT_KERNEL_AVX512_VNNI, VIT_ACT_QMAX_FULL,
                                 vit_opt_gemm_avx512, vit_ln_quant_avx512, vit_quant_rows_avx512,
                                 vit_attention_avx512, vit_gelu_avx512,
                                 vit_attention_bf16_avx512, vit_quant_rows_mm_avx512,
-                                vit_roll_add_avx512, vit_to_bf16_avx512, vit_roll_gemv_avx512},
+                                vit_roll_add_avx512, vit_roll_gemv_avx512},
 #endif
 };
 
@@ -49,7 +49,7 @@ static const vit_opt_ops opt_ops[VIT_KERNEL_COUNT] = {
 static const vit_opt_ops opt_ops_avx_vnni = {
     "avx-vnni", VIT_KERNEL_AVX2, VIT_ACT_QMAX_FULL, vit_opt_gemm_avx_vnni,
     vit_ln_quant_avx2, vit_quant_rows_avx2, vit_attention_avx2,
-    vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2, vit_roll_add_avx2, vit_to_bf16_avx2,
+    vit_gelu_avx2, NULL, vit_quant_rows_mm_avx2, vit_roll_add_avx2,
     vit_roll_gemv_avx2};
 #endif
 
@@ -201,7 +201,7 @@ typedef struct {
  * by block through every head, they came from L2 once per block). After each tile the scratch
  * holds the block's exp(s - max) (the kernels' contract, vit-opt.h; bf16 with the bf16
  * attention): each row normalized by its sum, / heads, summed over the heads in the thread's
- * own accumulator, and the sum written into roll in bf16. roll's lines are then written once
+ * own accumulator, the last head's share with the sum straight into roll in bf16. roll's lines are then written once
  * per run, not once per head (their stores, missing the caches, were most of what the head mean
  * cost), and they are half as many. */
 static void att_roll_run(const att_roll_job *j, int64_t begin, int64_t end, int32_t thread)
@@ -223,12 +223,12 @@ static void att_roll_run(const att_roll_job *j, int64_t begin, int64_t end, int3
                 s->ops->attention(s->q, s->kt, s->v, s->ctx, T, tp, s->D, s->hd, h, i0, i1, sbuf);
             if (i0 >= keep)
                 continue;
-            /* bf16: the kernel left each row's 1 / sum at sbuf[r] */
+            /* bf16: the kernel left each row's 1 / sum at sbuf[r]; the last head's share goes
+             * with the sum into roll, rounded to bf16 */
             float *mine = acc + (size_t)(i0 - r0) * T;
             s->ops->roll_add(s->bf16 ? NULL : sbuf, p16, s->bf16 ? sbuf : NULL, i1 - i0, T, tp,
-                             s->heads, h == 0 ? NULL : mine, mine);
-            if (h == s->heads - 1)
-                s->ops->to_bf16(mine, j->roll + (size_t)i0 * T, (size_t)(i1 - i0) * T);
+                             s->heads, h == 0 ? NULL : mine, mine,
+                             h == s->heads - 1 ? j->roll + (size_t)i0 * T : NULL);
         }
 }
 

@@ -133,13 +133,14 @@ static inline float vit_bf16_to_f32(uint16_t b)
  * [0, T) (prev NULL: 0, the first head's share), with p the unnormalized probabilities at
  * p32 + r * tpad (fp32), or at p16 + r * tpad (bf16, when p32 is NULL), and inv[r] =
  * 1 / sum_c p[r][c] as the bf16 attention leaves it, or, with inv NULL, taken here (in 8 lanes:
- * ref, AVX2; in 16: AVX-512). prev may be out; rows of prev and out are T floats. */
+ * ref, AVX2; in 16: AVX-512). prev may be out; rows of prev and out are T floats. With out16
+ * (the last head's share, into the optimized variant's bf16 head means) the sums go there instead,
+ * rounded as vit_to_bf16_ref, rows of T, and out is not written: the sums are not stored in fp32
+ * only to be read back and rounded. */
 typedef void vit_roll_add_op(const float *p32, const uint16_t *p16, const float *inv,
                              int32_t rows, int32_t T, int32_t tpad, int32_t heads,
-                             const float *prev, float *out);
+                             const float *prev, float *out, uint16_t *out16);
 typedef vit_roll_add_op *vit_roll_add_fn;
-/* y[i] = x[i] rounded to bf16 (to nearest, ties to even), for the rollout's head means: finite x */
-typedef void vit_to_bf16_op(const float *x, uint16_t *y, size_t n);
 
 #define VIT_OPT_ATT_ROWS 6 /* query rows per attention tile */
 #define VIT_OPT_PATCH_F32_MAX 64 /* patch embeddings with at most this many inputs run in fp32 */
@@ -162,7 +163,6 @@ typedef struct {
     vit_attention_bf16_fn attention_bf16; /* NULL: fp32 attention only */
     vit_quant_rows_mm_fn quant_rows_mm;
     vit_roll_add_fn roll_add;
-    vit_to_bf16_op *to_bf16;
     vit_bf16_gemv_op *roll_gemv; /* the rollout's products (vit_rollout_grid) */
 } vit_opt_ops;
 
@@ -177,7 +177,8 @@ vit_quant_rows_op vit_quant_rows_ref;
 vit_quant_rows_mm_op vit_quant_rows_mm_ref;
 vit_attention_op vit_attention_ref;
 vit_roll_add_op vit_roll_add_ref;
-vit_to_bf16_op vit_to_bf16_ref;
+/* y[i] = x[i] rounded to bf16 (to nearest, ties to even), as roll_add's out16: finite x */
+void vit_to_bf16_ref(const float *x, uint16_t *y, size_t n);
 vit_bf16_gemv_op vit_roll_gemv_ref;
 /* The loop of every kernel's quant_rows (mm NULL) and quant_rows_mm, through its min/max and
  * quantization (vit-kernels-ref.c). */
@@ -208,7 +209,6 @@ vit_quant_rows_mm_op vit_quant_rows_mm_avx2;
 vit_attention_op vit_attention_avx2;
 vit_gelu_op vit_exp_avx2;
 vit_roll_add_op vit_roll_add_avx2;
-vit_to_bf16_op vit_to_bf16_avx2;
 vit_bf16_gemv_op vit_roll_gemv_avx2;
 
 /* The fused GEMM on AVX2 (vit-kernels-avx2.c): vpmaddubsw + vpmaddwd, bit-identical to
@@ -228,7 +228,6 @@ vit_attention_bf16_op vit_attention_bf16_avx512;
 vit_gelu_op vit_gelu_avx512;
 vit_gelu_op vit_exp_avx512;
 vit_roll_add_op vit_roll_add_avx512;
-vit_to_bf16_op vit_to_bf16_avx512;
 vit_bf16_gemv_op vit_roll_gemv_avx512;
 #endif
 
