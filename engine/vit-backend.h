@@ -26,6 +26,7 @@ struct vit_session {
     float *roll_row;   /* (2, T) the rollout row, and the next one */
     float *roll_grid;  /* (NP) the last run's rollout, max 1 */
     int32_t roll_ready; /* roll_grid is the last run's */
+    const float *roll_r; /* the last run's rollout row, when the forward made it (in roll_row) */
     vit_prof *prof;     /* opts.profile (vit-profile.c), else NULL: what the forward marks */
 };
 

@@ -215,6 +215,7 @@ static vit_status opt_init(vit_session *s, vit_error *err)
     st = opt_state_new(m, vit_opt_ops_for(b->w->kernel), s->threads, &steps, &s->opts, &b->run,
                        err);
     b->run.roll = s->roll_att;
+    b->run.roll_row = s->roll_row;
     /* the profile: every step above wrapped in one that marks its op class */
     if (st == VIT_OK && s->prof)
         st = vit_opt_profile_new(&b->run, s->prof, b->w, err);
@@ -227,7 +228,10 @@ static vit_status opt_forward(vit_session *s, const float *in, float *logits, vi
     /* our pool does everything (OpenBLAS only in the unfused attention measurement, one
      * thread per head) */
     openblas_set_num_threads(1);
+    b->run.roll_pending = 0;
+    b->run.roll_r = NULL;
     opt_forward_pass(s->model, b->w, &b->run, in, logits);
+    s->roll_r = b->run.roll_r; /* NULL (steps that do not make it): the session does */
     return VIT_OK;
 }
 

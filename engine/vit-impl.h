@@ -278,10 +278,12 @@ void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t hea
  * optimized variant's head means, vit-opt.h's roll_gemv) */
 typedef void vit_bf16_gemv_op(const uint16_t *a, int32_t rows, int32_t T, const float *r,
                               float alpha, float *y);
-/* grid (T - prefix) = the rollout of att (depth, T, T), head means, divided by its max: att's
- * values floats (gemv NULL), or bf16 multiplied by gemv; row: 2T floats of scratch. Of the last
- * block only the prefix rows are read. */
-void vit_rollout_grid(const void *att, vit_bf16_gemv_op *gemv, int32_t depth, int32_t T,
-                      int32_t prefix, float *row, float *grid);
+/* The rollout row r (T) of att (depth, T, T), head means: att's values floats (gemv NULL), or
+ * bf16 multiplied by gemv; row: 2T floats, r in one half (returned). Of the last block only the
+ * prefix rows are read. */
+const float *vit_rollout_row(const void *att, vit_bf16_gemv_op *gemv, int32_t depth, int32_t T,
+                             int32_t prefix, float *row);
+/* grid (T - prefix) = r over the patch tokens, divided by its max */
+void vit_rollout_normalize(const float *r, int32_t T, int32_t prefix, float *grid);
 
 #endif /* VIT_IMPL_H */

@@ -121,19 +121,31 @@ static void quantize_rows_mm(vit_opt_state *s, const float *x, int32_t ld, int32
 }
 
 typedef struct {
-    const vit_opt_state *s;
+    vit_opt_state *s;
     const vit_qlinear *ql;
     vit_oepilogue ep;
     int32_t m;
     int64_t row_blocks;
+    int64_t first; /* items before the tiles: 1 for the rollout row (gemm_chunk), else 0 */
 } gemm_job;
+
+/* The rollout's row, r = e_cls Â_L ... Â_1, from the head means in roll */
+static void rollout_row(vit_opt_state *s)
+{
+    s->roll_r = vit_rollout_row(s->roll, s->ops->roll_gemv, s->depth, s->T, s->prefix,
+                                s->roll_row);
+}
 
 /* Items are (panel, row block) tiles numbered panel by panel, as in vit-quant.c: a chunk is a
  * run of row blocks through consecutive panels, so B streams one panel at a time. */
 static void gemm_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 {
     const gemm_job *g = ctx;
-    const vit_opt_state *s = g->s;
+    vit_opt_state *s = g->s;
+    if (begin < g->first) /* item 0, the first chunk's, the first the pool hands out */
+        rollout_row(s);
+    begin = begin > g->first ? begin - g->first : 0;
+    end -= g->first;
     const int32_t n = g->ql->n, m = g->m;
     const int64_t blocks = g->row_blocks;
     void *scratch = vit_opt_tile_buf(s, thread);
@@ -152,14 +164,20 @@ static void gemm_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread)
 
 #define MACS_GRAIN 1000000
 
-void vit_opt_gemm_split(vit_opt_state *s, const vit_qlinear *ql, int32_t m,
-                        const vit_oepilogue *ep)
+static void gemm_split(vit_opt_state *s, const vit_qlinear *ql, int32_t m, const vit_oepilogue *ep,
+                       int64_t first)
 {
-    gemm_job g = {s, ql, *ep, m, (m + VIT_OPT_MR - 1) / VIT_OPT_MR};
+    gemm_job g = {s, ql, *ep, m, (m + VIT_OPT_MR - 1) / VIT_OPT_MR, first};
     int64_t panels = (ql->n + VIT_OPT_PW - 1) / VIT_OPT_PW;
     int64_t per_item = (int64_t)(m < VIT_OPT_MR ? m : VIT_OPT_MR) * VIT_OPT_PW * ql->k;
     int64_t grain = per_item >= MACS_GRAIN ? 1 : MACS_GRAIN / per_item;
-    par(s, panels * g.row_blocks, grain, gemm_chunk, &g);
+    par(s, first + panels * g.row_blocks, grain, gemm_chunk, &g);
+}
+
+void vit_opt_gemm_split(vit_opt_state *s, const vit_qlinear *ql, int32_t m,
+                        const vit_oepilogue *ep)
+{
+    gemm_split(s, ql, m, ep, 0);
 }
 
 typedef struct {
@@ -247,6 +265,7 @@ static void attention_rollout(vit_opt_state *s, int32_t l)
 {
     att_roll_job j = {s, s->roll + (size_t)l * s->T * s->T, l == s->depth - 1 ? s->prefix : s->T};
     par(s, (s->T + VIT_OPT_ATT_ROWS - 1) / VIT_OPT_ATT_ROWS, 1, att_roll_chunk, &j);
+    s->roll_pending = l == s->depth - 1;
 }
 
 void vit_opt_steps_rollout(vit_opt_steps *st)
@@ -329,7 +348,11 @@ static void linear_gelu(vit_opt_state *s, const vit_qlinear *ql)
     vit_oepilogue ep = vit_opt_epilogue_for(s, ql, VIT_OEP_GELU, s->hid, s->H);
     ep.row_mm = s->hid_mm;
     ep.mm_ld = (s->H + VIT_OPT_PW - 1) / VIT_OPT_PW;
-    vit_opt_gemm_split(s, ql, s->T, &ep);
+    /* the last block's head means done (rollout on): the rollout's row, a chain of vector-matrix
+     * products on one thread, as the first item of this GEMM, the largest of the block, while
+     * the other threads take its tiles, rather than alone after the forward */
+    gemm_split(s, ql, s->T, &ep, s->roll_pending);
+    s->roll_pending = 0;
 }
 
 static void quant_hid_mm(vit_opt_state *s)

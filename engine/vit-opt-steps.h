@@ -108,6 +108,9 @@ struct vit_opt_state {
     int32_t roll_rows;  /* rows of T floats of the rollout's accumulator in it (0: none) */
     struct vit_opt_profile *prof; /* vit_session_opts.profile: the timed steps; or NULL */
     uint16_t *roll;     /* (depth, T, T) bf16, the session's rollout buffer (opts.rollout), or NULL */
+    float *roll_row;    /* (2, T) the session's: the rollout row and the next */
+    int32_t roll_pending; /* the head means are all in roll: the next fc1 makes the row */
+    const float *roll_r;  /* the row, once made (in roll_row), else NULL */
 };
 
 /* ---------------------------------------------------------------------------------------------

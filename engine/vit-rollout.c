@@ -43,8 +43,8 @@ void vit_rollout_mean_heads(struct vit_pool *pool, const float *att, int32_t hea
     vit_pool_run(pool, rows, 16, mean_rows, &j);
 }
 
-void vit_rollout_grid(const void *att, vit_bf16_gemv_op *gemv, int32_t depth, int32_t T,
-                      int32_t prefix, float *row, float *grid)
+const float *vit_rollout_row(const void *att, vit_bf16_gemv_op *gemv, int32_t depth, int32_t T,
+                             int32_t prefix, float *row)
 {
     const size_t TT = (size_t)T * T;
     float *r = row, *next = row + T;
@@ -70,6 +70,11 @@ void vit_rollout_grid(const void *att, vit_bf16_gemv_op *gemv, int32_t depth, in
         r = next;
         next = tmp;
     }
+    return r;
+}
+
+void vit_rollout_normalize(const float *r, int32_t T, int32_t prefix, float *grid)
+{
     // grid = r over the patch tokens / its max
     const int32_t np = T - prefix;
     float mx = 0.0f;

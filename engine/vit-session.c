@@ -169,6 +169,7 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
     if (!s || !input || !logits)
         return vit_fail(err, VIT_ERR_ARG, "vit_session_run: NULL argument");
     s->roll_ready = 0;
+    s->roll_r = NULL;
     if (s->prof)
         vit_prof_begin(s->prof);
     vit_status st = s->backend->forward(s, input, logits, err);
@@ -183,11 +184,16 @@ vit_status vit_session_run(vit_session *s, const float *input, float *logits, vi
                           "%s: the %s forward pass gave a NaN or infinite logit (class %d): the "
                           "weights or the input are out of range",
                           s->model->info.name, vit_variant_name(s->opts.variant), c);
-    // rollout: the blocks' head means, multiplied from the last block down (vit-rollout.c)
+    // rollout: the blocks' head means, multiplied from the last block down (vit-rollout.c;
+    // the optimized variant's forward makes the row beside its last GEMMs), then the grid
     if (st == VIT_OK && s->roll_att) {
         const vit_model_info *i = &s->model->info;
-        vit_rollout_grid(s->roll_att, s->roll_bf16 ? vit_opt_ops_for(s->kernel)->roll_gemv : NULL,
-                         i->depth, i->num_tokens, 1 + i->distilled, s->roll_row, s->roll_grid);
+        const float *r = s->roll_r;
+        if (!r)
+            r = vit_rollout_row(s->roll_att,
+                                s->roll_bf16 ? vit_opt_ops_for(s->kernel)->roll_gemv : NULL,
+                                i->depth, i->num_tokens, 1 + i->distilled, s->roll_row);
+        vit_rollout_normalize(r, i->num_tokens, 1 + i->distilled, s->roll_grid);
         s->roll_ready = 1;
     }
     return st;
