@@ -219,9 +219,9 @@ typedef struct {
  * by block through every head, they came from L2 once per block). After each tile the scratch
  * holds the block's exp(s - max) (the kernels' contract, vit-opt.h; bf16 with the bf16
  * attention): each row normalized by its sum, / heads, summed over the heads in the thread's
- * own accumulator, the last head's share with the sum straight into roll in bf16. roll's lines are then written once
- * per run, not once per head (their stores, missing the caches, were most of what the head mean
- * cost), and they are half as many. */
+ * own accumulator, the last head's share with the sum straight into roll in bf16. roll's lines
+ * are then written once per run, not once per head (their stores, missing the caches, were most
+ * of what the head mean cost), and they are half as many. */
 static void att_roll_run(const att_roll_job *j, int64_t begin, int64_t end, int32_t thread)
 {
     const vit_opt_state *s = j->s;

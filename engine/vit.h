@@ -322,8 +322,9 @@ typedef struct {
     /* Attention rollout (Abnar & Zuidema, 2020) of every run, for vit_session_rollout: each
      * block's softmax probabilities averaged over heads where the variant produces them, kept
      * in a buffer made here (depth x tokens^2 floats, deit_base 1.9 MB; bf16 in the optimized
-     * variant, half that), multiplied after the forward. 0 (the default): no buffer, no extra
-     * work. Not with VIT_UNFUSE_ATTENTION. */
+     * variant, half that), multiplied after the forward (the optimized variant: beside its last
+     * block's fc1, in whose profile time it then is). 0 (the default): no buffer, no extra work.
+     * Not with VIT_UNFUSE_ATTENTION. */
     int32_t rollout;
 } vit_session_opts;
 
