@@ -228,7 +228,6 @@ static vit_status opt_forward(vit_session *s, const float *in, float *logits, vi
     /* our pool does everything (OpenBLAS only in the unfused attention measurement, one
      * thread per head) */
     openblas_set_num_threads(1);
-    b->run.roll_pending = 0;
     b->run.roll_r = NULL;
     opt_forward_pass(s->model, b->w, &b->run, in, logits);
     s->roll_r = b->run.roll_r; /* NULL (steps that do not make it): the session does */

@@ -260,7 +260,7 @@ static void att_roll_chunk(void *ctx, int64_t begin, int64_t end, int32_t thread
 }
 
 /* ctx = softmax(q k^T) v as attention_tiles, and roll[l] (T, T) = the mean over heads of the
- * probabilities (of the last block only the rows the rollout reads: vit_rollout_grid) */
+ * probabilities (of the last block only the rows the rollout reads: vit_rollout_row) */
 static void attention_rollout(vit_opt_state *s, int32_t l)
 {
     att_roll_job j = {s, s->roll + (size_t)l * s->T * s->T, l == s->depth - 1 ? s->prefix : s->T};

@@ -163,7 +163,7 @@ typedef struct {
     vit_attention_bf16_fn attention_bf16; /* NULL: fp32 attention only */
     vit_quant_rows_mm_fn quant_rows_mm;
     vit_roll_add_fn roll_add;
-    vit_bf16_gemv_op *roll_gemv; /* the rollout's products (vit_rollout_grid) */
+    vit_bf16_gemv_op *roll_gemv; /* the rollout's products (vit_rollout_row) */
 } vit_opt_ops;
 
 /* The ops for a GEMM kernel (fused GEMMs on AVX-512 and AVX2; for AVX2 packing the
